@@ -1,0 +1,50 @@
+# CPU-only fallback build with node-gyp, for machines without cmake. Lists the same CPU
+# sources as cmake/sources.cmake (test/unit/build-files.test.ts checks).
+{
+  "targets": [
+    {
+      "target_name": "np_kernels_avx2",
+      "type": "static_library",
+      "sources": [ "native/core/scan_kernels_avx2.cc" ],
+      "include_dirs": [ "native" ],
+      "cflags_cc!": [ "-fno-exceptions" ],
+      "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-mavx2", "-mfma", "-mf16c" ],
+      "defines": [ "NP_X86_KERNELS=1" ],
+      "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "OTHER_CPLUSPLUSFLAGS": [ "-std=c++17", "-O3", "-ffp-contract=off", "-mavx2", "-mfma", "-mf16c" ] }
+    },
+    {
+      "target_name": "np_kernels_avx512",
+      "type": "static_library",
+      "sources": [ "native/core/scan_kernels_avx512.cc" ],
+      "include_dirs": [ "native" ],
+      "cflags_cc!": [ "-fno-exceptions" ],
+      "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c" ],
+      "defines": [ "NP_X86_KERNELS=1" ],
+      "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "OTHER_CPLUSPLUSFLAGS": [ "-std=c++17", "-O3", "-ffp-contract=off", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c" ] }
+    },
+    {
+      "target_name": "neural_phylogeny",
+      "dependencies": [ "np_kernels_avx2", "np_kernels_avx512" ],
+      "sources": [
+        "native/addon.cc",
+        "native/core/cpu_features.cc",
+        "native/core/cuda_absent.cc",
+        "native/core/file_reader.cc",
+        "native/core/scan_cpu.cc",
+        "native/core/scan_kernels.cc",
+        "native/core/scan_kernels_scalar.cc",
+        "native/napi/convert.cc",
+        "native/napi/device_napi.cc",
+        "native/napi/safetensors_napi.cc",
+        "native/napi/scan_napi.cc"
+      ],
+      "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native" ],
+      "defines": [ "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NP_X86_KERNELS=1" ],
+      "cflags!": [ "-fno-exceptions" ],
+      "cflags_cc!": [ "-fno-exceptions" ],
+      "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno" ],
+      "libraries": [ "-lpthread" ],
+      "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "OTHER_CPLUSPLUSFLAGS": [ "-O3", "-ffp-contract=off" ] }
+    }
+  ]
+}

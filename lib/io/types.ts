@@ -1,0 +1,46 @@
+/** What discovery (lib/io/discover.ts) finds: models, their files and their tensors. */
+
+/** One tensor of one model, located in one file. */
+export interface TensorEntry {
+  /** Tensor name; in diffusers pipelines prefixed by the component folder ("unet/..."). */
+  name: string;
+  /** safetensors dtype string (F32, F16, BF16, F64, I64, ...). */
+  dtype: string;
+  shape: number[];
+  /** The file that holds it. */
+  file: string;
+  /** Absolute byte offset of its first element in `file`. */
+  offset: number;
+  byteLength: number;
+}
+
+export type ModelFormat = 'file' | 'hf' | 'hf-sharded' | 'diffusers';
+
+export interface ModelSource {
+  /** File stem or directory name; unique within a set (disambiguated by parent folders). */
+  id: string;
+  /** The path the model was found at (file or directory), absolute. */
+  path: string;
+  format: ModelFormat;
+  /** Every safetensors file of the model. */
+  files: string[];
+  tensors: TensorEntry[];
+  /** Bytes of tensor data (all dtypes). */
+  bytes: number;
+  /** Parameters (elements of all tensors). */
+  params: number;
+}
+
+/** Ground truth written by the zoo and read by `phylogeny eval`. */
+export interface Lineage {
+  edges: { parent: string; child: string }[];
+  families: string[][];
+}
+
+export interface ModelSet {
+  models: ModelSource[];
+  /** lineage.json found in a model-set directory, if any. */
+  lineage?: Lineage;
+  /** Things that were skipped or odd, in words (not errors). */
+  warnings: string[];
+}

@@ -1,0 +1,160 @@
+/**
+ * Loads the native addon and declares the type of every native export. The addon is built
+ * by `npm ci` (cmake-js, or node-gyp without cmake) into build/Release; NEURAL_PHYLOGENY_ADDON
+ * points at another build (CI uses it to test the node-gyp build beside the cmake one).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface CudaDevice {
+  index: number;
+  name: string;
+  computeCapability: string;
+  totalMemory: number;
+  multiprocessors: number;
+}
+
+export interface CudaStatus {
+  /** The addon was built with the CUDA backend. */
+  compiled: boolean;
+  /** Compiled, a driver answered and a device exists. */
+  usable: boolean;
+  /** Why CUDA is not usable (empty when it is). */
+  reason: string;
+  driverVersion: number;
+  runtimeVersion: number;
+  devices: CudaDevice[];
+}
+
+export interface CpuInfo {
+  /** The kernel set the scan uses by default: 'scalar' | 'avx2' | 'avx512'. */
+  isa: string;
+  features: string;
+  threads: number;
+  supportedIsas: string[];
+}
+
+export interface NativeFakeInit {
+  /** 0 constant, 1 uniform, 2 normal. */
+  kind: number;
+  /** constant value, uniform low, or normal mean */
+  a: number;
+  /** uniform high or normal standard deviation */
+  b: number;
+  key0: number;
+  key1: number;
+}
+
+export interface NativeScanMember {
+  file: number;
+  offset: number;
+  dtype: 'F32' | 'F16' | 'BF16' | 'F64';
+}
+
+export interface NativeScanGroup {
+  name: string;
+  count: number;
+  fake: NativeFakeInit;
+  members: NativeScanMember[];
+}
+
+export interface NativeScanPlan {
+  files: string[];
+  groups: NativeScanGroup[];
+  threads?: number;
+  chunkBytes?: number;
+  isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
+  mode?: 'full' | 'readsum';
+}
+
+export interface NativeScanOutput {
+  /** Per group g with k members, at offsets[g]: k×5 stats (sum, sumSq, sumCube, sumQuad,
+   * fakeInitSq; member-major), then the k×k Gram matrix. */
+  values: Float64Array;
+  offsets: Float64Array;
+  isa: string;
+  threads: number;
+  bytes: number;
+  seconds: number;
+  device: string;
+}
+
+export interface NativeScanHandle {
+  promise: Promise<NativeScanOutput>;
+  cancel(): void;
+}
+
+export interface NativeSafetensorsTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** Byte offsets relative to the start of the data section, as in the file. */
+  begin: number;
+  end: number;
+}
+
+export interface NativeSafetensorsHeader {
+  path: string;
+  fileSize: number;
+  headerSize: number;
+  /** Absolute byte offset of the data section (8 + headerSize). */
+  dataStart: number;
+  metadata: Record<string, string> | null;
+  tensors: NativeSafetensorsTensor[];
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  cudaStatus(): CudaStatus;
+  cpuInfo(): CpuInfo;
+  startScan(plan: NativeScanPlan, onProgress?: (done: number, total: number) => void): NativeScanHandle;
+  /** Reads and validates a safetensors header (off the main thread). */
+  readSafetensorsHeader(path: string): Promise<NativeSafetensorsHeader>;
+  /** The same, synchronously (for small files and tests). */
+  readSafetensorsHeaderSync(path: string): NativeSafetensorsHeader;
+}
+
+let cached: NativeAddon | undefined;
+let loadedFrom: string | undefined;
+
+/** The package root: lib/ when run from sources (ts-jest), dist/lib/ when compiled. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(__dirname, '..');
+}
+
+function candidates(): string[] {
+  const root = packageRoot();
+  const list: string[] = [];
+  if (process.env.NEURAL_PHYLOGENY_ADDON) list.push(path.resolve(process.env.NEURAL_PHYLOGENY_ADDON));
+  list.push(path.join(root, 'build', 'Release', 'neural_phylogeny.node'));
+  list.push(path.join(root, 'build', 'Debug', 'neural_phylogeny.node'));
+  return list;
+}
+
+/** The addon; throws a clear error naming where it looked if it was never built. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const file of candidates()) {
+    tried.push(file);
+    if (!fs.existsSync(file)) continue;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    cached = require(file) as NativeAddon;
+    loadedFrom = file;
+    return cached;
+  }
+  throw new Error(
+    `neural-phylogeny: the native addon is not built (looked in ${tried.join(', ')}). ` +
+      'Run `npm run build:native` (needs cmake or node-gyp and a C++17 compiler).',
+  );
+}
+
+/** Where the addon was loaded from (after the first native() call). */
+export function nativePath(): string | undefined {
+  return loadedFrom;
+}

@@ -1,0 +1,72 @@
+/**
+ * ScanResult: everything the learning-free methods need, from one pass over the weights.
+ * Stored as JSON (`phylogeny scan --out scan.json`); documented in docs/scan-format.md.
+ * All sums are float64 over the tensor's compared elements, each element first converted to
+ * float32 (exact for F16/BF16/F32).
+ */
+
+export type FakeInitKind = 'constant' | 'uniform' | 'normal';
+
+/** The fake-initialization distribution drawn for one tensor. */
+export interface TensorFakeInit {
+  /** The scheme that produced it, e.g. "kaiming-uniform(a=2.23607)" or "constant(1)". */
+  scheme: string;
+  kind: FakeInitKind;
+  /** constant: value; uniform: low; normal: mean */
+  a: number;
+  /** uniform: high; normal: standard deviation; constant: 0 */
+  b: number;
+}
+
+export interface ScanTensor {
+  name: string;
+  /** The compared shape (for row-prefix alignment, the common prefix of rows). */
+  shape: number[];
+  /** Indices into ScanResult.models of the models that have this tensor, ascending. */
+  models: number[];
+  /** Per model (same order as `models`): its dtype. */
+  dtypes: string[];
+  /** Elements compared per model. */
+  count: number;
+  fakeInit: TensorFakeInit;
+  /** Per model (same order as `models`). */
+  sum: number[];
+  sumSq: number[];
+  sumCube: number[];
+  sumQuad: number[];
+  /** Σ (x − r)² with r the fake initialization. */
+  fakeInitSq: number[];
+  /** gram[i][j] = Σ x_i·x_j over the compared elements, i, j indexing `models`. */
+  gram: number[][];
+  /** Present when models had different row counts and the common row prefix was compared. */
+  rowPrefix?: { rows: number; fullRows: number[] };
+}
+
+export interface ScanModel {
+  id: string;
+  path: string;
+  params: number;
+  bytes: number;
+}
+
+/** A tensor that was left out of the scan, and why. */
+export interface SkippedTensor {
+  model: string;
+  tensor: string;
+  reason: string;
+}
+
+export interface ScanResult {
+  format: 'neural-phylogeny/scan';
+  version: 1;
+  models: ScanModel[];
+  seed: number;
+  /** The fake-init specification the scan used (rules by name pattern; see fake-init.ts). */
+  fakeInit: string;
+  tensors: ScanTensor[];
+  skipped: SkippedTensor[];
+  /** Set on partial scans (`--shard i/n`); merged results have none. */
+  shard?: { index: number; count: number };
+  /** How it ran: device, kernel set, threads, seconds, bytes read. */
+  run: { device: string; isa: string; threads: number; seconds: number; bytes: number };
+}

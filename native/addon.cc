@@ -1,0 +1,14 @@
+// Registers the addon's exports; each binding lives in native/napi/.
+#include <napi.h>
+
+#include "napi/exports.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  np_napi::register_device(env, exports);
+  np_napi::register_scan(env, exports);
+  np_napi::register_safetensors(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+NODE_API_MODULE(neural_phylogeny, Init)

@@ -1,0 +1,326 @@
+// AVX2 + FMA + F16C kernels, for x86-64 CPUs without AVX-512. Same structure as
+// scan_kernels_avx512.cc; the fake init reproduces philox.h bit for bit.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "core/scan_kernels.h"
+
+namespace np {
+namespace {
+
+// ---- conversion -------------------------------------------------------------------------
+
+void convert_avx2(DType type, const unsigned char* src, float* dst, size_t n) {
+  size_t i = 0;
+  switch (type) {
+    case DType::F32:
+      std::memcpy(dst, src, n * 4);
+      return;
+    case DType::BF16:
+      for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 2));
+        __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
+        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(w));
+      }
+      break;
+    case DType::F16:
+      for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 2));
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+      }
+      break;
+    case DType::F64:
+      for (; i + 4 <= n; i += 4) {
+        __m256d d = _mm256_loadu_pd(reinterpret_cast<const double*>(src + i * 8));
+        _mm_storeu_ps(dst + i, _mm256_cvtpd_ps(d));
+      }
+      break;
+  }
+  if (i < n) convert_scalar(type, src + i * dtype_size(type), dst + i, n - i);
+}
+
+// ---- Philox on 8 lanes --------------------------------------------------------------------
+
+struct Words8 {
+  __m256i v[4];
+};
+
+inline void mulhilo8(__m256i a, __m256i m, __m256i* hi, __m256i* lo) {
+  __m256i even = _mm256_mul_epu32(a, m);
+  __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+  *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+// Counters base + lane for 8 lanes (base = a multiple of 16, or that plus 8).
+Words8 philox8(uint64_t base, uint32_t c2, uint32_t k0, uint32_t k1) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base))), lane);
+  __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base >> 32)));
+  __m256i cc2 = _mm256_set1_epi32(static_cast<int>(c2));
+  __m256i c3 = _mm256_setzero_si256();
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
+  for (int round = 0; round < 10; ++round) {
+    __m256i hi0, lo0, hi1, lo1;
+    mulhilo8(c0, m0, &hi0, &lo0);
+    mulhilo8(cc2, m1, &hi1, &lo1);
+    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+    c1 = lo1;
+    cc2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+    c3 = lo0;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+  return Words8{{c0, c1, cc2, c3}};
+}
+
+// ---- fake init (4 lanes of double per step) -----------------------------------------------
+
+inline __m128 uniform4(__m128i bits, __m256d low, __m256d width) {
+  __m256d top = _mm256_cvtepi32_pd(_mm_srli_epi32(bits, 8));
+  __m256d u = _mm256_mul_pd(_mm256_add_pd(top, _mm256_set1_pd(0.5)), _mm256_set1_pd(kTwoPowMinus24));
+  return _mm256_cvtpd_ps(_mm256_add_pd(low, _mm256_mul_pd(width, u)));
+}
+
+inline __m256d mask64(__m128i m32) { return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m32)); }
+
+inline __m256d log4(__m128i m) {
+  __m128i fb = _mm_castps_si128(_mm_cvtepi32_ps(m));  // exact: m <= 2^24
+  __m256d e = _mm256_cvtepi32_pd(_mm_sub_epi32(_mm_srli_epi32(fb, 23), _mm_set1_epi32(127)));
+  __m128i mant = _mm_or_si128(_mm_and_si128(fb, _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000));
+  __m256d f = _mm256_cvtps_pd(_mm_castsi128_ps(mant));
+  __m256d big = _mm256_cmp_pd(f, _mm256_set1_pd(kSqrt2), _CMP_GT_OQ);
+  f = _mm256_blendv_pd(f, _mm256_mul_pd(f, _mm256_set1_pd(0.5)), big);
+  e = _mm256_blendv_pd(e, _mm256_add_pd(e, _mm256_set1_pd(1.0)), big);
+  const __m256d one = _mm256_set1_pd(1.0);
+  __m256d s = _mm256_div_pd(_mm256_sub_pd(f, one), _mm256_add_pd(f, one));
+  __m256d s2 = _mm256_mul_pd(s, s);
+  __m256d p = _mm256_set1_pd(1.0 / 19.0);
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 17.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 15.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 13.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 11.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 9.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 7.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 5.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 3.0), _mm256_mul_pd(s2, p));
+  p = _mm256_add_pd(one, _mm256_mul_pd(s2, p));
+  __m256d lnf = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), s), p);
+  return _mm256_add_pd(_mm256_mul_pd(_mm256_sub_pd(e, _mm256_set1_pd(24.0)), _mm256_set1_pd(kLn2)), lnf);
+}
+
+inline __m256d cos2pi4(__m128i m) {
+  __m128i q = _mm_srli_epi32(m, 22);
+  __m128i rest = _mm_and_si128(m, _mm_set1_epi32(0x3fffff));
+  __m128i swap = _mm_cmpgt_epi32(rest, _mm_set1_epi32(0x200000));
+  __m128i r = _mm_blendv_epi8(rest, _mm_sub_epi32(_mm_set1_epi32(0x400000), rest), swap);
+  __m256d y = _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(r), _mm256_set1_pd(1.0 / 4194304.0)),
+                            _mm256_set1_pd(kHalfPi));
+  __m256d y2 = _mm256_mul_pd(y, y);
+  __m256d c = _mm256_set1_pd(1.0 / 6402373705728000.0);
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 20922789888000.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 87178291200.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 479001600.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 3628800.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 40320.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 720.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 24.0), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(0.5), _mm256_mul_pd(y2, c));
+  c = _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(y2, c));
+  __m256d s = _mm256_set1_pd(1.0 / 355687428096000.0);
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 1307674368000.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 6227020800.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 39916800.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 362880.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 5040.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 120.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 6.0), _mm256_mul_pd(y2, s));
+  s = _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(y2, s));
+  s = _mm256_mul_pd(y, s);
+  __m256d swap64 = mask64(swap);
+  __m256d cosv = _mm256_blendv_pd(c, s, swap64);
+  __m256d sinv = _mm256_blendv_pd(s, c, swap64);
+  const __m128i one = _mm_set1_epi32(1), two = _mm_set1_epi32(2);
+  __m256d odd = mask64(_mm_cmpeq_epi32(_mm_and_si128(q, one), one));
+  __m256d neg = mask64(_mm_cmpeq_epi32(_mm_and_si128(_mm_add_epi32(q, one), two), two));
+  __m256d base = _mm256_blendv_pd(cosv, sinv, odd);
+  return _mm256_xor_pd(base, _mm256_and_pd(neg, _mm256_set1_pd(-0.0)));
+}
+
+inline __m128 normal4(__m128i bits1, __m128i bits2, __m256d mean, __m256d std) {
+  __m128i m1 = _mm_add_epi32(_mm_srli_epi32(bits1, 8), _mm_set1_epi32(1));
+  __m128i m2 = _mm_srli_epi32(bits2, 8);
+  __m256d radius = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), log4(m1)));
+  __m256d z = _mm256_mul_pd(radius, cos2pi4(m2));
+  return _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, z)));
+}
+
+inline __m128i lo4(__m256i v) { return _mm256_castsi256_si128(v); }
+inline __m128i hi4(__m256i v) { return _mm256_extracti128_si256(v, 1); }
+
+void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n) {
+  if (p.kind == FakeInitKind::Constant) {
+    const float value = static_cast<float>(p.a);
+    for (size_t i = 0; i < n; ++i) r[i] = value;
+    return;
+  }
+  size_t i = 0;
+  if (p.kind == FakeInitKind::Uniform) {
+    const __m256d low = _mm256_set1_pd(p.a);
+    const __m256d width = _mm256_set1_pd(p.b - p.a);
+    for (; i + 64 <= n; i += 64) {
+      const uint64_t base = fake_uniform_counter(start + i);
+      for (int half = 0; half < 2; ++half) {  // counters base + 0..7, then base + 8..15
+        Words8 w = philox8(base + 8 * half, 0u, p.key0, p.key1);
+        for (int word = 0; word < 4; ++word) {
+          float* out = r + i + word * 16 + half * 8;
+          _mm_storeu_ps(out, uniform4(lo4(w.v[word]), low, width));
+          _mm_storeu_ps(out + 4, uniform4(hi4(w.v[word]), low, width));
+        }
+      }
+    }
+  } else {
+    const __m256d mean = _mm256_set1_pd(p.a);
+    const __m256d std = _mm256_set1_pd(p.b);
+    for (; i + 32 <= n; i += 32) {
+      const uint64_t base = fake_normal_counter(start + i);
+      for (int half = 0; half < 2; ++half) {
+        Words8 w = philox8(base + 8 * half, 1u, p.key0, p.key1);
+        for (int pair = 0; pair < 2; ++pair) {
+          float* out = r + i + pair * 16 + half * 8;
+          _mm_storeu_ps(out, normal4(lo4(w.v[2 * pair]), lo4(w.v[2 * pair + 1]), mean, std));
+          _mm_storeu_ps(out + 4, normal4(hi4(w.v[2 * pair]), hi4(w.v[2 * pair + 1]), mean, std));
+        }
+      }
+    }
+  }
+  if (i < n) fake_init_scalar(p, start + i, r + i, n - i);
+}
+
+// ---- moments and Gram ---------------------------------------------------------------------
+
+inline double hsum4(__m256d v) {
+  alignas(32) double t[4];
+  _mm256_store_pd(t, v);
+  return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+void moments_avx2(const float* x, const float* r, size_t n, double out[kNumStats]) {
+  __m256d acc[2][kNumStats];
+  for (auto& set : acc)
+    for (auto& a : set) a = _mm256_setzero_pd();
+  const size_t padded = round_up_pad(n);
+  for (size_t i = 0; i < padded; i += 8) {
+    for (int h = 0; h < 2; ++h) {
+      __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * h));
+      __m256d rr = _mm256_cvtps_pd(_mm_loadu_ps(r + i + 4 * h));
+      __m256d v2 = _mm256_mul_pd(v, v);
+      __m256d d = _mm256_sub_pd(v, rr);
+      acc[h][kSum] = _mm256_add_pd(acc[h][kSum], v);
+      acc[h][kSumSq] = _mm256_add_pd(acc[h][kSumSq], v2);
+      acc[h][kSumCube] = _mm256_fmadd_pd(v2, v, acc[h][kSumCube]);
+      acc[h][kSumQuad] = _mm256_fmadd_pd(v2, v2, acc[h][kSumQuad]);
+      acc[h][kFakeSq] = _mm256_fmadd_pd(d, d, acc[h][kFakeSq]);
+    }
+  }
+  for (int s = 0; s < kNumStats; ++s) out[s] = hsum4(_mm256_add_pd(acc[0][s], acc[1][s]));
+}
+
+template <int RA, int RB>
+void gram_tile(const float* x, size_t stride, size_t a0, size_t b0, size_t k, size_t padded, double* gram) {
+  __m256d acc[RA][RB];
+  for (int a = 0; a < RA; ++a)
+    for (int b = 0; b < RB; ++b) acc[a][b] = _mm256_setzero_pd();
+  const float* xa = x + a0 * stride;
+  const float* xb = x + b0 * stride;
+  for (size_t i = 0; i < padded; i += 4) {
+    __m256d va[RA], vb[RB];
+    for (int a = 0; a < RA; ++a) va[a] = _mm256_cvtps_pd(_mm_loadu_ps(xa + a * stride + i));
+    for (int b = 0; b < RB; ++b) vb[b] = _mm256_cvtps_pd(_mm_loadu_ps(xb + b * stride + i));
+    for (int a = 0; a < RA; ++a)
+      for (int b = 0; b < RB; ++b) acc[a][b] = _mm256_fmadd_pd(va[a], vb[b], acc[a][b]);
+  }
+  for (int a = 0; a < RA; ++a)
+    for (int b = 0; b < RB; ++b)
+      if (a0 + a <= b0 + b) gram[(a0 + a) * k + (b0 + b)] = hsum4(acc[a][b]);
+}
+
+using TileFn = void (*)(const float*, size_t, size_t, size_t, size_t, size_t, double*);
+constexpr int kTile = 3;  // 9 accumulators + 6 inputs fit the 16 ymm registers
+const TileFn kTiles[kTile][kTile] = {
+    {gram_tile<1, 1>, gram_tile<1, 2>, gram_tile<1, 3>},
+    {gram_tile<2, 1>, gram_tile<2, 2>, gram_tile<2, 3>},
+    {gram_tile<3, 1>, gram_tile<3, 2>, gram_tile<3, 3>},
+};
+
+void gram_avx2(const float* x, size_t stride, size_t k, size_t n, double* gram) {
+  const size_t padded = round_up_pad(n);
+  for (size_t a0 = 0; a0 < k; a0 += kTile) {
+    const size_t ra = k - a0 < kTile ? k - a0 : kTile;
+    for (size_t b0 = a0; b0 < k; b0 += kTile) {
+      const size_t rb = k - b0 < kTile ? k - b0 : kTile;
+      kTiles[ra - 1][rb - 1](x, stride, a0, b0, k, padded, gram);
+    }
+  }
+}
+
+// ---- read-and-sum reference ---------------------------------------------------------------
+
+inline double hsum8f(__m256 v) {
+  alignas(32) float t[8];
+  _mm256_store_ps(t, v);
+  double s = 0.0;
+  for (float f : t) s += f;
+  return s;
+}
+
+double sum_avx2(DType type, const unsigned char* src, size_t n) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  size_t i = 0;
+  double total = 0.0;
+  switch (type) {
+    case DType::F32:
+      for (; i + 32 <= n; i += 32)
+        for (int u = 0; u < 4; ++u)
+          acc[u] = _mm256_add_ps(acc[u], _mm256_loadu_ps(reinterpret_cast<const float*>(src) + i + 8 * u));
+      break;
+    case DType::BF16:
+      for (; i + 32 <= n; i += 32)
+        for (int u = 0; u < 4; ++u) {
+          __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (i + 8 * u) * 2));
+          acc[u] = _mm256_add_ps(acc[u], _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+        }
+      break;
+    case DType::F16:
+      for (; i + 32 <= n; i += 32)
+        for (int u = 0; u < 4; ++u) {
+          __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (i + 8 * u) * 2));
+          acc[u] = _mm256_add_ps(acc[u], _mm256_cvtph_ps(h));
+        }
+      break;
+    case DType::F64: {
+      __m256d accd[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+      for (; i + 16 <= n; i += 16)
+        for (int u = 0; u < 4; ++u) {
+          __m256d d = _mm256_loadu_pd(reinterpret_cast<const double*>(src) + i + 4 * u);
+          accd[u] = _mm256_add_pd(accd[u], _mm256_cvtps_pd(_mm256_cvtpd_ps(d)));
+        }
+      for (int u = 0; u < 4; ++u) total += hsum4(accd[u]);
+      break;
+    }
+  }
+  for (int u = 0; u < 4; ++u) total += hsum8f(acc[u]);
+  for (; i < n; ++i) total += load_as_float(type, src + i * dtype_size(type));
+  return total;
+}
+
+}  // namespace
+
+const ScanKernels& scan_kernels_avx2() {
+  static const ScanKernels table{Isa::Avx2, convert_avx2, fake_init_avx2, moments_avx2, gram_avx2, sum_avx2};
+  return table;
+}
+
+}  // namespace np

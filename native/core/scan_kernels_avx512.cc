@@ -1,0 +1,310 @@
+// AVX-512 kernels (F, BW, DQ, VL). Compiled with AVX-512 flags, called only after the
+// run-time check in cpu_features.cc. The fake init reproduces philox.h bit for bit: the same
+// IEEE operations in the same order, exact integer and exponent manipulation, no FMA.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "core/scan_kernels.h"
+
+namespace np {
+namespace {
+
+// ---- conversion -------------------------------------------------------------------------
+
+void convert_avx512(DType type, const unsigned char* src, float* dst, size_t n) {
+  size_t i = 0;
+  switch (type) {
+    case DType::F32:
+      std::memcpy(dst, src, n * 4);
+      return;
+    case DType::BF16:
+      for (; i + 16 <= n; i += 16) {
+        __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * 2));
+        __m512i w = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(w));
+      }
+      break;
+    case DType::F16:
+      for (; i + 16 <= n; i += 16) {
+        __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * 2));
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(h));
+      }
+      break;
+    case DType::F64:
+      for (; i + 8 <= n; i += 8) {
+        __m512d d = _mm512_loadu_pd(reinterpret_cast<const double*>(src + i * 8));
+        _mm256_storeu_ps(dst + i, _mm512_cvtpd_ps(d));
+      }
+      break;
+  }
+  if (i < n) convert_scalar(type, src + i * dtype_size(type), dst + i, n - i);
+}
+
+// ---- Philox on 16 lanes -----------------------------------------------------------------
+
+struct Words16 {
+  __m512i v[4];
+};
+
+inline void mulhilo16(__m512i a, __m512i m, __m512i* hi, __m512i* lo) {
+  __m512i even = _mm512_mul_epu32(a, m);                          // lanes 0,2,..: 64-bit products
+  __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);    // lanes 1,3,..
+  *lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+
+// Counters base + lane (base a multiple of 16, so the low word never carries).
+Words16 philox16(uint64_t base, uint32_t c2, uint32_t k0, uint32_t k1) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(base))), lane);
+  __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(base >> 32)));
+  __m512i cc2 = _mm512_set1_epi32(static_cast<int>(c2));
+  __m512i c3 = _mm512_setzero_si512();
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxM1));
+  for (int round = 0; round < 10; ++round) {
+    __m512i hi0, lo0, hi1, lo1;
+    mulhilo16(c0, m0, &hi0, &lo0);
+    mulhilo16(cc2, m1, &hi1, &lo1);
+    __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0));
+    __m512i key1 = _mm512_set1_epi32(static_cast<int>(k1));
+    c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), key0);
+    c1 = lo1;
+    cc2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), key1);
+    c3 = lo0;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+  return Words16{{c0, c1, cc2, c3}};
+}
+
+// ---- fake init ----------------------------------------------------------------------------
+
+// 8 lanes of fake_uniform_from_bits (bits: 8 x u32).
+inline __m256 uniform8(__m256i bits, __m512d low, __m512d width) {
+  __m512d top = _mm512_cvtepi32_pd(_mm256_srli_epi32(bits, 8));
+  __m512d u = _mm512_mul_pd(_mm512_add_pd(top, _mm512_set1_pd(0.5)), _mm512_set1_pd(kTwoPowMinus24));
+  return _mm512_cvtpd_ps(_mm512_add_pd(low, _mm512_mul_pd(width, u)));
+}
+
+// det_log_u24 on 8 lanes; m: 8 x i32 in [1, 2^24].
+inline __m512d log8(__m256i m) {
+  // float(m) is exact; its exponent is floor(log2 m) and its mantissa is m / 2^e.
+  __m256i fb = _mm256_castps_si256(_mm256_cvtepi32_ps(m));
+  __m512d e = _mm512_cvtepi32_pd(_mm256_sub_epi32(_mm256_srli_epi32(fb, 23), _mm256_set1_epi32(127)));
+  __m256i mant = _mm256_or_si256(_mm256_and_si256(fb, _mm256_set1_epi32(0x7fffff)), _mm256_set1_epi32(0x3f800000));
+  __m512d f = _mm512_cvtps_pd(_mm256_castsi256_ps(mant));
+  __mmask8 big = _mm512_cmp_pd_mask(f, _mm512_set1_pd(kSqrt2), _CMP_GT_OQ);
+  f = _mm512_mask_mul_pd(f, big, f, _mm512_set1_pd(0.5));
+  e = _mm512_mask_add_pd(e, big, e, _mm512_set1_pd(1.0));
+  const __m512d one = _mm512_set1_pd(1.0);
+  __m512d s = _mm512_div_pd(_mm512_sub_pd(f, one), _mm512_add_pd(f, one));
+  __m512d s2 = _mm512_mul_pd(s, s);
+  __m512d p = _mm512_set1_pd(1.0 / 19.0);
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 17.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 15.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 13.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 11.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 9.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 7.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 5.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0 / 3.0), _mm512_mul_pd(s2, p));
+  p = _mm512_add_pd(one, _mm512_mul_pd(s2, p));
+  __m512d lnf = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), s), p);
+  return _mm512_add_pd(_mm512_mul_pd(_mm512_sub_pd(e, _mm512_set1_pd(24.0)), _mm512_set1_pd(kLn2)), lnf);
+}
+
+// det_cos2pi_u24 on 8 lanes; m: 8 x i32 in [0, 2^24).
+inline __m512d cos2pi8(__m256i m) {
+  __m256i q = _mm256_srli_epi32(m, 22);
+  __m256i rest = _mm256_and_si256(m, _mm256_set1_epi32(0x3fffff));
+  __mmask8 swap = _mm256_cmpgt_epi32_mask(rest, _mm256_set1_epi32(0x200000));
+  __m256i r = _mm256_mask_sub_epi32(rest, swap, _mm256_set1_epi32(0x400000), rest);
+  __m512d y = _mm512_mul_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(r), _mm512_set1_pd(1.0 / 4194304.0)),
+                            _mm512_set1_pd(kHalfPi));
+  __m512d y2 = _mm512_mul_pd(y, y);
+  __m512d c = _mm512_set1_pd(1.0 / 6402373705728000.0);
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 20922789888000.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 87178291200.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 479001600.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 3628800.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 40320.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 720.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0 / 24.0), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(0.5), _mm512_mul_pd(y2, c));
+  c = _mm512_sub_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(y2, c));
+  __m512d s = _mm512_set1_pd(1.0 / 355687428096000.0);
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 1307674368000.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 6227020800.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 39916800.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 362880.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 5040.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 120.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0 / 6.0), _mm512_mul_pd(y2, s));
+  s = _mm512_sub_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(y2, s));
+  s = _mm512_mul_pd(y, s);
+  __m512d cosv = _mm512_mask_blend_pd(swap, c, s);
+  __m512d sinv = _mm512_mask_blend_pd(swap, s, c);
+  __mmask8 odd = _mm256_test_epi32_mask(q, _mm256_set1_epi32(1));
+  __mmask8 neg = _mm256_test_epi32_mask(_mm256_add_epi32(q, _mm256_set1_epi32(1)), _mm256_set1_epi32(2));
+  __m512d base = _mm512_mask_blend_pd(odd, cosv, sinv);
+  return _mm512_mask_xor_pd(base, neg, base, _mm512_set1_pd(-0.0));
+}
+
+inline __m256 normal8(__m256i bits1, __m256i bits2, __m512d mean, __m512d std) {
+  __m256i m1 = _mm256_add_epi32(_mm256_srli_epi32(bits1, 8), _mm256_set1_epi32(1));
+  __m256i m2 = _mm256_srli_epi32(bits2, 8);
+  __m512d radius = _mm512_sqrt_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), log8(m1)));
+  __m512d z = _mm512_mul_pd(radius, cos2pi8(m2));
+  return _mm512_cvtpd_ps(_mm512_add_pd(mean, _mm512_mul_pd(std, z)));
+}
+
+inline __m256i lo8(__m512i v) { return _mm512_castsi512_si256(v); }
+inline __m256i hi8(__m512i v) { return _mm512_extracti64x4_epi64(v, 1); }
+
+void fake_init_avx512(const FakeInitParams& p, uint64_t start, float* r, size_t n) {
+  if (p.kind == FakeInitKind::Constant) {
+    const float value = static_cast<float>(p.a);
+    for (size_t i = 0; i < n; ++i) r[i] = value;
+    return;
+  }
+  size_t i = 0;
+  if (p.kind == FakeInitKind::Uniform) {
+    const __m512d low = _mm512_set1_pd(p.a);
+    const __m512d width = _mm512_set1_pd(p.b - p.a);
+    for (; i + 64 <= n; i += 64) {
+      Words16 w = philox16(fake_uniform_counter(start + i), 0u, p.key0, p.key1);
+      for (int word = 0; word < 4; ++word) {
+        _mm256_storeu_ps(r + i + word * 16, uniform8(lo8(w.v[word]), low, width));
+        _mm256_storeu_ps(r + i + word * 16 + 8, uniform8(hi8(w.v[word]), low, width));
+      }
+    }
+  } else {
+    const __m512d mean = _mm512_set1_pd(p.a);
+    const __m512d std = _mm512_set1_pd(p.b);
+    for (; i + 32 <= n; i += 32) {
+      Words16 w = philox16(fake_normal_counter(start + i), 1u, p.key0, p.key1);
+      for (int pair = 0; pair < 2; ++pair) {
+        _mm256_storeu_ps(r + i + pair * 16, normal8(lo8(w.v[2 * pair]), lo8(w.v[2 * pair + 1]), mean, std));
+        _mm256_storeu_ps(r + i + pair * 16 + 8, normal8(hi8(w.v[2 * pair]), hi8(w.v[2 * pair + 1]), mean, std));
+      }
+    }
+  }
+  if (i < n) fake_init_scalar(p, start + i, r + i, n - i);
+}
+
+// ---- moments and Gram ---------------------------------------------------------------------
+
+void moments_avx512(const float* x, const float* r, size_t n, double out[kNumStats]) {
+  __m512d acc[2][kNumStats];
+  for (auto& set : acc)
+    for (auto& a : set) a = _mm512_setzero_pd();
+  const size_t padded = round_up_pad(n);
+  for (size_t i = 0; i < padded; i += 16) {
+    for (int h = 0; h < 2; ++h) {
+      __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8 * h));
+      __m512d rr = _mm512_cvtps_pd(_mm256_loadu_ps(r + i + 8 * h));
+      __m512d v2 = _mm512_mul_pd(v, v);
+      __m512d d = _mm512_sub_pd(v, rr);
+      acc[h][kSum] = _mm512_add_pd(acc[h][kSum], v);
+      acc[h][kSumSq] = _mm512_add_pd(acc[h][kSumSq], v2);
+      acc[h][kSumCube] = _mm512_fmadd_pd(v2, v, acc[h][kSumCube]);
+      acc[h][kSumQuad] = _mm512_fmadd_pd(v2, v2, acc[h][kSumQuad]);
+      acc[h][kFakeSq] = _mm512_fmadd_pd(d, d, acc[h][kFakeSq]);
+    }
+  }
+  for (int s = 0; s < kNumStats; ++s) out[s] = _mm512_reduce_add_pd(_mm512_add_pd(acc[0][s], acc[1][s]));
+}
+
+template <int RA, int RB>
+void gram_tile(const float* x, size_t stride, size_t a0, size_t b0, size_t k, size_t padded, double* gram) {
+  __m512d acc[RA][RB];
+  for (int a = 0; a < RA; ++a)
+    for (int b = 0; b < RB; ++b) acc[a][b] = _mm512_setzero_pd();
+  const float* xa = x + a0 * stride;
+  const float* xb = x + b0 * stride;
+  for (size_t i = 0; i < padded; i += 8) {
+    __m512d va[RA], vb[RB];
+    for (int a = 0; a < RA; ++a) va[a] = _mm512_cvtps_pd(_mm256_loadu_ps(xa + a * stride + i));
+    for (int b = 0; b < RB; ++b) vb[b] = _mm512_cvtps_pd(_mm256_loadu_ps(xb + b * stride + i));
+    for (int a = 0; a < RA; ++a)
+      for (int b = 0; b < RB; ++b) acc[a][b] = _mm512_fmadd_pd(va[a], vb[b], acc[a][b]);
+  }
+  for (int a = 0; a < RA; ++a)
+    for (int b = 0; b < RB; ++b)
+      if (a0 + a <= b0 + b) gram[(a0 + a) * k + (b0 + b)] = _mm512_reduce_add_pd(acc[a][b]);
+}
+
+using TileFn = void (*)(const float*, size_t, size_t, size_t, size_t, size_t, double*);
+constexpr int kTile = 4;
+const TileFn kTiles[kTile][kTile] = {
+    {gram_tile<1, 1>, gram_tile<1, 2>, gram_tile<1, 3>, gram_tile<1, 4>},
+    {gram_tile<2, 1>, gram_tile<2, 2>, gram_tile<2, 3>, gram_tile<2, 4>},
+    {gram_tile<3, 1>, gram_tile<3, 2>, gram_tile<3, 3>, gram_tile<3, 4>},
+    {gram_tile<4, 1>, gram_tile<4, 2>, gram_tile<4, 3>, gram_tile<4, 4>},
+};
+
+void gram_avx512(const float* x, size_t stride, size_t k, size_t n, double* gram) {
+  const size_t padded = round_up_pad(n);
+  for (size_t a0 = 0; a0 < k; a0 += kTile) {
+    const size_t ra = k - a0 < kTile ? k - a0 : kTile;
+    for (size_t b0 = a0; b0 < k; b0 += kTile) {
+      const size_t rb = k - b0 < kTile ? k - b0 : kTile;
+      kTiles[ra - 1][rb - 1](x, stride, a0, b0, k, padded, gram);
+    }
+  }
+}
+
+// ---- read-and-sum reference ---------------------------------------------------------------
+
+double sum_avx512(DType type, const unsigned char* src, size_t n) {
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  size_t i = 0;
+  switch (type) {
+    case DType::F32:
+      for (; i + 64 <= n; i += 64)
+        for (int u = 0; u < 4; ++u)
+          acc[u] = _mm512_add_ps(acc[u], _mm512_loadu_ps(reinterpret_cast<const float*>(src) + i + 16 * u));
+      break;
+    case DType::BF16:
+      for (; i + 64 <= n; i += 64)
+        for (int u = 0; u < 4; ++u) {
+          __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + (i + 16 * u) * 2));
+          acc[u] = _mm512_add_ps(acc[u], _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
+        }
+      break;
+    case DType::F16:
+      for (; i + 64 <= n; i += 64)
+        for (int u = 0; u < 4; ++u) {
+          __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + (i + 16 * u) * 2));
+          acc[u] = _mm512_add_ps(acc[u], _mm512_cvtph_ps(h));
+        }
+      break;
+    case DType::F64: {
+      __m512d accd[4] = {_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd()};
+      for (; i + 32 <= n; i += 32)
+        for (int u = 0; u < 4; ++u) {
+          __m512d d = _mm512_loadu_pd(reinterpret_cast<const double*>(src) + i + 8 * u);
+          accd[u] = _mm512_add_pd(accd[u], _mm512_cvtps_pd(_mm512_cvtpd_ps(d)));
+        }
+      double total = 0.0;
+      for (int u = 0; u < 4; ++u) total += _mm512_reduce_add_pd(accd[u]);
+      for (; i < n; ++i) total += load_as_float(type, src + i * 8);
+      return total;
+    }
+  }
+  double total = 0.0;
+  for (int u = 0; u < 4; ++u) total += _mm512_reduce_add_ps(acc[u]);
+  for (; i < n; ++i) total += load_as_float(type, src + i * dtype_size(type));
+  return total;
+}
+
+}  // namespace
+
+const ScanKernels& scan_kernels_avx512() {
+  static const ScanKernels table{Isa::Avx512, convert_avx512, fake_init_avx512, moments_avx512, gram_avx512, sum_avx512};
+  return table;
+}
+
+}  // namespace np

@@ -1,0 +1,64 @@
+// What to scan, how, and what comes back. TypeScript (lib/scan/plan.ts) discovers the
+// models, aligns their tensors and resolves fake-init schemes; the native side only streams
+// bytes at given offsets and adds numbers up.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/dtype.h"
+#include "core/philox.h"
+
+namespace np {
+
+struct ScanMember {
+  uint32_t file;    // index into ScanPlan::files
+  uint64_t offset;  // absolute byte offset of the tensor's first element in that file
+  DType dtype;
+};
+
+// One aligned tensor: the first `count` elements (row-major) of each member are compared.
+struct ScanGroup {
+  std::string name;
+  uint64_t count = 0;
+  FakeInitParams fake{FakeInitKind::Constant, 0.0, 0.0, 0u, 0u};
+  std::vector<ScanMember> members;
+};
+
+enum class ScanMode : int {
+  Full = 0,     // moments, Gram and fake-init distance
+  ReadSum = 1,  // the memory-bandwidth reference: read the same bytes, sum them (kSum only)
+};
+
+struct ScanPlan {
+  std::vector<std::string> files;
+  std::vector<ScanGroup> groups;
+  int threads = 0;                   // 0: hardware concurrency
+  size_t chunk_bytes = 16u << 20;    // bytes read per work item (all members together)
+  Isa isa = Isa::Scalar;             // kernel set (callers pass best_isa() by default)
+  ScanMode mode = ScanMode::Full;
+};
+
+// Output per group g with k members, at values[offsets[g]]:
+//   k x kNumStats statistics (member-major), then the full symmetric k x k Gram matrix.
+struct ScanOutput {
+  std::vector<double> values;
+  std::vector<uint64_t> offsets;
+  Isa isa = Isa::Scalar;
+  int threads = 1;
+  uint64_t bytes = 0;  // model bytes read
+};
+
+inline uint64_t group_output_size(size_t k) { return static_cast<uint64_t>(k) * 5 + static_cast<uint64_t>(k) * k; }
+
+struct ScanControl {
+  // Called from worker threads after each work item, with the bytes done and the total.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+  // Set to true to cancel; checked before and after each work item.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+}  // namespace np

@@ -1,0 +1,11 @@
+// One register_* per binding file; native/addon.cc calls them all.
+#pragma once
+#include <napi.h>
+
+namespace np_napi {
+
+void register_device(Napi::Env env, Napi::Object exports);
+void register_scan(Napi::Env env, Napi::Object exports);
+void register_safetensors(Napi::Env env, Napi::Object exports);
+
+}  // namespace np_napi
