@@ -1,0 +1,40 @@
+/**
+ * The detection result: a directed forest over the models, as `phylogeny detect --format json`
+ * writes it (DESIGN.md "Formats"). Reports (lib/report) render it; eval (lib/eval) scores it.
+ */
+
+export interface DetectedModel {
+  id: string;
+  path: string;
+  /** Parameters compared (elements of the tensors the model shares with others). */
+  params: number;
+  /** Direction score: lower = closer to initialization = more likely an ancestor. */
+  score: number;
+}
+
+export interface DetectedEdge {
+  parent: string;
+  child: string;
+  /** In [0, 1]; what it means is documented per method in docs/confidence.md. */
+  confidence: number;
+  /** The distance D(parent, child) the method used. */
+  distance?: number;
+}
+
+export interface DetectionResult {
+  models: DetectedModel[];
+  edges: DetectedEdge[];
+  /** Models without a parent. */
+  roots: string[];
+  /** Families (connected components of the forest), each a list of ids. */
+  families: string[][];
+  /** Groups of models with identical compared weights (distance 0). */
+  duplicates: string[][];
+  /** The distance matrix the method used (for heat maps), rows/cols in `ids` order. */
+  distances?: { ids: string[]; matrix: number[][] };
+  method: string;
+  options: Record<string, unknown>;
+  /** Milliseconds per stage, e.g. { scan: 812, detect: 3 }. */
+  timings: Record<string, number>;
+  warnings: string[];
+}
