@@ -108,6 +108,8 @@ export interface NativeAddon {
   cudaStatus(): CudaStatus;
   cpuInfo(): CpuInfo;
   startScan(plan: NativeScanPlan, onProgress?: (done: number, total: number) => void): NativeScanHandle;
+  /** Fake-init values of elements [start, start + count) via a kernel set (for tests). */
+  fakeInit(params: NativeFakeInit, start: number, count: number, isa?: string): Float32Array;
   /** Reads and validates a safetensors header (off the main thread). */
   readSafetensorsHeader(path: string): Promise<NativeSafetensorsHeader>;
   /** The same, synchronously (for small files and tests). */

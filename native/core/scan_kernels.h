@@ -49,5 +49,7 @@ const ScanKernels& scan_kernels_avx512();
 // Portable helpers shared by the kernel sets for tails and fallbacks.
 void convert_scalar(DType type, const unsigned char* src, float* dst, size_t n);
 void fake_init_scalar(const FakeInitParams& p, uint64_t start, float* r, size_t n);
+// Fake init for any start (the kernels need a multiple of 64): scalar up to the next one.
+void fake_init_range(const ScanKernels& kern, const FakeInitParams& p, uint64_t start, float* r, size_t n);
 
 }  // namespace np

@@ -9,11 +9,14 @@
 
 #include "core/cpu_features.h"
 #include "core/scan_cpu.h"
+#include "core/scan_kernels.h"
 #include "napi/convert.h"
 #include "napi/exports.h"
 
 namespace np_napi {
 namespace {
+
+np::Isa isa_from_js(const Napi::Value& v);
 
 np::ScanPlan plan_from_js(const Napi::Object& js) {
   Napi::Env env = js.Env();
@@ -61,17 +64,7 @@ np::ScanPlan plan_from_js(const Napi::Object& js) {
   double chunk = get_number_or(js, "chunkBytes", 16.0 * 1024 * 1024);
   if (!(chunk >= 4096)) throw make_error(env, np::ErrorCode::InvalidArgument, "chunkBytes must be at least 4096");
   plan.chunk_bytes = static_cast<size_t>(chunk);
-  plan.isa = np::best_isa();
-  Napi::Value isa = js.Get("isa");
-  if (isa.IsString() && isa.As<Napi::String>().Utf8Value() != "auto") {
-    np::Isa wanted;
-    std::string name = isa.As<Napi::String>().Utf8Value();
-    if (!np::parse_isa(name, &wanted))
-      throw make_error(env, np::ErrorCode::InvalidArgument, "unknown isa '" + name + "' (scalar, avx2, avx512, auto)");
-    if (!np::isa_supported(wanted))
-      throw make_error(env, np::ErrorCode::InvalidArgument, "this CPU or build cannot run isa '" + name + "'");
-    plan.isa = wanted;
-  }
+  plan.isa = isa_from_js(js.Get("isa"));
   Napi::Value mode = js.Get("mode");
   if (mode.IsString() && mode.As<Napi::String>().Utf8Value() == "readsum") plan.mode = np::ScanMode::ReadSum;
   return plan;
@@ -189,10 +182,46 @@ Napi::Value StartScan(const Napi::CallbackInfo& info) {
   return handle;
 }
 
+np::Isa isa_from_js(const Napi::Value& v) {
+  np::Isa isa = np::best_isa();
+  if (v.IsString() && v.As<Napi::String>().Utf8Value() != "auto") {
+    std::string name = v.As<Napi::String>().Utf8Value();
+    if (!np::parse_isa(name, &isa) || !np::isa_supported(isa))
+      throw make_error(v.Env(), np::ErrorCode::InvalidArgument, "isa '" + name + "' is unknown or not supported here");
+  }
+  return isa;
+}
+
+// fakeInit(params, start, count, isa?) -> Float32Array: the fake-init values of elements
+// [start, start + count) through the chosen kernel set (tests hold them equal to the TS mirror).
+Napi::Value FakeInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw make_error(env, np::ErrorCode::InvalidArgument, "fakeInit(params, start, count, isa?)");
+  Napi::Object fake = info[0].As<Napi::Object>();
+  np::FakeInitParams p;
+  int kind = static_cast<int>(get_number(fake, "kind"));
+  if (kind < 0 || kind > 2) throw make_error(env, np::ErrorCode::InvalidArgument, "fake-init kind must be 0, 1 or 2");
+  p.kind = static_cast<np::FakeInitKind>(kind);
+  p.a = get_number(fake, "a");
+  p.b = get_number(fake, "b");
+  p.key0 = static_cast<uint32_t>(get_u64(fake, "key0"));
+  p.key1 = static_cast<uint32_t>(get_u64(fake, "key1"));
+  double start = info[1].As<Napi::Number>().DoubleValue();
+  double count = info[2].As<Napi::Number>().DoubleValue();
+  if (!(start >= 0) || !(count >= 0) || count > (1u << 28))
+    throw make_error(env, np::ErrorCode::InvalidArgument, "fakeInit: bad start or count");
+  np::Isa isa = info.Length() > 3 ? isa_from_js(info[3]) : np::best_isa();
+  Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(count));
+  np::fake_init_range(np::scan_kernels(isa), p, static_cast<uint64_t>(start), out.Data(), static_cast<size_t>(count));
+  return out;
+}
+
 }  // namespace
 
 void register_scan(Napi::Env env, Napi::Object exports) {
   exports.Set("startScan", Napi::Function::New(env, StartScan, "startScan"));
+  exports.Set("fakeInit", Napi::Function::New(env, FakeInit, "fakeInit"));
 }
 
 }  // namespace np_napi
