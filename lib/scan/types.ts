@@ -68,5 +68,13 @@ export interface ScanResult {
   /** Set on partial scans (`--shard i/n`); merged results have none. */
   shard?: { index: number; count: number };
   /** How it ran: device, kernel set, threads, seconds, bytes read. */
-  run: { device: string; isa: string; threads: number; seconds: number; bytes: number };
+  run: {
+    device: string;
+    isa: string;
+    threads: number;
+    seconds: number;
+    bytes: number;
+    /** Why `--device auto` did not use CUDA. */
+    fallbackReason?: string;
+  };
 }

@@ -1,0 +1,150 @@
+/**
+ * Alignment: which tensors are compared across which models. Tensors are grouped by name and
+ * shape; a folder may mix architectures, so each group holds only the models that have it,
+ * and two models are compared over the groups they share. When a fine-tune resized the
+ * vocabulary (rows appended to embed_tokens / lm_head), tensors with the same name and
+ * trailing dimensions but slightly different row counts are compared over their common row
+ * prefix (row-major: the first R rows are the first R × rowSize elements) instead of being
+ * dropped.
+ */
+import { DtypeError } from '../errors';
+import { isFloatDtype } from '../io/dtype';
+import type { ModelSource, TensorEntry } from '../io/types';
+import { parsePattern } from './fake-init';
+import type { SkippedTensor } from './types';
+
+export interface AlignOptions {
+  /** Only tensors whose name matches one of these (globs or /regex/). */
+  include?: string[];
+  /** Leave out tensors whose name matches one of these. */
+  exclude?: string[];
+  /** Skip tensors whose dtype cannot be scanned instead of failing. */
+  skipNonFloat?: boolean;
+  /**
+   * Row counts that differ are compared over the common prefix when min/max rows is at least
+   * this ratio (default 0.9: a vocabulary resize adds few rows; different architectures
+   * usually differ by 2× or more and stay apart). 1 disables prefix alignment.
+   */
+  rowPrefixMinRatio?: number;
+}
+
+export interface AlignedMember {
+  /** Index into the models array. */
+  model: number;
+  tensor: TensorEntry;
+}
+
+export interface AlignedGroup {
+  name: string;
+  /** Compared shape (rows = common prefix when row-prefix aligned). */
+  shape: number[];
+  /** Full shape of the first member (fan-in for fake init does not depend on rows). */
+  fullShape: number[];
+  /** Elements compared per member. */
+  count: number;
+  members: AlignedMember[];
+  rowPrefix?: { rows: number; fullRows: number[] };
+  /** Shape of the sibling weight of a bias-like tensor, from the first member's model. */
+  siblingWeightShape?: number[];
+}
+
+export interface Alignment {
+  groups: AlignedGroup[];
+  skipped: SkippedTensor[];
+}
+
+const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+function matchesAny(name: string, patterns: RegExp[]): boolean {
+  return patterns.some((p) => p.test(name));
+}
+
+/** Canonical order of groups everywhere (full scans, shards, merges): name, then shape. */
+export function compareGroupKeys(a: { name: string; shape: number[] }, b: { name: string; shape: number[] }): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  const sa = a.shape.join('x');
+  const sb = b.shape.join('x');
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Alignment {
+  const include = (opts.include ?? []).map(parsePattern);
+  const exclude = (opts.exclude ?? []).map(parsePattern);
+  const ratio = opts.rowPrefixMinRatio ?? 0.9;
+  const skipped: SkippedTensor[] = [];
+  // name -> trailing-shape key -> members
+  const byName = new Map<string, Map<string, AlignedMember[]>>();
+
+  models.forEach((model, mi) => {
+    for (const t of model.tensors) {
+      if (include.length && !matchesAny(t.name, include)) {
+        skipped.push({ model: model.id, tensor: t.name, reason: 'not matched by --include' });
+        continue;
+      }
+      if (exclude.length && matchesAny(t.name, exclude)) {
+        skipped.push({ model: model.id, tensor: t.name, reason: 'matched by --exclude' });
+        continue;
+      }
+      if (!isFloatDtype(t.dtype)) {
+        if (opts.skipNonFloat) {
+          skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} is not a float type` });
+          continue;
+        }
+        throw new DtypeError(
+          'E_DTYPE',
+          `${t.file}: tensor '${t.name}' has dtype ${t.dtype}, which cannot be scanned ` +
+            '(only F32, F16, BF16 and F64); pass --skip-non-float to leave such tensors out',
+          { file: t.file, tensor: t.name },
+        );
+      }
+      const trailing = `${t.shape.length}:${t.shape.slice(1).join('x')}`;
+      let shapes = byName.get(t.name);
+      if (!shapes) byName.set(t.name, (shapes = new Map()));
+      let list = shapes.get(trailing);
+      if (!list) shapes.set(trailing, (list = []));
+      list.push({ model: mi, tensor: t });
+    }
+  });
+
+  const groups: AlignedGroup[] = [];
+  for (const [name, shapes] of byName) {
+    for (const members of shapes.values()) {
+      // Split by row count: consecutive distinct counts merge while min/max >= ratio.
+      const rowsOf = (m: AlignedMember) => (m.tensor.shape.length === 0 ? 1 : m.tensor.shape[0]);
+      const distinct = [...new Set(members.map(rowsOf))].sort((a, b) => a - b);
+      const clusters: number[][] = [];
+      for (const r of distinct) {
+        const last = clusters[clusters.length - 1];
+        const canJoin = last && ratio < 1 && r > 0 && last[0] / r >= ratio;
+        if (canJoin) last.push(r);
+        else clusters.push([r]);
+      }
+      for (const cluster of clusters) {
+        const inCluster = members.filter((m) => cluster.includes(rowsOf(m)));
+        const first = inCluster[0].tensor;
+        const rows = cluster[0];
+        const shape = first.shape.length === 0 ? [] : [rows, ...first.shape.slice(1)];
+        const group: AlignedGroup = {
+          name,
+          shape,
+          fullShape: first.shape,
+          count: product(shape),
+          members: inCluster.sort((a, b) => a.model - b.model),
+        };
+        if (cluster.length > 1) group.rowPrefix = { rows, fullRows: group.members.map((m) => rowsOf(m)) };
+        groups.push(group);
+      }
+    }
+  }
+
+  // Sibling weights (for bias fan-in) from the first member's model.
+  for (const g of groups) {
+    if (!/(^|[._])bias$/.test(g.name)) continue;
+    const wname = g.name.replace(/bias$/, 'weight');
+    const model = models[g.members[0].model];
+    const w = model.tensors.find((t) => t.name === wname);
+    if (w) g.siblingWeightShape = w.shape;
+  }
+  groups.sort(compareGroupKeys);
+  return { groups, skipped };
+}

@@ -1,0 +1,71 @@
+/**
+ * The float64 reference scan in plain TypeScript: reads every planned tensor with fs, turns
+ * each element into a float32 as the native scan does, and sums in float64 in element order.
+ * Slow and simple on purpose: tests hold the native scan (every kernel set, any thread count
+ * and chunk size) within 1e-9 of it.
+ */
+import * as fs from 'fs';
+import { decodeToFloat32, DTYPE_SIZES, FloatDtype } from '../io/dtype';
+import type { NativeScanPlan } from '../native';
+import { fakeInitFill } from './philox';
+
+export interface ReferenceOutput {
+  values: Float64Array;
+  offsets: number[];
+}
+
+const STATS = 5;
+
+export function referenceScan(plan: NativeScanPlan): ReferenceOutput {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const g of plan.groups) {
+    offsets.push(total);
+    total += g.members.length * STATS + g.members.length ** 2;
+  }
+  const values = new Float64Array(total);
+  const fds = plan.files.map((f) => fs.openSync(f, 'r'));
+  try {
+    const CHUNK = 1 << 16;
+    plan.groups.forEach((g, gi) => {
+      const k = g.members.length;
+      const base = offsets[gi];
+      const gram = base + k * STATS;
+      const r = new Float32Array(CHUNK);
+      for (let start = 0; start < g.count; start += CHUNK) {
+        const n = Math.min(CHUNK, g.count - start);
+        const xs = g.members.map((m) => {
+          const size = DTYPE_SIZES[m.dtype];
+          const buf = Buffer.alloc(n * size);
+          fs.readSync(fds[m.file], buf, 0, n * size, m.offset + start * size);
+          return decodeToFloat32(buf, m.dtype as FloatDtype);
+        });
+        fakeInitFill(g.fake, start, r.subarray(0, n));
+        for (let a = 0; a < k; a++) {
+          const x = xs[a];
+          const s = base + a * STATS;
+          for (let i = 0; i < n; i++) {
+            const v = x[i];
+            const v2 = v * v;
+            const d = v - r[i];
+            values[s] += v;
+            values[s + 1] += v2;
+            values[s + 2] += v2 * v;
+            values[s + 3] += v2 * v2;
+            values[s + 4] += d * d;
+          }
+          for (let b = a; b < k; b++) {
+            const y = xs[b];
+            let dot = 0;
+            for (let i = 0; i < n; i++) dot += x[i] * y[i];
+            values[gram + a * k + b] += dot;
+          }
+        }
+      }
+      for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) values[gram + a * k + b] = values[gram + b * k + a];
+    });
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+  return { values, offsets };
+}

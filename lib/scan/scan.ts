@@ -1,0 +1,119 @@
+/**
+ * scanModelSet: one streaming pass over all models' aligned tensors (native, off the main
+ * thread) producing a ScanResult. Progress through a callback, cancellation through an
+ * AbortSignal.
+ */
+import { AbortError, fromNative } from '../errors';
+import type { ModelSet } from '../io/types';
+import { native, NativeScanOutput, NativeScanPlan } from '../native';
+import { alignModels, AlignOptions } from './align';
+import { chooseDevice, DeviceRequest } from './device';
+import { buildPlan, parseShard, PlannedScan, Shard } from './plan';
+import type { ScanResult, ScanTensor } from './types';
+
+export interface ScanProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  fraction: number;
+}
+
+export interface ScanOptions extends AlignOptions {
+  /** Seed of the fake initialization (default 0). */
+  seed?: number;
+  /** Fake-init spec (default 'auto': PyTorch defaults); see lib/scan/fake-init.ts. */
+  fakeInit?: string;
+  /** Worker threads (default: all cores). Results do not depend on it. */
+  threads?: number;
+  /** MiB read per work item, all models together (default 16). Results do not depend on it. */
+  chunkMb?: number;
+  /** Scan only part i of n of the tensors ("i/n", 1-based, or a Shard). */
+  shard?: Shard | string;
+  device?: DeviceRequest;
+  /** CPU kernel set (default: the best this CPU runs). */
+  isa?: NativeScanPlan['isa'];
+  onProgress?: (p: ScanProgress) => void;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_FAKE_INIT = 'auto';
+export const DEFAULT_CHUNK_MB = 16;
+
+/** Runs a planned scan natively, wiring progress and cancellation. */
+export async function runNativePlan(
+  plan: NativeScanPlan,
+  onProgress?: (p: ScanProgress) => void,
+  signal?: AbortSignal,
+): Promise<NativeScanOutput> {
+  if (signal?.aborted) throw new AbortError('E_ABORTED', 'scan cancelled before it started');
+  const handle = native().startScan(
+    plan,
+    onProgress ? (done, total) => onProgress({ bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 }) : undefined,
+  );
+  const onAbort = () => handle.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await handle.promise;
+  } catch (e) {
+    throw fromNative(e);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, opts: ScanOptions, skipped: ScanResult['skipped'], shard?: Shard): ScanResult {
+  const tensors: ScanTensor[] = planned.groups.map((g, gi) => {
+    const k = g.members.length;
+    const base = out.offsets[gi];
+    const stat = (m: number, s: number) => out.values[base + m * 5 + s];
+    const col = (s: number) => g.members.map((_, m) => stat(m, s));
+    const gram: number[][] = [];
+    for (let a = 0; a < k; a++) gram.push(Array.from(out.values.subarray(base + k * 5 + a * k, base + k * 5 + (a + 1) * k)));
+    const t: ScanTensor = {
+      name: g.name,
+      shape: g.shape,
+      models: g.members.map((m) => m.model),
+      dtypes: g.members.map((m) => m.tensor.dtype),
+      count: g.count,
+      fakeInit: planned.fakeInits[gi],
+      sum: col(0),
+      sumSq: col(1),
+      sumCube: col(2),
+      sumQuad: col(3),
+      fakeInitSq: col(4),
+      gram,
+    };
+    if (g.rowPrefix) t.rowPrefix = g.rowPrefix;
+    return t;
+  });
+  const result: ScanResult = {
+    format: 'neural-phylogeny/scan',
+    version: 1,
+    models: set.models.map((m) => ({ id: m.id, path: m.path, params: m.params, bytes: m.bytes })),
+    seed: opts.seed ?? 0,
+    fakeInit: opts.fakeInit ?? DEFAULT_FAKE_INIT,
+    tensors,
+    skipped,
+    run: { device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes },
+  };
+  if (shard && shard.count > 1) result.shard = shard;
+  return result;
+}
+
+/** Scans an opened model set. */
+export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promise<ScanResult> {
+  const shard = typeof opts.shard === 'string' ? parseShard(opts.shard) : opts.shard;
+  const device = chooseDevice(opts.device ?? 'auto');
+  const { groups, skipped } = alignModels(set.models, opts);
+  const planned = buildPlan(groups, {
+    seed: opts.seed ?? 0,
+    fakeInit: opts.fakeInit ?? DEFAULT_FAKE_INIT,
+    shard,
+    threads: opts.threads,
+    chunkBytes: Math.round((opts.chunkMb ?? DEFAULT_CHUNK_MB) * 1024 * 1024),
+    isa: opts.isa,
+  });
+  const out = await runNativePlan(planned.plan, opts.onProgress, opts.signal);
+  const result = assemble(set, planned, out, opts, skipped, shard);
+  if (device.fallbackReason) result.run.fallbackReason = device.fallbackReason;
+  return result;
+}
