@@ -76,15 +76,24 @@ class OrderedReducer {
     return !stop.load();
   }
 
-  void submit(uint64_t seq, std::vector<double>&& partials) {
+  // Hands over an item's block sums; returns a spent buffer for the caller to reuse (so
+  // steady state allocates nothing and touches no fresh pages).
+  std::vector<double> submit(uint64_t seq, std::vector<double>&& partials) {
     std::unique_lock<std::mutex> lock(mutex_);
     pending_.emplace(seq, std::move(partials));
     while (!pending_.empty() && pending_.begin()->first == next_) {
       apply_(next_, pending_.begin()->second);
+      spare_.push_back(std::move(pending_.begin()->second));
       pending_.erase(pending_.begin());
       ++next_;
     }
     cv_.notify_all();
+    std::vector<double> reuse;
+    if (!spare_.empty()) {
+      reuse = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    return reuse;
   }
 
   void wake_all() {
@@ -99,6 +108,7 @@ class OrderedReducer {
   std::condition_variable cv_;
   uint64_t next_ = 0;
   std::map<uint64_t, std::vector<double>> pending_;
+  std::vector<std::vector<double>> spare_;
 };
 
 size_t block_stride(size_t k) { return static_cast<size_t>(group_output_size(k)); }
@@ -129,11 +139,13 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
   return items;
 }
 
-// Per-thread scratch, allocated once per thread and sized for the largest item.
+// Per-thread scratch, allocated once per thread and grown to the largest item.
 struct Scratch {
   std::vector<unsigned char> raw;
-  std::vector<float> x;  // k rows of kBlockElems floats
   std::vector<float> r;
+  std::vector<double> kernel;
+  std::vector<const unsigned char*> src;
+  std::vector<DType> dtypes;
 };
 
 void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem& item, Scratch& s,
@@ -149,23 +161,18 @@ void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem&
   }
   const size_t nblocks = (item.len + kBlockElems - 1) / kBlockElems;
   partials.assign(nblocks * stride, 0.0);
-  if (s.x.size() < k * kBlockElems) s.x.assign(k * kBlockElems, 0.0f);
-  if (s.r.size() < kBlockElems) s.r.assign(kBlockElems, 0.0f);
+  s.r.resize(kBlockElems);
+  s.kernel.resize(kern.block_scratch(k));
+  s.src.resize(k);
+  s.dtypes.resize(k);
+  for (size_t m = 0; m < k; ++m) s.dtypes[m] = g.members[m].dtype;
   for (size_t b = 0; b < nblocks; ++b) {
     const uint64_t first = b * kBlockElems;  // relative to the item
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlockElems, item.len - first));
-    const size_t padded = round_up_pad(n);
-    for (size_t m = 0; m < k; ++m) {
-      const size_t esize = dtype_size(g.members[m].dtype);
-      float* xm = s.x.data() + m * kBlockElems;
-      kern.convert(g.members[m].dtype, s.raw.data() + member_offsets[m] + first * esize, xm, n);
-      std::fill(xm + n, xm + padded, 0.0f);
-    }
+    for (size_t m = 0; m < k; ++m) s.src[m] = s.raw.data() + member_offsets[m] + first * dtype_size(s.dtypes[m]);
     kern.fake_init(g.fake, item.start + first, s.r.data(), n);
-    std::fill(s.r.data() + n, s.r.data() + padded, 0.0f);
-    double* part = partials.data() + b * stride;
-    for (size_t m = 0; m < k; ++m) kern.moments(s.x.data() + m * kBlockElems, s.r.data(), n, part + m * kNumStats);
-    kern.gram(s.x.data(), kBlockElems, k, n, part + k * kNumStats);
+    BlockArgs args{k, n, s.src.data(), s.dtypes.data(), s.r.data(), s.kernel.data()};
+    kern.block(args, partials.data() + b * stride);
   }
 }
 
@@ -217,6 +224,10 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
   OrderedReducer reducer(static_cast<size_t>(threads) * 2, apply);
 
   auto cancelled = [&] { return control.cancel && control.cancel->load(); };
+  auto cancel_error = [&] {
+    return Error(ErrorCode::Aborted, "scan cancelled after " + std::to_string(bytes_done.load()) + " of " +
+                                         std::to_string(total_bytes) + " bytes");
+  };
 
   auto worker = [&]() {
     Scratch scratch;
@@ -227,7 +238,7 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
         const uint64_t seq = next_item.fetch_add(1);
         if (seq >= items.size()) break;
         if (!reducer.wait_turn(seq, stop)) break;
-        if (cancelled()) throw Error(ErrorCode::Aborted, "scan cancelled");
+        if (cancelled()) throw cancel_error();
         const WorkItem& item = items[seq];
         const ScanGroup& g = plan.groups[item.group];
         member_offsets.resize(g.members.size());
@@ -244,9 +255,8 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
           reader->read_at(mem.offset + item.start * esize, scratch.raw.data() + member_offsets[m], item.len * esize);
         }
         compute_item(plan, kern, item, scratch, member_offsets, partials);
-        if (cancelled()) throw Error(ErrorCode::Aborted, "scan cancelled");
-        reducer.submit(seq, std::move(partials));
-        partials = std::vector<double>();
+        if (cancelled()) throw cancel_error();
+        partials = reducer.submit(seq, std::move(partials));
         const uint64_t done = bytes_done.fetch_add(item.bytes) + item.bytes;
         if (control.progress) control.progress(done, total_bytes);
       }
@@ -279,7 +289,7 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
     for (std::thread& th : pool) th.join();
   }
   if (first_error) std::rethrow_exception(first_error);
-  if (cancelled()) throw Error(ErrorCode::Aborted, "scan cancelled");
+  if (cancelled()) throw cancel_error();
 
   // Mirror the upper triangle of each Gram matrix.
   for (size_t gi = 0; gi < plan.groups.size(); ++gi) {

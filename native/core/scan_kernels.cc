@@ -10,11 +10,6 @@ const ScanKernels& scan_kernels(Isa isa) {
   return scan_kernels_scalar();
 }
 
-void convert_scalar(DType type, const unsigned char* src, float* dst, size_t n) {
-  const size_t size = dtype_size(type);
-  for (size_t i = 0; i < n; ++i) dst[i] = load_as_float(type, src + i * size);
-}
-
 void fake_init_scalar(const FakeInitParams& p, uint64_t start, float* r, size_t n) {
   for (size_t i = 0; i < n; ++i) r[i] = fake_init_value(p, start + i);
 }

@@ -2,6 +2,7 @@
 // scan_kernels_avx512.cc; the fake init reproduces philox.h bit for bit.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/scan_kernels.h"
@@ -9,36 +10,59 @@
 namespace np {
 namespace {
 
-// ---- conversion -------------------------------------------------------------------------
+// ---- vector traits and conversion to float64 ----------------------------------------------
 
-void convert_avx2(DType type, const unsigned char* src, float* dst, size_t n) {
-  size_t i = 0;
-  switch (type) {
-    case DType::F32:
-      std::memcpy(dst, src, n * 4);
-      return;
-    case DType::BF16:
-      for (; i + 8 <= n; i += 8) {
-        __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 2));
-        __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
-        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(w));
-      }
-      break;
-    case DType::F16:
-      for (; i + 8 <= n; i += 8) {
-        __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 2));
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
-      }
-      break;
-    case DType::F64:
-      for (; i + 4 <= n; i += 4) {
-        __m256d d = _mm256_loadu_pd(reinterpret_cast<const double*>(src + i * 8));
-        _mm_storeu_ps(dst + i, _mm256_cvtpd_ps(d));
-      }
-      break;
+struct Avx2V {
+  static constexpr int kLanes = 4;
+  static constexpr int kTile = 3;        // 9 accumulators + 6 inputs of the 16 ymm registers
+  static constexpr int kMomentRows = 2;  // 10 accumulators
+  using vd = __m256d;
+  static vd zero() { return _mm256_setzero_pd(); }
+  static vd load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, vd a) { _mm256_storeu_pd(p, a); }
+  static vd add(vd a, vd b) { return _mm256_add_pd(a, b); }
+  static vd sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+  static vd mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+  static vd fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
+
+  static void store_ps_as_pd(double* dst, __m256 f) {
+    _mm256_storeu_pd(dst, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+    _mm256_storeu_pd(dst + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
   }
-  if (i < n) convert_scalar(type, src + i * dtype_size(type), dst + i, n - i);
-}
+
+  // Every element becomes a float32 first (F64 included), as in the TypeScript reference.
+  static void to_f64(DType type, const unsigned char* src, double* dst, size_t n) {
+    size_t i = 0;
+    switch (type) {
+      case DType::F32:
+        for (; i + 4 <= n; i += 4)
+          _mm256_storeu_pd(dst + i, _mm256_cvtps_pd(_mm_loadu_ps(reinterpret_cast<const float*>(src) + i)));
+        break;
+      case DType::BF16:
+        for (; i + 8 <= n; i += 8) {
+          __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 2));
+          store_ps_as_pd(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)));
+        }
+        break;
+      case DType::F16:
+        for (; i + 8 <= n; i += 8) {
+          __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 2));
+          store_ps_as_pd(dst + i, _mm256_cvtph_ps(h));
+        }
+        break;
+      case DType::F64:
+        for (; i + 4 <= n; i += 4) {
+          __m256d d = _mm256_loadu_pd(reinterpret_cast<const double*>(src) + i);
+          _mm256_storeu_pd(dst + i, _mm256_cvtps_pd(_mm256_cvtpd_ps(d)));
+        }
+        break;
+    }
+    const size_t size = dtype_size(type);
+    for (; i < n; ++i) dst[i] = static_cast<double>(load_as_float(type, src + i * size));
+  }
+};
+
+#include "core/scan_block_impl.h"
 
 // ---- Philox on 8 lanes --------------------------------------------------------------------
 
@@ -199,71 +223,10 @@ void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n)
   if (i < n) fake_init_scalar(p, start + i, r + i, n - i);
 }
 
-// ---- moments and Gram ---------------------------------------------------------------------
-
 inline double hsum4(__m256d v) {
   alignas(32) double t[4];
   _mm256_store_pd(t, v);
   return (t[0] + t[1]) + (t[2] + t[3]);
-}
-
-void moments_avx2(const float* x, const float* r, size_t n, double out[kNumStats]) {
-  __m256d acc[2][kNumStats];
-  for (auto& set : acc)
-    for (auto& a : set) a = _mm256_setzero_pd();
-  const size_t padded = round_up_pad(n);
-  for (size_t i = 0; i < padded; i += 8) {
-    for (int h = 0; h < 2; ++h) {
-      __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * h));
-      __m256d rr = _mm256_cvtps_pd(_mm_loadu_ps(r + i + 4 * h));
-      __m256d v2 = _mm256_mul_pd(v, v);
-      __m256d d = _mm256_sub_pd(v, rr);
-      acc[h][kSum] = _mm256_add_pd(acc[h][kSum], v);
-      acc[h][kSumSq] = _mm256_add_pd(acc[h][kSumSq], v2);
-      acc[h][kSumCube] = _mm256_fmadd_pd(v2, v, acc[h][kSumCube]);
-      acc[h][kSumQuad] = _mm256_fmadd_pd(v2, v2, acc[h][kSumQuad]);
-      acc[h][kFakeSq] = _mm256_fmadd_pd(d, d, acc[h][kFakeSq]);
-    }
-  }
-  for (int s = 0; s < kNumStats; ++s) out[s] = hsum4(_mm256_add_pd(acc[0][s], acc[1][s]));
-}
-
-template <int RA, int RB>
-void gram_tile(const float* x, size_t stride, size_t a0, size_t b0, size_t k, size_t padded, double* gram) {
-  __m256d acc[RA][RB];
-  for (int a = 0; a < RA; ++a)
-    for (int b = 0; b < RB; ++b) acc[a][b] = _mm256_setzero_pd();
-  const float* xa = x + a0 * stride;
-  const float* xb = x + b0 * stride;
-  for (size_t i = 0; i < padded; i += 4) {
-    __m256d va[RA], vb[RB];
-    for (int a = 0; a < RA; ++a) va[a] = _mm256_cvtps_pd(_mm_loadu_ps(xa + a * stride + i));
-    for (int b = 0; b < RB; ++b) vb[b] = _mm256_cvtps_pd(_mm_loadu_ps(xb + b * stride + i));
-    for (int a = 0; a < RA; ++a)
-      for (int b = 0; b < RB; ++b) acc[a][b] = _mm256_fmadd_pd(va[a], vb[b], acc[a][b]);
-  }
-  for (int a = 0; a < RA; ++a)
-    for (int b = 0; b < RB; ++b)
-      if (a0 + a <= b0 + b) gram[(a0 + a) * k + (b0 + b)] = hsum4(acc[a][b]);
-}
-
-using TileFn = void (*)(const float*, size_t, size_t, size_t, size_t, size_t, double*);
-constexpr int kTile = 3;  // 9 accumulators + 6 inputs fit the 16 ymm registers
-const TileFn kTiles[kTile][kTile] = {
-    {gram_tile<1, 1>, gram_tile<1, 2>, gram_tile<1, 3>},
-    {gram_tile<2, 1>, gram_tile<2, 2>, gram_tile<2, 3>},
-    {gram_tile<3, 1>, gram_tile<3, 2>, gram_tile<3, 3>},
-};
-
-void gram_avx2(const float* x, size_t stride, size_t k, size_t n, double* gram) {
-  const size_t padded = round_up_pad(n);
-  for (size_t a0 = 0; a0 < k; a0 += kTile) {
-    const size_t ra = k - a0 < kTile ? k - a0 : kTile;
-    for (size_t b0 = a0; b0 < k; b0 += kTile) {
-      const size_t rb = k - b0 < kTile ? k - b0 : kTile;
-      kTiles[ra - 1][rb - 1](x, stride, a0, b0, k, padded, gram);
-    }
-  }
 }
 
 // ---- read-and-sum reference ---------------------------------------------------------------
@@ -319,7 +282,7 @@ double sum_avx2(DType type, const unsigned char* src, size_t n) {
 }  // namespace
 
 const ScanKernels& scan_kernels_avx2() {
-  static const ScanKernels table{Isa::Avx2, convert_avx2, fake_init_avx2, moments_avx2, gram_avx2, sum_avx2};
+  static const ScanKernels table{Isa::Avx2, fake_init_avx2, scan_block<Avx2V>, block_scratch_doubles<Avx2V>, sum_avx2};
   return table;
 }
 

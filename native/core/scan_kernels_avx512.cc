@@ -3,6 +3,7 @@
 // IEEE operations in the same order, exact integer and exponent manipulation, no FMA.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/scan_kernels.h"
@@ -10,36 +11,59 @@
 namespace np {
 namespace {
 
-// ---- conversion -------------------------------------------------------------------------
+// ---- vector traits and conversion to float64 ----------------------------------------------
 
-void convert_avx512(DType type, const unsigned char* src, float* dst, size_t n) {
-  size_t i = 0;
-  switch (type) {
-    case DType::F32:
-      std::memcpy(dst, src, n * 4);
-      return;
-    case DType::BF16:
-      for (; i + 16 <= n; i += 16) {
-        __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * 2));
-        __m512i w = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
-        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(w));
-      }
-      break;
-    case DType::F16:
-      for (; i + 16 <= n; i += 16) {
-        __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * 2));
-        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(h));
-      }
-      break;
-    case DType::F64:
-      for (; i + 8 <= n; i += 8) {
-        __m512d d = _mm512_loadu_pd(reinterpret_cast<const double*>(src + i * 8));
-        _mm256_storeu_ps(dst + i, _mm512_cvtpd_ps(d));
-      }
-      break;
+struct Avx512V {
+  static constexpr int kLanes = 8;
+  static constexpr int kTile = 4;        // 16 accumulators + 8 inputs of the 32 zmm registers
+  static constexpr int kMomentRows = 4;  // 20 accumulators
+  using vd = __m512d;
+  static vd zero() { return _mm512_setzero_pd(); }
+  static vd load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, vd a) { _mm512_storeu_pd(p, a); }
+  static vd add(vd a, vd b) { return _mm512_add_pd(a, b); }
+  static vd sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+  static vd mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+  static vd fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
+
+  static void store_ps_as_pd(double* dst, __m512 f) {
+    _mm512_storeu_pd(dst, _mm512_cvtps_pd(_mm512_castps512_ps256(f)));
+    _mm512_storeu_pd(dst + 8, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1))));
   }
-  if (i < n) convert_scalar(type, src + i * dtype_size(type), dst + i, n - i);
-}
+
+  // Every element becomes a float32 first (F64 included), as in the TypeScript reference.
+  static void to_f64(DType type, const unsigned char* src, double* dst, size_t n) {
+    size_t i = 0;
+    switch (type) {
+      case DType::F32:
+        for (; i + 8 <= n; i += 8)
+          _mm512_storeu_pd(dst + i, _mm512_cvtps_pd(_mm256_loadu_ps(reinterpret_cast<const float*>(src) + i)));
+        break;
+      case DType::BF16:
+        for (; i + 16 <= n; i += 16) {
+          __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * 2));
+          store_ps_as_pd(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
+        }
+        break;
+      case DType::F16:
+        for (; i + 16 <= n; i += 16) {
+          __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * 2));
+          store_ps_as_pd(dst + i, _mm512_cvtph_ps(h));
+        }
+        break;
+      case DType::F64:
+        for (; i + 8 <= n; i += 8) {
+          __m512d d = _mm512_loadu_pd(reinterpret_cast<const double*>(src) + i);
+          _mm512_storeu_pd(dst + i, _mm512_cvtps_pd(_mm512_cvtpd_ps(d)));
+        }
+        break;
+    }
+    const size_t size = dtype_size(type);
+    for (; i < n; ++i) dst[i] = static_cast<double>(load_as_float(type, src + i * size));
+  }
+};
+
+#include "core/scan_block_impl.h"
 
 // ---- Philox on 16 lanes -----------------------------------------------------------------
 
@@ -194,68 +218,6 @@ void fake_init_avx512(const FakeInitParams& p, uint64_t start, float* r, size_t 
   if (i < n) fake_init_scalar(p, start + i, r + i, n - i);
 }
 
-// ---- moments and Gram ---------------------------------------------------------------------
-
-void moments_avx512(const float* x, const float* r, size_t n, double out[kNumStats]) {
-  __m512d acc[2][kNumStats];
-  for (auto& set : acc)
-    for (auto& a : set) a = _mm512_setzero_pd();
-  const size_t padded = round_up_pad(n);
-  for (size_t i = 0; i < padded; i += 16) {
-    for (int h = 0; h < 2; ++h) {
-      __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8 * h));
-      __m512d rr = _mm512_cvtps_pd(_mm256_loadu_ps(r + i + 8 * h));
-      __m512d v2 = _mm512_mul_pd(v, v);
-      __m512d d = _mm512_sub_pd(v, rr);
-      acc[h][kSum] = _mm512_add_pd(acc[h][kSum], v);
-      acc[h][kSumSq] = _mm512_add_pd(acc[h][kSumSq], v2);
-      acc[h][kSumCube] = _mm512_fmadd_pd(v2, v, acc[h][kSumCube]);
-      acc[h][kSumQuad] = _mm512_fmadd_pd(v2, v2, acc[h][kSumQuad]);
-      acc[h][kFakeSq] = _mm512_fmadd_pd(d, d, acc[h][kFakeSq]);
-    }
-  }
-  for (int s = 0; s < kNumStats; ++s) out[s] = _mm512_reduce_add_pd(_mm512_add_pd(acc[0][s], acc[1][s]));
-}
-
-template <int RA, int RB>
-void gram_tile(const float* x, size_t stride, size_t a0, size_t b0, size_t k, size_t padded, double* gram) {
-  __m512d acc[RA][RB];
-  for (int a = 0; a < RA; ++a)
-    for (int b = 0; b < RB; ++b) acc[a][b] = _mm512_setzero_pd();
-  const float* xa = x + a0 * stride;
-  const float* xb = x + b0 * stride;
-  for (size_t i = 0; i < padded; i += 8) {
-    __m512d va[RA], vb[RB];
-    for (int a = 0; a < RA; ++a) va[a] = _mm512_cvtps_pd(_mm256_loadu_ps(xa + a * stride + i));
-    for (int b = 0; b < RB; ++b) vb[b] = _mm512_cvtps_pd(_mm256_loadu_ps(xb + b * stride + i));
-    for (int a = 0; a < RA; ++a)
-      for (int b = 0; b < RB; ++b) acc[a][b] = _mm512_fmadd_pd(va[a], vb[b], acc[a][b]);
-  }
-  for (int a = 0; a < RA; ++a)
-    for (int b = 0; b < RB; ++b)
-      if (a0 + a <= b0 + b) gram[(a0 + a) * k + (b0 + b)] = _mm512_reduce_add_pd(acc[a][b]);
-}
-
-using TileFn = void (*)(const float*, size_t, size_t, size_t, size_t, size_t, double*);
-constexpr int kTile = 4;
-const TileFn kTiles[kTile][kTile] = {
-    {gram_tile<1, 1>, gram_tile<1, 2>, gram_tile<1, 3>, gram_tile<1, 4>},
-    {gram_tile<2, 1>, gram_tile<2, 2>, gram_tile<2, 3>, gram_tile<2, 4>},
-    {gram_tile<3, 1>, gram_tile<3, 2>, gram_tile<3, 3>, gram_tile<3, 4>},
-    {gram_tile<4, 1>, gram_tile<4, 2>, gram_tile<4, 3>, gram_tile<4, 4>},
-};
-
-void gram_avx512(const float* x, size_t stride, size_t k, size_t n, double* gram) {
-  const size_t padded = round_up_pad(n);
-  for (size_t a0 = 0; a0 < k; a0 += kTile) {
-    const size_t ra = k - a0 < kTile ? k - a0 : kTile;
-    for (size_t b0 = a0; b0 < k; b0 += kTile) {
-      const size_t rb = k - b0 < kTile ? k - b0 : kTile;
-      kTiles[ra - 1][rb - 1](x, stride, a0, b0, k, padded, gram);
-    }
-  }
-}
-
 // ---- read-and-sum reference ---------------------------------------------------------------
 
 double sum_avx512(DType type, const unsigned char* src, size_t n) {
@@ -303,7 +265,7 @@ double sum_avx512(DType type, const unsigned char* src, size_t n) {
 }  // namespace
 
 const ScanKernels& scan_kernels_avx512() {
-  static const ScanKernels table{Isa::Avx512, convert_avx512, fake_init_avx512, moments_avx512, gram_avx512, sum_avx512};
+  static const ScanKernels table{Isa::Avx512, fake_init_avx512, scan_block<Avx512V>, block_scratch_doubles<Avx512V>, sum_avx512};
   return table;
 }
 

@@ -1,64 +1,71 @@
-// Portable kernels: the reference order for the SIMD sets (8 lanes, element i in lane i % 8,
-// lanes summed 0..7), written so compilers can vectorize them for any target.
+// Portable kernel set: the fused block over a plain-C++ "vector" of 4 doubles, which
+// compilers vectorize for whatever baseline the addon is built for.
+#include <algorithm>
+
 #include "core/scan_kernels.h"
 
 namespace np {
 namespace {
 
-constexpr int kLanes = 8;
-
-double reduce_lanes(const double* lane) {
-  double s = 0.0;
-  for (int l = 0; l < kLanes; ++l) s += lane[l];
-  return s;
-}
-
-void moments_scalar(const float* x, const float* r, size_t n, double out[kNumStats]) {
-  double acc[kNumStats][kLanes] = {};
-  const size_t padded = round_up_pad(n);
-  for (size_t i = 0; i < padded; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      double v = x[i + l];
-      double v2 = v * v;
-      double d = v - static_cast<double>(r[i + l]);
-      acc[kSum][l] += v;
-      acc[kSumSq][l] += v2;
-      acc[kSumCube][l] += v2 * v;
-      acc[kSumQuad][l] += v2 * v2;
-      acc[kFakeSq][l] += d * d;
-    }
+struct ScalarV {
+  static constexpr int kLanes = 4;
+  static constexpr int kTile = 2;
+  static constexpr int kMomentRows = 1;
+  struct vd {
+    double v[kLanes];
+  };
+  static vd zero() { return vd{}; }
+  static vd load(const double* p) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = p[l];
+    return r;
   }
-  for (int s = 0; s < kNumStats; ++s) out[s] = reduce_lanes(acc[s]);
-}
-
-void gram_scalar(const float* x, size_t stride, size_t k, size_t n, double* gram) {
-  const size_t padded = round_up_pad(n);
-  for (size_t a = 0; a < k; ++a) {
-    const float* xa = x + a * stride;
-    for (size_t b = a; b < k; ++b) {
-      const float* xb = x + b * stride;
-      double acc[kLanes] = {};
-      for (size_t i = 0; i < padded; i += kLanes)
-        for (int l = 0; l < kLanes; ++l) acc[l] += static_cast<double>(xa[i + l]) * static_cast<double>(xb[i + l]);
-      gram[a * k + b] = reduce_lanes(acc);
-    }
+  static void store(double* p, const vd& a) {
+    for (int l = 0; l < kLanes; ++l) p[l] = a.v[l];
   }
-}
+  static vd add(const vd& a, const vd& b) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] + b.v[l];
+    return r;
+  }
+  static vd sub(const vd& a, const vd& b) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] - b.v[l];
+    return r;
+  }
+  static vd mul(const vd& a, const vd& b) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] * b.v[l];
+    return r;
+  }
+  static vd fma(const vd& a, const vd& b, const vd& c) { return add(mul(a, b), c); }
+  static void to_f64(DType type, const unsigned char* src, double* dst, size_t n) {
+    const size_t size = dtype_size(type);
+    for (size_t i = 0; i < n; ++i) dst[i] = static_cast<double>(load_as_float(type, src + i * size));
+  }
+};
+
+#include "core/scan_block_impl.h"
+
+void block_scalar(const BlockArgs& args, double* out) { scan_block<ScalarV>(args, out); }
+size_t scratch_scalar(size_t k) { return block_scratch_doubles<ScalarV>(k); }
 
 double sum_scalar(DType type, const unsigned char* src, size_t n) {
   const size_t size = dtype_size(type);
-  double acc[kLanes] = {};
+  double acc[8] = {};
   size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += load_as_float(type, src + (i + l) * size);
-  for (; i < n; ++i) acc[i % kLanes] += load_as_float(type, src + i * size);
-  return reduce_lanes(acc);
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += load_as_float(type, src + (i + l) * size);
+  for (; i < n; ++i) acc[i % 8] += load_as_float(type, src + i * size);
+  double s = 0.0;
+  for (double a : acc) s += a;
+  return s;
 }
 
 }  // namespace
 
 const ScanKernels& scan_kernels_scalar() {
-  static const ScanKernels table{Isa::Scalar, convert_scalar, fake_init_scalar, moments_scalar, gram_scalar, sum_scalar};
+  static const ScanKernels table{Isa::Scalar, fake_init_scalar, block_scalar, scratch_scalar, sum_scalar};
   return table;
 }
 

@@ -37,7 +37,8 @@ struct ScanPlan {
   std::vector<std::string> files;
   std::vector<ScanGroup> groups;
   int threads = 0;                   // 0: hardware concurrency
-  size_t chunk_bytes = 16u << 20;    // bytes read per work item (all members together)
+  size_t chunk_bytes = 2u << 20;     // bytes read per work item (all members together): small
+                                     // enough to stay in cache between pread and compute
   Isa isa = Isa::Scalar;             // kernel set (callers pass best_isa() by default)
   ScanMode mode = ScanMode::Full;
 };

@@ -61,7 +61,7 @@ np::ScanPlan plan_from_js(const Napi::Object& js) {
     plan.groups.push_back(std::move(group));
   }
   plan.threads = static_cast<int>(get_number_or(js, "threads", 0));
-  double chunk = get_number_or(js, "chunkBytes", 16.0 * 1024 * 1024);
+  double chunk = get_number_or(js, "chunkBytes", 2.0 * 1024 * 1024);
   if (!(chunk >= 4096)) throw make_error(env, np::ErrorCode::InvalidArgument, "chunkBytes must be at least 4096");
   plan.chunk_bytes = static_cast<size_t>(chunk);
   plan.isa = isa_from_js(js.Get("isa"));
@@ -72,6 +72,7 @@ np::ScanPlan plan_from_js(const Napi::Object& js) {
 
 struct ProgressData {
   double done, total;
+  std::shared_ptr<std::atomic<bool>> finished;  // stale updates are dropped once the scan settled
 };
 
 class ScanWorker : public Napi::AsyncWorker {
@@ -83,6 +84,7 @@ class ScanWorker : public Napi::AsyncWorker {
         cancel_(std::move(cancel)) {
     if (!on_progress.IsEmpty()) {
       progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "neural-phylogeny:scan-progress", 0, 1);
+      progress_ref_ = Napi::Persistent(on_progress);
       has_progress_ = true;
     }
   }
@@ -98,12 +100,11 @@ class ScanWorker : public Napi::AsyncWorker {
       np::ScanControl control;
       control.cancel = cancel_.get();
       if (has_progress_) {
-        control.progress = [this](uint64_t done, uint64_t total) { report(done, total, false); };
+        control.progress = [this](uint64_t done, uint64_t total) { report(done, total); };
       }
       auto t0 = std::chrono::steady_clock::now();
       output_ = np::scan_cpu(plan_, control);
       seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (has_progress_) report(output_.bytes, output_.bytes, true);
     } catch (...) {
       error_.capture_current();
     }
@@ -111,6 +112,15 @@ class ScanWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    finished_->store(true);
+    if (has_progress_ && !error_.set) {
+      // The final update goes out synchronously, so it arrives before the promise settles.
+      try {
+        progress_ref_.Call({Napi::Number::New(env, static_cast<double>(output_.bytes)),
+                            Napi::Number::New(env, static_cast<double>(output_.bytes))});
+      } catch (...) {
+      }
+    }
     if (error_.set) {
       deferred_.Reject(error_.to_js(env).Value());
       return;
@@ -130,19 +140,22 @@ class ScanWorker : public Napi::AsyncWorker {
     deferred_.Resolve(result);
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    finished_->store(true);
+    deferred_.Reject(e.Value());
+  }
 
  private:
-  void report(uint64_t done, uint64_t total, bool final) {
+  void report(uint64_t done, uint64_t total) {
     auto now = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(progress_mutex_);
-      if (!final && now - last_report_ < std::chrono::milliseconds(50)) return;
+      if (now - last_report_ < std::chrono::milliseconds(50)) return;
       last_report_ = now;
     }
-    auto* data = new ProgressData{static_cast<double>(done), static_cast<double>(total)};
+    auto* data = new ProgressData{static_cast<double>(done), static_cast<double>(total), finished_};
     napi_status st = progress_.NonBlockingCall(data, [](Napi::Env env, Napi::Function fn, ProgressData* d) {
-      if (env != nullptr && !fn.IsEmpty()) {
+      if (env != nullptr && !fn.IsEmpty() && !d->finished->load()) {
         try {
           fn.Call({Napi::Number::New(env, d->done), Napi::Number::New(env, d->total)});
         } catch (...) {
@@ -158,6 +171,8 @@ class ScanWorker : public Napi::AsyncWorker {
   np::ScanPlan plan_;
   std::shared_ptr<std::atomic<bool>> cancel_;
   Napi::ThreadSafeFunction progress_;
+  Napi::FunctionReference progress_ref_;
+  std::shared_ptr<std::atomic<bool>> finished_ = std::make_shared<std::atomic<bool>>(false);
   bool has_progress_ = false;
   std::mutex progress_mutex_;
   std::chrono::steady_clock::time_point last_report_{};

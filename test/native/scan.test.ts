@@ -8,6 +8,7 @@ import { referenceScan } from '../../lib/scan/reference';
 import { mergeScans } from '../../lib/scan/result-io';
 import { runNativePlan, scanModelSet } from '../../lib/scan/scan';
 import type { ModelSet } from '../../lib/io/types';
+import { writeSafetensors } from '../../lib/io/safetensors-writer';
 import { modelFromFile, RandomTensor, tmpDir, writeRandomModel } from '../helpers/models';
 
 // Sizes straddle the 2048-element block, the 64-element fake-init group and the 16-element pad.
@@ -118,11 +119,25 @@ describe('native scan', () => {
     await runNativePlan({ ...planned.plan, chunkBytes: 4096, threads: 1 }, (p) => seen.push(p.fraction));
     expect(seen[seen.length - 1]).toBe(1);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    // A 64 MB scan in 4 KB items: cancelled from its first progress report, it stops early.
+    const big = path.join(dir, 'big.safetensors');
+    writeSafetensors(big, [{ name: 'w', dtype: 'F32', shape: [1 << 24], data: new Float32Array(1 << 24) }]);
+    const bigPlan = buildPlan(alignModels([modelFromFile(big, 'x'), modelFromFile(big, 'y')]).groups, {
+      seed: 0,
+      fakeInit: 'auto',
+    }).plan;
     const ac = new AbortController();
-    const p = runNativePlan({ ...planned.plan, chunkBytes: 4096, threads: 1 }, undefined, ac.signal);
-    ac.abort();
-    await expect(p).rejects.toBeInstanceOf(AbortError);
-    ac.abort();
+    let reports = 0;
+    const p = runNativePlan({ ...bigPlan, chunkBytes: 4096, threads: 1 }, () => {
+      reports++;
+      ac.abort();
+    }, ac.signal);
+    const err = await p.catch((e) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(reports).toBeGreaterThan(0);
+    const m = /after (\d+) of (\d+) bytes/.exec(err.message);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(Number(m![2]) / 2);
     await expect(runNativePlan(planned.plan, undefined, ac.signal)).rejects.toBeInstanceOf(AbortError);
   });
 

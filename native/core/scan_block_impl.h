@@ -1,0 +1,163 @@
+// The fused per-block scan, written once over a SIMD "vector traits" type V and included by
+// each kernel-set file (scan_kernels_avx2.cc, _avx512.cc) INSIDE an anonymous namespace, so
+// every instantiation is private to a file compiled with that ISA's flags (no ODR mixing of
+// AVX-512 code into the AVX2 path).
+//
+// Per block: members are converted to float64 rows in sub-blocks of kSub positions (kept in
+// L2); per-lane accumulators for the moments (4 rows at a time) and for register tiles of the
+// Gram matrix (diagonal tiles compute only a < b: the diagonal is Σx², already a moment) live
+// in scratch between sub-blocks; at the end, lanes are summed in a fixed order. So a block's
+// sums depend only on its data and the kernel set.
+//
+// V must provide: vd, kLanes, kTile, kMomentRows, zero(), load(p), store(p, v), add, sub, mul,
+// fma(a, b, c) = a*b + c, and to_f64(DType, src, dst, n) (element -> float32 -> float64).
+
+constexpr size_t kSub = 512;
+
+template <class V>
+size_t tile_count(size_t k) {
+  const size_t t = (k + V::kTile - 1) / V::kTile;
+  return t * (t + 1) / 2;
+}
+
+template <class V>
+size_t block_scratch_doubles(size_t k) {
+  return k * kSub + kSub + k * kNumStats * V::kLanes + tile_count<V>(k) * V::kTile * V::kTile * V::kLanes;
+}
+
+template <class V, int R>
+void moments_rows(const double* x, const double* r, size_t padded, double* acc_mem) {
+  typename V::vd acc[R][kNumStats];
+  for (int m = 0; m < R; ++m)
+    for (int s = 0; s < kNumStats; ++s) acc[m][s] = V::load(acc_mem + (m * kNumStats + s) * V::kLanes);
+  for (size_t i = 0; i < padded; i += V::kLanes) {
+    const typename V::vd rr = V::load(r + i);
+    for (int m = 0; m < R; ++m) {
+      const typename V::vd v = V::load(x + m * kSub + i);
+      const typename V::vd v2 = V::mul(v, v);
+      const typename V::vd d = V::sub(v, rr);
+      acc[m][kSum] = V::add(acc[m][kSum], v);
+      acc[m][kSumSq] = V::add(acc[m][kSumSq], v2);
+      acc[m][kSumCube] = V::fma(v2, v, acc[m][kSumCube]);
+      acc[m][kSumQuad] = V::fma(v2, v2, acc[m][kSumQuad]);
+      acc[m][kFakeSq] = V::fma(d, d, acc[m][kFakeSq]);
+    }
+  }
+  for (int m = 0; m < R; ++m)
+    for (int s = 0; s < kNumStats; ++s) V::store(acc_mem + (m * kNumStats + s) * V::kLanes, acc[m][s]);
+}
+
+// Accumulators of tile (a0, b0) for rows a0 + a, b0 + b at acc_mem[(a * kTile + b) * kLanes].
+template <class V, int RA, int RB, bool DIAG>
+void gram_tile(const double* xa, const double* xb, size_t padded, double* acc_mem) {
+  typename V::vd acc[RA][RB];
+  for (int a = 0; a < RA; ++a)
+    for (int b = 0; b < RB; ++b)
+      if (!DIAG || a < b) acc[a][b] = V::load(acc_mem + (a * V::kTile + b) * V::kLanes);
+  for (size_t i = 0; i < padded; i += V::kLanes) {
+    typename V::vd va[RA], vb[RB];
+    for (int a = 0; a < RA; ++a) va[a] = V::load(xa + a * kSub + i);
+    if (!DIAG)
+      for (int b = 0; b < RB; ++b) vb[b] = V::load(xb + b * kSub + i);
+    for (int a = 0; a < RA; ++a)
+      for (int b = 0; b < RB; ++b)
+        if (!DIAG || a < b) acc[a][b] = V::fma(va[a], DIAG ? va[b] : vb[b], acc[a][b]);
+  }
+  for (int a = 0; a < RA; ++a)
+    for (int b = 0; b < RB; ++b)
+      if (!DIAG || a < b) V::store(acc_mem + (a * V::kTile + b) * V::kLanes, acc[a][b]);
+}
+
+template <class V, int RA>
+void gram_tile_off(int rb, const double* xa, const double* xb, size_t padded, double* acc) {
+  switch (rb) {
+    case 1: gram_tile<V, RA, 1, false>(xa, xb, padded, acc); break;
+    case 2: gram_tile<V, RA, 2, false>(xa, xb, padded, acc); break;
+    case 3: gram_tile<V, RA, 3, false>(xa, xb, padded, acc); break;
+    default:
+      if constexpr (V::kTile >= 4) gram_tile<V, RA, 4, false>(xa, xb, padded, acc);
+      break;
+  }
+}
+
+template <class V>
+void gram_tile_any(int ra, int rb, bool diag, const double* xa, const double* xb, size_t padded, double* acc) {
+  if (diag) {
+    switch (ra) {
+      case 1: break;  // a single row has no pair off the diagonal
+      case 2: gram_tile<V, 2, 2, true>(xa, xa, padded, acc); break;
+      case 3: gram_tile<V, 3, 3, true>(xa, xa, padded, acc); break;
+      default:
+        if constexpr (V::kTile >= 4) gram_tile<V, 4, 4, true>(xa, xa, padded, acc);
+        break;
+    }
+    return;
+  }
+  switch (ra) {
+    case 1: gram_tile_off<V, 1>(rb, xa, xb, padded, acc); break;
+    case 2: gram_tile_off<V, 2>(rb, xa, xb, padded, acc); break;
+    case 3: gram_tile_off<V, 3>(rb, xa, xb, padded, acc); break;
+    default:
+      if constexpr (V::kTile >= 4) gram_tile_off<V, 4>(rb, xa, xb, padded, acc);
+      break;
+  }
+}
+
+template <class V>
+double reduce_lanes(const double* lanes) {
+  double s = 0.0;
+  for (int l = 0; l < V::kLanes; ++l) s += lanes[l];
+  return s;
+}
+
+template <class V>
+void scan_block(const BlockArgs& args, double* out) {
+  const size_t k = args.k;
+  double* x = args.scratch;
+  double* r = x + k * kSub;
+  double* macc = r + kSub;
+  double* gacc = macc + k * kNumStats * V::kLanes;
+  const size_t tiles = tile_count<V>(k);
+  const size_t tile_doubles = static_cast<size_t>(V::kTile) * V::kTile * V::kLanes;
+  std::fill(macc, gacc + tiles * tile_doubles, 0.0);
+
+  for (size_t s = 0; s < args.n; s += kSub) {
+    const size_t ns = std::min(kSub, args.n - s);
+    const size_t padded = (ns + V::kLanes - 1) / V::kLanes * V::kLanes;
+    for (size_t m = 0; m < k; ++m) {
+      double* xm = x + m * kSub;
+      V::to_f64(args.dtypes[m], args.src[m] + s * dtype_size(args.dtypes[m]), xm, ns);
+      std::fill(xm + ns, xm + padded, 0.0);
+    }
+    for (size_t i = 0; i < ns; ++i) r[i] = static_cast<double>(args.r[s + i]);
+    std::fill(r + ns, r + padded, 0.0);
+
+    size_t m0 = 0;
+    for (; m0 + V::kMomentRows <= k; m0 += V::kMomentRows)
+      moments_rows<V, V::kMomentRows>(x + m0 * kSub, r, padded, macc + m0 * kNumStats * V::kLanes);
+    for (; m0 < k; ++m0) moments_rows<V, 1>(x + m0 * kSub, r, padded, macc + m0 * kNumStats * V::kLanes);
+
+    size_t t = 0;
+    for (size_t a0 = 0; a0 < k; a0 += V::kTile) {
+      const int ra = static_cast<int>(std::min<size_t>(V::kTile, k - a0));
+      for (size_t b0 = a0; b0 < k; b0 += V::kTile, ++t) {
+        const int rb = static_cast<int>(std::min<size_t>(V::kTile, k - b0));
+        gram_tile_any<V>(ra, rb, a0 == b0, x + a0 * kSub, x + b0 * kSub, padded, gacc + t * tile_doubles);
+      }
+    }
+  }
+
+  for (size_t m = 0; m < k; ++m)
+    for (int st = 0; st < kNumStats; ++st) out[m * kNumStats + st] = reduce_lanes<V>(macc + (m * kNumStats + st) * V::kLanes);
+  double* gram = out + k * kNumStats;
+  size_t t = 0;
+  for (size_t a0 = 0; a0 < k; a0 += V::kTile) {
+    for (size_t b0 = a0; b0 < k; b0 += V::kTile, ++t) {
+      const double* acc = gacc + t * tile_doubles;
+      for (size_t a = a0; a < std::min<size_t>(a0 + V::kTile, k); ++a)
+        for (size_t b = std::max(b0, a + 1); b < std::min<size_t>(b0 + V::kTile, k); ++b)
+          gram[a * k + b] = reduce_lanes<V>(acc + ((a - a0) * V::kTile + (b - b0)) * V::kLanes);
+    }
+  }
+  for (size_t a = 0; a < k; ++a) gram[a * k + a] = out[a * kNumStats + kSumSq];
+}
