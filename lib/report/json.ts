@@ -1,0 +1,213 @@
+/**
+ * JSON report: the format of DESIGN.md "Formats" (models, edges, roots, method, options,
+ * timings, in that order) followed by our extra fields (families, duplicates, warnings,
+ * distances). Key order is fixed and option keys are sorted so that two runs diff cleanly.
+ *
+ * JSON has no NaN or Infinity: they are written as null. Reading back, a null score is NaN
+ * (no score) and a null distance (edge or matrix cell) is Infinity (the two models share no
+ * tensor, so they cannot be compared).
+ */
+import type { DetectedEdge, DetectedModel, DetectionResult } from '../detect/types';
+import { FormatError } from '../errors';
+import { buildForest } from './forest';
+
+export function renderJson(result: DetectionResult): string {
+  const ordered: Record<string, unknown> = {
+    models: result.models.map((m: DetectedModel) => ({ id: m.id, path: m.path, params: m.params, score: m.score })),
+    edges: result.edges.map((e: DetectedEdge) => ({
+      parent: e.parent,
+      child: e.child,
+      confidence: e.confidence,
+      distance: e.distance,
+      confidenceParts: e.confidenceParts && { direction: e.confidenceParts.direction, pairing: e.confidenceParts.pairing },
+    })),
+    roots: result.roots,
+    method: result.method,
+    options: sortKeys(result.options ?? {}),
+    timings: result.timings ?? {},
+    families: result.families,
+    duplicates: result.duplicates,
+    warnings: result.warnings,
+  };
+  if (result.distances) ordered.distances = { ids: result.distances.ids, matrix: result.distances.matrix };
+  return pretty(ordered, '') + '\n';
+}
+
+/** Deep copy with object keys sorted; values JSON cannot hold are dropped as JSON.stringify would. */
+function sortKeys(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const src = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(src).sort()) {
+      if (src[k] !== undefined && typeof src[k] !== 'function') out[k] = sortKeys(src[k]);
+    }
+    return out;
+  }
+  return v;
+}
+
+const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object';
+const present = (v: Record<string, unknown>): [string, unknown][] =>
+  Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
+const depth = (v: unknown): number =>
+  isScalar(v) ? 0 : 1 + Math.max(0, ...(Array.isArray(v) ? v : Object.values(v as object)).map(depth));
+
+/** One-line form: `[1, 2]`, `{ "k": v }`. */
+function inline(v: unknown): string {
+  if (isScalar(v)) return scalar(v);
+  if (Array.isArray(v)) return `[${v.map(inline).join(', ')}]`;
+  const entries = present(v as Record<string, unknown>);
+  return entries.length ? `{ ${entries.map(([k, x]) => `${JSON.stringify(k)}: ${inline(x)}`).join(', ')} }` : '{}';
+}
+
+function scalar(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'null';
+  return JSON.stringify(v ?? null);
+}
+
+/**
+ * Two-space indentation, except that arrays of scalars (matrix rows, id lists) and small shallow
+ * values (one model, one edge) stay on one line: a 100-model matrix stays 100 lines long.
+ */
+function pretty(v: unknown, indent: string): string {
+  if (isScalar(v)) return scalar(v);
+  if (Array.isArray(v) && v.every(isScalar)) return inline(v);
+  if (indent !== '' && depth(v) <= 2) {
+    const one = inline(v);
+    if (indent.length + one.length <= 160) return one;
+  }
+  const inner = indent + '  ';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    return `[\n${v.map((x) => inner + pretty(x, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = present(v as Record<string, unknown>);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** Parses and validates a detection result; every error names the offending field. */
+export function parseDetectionJson(text: string): DetectionResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw fail(`not valid JSON (${(err as Error).message})`);
+  }
+  const top = obj(raw, '(top level)');
+
+  const modelsRaw = arr(top.models, 'models');
+  const ids = new Set<string>();
+  const models = modelsRaw.map((x, i): DetectedModel => {
+    const at = `models[${i}]`;
+    const m = obj(x, at);
+    const id = str(m.id, `${at}.id`);
+    if (id === '') throw fail(`${at}.id is empty`);
+    if (ids.has(id)) throw fail(`${at}.id "${id}" appears twice`);
+    ids.add(id);
+    const params = num(m.params, `${at}.params`);
+    if (!(params >= 0)) throw fail(`${at}.params must be ≥ 0 (got ${params})`);
+    return { id, path: str(m.path, `${at}.path`), params, score: m.score === null ? NaN : num(m.score, `${at}.score`) };
+  });
+  const known = (v: unknown, at: string): string => {
+    const id = str(v, at);
+    if (!ids.has(id)) throw fail(`${at} names "${id}", which is not among the models`);
+    return id;
+  };
+
+  const edges = arr(top.edges, 'edges').map((x, i): DetectedEdge => {
+    const at = `edges[${i}]`;
+    const e = obj(x, at);
+    const parent = known(e.parent, `${at}.parent`);
+    const child = known(e.child, `${at}.child`);
+    if (parent === child) throw fail(`${at} joins "${parent}" to itself`);
+    const confidence = num(e.confidence, `${at}.confidence`);
+    if (!(confidence >= 0 && confidence <= 1)) throw fail(`${at}.confidence must lie in [0, 1] (got ${confidence})`);
+    const edge: DetectedEdge = { parent, child, confidence };
+    if (e.distance !== undefined) {
+      edge.distance = e.distance === null ? Infinity : num(e.distance, `${at}.distance`);
+      if (!(edge.distance >= 0)) throw fail(`${at}.distance must be ≥ 0 (got ${edge.distance})`);
+    }
+    if (e.confidenceParts !== undefined) {
+      const p = obj(e.confidenceParts, `${at}.confidenceParts`);
+      edge.confidenceParts = {
+        direction: num(p.direction, `${at}.confidenceParts.direction`),
+        pairing: num(p.pairing, `${at}.confidenceParts.pairing`),
+      };
+    }
+    return edge;
+  });
+
+  const roots = arr(top.roots, 'roots').map((x, i) => known(x, `roots[${i}]`));
+  const method = str(top.method, 'method');
+  const options = obj(top.options, 'options');
+  const timings: Record<string, number> = {};
+  for (const [k, v] of Object.entries(obj(top.timings, 'timings'))) timings[k] = num(v, `timings.${k}`);
+
+  const groups = (v: unknown, at: string): string[][] =>
+    arr(v, at).map((g, i) => arr(g, `${at}[${i}]`).map((x, j) => known(x, `${at}[${i}][${j}]`)));
+  const result: DetectionResult = {
+    models,
+    edges,
+    roots,
+    families: [],
+    duplicates: top.duplicates === undefined ? [] : groups(top.duplicates, 'duplicates'),
+    method,
+    options,
+    timings,
+    warnings: top.warnings === undefined ? [] : arr(top.warnings, 'warnings').map((w, i) => str(w, `warnings[${i}]`)),
+  };
+  if (top.families !== undefined) {
+    result.families = groups(top.families, 'families');
+    const seen = new Set<string>();
+    result.families.forEach((f, i) =>
+      f.forEach((id) => {
+        if (seen.has(id)) throw fail(`families[${i}] repeats "${id}", which is already in a family`);
+        seen.add(id);
+      }),
+    );
+  } else {
+    // The documented format has no families; they are the connected components of the forest.
+    const forest = buildForest(result);
+    result.families = [...forest.families.map((f) => f.ids), ...forest.unrelated.map((n) => [n.id])];
+  }
+  if (top.distances !== undefined) result.distances = parseDistances(top.distances, known);
+  return result;
+}
+
+function parseDistances(v: unknown, known: (v: unknown, at: string) => string): DetectionResult['distances'] {
+  const d = obj(v, 'distances');
+  const ids = arr(d.ids, 'distances.ids').map((x, i) => known(x, `distances.ids[${i}]`));
+  if (new Set(ids).size !== ids.length) throw fail('distances.ids lists a model twice');
+  const rows = arr(d.matrix, 'distances.matrix');
+  if (rows.length !== ids.length) throw fail(`distances.matrix has ${rows.length} rows for ${ids.length} ids`);
+  const matrix = rows.map((r, i) => {
+    const row = arr(r, `distances.matrix[${i}]`);
+    if (row.length !== ids.length) throw fail(`distances.matrix[${i}] has ${row.length} columns for ${ids.length} ids`);
+    return row.map((x, j) => (x === null ? Infinity : num(x, `distances.matrix[${i}][${j}]`)));
+  });
+  return { ids, matrix };
+}
+
+function fail(msg: string): FormatError {
+  return new FormatError('E_FORMAT', `detection JSON: ${msg}`);
+}
+const shown = (v: unknown): string => (v === undefined ? 'nothing' : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? 'an object' : String(v));
+function obj(v: unknown, at: string): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw fail(`${at} must be an object (got ${shown(v)})`);
+  return v as Record<string, unknown>;
+}
+function arr(v: unknown, at: string): unknown[] {
+  if (!Array.isArray(v)) throw fail(`${at} must be an array (got ${shown(v)})`);
+  return v;
+}
+function str(v: unknown, at: string): string {
+  if (typeof v !== 'string') throw fail(`${at} must be a string (got ${shown(v)})`);
+  return v;
+}
+function num(v: unknown, at: string): number {
+  if (typeof v !== 'number') throw fail(`${at} must be a number (got ${shown(v)})`);
+  return v;
+}
