@@ -4,6 +4,7 @@
  * AbortSignal.
  */
 import { AbortError, fromNative } from '../errors';
+import { openModels } from '../io/discover';
 import type { ModelSet } from '../io/types';
 import { native, NativeScanOutput, NativeScanPlan } from '../native';
 import { alignModels, AlignOptions } from './align';
@@ -120,4 +121,15 @@ export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promi
   const result = assemble(set, planned, out, opts, skipped, shard);
   if (device.fallbackReason) result.run.fallbackReason = device.fallbackReason;
   return result;
+}
+
+/**
+ * Scans models given as paths (files, model directories, or folders of models) or as an
+ * already opened ModelSet.
+ *
+ *   const scan = await scanModels(['./checkpoints'], { onProgress: (p) => console.log(p.fraction) });
+ */
+export async function scanModels(input: string[] | ModelSet, opts: ScanOptions = {}): Promise<ScanResult> {
+  const set = Array.isArray(input) ? await openModels(input, { signal: opts.signal }) : input;
+  return scanModelSet(set, opts);
 }

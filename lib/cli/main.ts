@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * The `phylogeny` command: a thin layer over the library. Exit codes: 0 success, 1 an error
+ * about the inputs or the run (message names the file), 2 a usage mistake.
+ */
+import { PhylogenyError } from '../errors';
+import { VERSION } from '../version';
+import { formatOptions, parseArgs, UsageError } from './args';
+import type { Command, CommandIo } from './command';
+import { COMMANDS } from './commands';
+
+
+function commandHelp(c: Command): string {
+  const pos = c.positionals.map((p) => (p.required ? `<${p.name}${p.variadic ? '...' : ''}>` : `[${p.name}${p.variadic ? '...' : ''}]`));
+  const lines = [`usage: phylogeny ${c.name} ${[...pos, c.options.length ? '[options]' : ''].filter(Boolean).join(' ')}`, '', c.summary];
+  if (c.description) lines.push('', c.description);
+  if (c.positionals.length) {
+    lines.push('', 'arguments:');
+    for (const p of c.positionals) lines.push(`  ${p.name.padEnd(12)} ${p.description}`);
+  }
+  if (c.options.length) lines.push('', 'options:', formatOptions(c.options));
+  if (c.examples?.length) lines.push('', 'examples:', ...c.examples.map((e) => `  ${e}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `phylogeny ${VERSION}: which neural networks were fine-tuned from which, from the weights alone`,
+    '',
+    'usage: phylogeny <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'phylogeny <command> --help' for a command's options. Documentation: docs/cli.md",
+    '',
+  ].join('\n');
+}
+
+export { commandHelp };
+
+export async function main(argv: string[], io: Omit<CommandIo, 'quiet'> = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+}): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    io.out(target ? commandHelp(target) : mainHelp());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`phylogeny: unknown command '${name}'\n\n${mainHelp()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  try {
+    const args = parseArgs(command.options, command.positionals, rest);
+    const code = await command.run(args, { ...io, quiet: Boolean(args.opts.quiet) });
+    return code ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`phylogeny ${name}: ${e.message}\nRun 'phylogeny ${name} --help' for usage.\n`);
+      return 2;
+    }
+    if (e instanceof PhylogenyError) {
+      io.err(`phylogeny ${name}: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    if (err && typeof err.message === 'string') {
+      io.err(`phylogeny ${name}: ${err.message}\n`);
+      if (process.env.PHYLOGENY_DEBUG) io.err(`${err.stack}\n`);
+      return 1;
+    }
+    io.err(`phylogeny ${name}: ${String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`phylogeny: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

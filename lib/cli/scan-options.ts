@@ -1,0 +1,41 @@
+/** Options shared by the commands that scan (scan, detect, demo), and their translation. */
+import type { ScanOptions } from '../scan/scan';
+import type { OptionSpec, ParsedArgs } from './args';
+import { UsageError } from './args';
+
+export const SCAN_OPTIONS: OptionSpec[] = [
+  { name: 'threads', type: 'number', arg: 'N', description: 'worker threads (results do not depend on it) [default: all cores]' },
+  { name: 'chunk-mb', type: 'number', arg: 'MB', description: 'MiB read per work item, all models together', default: 2 },
+  { name: 'fake-init', type: 'string', arg: 'SPEC', description: "fake-initialization rules: 'auto' (PyTorch defaults), 'hf' (normal 0.02), or 'pattern=scheme;...' (see docs/fake-init.md)", default: 'auto' },
+  { name: 'seed', type: 'number', arg: 'S', description: 'seed of the fake initialization', default: 0 },
+  { name: 'include', type: 'list', arg: 'PATTERN', description: 'only tensors whose name matches (glob or /regex/; repeatable, comma-separated)' },
+  { name: 'exclude', type: 'list', arg: 'PATTERN', description: 'leave out tensors whose name matches (glob or /regex/; repeatable)' },
+  { name: 'skip-non-float', type: 'boolean', description: 'skip tensors of integer/other dtypes instead of failing' },
+  { name: 'row-prefix-ratio', type: 'number', arg: 'R', description: 'compare the common row prefix when row counts differ by at most this ratio (vocabulary resize)', default: 0.9 },
+  { name: 'device', type: 'string', arg: 'D', description: 'where to scan', default: 'auto', choices: ['auto', 'cpu', 'cuda'] },
+  { name: 'isa', type: 'string', arg: 'ISA', description: 'CPU kernel set', default: 'auto', choices: ['auto', 'scalar', 'avx2', 'avx512'] },
+];
+
+export function scanOptionsFrom(args: ParsedArgs): ScanOptions {
+  const o = args.opts;
+  const threads = o.threads as number | undefined;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError('--threads must be a positive integer');
+  const chunk = o['chunk-mb'] as number;
+  if (!(chunk > 0)) throw new UsageError('--chunk-mb must be positive');
+  const seed = o.seed as number;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed must be a non-negative integer');
+  const ratio = o['row-prefix-ratio'] as number;
+  if (!(ratio > 0 && ratio <= 1)) throw new UsageError('--row-prefix-ratio must be in (0, 1]');
+  return {
+    threads,
+    chunkMb: chunk,
+    fakeInit: o['fake-init'] as string,
+    seed,
+    include: o.include as string[] | undefined,
+    exclude: o.exclude as string[] | undefined,
+    skipNonFloat: Boolean(o['skip-non-float']),
+    rowPrefixMinRatio: ratio,
+    device: o.device as ScanOptions['device'],
+    isa: o.isa as ScanOptions['isa'],
+  };
+}
