@@ -30,6 +30,8 @@
         "native/core/cpu_features.cc",
         "native/core/cuda_absent.cc",
         "native/core/file_reader.cc",
+        "native/core/json.cc",
+        "native/core/safetensors.cc",
         "native/core/scan_cpu.cc",
         "native/core/scan_kernels.cc",
         "native/core/scan_kernels_scalar.cc",

@@ -3,6 +3,8 @@
 set(NP_CORE_SOURCES
   native/core/cpu_features.cc
   native/core/file_reader.cc
+  native/core/json.cc
+  native/core/safetensors.cc
   native/core/scan_cpu.cc
   native/core/scan_kernels.cc
   native/core/scan_kernels_scalar.cc
