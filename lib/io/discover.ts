@@ -1,0 +1,297 @@
+/**
+ * Model discovery: turns the paths a user gives into models, their files and their tensors
+ * (headers only; no weight is read). A model is
+ *   - a `.safetensors` file;
+ *   - a directory with `model.safetensors` (or `diffusion_pytorch_model.safetensors`, a
+ *     diffusers component folder given on its own), or with the matching
+ *     `*.safetensors.index.json` and its shards (Hugging Face layout);
+ *   - a diffusers pipeline: a directory with `model_index.json`, or with component folders of
+ *     the usual names (unet/, vae/, text_encoder/, ...), each holding one of the above;
+ *     tensor names get the component prefix ("unet/conv_in.weight").
+ * A directory of models is a model set; its lineage.json becomes ModelSet.lineage.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { AbortError, InvalidArgumentError, IoError } from '../errors';
+import { LINEAGE_FILE, readLineage, renameLineage } from './lineage';
+import { createLimiter, Limiter } from './limiter';
+import { baseModelId, uniqueModelIds } from './model-ids';
+import { elementCount, readHeader, SafetensorsHeader } from './safetensors';
+import { loadShardedModel } from './shard-index';
+import { Lineage, ModelFormat, ModelSet, ModelSource, TensorEntry } from './types';
+
+export interface OpenModelsOptions {
+  signal?: AbortSignal;
+  /** Headers read at once (default 8): bounds open files and memory on huge sets. */
+  concurrency?: number;
+}
+
+/** Weight files a model directory may hold, in order of preference. */
+const WEIGHT_BASES = ['model', 'diffusion_pytorch_model'];
+const SAFETENSORS = '.safetensors';
+const INDEX = '.safetensors.index.json';
+/** Without model_index.json, only folders with these names make a directory a pipeline;
+ * otherwise a folder of fine-tuned unets would be read as one model instead of a set. */
+const DIFFUSERS_COMPONENT = /^(unet|vae|transformer|prior|decoder|controlnet|image_encoder|safety_checker|movq|vqvae|text_encoder(_\d+)?)$/;
+/** Other weight formats, skipped with a warning so users know why a model is missing. */
+const OTHER_WEIGHTS = /\.(bin|pt|pth|ckpt|h5|gguf|onnx|msgpack|npz)$/i;
+
+/** Where a model's tensors come from: one file or one shard index, with a name prefix. */
+type Part = { prefix: string; file: string; sharded: boolean };
+
+interface ModelPlan {
+  baseId: string;
+  path: string;
+  format: ModelFormat;
+  parts: Part[];
+  /** The model-set directory it was found in, whose lineage.json names it by baseId. */
+  setDir?: string;
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new AbortError('E_ABORTED', 'model discovery was aborted');
+}
+
+async function statOrNull(p: string): Promise<fs.Stats | null> {
+  try {
+    return await fs.promises.stat(p);
+  } catch {
+    return null;
+  }
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return (await statOrNull(p))?.isFile() ?? false;
+}
+
+/** The weights of a single-model directory: a file or an index (the file wins if both). */
+async function weightsIn(dir: string, warnings: string[]): Promise<Part | null> {
+  for (const base of WEIGHT_BASES) {
+    const single = path.join(dir, base + SAFETENSORS);
+    const index = path.join(dir, base + INDEX);
+    const [hasSingle, hasIndex] = await Promise.all([isFile(single), isFile(index)]);
+    if (hasSingle) {
+      if (hasIndex) warnings.push(`${dir}: both ${base + SAFETENSORS} and ${base + INDEX}; read ${base + SAFETENSORS}`);
+      return { prefix: '', file: single, sharded: false };
+    }
+    if (hasIndex) return { prefix: '', file: index, sharded: true };
+  }
+  return null;
+}
+
+async function subdirectories(dir: string): Promise<string[]> {
+  const names = (await fs.promises.readdir(dir)).sort();
+  const out: string[] = [];
+  for (const name of names) if ((await statOrNull(path.join(dir, name)))?.isDirectory()) out.push(name);
+  return out;
+}
+
+/** A directory as one model, or null when it is not one (it may be a model set). */
+async function modelInDirectory(dir: string, warnings: string[]): Promise<ModelPlan | null> {
+  const own = await weightsIn(dir, warnings);
+  if (own) return { baseId: baseModelId(dir, false), path: dir, format: own.sharded ? 'hf-sharded' : 'hf', parts: [own] };
+  const hasModelIndex = await isFile(path.join(dir, 'model_index.json'));
+  const parts: Part[] = [];
+  for (const sub of await subdirectories(dir)) {
+    if (!hasModelIndex && !DIFFUSERS_COMPONENT.test(sub)) continue;
+    const w = await weightsIn(path.join(dir, sub), warnings);
+    if (w) parts.push({ ...w, prefix: `${sub}/` });
+  }
+  if (parts.length) return { baseId: baseModelId(dir, false), path: dir, format: 'diffusers', parts };
+  if (hasModelIndex)
+    throw new InvalidArgumentError(
+      'E_INVALID_ARG',
+      `${dir}: has model_index.json but no component folder holds safetensors weights ` +
+        '(diffusion_pytorch_model.safetensors, model.safetensors or their .index.json)',
+      { file: dir },
+    );
+  return null;
+}
+
+interface Found {
+  models: ModelPlan[];
+  lineageFiles: { setDir: string; file: string }[];
+}
+
+/** A directory of models: its .safetensors files and model subdirectories. */
+async function modelSet(dir: string, warnings: string[]): Promise<Found> {
+  const found: Found = { models: [], lineageFiles: [] };
+  for (const name of (await fs.promises.readdir(dir)).sort()) {
+    const p = path.join(dir, name);
+    const st = await statOrNull(p);
+    if (!st) continue;
+    if (st.isFile()) {
+      if (name === LINEAGE_FILE) found.lineageFiles.push({ setDir: dir, file: p });
+      else if (name.endsWith(SAFETENSORS) && name.length > SAFETENSORS.length)
+        found.models.push({ baseId: baseModelId(p, true), path: p, format: 'file', parts: [{ prefix: '', file: p, sharded: false }], setDir: dir });
+      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors files are read)`);
+    } else if (st.isDirectory()) {
+      const m = await modelInDirectory(p, warnings);
+      if (m) found.models.push({ ...m, setDir: dir });
+      else warnings.push(`${p}: skipped (no model in it: no .safetensors file, model.safetensors or shard index)`);
+    }
+  }
+  if (!found.models.length)
+    throw new InvalidArgumentError(
+      'E_INVALID_ARG',
+      `${dir}: no model found (expected .safetensors files, model.safetensors, model.safetensors.index.json, ` +
+        'diffusers component folders, or subfolders holding them)',
+      { file: dir },
+    );
+  return found;
+}
+
+async function discoverPath(input: string, warnings: string[]): Promise<Found> {
+  const abs = path.resolve(input);
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+    throw new IoError('E_IO', `${abs}: ${why}`, { file: abs, cause: e });
+  }
+  if (st.isFile()) {
+    const name = path.basename(abs);
+    if (name.endsWith(INDEX)) {
+      const dir = path.dirname(abs);
+      return { models: [{ baseId: baseModelId(dir, false), path: dir, format: 'hf-sharded', parts: [{ prefix: '', file: abs, sharded: true }] }], lineageFiles: [] };
+    }
+    if (!name.endsWith(SAFETENSORS))
+      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors file or a directory)`, { file: abs });
+    return { models: [{ baseId: baseModelId(abs, true), path: abs, format: 'file', parts: [{ prefix: '', file: abs, sharded: false }] }], lineageFiles: [] };
+  }
+  if (!st.isDirectory()) throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a file or directory`, { file: abs });
+  const single = await modelInDirectory(abs, warnings);
+  if (single) return { models: [single], lineageFiles: [] };
+  return modelSet(abs, warnings);
+}
+
+async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | undefined, warnings: string[]): Promise<Omit<ModelSource, 'id'>> {
+  const read = (file: string): Promise<SafetensorsHeader> =>
+    run(async () => {
+      checkAbort(signal);
+      return readHeader(file);
+    });
+  const files: string[] = [];
+  const tensors: TensorEntry[] = [];
+  const loaded = await Promise.all(
+    plan.parts.map(async (part) => {
+      if (part.sharded) return { part, model: await loadShardedModel(part.file, read) };
+      const h = await read(part.file);
+      const ts = h.tensors.map((t) => ({
+        name: t.name, dtype: t.dtype, shape: t.shape, file: part.file, offset: h.dataStart + t.begin, byteLength: t.end - t.begin,
+      }));
+      return { part, model: { files: [part.file], tensors: ts, warnings: [] as string[] } };
+    }),
+  );
+  for (const { part, model } of loaded) {
+    files.push(...model.files);
+    warnings.push(...model.warnings);
+    for (const t of model.tensors) tensors.push({ ...t, name: part.prefix + t.name });
+  }
+  let bytes = 0;
+  let params = 0;
+  for (const t of tensors) {
+    bytes += t.byteLength;
+    params += elementCount(t.shape);
+  }
+  return { path: plan.path, format: plan.format, files, tensors, bytes, params };
+}
+
+async function realpathOr(p: string): Promise<string> {
+  try {
+    return await fs.promises.realpath(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Discovers the models at `paths` (files, model directories, model-set directories) and
+ * reads their headers, concurrently but bounded. Models are sorted by id.
+ */
+export async function openModels(paths: string[], opts: OpenModelsOptions = {}): Promise<ModelSet> {
+  if (!Array.isArray(paths) || paths.length === 0) throw new InvalidArgumentError('E_INVALID_ARG', 'openModels: no paths given');
+  for (const p of paths)
+    if (typeof p !== 'string' || p.length === 0) throw new InvalidArgumentError('E_INVALID_ARG', 'openModels: paths must be non-empty strings');
+  const { signal } = opts;
+  const concurrency = opts.concurrency ?? 8;
+  checkAbort(signal);
+  const warnings: string[] = [];
+  const plans: ModelPlan[] = [];
+  const lineageFiles: { setDir: string; file: string }[] = [];
+  const seenLineage = new Set<string>();
+  // Set membership survives deduplication: a model given directly and through its set is
+  // still the model its set's lineage.json names.
+  const members: { setDir: string; baseId: string; plan: number }[] = [];
+  const seen = new Map<string, number>(); // real path -> index in plans
+  for (const p of paths) {
+    checkAbort(signal);
+    const found = await discoverPath(p, warnings);
+    for (const l of found.lineageFiles) {
+      const real = await realpathOr(l.file);
+      if (!seenLineage.has(real)) lineageFiles.push(l);
+      seenLineage.add(real);
+    }
+    for (const m of found.models) {
+      const real = await realpathOr(m.path);
+      let index = seen.get(real);
+      if (index !== undefined) {
+        warnings.push(`${m.path}: the same model as ${plans[index].path}; read once`);
+      } else {
+        index = plans.push(m) - 1;
+        seen.set(real, index);
+      }
+      if (m.setDir !== undefined) members.push({ setDir: m.setDir, baseId: m.baseId, plan: index });
+    }
+  }
+
+  // Ground truth is checked before any header is read: a bad lineage.json fails fast.
+  const lineages = await Promise.all(lineageFiles.map(async (l) => ({ ...l, raw: await readLineage(l.file) })));
+
+  // Two limiters: models in flight (each may read a shard index) and header reads. One
+  // shared limiter could deadlock, a model holding a slot while waiting for its shards.
+  const runHeader = createLimiter(concurrency);
+  const runModel = createLimiter(concurrency);
+  const perModel: string[][] = plans.map(() => []);
+  const sources = await Promise.all(plans.map((plan, i) => runModel(() => loadModel(plan, runHeader, signal, perModel[i]))));
+  checkAbort(signal);
+  perModel.forEach((w) => warnings.push(...w));
+
+  const ids = uniqueModelIds(plans.map((p) => ({ path: p.path, baseId: p.baseId })));
+  const models: ModelSource[] = sources.map((s, i) => ({ id: ids[i], ...s }));
+
+  let lineage: Lineage | undefined;
+  for (const { setDir, file, raw } of lineages) {
+    const rename = new Map<string, string>();
+    const ambiguous = new Set<string>();
+    for (const m of members.filter((x) => x.setDir === setDir)) {
+      if (rename.has(m.baseId) && rename.get(m.baseId) !== ids[m.plan]) ambiguous.add(m.baseId);
+      rename.set(m.baseId, ids[m.plan]);
+    }
+    const unknown = new Set<string>();
+    const unclear = new Set<string>();
+    const renamed = renameLineage(raw, (id) => {
+      if (ambiguous.has(id)) {
+        unclear.add(id);
+        return id;
+      }
+      const to = rename.get(id);
+      if (to === undefined) unknown.add(id);
+      return to ?? id;
+    });
+    if (unknown.size)
+      warnings.push(`${file}: names model(s) not found in ${setDir}: ${[...unknown].sort().join(', ')}`);
+    if (unclear.size)
+      warnings.push(`${file}: names model(s) that are ambiguous in ${setDir} (a file and a folder of one name): ${[...unclear].sort().join(', ')}`);
+    lineage = lineage
+      ? { edges: [...lineage.edges, ...renamed.edges], families: [...lineage.families, ...renamed.families] }
+      : renamed;
+  }
+
+  models.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const set: ModelSet = { models, warnings };
+  if (lineage) set.lineage = lineage;
+  return set;
+}
