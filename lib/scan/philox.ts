@@ -74,8 +74,8 @@ export function detLogU24(m: number): number {
   return (e - 24) * LN2 + lnf;
 }
 
-/** cos(2π · m · 2^-24) for integer m in [0, 2^24) (det_cos2pi_u24 in philox.h). */
-export function detCos2piU24(m: number): number {
+/** [cos, sin](2π · m · 2^-24) for integer m in [0, 2^24) (det_sincos2pi_u24 in philox.h). */
+export function detSinCos2piU24(m: number): [number, number] {
   const q = m >>> 22;
   const rest = m & 0x3fffff;
   const swap = rest > 0x200000;
@@ -105,11 +105,15 @@ export function detCos2piU24(m: number): number {
   const cosv = swap ? s : c;
   const sinv = swap ? c : s;
   switch (q) {
-    case 0: return cosv;
-    case 1: return -sinv;
-    case 2: return -cosv;
-    default: return sinv;
+    case 0: return [cosv, sinv];
+    case 1: return [-sinv, cosv];
+    case 2: return [-cosv, -sinv];
+    default: return [sinv, -cosv];
   }
+}
+
+export function detCos2piU24(m: number): number {
+  return detSinCos2piU24(m)[0];
 }
 
 /** Native-compatible fake-init parameters (kind 0 constant, 1 uniform, 2 normal). */
@@ -126,11 +130,12 @@ function uniformFromBits(low: number, high: number, bits: number): number {
   return Math.fround(low + (high - low) * u);
 }
 
-function normalFromBits(mean: number, std: number, bits1: number, bits2: number): number {
+function normalFromBits(mean: number, std: number, bits1: number, bits2: number, sine: boolean): number {
   const m1 = (bits1 >>> 8) + 1;
   const m2 = bits2 >>> 8;
   const radius = Math.sqrt(-2 * detLogU24(m1));
-  const z = radius * detCos2piU24(m2);
+  const sc = detSinCos2piU24(m2);
+  const z = radius * (sine ? sc[1] : sc[0]);
   return Math.fround(mean + std * z);
 }
 
@@ -145,10 +150,10 @@ export function fakeInitValue(p: FakeInitParams, index: number): number {
       return uniformFromBits(p.a, p.b, w[Math.floor(index / 16) % 4]);
     }
     case 2: {
-      const q = Math.floor(index / 32) * 16 + (index % 16);
+      const q = Math.floor(index / 64) * 16 + (index % 16);
       const w = philox4x32_10(q % 4294967296, Math.floor(q / 4294967296), 1, 0, p.key0, p.key1);
-      const j = (Math.floor(index / 16) % 2) * 2;
-      return normalFromBits(p.a, p.b, w[j], w[j + 1]);
+      const j = (Math.floor(index / 32) % 2) * 2;
+      return normalFromBits(p.a, p.b, w[j], w[j + 1], Math.floor(index / 16) % 2 === 1);
     }
     default:
       throw new Error(`unknown fake-init kind ${p.kind}`);

@@ -123,9 +123,13 @@ NP_HD double det_log_u24(uint32_t m) {
   return NP_ADD(NP_MUL(static_cast<double>(e - 24), kLn2), lnf);
 }
 
-// cos(2*pi*u) for u = m * 2^-24, m an integer in [0, 2^24): quadrant from the top bits,
-// then Taylor series on [0, pi/4] (terms to y^18 / y^17: error below 1e-17).
-NP_HD double det_cos2pi_u24(uint32_t m) {
+struct SinCos {
+  double c, s;
+};
+
+// cos and sin of 2*pi*u for u = m * 2^-24, m an integer in [0, 2^24): the quadrant from the
+// top bits, then Taylor series on [0, pi/4] (terms to y^18 / y^17: error below 1e-17).
+NP_HD SinCos det_sincos2pi_u24(uint32_t m) {
   uint32_t q = m >> 22;                                       // quadrant 0..3
   uint32_t rest = m & 0x3fffffu;                              // position inside it, 22 bits
   bool swap = rest > 0x200000u;                               // past pi/4: use the cofunction
@@ -153,26 +157,29 @@ NP_HD double det_cos2pi_u24(uint32_t m) {
   s = NP_SUB(1.0 / 6.0, NP_MUL(y2, s));               // 1/3!
   s = NP_SUB(1.0, NP_MUL(y2, s));
   s = NP_MUL(y, s);
-  double cosv = swap ? s : c;  // cos of the angle inside the quadrant
+  double cosv = swap ? s : c;  // cos and sin of the angle inside the quadrant
   double sinv = swap ? c : s;
   switch (q) {
-    case 0: return cosv;
-    case 1: return -sinv;
-    case 2: return -cosv;
-    default: return sinv;
+    case 0: return SinCos{cosv, sinv};
+    case 1: return SinCos{-sinv, cosv};
+    case 2: return SinCos{-cosv, -sinv};
+    default: return SinCos{sinv, -cosv};
   }
 }
 
-// Which Philox call and word give element `index` of a tensor. Elements come in groups of
-// 64 (uniform) or 32 (normal) whose counters are 16 consecutive numbers, so that 16 SIMD
-// lanes (one counter each) produce 16 consecutive elements per output word: no transposes.
-//   uniform: element i -> counter (i / 64) * 16 + i % 16, word (i / 16) % 4, c2 = 0
-//   normal:  element i -> counter (i / 32) * 16 + i % 16, words 2p and 2p + 1 with
-//            p = (i / 16) % 2, c2 = 1 (Box-Muller, cosine branch only)
-NP_HD uint64_t fake_uniform_counter(uint64_t index) { return (index >> 6) * 16 + (index & 15); }
+NP_HD double det_cos2pi_u24(uint32_t m) { return det_sincos2pi_u24(m).c; }
+
+// Which Philox call and words give element `index` of a tensor. Elements come in groups of
+// 64 whose counters are 16 consecutive numbers, so that 16 SIMD lanes (one counter each)
+// produce 16 consecutive elements per output: no transposes.
+//   counter (i / 64) * 16 + i % 16 (c2 = 0 uniform, 1 normal)
+//   uniform: word (i / 16) % 4
+//   normal:  Box-Muller on words 2p, 2p + 1 with p = (i / 32) % 2; the cosine branch for
+//            (i / 16) % 2 == 0, the sine branch otherwise (both outputs used: half the cost)
+NP_HD uint64_t fake_counter(uint64_t index) { return (index >> 6) * 16 + (index & 15); }
 NP_HD int fake_uniform_word(uint64_t index) { return static_cast<int>((index >> 4) & 3); }
-NP_HD uint64_t fake_normal_counter(uint64_t index) { return (index >> 5) * 16 + (index & 15); }
-NP_HD int fake_normal_pair(uint64_t index) { return static_cast<int>((index >> 4) & 1); }
+NP_HD int fake_normal_pair(uint64_t index) { return static_cast<int>((index >> 5) & 1); }
+NP_HD bool fake_normal_is_sine(uint64_t index) { return ((index >> 4) & 1) != 0; }
 
 // u in (0, 1) from the top 24 bits of a word, exactly.
 NP_HD double fake_unit_open(uint32_t bits) { return NP_MUL(NP_ADD(static_cast<double>(bits >> 8), 0.5), kTwoPowMinus24); }
@@ -181,11 +188,13 @@ NP_HD float fake_uniform_from_bits(double low, double high, uint32_t bits) {
   return static_cast<float>(NP_ADD(low, NP_MUL(NP_SUB(high, low), fake_unit_open(bits))));
 }
 
-NP_HD float fake_normal_from_bits(double mean, double std, uint32_t bits1, uint32_t bits2) {
-  uint32_t m1 = (bits1 >> 8) + 1u;  // u1 in (0, 1]
-  uint32_t m2 = bits2 >> 8;         // u2 in [0, 1)
+// Box-Muller: radius sqrt(-2 ln u1) with u1 in (0, 1], angle 2 pi u2 with u2 in [0, 1).
+NP_HD float fake_normal_from_bits(double mean, double std, uint32_t bits1, uint32_t bits2, bool sine) {
+  uint32_t m1 = (bits1 >> 8) + 1u;
+  uint32_t m2 = bits2 >> 8;
   double radius = NP_SQRT(NP_MUL(-2.0, det_log_u24(m1)));
-  double z = NP_MUL(radius, det_cos2pi_u24(m2));
+  SinCos sc = det_sincos2pi_u24(m2);
+  double z = NP_MUL(radius, sine ? sc.s : sc.c);
   return static_cast<float>(NP_ADD(mean, NP_MUL(std, z)));
 }
 
@@ -195,15 +204,15 @@ NP_HD float fake_init_value(const FakeInitParams& p, uint64_t index) {
     case FakeInitKind::Constant:
       return static_cast<float>(p.a);
     case FakeInitKind::Uniform: {
-      uint64_t q = fake_uniform_counter(index);
+      uint64_t q = fake_counter(index);
       Philox4 w = philox4x32_10(static_cast<uint32_t>(q), static_cast<uint32_t>(q >> 32), 0u, 0u, p.key0, p.key1);
       return fake_uniform_from_bits(p.a, p.b, w.v[fake_uniform_word(index)]);
     }
     case FakeInitKind::Normal: {
-      uint64_t q = fake_normal_counter(index);
+      uint64_t q = fake_counter(index);
       Philox4 w = philox4x32_10(static_cast<uint32_t>(q), static_cast<uint32_t>(q >> 32), 1u, 0u, p.key0, p.key1);
       int j = fake_normal_pair(index) * 2;
-      return fake_normal_from_bits(p.a, p.b, w.v[j], w.v[j + 1]);
+      return fake_normal_from_bits(p.a, p.b, w.v[j], w.v[j + 1], fake_normal_is_sine(index));
     }
   }
   return 0.0f;

@@ -135,7 +135,7 @@ inline __m256d log4(__m128i m) {
   return _mm256_add_pd(_mm256_mul_pd(_mm256_sub_pd(e, _mm256_set1_pd(24.0)), _mm256_set1_pd(kLn2)), lnf);
 }
 
-inline __m256d cos2pi4(__m128i m) {
+inline void sincos2pi4(__m128i m, __m256d* cos_out, __m256d* sin_out) {
   __m128i q = _mm_srli_epi32(m, 22);
   __m128i rest = _mm_and_si128(m, _mm_set1_epi32(0x3fffff));
   __m128i swap = _mm_cmpgt_epi32(rest, _mm_set1_epi32(0x200000));
@@ -166,19 +166,26 @@ inline __m256d cos2pi4(__m128i m) {
   __m256d swap64 = mask64(swap);
   __m256d cosv = _mm256_blendv_pd(c, s, swap64);
   __m256d sinv = _mm256_blendv_pd(s, c, swap64);
+  // Quadrant q: cos = (cosv, -sinv, -cosv, sinv), sin = (sinv, cosv, -sinv, -cosv).
   const __m128i one = _mm_set1_epi32(1), two = _mm_set1_epi32(2);
   __m256d odd = mask64(_mm_cmpeq_epi32(_mm_and_si128(q, one), one));
-  __m256d neg = mask64(_mm_cmpeq_epi32(_mm_and_si128(_mm_add_epi32(q, one), two), two));
-  __m256d base = _mm256_blendv_pd(cosv, sinv, odd);
-  return _mm256_xor_pd(base, _mm256_and_pd(neg, _mm256_set1_pd(-0.0)));
+  __m256d neg_c = mask64(_mm_cmpeq_epi32(_mm_and_si128(_mm_add_epi32(q, one), two), two));
+  __m256d neg_s = mask64(_mm_cmpeq_epi32(_mm_and_si128(q, two), two));
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d cb = _mm256_blendv_pd(cosv, sinv, odd);
+  __m256d sb = _mm256_blendv_pd(sinv, cosv, odd);
+  *cos_out = _mm256_xor_pd(cb, _mm256_and_pd(neg_c, sign));
+  *sin_out = _mm256_xor_pd(sb, _mm256_and_pd(neg_s, sign));
 }
 
-inline __m128 normal4(__m128i bits1, __m128i bits2, __m256d mean, __m256d std) {
+inline void normal_pair4(__m128i bits1, __m128i bits2, __m256d mean, __m256d std, __m128* zc, __m128* zs) {
   __m128i m1 = _mm_add_epi32(_mm_srli_epi32(bits1, 8), _mm_set1_epi32(1));
   __m128i m2 = _mm_srli_epi32(bits2, 8);
   __m256d radius = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), log4(m1)));
-  __m256d z = _mm256_mul_pd(radius, cos2pi4(m2));
-  return _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, z)));
+  __m256d c, s;
+  sincos2pi4(m2, &c, &s);
+  *zc = _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, _mm256_mul_pd(radius, c))));
+  *zs = _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, _mm256_mul_pd(radius, s))));
 }
 
 inline __m128i lo4(__m256i v) { return _mm256_castsi256_si128(v); }
@@ -195,7 +202,7 @@ void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n)
     const __m256d low = _mm256_set1_pd(p.a);
     const __m256d width = _mm256_set1_pd(p.b - p.a);
     for (; i + 64 <= n; i += 64) {
-      const uint64_t base = fake_uniform_counter(start + i);
+      const uint64_t base = fake_counter(start + i);
       for (int half = 0; half < 2; ++half) {  // counters base + 0..7, then base + 8..15
         Words8 w = philox8(base + 8 * half, 0u, p.key0, p.key1);
         for (int word = 0; word < 4; ++word) {
@@ -208,14 +215,19 @@ void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n)
   } else {
     const __m256d mean = _mm256_set1_pd(p.a);
     const __m256d std = _mm256_set1_pd(p.b);
-    for (; i + 32 <= n; i += 32) {
-      const uint64_t base = fake_normal_counter(start + i);
+    for (; i + 64 <= n; i += 64) {
+      const uint64_t base = fake_counter(start + i);
       for (int half = 0; half < 2; ++half) {
         Words8 w = philox8(base + 8 * half, 1u, p.key0, p.key1);
         for (int pair = 0; pair < 2; ++pair) {
-          float* out = r + i + pair * 16 + half * 8;
-          _mm_storeu_ps(out, normal4(lo4(w.v[2 * pair]), lo4(w.v[2 * pair + 1]), mean, std));
-          _mm_storeu_ps(out + 4, normal4(hi4(w.v[2 * pair]), hi4(w.v[2 * pair + 1]), mean, std));
+          float* out = r + i + pair * 32 + half * 8;  // cosines at +0..15, sines at +16..31
+          __m128 c0, s0, c1, s1;
+          normal_pair4(lo4(w.v[2 * pair]), lo4(w.v[2 * pair + 1]), mean, std, &c0, &s0);
+          normal_pair4(hi4(w.v[2 * pair]), hi4(w.v[2 * pair + 1]), mean, std, &c1, &s1);
+          _mm_storeu_ps(out, c0);
+          _mm_storeu_ps(out + 4, c1);
+          _mm_storeu_ps(out + 16, s0);
+          _mm_storeu_ps(out + 20, s1);
         }
       }
     }

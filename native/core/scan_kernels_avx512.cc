@@ -139,8 +139,8 @@ inline __m512d log8(__m256i m) {
   return _mm512_add_pd(_mm512_mul_pd(_mm512_sub_pd(e, _mm512_set1_pd(24.0)), _mm512_set1_pd(kLn2)), lnf);
 }
 
-// det_cos2pi_u24 on 8 lanes; m: 8 x i32 in [0, 2^24).
-inline __m512d cos2pi8(__m256i m) {
+// det_sincos2pi_u24 on 8 lanes; m: 8 x i32 in [0, 2^24).
+inline void sincos2pi8(__m256i m, __m512d* cos_out, __m512d* sin_out) {
   __m256i q = _mm256_srli_epi32(m, 22);
   __m256i rest = _mm256_and_si256(m, _mm256_set1_epi32(0x3fffff));
   __mmask8 swap = _mm256_cmpgt_epi32_mask(rest, _mm256_set1_epi32(0x200000));
@@ -170,18 +170,26 @@ inline __m512d cos2pi8(__m256i m) {
   s = _mm512_mul_pd(y, s);
   __m512d cosv = _mm512_mask_blend_pd(swap, c, s);
   __m512d sinv = _mm512_mask_blend_pd(swap, s, c);
+  // Quadrant q: cos = (cosv, -sinv, -cosv, sinv), sin = (sinv, cosv, -sinv, -cosv).
   __mmask8 odd = _mm256_test_epi32_mask(q, _mm256_set1_epi32(1));
-  __mmask8 neg = _mm256_test_epi32_mask(_mm256_add_epi32(q, _mm256_set1_epi32(1)), _mm256_set1_epi32(2));
-  __m512d base = _mm512_mask_blend_pd(odd, cosv, sinv);
-  return _mm512_mask_xor_pd(base, neg, base, _mm512_set1_pd(-0.0));
+  __mmask8 neg_c = _mm256_test_epi32_mask(_mm256_add_epi32(q, _mm256_set1_epi32(1)), _mm256_set1_epi32(2));
+  __mmask8 neg_s = _mm256_test_epi32_mask(q, _mm256_set1_epi32(2));
+  const __m512d sign = _mm512_set1_pd(-0.0);
+  __m512d cb = _mm512_mask_blend_pd(odd, cosv, sinv);
+  __m512d sb = _mm512_mask_blend_pd(odd, sinv, cosv);
+  *cos_out = _mm512_mask_xor_pd(cb, neg_c, cb, sign);
+  *sin_out = _mm512_mask_xor_pd(sb, neg_s, sb, sign);
 }
 
-inline __m256 normal8(__m256i bits1, __m256i bits2, __m512d mean, __m512d std) {
+// Both Box-Muller outputs of 8 word pairs.
+inline void normal_pair8(__m256i bits1, __m256i bits2, __m512d mean, __m512d std, __m256* zc, __m256* zs) {
   __m256i m1 = _mm256_add_epi32(_mm256_srli_epi32(bits1, 8), _mm256_set1_epi32(1));
   __m256i m2 = _mm256_srli_epi32(bits2, 8);
   __m512d radius = _mm512_sqrt_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), log8(m1)));
-  __m512d z = _mm512_mul_pd(radius, cos2pi8(m2));
-  return _mm512_cvtpd_ps(_mm512_add_pd(mean, _mm512_mul_pd(std, z)));
+  __m512d c, s;
+  sincos2pi8(m2, &c, &s);
+  *zc = _mm512_cvtpd_ps(_mm512_add_pd(mean, _mm512_mul_pd(std, _mm512_mul_pd(radius, c))));
+  *zs = _mm512_cvtpd_ps(_mm512_add_pd(mean, _mm512_mul_pd(std, _mm512_mul_pd(radius, s))));
 }
 
 inline __m256i lo8(__m512i v) { return _mm512_castsi512_si256(v); }
@@ -198,7 +206,7 @@ void fake_init_avx512(const FakeInitParams& p, uint64_t start, float* r, size_t 
     const __m512d low = _mm512_set1_pd(p.a);
     const __m512d width = _mm512_set1_pd(p.b - p.a);
     for (; i + 64 <= n; i += 64) {
-      Words16 w = philox16(fake_uniform_counter(start + i), 0u, p.key0, p.key1);
+      Words16 w = philox16(fake_counter(start + i), 0u, p.key0, p.key1);
       for (int word = 0; word < 4; ++word) {
         _mm256_storeu_ps(r + i + word * 16, uniform8(lo8(w.v[word]), low, width));
         _mm256_storeu_ps(r + i + word * 16 + 8, uniform8(hi8(w.v[word]), low, width));
@@ -207,11 +215,17 @@ void fake_init_avx512(const FakeInitParams& p, uint64_t start, float* r, size_t 
   } else {
     const __m512d mean = _mm512_set1_pd(p.a);
     const __m512d std = _mm512_set1_pd(p.b);
-    for (; i + 32 <= n; i += 32) {
-      Words16 w = philox16(fake_normal_counter(start + i), 1u, p.key0, p.key1);
+    for (; i + 64 <= n; i += 64) {
+      Words16 w = philox16(fake_counter(start + i), 1u, p.key0, p.key1);
       for (int pair = 0; pair < 2; ++pair) {
-        _mm256_storeu_ps(r + i + pair * 16, normal8(lo8(w.v[2 * pair]), lo8(w.v[2 * pair + 1]), mean, std));
-        _mm256_storeu_ps(r + i + pair * 16 + 8, normal8(hi8(w.v[2 * pair]), hi8(w.v[2 * pair + 1]), mean, std));
+        float* out = r + i + pair * 32;  // 16 cosines, then 16 sines
+        __m256 c0, s0, c1, s1;
+        normal_pair8(lo8(w.v[2 * pair]), lo8(w.v[2 * pair + 1]), mean, std, &c0, &s0);
+        normal_pair8(hi8(w.v[2 * pair]), hi8(w.v[2 * pair + 1]), mean, std, &c1, &s1);
+        _mm256_storeu_ps(out, c0);
+        _mm256_storeu_ps(out + 8, c1);
+        _mm256_storeu_ps(out + 16, s0);
+        _mm256_storeu_ps(out + 24, s1);
       }
     }
   }
