@@ -126,5 +126,5 @@ export function formatInspect(report: InspectReport): string {
   });
   out.push(...table(['dtype', 'tensors', 'parameters', 'bytes', 'size'], dtypeRows, [false, true, true, true, true]));
   for (const w of report.warnings) out.push(`warning: ${w}`);
-  return out.join('\n') + '\n';
+  return out.join('\n'); // no trailing newline: the CLI adds its own
 }
