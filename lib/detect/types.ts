@@ -19,6 +19,8 @@ export interface DetectedEdge {
   confidence: number;
   /** The distance D(parent, child) the method used. */
   distance?: number;
+  /** The two factors of `confidence` (docs/confidence.md): score margin and assignment margin. */
+  confidenceParts?: { direction: number; pairing: number };
 }
 
 export interface DetectionResult {

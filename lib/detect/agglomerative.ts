@@ -1,0 +1,44 @@
+/**
+ * Agglomerative clustering on D, merging the two closest clusters until K remain, with
+ * Lance-Williams updates: average linkage (UPGMA) on D, Ward on D² (Ward's criterion is a
+ * squared-distance one). Pairs at infinite distance are never merged: when K is smaller than
+ * the number of unrelated groups, clustering stops early.
+ */
+import type { Linkage } from './options';
+import { canonicalLabels } from './kmeans';
+
+export function agglomerative(dist: number[][], k: number, linkage: Linkage): Int32Array {
+  const n = dist.length;
+  const ward = linkage === 'ward';
+  const d = dist.map((row) => row.map((x) => (ward ? x * x : x)));
+  const size = new Array<number>(n).fill(1);
+  const alive = new Array<boolean>(n).fill(true);
+  const labels = Int32Array.from({ length: n }, (_, i) => i);
+  let clusters = n;
+  while (clusters > Math.max(1, k)) {
+    let bi = -1;
+    let bj = -1;
+    let best = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (!alive[i]) continue;
+      for (let j = i + 1; j < n; j++) if (alive[j] && d[i][j] < best) { best = d[i][j]; bi = i; bj = j; }
+    }
+    if (bi < 0) break;
+    for (let m = 0; m < n; m++) {
+      if (!alive[m] || m === bi || m === bj) continue;
+      let v: number;
+      if (ward) {
+        const t = size[bi] + size[bj] + size[m];
+        v = ((size[bi] + size[m]) * d[bi][m] + (size[bj] + size[m]) * d[bj][m] - size[m] * d[bi][bj]) / t;
+      } else {
+        v = (size[bi] * d[bi][m] + size[bj] * d[bj][m]) / (size[bi] + size[bj]);
+      }
+      d[bi][m] = d[m][bi] = v;
+    }
+    size[bi] += size[bj];
+    alive[bj] = false;
+    for (let v = 0; v < n; v++) if (labels[v] === bj) labels[v] = bi;
+    clusters--;
+  }
+  return canonicalLabels(labels);
+}

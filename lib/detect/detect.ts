@@ -1,0 +1,111 @@
+/**
+ * detect(): a ScanResult in, a directed forest out. Everything here is O(M²)-ish work on the
+ * per-tensor sums; the weights are never read again.
+ *
+ * Steps: select tensors → direction scores and distances (over the tensors each pair shares)
+ * → correlation gate (unrelated pairs never linked) → collapse exact duplicates → τ and the
+ * score's sign → the method → confidences → ids, families, roots.
+ */
+import type { ScanResult } from '../scan/types';
+import type { DetectedEdge, DetectionResult } from './types';
+import { resolveOptions, type DetectOptions, type ResolvedOptions } from './options';
+import { comparedParams, comparedTensors, selectTensors } from './select';
+import { computeScores } from './scores';
+import { computeDistances } from './distances';
+import { gateDistances, weightCorrelation } from './relatedness';
+import { findDuplicates } from './duplicates';
+import { chooseTau } from './tau';
+import { chooseSign } from './orient';
+import { forestComponents, minimumSpanningForest, thresholdComponents } from './forest';
+import { runMethod } from './run-method';
+import { edgeConfidences } from './confidence';
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionResult {
+  const started = now();
+  const o: ResolvedOptions = resolveOptions(opts);
+  const warnings: string[] = [];
+  const timings: Record<string, number> = {};
+  const M = scan.models.length;
+  const ids = scan.models.map((m) => m.id);
+
+  let mark = now();
+  const selected = selectTensors(scan, o.include, o.exclude);
+  const compared = comparedTensors(selected);
+  const params = comparedParams(selected, M);
+  const scoreSettings = { kind: o.score, normalize: o.scoreNormalize, combine: o.scoreCombine, tensors: o.scoreTensors };
+  const rawScore = computeScores(compared, M, scoreSettings);
+  // A model that shares nothing is still shown with a score over its own tensors.
+  const ownScore = computeScores(selected, M, scoreSettings);
+  for (let m = 0; m < M; m++) if (Number.isNaN(rawScore[m])) rawScore[m] = ownScore[m];
+  const lonely = ids.filter((_, m) => params[m] === 0);
+  if (lonely.length > 0) warnings.push(`no selected tensor shared with another model: ${lonely.join(', ')} (each left as a root of its own)`);
+  timings.scores = round(now() - mark);
+
+  mark = now();
+  const dist = computeDistances(compared, M, { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine });
+  const corr = o.minCorrelation === null ? null : weightCorrelation(compared, M);
+  const link = gateDistances(dist, corr, o.minCorrelation);
+  timings.distances = round(now() - mark);
+
+  // One representative per group of identical models: nothing can order copies.
+  const dupGroups = findDuplicates(compared, M);
+  const copyOf = new Int32Array(M).fill(-1);
+  for (const g of dupGroups) for (const m of g.slice(1)) copyOf[m] = g[0];
+  if (dupGroups.length > 0) {
+    warnings.push(`identical models (attached to the first of each group with confidence 0.5): ${dupGroups.map((g) => g.map((m) => ids[m]).join(' = ')).join('; ')}`);
+  }
+  const reps = [...Array(M).keys()].filter((m) => copyOf[m] < 0);
+  const D = reps.map((a) => reps.map((b) => link[a][b]));
+  const rawD = reps.map((a) => reps.map((b) => dist[a][b]));
+
+  mark = now();
+  const tauChoice = chooseTau(rawD, o.tau, o.tauMinRatio);
+  const tau = tauChoice.tau;
+  let sign: 1 | -1 = o.scoreSign === 'auto' ? 1 : o.scoreSign;
+  if (o.scoreSign === 'auto') {
+    const nodes = [...reps.keys()];
+    const choice = chooseSign(nodes, minimumSpanningForest(D, nodes, tau), reps.map((m) => rawScore[m]));
+    if (choice.sign === null) warnings.push(`scoreSign 'auto': the trees fit both signs equally (${choice.agree} edges agree either way); kept +1`);
+    else sign = choice.sign;
+  }
+  const score = reps.map((m) => sign * rawScore[m]);
+  const run = runMethod(o, D, score, tau, thresholdComponents(D, tau).length, thresholdComponents(D).length, warnings);
+  timings.method = round(now() - mark);
+
+  mark = now();
+  const conf = edgeConfidences(run.parent, score, D, run.rivalTau);
+  const parent = new Int32Array(M).fill(-1);
+  reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
+  for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];
+  const edges: DetectedEdge[] = [];
+  const repIndex = new Map(reps.map((m, i) => [m, i]));
+  for (let m = 0; m < M; m++) {
+    const p = parent[m];
+    if (p < 0) continue;
+    const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
+    edges.push({ parent: ids[p], child: ids[m], confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } });
+  }
+  timings.confidence = round(now() - mark);
+  timings.detect = round(now() - started);
+
+  return {
+    models: scan.models.map((m, i) => ({ id: m.id, path: m.path, params: params[i], score: sign * rawScore[i] })),
+    edges,
+    roots: ids.filter((_, m) => parent[m] < 0),
+    families: forestComponents(parent).map((f) => f.map((m) => ids[m])),
+    duplicates: dupGroups.map((g) => g.map((m) => ids[m])),
+    distances: { ids, matrix: dist },
+    method: o.method,
+    options: { ...o, tauValue: tau, scoreSignUsed: sign, ...run.chosen },
+    timings,
+    warnings,
+  };
+}

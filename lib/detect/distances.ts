@@ -1,0 +1,96 @@
+/**
+ * Pairwise model distances from the per-tensor Gram matrices: ‖a−b‖² = G_aa + G_bb − 2G_ab,
+ * normalised per tensor and combined over the tensors both models have. Models that share no
+ * tensor get Infinity: nothing says they are related, so they fall into separate families.
+ */
+import type { ScanTensor } from '../scan/types';
+import type { Combine, DistanceMetric, DistanceNormalize } from './options';
+
+export interface DistanceSettings {
+  metric: DistanceMetric;
+  normalize: DistanceNormalize;
+  combine: Combine;
+}
+
+/** ‖a−b‖² of the models in slots i and j of tensor t, clamped at 0 (Gram rounding). */
+export function squaredDifference(t: ScanTensor, i: number, j: number): number {
+  const g = t.gram;
+  return Math.max(0, g[i][i] + g[j][j] - 2 * g[i][j]);
+}
+
+/**
+ * The per-tensor term. For every setting but 'rms' it is a squared quantity and the combined
+ * sum is square-rooted at the end; 'rms' (MoTHer: per-layer root-mean-square ΔW) is already a
+ * distance and is averaged as is.
+ */
+function tensorTerm(t: ScanTensor, i: number, j: number, s: DistanceSettings): number {
+  const gii = t.gram[i][i];
+  const gjj = t.gram[j][j];
+  if (s.metric === 'cosine') {
+    // ‖â − b̂‖² = 2 − 2cos: the difference of the unit-normalised tensors; a zero tensor has no
+    // direction, taken as orthogonal to a non-zero one and equal to another zero one.
+    if (gii <= 0 && gjj <= 0) return 0;
+    if (gii <= 0 || gjj <= 0) return 1;
+    const cos = t.gram[i][j] / Math.sqrt(gii * gjj);
+    return Math.max(0, 2 - 2 * Math.min(1, cos));
+  }
+  const d2 = squaredDifference(t, i, j);
+  switch (s.normalize) {
+    case 'none':
+      return d2;
+    case 'per-element':
+      return d2 / t.count;
+    case 'relative': {
+      const scale = (gii + gjj) / 2;
+      return scale > 0 ? d2 / scale : 0;
+    }
+    case 'rms':
+      return Math.sqrt(d2 / t.count);
+  }
+}
+
+/** Symmetric M×M distance matrix over all models (diagonal 0). */
+export function computeDistances(tensors: ScanTensor[], nModels: number, s: DistanceSettings): number[][] {
+  const num = Array.from({ length: nModels }, () => new Float64Array(nModels));
+  const den = Array.from({ length: nModels }, () => new Float64Array(nModels));
+  const shared = Array.from({ length: nModels }, () => new Int32Array(nModels));
+  for (const t of tensors) {
+    const w = s.combine === 'size-weighted' ? t.count : 1;
+    const k = t.models.length;
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++) {
+        const a = t.models[i];
+        const b = t.models[j];
+        const v = w * tensorTerm(t, i, j, s);
+        num[a][b] += v;
+        num[b][a] += v;
+        den[a][b] += w;
+        den[b][a] += w;
+        shared[a][b]++;
+        shared[b][a]++;
+      }
+    }
+  }
+  const linear = s.metric === 'euclidean' && s.normalize === 'rms';
+  const out: number[][] = [];
+  for (let a = 0; a < nModels; a++) {
+    const row = new Array<number>(nModels);
+    for (let b = 0; b < nModels; b++) {
+      if (a === b) row[b] = 0;
+      else if (shared[a][b] === 0) row[b] = Infinity;
+      else {
+        const combined = s.combine === 'sum' ? num[a][b] : num[a][b] / den[a][b];
+        row[b] = linear ? combined : Math.sqrt(Math.max(0, combined));
+      }
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** Finite off-diagonal distances of the upper triangle. */
+export function finitePairDistances(dist: number[][]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < dist.length; i++) for (let j = i + 1; j < dist.length; j++) if (Number.isFinite(dist[i][j])) out.push(dist[i][j]);
+  return out;
+}

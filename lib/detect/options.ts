@@ -1,0 +1,202 @@
+/**
+ * Options of `detect`, their defaults and validation. Options are flat so that the CLI and
+ * parameter sweeps can set any of them by name; `resolveOptions` fills every default, and the
+ * resolved set is what DetectionResult.options records.
+ */
+import { InvalidArgumentError } from '../errors';
+
+export type MethodName =
+  | 'arborescence'
+  | 'spanning-forest'
+  | 'kmeans-after'
+  | 'kmeans-along'
+  | 'agglomerative'
+  | 'spectral'
+  | 'dbscan'
+  | 'mother';
+
+/** Method names with one-line descriptions (the CLI's help prints these). */
+export const METHODS: ReadonlyArray<{ name: MethodName; description: string }> = [
+  { name: 'arborescence', description: 'edges a→b only where score(a) < score(b), weighted by D; Chu-Liu/Edmonds under a virtual root costing τ (multi-generation, no K)' },
+  { name: 'spanning-forest', description: 'undirected minimum spanning forest under τ, each family oriented as a whole by the score (no K)' },
+  { name: 'kmeans-after', description: 'kernel k-means on the Gram, then the lowest-score member of each cluster is the parent of the others' },
+  { name: 'kmeans-along', description: 'direction-aware k-medoids: each centre moves to the lowest-score member of its cluster; centres are parents' },
+  { name: 'agglomerative', description: 'average/Ward linkage on D, a family per cluster, oriented inside the cluster' },
+  { name: 'spectral', description: 'normalised-Laplacian spectral clustering on an affinity from D, a family per cluster, oriented inside' },
+  { name: 'dbscan', description: 'DBSCAN on D (eps from the distance distribution), a family per cluster, oriented inside; noise points are roots' },
+  { name: 'mother', description: 'MoTHer baseline: per-layer RMS ΔW distance + λ·kurtosis-direction penalty, Chu-Liu/Edmonds' },
+];
+
+export type ScoreKind = 'fake-init' | 'norm' | 'kurtosis';
+/** Per-tensor normalisation of a direction score before combining tensors. */
+export type ScoreNormalize = 'none' | 'per-element' | 'init' | 'mean-norm';
+export type Combine = 'sum' | 'mean' | 'size-weighted';
+export type DistanceMetric = 'euclidean' | 'cosine';
+/** Per-tensor normalisation of ‖a−b‖² before combining tensors; 'rms' is MoTHer's. */
+export type DistanceNormalize = 'none' | 'per-element' | 'relative' | 'rms';
+export type TauRule = 'gap' | 'msf-gap' | 'none';
+export type Within = 'star' | 'arborescence' | 'tree';
+export type AutoKRule = 'silhouette' | 'gap' | 'components';
+export type Linkage = 'average' | 'ward';
+export type ScoreSign = 1 | -1 | 'auto';
+export type TensorPattern = string | RegExp;
+
+export interface DetectOptions {
+  method?: MethodName;
+  /** Number of families for the clustering methods, or 'auto' (see autoK). */
+  k?: number | 'auto';
+  autoK?: AutoKRule;
+  /** Largest K that 'auto' tries. */
+  kMax?: number;
+  score?: ScoreKind;
+  scoreNormalize?: ScoreNormalize;
+  scoreCombine?: Combine;
+  /** 'matrices': only tensors with two or more dimensions enter the score. */
+  scoreTensors?: 'all' | 'matrices';
+  /** 1: higher score = later generation; -1: reversed; 'auto': chosen from the tree shapes. */
+  scoreSign?: ScoreSign;
+  distance?: DistanceMetric;
+  distanceNormalize?: DistanceNormalize;
+  distanceCombine?: Combine;
+  /** Root cost of the virtual root, or how to derive it from the distances. */
+  tau?: number | TauRule;
+  /** A gap becomes τ only if the distance above it is at least this many times the one below. */
+  tauMinRatio?: number;
+  /** Pairs whose weights correlate less than this (Pearson, pooled over tensors) are never
+   * linked; null turns the gate off. */
+  minCorrelation?: number | null;
+  include?: TensorPattern | TensorPattern[];
+  exclude?: TensorPattern | TensorPattern[];
+  seed?: number;
+  restarts?: number;
+  maxIter?: number;
+  linkage?: Linkage;
+  /** How a cluster becomes a family tree (clustering methods). */
+  within?: Within;
+  /** DBSCAN radius (default: τ) and minimum neighbourhood size (itself included). */
+  eps?: number;
+  minPts?: number;
+  /** MoTHer's weight of the kurtosis-direction penalty against the normalised distance. */
+  lambda?: number;
+}
+
+export interface ResolvedOptions {
+  method: MethodName;
+  k: number | 'auto';
+  autoK: AutoKRule;
+  kMax: number | null;
+  score: ScoreKind;
+  scoreNormalize: ScoreNormalize;
+  scoreCombine: Combine;
+  scoreTensors: 'all' | 'matrices';
+  scoreSign: ScoreSign;
+  distance: DistanceMetric;
+  distanceNormalize: DistanceNormalize;
+  distanceCombine: Combine;
+  tau: number | TauRule;
+  tauMinRatio: number;
+  minCorrelation: number | null;
+  include: string[];
+  exclude: string[];
+  seed: number;
+  restarts: number;
+  maxIter: number;
+  linkage: Linkage;
+  within: Within;
+  eps: number | null;
+  minPts: number;
+  lambda: number;
+}
+
+const METHOD_NAMES = METHODS.map((m) => m.name) as string[];
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError('E_INVALID_ARG', `${name} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+  }
+  return value as T;
+}
+
+function positive(name: string, value: unknown, integer: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new InvalidArgumentError('E_INVALID_ARG', `${name} must be a positive ${integer ? 'integer' : 'number'} (got ${String(value)})`);
+  }
+  return value;
+}
+
+function patterns(name: string, value: TensorPattern | TensorPattern[] | undefined): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((p) => {
+    const source = p instanceof RegExp ? p.source : p;
+    try {
+      new RegExp(source);
+    } catch (err) {
+      throw new InvalidArgumentError('E_INVALID_ARG', `${name}: invalid regular expression ${JSON.stringify(source)}`, { cause: err });
+    }
+    return source;
+  });
+}
+
+/**
+ * Fills the defaults. They follow the paper and the measurements in DESIGN.md; the `mother`
+ * method takes MoTHer's own choices unless an option is given explicitly.
+ */
+export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
+  const method = oneOf('method', opts.method ?? 'arborescence', METHOD_NAMES) as MethodName;
+  const isMother = method === 'mother';
+  const score = oneOf('score', opts.score ?? (isMother ? 'kurtosis' : 'fake-init'), ['fake-init', 'norm', 'kurtosis'] as const);
+  let k: number | 'auto' = 'auto';
+  if (opts.k !== undefined && opts.k !== 'auto') k = positive('k', opts.k, true);
+  let tau: number | TauRule = 'gap';
+  if (typeof opts.tau === 'number') {
+    if (!(opts.tau > 0)) throw new InvalidArgumentError('E_INVALID_ARG', `tau must be positive (got ${opts.tau})`);
+    tau = opts.tau;
+  } else if (opts.tau !== undefined) tau = oneOf('tau', opts.tau, ['gap', 'msf-gap', 'none'] as const);
+  let scoreSign: ScoreSign = score === 'kurtosis' && !isMother ? 'auto' : 1;
+  if (opts.scoreSign !== undefined) {
+    if (opts.scoreSign !== 1 && opts.scoreSign !== -1 && opts.scoreSign !== 'auto') {
+      throw new InvalidArgumentError('E_INVALID_ARG', `scoreSign must be 1, -1 or 'auto' (got ${String(opts.scoreSign)})`);
+    }
+    scoreSign = opts.scoreSign;
+  }
+  let minCorrelation: number | null = 0.1;
+  if (opts.minCorrelation !== undefined) {
+    if (opts.minCorrelation !== null && (typeof opts.minCorrelation !== 'number' || !(opts.minCorrelation >= -1 && opts.minCorrelation <= 1))) {
+      throw new InvalidArgumentError('E_INVALID_ARG', `minCorrelation must be in [-1, 1] or null (got ${String(opts.minCorrelation)})`);
+    }
+    minCorrelation = opts.minCorrelation;
+  }
+  const seed = opts.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError('E_INVALID_ARG', `seed must be a number (got ${String(seed)})`);
+  return {
+    method,
+    k,
+    autoK: oneOf('autoK', opts.autoK ?? 'silhouette', ['silhouette', 'gap', 'components'] as const),
+    kMax: opts.kMax === undefined ? null : positive('kMax', opts.kMax, true),
+    score,
+    scoreNormalize: oneOf('scoreNormalize', opts.scoreNormalize ?? 'none', ['none', 'per-element', 'init', 'mean-norm'] as const),
+    scoreCombine: oneOf('scoreCombine', opts.scoreCombine ?? (score === 'kurtosis' ? 'mean' : 'sum'), ['sum', 'mean', 'size-weighted'] as const),
+    scoreTensors: oneOf('scoreTensors', opts.scoreTensors ?? (score === 'kurtosis' ? 'matrices' : 'all'), ['all', 'matrices'] as const),
+    scoreSign,
+    distance: oneOf('distance', opts.distance ?? 'euclidean', ['euclidean', 'cosine'] as const),
+    distanceNormalize: oneOf('distanceNormalize', opts.distanceNormalize ?? (isMother ? 'rms' : 'relative'), ['none', 'per-element', 'relative', 'rms'] as const),
+    distanceCombine: oneOf('distanceCombine', opts.distanceCombine ?? 'mean', ['sum', 'mean', 'size-weighted'] as const),
+    tau,
+    tauMinRatio: opts.tauMinRatio === undefined ? 1.5 : positive('tauMinRatio', opts.tauMinRatio, false),
+    minCorrelation,
+    include: patterns('include', opts.include),
+    exclude: patterns('exclude', opts.exclude),
+    seed,
+    restarts: opts.restarts === undefined ? 10 : positive('restarts', opts.restarts, true),
+    maxIter: opts.maxIter === undefined ? 100 : positive('maxIter', opts.maxIter, true),
+    linkage: oneOf('linkage', opts.linkage ?? 'average', ['average', 'ward'] as const),
+    within: oneOf('within', opts.within ?? (method === 'kmeans-after' || method === 'kmeans-along' ? 'star' : 'tree'), ['star', 'arborescence', 'tree'] as const),
+    eps: opts.eps === undefined ? null : positive('eps', opts.eps, false),
+    minPts: opts.minPts === undefined ? 2 : positive('minPts', opts.minPts, true),
+    lambda: opts.lambda === undefined ? 0.3 : (() => {
+      if (typeof opts.lambda !== 'number' || !(opts.lambda >= 0)) throw new InvalidArgumentError('E_INVALID_ARG', `lambda must be ≥ 0 (got ${String(opts.lambda)})`);
+      return opts.lambda;
+    })(),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Dispatch from a method name to its algorithm, on the reduced problem (one representative
+ * per duplicate group): linking distances D (Infinity = never linked), oriented scores
+ * (lower = earlier) and τ. Also resolves K for the clustering methods.
+ */
+import type { ResolvedOptions } from './options';
+import { arborescenceMethod, spanningForestMethod } from './arborescence';
+import { motherMethod } from './mother';
+import { kernelFromDistances, kernelKMeans } from './kmeans';
+import { kmeansAlong } from './kmeans-along';
+import { agglomerative } from './agglomerative';
+import { spectralClusters, spectralEmbedding, type SpectralEmbedding } from './spectral';
+import { dbscan } from './dbscan';
+import { chooseK, type Clusterer } from './autok';
+import { forestFromClusters } from './within';
+
+export interface MethodRun {
+  parent: Int32Array;
+  /** τ as the "become a root" rival in pairing confidences (Infinity when the method has none). */
+  rivalTau: number;
+  /** Values the method chose, recorded in DetectionResult.options. */
+  chosen: Record<string, unknown>;
+}
+
+export function runMethod(
+  o: ResolvedOptions,
+  D: number[][],
+  score: number[],
+  tau: number,
+  tauComponents: number,
+  relatedComponents: number,
+  warnings: string[],
+): MethodRun {
+  const n = D.length;
+  const km = { seed: o.seed, restarts: o.restarts, maxIter: o.maxIter };
+  switch (o.method) {
+    case 'arborescence':
+      return { parent: arborescenceMethod(D, score, tau), rivalTau: tau, chosen: {} };
+    case 'spanning-forest':
+      return { parent: spanningForestMethod(D, score, tau), rivalTau: tau, chosen: {} };
+    case 'mother':
+      return { parent: motherMethod(D, score, tau, o.lambda), rivalTau: tau, chosen: {} };
+    case 'dbscan': {
+      if (o.k !== 'auto') warnings.push('dbscan finds the number of families itself; k ignored');
+      const eps = o.eps ?? tau;
+      const labels = dbscan(D, eps, o.minPts);
+      return { parent: forestFromClusters(labels, D, score, o.within), rivalTau: eps, chosen: { epsValue: eps } };
+    }
+    default:
+      break;
+  }
+  let kernel: number[][] | null = null;
+  let embedding: SpectralEmbedding | null = null;
+  let along: ReturnType<typeof kmeansAlong> | null = null;
+  const cluster: Clusterer = (k) => {
+    switch (o.method) {
+      case 'kmeans-after':
+        kernel ??= kernelFromDistances(D);
+        return kernelKMeans(kernel, k, km).labels;
+      case 'kmeans-along':
+        along = kmeansAlong(D, score, k, km);
+        return along.labels;
+      case 'agglomerative':
+        return agglomerative(D, k, o.linkage);
+      default:
+        embedding ??= spectralEmbedding(D);
+        return spectralClusters(embedding, k, km);
+    }
+  };
+  let k: number;
+  const chosen: Record<string, unknown> = {};
+  if (n <= 1) k = n;
+  else if (o.k === 'auto') {
+    const kMin = tauComponents;
+    // Families have two or more members, so K ≤ n/2 beyond the unrelated singletons; the cap
+    // of kMin + 20 bounds the cost of trying every K (set kMax for more).
+    const kMax = o.kMax ?? Math.min(n - 1, Math.max(kMin, Math.ceil(n / 2)), kMin + 20);
+    const choice = chooseK(D, cluster, { rule: o.autoK, kMin, kMax, seed: o.seed, restarts: o.restarts, maxIter: o.maxIter });
+    k = choice.k;
+    chosen.kCriterion = choice.criterion;
+  } else {
+    k = Math.min(o.k, n);
+    if (k < relatedComponents) warnings.push(`k = ${k} is below the ${relatedComponents} groups of models that nothing relates; they stay separate families`);
+  }
+  chosen.kValue = k;
+  const labels = n === 0 ? new Int32Array(0) : cluster(Math.max(1, k));
+  if (o.method === 'kmeans-along' && o.within === 'star' && along !== null) {
+    const { centres } = along as ReturnType<typeof kmeansAlong>;
+    const parent = Int32Array.from(labels, (l, v) => (centres[l] !== v && Number.isFinite(D[centres[l]][v]) ? centres[l] : -1));
+    return { parent, rivalTau: Infinity, chosen };
+  }
+  return { parent: forestFromClusters(labels, D, score, o.within), rivalTau: Infinity, chosen };
+}

@@ -1,0 +1,28 @@
+/**
+ * Which scanned tensors enter detection. Include/exclude patterns let users drop tensors that
+ * mislead (DESIGN "Measured so far" 5: vocabulary-sized embed_tokens/lm_head in LLMs).
+ */
+import type { ScanResult, ScanTensor } from '../scan/types';
+
+export function selectTensors(scan: ScanResult, include: string[], exclude: string[]): ScanTensor[] {
+  const inc = include.map((p) => new RegExp(p));
+  const exc = exclude.map((p) => new RegExp(p));
+  return scan.tensors.filter(
+    (t) => (inc.length === 0 || inc.some((r) => r.test(t.name))) && !exc.some((r) => r.test(t.name)),
+  );
+}
+
+/**
+ * Tensors two or more models have: only those can tell models apart, and a tensor one model
+ * alone has would shift its score against the others for no reason.
+ */
+export function comparedTensors(tensors: ScanTensor[]): ScanTensor[] {
+  return tensors.filter((t) => t.models.length >= 2);
+}
+
+/** Per model: elements of the compared tensors it has (DetectedModel.params). */
+export function comparedParams(tensors: ScanTensor[], nModels: number): number[] {
+  const params = new Array<number>(nModels).fill(0);
+  for (const t of comparedTensors(tensors)) for (const m of t.models) params[m] += t.count;
+  return params;
+}

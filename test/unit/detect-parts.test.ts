@@ -1,0 +1,119 @@
+import { tauFromGap, chooseTau } from '../../lib/detect/tau';
+import { bestRoot, chooseSign, orientForest } from '../../lib/detect/orient';
+import { minimumSpanningForest, forestComponents, isForest } from '../../lib/detect/forest';
+import { normalCdf, edgeConfidences, pairingConfidence, directionConfidence } from '../../lib/detect/confidence';
+import { resolveOptions, METHODS } from '../../lib/detect/options';
+import { InvalidArgumentError } from '../../lib/errors';
+
+function euclidean(points: number[][]): number[][] {
+  return points.map((a) => points.map((b) => Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0))));
+}
+
+describe('τ from the distance distribution', () => {
+  test('at the largest gap, between its two sides', () => {
+    const t = tauFromGap([1, 1.2, 0.9, 5, 5.5, 6], 1.5);
+    expect(t.below).toBe(1.2);
+    expect(t.above).toBe(5);
+    expect(t.tau).toBeCloseTo(Math.sqrt(6), 12);
+  });
+  test('no qualifying gap: τ = ∞', () => {
+    expect(tauFromGap([1, 1.3, 1.6, 1.9], 1.5).tau).toBe(Infinity);
+    expect(tauFromGap([2], 1.5).tau).toBe(Infinity);
+    expect(tauFromGap([], 1.5).tau).toBe(Infinity);
+  });
+  test('rules: number, none, gap over pairs, gap over spanning-forest edges', () => {
+    const d = euclidean([[0], [1], [2], [20], [21]]);
+    expect(chooseTau(d, 3, 1.5).tau).toBe(3);
+    expect(chooseTau(d, 'none', 1.5).tau).toBe(Infinity);
+    // Pairs: 1,1,2,1 within; 18..21 across → gap 2 → 18.
+    expect(chooseTau(d, 'gap', 1.5).tau).toBeCloseTo(6, 12);
+    // Spanning forest edges: 1, 1, 1, 18.
+    expect(chooseTau(d, 'msf-gap', 1.5).tau).toBeCloseTo(Math.sqrt(18), 12);
+  });
+});
+
+describe('spanning forest and family orientation', () => {
+  test('Kruskal under τ', () => {
+    const d = euclidean([[0], [1], [3], [10]]);
+    const f = minimumSpanningForest(d, [0, 1, 2, 3], 5);
+    expect(f.map((e) => [e.a, e.b])).toEqual([[0, 1], [1, 2]]);
+  });
+  test('the root that makes the most edges agree', () => {
+    // Star around 0 (scores: centre 1, leaves 2, 3, 4): only root 0 agrees on all 3 edges.
+    const edges = [1, 2, 3].map((b) => ({ a: 0, b, weight: 1 }));
+    expect(bestRoot([0, 1, 2, 3], edges, [1, 2, 3, 4])).toEqual({ root: 0, agree: 3, edges: 3 });
+    // Chain 0-1-2 with scores 3, 2, 1: root 2.
+    const chain = [{ a: 0, b: 1, weight: 1 }, { a: 1, b: 2, weight: 1 }];
+    expect(bestRoot([0, 1, 2], chain, [3, 2, 1]).root).toBe(2);
+    const parent = orientForest(3, [0, 1, 2], chain, [3, 2, 1]);
+    expect(Array.from(parent)).toEqual([1, 2, -1]);
+  });
+  test('auto sign: branching trees decide it, chains do not', () => {
+    const star = [1, 2, 3].map((b) => ({ a: 0, b, weight: 1 }));
+    expect(chooseSign([0, 1, 2, 3], star, [1, 2, 3, 4]).sign).toBe(1);
+    expect(chooseSign([0, 1, 2, 3], star, [-1, -2, -3, -4]).sign).toBe(-1);
+    const chain = [{ a: 0, b: 1, weight: 1 }, { a: 1, b: 2, weight: 1 }];
+    expect(chooseSign([0, 1, 2], chain, [1, 2, 3]).sign).toBeNull();
+  });
+  test('forest helpers', () => {
+    expect(forestComponents([-1, 0, 0, -1, 3])).toEqual([[0, 1, 2], [3, 4]]);
+    expect(isForest([-1, 0, 1])).toBe(true);
+    expect(isForest([2, 0, 1])).toBe(false);
+  });
+});
+
+describe('confidence', () => {
+  test('normal CDF', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-1)).toBeCloseTo(0.158655, 6);
+  });
+  test('factors', () => {
+    expect(pairingConfidence(1, 1)).toBe(0.5);
+    expect(pairingConfidence(1, 3)).toBe(0.75);
+    expect(pairingConfidence(0, 0)).toBe(0.5);
+    expect(pairingConfidence(2, Infinity)).toBe(1);
+    expect(directionConfidence(1, 1)).toBeCloseTo(normalCdf(1), 12);
+    expect(directionConfidence(0, 0)).toBe(0.5);
+  });
+  test('per edge, with subtree rivals excluded and τ as a rival', () => {
+    // Chain 0 → 1 → 2 on a line at 0, 1, 2.5; lone 3 far away. Scores 0, 1, 2.
+    const d = euclidean([[0], [1], [2.5], [100]]);
+    const score = [0, 1, 2, 5];
+    const c = edgeConfidences([-1, 0, 1, -1], score, d, Infinity);
+    const sigma = Math.sqrt(2 / 3); // population sd of 0, 1, 2
+    // Edge 0→1: rivals of 1 exclude its subtree {1, 2} and its parent: only 3 at 99.
+    expect(c[1]!.pairing).toBeCloseTo(99 / 100, 12);
+    expect(c[1]!.direction).toBeCloseTo(normalCdf(1 / sigma), 7);
+    // Edge 1→2: the rival is 0 at 2.5 (D₁ = 1.5).
+    expect(c[2]!.pairing).toBeCloseTo(2.5 / 4, 12);
+    expect(c[2]!.confidence).toBeCloseTo(c[2]!.pairing * c[2]!.direction, 12);
+    expect(c[0]).toBeNull();
+    // With τ = 2 the root option is the rival of edge 1→2.
+    expect(edgeConfidences([-1, 0, 1, -1], score, d, 2)[2]!.pairing).toBeCloseTo(2 / 3.5, 12);
+  });
+});
+
+describe('options', () => {
+  test('defaults', () => {
+    const o = resolveOptions();
+    expect(o).toMatchObject({ method: 'arborescence', score: 'fake-init', scoreNormalize: 'none', scoreCombine: 'sum', scoreSign: 1, distanceNormalize: 'relative', distanceCombine: 'mean', tau: 'gap', k: 'auto', minCorrelation: 0.1 });
+    expect(resolveOptions({ method: 'mother' })).toMatchObject({ score: 'kurtosis', scoreSign: 1, distanceNormalize: 'rms', lambda: 0.3 });
+    expect(resolveOptions({ score: 'kurtosis' }).scoreSign).toBe('auto');
+    expect(resolveOptions({ method: 'kmeans-after' }).within).toBe('star');
+    expect(resolveOptions({ method: 'agglomerative' }).within).toBe('tree');
+  });
+  test('rejects invalid values with InvalidArgumentError', () => {
+    expect(() => resolveOptions({ method: 'nope' as never })).toThrow(InvalidArgumentError);
+    expect(() => resolveOptions({ k: 0 })).toThrow(InvalidArgumentError);
+    expect(() => resolveOptions({ k: 2.5 })).toThrow(InvalidArgumentError);
+    expect(() => resolveOptions({ tau: -1 })).toThrow(InvalidArgumentError);
+    expect(() => resolveOptions({ include: '(' })).toThrow(InvalidArgumentError);
+    expect(() => resolveOptions({ minCorrelation: 2 })).toThrow(InvalidArgumentError);
+    expect(() => resolveOptions({ scoreSign: 0 as never })).toThrow(InvalidArgumentError);
+  });
+  test('every method is listed with a description', () => {
+    expect(METHODS.map((m) => m.name).sort()).toEqual(['agglomerative', 'arborescence', 'dbscan', 'kmeans-after', 'kmeans-along', 'mother', 'spanning-forest', 'spectral']);
+    for (const m of METHODS) expect(m.description.length).toBeGreaterThan(20);
+  });
+});
