@@ -29,6 +29,42 @@ export function benchLayout(params: number, dim = 2048): TensorSpec[] {
   return specs;
 }
 
+/**
+ * Writes (once) a large BF16 model fast: one 4 MiB random block (seeded) repeated with a
+ * per-chunk xor of the sign bits, so the disk, not JavaScript, sets the pace. For memory and
+ * I/O benchmarks where values need only be realistic, not independent.
+ */
+export function benchModelFast(params: number, seed: number, dim = 4096): string {
+  const file = path.join(benchCacheDir(), `bf16fast-${params}-${dim}-${seed}.safetensors`);
+  if (fs.existsSync(file)) return file;
+  const specs = benchLayout(params, dim);
+  const { header, dataBytes } = buildHeader(specs);
+  const block = Buffer.allocUnsafe(4 << 20);
+  let s = (seed * 2654435761 + 777) >>> 0 || 1;
+  for (let i = 0; i < block.length / 2; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    block.writeUInt16LE(((s & 1) << 15) | ((117 + ((s >>> 1) & 7)) << 7) | ((s >>> 4) & 0x7f), i * 2);
+  }
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, header);
+    let written = 0;
+    let chunk = 0;
+    while (written < dataBytes) {
+      const n = Math.min(block.length, dataBytes - written);
+      const flip = chunk++ & 0xff;
+      for (let i = 1; i < n; i += 4096) block[i] ^= flip & 0x80; // vary the data between chunks
+      fs.writeSync(fd, block, 0, n);
+      written += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  return file;
+}
+
 /** Writes (once) a BF16 model; returns its path. Same `seed` gives the same bytes. */
 export function benchModel(params: number, seed: number, dim = 2048): string {
   const file = path.join(benchCacheDir(), `bf16-${params}-${dim}-${seed}.safetensors`);
