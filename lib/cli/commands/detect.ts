@@ -1,0 +1,89 @@
+import * as fs from 'fs';
+import { detect } from '../../detect/detect';
+import type { DetectionResult } from '../../detect/types';
+import { openModels } from '../../io/discover';
+import { readLineage } from '../../io/lineage';
+import type { Lineage, ModelSet } from '../../io/types';
+import { renderDot, renderHtml, renderJson, renderText } from '../../report';
+import { loadScan } from '../../scan/result-io';
+import { scanModelSet } from '../../scan/scan';
+import type { ScanResult } from '../../scan/types';
+import { UsageError } from '../args';
+import { Command, CommandIo, QUIET_OPTION } from '../command';
+import { DETECT_OPTIONS, detectOptionsFrom } from '../detect-options';
+import { fmtBytes, ProgressBar } from '../progress';
+import { SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
+import { alignmentReport } from './scan';
+
+/** Scans the paths, or loads --scan FILE (then paths are optional). */
+export async function scanOrLoad(args: { opts: Record<string, unknown>; positionals: string[] }, io: CommandIo): Promise<{ scan: ScanResult; set?: ModelSet }> {
+  const scanFile = args.opts.scan as string | undefined;
+  if (scanFile) return { scan: loadScan(scanFile) };
+  if (args.positionals.length === 0) throw new UsageError('give model paths, or --scan FILE');
+  const set = await openModels(args.positionals);
+  const bar = new ProgressBar('scan', { enabled: !io.quiet });
+  const scan = await scanModelSet(set, { ...scanOptionsFrom(args as never), onProgress: (p) => bar.updateBytes(p.bytesDone, p.bytesTotal) });
+  const rate = scan.run.seconds > 0 ? scan.run.bytes / scan.run.seconds : 0;
+  bar.done(`${scan.models.length} models, ${fmtBytes(scan.run.bytes)} at ${fmtBytes(rate)}/s (${scan.run.device}, ${scan.run.isa})`);
+  if (!io.quiet) {
+    for (const w of set.warnings) io.err(`note: ${w}\n`);
+    for (const line of alignmentReport(scan)) io.err(`note: ${line}\n`);
+  }
+  return { scan, set };
+}
+
+export async function renderResult(result: DetectionResult, format: string, truth?: Lineage): Promise<string> {
+  switch (format) {
+    case 'json':
+      return renderJson(result);
+    case 'dot':
+      return renderDot(result, { truth });
+    case 'html':
+      return renderHtml(result, { truth });
+    default:
+      return renderText(result, { truth, color: Boolean(process.stdout.isTTY) });
+  }
+}
+
+export const detectCommand: Command = {
+  name: 'detect',
+  summary: 'find parent->child fine-tuning edges and multi-generation trees in a set of models',
+  description:
+    'Scans the models (or reuses --scan FILE) and runs a detection method on the result: the learning-free methods cost one pass over the weights and then only M×M work. Prints an indented forest (text), or JSON (docs/formats.md), Graphviz DOT, or a self-contained HTML report.',
+  positionals: [{ name: 'paths', description: 'model files or directories (optional with --scan)', variadic: true }],
+  options: [
+    { name: 'format', alias: 'f', type: 'string', arg: 'F', description: 'output format', default: 'text', choices: ['text', 'json', 'dot', 'html'] },
+    { name: 'out', alias: 'o', type: 'string', arg: 'FILE', description: 'write the output to FILE instead of stdout' },
+    { name: 'scan', type: 'string', arg: 'FILE', description: 'reuse a scan result instead of scanning' },
+    { name: 'truth', type: 'string', arg: 'FILE', description: 'lineage.json to mark each edge right or wrong' },
+    ...DETECT_OPTIONS,
+    ...SCAN_OPTIONS,
+    QUIET_OPTION,
+  ],
+  examples: [
+    'phylogeny detect ./checkpoints',
+    'phylogeny detect ./llamas --fake-init hf --format html --out report.html',
+    'phylogeny detect --scan scan.json --method kmeans-along --k 4 --format json',
+  ],
+  async run(args, io) {
+    const detectOpts = detectOptionsFrom(args);
+    if ((args.opts.method as string) === 'learned') {
+      throw new UsageError('--method learned needs a trained detector: see `phylogeny train`');
+    }
+    const t0 = Date.now();
+    const { scan } = await scanOrLoad(args, io);
+    const scanMs = Date.now() - t0;
+    const result = detect(scan, detectOpts);
+    result.timings = { scan: scanMs, ...result.timings };
+    const truthFile = args.opts.truth as string | undefined;
+    const truth = truthFile ? await readLineage(truthFile) : undefined;
+    const text = await renderResult(result, args.opts.format as string, truth);
+    const out = args.opts.out as string | undefined;
+    if (out) {
+      fs.writeFileSync(out, text.endsWith('\n') ? text : `${text}\n`);
+      if (!io.quiet) io.err(`wrote ${out}\n`);
+    } else io.out(text.endsWith('\n') ? text : `${text}\n`);
+    if (!io.quiet) for (const w of result.warnings) io.err(`note: ${w}\n`);
+    return 0;
+  },
+};

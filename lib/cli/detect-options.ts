@@ -1,0 +1,59 @@
+/** Options of the learning-free methods as CLI flags (detect, eval, demo). */
+import type { DetectOptions } from '../detect/options';
+import { METHODS } from '../detect/options';
+import { parsePattern } from '../scan/fake-init';
+import type { OptionSpec, ParsedArgs } from './args';
+import { UsageError } from './args';
+
+export const METHOD_NAMES = [...METHODS.map((m) => m.name), 'learned'];
+
+export const DETECT_OPTIONS: OptionSpec[] = [
+  { name: 'method', alias: 'm', type: 'string', arg: 'M', description: 'detection method (see `phylogeny methods`)', default: 'arborescence', choices: METHOD_NAMES },
+  { name: 'k', type: 'string', arg: 'N|auto', description: 'number of families for the clustering methods', default: 'auto' },
+  { name: 'score', type: 'string', arg: 'S', description: 'direction score', choices: ['fake-init', 'norm', 'kurtosis'] },
+  { name: 'score-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of the score', choices: ['none', 'per-element', 'init', 'mean-norm'] },
+  { name: 'score-combine', type: 'string', arg: 'C', description: 'how tensor scores combine', choices: ['sum', 'mean', 'size-weighted'] },
+  { name: 'score-sign', type: 'string', arg: 'SIGN', description: "1: higher score = later generation; -1 reversed; auto", choices: ['1', '-1', 'auto'] },
+  { name: 'distance', type: 'string', arg: 'D', description: 'distance between models', choices: ['euclidean', 'cosine'] },
+  { name: 'distance-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of distances', choices: ['none', 'per-element', 'relative', 'rms'] },
+  { name: 'tau', type: 'string', arg: 'T', description: 'root cost of the virtual root: a number, or gap | msf-gap | none' },
+  { name: 'lambda', type: 'number', arg: 'L', description: 'MoTHer: weight of the kurtosis-direction penalty' },
+  { name: 'linkage', type: 'string', arg: 'L', description: 'agglomerative linkage', choices: ['average', 'ward'] },
+  { name: 'within', type: 'string', arg: 'W', description: 'how a cluster becomes a tree', choices: ['star', 'arborescence', 'tree'] },
+  { name: 'restarts', type: 'number', arg: 'N', description: 'k-means restarts' },
+  { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
+  { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
+];
+
+export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOptions {
+  const o = args.opts;
+  const opts: DetectOptions = { method: (method ?? o.method) as DetectOptions['method'] };
+  const k = o.k as string | undefined;
+  if (k !== undefined && k !== 'auto') {
+    const n = Number(k);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--k must be a positive integer or auto, got '${k}'`);
+    opts.k = n;
+  }
+  if (o.score) opts.score = o.score as DetectOptions['score'];
+  if (o['score-normalize']) opts.scoreNormalize = o['score-normalize'] as DetectOptions['scoreNormalize'];
+  if (o['score-combine']) opts.scoreCombine = o['score-combine'] as DetectOptions['scoreCombine'];
+  if (o['score-sign']) opts.scoreSign = o['score-sign'] === 'auto' ? 'auto' : (Number(o['score-sign']) as 1 | -1);
+  if (o.distance) opts.distance = o.distance as DetectOptions['distance'];
+  if (o['distance-normalize']) opts.distanceNormalize = o['distance-normalize'] as DetectOptions['distanceNormalize'];
+  if (o.tau !== undefined) {
+    const t = o.tau as string;
+    const n = Number(t);
+    if (['gap', 'msf-gap', 'none'].includes(t)) opts.tau = t as 'gap';
+    else if (Number.isFinite(n) && n > 0) opts.tau = n;
+    else throw new UsageError(`--tau must be a positive number or gap, msf-gap, none; got '${t}'`);
+  }
+  if (o.lambda !== undefined) opts.lambda = o.lambda as number;
+  if (o.linkage) opts.linkage = o.linkage as DetectOptions['linkage'];
+  if (o.within) opts.within = o.within as DetectOptions['within'];
+  if (o.restarts !== undefined) opts.restarts = o.restarts as number;
+  if (o['cluster-seed'] !== undefined) opts.seed = o['cluster-seed'] as number;
+  // Same pattern syntax as the scan's (glob or /regex/), handed to detect as RegExps.
+  if (o.include) opts.include = (o.include as string[]).map(parsePattern);
+  if (o.exclude) opts.exclude = (o.exclude as string[]).map(parsePattern);
+  return opts;
+}

@@ -1,0 +1,54 @@
+/**
+ * Runs several detection methods on one scan and scores each against the truth: the table
+ * behind `phylogeny eval`, the demo and the paper-protocol script.
+ */
+import { detect } from '../detect/detect';
+import type { DetectOptions, MethodName } from '../detect/options';
+import { METHODS } from '../detect/options';
+import type { DetectionResult } from '../detect/types';
+import type { Lineage } from '../io/types';
+import type { ScanResult } from '../scan/types';
+import { evaluate, EvalMetrics } from './metrics';
+
+export interface MethodEval {
+  method: string;
+  metrics: EvalMetrics;
+  result: DetectionResult;
+  ms: number;
+}
+
+export const ALL_METHODS: MethodName[] = METHODS.map((m) => m.name);
+
+export function evaluateMethods(scan: ScanResult, truth: Lineage, methods: string[] = ALL_METHODS, base: DetectOptions = {}): MethodEval[] {
+  return methods.map((method) => {
+    const t0 = Date.now();
+    const result = detect(scan, { ...base, method: method as MethodName });
+    return { method, metrics: evaluate(result, truth), result, ms: Date.now() - t0 };
+  });
+}
+
+const pct = (x: number | null) => (x === null ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
+
+/** A fixed-width table, one row per method. */
+export function formatEvalTable(rows: MethodEval[]): string {
+  const w = Math.max(6, ...rows.map((r) => r.method.length));
+  const head = `${'method'.padEnd(w)}  edge acc  precision  recall      F1  direction    ARI`;
+  const lines = rows.map((r) => {
+    const m = r.metrics;
+    return `${r.method.padEnd(w)}  ${pct(m.edgeAccuracy)}    ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}    ${pct(m.directionAccuracy)}  ${m.ari.toFixed(3).padStart(6)}`;
+  });
+  return [head, '-'.repeat(head.length), ...lines].join('\n');
+}
+
+/** The same as a Markdown table (README, docs). */
+export function formatEvalMarkdown(rows: MethodEval[]): string {
+  const p = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  return [
+    '| method | edge accuracy | precision | recall | F1 | direction | ARI |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const m = r.metrics;
+      return `| ${r.method} | ${p(m.edgeAccuracy)} | ${p(m.precision)} | ${p(m.recall)} | ${p(m.f1)} | ${p(m.directionAccuracy)} | ${m.ari.toFixed(3)} |`;
+    }),
+  ].join('\n');
+}
