@@ -10,6 +10,7 @@ import { DTYPE_SIZES, decodeToFloat32, FloatDtype } from '../../lib/io/dtype';
 import { readHeader, readHeaderSync, MAX_HEADER_BYTES } from '../../lib/io/safetensors';
 import { writeSafetensors } from '../../lib/io/safetensors-writer';
 import { FormatError, IoError, PhylogenyError } from '../../lib/errors';
+import { main } from '../../lib/cli/main';
 import { assemble, splitFile, tmpDir, writeBase } from './safetensors-helpers';
 
 const dir = tmpDir('np-st-format-');
@@ -185,6 +186,11 @@ describe('safetensors reader refuses what the format forbids', () => {
     await readHeader(file).catch((e) => (asyncError = e));
     expectRefused(asyncError, file, c);
     expect((asyncError as Error).message).toBe((syncError as Error).message);
+    // The CLI refuses it too: exit code 1 and the same message, naming the file, on stderr.
+    let stderr = '';
+    const code = await main(['inspect', file], { out: () => undefined, err: (t) => (stderr += t) });
+    expect(code).toBe(1);
+    expect(stderr).toContain((syncError as Error).message);
   });
 });
 
