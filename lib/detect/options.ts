@@ -17,8 +17,8 @@ export type MethodName =
 
 /** Method names with one-line descriptions (the CLI's help prints these). */
 export const METHODS: ReadonlyArray<{ name: MethodName; description: string }> = [
+  { name: 'spanning-forest', description: 'undirected minimum spanning forest under τ, each family oriented as a whole by the score (default; no K)' },
   { name: 'arborescence', description: 'edges a→b only where score(a) < score(b), weighted by D; Chu-Liu/Edmonds under a virtual root costing τ (multi-generation, no K)' },
-  { name: 'spanning-forest', description: 'undirected minimum spanning forest under τ, each family oriented as a whole by the score (no K)' },
   { name: 'kmeans-after', description: 'kernel k-means on the Gram, then the lowest-score member of each cluster is the parent of the others' },
   { name: 'kmeans-along', description: 'direction-aware k-medoids: each centre moves to the lowest-score member of its cluster; centres are parents' },
   { name: 'agglomerative', description: 'average/Ward linkage on D, a family per cluster, oriented inside the cluster' },
@@ -139,11 +139,25 @@ function patterns(name: string, value: TensorPattern | TensorPattern[] | undefin
 }
 
 /**
- * Fills the defaults. They follow the paper and the measurements in DESIGN.md; the `mother`
- * method takes MoTHer's own choices unless an option is given explicitly.
+ * Fills the defaults. They follow the paper and the measurements in DESIGN.md ("Measured so
+ * far"), to be revised by measurements on trained zoos; the `mother` method takes MoTHer's
+ * own choices unless an option is given explicitly.
+ * - method spanning-forest: family-wise orientation beat per-edge decisions (item 3).
+ * - score fake-init, normalise none, combine sum: the paper's ‖θ − r‖² over the whole model;
+ *   per-element normalisation let biases dominate and fell below chance (item 2).
+ * - scoreSign 1 for fake-init and norm (more gradient steps, farther from init), 'auto' for
+ *   kurtosis, whose sign flips between vision nets and LLMs (item 4).
+ * - distance relative per tensor, mean over shared tensors: scale-free per layer, so
+ *   vocabulary-sized tensors cannot dominate (item 5).
+ * - τ at the largest gap of the pairwise distances (item 1), accepted when the jump is ≥ 1.5×.
+ * - minCorrelation 0.1 (plus a 5σ noise floor): independent inits correlate ≈ 0.
+ * - k auto by silhouette, K ≥ the groups left by the gate and τ.
+ * - within star for kmeans-after/along (their definition), tree for the other clusterings.
  */
 export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
-  const method = oneOf('method', opts.method ?? 'arborescence', METHOD_NAMES) as MethodName;
+  // Default: orienting each family as a whole beat per-edge decisions on every zoo measured so
+  // far (DESIGN "Measured so far" 3), and it needs no K.
+  const method = oneOf('method', opts.method ?? 'spanning-forest', METHOD_NAMES) as MethodName;
   const isMother = method === 'mother';
   const score = oneOf('score', opts.score ?? (isMother ? 'kurtosis' : 'fake-init'), ['fake-init', 'norm', 'kurtosis'] as const);
   let k: number | 'auto' = 'auto';

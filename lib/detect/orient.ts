@@ -61,17 +61,18 @@ export function bestRoot(nodes: number[], edges: UndirectedEdge[], score: ArrayL
     agree.set(v, agree.get(p)! - sign(p, v) + sign(v, p));
     rise.set(v, rise.get(p)! - 2 * (score[v] - score[p]));
   }
+  const tol = 1e-12 * (Math.abs(rise0) + 1);
+  const better = (v: number, b: number): boolean => {
+    const av = agree.get(v)!;
+    const ab = agree.get(b)!;
+    if (av !== ab) return av > ab;
+    const dr = rise.get(v)! - rise.get(b)!;
+    if (Math.abs(dr) > tol) return dr > 0;
+    if (score[v] !== score[b]) return score[v] < score[b];
+    return v < b;
+  };
   let best = start;
-  for (const v of nodes) {
-    const a = agree.get(v)!;
-    const b = agree.get(best)!;
-    if (a > b) best = v;
-    else if (a === b) {
-      const rv = rise.get(v)!;
-      const rb = rise.get(best)!;
-      if (rv > rb + 1e-12 * Math.abs(rb) || (Math.abs(rv - rb) <= 1e-12 * Math.abs(rb) && (score[v] < score[best] || (score[v] === score[best] && v < best)))) best = v;
-    }
-  }
+  for (const v of nodes) if (better(v, best)) best = v;
   return { root: best, agree: agree.get(best)!, edges: nodes.length - 1 };
 }
 

@@ -3,6 +3,7 @@ import { bestRoot, chooseSign, orientForest } from '../../lib/detect/orient';
 import { minimumSpanningForest, forestComponents, isForest } from '../../lib/detect/forest';
 import { normalCdf, edgeConfidences, pairingConfidence, directionConfidence } from '../../lib/detect/confidence';
 import { resolveOptions, METHODS } from '../../lib/detect/options';
+import { motherMethod } from '../../lib/detect/mother';
 import { InvalidArgumentError } from '../../lib/errors';
 
 function euclidean(points: number[][]): number[][] {
@@ -97,7 +98,7 @@ describe('confidence', () => {
 describe('options', () => {
   test('defaults', () => {
     const o = resolveOptions();
-    expect(o).toMatchObject({ method: 'arborescence', score: 'fake-init', scoreNormalize: 'none', scoreCombine: 'sum', scoreSign: 1, distanceNormalize: 'relative', distanceCombine: 'mean', tau: 'gap', k: 'auto', minCorrelation: 0.1 });
+    expect(o).toMatchObject({ method: 'spanning-forest', score: 'fake-init', scoreNormalize: 'none', scoreCombine: 'sum', scoreSign: 1, distanceNormalize: 'relative', distanceCombine: 'mean', tau: 'gap', k: 'auto', minCorrelation: 0.1 });
     expect(resolveOptions({ method: 'mother' })).toMatchObject({ score: 'kurtosis', scoreSign: 1, distanceNormalize: 'rms', lambda: 0.3 });
     expect(resolveOptions({ score: 'kurtosis' }).scoreSign).toBe('auto');
     expect(resolveOptions({ method: 'kmeans-after' }).within).toBe('star');
@@ -115,5 +116,25 @@ describe('options', () => {
   test('every method is listed with a description', () => {
     expect(METHODS.map((m) => m.name).sort()).toEqual(['agglomerative', 'arborescence', 'dbscan', 'kmeans-after', 'kmeans-along', 'mother', 'spanning-forest', 'spectral']);
     for (const m of METHODS) expect(m.description.length).toBeGreaterThan(20);
+  });
+});
+
+describe('mother', () => {
+  // Chain A — B — C at 0, 1, 2 on a line; kurtosis scores A = 0, B = 2, C = 1 (C looks older
+  // than B). Distances are normalised by their maximum (2).
+  const d = euclidean([[0], [1], [2]]);
+  const score = [0, 2, 1];
+  test('the kurtosis penalty is soft: a nearer parent against it can win', () => {
+    // C under B: 1/2 + λ = 0.8; C under A: 2/2 = 1.0.
+    expect(Array.from(motherMethod(d, score, Infinity, 0.3))).toEqual([-1, 0, 1]);
+  });
+  test('a large λ makes direction win over distance', () => {
+    // C under B: 0.5 + 1 = 1.5 > C under A: 1.0.
+    expect(Array.from(motherMethod(d, score, Infinity, 1))).toEqual([-1, 0, 0]);
+  });
+  test('two models: the kurtosis decides the direction; τ splits far pairs', () => {
+    const two = euclidean([[0], [1]]);
+    expect(Array.from(motherMethod(two, [1, 0], Infinity, 0.3))).toEqual([1, -1]);
+    expect(Array.from(motherMethod(two, [1, 0], 0.5, 0.3))).toEqual([-1, -1]);
   });
 });
