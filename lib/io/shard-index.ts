@@ -75,7 +75,7 @@ export async function readWeightMap(index: string): Promise<Map<string, string>>
  * Resolves a shard path written in an index to an absolute path inside `dir`, refusing
  * absolute paths, `..` escapes, symlinks that resolve outside and missing files.
  */
-export async function resolveShard(index: string, dir: string, realDir: string, shard: string): Promise<string> {
+export async function resolveShard(index: string, dir: string, realDir: string, shard: string, blobDir?: string): Promise<string> {
   if (path.isAbsolute(shard) || path.win32.isAbsolute(shard))
     throw refuse(index, `shard path '${shard}' is absolute; shards must be inside the model directory ${dir}`);
   const abs = path.resolve(dir, shard);
@@ -88,11 +88,28 @@ export async function resolveShard(index: string, dir: string, realDir: string, 
     if (code === 'ENOENT' || code === 'ENOTDIR') throw refuse(index, `shard '${shard}' is missing (no file ${abs})`);
     throw new IoError('E_IO', `${abs}: cannot resolve shard listed in ${index}: ${(e as Error).message}`, { file: abs, cause: e });
   }
-  if (!inside(realDir, real))
+  if (!inside(realDir, real) && !(blobDir && inside(blobDir, real)))
     throw refuse(index, `shard '${shard}' resolves to ${real}, outside the model directory ${dir} (symlink)`);
   const st = await fs.promises.stat(real);
   if (!st.isFile()) throw refuse(index, `shard '${shard}' is not a regular file`);
   return abs;
+}
+
+/**
+ * The Hugging Face cache keeps a snapshot's files as symlinks into the repository's own
+ * `blobs/` folder (`models--org--name/snapshots/<rev>/x -> ../../blobs/<sha>`). That folder
+ * belongs to the same model, so links into it are allowed; anything else outside is not.
+ */
+async function huggingFaceBlobDir(realDir: string): Promise<string | undefined> {
+  if (path.basename(path.dirname(realDir)) !== 'snapshots') return undefined;
+  const repo = path.dirname(path.dirname(realDir));
+  if (!/^(models|datasets|spaces)--/.test(path.basename(repo))) return undefined;
+  try {
+    const blobs = await fs.promises.realpath(path.join(repo, 'blobs'));
+    return (await fs.promises.stat(blobs)).isDirectory() ? blobs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -105,6 +122,7 @@ export async function loadShardedModel(
 ): Promise<ShardedModel> {
   const dir = path.dirname(index);
   const realDir = await fs.promises.realpath(dir);
+  const blobDir = await huggingFaceBlobDir(realDir);
   const weightMap = await readWeightMap(index);
 
   // Two spellings of one shard ("a.safetensors", "./a.safetensors") are one file.
@@ -114,7 +132,7 @@ export async function loadShardedModel(
   for (const [tensor, shard] of weightMap) {
     let p = resolved.get(shard);
     if (!p) {
-      p = resolveShard(index, dir, realDir, shard);
+      p = resolveShard(index, dir, realDir, shard, blobDir);
       resolved.set(shard, p);
     }
     const abs = await p;

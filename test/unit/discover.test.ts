@@ -156,6 +156,27 @@ describe('openModels: one model', () => {
     expect(names(models[0])).toEqual(['b.0.weight', 'b.1.weight', 'a.0.weight', 'a.1.weight']);
   });
 
+  it('a Hugging Face cache snapshot: shards linked into the repository blobs/ are allowed', async () => {
+    const repo = mkdir('hub', 'models--org--tiny');
+    const snap = mkdir('hub', 'models--org--tiny', 'snapshots', 'abc123');
+    write(path.join(repo, 'blobs', 'sha-1'), tensors('a'));
+    write(path.join(repo, 'blobs', 'sha-2'), tensors('b', 3));
+    fs.symlinkSync('../../blobs/sha-1', path.join(snap, 'model-00001-of-00002.safetensors'));
+    fs.symlinkSync('../../blobs/sha-2', path.join(snap, 'model-00002-of-00002.safetensors'));
+    const map: Record<string, string> = {};
+    for (const t of tensors('a')) map[t.name] = 'model-00001-of-00002.safetensors';
+    for (const t of tensors('b', 3)) map[t.name] = 'model-00002-of-00002.safetensors';
+    writeIndex(path.join(snap, 'model.safetensors.index.json'), map);
+    const { models } = await openModels([snap]);
+    expect(models[0].tensors).toHaveLength(5);
+    // ...but a link from the snapshot to another repository's blobs is still refused.
+    const other = mkdir('hub', 'models--org--other', 'blobs');
+    write(path.join(other, 'sha-9'), tensors('b', 3));
+    fs.rmSync(path.join(snap, 'model-00002-of-00002.safetensors'));
+    fs.symlinkSync(path.join(other, 'sha-9'), path.join(snap, 'model-00002-of-00002.safetensors'));
+    await expect(openModels([snap])).rejects.toThrow(/outside the model directory/);
+  });
+
   it('a diffusers pipeline: components prefixed, sharded and not, config folders ignored', async () => {
     const dir = mkdir('sd-tiny');
     fs.writeFileSync(path.join(dir, 'model_index.json'), JSON.stringify({ _class_name: 'StableDiffusionPipeline' }));
