@@ -1,6 +1,6 @@
 /** Options of the learning-free methods as CLI flags (detect, eval, demo). */
 import type { DetectOptions } from '../detect/options';
-import { METHODS } from '../detect/options';
+import { METHODS, resolveOptions } from '../detect/options';
 import { parsePattern } from '../scan/fake-init';
 import type { OptionSpec, ParsedArgs } from './args';
 import { UsageError } from './args';
@@ -8,7 +8,7 @@ import { UsageError } from './args';
 export const METHOD_NAMES = [...METHODS.map((m) => m.name), 'learned'];
 
 export const DETECT_OPTIONS: OptionSpec[] = [
-  { name: 'method', alias: 'm', type: 'string', arg: 'M', description: 'detection method (see `phylogeny methods`)', default: 'arborescence', choices: METHOD_NAMES },
+  { name: 'method', alias: 'm', type: 'string', arg: 'M', description: 'detection method (see `phylogeny methods`)', default: resolveOptions({}).method, choices: METHOD_NAMES },
   { name: 'k', type: 'string', arg: 'N|auto', description: 'number of families for the clustering methods', default: 'auto' },
   { name: 'score', type: 'string', arg: 'S', description: 'direction score', choices: ['fake-init', 'norm', 'kurtosis'] },
   { name: 'score-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of the score', choices: ['none', 'per-element', 'init', 'mean-norm'] },
