@@ -1,0 +1,36 @@
+/**
+ * neural-phylogeny: which neural networks were fine-tuned from which, from the weights alone.
+ *
+ *   import { openModels, scanModels, detect, evaluate } from 'neural-phylogeny';
+ *   const set = await openModels(['./checkpoints']);
+ *   const scan = await scanModels(set);            // one streaming pass over all weights
+ *   const result = detect(scan);                    // parent -> child edges, multi-generation
+ *   if (set.lineage) console.log(evaluate(result, set.lineage));
+ */
+export { openModels } from './io/discover';
+export type { OpenModelsOptions } from './io/discover';
+export type { ModelSet, ModelSource, TensorEntry, Lineage, ModelFormat } from './io/types';
+export { readLineage } from './io/lineage';
+export { inspectModel, formatInspect } from './io/inspect';
+export { readHeader, readHeaderSync } from './io/safetensors';
+export { writeSafetensors, SafetensorsStreamWriter } from './io/safetensors-writer';
+
+export { scanModels, scanModelSet } from './scan/scan';
+export type { ScanOptions, ScanProgress } from './scan/scan';
+export type { ScanResult, ScanTensor, ScanModel, TensorFakeInit } from './scan/types';
+export { loadScan, saveScan, mergeScans } from './scan/result-io';
+export { resolveFakeInit, parseFakeInitSpec } from './scan/fake-init';
+
+export { detect, METHODS } from './detect';
+export type { DetectOptions, MethodName, DetectionResult, DetectedEdge, DetectedModel } from './detect';
+
+export { evaluate } from './eval/metrics';
+export type { EvalMetrics } from './eval/metrics';
+export { evaluateMethods, formatEvalTable, formatEvalMarkdown } from './eval/compare';
+
+export { renderText, renderJson, renderDot, renderHtml, parseDetectionJson, screenshotHtml } from './report';
+
+export { native } from './native';
+export type { CpuInfo, CudaStatus } from './native';
+export * from './errors';
+export { VERSION } from './version';
