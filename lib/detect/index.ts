@@ -21,7 +21,7 @@ export { computeScores, tensorKurtosis, initSecondMoment } from './scores';
 export { computeDistances } from './distances';
 export { weightCorrelation } from './relatedness';
 export { minimumArborescence } from './edmonds';
-export { kernelKMeans, kernelFromDistances } from './kmeans';
+export { kernelKMeans, kernelFromDistances, kmeansAfter } from './kmeans';
 export { kmeansAlong } from './kmeans-along';
 export { agglomerative } from './agglomerative';
 export { spectral } from './spectral';

@@ -4,6 +4,7 @@
  * only the M×M matrix: k-means on the weights themselves without touching them again.
  */
 import { createRng, weightedPick, type Rng } from './rng';
+import { forestFromClusters } from './within';
 
 export interface KMeansOptions {
   restarts: number;
@@ -163,4 +164,13 @@ export function kernelKMeans(K: number[][], k: number, opts: KMeansOptions): KMe
     if (best === null || run.objective < best.objective - 1e-12 * Math.abs(best.objective)) best = run;
   }
   return { labels: canonicalLabels(best!.labels), objective: best!.objective };
+}
+
+/**
+ * kmeans-after (the paper's KMeans integration): kernel k-means on the kernel of D, then in
+ * each cluster the lowest-score member is the parent of all the others.
+ */
+export function kmeansAfter(dist: number[][], score: ArrayLike<number>, k: number, opts: KMeansOptions): { labels: Int32Array; parent: Int32Array } {
+  const labels = kernelKMeans(kernelFromDistances(dist), k, opts).labels;
+  return { labels, parent: forestFromClusters(labels, dist, score, 'star') };
 }

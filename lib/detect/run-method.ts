@@ -8,7 +8,7 @@ import { arborescenceMethod, spanningForestMethod } from './arborescence';
 import { motherMethod } from './mother';
 import { kernelFromDistances, kernelKMeans } from './kmeans';
 import { kmeansAlong } from './kmeans-along';
-import { agglomerative } from './agglomerative';
+import { agglomerativeMerges, cutMerges, type Merge } from './agglomerative';
 import { spectralClusters, spectralEmbedding, type SpectralEmbedding } from './spectral';
 import { dbscan } from './dbscan';
 import { chooseK, type Clusterer } from './autok';
@@ -51,6 +51,7 @@ export function runMethod(
   }
   let kernel: number[][] | null = null;
   let embedding: SpectralEmbedding | null = null;
+  let merges: Merge[] | null = null;
   let along: ReturnType<typeof kmeansAlong> | null = null;
   const cluster: Clusterer = (k) => {
     switch (o.method) {
@@ -61,7 +62,8 @@ export function runMethod(
         along = kmeansAlong(D, score, k, km);
         return along.labels;
       case 'agglomerative':
-        return agglomerative(D, k, o.linkage);
+        merges ??= agglomerativeMerges(D, o.linkage);
+        return cutMerges(merges, n, k);
       default:
         embedding ??= spectralEmbedding(D);
         return spectralClusters(embedding, k, km);

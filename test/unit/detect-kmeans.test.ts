@@ -1,4 +1,4 @@
-import { kernelFromDistances, kernelKMeans, linearKernel, canonicalLabels } from '../../lib/detect/kmeans';
+import { kernelFromDistances, kernelKMeans, kmeansAfter, linearKernel, canonicalLabels } from '../../lib/detect/kmeans';
 import { kmeansAlong } from '../../lib/detect/kmeans-along';
 import { createRng } from '../../lib/detect/rng';
 import { gaussian } from '../helpers/synthetic-scan';
@@ -117,5 +117,15 @@ describe('kmeansAlong', () => {
     const d = euclidean(points);
     const score = points.map((_, i) => i % 5);
     expect(kmeansAlong(d, score, 3, { ...opts, seed: 3 })).toEqual(kmeansAlong(d, score, 3, { ...opts, seed: 3 }));
+  });
+});
+
+describe('kmeansAfter', () => {
+  test('clusters, then hangs each cluster on its lowest-score member', () => {
+    const { points, labels } = blobs([4, 5], 3, 1, 30);
+    const score = points.map((_, i) => (i === 2 ? -1 : i === 7 ? -2 : i));
+    const r = kmeansAfter(euclidean(points), score, 2, opts);
+    expect(Array.from(r.labels)).toEqual(Array.from(canonicalLabels(labels)));
+    expect(Array.from(r.parent)).toEqual([2, 2, -1, 2, 7, 7, 7, -1, 7]);
   });
 });
