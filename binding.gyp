@@ -5,7 +5,7 @@
     {
       "target_name": "np_kernels_avx2",
       "type": "static_library",
-      "sources": [ "native/core/scan_kernels_avx2.cc" ],
+      "sources": [ "native/core/edge_encoder_kernels_avx2.cc", "native/core/scan_kernels_avx2.cc" ],
       "include_dirs": [ "native" ],
       "cflags_cc!": [ "-fno-exceptions" ],
       "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-mavx2", "-mfma", "-mf16c" ],
@@ -15,7 +15,7 @@
     {
       "target_name": "np_kernels_avx512",
       "type": "static_library",
-      "sources": [ "native/core/scan_kernels_avx512.cc" ],
+      "sources": [ "native/core/edge_encoder_kernels_avx512.cc", "native/core/scan_kernels_avx512.cc" ],
       "include_dirs": [ "native" ],
       "cflags_cc!": [ "-fno-exceptions" ],
       "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c" ],
@@ -29,6 +29,9 @@
         "native/addon.cc",
         "native/core/cpu_features.cc",
         "native/core/cuda_absent.cc",
+        "native/core/edge_encoder_cpu.cc",
+        "native/core/edge_encoder_cuda_absent.cc",
+        "native/core/edge_encoder_kernels_scalar.cc",
         "native/core/file_reader.cc",
         "native/core/json.cc",
         "native/core/safetensors.cc",
@@ -37,6 +40,7 @@
         "native/core/scan_kernels_scalar.cc",
         "native/napi/convert.cc",
         "native/napi/device_napi.cc",
+        "native/napi/edge_napi.cc",
         "native/napi/safetensors_napi.cc",
         "native/napi/scan_napi.cc"
       ],

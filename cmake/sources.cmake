@@ -2,6 +2,8 @@
 # (test/unit/build-files.test.ts holds the two lists equal).
 set(NP_CORE_SOURCES
   native/core/cpu_features.cc
+  native/core/edge_encoder_cpu.cc
+  native/core/edge_encoder_kernels_scalar.cc
   native/core/file_reader.cc
   native/core/json.cc
   native/core/safetensors.cc
@@ -10,21 +12,26 @@ set(NP_CORE_SOURCES
   native/core/scan_kernels_scalar.cc
 )
 set(NP_AVX2_SOURCES
+  native/core/edge_encoder_kernels_avx2.cc
   native/core/scan_kernels_avx2.cc
 )
 set(NP_AVX512_SOURCES
+  native/core/edge_encoder_kernels_avx512.cc
   native/core/scan_kernels_avx512.cc
 )
 set(NP_NAPI_SOURCES
   native/addon.cc
   native/napi/convert.cc
   native/napi/device_napi.cc
+  native/napi/edge_napi.cc
   native/napi/safetensors_napi.cc
   native/napi/scan_napi.cc
 )
 set(NP_NO_CUDA_SOURCES
   native/core/cuda_absent.cc
+  native/core/edge_encoder_cuda_absent.cc
 )
 set(NP_CUDA_SOURCES
   native/cuda/device_probe.cu
+  native/cuda/edge_encoder.cu
 )

@@ -103,6 +103,46 @@ export interface NativeSafetensorsHeader {
   tensors: NativeSafetensorsTensor[];
 }
 
+/** A tensor seen as a matrix [rows, cols], with its bytes in each model that has it. */
+export interface NativeEdgeTensor {
+  name: string;
+  rows: number;
+  cols: number;
+  sources: { file: number; offset: number; dtype: 'F32' | 'F16' | 'BF16' | 'F64' }[];
+}
+
+/** Edge-encoder weights, batch norm folded, in tfjs HWIO order: w1 [2][c], b1 [c], w2 [3][3][c][32], b2 [32]. */
+export interface NativeEdgeWeights {
+  channels: number;
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+}
+
+export interface NativeEdgePlan {
+  files: string[];
+  tensors: NativeEdgeTensor[];
+  /** Ordered pairs: slots a, b of tensor `tensor`; inputs are divided by `scale`. */
+  pairs: { tensor: number; a: number; b: number; scale: number }[];
+  weights: NativeEdgeWeights;
+  threads?: number;
+  /** Elements per model per work item (whole rows; default 262144). Results do not depend on it. */
+  chunkElems?: number;
+  isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
+  device?: 'cpu' | 'cuda';
+}
+
+export interface NativeEdgeOutput {
+  /** pairs × 32 encoder outputs (mean over the matrix of the ReLU'd conv). */
+  values: Float64Array;
+  isa: string;
+  threads: number;
+  bytes: number;
+  seconds: number;
+  device: string;
+}
+
 export interface NativeAddon {
   abiVersion: number;
   cudaStatus(): CudaStatus;
@@ -114,6 +154,8 @@ export interface NativeAddon {
   readSafetensorsHeader(path: string): Promise<NativeSafetensorsHeader>;
   /** The same, synchronously (for small files and tests). */
   readSafetensorsHeaderSync(path: string): NativeSafetensorsHeader;
+  /** The edge encoder's forward over whole matrices, off the main thread (lib/learned). */
+  startEdgeEncode(plan: NativeEdgePlan, onProgress?: (done: number, total: number) => void): { promise: Promise<NativeEdgeOutput>; cancel(): void };
 }
 
 let cached: NativeAddon | undefined;

@@ -7,5 +7,6 @@ namespace np_napi {
 void register_device(Napi::Env env, Napi::Object exports);
 void register_scan(Napi::Env env, Napi::Object exports);
 void register_safetensors(Napi::Env env, Napi::Object exports);
+void register_edge(Napi::Env env, Napi::Object exports);
 
 }  // namespace np_napi

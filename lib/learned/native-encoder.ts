@@ -1,0 +1,96 @@
+/**
+ * Runs the edge encoder natively over whole matrices: builds the plan (one entry per tensor,
+ * with every model's bytes, so pairs that share a tensor share its reads) and awaits the
+ * worker, wiring progress and cancellation as the scan does.
+ */
+import { AbortError, fromNative, InvalidArgumentError } from '../errors';
+import type { ModelSet, TensorEntry } from '../io/types';
+import { native, NativeEdgePlan, NativeEdgeTensor, NativeEdgeWeights } from '../native';
+import { matrixShape } from './matrix';
+
+export interface EdgeEncodeRequest {
+  /** Tensor name, as in both models. */
+  tensor: string;
+  /** Indices into set.models: the candidate parent and child. */
+  a: number;
+  b: number;
+  /** Both matrices are divided by it (see lib/learned/features.ts for the choice). */
+  scale: number;
+}
+
+export interface NativeEncodeOptions {
+  threads?: number;
+  isa?: NativeEdgePlan['isa'];
+  device?: 'cpu' | 'cuda';
+  chunkElems?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface NativeEncodeResult {
+  /** requests.length × 32 */
+  values: Float64Array;
+  run: { device: string; isa: string; threads: number; seconds: number; bytes: number };
+}
+
+const FLOAT = new Set(['F32', 'F16', 'BF16', 'F64']);
+
+export function buildEdgePlan(set: ModelSet, requests: EdgeEncodeRequest[], weights: NativeEdgeWeights): NativeEdgePlan {
+  const files: string[] = [];
+  const fileIndex = new Map<string, number>();
+  const fileOf = (f: string) => {
+    let i = fileIndex.get(f);
+    if (i === undefined) fileIndex.set(f, (i = files.push(f) - 1));
+    return i;
+  };
+  const tensors: NativeEdgeTensor[] = [];
+  const tensorIndex = new Map<string, { index: number; slots: Map<number, number> }>();
+  const entryCache = set.models.map((m) => new Map(m.tensors.map((t) => [t.name, t])));
+  const slotOf = (name: string, model: number, entry: TensorEntry) => {
+    const key = `${name}\u0000${entry.shape.join(',')}`;
+    let t = tensorIndex.get(key);
+    if (!t) {
+      const [rows, cols] = matrixShape(entry.shape);
+      t = { index: tensors.push({ name, rows, cols, sources: [] }) - 1, slots: new Map() };
+      tensorIndex.set(key, t);
+    }
+    let s = t.slots.get(model);
+    if (s === undefined) {
+      s = tensors[t.index].sources.push({ file: fileOf(entry.file), offset: entry.offset, dtype: entry.dtype as 'F32' }) - 1;
+      t.slots.set(model, s);
+    }
+    return { tensor: t.index, slot: s };
+  };
+  const pairs = requests.map((r) => {
+    const ea = entryCache[r.a]?.get(r.tensor);
+    const eb = entryCache[r.b]?.get(r.tensor);
+    if (!ea || !eb) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' is missing in model ${set.models[ea ? r.b : r.a]?.id ?? '?'}`);
+    if (ea.shape.join(',') !== eb.shape.join(',')) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' has different shapes in ${set.models[r.a].id} and ${set.models[r.b].id}`);
+    for (const e of [ea, eb]) if (!FLOAT.has(e.dtype)) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' has dtype ${e.dtype}`);
+    const A = slotOf(r.tensor, r.a, ea);
+    const B = slotOf(r.tensor, r.b, eb);
+    return { tensor: A.tensor, a: A.slot, b: B.slot, scale: r.scale };
+  });
+  return { files, tensors, pairs, weights };
+}
+
+export async function encodeEdgesNative(set: ModelSet, requests: EdgeEncodeRequest[], weights: NativeEdgeWeights, opts: NativeEncodeOptions = {}): Promise<NativeEncodeResult> {
+  if (opts.signal?.aborted) throw new AbortError('E_ABORTED', 'edge encoding cancelled before it started');
+  const plan = buildEdgePlan(set, requests, weights);
+  plan.threads = opts.threads;
+  plan.isa = opts.isa;
+  plan.device = opts.device ?? 'cpu';
+  if (opts.chunkElems !== undefined) plan.chunkElems = opts.chunkElems;
+  const handle = native().startEdgeEncode(plan, opts.onProgress);
+  const onAbort = () => handle.cancel();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const out = await handle.promise;
+    if (opts.signal?.aborted) throw new AbortError('E_ABORTED', 'edge encoding cancelled');
+    return { values: out.values, run: { device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes } };
+  } catch (e) {
+    throw fromNative(e);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
