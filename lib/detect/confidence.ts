@@ -1,11 +1,13 @@
 /**
- * Edge confidences (docs/confidence.md has the full definition): the product of
- * - direction = Φ((s(child) − s(parent)) / σ_family): the score margin in units of the spread
- *   (population standard deviation) of the scores in the edge's family; 0.5 = no evidence
- *   either way, below 0.5 = the edge runs against the score (family orientation can do that);
- * - pairing = D₂ / (D₁ + D₂): D₁ = D(parent, child), D₂ = distance from the child to the best
- *   alternative: the nearest other model outside the child's own subtree, or τ (becoming a
- *   root) when the method has one. 0.5 = a tie with the alternative, → 1 = no rival.
+ * Edge confidences (docs/confidence.md has the full definition): direction × pairing.
+ * - direction, for methods that decide each edge by its own score comparison:
+ *   Φ((s(child) − s(parent)) / σ_family), the score margin in units of the spread
+ *   (population standard deviation) of the scores in the edge's family; 0.5 = no evidence.
+ *   For methods that orient each family as a whole: the posterior probability that the root
+ *   lies on the parent's side of the edge (familyDirectionConfidence).
+ * - pairing = D₂ / (D₁ + D₂): D₁ = D(parent, child), D₂ = how close the best rival comes to
+ *   sitting between the two (pairingRival), or τ (becoming a root) when the method has one
+ *   and it is smaller. 0.5 = some model sits as near to both as they are to each other.
  * Both read as "how clearly this choice beat its rival", so their product is high only when
  * the pairing and the direction are both clear. Not calibrated probabilities.
  */
@@ -57,8 +59,79 @@ export function pairingConfidence(d1: number, d2: number): number {
   return Math.min(1, Math.max(0, d2 / (d1 + d2)));
 }
 
-/** Per model: the confidence of the edge into it, null for roots. */
-export function edgeConfidences(parent: ArrayLike<number>, score: ArrayLike<number>, dist: number[][], tau: number): (EdgeConfidence | null)[] {
+/**
+ * The pairing rival of the undirected pair {p, c}: the model m that comes closest to sitting
+ * between them, i.e. with the smallest max(D(m,p), D(m,c)); that value is D₂. A true
+ * parent-child pair has nothing between it (D₂ > D₁: a sibling of c is √2 away when p is 1
+ * away), a grandparent-grandchild or sibling pair has the model that links them (D₂ < D₁).
+ * It depends only on the pair, not on the rest of the predicted forest, so a wrong forest
+ * cannot make its own edges look safe.
+ */
+export function pairingRival(p: number, c: number, dist: number[][], tau: number): number {
+  let rival = tau;
+  for (let m = 0; m < dist.length; m++) {
+    if (m === p || m === c) continue;
+    const between = Math.max(dist[m][p], dist[m][c]);
+    if (between < rival) rival = between;
+  }
+  return rival;
+}
+
+/**
+ * Direction confidence for families oriented as a whole: the posterior probability that the
+ * family's root lies on the parent's side of the edge. Model: each tree edge's score
+ * comparison is right with probability 1 − ε independently, all roots equally likely a
+ * priori; a root r making A(r) of the E edges agree then has likelihood ∝ ((1−ε)/ε)^A(r).
+ * ε is estimated from the family itself as (E − A* + 1)/(E + 2) (A* the best root's agreement,
+ * Laplace-smoothed). A family of two gets 2/3; a star of four children all agreeing gets
+ * 8/9 per edge (the parent as root weighs q⁴, each leaf q³, q = 5).
+ */
+export function familyDirectionConfidence(parent: ArrayLike<number>, score: ArrayLike<number>): Float64Array {
+  const n = parent.length;
+  const out = new Float64Array(n).fill(NaN);
+  const children: number[][] = Array.from({ length: n }, () => []);
+  for (let v = 0; v < n; v++) if (parent[v] >= 0) children[parent[v]].push(v);
+  const agree = (u: number, v: number) => (score[u] < score[v] ? 1 : 0);
+  for (let r = 0; r < n; r++) {
+    if (parent[r] >= 0 || children[r].length === 0) continue;
+    const order: number[] = [r];
+    for (let i = 0; i < order.length; i++) order.push(...children[order[i]]);
+    // Agreement of every possible root, by rerooting from the actual root.
+    const A = new Map<number, number>();
+    let a0 = 0;
+    for (const v of order) if (v !== r) a0 += agree(parent[v], v);
+    A.set(r, a0);
+    for (const v of order) if (v !== r) A.set(v, A.get(parent[v])! - agree(parent[v], v) + agree(v, parent[v]));
+    const E = order.length - 1;
+    const best = Math.max(...A.values());
+    const eps = (E - best + 1) / (E + 2);
+    const logq = Math.log((1 - eps) / eps);
+    const w = new Map<number, number>();
+    for (const v of order) w.set(v, Math.exp(logq * (A.get(v)! - best)));
+    // Posterior mass of each subtree, leaves first.
+    const mass = new Map<number, number>();
+    for (let i = order.length - 1; i >= 0; i--) {
+      const v = order[i];
+      mass.set(v, w.get(v)! + children[v].reduce((s, c) => s + mass.get(c)!, 0));
+    }
+    const total = mass.get(r)!;
+    for (const v of order) if (v !== r) out[v] = 1 - mass.get(v)! / total;
+  }
+  return out;
+}
+
+/**
+ * Per model: the confidence of the edge into it, null for roots. `orientation` says how the
+ * method decided directions: 'edge' (each edge by its own score comparison) or 'family'
+ * (each family as a whole).
+ */
+export function edgeConfidences(
+  parent: ArrayLike<number>,
+  score: ArrayLike<number>,
+  dist: number[][],
+  tau: number,
+  orientation: 'edge' | 'family' = 'edge',
+): (EdgeConfidence | null)[] {
   const n = parent.length;
   const sigma = new Float64Array(n);
   for (const family of forestComponents(parent)) {
@@ -66,8 +139,7 @@ export function edgeConfidences(parent: ArrayLike<number>, score: ArrayLike<numb
     const sd = Math.sqrt(family.reduce((a, v) => a + (score[v] - mean) ** 2, 0) / family.length);
     for (const v of family) sigma[v] = sd;
   }
-  const children: number[][] = Array.from({ length: n }, () => []);
-  for (let v = 0; v < n; v++) if (parent[v] >= 0) children[parent[v]].push(v);
+  const posterior = orientation === 'family' ? familyDirectionConfidence(parent, score) : null;
   const out: (EdgeConfidence | null)[] = [];
   for (let c = 0; c < n; c++) {
     const p = parent[c];
@@ -75,18 +147,8 @@ export function edgeConfidences(parent: ArrayLike<number>, score: ArrayLike<numb
       out.push(null);
       continue;
     }
-    const excluded = new Uint8Array(n);
-    excluded[p] = 1;
-    const stack = [c];
-    while (stack.length > 0) {
-      const v = stack.pop()!;
-      excluded[v] = 1;
-      stack.push(...children[v]);
-    }
-    let rival = tau;
-    for (let m = 0; m < n; m++) if (!excluded[m] && dist[m][c] < rival) rival = dist[m][c];
-    const direction = directionConfidence(score[c] - score[p], sigma[c]);
-    const pairing = pairingConfidence(dist[p][c], rival);
+    const direction = posterior ? posterior[c] : directionConfidence(score[c] - score[p], sigma[c]);
+    const pairing = pairingConfidence(dist[p][c], pairingRival(p, c, dist, tau));
     out.push({ direction, pairing, confidence: direction * pairing });
   }
   return out;

@@ -81,7 +81,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   timings.method = round(now() - mark);
 
   mark = now();
-  const conf = edgeConfidences(run.parent, score, D, run.rivalTau);
+  const conf = edgeConfidences(run.parent, score, D, run.rivalTau, run.orientation);
   const parent = new Int32Array(M).fill(-1);
   reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];

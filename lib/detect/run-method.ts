@@ -18,6 +18,8 @@ export interface MethodRun {
   parent: Int32Array;
   /** τ as the "become a root" rival in pairing confidences (Infinity when the method has none). */
   rivalTau: number;
+  /** How directions were decided: per edge by the score, or per family as a whole. */
+  orientation: 'edge' | 'family';
   /** Values the method chose, recorded in DetectionResult.options. */
   chosen: Record<string, unknown>;
 }
@@ -33,18 +35,19 @@ export function runMethod(
 ): MethodRun {
   const n = D.length;
   const km = { seed: o.seed, restarts: o.restarts, maxIter: o.maxIter };
+  const byWithin = o.within === 'tree' ? 'family' : 'edge';
   switch (o.method) {
     case 'arborescence':
-      return { parent: arborescenceMethod(D, score, tau), rivalTau: tau, chosen: {} };
+      return { parent: arborescenceMethod(D, score, tau), rivalTau: tau, orientation: 'edge', chosen: {} };
     case 'spanning-forest':
-      return { parent: spanningForestMethod(D, score, tau), rivalTau: tau, chosen: {} };
+      return { parent: spanningForestMethod(D, score, tau), rivalTau: tau, orientation: 'family', chosen: {} };
     case 'mother':
-      return { parent: motherMethod(D, score, tau, o.lambda), rivalTau: tau, chosen: {} };
+      return { parent: motherMethod(D, score, tau, o.lambda), rivalTau: tau, orientation: 'edge', chosen: {} };
     case 'dbscan': {
       if (o.k !== 'auto') warnings.push('dbscan finds the number of families itself; k ignored');
       const eps = o.eps ?? tau;
       const labels = dbscan(D, eps, o.minPts);
-      return { parent: forestFromClusters(labels, D, score, o.within), rivalTau: eps, chosen: { epsValue: eps } };
+      return { parent: forestFromClusters(labels, D, score, o.within), rivalTau: eps, orientation: byWithin, chosen: { epsValue: eps } };
     }
     default:
       break;
@@ -89,7 +92,7 @@ export function runMethod(
   if (o.method === 'kmeans-along' && o.within === 'star' && along !== null) {
     const { centres } = along as ReturnType<typeof kmeansAlong>;
     const parent = Int32Array.from(labels, (l, v) => (centres[l] !== v && Number.isFinite(D[centres[l]][v]) ? centres[l] : -1));
-    return { parent, rivalTau: Infinity, chosen };
+    return { parent, rivalTau: Infinity, orientation: 'edge', chosen };
   }
-  return { parent: forestFromClusters(labels, D, score, o.within), rivalTau: Infinity, chosen };
+  return { parent: forestFromClusters(labels, D, score, o.within), rivalTau: Infinity, orientation: byWithin, chosen };
 }

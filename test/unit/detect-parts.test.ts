@@ -1,7 +1,7 @@
 import { tauFromGap, chooseTau } from '../../lib/detect/tau';
 import { bestRoot, chooseSign, orientForest } from '../../lib/detect/orient';
 import { minimumSpanningForest, forestComponents, isForest } from '../../lib/detect/forest';
-import { normalCdf, edgeConfidences, pairingConfidence, directionConfidence } from '../../lib/detect/confidence';
+import { normalCdf, edgeConfidences, pairingConfidence, pairingRival, directionConfidence, familyDirectionConfidence } from '../../lib/detect/confidence';
 import { resolveOptions, METHODS } from '../../lib/detect/options';
 import { motherMethod } from '../../lib/detect/mother';
 import { InvalidArgumentError } from '../../lib/errors';
@@ -77,28 +77,48 @@ describe('confidence', () => {
     expect(directionConfidence(1, 1)).toBeCloseTo(normalCdf(1), 12);
     expect(directionConfidence(0, 0)).toBe(0.5);
   });
-  test('per edge, with subtree rivals excluded and τ as a rival', () => {
+  test('per edge: score margin over the family spread, and the rival between the pair', () => {
     // Chain 0 → 1 → 2 on a line at 0, 1, 2.5; lone 3 far away. Scores 0, 1, 2.
     const d = euclidean([[0], [1], [2.5], [100]]);
     const score = [0, 1, 2, 5];
     const c = edgeConfidences([-1, 0, 1, -1], score, d, Infinity);
     const sigma = Math.sqrt(2 / 3); // population sd of 0, 1, 2
-    // Edge 0→1: rivals of 1 exclude its subtree {1, 2} and its parent: only 3 at 99.
-    expect(c[1]!.pairing).toBeCloseTo(99 / 100, 12);
     expect(c[1]!.direction).toBeCloseTo(normalCdf(1 / sigma), 7);
-    // Edge 1→2: the rival is 0 at 2.5 (D₁ = 1.5).
+    // Pair {0,1} (D₁ = 1): model 2 is within max(2.5, 1.5) = 2.5 of both.
+    expect(c[1]!.pairing).toBeCloseTo(2.5 / 3.5, 12);
+    // Pair {1,2} (D₁ = 1.5): model 0 is within max(1, 2.5) = 2.5 of both.
     expect(c[2]!.pairing).toBeCloseTo(2.5 / 4, 12);
     expect(c[2]!.confidence).toBeCloseTo(c[2]!.pairing * c[2]!.direction, 12);
     expect(c[0]).toBeNull();
-    // With τ = 2 the root option is the rival of edge 1→2.
+    // With τ = 2 becoming a root is the nearer rival of pair {1,2}.
     expect(edgeConfidences([-1, 0, 1, -1], score, d, 2)[2]!.pairing).toBeCloseTo(2 / 3.5, 12);
+  });
+
+  test('a skipped generation has the skipped model between its ends', () => {
+    // 0 — 1 — 2 with 2 hung on 0: model 1 sits within 1 of both ends of a pair 2 apart.
+    const d = euclidean([[0], [1], [2]]);
+    expect(pairingRival(0, 2, d, Infinity)).toBe(1);
+    expect(edgeConfidences([-1, 0, 0], [0, 1, 2], d, Infinity)[2]!.pairing).toBeCloseTo(1 / 3, 12);
+  });
+
+  test('family orientation: posterior of the root side', () => {
+    // A pair: A = 1 for the right root, 0 for the other; ε = 1/3 → q = 2 → 2/3.
+    expect(familyDirectionConfidence([-1, 0], [0, 1])[1]).toBeCloseTo(2 / 3, 12);
+    // Star of four, all agreeing: ε = 1/6, q = 5; root 0 weighs q⁴, each leaf q³ → 1 − 1/9.
+    const star = familyDirectionConfidence([-1, 0, 0, 0, 0], [0, 1, 1, 1, 1]);
+    expect(star[1]).toBeCloseTo(1 - 1 / 9, 12);
+    // The same star with one child below its parent: every root but that child's side loses.
+    const bent = familyDirectionConfidence([-1, 0, 0, 0, 0], [0, 1, 1, 1, -1]);
+    expect(bent[4]).toBeLessThan(0.5);
+    expect(bent[1]).toBeGreaterThan(0.5);
+    expect(edgeConfidences([-1, 0], [0, 1], [[0, 1], [1, 0]], Infinity, 'family')[1]!.direction).toBeCloseTo(2 / 3, 12);
   });
 });
 
 describe('options', () => {
   test('defaults', () => {
     const o = resolveOptions();
-    expect(o).toMatchObject({ method: 'spanning-forest', score: 'fake-init', scoreNormalize: 'none', scoreCombine: 'sum', scoreSign: 1, distanceNormalize: 'relative', distanceCombine: 'mean', tau: 'gap', k: 'auto', minCorrelation: 0.1 });
+    expect(o).toMatchObject({ method: 'arborescence', score: 'fake-init', scoreNormalize: 'mean-norm', scoreCombine: 'mean', scoreSign: 1, distanceNormalize: 'rms', distanceCombine: 'mean', tau: 'gap', k: 'auto', minCorrelation: 0.1 });
     expect(resolveOptions({ method: 'mother' })).toMatchObject({ score: 'kurtosis', scoreSign: 1, distanceNormalize: 'rms', lambda: 0.3 });
     expect(resolveOptions({ score: 'kurtosis' }).scoreSign).toBe('auto');
     expect(resolveOptions({ method: 'kmeans-after' }).within).toBe('star');
