@@ -134,6 +134,30 @@ describe('direction scores and their sign', () => {
   });
 });
 
+describe('options reach the algorithms', () => {
+  test('cosine distance, Ward linkage, trees inside k-medoids clusters, gap-based τ on spanning-forest edges', () => {
+    expect(edgeSet(detect(deep.scan, { method: 'spanning-forest', distance: 'cosine' }))).toEqual(truthSet(deep.lineage));
+    expect(edgeSet(detect(deep.scan, { method: 'agglomerative', linkage: 'ward' }))).toEqual(truthSet(deep.lineage));
+    expect(edgeSet(detect(deep.scan, { method: 'kmeans-along', within: 'tree' }))).toEqual(truthSet(deep.lineage));
+    expect(edgeSet(detect(deep.scan, { method: 'spectral', within: 'arborescence' }))).toEqual(truthSet(deep.lineage));
+    expect(edgeSet(detect(deep.scan, { tau: 'msf-gap' }))).toEqual(truthSet(deep.lineage));
+  });
+
+  test("scoreSign 'auto' on chains alone cannot decide: keeps +1 and says so", () => {
+    const chains = simulateZoo({ families: 2, depth: 3, branching: 1, seed: 41, shapes: SHAPES });
+    const r = detect(chains.scan, { method: 'spanning-forest', scoreSign: 'auto' });
+    expect(r.options.scoreSignUsed).toBe(1);
+    expect(r.warnings.some((w) => w.includes("scoreSign 'auto'"))).toBe(true);
+    expect(edgeSet(r)).toEqual(truthSet(chains.lineage));
+  });
+
+  test('dbscan with an explicit eps; k is ignored with a warning', () => {
+    const r = detect(deep.scan, { method: 'dbscan', eps: 1e-9, k: 3 });
+    expect(r.edges).toEqual([]);
+    expect(r.warnings.some((w) => w.includes('k ignored'))).toBe(true);
+  });
+});
+
 describe('edge cases', () => {
   const rng = createRng(12);
   const vec = (n: number) => Float64Array.from({ length: n }, () => Math.fround(gaussian(rng)));
