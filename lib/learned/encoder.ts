@@ -65,13 +65,33 @@ export interface EncodeResult {
 }
 
 /**
+ * The convolutions as plain matrix products (im2col by nine slices): the wasm backend has no
+ * conv2d filter-gradient kernel, and this is the same arithmetic on every backend.
+ */
+function conv1x1(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  const [n, H, W, cin] = x.shape;
+  const cout = w.shape[3];
+  return tf.reshape(tf.matMul(tf.reshape(x, [n * H * W, cin]), tf.reshape(w, [cin, cout])), [n, H, W, cout]);
+}
+
+function conv3x3Valid(h: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  const [n, H, W, c] = h.shape;
+  const cout = w.shape[3];
+  const taps: tf.Tensor4D[] = [];
+  for (let di = 0; di < 3; di++) for (let dj = 0; dj < 3; dj++) taps.push(tf.slice(h, [0, di, dj, 0], [n, H - 2, W - 2, c]));
+  // Column order (tap, channel) is the row order of the HWIO filter reshaped to [9c, cout].
+  const cols = tf.reshape(tf.concat(taps, 3), [n * (H - 2) * (W - 2), 9 * c]);
+  return tf.reshape(tf.matMul(cols, tf.reshape(w, [9 * c, cout])), [n, H - 2, W - 2, cout]);
+}
+
+/**
  * x: [N, H+2, W+2, 2], already divided by the pair's scale; mask: [N or 1, H+2, W+2, 1].
  * Training uses the batch's statistics (over every position of every window), inference the
  * running ones.
  */
 export function encodeWindows(e: EncoderVars, x: tf.Tensor4D, mask: tf.Tensor4D, training: boolean): EncodeResult {
-  const h = tf.mul(tf.relu(tf.add(tf.conv2d(x, e.w1, 1, 'valid'), e.b1)), mask) as tf.Tensor4D;
-  const z = tf.add(tf.conv2d(h, e.w2, 1, 'valid'), e.b2) as tf.Tensor4D;
+  const h = tf.mul(tf.relu(tf.add(conv1x1(x, e.w1), e.b1)), mask) as tf.Tensor4D;
+  const z = tf.add(conv3x3Valid(h, e.w2), e.b2) as tf.Tensor4D;
   let mean: tf.Tensor1D;
   let variance: tf.Tensor1D;
   if (training) {

@@ -1,0 +1,129 @@
+/**
+ * The detector: per candidate pair, the encoder's 32 numbers per tensor plus a learned
+ * tensor-type embedding, pooled over tensors, beside the scalar edge features; node tokens
+ * from the node features; a masked transformer over all tokens; a logit per edge token and a
+ * "no parent" logit per node token.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
+import { EDGE_FEATURES, NODE_FEATURES } from './features';
+import { TENSOR_TYPES } from './matrix';
+import { createLayer, encoderLayer, glorot, LayerVars, layerVars } from './transformer';
+
+export interface DetectorConfig {
+  /** Channels of the encoder's 1×1 conv (c). */
+  channels: number;
+  dModel: number;
+  heads: number;
+  layers: number;
+  ffn: number;
+  /** Encoder training crops (rows × cols of the matrix view). */
+  cropRows: number;
+  cropCols: number;
+  /** Tensors per pair that enter the encoder (largest first). */
+  maxTensors: number;
+  candidates: 'families' | 'knn' | 'both';
+  k: number;
+  /** false: scalar features only (an ablation). */
+  useEncoder: boolean;
+}
+
+export const DEFAULT_CONFIG: DetectorConfig = {
+  channels: 4,
+  dModel: 32,
+  heads: 4,
+  layers: 2,
+  ffn: 64,
+  cropRows: 16,
+  cropCols: 32,
+  maxTensors: 8,
+  candidates: 'both',
+  k: 3,
+  useEncoder: true,
+};
+
+export interface DetectorVars {
+  config: DetectorConfig;
+  encoder: EncoderVars;
+  typeEmb: tf.Variable;
+  edgeIn: tf.Variable;
+  edgeInB: tf.Variable;
+  srcIn: tf.Variable;
+  dstIn: tf.Variable;
+  nodeIn: tf.Variable;
+  nodeInB: tf.Variable;
+  layers: LayerVars[];
+  edgeOut: tf.Variable;
+  nodeOut: tf.Variable;
+  outB: tf.Variable;
+}
+
+// tfjs variable names are global: each detector gets its own prefix, which namedVars strips.
+let instances = 0;
+
+export function createDetector(config: DetectorConfig, rand: () => number): DetectorVars {
+  const d = config.dModel;
+  const F = EDGE_FEATURES.length;
+  const G = NODE_FEATURES.length;
+  const inst = `np${instances++}`;
+  const v = (t: tf.Tensor, n: string) => tf.variable(t, true, `${inst}/detector/${n}`);
+  return {
+    config,
+    encoder: createEncoder(config.channels, rand, `${inst}/encoder`),
+    typeEmb: v(tf.mul(glorot(TENSOR_TYPES.length, LATENT, rand), 0.1), 'type_embedding'),
+    edgeIn: v(glorot(LATENT + F, d, rand), 'edge_in'),
+    edgeInB: v(tf.zeros([d]), 'edge_in_b'),
+    srcIn: v(glorot(G, d, rand), 'src_in'),
+    dstIn: v(glorot(G, d, rand), 'dst_in'),
+    nodeIn: v(glorot(G, d, rand), 'node_in'),
+    nodeInB: v(tf.zeros([d]), 'node_in_b'),
+    layers: Array.from({ length: config.layers }, (_, i) => createLayer(d, config.ffn, rand, `${inst}/detector/layer${i}`)),
+    edgeOut: v(glorot(d, 1, rand), 'edge_out'),
+    nodeOut: v(glorot(d, 1, rand), 'node_out'),
+    outB: v(tf.zeros([1]), 'node_out_b'),
+  };
+}
+
+export function trainableVars(m: DetectorVars): tf.Variable[] {
+  return [
+    ...(m.config.useEncoder ? trainableEncoderVars(m.encoder) : []),
+    ...(m.config.useEncoder ? [m.typeEmb] : []),
+    m.edgeIn, m.edgeInB, m.srcIn, m.dstIn, m.nodeIn, m.nodeInB,
+    ...m.layers.flatMap(layerVars),
+    m.edgeOut, m.nodeOut, m.outB,
+  ];
+}
+
+/** Every variable, by name (what the detector directory stores). */
+export function namedVars(m: DetectorVars): Map<string, tf.Variable> {
+  const e = m.encoder;
+  const all = [e.w1, e.b1, e.w2, e.b2, e.gamma, e.beta, e.movingMean, e.movingVar, ...trainableVars({ ...m, config: { ...m.config, useEncoder: false } }), m.typeEmb];
+  return new Map(all.map((v) => [v.name.slice(v.name.indexOf('/') + 1), v]));
+}
+
+export interface SetInputs {
+  /** [P, 32]: the pooled encoder output (with type embeddings), or zeros without the encoder. */
+  encoded: tf.Tensor2D;
+  edge: tf.Tensor2D; // [P, F]
+  node: tf.Tensor2D; // [M, G]
+  src: tf.Tensor1D; // int32 [P]: a of each pair
+  dst: tf.Tensor1D; // int32 [P]: b
+  mask: tf.Tensor2D; // [T, T]
+}
+
+/** Logits of every token: [P] edges then [M] "no parent". */
+export function detectorLogits(m: DetectorVars, x: SetInputs): tf.Tensor1D {
+  const node = x.node;
+  const edgeTok = tf.add(
+    tf.add(tf.matMul(tf.concat([x.encoded, x.edge], 1), m.edgeIn as tf.Tensor2D), m.edgeInB),
+    tf.add(tf.matMul(tf.gather(node, x.src), m.srcIn as tf.Tensor2D), tf.matMul(tf.gather(node, x.dst), m.dstIn as tf.Tensor2D)),
+  ) as tf.Tensor2D;
+  const nodeTok = tf.add(tf.matMul(node, m.nodeIn as tf.Tensor2D), m.nodeInB) as tf.Tensor2D;
+  let h = tf.concat([edgeTok, nodeTok], 0) as tf.Tensor2D;
+  for (const l of m.layers) h = encoderLayer(l, h, x.mask, m.config.heads);
+  const P = x.edge.shape[0];
+  const M = node.shape[0];
+  const e = tf.matMul(tf.slice(h, [0, 0], [P, -1]), m.edgeOut as tf.Tensor2D);
+  const n = tf.add(tf.matMul(tf.slice(h, [P, 0], [M, -1]), m.nodeOut as tf.Tensor2D), m.outB);
+  return tf.reshape(tf.concat([e, n], 0), [P + M]) as tf.Tensor1D;
+}

@@ -1,0 +1,156 @@
+/**
+ * The learned detector's parts that need no weights on disk: candidates and features from a
+ * ScanResult, the token graph, decoding to a forest, the loss, the encoder's folding and the
+ * detector directory's version checks.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '../../lib/detect/rng';
+import { createEncoder, encodeWindows, foldEncoder, encodeMatrixTf, paddedPair, updateMovingStats } from '../../lib/learned/encoder';
+import { candidatePairs, EDGE_FEATURES, setFeatures } from '../../lib/learned/features';
+import { tokenGraph } from '../../lib/learned/graph';
+import { choiceLoss, decodeForest } from '../../lib/learned/decode';
+import { splitChildren, parentsOf } from '../../lib/learned/data';
+import { matrixShape, tensorType, TENSOR_TYPES } from '../../lib/learned/matrix';
+import { createDetector, DEFAULT_CONFIG } from '../../lib/learned/model';
+import { DetectorLoadError, loadDetector, saveDetector, DETECTOR_JSON } from '../../lib/learned/store';
+import { simulateZoo } from '../helpers/synthetic-scan';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const zoo = simulateZoo({ families: 3, depth: 2, branching: [3, 1], seed: 5 });
+
+describe('features', () => {
+  it('candidates cover every true edge, inside families or among the k nearest', () => {
+    const f = setFeatures(zoo.scan, { candidates: 'both', k: 2 });
+    const parent = parentsOf(zoo.scan, zoo.lineage);
+    const has = new Set(f.pairs.map((p) => `${p.a}>${p.b}`));
+    parent.forEach((p, c) => {
+      if (p >= 0) expect(has.has(`${p}>${c}`)).toBe(true);
+    });
+    const knn = candidatePairs(zoo.scan, f.distances, { candidates: 'knn', k: 1 });
+    // k nearest, both directions: at most 2·M·k pairs, so cost grows with M·k.
+    expect(knn.length).toBeLessThanOrEqual(2 * zoo.scan.models.length);
+  });
+
+  it('direction features flip sign with the pair; distance features do not', () => {
+    const f = setFeatures(zoo.scan, { candidates: 'families', k: 2 });
+    const F = EDGE_FEATURES.length;
+    const at = new Map(f.pairs.map((p, i) => [`${p.a}>${p.b}`, i]));
+    let checked = 0;
+    f.pairs.forEach((p, i) => {
+      const j = at.get(`${p.b}>${p.a}`);
+      if (j === undefined) return;
+      for (const name of ['score-diff', 'norm-diff', 'norm-vote', 'log-std-ratio', 'score-rank-diff'] as const) {
+        const k = EDGE_FEATURES.indexOf(name);
+        expect(f.edge[i * F + k]).toBeCloseTo(-f.edge[j * F + k], 4);
+      }
+      const d = EDGE_FEATURES.indexOf('log-d');
+      expect(f.edge[i * F + d]).toBeCloseTo(f.edge[j * F + d], 5);
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('matrix views and tensor types', () => {
+    expect(matrixShape([64, 3, 3, 3])).toEqual([64, 27]);
+    expect(matrixShape([10])).toEqual([1, 10]);
+    expect(matrixShape([])).toEqual([1, 1]);
+    expect(TENSOR_TYPES[tensorType('model.layers.0.self_attn.q_proj.weight', [8, 8])]).toBe('attention');
+    expect(TENSOR_TYPES[tensorType('conv1.weight', [8, 1, 3, 3])]).toBe('conv');
+    expect(TENSOR_TYPES[tensorType('fc1.bias', [8])]).toBe('vector');
+  });
+
+  it('splits children 7:1:2 and keeps roots out of the split', () => {
+    const parent = Int32Array.from([-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1]);
+    const roles = splitChildren(parent, createRng(1));
+    expect(roles[0]).toBe('root');
+    expect(roles[11]).toBe('root');
+    expect(roles.filter((r) => r === 'test').length).toBe(2);
+    expect(roles.filter((r) => r === 'val').length).toBe(1);
+    expect(roles.filter((r) => r === 'train').length).toBe(7);
+    expect(splitChildren(parent, createRng(1))).toEqual(roles);
+  });
+});
+
+describe('token graph and decoding', () => {
+  const pairs = [{ a: 0, b: 1 }, { a: 1, b: 0 }, { a: 1, b: 2 }, { a: 2, b: 1 }, { a: 0, b: 2 }];
+  const g = tokenGraph(pairs, 3);
+
+  it('tokens attend only to tokens sharing a model', () => {
+    const T = g.tokens;
+    expect(T).toBe(8);
+    // edge 0→1 and edge 1→2 share model 1; node 2's token does not touch edge 0→1.
+    expect(g.mask[0 * T + 2]).toBe(0);
+    expect(g.mask[0 * T + (5 + 2)]).toBeLessThan(-1e8);
+    expect(g.mask[0 * T + (5 + 1)]).toBe(0);
+    expect(g.choices[2]).toEqual([2, 4, 7]);
+  });
+
+  it('decodes the most probable valid forest, breaking a cycle the argmax would make', () => {
+    // Argmax: 1's parent is 0, 0's parent is 1 (a cycle), 2's parent is 1.
+    const logits = new Float32Array(8);
+    logits[0] = 5; // 0→1
+    logits[1] = 4; // 1→0
+    logits[2] = 5; // 1→2
+    logits[5 + 0] = 3; // 0 has no parent: a bit less likely than 1→0
+    const f = decodeForest(logits, g, pairs, 3);
+    expect(Array.from(f.parent)).toEqual([-1, 0, 1]);
+    for (let m = 0; m < 3; m++) expect(f.confidence[m]).toBeGreaterThan(0);
+  });
+
+  it('the loss is a softmax cross-entropy over each child\'s choices', () => {
+    const logits = tf.tensor1d([0, 0, 0, 0, 0, 0, 0, 0]);
+    const loss = choiceLoss(logits, g, pairs, Int32Array.from([-1, 0, 1]), [0, 1, 2])!;
+    // Node 0 has 2 choices, 1 has 3, 2 has 3: mean of −log(1/n).
+    expect(loss.dataSync()[0]).toBeCloseTo((Math.log(2) + Math.log(3) + Math.log(3)) / 3, 5);
+  });
+});
+
+describe('encoder', () => {
+  it('folding batch norm leaves the inference function unchanged', () => {
+    const rng = createRng(2);
+    const e = createEncoder(3, () => rng.next(), 'fold-test');
+    updateMovingStats(e, tf.fill([32], 0.2) as tf.Tensor1D, tf.fill([32], 3) as tf.Tensor1D);
+    e.gamma.assign(tf.linspace(0.5, 1.5, 32));
+    const rows = 5;
+    const cols = 7;
+    const a = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: rows * cols }, (_, i) => Math.cos(i));
+    const { x, mask } = paddedPair(a, b, rows, cols, 0.5);
+    const unfolded = encodeWindows(e, x, mask, false).out.dataSync();
+    const folded = encodeMatrixTf(foldEncoder(e), a, b, rows, cols, 0.5);
+    for (let o = 0; o < 32; o++) expect(folded[o]).toBeCloseTo(unfolded[o], 4);
+  });
+});
+
+describe('detector directory', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-detector-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('round-trips the weights', () => {
+    const rng = createRng(3);
+    const m = createDetector({ ...DEFAULT_CONFIG, layers: 1 }, () => rng.next());
+    saveDetector(dir, m, { note: 'test' });
+    const { model, manifest } = loadDetector(dir);
+    expect(manifest.config.layers).toBe(1);
+    expect(Array.from(model.edgeIn.dataSync())).toEqual(Array.from(m.edgeIn.dataSync()));
+    expect(Array.from(model.encoder.movingVar.dataSync())).toEqual(Array.from(m.encoder.movingVar.dataSync()));
+  });
+
+  it('refuses a detector from another version, naming the directory', () => {
+    const file = path.join(dir, DETECTOR_JSON);
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, good.replace(/"packageVersion": "[^"]*"/, '"packageVersion": "9.9.0"'));
+    expect(() => loadDetector(dir)).toThrow(DetectorLoadError);
+    expect(() => loadDetector(dir)).toThrow(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*9\\.9\\.0`));
+    fs.writeFileSync(file, good.replace(/"formatVersion": 1/, '"formatVersion": 2'));
+    expect(() => loadDetector(dir)).toThrow(/format version 2/);
+    fs.writeFileSync(file, good);
+    expect(() => loadDetector(path.join(dir, 'nope'))).toThrow(/nope.*no detector\.json/);
+  });
+});
