@@ -1,0 +1,234 @@
+/**
+ * tiny-llama: LLaMA-architecture decoders trained for real (tfjs) on generated text, saved as
+ * Hugging Face checkpoints (config.json, index, ≥ 2 BF16 shards, HF names, [out, in] layout).
+ * Each family: a parent pre-trained on 'stories'; children fine-tuned on other domains; in the
+ * first family a grandchild and a child whose vocabulary was resized (word tokens appended to
+ * embed_tokens and lm_head, padded to a multiple of 64 as pad_to_multiple_of does).
+ */
+import * as path from 'path';
+import { describeBackend, selectBackend } from '../backend';
+import { writeHfCheckpoint } from '../hf-writer';
+import { modelId } from '../ids';
+import { deriveSeed, Rng } from '../rng';
+import { ADAM } from '../train-classifier';
+import { ZooModelRecord, ZooOptions, ZooScale } from '../types';
+import { hfConfigJson, LlamaConfig, llamaParamCount, llamaTensorSpecs } from '../llama/config';
+import { initLlama, LlamaWeights, resizeVocab, toHfTensors } from '../llama/model';
+import { generateText, RECIPE_WORD_TOKENS, TEXT_DOMAINS, TextDomain } from '../llama/text';
+import { byteTokenizer, Tokenizer, wordTokenizer } from '../llama/tokenizer';
+import { evaluateLm, trainLm } from '../llama/train';
+import { PresetBuilder, PresetContext, PresetResult } from './context';
+
+interface LmScale {
+  config: LlamaConfig;
+  seqLen: number;
+  batchSize: number;
+  parentSteps: number;
+  childSteps: number;
+  parentLr: number;
+  childLr: number;
+  trainChars: { parent: number; child: number };
+  testChars: number;
+  families: number;
+}
+
+const SCALES: Record<ZooScale, LmScale> = {
+  small: {
+    config: { vocabSize: 256, hiddenSize: 64, intermediateSize: 176, numLayers: 2, numHeads: 4, numKvHeads: 4, maxPositions: 128, rmsNormEps: 1e-5, ropeTheta: 10000, initializerRange: 0.02 },
+    seqLen: 64,
+    batchSize: 8,
+    parentSteps: 200,
+    childSteps: 80,
+    parentLr: 3e-3,
+    childLr: 1e-3,
+    trainChars: { parent: 120_000, child: 40_000 },
+    testChars: 12_000,
+    families: 2,
+  },
+  paper: {
+    config: { vocabSize: 256, hiddenSize: 128, intermediateSize: 344, numLayers: 4, numHeads: 4, numKvHeads: 4, maxPositions: 256, rmsNormEps: 1e-5, ropeTheta: 10000, initializerRange: 0.02 },
+    seqLen: 128,
+    batchSize: 16,
+    parentSteps: 2000,
+    childSteps: 600,
+    parentLr: 2e-3,
+    childLr: 5e-4,
+    trainChars: { parent: 1_000_000, child: 300_000 },
+    testChars: 40_000,
+    families: 3,
+  },
+};
+
+/** Vocabulary size of the resized child: bytes + recipe words, rounded up to a multiple of 64. */
+export const RESIZED_VOCAB = Math.ceil((256 + RECIPE_WORD_TOKENS.length) / 64) * 64;
+
+interface LmPlanEntry {
+  key: string;
+  generation: 0 | 1 | 2;
+  parentKey: string | null;
+  domain: TextDomain;
+  resize: boolean;
+}
+
+const CHILD_DOMAINS: TextDomain[] = ['arithmetic', 'records', 'code'];
+
+function lmPlan(families: number): LmPlanEntry[] {
+  const out: LmPlanEntry[] = [];
+  for (let f = 0; f < families; f++) out.push({ key: `f${f}`, generation: 0, parentKey: null, domain: 'stories', resize: false });
+  for (let f = 0; f < families; f++) {
+    if (f === 0) {
+      out.push({ key: 'f0/c0', generation: 1, parentKey: 'f0', domain: 'arithmetic', resize: false });
+      out.push({ key: 'f0/c1', generation: 1, parentKey: 'f0', domain: 'records', resize: false });
+      out.push({ key: 'f0/c2', generation: 1, parentKey: 'f0', domain: 'recipes', resize: true });
+      out.push({ key: 'f0/c0/g0', generation: 2, parentKey: 'f0/c0', domain: 'code', resize: false });
+    } else {
+      for (let j = 0; j < 2; j++) out.push({ key: `f${f}/c${j}`, generation: 1, parentKey: `f${f}`, domain: CHILD_DOMAINS[(f + j) % CHILD_DOMAINS.length], resize: false });
+    }
+  }
+  return out;
+}
+
+function normalize(o: ZooOptions): Record<string, unknown> {
+  const scale = o.scale ?? 'small';
+  return { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? SCALES[scale].families };
+}
+
+async function build(ctx: PresetContext): Promise<PresetResult> {
+  const sc = SCALES[ctx.scale];
+  const backend = await selectBackend(ctx.options.backend ?? 'auto');
+  ctx.log(`tfjs backend: ${describeBackend(backend)}`);
+  const plan = lmPlan(ctx.options.families ?? sc.families);
+  const byKey = new Map<string, { id: string; config: LlamaConfig; weights: LlamaWeights }>();
+  const models: ZooModelRecord[] = [];
+  const bytes = byteTokenizer();
+  const words = wordTokenizer(RECIPE_WORD_TOKENS);
+
+  for (let i = 0; i < plan.length; i++) {
+    const e = plan[i];
+    const id = modelId('tiny-llama', ctx.seed, e.key);
+    const parent = e.parentKey ? byKey.get(e.parentKey) : undefined;
+    const steps = e.parentKey ? sc.childSteps : sc.parentSteps;
+    const lr = e.parentKey ? sc.childLr : sc.parentLr;
+    const base = { model: i + 1, models: plan.length, modelId: id, generation: e.generation };
+    ctx.progress({ ...base, phase: 'data', message: `generating ${e.domain} text` });
+
+    const tok: Tokenizer = e.resize || (parent && parent.config.vocabSize > 256) ? words : bytes;
+    const trainText = generateText(e.domain, e.parentKey ? sc.trainChars.child : sc.trainChars.parent, new Rng(deriveSeed(ctx.seed, 'text', e.key, 'train')));
+    const testText = generateText(e.domain, sc.testChars, new Rng(deriveSeed(ctx.seed, 'text', e.key, 'test')));
+    const trainTokens = tok.encode(trainText);
+    const testTokens = tok.encode(testText);
+
+    let config: LlamaConfig;
+    let start: LlamaWeights;
+    let initialization: Record<string, unknown>;
+    let parentEval: { loss: number; accuracy: number } | null = null;
+    if (!parent) {
+      config = sc.config;
+      const initSeed = deriveSeed(ctx.seed, 'init', e.key);
+      start = initLlama(config, new Rng(initSeed));
+      initialization = {
+        scheme: 'hf-llama',
+        weights: `N(0, ${config.initializerRange}²) for embed_tokens and every linear (transformers LlamaPreTrainedModel._init_weights); ones for RMSNorm weights`,
+        rngSeed: initSeed,
+      };
+    } else if (e.resize) {
+      const r = resizeVocab(parent.config, parent.weights, RESIZED_VOCAB - parent.config.vocabSize, new Rng(deriveSeed(ctx.seed, 'resize', e.key)));
+      config = r.config;
+      start = r.weights;
+      initialization = {
+        fineTunedFrom: parent.id,
+        vocabularyResized: { from: parent.config.vocabSize, to: config.vocabSize, wordTokens: RECIPE_WORD_TOKENS.length, padToMultipleOf: 64 },
+        newRows: 'mean of the existing rows + N(0, (0.1·initializer_range)²), for embed_tokens and lm_head (like resize_token_embeddings with mean_resizing)',
+      };
+      // The fair "before" point: the parent with the resize applied, not yet fine-tuned.
+      parentEval = evaluateLm(config, start, testTokens, sc.seqLen);
+    } else {
+      config = parent.config;
+      start = parent.weights;
+      initialization = { fineTunedFrom: parent.id, note: 'all parameters fine-tuned' };
+      parentEval = evaluateLm(config, start, testTokens, sc.seqLen);
+    }
+
+    ctx.progress({ ...base, phase: 'train', step: 0, steps });
+    const shuffleSeed = deriveSeed(ctx.seed, 'windows', e.key);
+    const out = await trainLm(config, start, trainTokens, {
+      learningRate: lr,
+      steps,
+      batchSize: sc.batchSize,
+      seqLen: sc.seqLen,
+      seed: shuffleSeed,
+      logEvery: 10,
+      onLog: (step, loss) => ctx.progress({ ...base, phase: 'train', step, steps, loss }),
+    });
+    const ev = evaluateLm(config, out.weights, testTokens, sc.seqLen);
+    byKey.set(e.key, { id, config, weights: out.weights });
+
+    ctx.progress({ ...base, phase: 'write' });
+    const tensors = toHfTensors(config, out.weights);
+    const data = new Map(tensors.map((t) => [t.spec.name, t.data]));
+    writeHfCheckpoint(
+      { dir: path.join(ctx.outDir, id), config: hfConfigJson(config), tensors: llamaTensorSpecs(config).map((s) => ({ name: s.name, shape: s.shape })), dtype: 'BF16', minShards: 2 },
+      (name, _shape, write) => write(data.get(name) as Float32Array),
+    );
+    const finalLoss = out.lossHistory[out.lossHistory.length - 1];
+    ctx.log(
+      `${id} gen ${e.generation} ${e.domain}${e.resize ? ' (vocab ' + config.vocabSize + ')' : ''}: train loss ${out.lossHistory[0].toFixed(3)} → ${finalLoss.toFixed(3)}, ` +
+        `held-out acc ${(ev.accuracy * 100).toFixed(1)}%` +
+        (parentEval ? ` (parent ${(parentEval.accuracy * 100).toFixed(1)}%)` : '') +
+        `, ${out.seconds.toFixed(1)} s`,
+    );
+    models.push({
+      id,
+      path: id,
+      format: 'hf-dir',
+      dtype: 'BF16',
+      architecture: { name: 'llama', ...hfConfigJson(config), params: llamaParamCount(config) },
+      task: {
+        name: e.domain,
+        description: `generated text: ${TEXT_DOMAINS[e.domain]}`,
+        tokenizer: tok === words ? `bytes + ${RECIPE_WORD_TOKENS.length} whole-word tokens (ids 256..${255 + RECIPE_WORD_TOKENS.length}; rows up to ${config.vocabSize - 1} unused padding)` : 'bytes (ids 0..255)',
+        trainTokens: trainTokens.length,
+        testTokens: testTokens.length,
+      },
+      hyperparameters: {
+        optimizer: 'adam',
+        learningRate: lr,
+        steps,
+        batchSize: sc.batchSize,
+        seqLen: sc.seqLen,
+        windowSeed: shuffleSeed,
+        ...ADAM,
+        loss: 'next-token cross-entropy',
+        lossHistoryEvery: 10,
+      },
+      initialization,
+      epochs: null,
+      steps,
+      finalLoss,
+      lossHistory: out.lossHistory,
+      accuracy: ev.accuracy,
+      heldOutLoss: ev.loss,
+      parent: parent ? parent.id : null,
+      generation: e.generation,
+      parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
+      parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
+      backend: backend.name,
+      trainSeconds: out.seconds,
+      synthetic: false,
+    });
+  }
+  return {
+    models,
+    backend,
+    datasets: { text: 'generated by lib/zoo/llama/text.ts from seeded grammars (no downloads)', domains: TEXT_DOMAINS },
+    notes: [
+      'tiny-llama: LlamaForCausalLM architecture (RMSNorm, rotary embeddings, SwiGLU, causal attention, untied lm_head) trained with tfjs.',
+      'Saved as Hugging Face checkpoint directories: config.json, model.safetensors.index.json, ≥ 2 BF16 shards, PyTorch [out, in] layout.',
+      `One child has a resized vocabulary (${RESIZED_VOCAB} rows in embed_tokens and lm_head instead of 256); its first 256 rows descend from the parent's.`,
+      'Accuracy is next-token accuracy on held-out generated text of the model’s own domain.',
+    ],
+    synthetic: false,
+  };
+}
+
+export const tinyLlamaPreset: PresetBuilder = { normalize, build };

@@ -1,0 +1,124 @@
+/** Options, records and results of the model zoo (lib/zoo). */
+import type { BackendPreference, BackendReport } from './backend';
+
+export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large';
+export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large'];
+
+/** 'small': minutes on 2 CPU cores (CI, demo). 'paper': the paper's grid (hours to days on CPU). */
+export type ZooScale = 'small' | 'paper';
+
+/** LLaMA shapes of the synthetic-large preset. */
+export type SyntheticSize = 'tiny' | '1b' | '3b' | '7b';
+
+export interface ZooProgress {
+  preset: ZooPreset;
+  phase: 'data' | 'train' | 'write' | 'done';
+  /** 1-based index of the model being built, and how many the zoo has. */
+  model: number;
+  models: number;
+  modelId?: string;
+  generation?: number;
+  /** Training progress of the current model (epochs, or optimizer steps for tiny-llama). */
+  step?: number;
+  steps?: number;
+  loss?: number;
+  /** Bytes written of the current model (synthetic-large). */
+  bytes?: number;
+  totalBytes?: number;
+  message?: string;
+}
+
+export interface ZooOptions {
+  preset: ZooPreset;
+  /** Directory the zoo is written to (created; existing model files of the same ids are replaced). */
+  outDir: string;
+  /** Default 0. */
+  seed?: number;
+  /** Default 'small'. */
+  scale?: ZooScale;
+  /** Number of families (parents); default from preset and scale. */
+  families?: number;
+  /** synthetic-large: model shapes (default 'tiny'). */
+  size?: SyntheticSize;
+  /** synthetic-large: fine-tuned children per parent (default 2). */
+  childrenPerFamily?: number;
+  /** synthetic-large: grandchildren per family, fine-tuned from the first child (default 1). */
+  grandchildrenPerFamily?: number;
+  /** synthetic-large: override the number of decoder layers (e.g. 7b shapes with 18 layers ≈ 8 GB in BF16). */
+  numLayers?: number;
+  /** synthetic-large: largest shard in bytes (default 2 GiB; HF layouts need ≥ 2 shards, so smaller models split in two). */
+  maxShardBytes?: number;
+  /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
+  backend?: BackendPreference;
+  onProgress?: (p: ZooProgress) => void;
+  /** Log lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** One model, as models.json records it. */
+export interface ZooModelRecord {
+  id: string;
+  /** Relative to the zoo directory: "<id>.safetensors", or "<id>" for an HF-layout directory. */
+  path: string;
+  format: 'safetensors' | 'hf-dir';
+  dtype: 'F32' | 'BF16';
+  architecture: { name: string; params: number } & Record<string, unknown>;
+  task: {
+    name: string;
+    description: string;
+    /** The task the plan asked for, when a substitute was used (e.g. Fashion-MNIST absent). */
+    planned?: string;
+    trainSamples?: number;
+    testSamples?: number;
+  } & Record<string, unknown>;
+  /** Optimizer and schedule (or, for synthetic models, the perturbation). */
+  hyperparameters: Record<string, unknown>;
+  /** How the starting weights were made: an init scheme for parents, the parent for fine-tunes. */
+  initialization: Record<string, unknown>;
+  epochs: number | null;
+  steps: number | null;
+  /** Mean training loss of the last epoch (or of the last logged steps). */
+  finalLoss: number | null;
+  lossHistory: number[];
+  /** Held-out accuracy on the model's own task (next-token accuracy for language models). */
+  accuracy: number | null;
+  heldOutLoss: number | null;
+  /** The model it was fine-tuned from (null for a parent). */
+  parent: string | null;
+  /** 0 parent, 1 child, 2 grandchild. */
+  generation: number;
+  /** The parent's held-out accuracy on this model's task before fine-tuning (children only). */
+  parentAccuracyOnTask: number | null;
+  parentHeldOutLossOnTask: number | null;
+  /** tfjs backend that trained it ('none' for synthetic models). */
+  backend: string;
+  trainSeconds: number;
+  synthetic: boolean;
+}
+
+/** models.json. */
+export interface ZooManifest {
+  generator: 'neural-phylogeny zoo';
+  codeVersion: string;
+  preset: ZooPreset;
+  scale: ZooScale;
+  seed: number;
+  /** The options that determine the content (cache key input). */
+  options: Record<string, unknown>;
+  cacheKey: string;
+  synthetic: boolean;
+  backend: BackendReport | null;
+  datasets: Record<string, unknown>;
+  notes: string[];
+  buildSeconds: number;
+  models: ZooModelRecord[];
+}
+
+export interface ZooSummary extends ZooManifest {
+  outDir: string;
+  modelsJson: string;
+  lineageJson: string;
+  lineage: { edges: { parent: string; child: string }[]; families: string[][] };
+  /** True when ensureZoo reused an existing zoo. */
+  cached: boolean;
+}

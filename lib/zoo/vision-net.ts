@@ -1,0 +1,70 @@
+/**
+ * What the zoo needs from a vision architecture (mlp.ts, cnn.ts): its parameters in both
+ * layouts, a JS-side batch builder (so data-side transposes cost nothing on the backend), and a
+ * forward pass. Weights travel between parents and children as plain Float32Arrays in tfjs layout.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TensorData } from '../io/safetensors-writer';
+import { initBias, initWeight, InitScheme } from './init';
+import { inversePermutation, permuteAxes } from './layout';
+import { Rng } from './rng';
+
+export interface ParamSpec {
+  /** PyTorch state_dict name, e.g. "fc1.weight". */
+  name: string;
+  /** Shape of the tfjs variable. */
+  tfShape: number[];
+  /** The tfjs values viewed with this shape, permuted by `perm`, are the PyTorch tensor. */
+  view: number[];
+  perm: number[];
+  torchShape: number[];
+  fanIn: number;
+  kind: 'weight' | 'bias';
+}
+
+/** Parameters in tfjs layout, by PyTorch name. */
+export type Weights = Map<string, Float32Array>;
+
+export interface NetInput {
+  tensors: tf.Tensor[];
+}
+
+export interface VisionNet {
+  /** 'mlp' or 'cnn'. */
+  kind: string;
+  /** Architecture as written into models.json. */
+  describe(): Record<string, unknown>;
+  params: ParamSpec[];
+  /** Builds backend tensors for `count` images (row-major 28×28 each). */
+  makeInput(images: Float32Array, count: number): NetInput;
+  /** Logits [count, classes]. */
+  forward(vars: Map<string, tf.Tensor>, input: NetInput): tf.Tensor2D;
+}
+
+export function paramCount(net: VisionNet): number {
+  return net.params.reduce((a, p) => a + p.tfShape.reduce((x, y) => x * y, 1), 0);
+}
+
+/** Draws initial weights in PyTorch element order (as torch would), stored in tfjs layout. */
+export function initWeights(net: VisionNet, scheme: InitScheme, rng: Rng): Weights {
+  const w: Weights = new Map();
+  for (const p of net.params) {
+    const count = p.torchShape.reduce((a, b) => a * b, 1);
+    const torch = p.kind === 'weight' ? initWeight(scheme, count, p.fanIn, rng) : initBias(count, p.fanIn, rng);
+    w.set(p.name, permuteAxes(torch, p.perm.map((i) => p.view[i]), inversePermutation(p.perm)));
+  }
+  return w;
+}
+
+/** The weights as PyTorch-layout F32 tensors, in parameter order. */
+export function toTorchTensors(net: VisionNet, weights: Weights): TensorData[] {
+  return net.params.map((p) => {
+    const data = weights.get(p.name);
+    if (!data) throw new Error(`missing weight ${p.name}`);
+    return { name: p.name, dtype: 'F32', shape: p.torchShape, data: permuteAxes(data, p.view, p.perm) };
+  });
+}
+
+export function cloneWeights(w: Weights): Weights {
+  return new Map([...w].map(([k, v]) => [k, v.slice()]));
+}

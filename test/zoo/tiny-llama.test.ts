@@ -1,0 +1,114 @@
+/**
+ * Builds a one-family tiny-llama zoo (parent, three children including the vocabulary-resized
+ * one, a grandchild) and checks the Hugging Face layout, BF16 shards, the resize, and training.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
+import { parseSafetensors } from './helpers/safetensors';
+import { tempDir } from './helpers/tmp';
+
+let zoo: ZooSummary;
+let tmp: { dir: string; cleanup: () => void };
+
+beforeAll(async () => {
+  tmp = tempDir('llama');
+  zoo = await buildZoo({ preset: 'tiny-llama', outDir: tmp.dir, seed: 5, families: 1 });
+}, 900_000);
+afterAll(() => tmp?.cleanup());
+
+function layerNames(i: number): string[] {
+  const p = `model.layers.${i}`;
+  return [
+    `${p}.self_attn.q_proj.weight`,
+    `${p}.self_attn.k_proj.weight`,
+    `${p}.self_attn.v_proj.weight`,
+    `${p}.self_attn.o_proj.weight`,
+    `${p}.mlp.gate_proj.weight`,
+    `${p}.mlp.up_proj.weight`,
+    `${p}.mlp.down_proj.weight`,
+    `${p}.input_layernorm.weight`,
+    `${p}.post_attention_layernorm.weight`,
+  ];
+}
+
+function readModel(id: string) {
+  const dir = path.join(tmp.dir, id);
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'model.safetensors.index.json'), 'utf8'));
+  const shards = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  const tensors = new Map<string, { dtype: string; shape: number[]; file: string }>();
+  let bytes = 0;
+  for (const s of shards) {
+    const f = parseSafetensors(path.join(dir, s));
+    expect(f.metadata.format).toBe('pt');
+    for (const [name, t] of f.tensors) {
+      expect(tensors.has(name)).toBe(false);
+      tensors.set(name, { dtype: t.dtype, shape: t.shape, file: s });
+      bytes += t.end - t.begin;
+    }
+  }
+  return { config, index, shards, tensors, bytes };
+}
+
+test('one family: parent, three children, one grandchild', () => {
+  expect(zoo.models).toHaveLength(5);
+  expect(zoo.models.filter((m) => m.generation === 0)).toHaveLength(1);
+  expect(zoo.models.filter((m) => m.generation === 1)).toHaveLength(3);
+  const g = zoo.models.filter((m) => m.generation === 2);
+  expect(g).toHaveLength(1);
+  expect(zoo.models.find((m) => m.id === g[0].parent)?.generation).toBe(1);
+  expect(zoo.lineage.families).toHaveLength(1);
+  expect(zoo.lineage.edges).toHaveLength(4);
+});
+
+test('every model is an HF checkpoint: config, index, ≥ 2 BF16 shards, HF names and [out, in] shapes', () => {
+  for (const m of zoo.models) {
+    expect(m.format).toBe('hf-dir');
+    const { config, index, shards, tensors, bytes } = readModel(m.id);
+    expect(config.architectures).toEqual(['LlamaForCausalLM']);
+    expect(config.model_type).toBe('llama');
+    expect(config.torch_dtype).toBe('bfloat16');
+    expect(shards.length).toBeGreaterThanOrEqual(2);
+    for (const s of shards) expect(s).toMatch(/^model-\d{5}-of-\d{5}\.safetensors$/);
+    const expected = ['model.embed_tokens.weight', 'model.norm.weight', 'lm_head.weight'];
+    for (let i = 0; i < config.num_hidden_layers; i++) expected.push(...layerNames(i));
+    expect([...tensors.keys()].sort()).toEqual(expected.sort());
+    expect(Object.keys(index.weight_map).sort()).toEqual(expected.sort());
+    for (const [name, t] of tensors) {
+      expect(t.dtype).toBe('BF16');
+      expect(index.weight_map[name]).toBe(t.file);
+    }
+    expect(index.metadata.total_size).toBe(bytes);
+    const d = config.hidden_size;
+    const I = config.intermediate_size;
+    expect(tensors.get('model.layers.0.self_attn.q_proj.weight')?.shape).toEqual([d, d]);
+    expect(tensors.get('model.layers.0.mlp.gate_proj.weight')?.shape).toEqual([I, d]);
+    expect(tensors.get('model.layers.0.mlp.down_proj.weight')?.shape).toEqual([d, I]);
+    expect(tensors.get('model.embed_tokens.weight')?.shape).toEqual([config.vocab_size, d]);
+    expect(tensors.get('lm_head.weight')?.shape).toEqual([config.vocab_size, d]);
+  }
+});
+
+test('the vocabulary-resized child has more rows in embed_tokens and lm_head than its parent', () => {
+  const resized = zoo.models.filter((m) => m.initialization.vocabularyResized);
+  expect(resized).toHaveLength(1);
+  const child = readModel(resized[0].id);
+  const parent = readModel(resized[0].parent as string);
+  expect(child.config.vocab_size).toBe(RESIZED_VOCAB);
+  expect(child.tensors.get('model.embed_tokens.weight')?.shape[0]).toBeGreaterThan(parent.tensors.get('model.embed_tokens.weight')?.shape[0] as number);
+  expect(child.tensors.get('lm_head.weight')?.shape[0]).toBe(RESIZED_VOCAB);
+  expect(parent.config.vocab_size).toBe(256);
+});
+
+test('training lowered the loss, and fine-tuning beat the parent on each child task', () => {
+  for (const m of zoo.models) {
+    expect(m.lossHistory.length).toBeGreaterThan(3);
+    expect(m.lossHistory[m.lossHistory.length - 1]).toBeLessThan(m.lossHistory[0] * 0.6);
+    expect(m.accuracy as number).toBeGreaterThan(0.3);
+  }
+  for (const c of zoo.models.filter((m) => m.parent)) {
+    expect(c.accuracy as number).toBeGreaterThan((c.parentAccuracyOnTask as number) + 0.1);
+    expect(c.heldOutLoss as number).toBeLessThan(c.parentHeldOutLossOnTask as number);
+  }
+});
