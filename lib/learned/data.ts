@@ -10,7 +10,7 @@ import type { Lineage, ModelSet } from '../io/types';
 import { scanModelSet } from '../scan/scan';
 import type { ScanResult, ScanTensor } from '../scan/types';
 import { EncoderVars, encodeWindows, LATENT } from './encoder';
-import { CandidateOptions, EDGE_FEATURES, encoderTensors, pairScale, setFeatures, SetFeatures, tensorInfo } from './features';
+import { CandidateOptions, EDGE_FEATURES, encoderTensors, pairScale, setFeatures, SetFeatures, tensorFeatures, TENSOR_FEATURES, tensorInfo } from './features';
 import { tokenGraph, TokenGraph } from './graph';
 import type { DetectorConfig, SetInputs } from './model';
 import type { Rng } from '../detect/rng';
@@ -26,6 +26,8 @@ export interface PreparedSet {
   /** Encoder tensors and, per pair × tensor, the input scale (0 where the pair lacks it). */
   tensors: ScanTensor[];
   scales: Float32Array;
+  /** Per pair × tensor scalar features (features.ts TENSOR_FEATURES). */
+  tensorFeatures: Float32Array;
   /** True parent per model (-1: a root), when the set has a lineage. */
   parent?: Int32Array;
 }
@@ -41,7 +43,7 @@ export function prepareSet(name: string, set: ModelSet, scan: ScanResult, cfg: D
       if (t.models.includes(p.a) && t.models.includes(p.b)) scales[i * tensors.length + j] = pairScale(t, p.a, p.b);
     }),
   );
-  const out: PreparedSet = { name, set, scan, features, graph, tensors, scales };
+  const out: PreparedSet = { name, set, scan, features, graph, tensors, scales, tensorFeatures: tensorFeatures(features.pairs, tensors, scan.models.length) };
   if (set.lineage) out.parent = parentsOf(scan, set.lineage);
   return out;
 }
@@ -153,26 +155,39 @@ export function windowInputs(ps: PreparedSet, cache: WeightCache, t: number, win
   return { x: tf.tensor4d(x, [used.length, H, W, 2]), mask: tf.tensor4d(m, [1, H, W, 1]), rows: used };
 }
 
-/** Pools per-tensor encodings [P, T, 32] (+ type embeddings) over the tensors each pair has. */
-export function poolEncodings(perTensor: tf.Tensor3D, present: Float32Array, typeEmb: tf.Tensor2D, types: number[]): tf.Tensor2D {
-  const [P, T] = perTensor.shape;
+/**
+ * Per pair, one token per tensor: encoder output (or zeros) + type embedding + a projection
+ * of the tensor's scalar features; pooled (mean) over the tensors the pair has → [P, 32].
+ */
+export function poolTokens(ps: PreparedSet, perTensor: tf.Tensor3D | null, present: Float32Array, typeEmb: tf.Tensor2D, tensorIn: tf.Tensor2D): tf.Tensor2D {
+  const P = ps.features.pairs.length;
+  const T = ps.tensors.length;
+  const K = TENSOR_FEATURES.length;
+  if (T === 0) return tf.zeros([P, LATENT]);
+  const types = ps.tensors.map((t) => tensorInfo(t).type);
   // One-hot product instead of gather: the wasm backend has no gradient kernel for gather.
   const emb = tf.matMul(tf.oneHot(tf.tensor1d(types, 'int32'), typeEmb.shape[0]).toFloat(), typeEmb);
-  const withType = tf.add(perTensor, tf.expandDims(emb, 0));
+  const feat = tf.reshape(tf.matMul(tf.tensor2d(ps.tensorFeatures, [P * T, K]), tensorIn), [P, T, LATENT]);
+  let tok = tf.add(feat, tf.expandDims(emb, 0));
+  if (perTensor) tok = tf.add(tok, perTensor);
   const w = tf.tensor3d(present, [P, T, 1]);
   const count = tf.maximum(tf.sum(w, 1), 1);
-  return tf.div(tf.sum(tf.mul(withType, w), 1), count) as tf.Tensor2D;
+  return tf.div(tf.sum(tf.mul(tok, w), 1), count) as tf.Tensor2D;
+}
+
+/** Which pair × tensor slots exist (the pair's models both have the tensor). */
+export function presentSlots(ps: PreparedSet): Float32Array {
+  return Float32Array.from(ps.scales, (s) => (s > 0 ? 1 : 0));
 }
 
 /**
  * Encoder output per pair from crops: `crops` windows per tensor averaged (training: one,
  * with batch statistics; validation: several fixed ones with the running statistics).
  */
-export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: EncoderVars, typeEmb: tf.Tensor2D, cfg: DetectorConfig, rng: Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor2D {
+export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: EncoderVars, cfg: DetectorConfig, rng: Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor3D {
   const P = ps.features.pairs.length;
   const T = ps.tensors.length;
   const columns: tf.Tensor2D[] = [];
-  const present = new Float32Array(P * T);
   for (let t = 0; t < T; t++) {
     const { rows, cols } = tensorInfo(ps.tensors[t]);
     let sum: tf.Tensor2D | null = null;
@@ -186,14 +201,11 @@ export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: Encode
       sum = sum ? (tf.add(sum, r.out) as tf.Tensor2D) : r.out;
     }
     const mean = tf.div(sum!, crops) as tf.Tensor2D;
-    for (const i of used) present[i * T + t] = 1;
-    // Scatter back to all P pairs (pairs without the tensor get zeros, masked by `present`).
+    // Scatter back to all P pairs (pairs without the tensor get zeros, masked in pooling).
     const full = used.length === P ? mean : (tf.scatterND(tf.tensor2d(used, [used.length, 1], 'int32'), mean, [P, LATENT]) as tf.Tensor2D);
     columns.push(full);
   }
-  if (T === 0) return tf.zeros([P, LATENT]);
-  const stacked = tf.stack(columns, 1) as tf.Tensor3D;
-  return poolEncodings(stacked, present, typeEmb, ps.tensors.map((t) => tensorInfo(t).type));
+  return tf.stack(columns, 1) as tf.Tensor3D;
 }
 
 /** Everything but the encoder output, as tensors. */

@@ -29,8 +29,9 @@ export interface Pair {
 export const EDGE_FEATURES = [
   'score-diff', 'norm-diff', 'norm-vote', 'log-std-ratio', 'kurtosis-diff', 'mean-shift',
   'log-d', 'log-d-over-child-min', 'log-d-over-parent-min', 'child-nearest', 'parent-nearest', 'score-rank-diff',
+  'hub-diff',
 ] as const;
-export const NODE_FEATURES = ['score-z', 'score-rank', 'log-min-d', 'candidates-in', 'candidates-out', 'bias'] as const;
+export const NODE_FEATURES = ['score-z', 'score-rank', 'log-min-d', 'candidates-in', 'candidates-out', 'hub', 'bias'] as const;
 
 export interface SetFeatures {
   pairs: Pair[];
@@ -48,9 +49,13 @@ export function sharedTensors(scan: ScanResult): ScanTensor[] {
   return scan.tensors.filter((t) => t.models.length >= 2 && !t.rowPrefix);
 }
 
-/** Tensors that enter the encoder: matrices (2-D and up) unless patterns say otherwise. */
+/**
+ * Tensors that get a token per pair (encoder output + type + per-tensor features): every
+ * shared tensor, vectors included (measured on mnist-fc: the first bias's norm orders parent
+ * and child better than any pooled score), capped at the largest `maxTensors`.
+ */
 export function encoderTensors(scan: ScanResult, include?: RegExp, exclude?: RegExp, maxTensors = 16): ScanTensor[] {
-  const list = sharedTensors(scan).filter((t) => (include ? include.test(t.name) : t.shape.length >= 2) && !(exclude && exclude.test(t.name)));
+  const list = sharedTensors(scan).filter((t) => (!include || include.test(t.name)) && !(exclude && exclude.test(t.name)));
   // The largest carry the most of a fine-tune; ties by name keep the choice deterministic.
   return list
     .slice()
@@ -112,12 +117,21 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
   const distances = computeDistances(tensors, M, { metric: 'euclidean', normalize: 'relative', combine: 'mean' });
   const scores = computeScores(tensors, M, { kind: 'fake-init', normalize: 'none', combine: 'sum', tensors: 'all' });
   const pairs = candidatePairs(scan, distances, opts);
+
   const minD = (m: number, asChild: boolean) => {
     let best = Infinity;
     for (let x = 0; x < M; x++) if (x !== m) best = Math.min(best, asChild ? distances[x][m] : distances[m][x]);
     return best;
   };
   const minTo = Array.from({ length: M }, (_, m) => minD(m, true));
+  // How many models have this one as their nearest: a parent with several fine-tunes is the
+  // hub of its family's star, whatever the direction score says.
+  const hub = new Float64Array(M);
+  for (let b = 0; b < M; b++) {
+    let best = -1;
+    for (let a = 0; a < M; a++) if (a !== b && Number.isFinite(distances[a][b]) && (best < 0 || distances[a][b] < distances[best][b])) best = a;
+    if (best >= 0) hub[best]++;
+  }
   const finite = pairs.map((p) => distances[p.a][p.b]).filter((d) => Number.isFinite(d) && d > 0).sort((x, y) => x - y);
   const medianD = finite.length ? finite[Math.floor(finite.length / 2)] : 1;
   const order = [...Array(M).keys()].sort((x, y) => scores[x] - scores[y] || x - y);
@@ -161,6 +175,7 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
       d <= minTo[p.b] ? 1 : 0,
       d <= minTo[p.a] ? 1 : 0,
       rank[p.a] - rank[p.b],
+      Math.min(hub[p.a], 8) - Math.min(hub[p.b], 8),
     ];
     for (let j = 0; j < F; j++) edge[i * F + j] = Number.isFinite(f[j]) ? Math.max(-20, Math.min(20, f[j])) : 0;
   });
@@ -179,7 +194,7 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
     outCount[p.a]++;
   }
   for (let m = 0; m < M; m++) {
-    const f = [(scores[m] - mu) / sd, rank[m], safeLog(minTo[m] / medianD), inCount[m] / Math.max(1, M - 1), outCount[m] / Math.max(1, M - 1), 1];
+    const f = [(scores[m] - mu) / sd, rank[m], safeLog(minTo[m] / medianD), inCount[m] / Math.max(1, M - 1), outCount[m] / Math.max(1, M - 1), Math.min(hub[m], 8), 1];
     for (let j = 0; j < G; j++) node[m * G + j] = Number.isFinite(f[j]) ? Math.max(-20, Math.min(20, f[j])) : 0;
   }
   return { pairs, edge, node, distances, scores };
@@ -189,4 +204,48 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
 export function tensorInfo(t: ScanTensor): { type: number; rows: number; cols: number } {
   const [rows, cols] = matrixShape(t.shape);
   return { type: tensorType(t.name, t.shape), rows, cols };
+}
+
+export const TENSOR_FEATURES = ['norm-diff', 'log-std-ratio', 'kurtosis-diff', 'fake-init-diff', 'log-d-over-child-min', 'log-d-over-parent-min', 'log-d-over-median'] as const;
+
+/** Per pair × tensor features [P × T × TENSOR_FEATURES], zero where a pair lacks the tensor. */
+export function tensorFeatures(pairs: Pair[], tensors: ScanTensor[], models: number): Float32Array {
+  const K = TENSOR_FEATURES.length;
+  const T = tensors.length;
+  const out = new Float32Array(pairs.length * T * K);
+  tensors.forEach((t, j) => {
+    const k = t.models.length;
+    const d2 = (i: number, l: number) => Math.max(0, t.gram[i][i] + t.gram[l][l] - 2 * t.gram[i][l]) / Math.max(1e-30, (t.gram[i][i] + t.gram[l][l]) / 2);
+    const minIn = new Float64Array(models).fill(Infinity);
+    const all: number[] = [];
+    for (let i = 0; i < k; i++) for (let l = 0; l < k; l++) if (i !== l) {
+      const v = d2(i, l);
+      minIn[t.models[l]] = Math.min(minIn[t.models[l]], v);
+      if (i < l) all.push(v);
+    }
+    all.sort((x, y) => x - y);
+    const median = all.length ? all[Math.floor(all.length / 2)] : 1;
+    pairs.forEach((p, i) => {
+      const ia = t.models.indexOf(p.a);
+      const ib = t.models.indexOf(p.b);
+      if (ia < 0 || ib < 0) return;
+      const A = statsOf(t, ia);
+      const B = statsOf(t, ib);
+      const fa = t.fakeInitSq[ia];
+      const fb = t.fakeInitSq[ib];
+      const d = d2(ia, ib);
+      // Squared distances: halve the logs so they read as log-distances.
+      const f = [
+        A.sq + B.sq > 0 ? ((A.sq - B.sq) / (A.sq + B.sq)) * 10 : 0,
+        A.std > 0 && B.std > 0 ? Math.log(A.std / B.std) * 10 : 0,
+        A.kurt !== null && B.kurt !== null && A.kurt + B.kurt > 0 ? ((A.kurt - B.kurt) / (A.kurt + B.kurt)) * 10 : 0,
+        fa + fb > 0 ? ((fa - fb) / (fa + fb)) * 10 : 0,
+        0.5 * safeLog(d / minIn[p.b]),
+        0.5 * safeLog(d / minIn[p.a]),
+        0.5 * safeLog(d / median),
+      ];
+      for (let q = 0; q < K; q++) out[(i * T + j) * K + q] = Number.isFinite(f[q]) ? Math.max(-20, Math.min(20, f[q])) : 0;
+    });
+  });
+  return out;
 }

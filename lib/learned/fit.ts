@@ -5,9 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, Rng } from '../detect/rng';
 import { updateMovingStats } from './encoder';
-import { encodeFromCrops, PreparedSet, Role, setTensors, WeightCache } from './data';
+import { encodeFromCrops, poolTokens, PreparedSet, presentSlots, Role, setTensors, WeightCache } from './data';
 import { accuracyOver, choiceLoss, decodeForest } from './decode';
-import { LATENT } from './encoder';
 import { createDetector, DetectorConfig, detectorLogits, DetectorVars, namedVars, trainableVars } from './model';
 
 export interface FitOptions {
@@ -18,6 +17,8 @@ export interface FitOptions {
   patience: number;
   /** Fixed crops per tensor averaged for validation. */
   valCrops: number;
+  /** L2 penalty on the weight matrices (a few dozen labelled children per zoo overfit fast). */
+  l2?: number;
   onEpoch?: (e: EpochReport) => void;
 }
 
@@ -49,8 +50,8 @@ function labelled(roles: Role[], want: Role[]): number[] {
 }
 
 function encodedFor(model: DetectorVars, s: TrainSet, rng: Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor2D {
-  if (!model.config.useEncoder || s.ps.tensors.length === 0) return tf.zeros([s.ps.features.pairs.length, LATENT]);
-  return encodeFromCrops(s.ps, s.cache, model.encoder, model.typeEmb as tf.Tensor2D, model.config, rng, training, crops, stats);
+  const perTensor = model.config.useEncoder && s.ps.tensors.length > 0 ? encodeFromCrops(s.ps, s.cache, model.encoder, model.config, rng, training, crops, stats) : null;
+  return poolTokens(s.ps, perTensor, presentSlots(s.ps), model.typeEmb as tf.Tensor2D, model.tensorIn as tf.Tensor2D);
 }
 
 /** Validation over every set's 'val' children: accuracy of the decoded forest, and loss. */
@@ -85,6 +86,7 @@ export function fitDetector(sets: { ps: PreparedSet; roles: Role[] }[], config: 
   const train: TrainSet[] = sets.map((s) => ({ ...s, cache: new WeightCache(s.ps.set) }));
   const optimizer = tf.train.adam(opts.learningRate);
   const vars = trainableVars(model);
+  const matrices = vars.filter((v) => v.rank >= 2);
   const all = namedVars(model);
   let best: { accuracy: number; loss: number } | null = null;
   let bestValues: Map<string, tf.Tensor> | null = null;
@@ -106,7 +108,10 @@ export function fitDetector(sets: { ps: PreparedSet; roles: Role[] }[], config: 
       const stats: { mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
       const cost = optimizer.minimize(() => {
         const logits = detectorLogits(model, setTensors(s.ps, encodedFor(model, s, rng, true, 1, stats)));
-        return choiceLoss(logits, s.ps.graph, s.ps.features.pairs, s.ps.parent!, lab) ?? tf.scalar(0);
+        const loss = choiceLoss(logits, s.ps.graph, s.ps.features.pairs, s.ps.parent!, lab) ?? tf.scalar(0);
+        if (!opts.l2) return loss;
+        const penalty = tf.addN(matrices.map((v) => tf.sum(tf.square(v))));
+        return tf.add(loss, tf.mul(penalty, opts.l2)) as tf.Scalar;
       }, true, vars);
       if (cost) {
         lossSum += cost.dataSync()[0];

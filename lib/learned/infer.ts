@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeEdgeWeights } from '../native';
 import { encodeMatrixTf, foldEncoder, LATENT } from './encoder';
-import { poolEncodings, PreparedSet, setTensors, WeightCache } from './data';
+import { poolTokens, PreparedSet, presentSlots, setTensors, WeightCache } from './data';
 import { decodeForest, DecodedForest } from './decode';
 import { tensorInfo } from './features';
 import { detectorLogits, DetectorVars } from './model';
@@ -64,9 +64,8 @@ export async function runDetector(m: DetectorVars, ps: PreparedSet, opts: InferO
   let enc: Awaited<ReturnType<typeof encodeWholeMatrices>> | null = null;
   if (m.config.useEncoder && T > 0 && P > 0) enc = await encodeWholeMatrices(ps, foldEncoder(m.encoder), opts.engine ?? 'native', opts);
   const logits = tf.tidy(() => {
-    const encoded = enc
-      ? poolEncodings(tf.tensor3d(enc.values, [P, T, LATENT]), enc.present, m.typeEmb as tf.Tensor2D, ps.tensors.map((t) => tensorInfo(t).type))
-      : (tf.zeros([P, LATENT]) as tf.Tensor2D);
+    const perTensor = enc ? tf.tensor3d(enc.values, [P, T, LATENT]) : null;
+    const encoded = poolTokens(ps, perTensor, presentSlots(ps), m.typeEmb as tf.Tensor2D, m.tensorIn as tf.Tensor2D);
     return Float32Array.from(detectorLogits(m, setTensors(ps, encoded)).dataSync());
   });
   return { forest: decodeForest(logits, ps.graph, ps.features.pairs, ps.scan.models.length), logits, encoding: enc?.run ?? null };

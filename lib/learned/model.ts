@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
-import { EDGE_FEATURES, NODE_FEATURES } from './features';
+import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
 import { TENSOR_TYPES } from './matrix';
 import { createLayer, encoderLayer, glorot, LayerVars, layerVars } from './transformer';
 
@@ -34,7 +34,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   heads: 4,
   layers: 2,
   ffn: 64,
-  cropRows: 16,
+  cropRows: 8,
   cropCols: 32,
   maxTensors: 8,
   candidates: 'both',
@@ -46,6 +46,7 @@ export interface DetectorVars {
   config: DetectorConfig;
   encoder: EncoderVars;
   typeEmb: tf.Variable;
+  tensorIn: tf.Variable;
   edgeIn: tf.Variable;
   edgeInB: tf.Variable;
   srcIn: tf.Variable;
@@ -71,6 +72,7 @@ export function createDetector(config: DetectorConfig, rand: () => number): Dete
     config,
     encoder: createEncoder(config.channels, rand, `${inst}/encoder`),
     typeEmb: v(tf.mul(glorot(TENSOR_TYPES.length, LATENT, rand), 0.1), 'type_embedding'),
+    tensorIn: v(glorot(TENSOR_FEATURES.length, LATENT, rand), 'tensor_in'),
     edgeIn: v(glorot(LATENT + F, d, rand), 'edge_in'),
     edgeInB: v(tf.zeros([d]), 'edge_in_b'),
     srcIn: v(glorot(G, d, rand), 'src_in'),
@@ -87,7 +89,7 @@ export function createDetector(config: DetectorConfig, rand: () => number): Dete
 export function trainableVars(m: DetectorVars): tf.Variable[] {
   return [
     ...(m.config.useEncoder ? trainableEncoderVars(m.encoder) : []),
-    ...(m.config.useEncoder ? [m.typeEmb] : []),
+    m.typeEmb, m.tensorIn,
     m.edgeIn, m.edgeInB, m.srcIn, m.dstIn, m.nodeIn, m.nodeInB,
     ...m.layers.flatMap(layerVars),
     m.edgeOut, m.nodeOut, m.outB,
@@ -97,12 +99,12 @@ export function trainableVars(m: DetectorVars): tf.Variable[] {
 /** Every variable, by name (what the detector directory stores). */
 export function namedVars(m: DetectorVars): Map<string, tf.Variable> {
   const e = m.encoder;
-  const all = [e.w1, e.b1, e.w2, e.b2, e.gamma, e.beta, e.movingMean, e.movingVar, ...trainableVars({ ...m, config: { ...m.config, useEncoder: false } }), m.typeEmb];
+  const all = [e.w1, e.b1, e.w2, e.b2, e.gamma, e.beta, e.movingMean, e.movingVar, ...trainableVars({ ...m, config: { ...m.config, useEncoder: false } })];
   return new Map(all.map((v) => [v.name.slice(v.name.indexOf('/') + 1), v]));
 }
 
 export interface SetInputs {
-  /** [P, 32]: the pooled encoder output (with type embeddings), or zeros without the encoder. */
+  /** [P, 32]: the pooled per-tensor tokens (data.ts poolTokens). */
   encoded: tf.Tensor2D;
   edge: tf.Tensor2D; // [P, F]
   node: tf.Tensor2D; // [M, G]
