@@ -1,5 +1,6 @@
 /** Every `phylogeny` command, in the order help lists them. */
 import type { Command } from '../command';
+import { demoCommand } from './demo';
 import { detectCommand } from './detect';
 import { evalCommand } from './eval';
 import { infoCommand } from './info';
@@ -7,5 +8,6 @@ import { inspectCommand } from './inspect';
 import { mergeCommand } from './merge';
 import { methodsCommand } from './methods';
 import { scanCommand } from './scan';
+import { zooCommand } from './zoo';
 
-export const COMMANDS: Command[] = [detectCommand, evalCommand, scanCommand, mergeCommand, inspectCommand, methodsCommand, infoCommand];
+export const COMMANDS: Command[] = [demoCommand, detectCommand, evalCommand, scanCommand, mergeCommand, zooCommand, inspectCommand, methodsCommand, infoCommand];
