@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_PIXELS, IMAGE_SIDE } from './data';
-import { conv2d, linear, linearOnData } from './ops';
+import { conv2d, conv2dOnData, linear } from './ops';
 import { NetInput, ParamSpec, VisionNet } from './vision-net';
 
 const K = 3;
@@ -23,8 +23,7 @@ export function createCnn(c1: number, c2: number, classes = 10): VisionNet {
   const s2 = outSide(s1); // 7
   const flat = c2 * s2 * s2;
   const params: ParamSpec[] = [
-    // conv1 runs as a matMul over JS-built patches, so its variable is the filter flattened.
-    { name: 'conv1.weight', tfShape: [K * K, c1], view: [K, K, 1, c1], perm: [3, 2, 0, 1], torchShape: [c1, 1, K, K], fanIn: K * K, kind: 'weight' },
+    { name: 'conv1.weight', tfShape: [K, K, 1, c1], view: [K, K, 1, c1], perm: [3, 2, 0, 1], torchShape: [c1, 1, K, K], fanIn: K * K, kind: 'weight' },
     { name: 'conv1.bias', tfShape: [c1], view: [c1], perm: [0], torchShape: [c1], fanIn: K * K, kind: 'bias' },
     { name: 'conv2.weight', tfShape: [K, K, c1, c2], view: [K, K, c1, c2], perm: [3, 2, 0, 1], torchShape: [c2, c1, K, K], fanIn: K * K * c1, kind: 'weight' },
     { name: 'conv2.bias', tfShape: [c2], view: [c2], perm: [0], torchShape: [c2], fanIn: K * K * c1, kind: 'bias' },
@@ -48,36 +47,13 @@ export function createCnn(c1: number, c2: number, classes = 10): VisionNet {
       ],
     }),
     makeInput(images: Float32Array, count: number): NetInput {
-      // conv1's im2col over the input images: [count·14·14, 9], plus its transpose.
-      const rows = count * s1 * s1;
-      const cols = new Float32Array(rows * K * K);
-      const colsT = new Float32Array(rows * K * K);
-      let r = 0;
-      for (let n = 0; n < count; n++) {
-        const img = n * IMAGE_PIXELS;
-        for (let oy = 0; oy < s1; oy++) {
-          for (let ox = 0; ox < s1; ox++, r++) {
-            for (let ky = 0; ky < K; ky++) {
-              const y = oy * STRIDE - PAD + ky;
-              for (let kx = 0; kx < K; kx++) {
-                const x = ox * STRIDE - PAD + kx;
-                const v = y >= 0 && y < IMAGE_SIDE && x >= 0 && x < IMAGE_SIDE ? images[img + y * IMAGE_SIDE + x] : 0;
-                const c = ky * K + kx;
-                cols[r * K * K + c] = v;
-                colsT[c * rows + r] = v;
-              }
-            }
-          }
-        }
-      }
-      return { tensors: [tf.tensor2d(cols, [rows, K * K]), tf.tensor2d(colsT, [K * K, rows])] };
+      return { tensors: [tf.tensor4d(images.subarray(0, count * IMAGE_PIXELS), [count, IMAGE_SIDE, IMAGE_SIDE, 1])] };
     },
     forward(vars, input) {
-      const [cols, colsT] = input.tensors as tf.Tensor2D[];
-      const count = cols.shape[0] / (s1 * s1);
-      const h1 = tf.relu(linearOnData(cols, colsT, vars.get('conv1.weight') as tf.Tensor2D, vars.get('conv1.bias') as tf.Tensor1D));
-      const x1 = tf.reshape(h1, [count, s1, s1, c1]) as tf.Tensor4D;
-      const h2 = tf.relu(conv2d(x1, vars.get('conv2.weight') as tf.Tensor4D, vars.get('conv2.bias') as tf.Tensor1D, STRIDE, PAD));
+      const [x] = input.tensors as tf.Tensor4D[];
+      const count = x.shape[0];
+      const h1 = tf.relu(conv2dOnData(x, vars.get('conv1.weight') as tf.Tensor4D, vars.get('conv1.bias') as tf.Tensor1D, STRIDE, PAD));
+      const h2 = tf.relu(conv2d(h1, vars.get('conv2.weight') as tf.Tensor4D, vars.get('conv2.bias') as tf.Tensor1D, STRIDE, PAD));
       return linear(tf.reshape(h2, [count, flat]) as tf.Tensor2D, vars.get('fc.weight') as tf.Tensor2D, vars.get('fc.bias') as tf.Tensor1D);
     },
   };

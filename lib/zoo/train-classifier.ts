@@ -47,7 +47,10 @@ function toVariables(net: VisionNet, weights: Weights): Map<string, tf.Variable>
   for (const p of net.params) {
     const data = weights.get(p.name);
     if (!data) throw new Error(`missing weight ${p.name}`);
-    vars.set(p.name, tf.variable(tf.tensor(data, p.tfShape), true));
+    // tf.variable keeps its initial tensor alive as a separate tensor: dispose it.
+    const init = tf.tensor(data, p.tfShape);
+    vars.set(p.name, tf.variable(init, true));
+    init.dispose();
   }
   return vars;
 }

@@ -40,13 +40,26 @@ function summaryOf(dir: string, manifest: ZooManifest, cached: boolean): ZooSumm
   };
 }
 
+/**
+ * Removes the models an earlier zoo in `dir` listed (and its JSON files): stale models would be
+ * discovered beside the new ones. Files the zoo did not write are left alone.
+ */
+function removePreviousZoo(dir: string): void {
+  const old = readManifest(dir);
+  fs.rmSync(path.join(dir, MODELS_JSON), { force: true });
+  fs.rmSync(path.join(dir, LINEAGE_JSON), { force: true });
+  for (const m of old?.models ?? []) {
+    const p = path.resolve(dir, m.path);
+    if (path.dirname(p) === dir) fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
 export async function buildZoo(opts: ZooOptions): Promise<ZooSummary> {
   const preset = presetOf(opts);
   const t0 = Date.now();
   const outDir = path.resolve(opts.outDir);
   fs.mkdirSync(outDir, { recursive: true });
-  // A models.json from an earlier build must not describe a half-rebuilt directory.
-  fs.rmSync(path.join(outDir, MODELS_JSON), { force: true });
+  removePreviousZoo(outDir);
   const options = preset.normalize(opts);
   const log = opts.log ?? (() => undefined);
   const result = await preset.build({

@@ -3,6 +3,7 @@
  * and the safetensors files claim: accuracies, fine-tuning gains, lineage, layout, determinism.
  */
 import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, ensureZoo, zooIsCurrent, ZooSummary } from '../../lib/zoo';
 import { VisionTaskSet } from '../../lib/zoo/tasks';
@@ -23,6 +24,7 @@ afterAll(() => tmp?.cleanup());
 const byGen = (g: number) => zoo.models.filter((m) => m.generation === g);
 
 test('several families, each with children and a grandchild', () => {
+  expect(tf.memory().numTensors).toBe(0); // every training and evaluation freed its tensors
   expect(byGen(0).length).toBeGreaterThanOrEqual(4);
   expect(byGen(1).length).toBeGreaterThanOrEqual(3 * byGen(0).length);
   expect(byGen(2).length).toBeGreaterThanOrEqual(3);

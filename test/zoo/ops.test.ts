@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/zoo/backend';
-import { conv2d, embedding, linearOnData, matMul } from '../../lib/zoo/ops';
+import { conv2d, conv2dOnData, embedding, linearOnData, matMul } from '../../lib/zoo/ops';
 import { Rng } from '../../lib/zoo/rng';
 
 function rand(shape: number[], seed: number): Float32Array {
@@ -28,7 +28,23 @@ const cases: Case[] = [
     custom: (x, f, b) => conv2d(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D, 1, 1),
     builtin: (x, f, b) => tf.add(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 1), b),
   },
+  {
+    name: 'conv2d stride 2, odd size',
+    shapes: [[2, 15, 15, 3], [3, 3, 3, 2], [2]],
+    custom: (x, f, b) => conv2d(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D, 2, 1),
+    builtin: (x, f, b) => tf.add(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 1), b),
+  },
+  {
+    // Input data: the gradient with respect to x is not wanted (and not computed).
+    name: 'conv2dOnData',
+    shapes: [[3, 3, 1, 4], [4]],
+    custom: (f, b) => conv2dOnData(DATA, f as tf.Tensor4D, b as tf.Tensor1D, 2, 1),
+    builtin: (f, b) => tf.add(tf.conv2d(DATA, f as tf.Tensor4D, 2, 1), b),
+  },
 ];
+
+/** Fixed input data for conv2dOnData, created per backend (it must outlive each backward pass). */
+let DATA: tf.Tensor4D;
 
 /** Value and gradients of sum(op(inputs) · weights) for fixed random weights. */
 function run(op: (...t: tf.Tensor[]) => tf.Tensor, shapes: number[][], seed: number): Float32Array[] {
@@ -60,6 +76,7 @@ const reference = new Map<string, Float32Array[]>();
 describe('on the cpu backend, against tfjs gradients', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
+    DATA = tf.tensor4d(rand([2, 28, 28, 1], 77), [2, 28, 28, 1]);
   });
   for (const c of cases) {
     test(c.name, () => {
@@ -87,6 +104,7 @@ describe('on the cpu backend, against tfjs gradients', () => {
 describe('on the training backend (auto), against the cpu values', () => {
   beforeAll(async () => {
     await selectBackend('auto');
+    DATA = tf.tensor4d(rand([2, 28, 28, 1], 77), [2, 28, 28, 1]);
   });
   for (const c of cases) {
     test(c.name, () => {

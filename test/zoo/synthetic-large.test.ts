@@ -76,3 +76,17 @@ test('the same seed writes the same bytes', async () => {
     again.cleanup();
   }
 });
+
+test('rebuilding into a zoo directory removes the models of the earlier zoo, and only those', async () => {
+  const d = tempDir('syn-rebuild');
+  try {
+    const first = await buildZoo({ preset: 'synthetic-large', outDir: d.dir, seed: 7, families: 1, childrenPerFamily: 1, grandchildrenPerFamily: 0 });
+    fs.writeFileSync(path.join(d.dir, 'notes.txt'), 'mine');
+    const second = await buildZoo({ preset: 'synthetic-large', outDir: d.dir, seed: 8, families: 1, childrenPerFamily: 1, grandchildrenPerFamily: 0 });
+    const entries = fs.readdirSync(d.dir).sort();
+    expect(entries).toEqual([...second.models.map((m) => m.id), 'lineage.json', 'models.json', 'notes.txt'].sort());
+    for (const m of first.models) expect(entries).not.toContain(m.id);
+  } finally {
+    d.cleanup();
+  }
+});

@@ -3,6 +3,7 @@
  * one, a grandchild) and checks the Hugging Face layout, BF16 shards, the resize, and training.
  */
 import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
 import { parseSafetensors } from './helpers/safetensors';
@@ -52,6 +53,7 @@ function readModel(id: string) {
 }
 
 test('one family: parent, three children, one grandchild', () => {
+  expect(tf.memory().numTensors).toBe(0); // every training and evaluation freed its tensors
   expect(zoo.models).toHaveLength(5);
   expect(zoo.models.filter((m) => m.generation === 0)).toHaveLength(1);
   expect(zoo.models.filter((m) => m.generation === 1)).toHaveLength(3);

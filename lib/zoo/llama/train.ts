@@ -32,7 +32,9 @@ function variables(c: LlamaConfig, w: LlamaWeights): Map<string, tf.Variable> {
   for (const s of llamaTensorSpecs(c)) {
     const d = w.get(s.name);
     if (!d) throw new Error(`missing tensor ${s.name}`);
-    vars.set(s.name, tf.variable(tf.tensor(d, tfShape(s)), true));
+    const init = tf.tensor(d, tfShape(s)); // tf.variable would keep this alive: dispose it
+    vars.set(s.name, tf.variable(init, true));
+    init.dispose();
   }
   return vars;
 }

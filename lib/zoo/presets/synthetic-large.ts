@@ -149,7 +149,7 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
   const nodes = plan(ctx.seed, o.families as number, o.childrenPerFamily as number, o.grandchildrenPerFamily as number);
   const idOf = new Map(nodes.map((n) => [n.key, n.id]));
   const params = llamaParamCount(config);
-  ctx.log(`synthetic-large: ${nodes.length} models of ${(params / 1e9).toFixed(3)}B parameters (${size}, ${config.numLayers} layers), ${((params * 2) / 2 ** 30).toFixed(2)} GiB each in BF16`);
+  ctx.log(`synthetic-large: ${nodes.length} models of ${params.toLocaleString('en-US')} parameters (${size} shapes, ${config.numLayers} layers), ${((params * 2) / 2 ** 30).toFixed(3)} GiB each in BF16`);
   const models: ZooModelRecord[] = [];
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i];
