@@ -6,7 +6,7 @@
  * Then transfer: trained on one zoo set, applied to all children of another.
  *
  *   npm run build:ts && node dist/scripts/eval-learned.js \
- *     --fc DIR[,DIR] --cnn DIR[,DIR] [--runs 5] [--epochs 100] [--patience 15] [--out FILE.json]
+ *     --fc DIR[,DIR] --cnn DIR[,DIR] [--runs 5] [--epochs 100] [--patience 30] [--out FILE.json]
  *
  * Zoos come from `buildZoo` (lib/zoo); the table goes to stdout, the details to --out.
  */
@@ -34,7 +34,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fc: [], cnn: [], runs: 5, epochs: 100, patience: 15, useEncoder: true };
+  const a: Args = { fc: [], cnn: [], runs: 5, epochs: 100, patience: 30, useEncoder: true };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {

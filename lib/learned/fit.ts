@@ -19,6 +19,12 @@ export interface FitOptions {
   valCrops: number;
   /** L2 penalty on the weight matrices (a few dozen labelled children per zoo overfit fast). */
   l2?: number;
+  /**
+   * Among epochs of equal validation accuracy: 'latest' keeps the later one (default: with a
+   * handful of validation children, ties are the rule and the early ones are undertrained),
+   * 'loss' the lower validation loss.
+   */
+  tieBreak?: 'latest' | 'loss';
   onEpoch?: (e: EpochReport) => void;
 }
 
@@ -125,7 +131,8 @@ export function fitDetector(sets: { ps: PreparedSet; roles: Role[] }[], config: 
       }
     }
     const val = validate(model, train, opts.valCrops, opts.seed);
-    const better = best === null || val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.loss < best.loss) || (Number.isNaN(best.accuracy) && val.loss < best.loss);
+    const latest = (opts.tieBreak ?? 'latest') === 'latest';
+    const better = best === null || val.accuracy > best.accuracy || (val.accuracy === best.accuracy && (latest || val.loss < best.loss)) || (Number.isNaN(best.accuracy) && (latest || val.loss < best.loss));
     if (better) {
       best = val;
       bestEpoch = epoch;
