@@ -54,4 +54,13 @@ describe('learned detector on a small mnist-fc zoo', () => {
     // Every child, trained-on ones included: far above picking one of ~6 choices at random.
     expect(m.edgeAccuracy).toBeGreaterThan(0.5);
   });
+
+  it('the native and the tfjs encoder engines give the same detection', async () => {
+    const set = await openModels([zooDir]);
+    const scan = await scanModelSet(set);
+    const a = await detectLearned(scan, set, { detector: path.join(out, 'det'), engine: 'native' });
+    const b = await detectLearned(scan, set, { detector: path.join(out, 'det'), engine: 'tfjs' });
+    expect(b.edges.map((e) => [e.parent, e.child])).toEqual(a.edges.map((e) => [e.parent, e.child]));
+    a.edges.forEach((e, i) => expect(Math.abs(e.confidence - b.edges[i].confidence)).toBeLessThan(1e-3));
+  });
 });
