@@ -131,6 +131,8 @@ export function edgeConfidences(
   dist: number[][],
   tau: number,
   orientation: 'edge' | 'family' = 'edge',
+  /** A method's own direction confidences (per child), used as given where present. */
+  methodDirection?: ArrayLike<number>,
 ): (EdgeConfidence | null)[] {
   const n = parent.length;
   const sigma = new Float64Array(n);
@@ -139,7 +141,7 @@ export function edgeConfidences(
     const sd = Math.sqrt(family.reduce((a, v) => a + (score[v] - mean) ** 2, 0) / family.length);
     for (const v of family) sigma[v] = sd;
   }
-  const posterior = orientation === 'family' ? familyDirectionConfidence(parent, score) : null;
+  const posterior = methodDirection ?? (orientation === 'family' ? familyDirectionConfidence(parent, score) : null);
   const out: (EdgeConfidence | null)[] = [];
   for (let c = 0; c < n; c++) {
     const p = parent[c];

@@ -19,6 +19,7 @@ import { chooseSign } from './orient';
 import { forestComponents, minimumSpanningForest, thresholdComponents } from './forest';
 import { runMethod } from './run-method';
 import { edgeConfidences } from './confidence';
+import { tensorSignals } from './root-posterior';
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -77,11 +78,14 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     else sign = choice.sign;
   }
   const score = reps.map((m) => sign * rawScore[m]);
-  const run = runMethod(o, D, score, tau, thresholdComponents(D, tau).length, thresholdComponents(D).length, warnings);
+  const inputs = o.method === 'additive-tree'
+    ? { d2: rawD.map((row) => row.map((d) => d * d)), signals: tensorSignals(compared, reps) }
+    : undefined;
+  const run = runMethod(o, D, score, tau, thresholdComponents(D, tau).length, thresholdComponents(D).length, warnings, inputs);
   timings.method = round(now() - mark);
 
   mark = now();
-  const conf = edgeConfidences(run.parent, score, D, run.rivalTau, run.orientation);
+  const conf = edgeConfidences(run.parent, score, D, run.rivalTau, run.orientation, run.direction);
   const parent = new Int32Array(M).fill(-1);
   reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];

@@ -4,8 +4,11 @@
  * resolved set is what DetectionResult.options records.
  */
 import { InvalidArgumentError } from '../errors';
+import type { DirectionEvidence, RootPrior } from './root-posterior';
+import type { TreeModel } from './additive-method';
 
 export type MethodName =
+  | 'additive-tree'
   | 'arborescence'
   | 'spanning-forest'
   | 'kmeans-after'
@@ -17,7 +20,8 @@ export type MethodName =
 
 /** Method names with one-line descriptions (the CLI's help prints these). */
 export const METHODS: ReadonlyArray<{ name: MethodName; description: string }> = [
-  { name: 'arborescence', description: 'edges a→b only where score(a) < score(b), weighted by D; Chu-Liu/Edmonds under a virtual root costing τ (default; multi-generation, no K)' },
+  { name: 'additive-tree', description: 'per family, the tree whose path sums best explain all squared distances, rooted by an attachment prior and per-tensor direction votes (default; multi-generation, no K)' },
+  { name: 'arborescence', description: 'edges a→b only where score(a) < score(b), weighted by D; Chu-Liu/Edmonds under a virtual root costing τ (multi-generation, no K)' },
   { name: 'spanning-forest', description: 'undirected minimum spanning forest under τ, each family oriented as a whole by the score (no K)' },
   { name: 'kmeans-after', description: 'kernel k-means on the Gram, then the lowest-score member of each cluster is the parent of the others' },
   { name: 'kmeans-along', description: 'direction-aware k-medoids: each centre moves to the lowest-score member of its cluster; centres are parents' },
@@ -40,6 +44,7 @@ export type AutoKRule = 'silhouette' | 'gap' | 'components';
 export type Linkage = 'average' | 'ward';
 export type ScoreSign = 1 | -1 | 'auto';
 export type TensorPattern = string | RegExp;
+export type { RootPrior, DirectionEvidence, TreeModel };
 
 export interface DetectOptions {
   method?: MethodName;
@@ -78,6 +83,14 @@ export interface DetectOptions {
   minPts?: number;
   /** MoTHer's weight of the kurtosis-direction penalty against the normalised distance. */
   lambda?: number;
+  /** additive-tree: prior over each family's root ('attachment': rumour centrality). */
+  rootPrior?: RootPrior;
+  /** additive-tree: what votes on direction ('tensor-votes': per-tensor fake-init distance and
+   * kurtosis, weighted by their error rates on this scan; 'score': the direction score). */
+  directionEvidence?: DirectionEvidence;
+  /** additive-tree: 'shared-drift' refits each rooted tree allowing correlated increments;
+   * 'additive' keeps the additive fit. */
+  treeModel?: TreeModel;
 }
 
 export interface ResolvedOptions {
@@ -106,6 +119,9 @@ export interface ResolvedOptions {
   eps: number | null;
   minPts: number;
   lambda: number;
+  rootPrior: RootPrior;
+  directionEvidence: DirectionEvidence;
+  treeModel: TreeModel;
 }
 
 const METHOD_NAMES = METHODS.map((m) => m.name) as string[];
@@ -171,10 +187,20 @@ function patterns(name: string, value: TensorPattern | TensorPattern[] | undefin
 export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
   const method = oneOf('method', opts.method ?? 'arborescence', METHOD_NAMES) as MethodName;
   const isMother = method === 'mother';
+  // The additive tree needs squared distances that add over tensors: whole-model Euclidean
+  // by default (every parameter one term), never MoTHer's per-tensor RMS.
+  const additive = method === 'additive-tree';
+  const distanceNormalize = oneOf('distanceNormalize', opts.distanceNormalize ?? (additive ? 'none' : 'rms'), ['none', 'per-element', 'relative', 'rms'] as const);
+  if (additive && distanceNormalize === 'rms') {
+    throw new InvalidArgumentError('E_INVALID_ARG', "additive-tree needs squared distances that add up: distanceNormalize none, per-element or relative (not rms)");
+  }
   const score = oneOf('score', opts.score ?? (isMother ? 'kurtosis' : 'fake-init'), ['fake-init', 'norm', 'kurtosis'] as const);
   let k: number | 'auto' = 'auto';
   if (opts.k !== undefined && opts.k !== 'auto') k = positive('k', opts.k, true);
-  let tau: number | TauRule = 'gap';
+  // additive-tree takes its families from the correlation gate alone: Euclidean distances
+  // inside a family span a wide range (fine-tunes at lr 0.01 move ~4× farther than at 0.001),
+  // so a gap there splits families rather than separating them.
+  let tau: number | TauRule = method === 'additive-tree' ? 'none' : 'gap';
   if (typeof opts.tau === 'number') {
     if (!(opts.tau > 0)) throw new InvalidArgumentError('E_INVALID_ARG', `tau must be positive (got ${opts.tau})`);
     tau = opts.tau;
@@ -206,8 +232,8 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     scoreTensors: oneOf('scoreTensors', opts.scoreTensors ?? (score === 'kurtosis' ? 'matrices' : 'all'), ['all', 'matrices'] as const),
     scoreSign,
     distance: oneOf('distance', opts.distance ?? 'euclidean', ['euclidean', 'cosine'] as const),
-    distanceNormalize: oneOf('distanceNormalize', opts.distanceNormalize ?? 'rms', ['none', 'per-element', 'relative', 'rms'] as const),
-    distanceCombine: oneOf('distanceCombine', opts.distanceCombine ?? 'mean', ['sum', 'mean', 'size-weighted'] as const),
+    distanceNormalize,
+    distanceCombine: oneOf('distanceCombine', opts.distanceCombine ?? (additive ? 'sum' : 'mean'), ['sum', 'mean', 'size-weighted'] as const),
     tau,
     tauMinRatio: opts.tauMinRatio === undefined ? 1.5 : positive('tauMinRatio', opts.tauMinRatio, false),
     minCorrelation,
@@ -224,5 +250,8 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (typeof opts.lambda !== 'number' || !(opts.lambda >= 0)) throw new InvalidArgumentError('E_INVALID_ARG', `lambda must be ≥ 0 (got ${String(opts.lambda)})`);
       return opts.lambda;
     })(),
+    rootPrior: oneOf('rootPrior', opts.rootPrior ?? 'attachment', ['attachment', 'uniform'] as const),
+    directionEvidence: oneOf('directionEvidence', opts.directionEvidence ?? 'tensor-votes', ['tensor-votes', 'score'] as const),
+    treeModel: oneOf('treeModel', opts.treeModel ?? 'shared-drift', ['shared-drift', 'additive'] as const),
   };
 }

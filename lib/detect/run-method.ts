@@ -13,6 +13,8 @@ import { spectralClusters, spectralEmbedding, type SpectralEmbedding } from './s
 import { dbscan } from './dbscan';
 import { chooseK, type Clusterer } from './autok';
 import { forestFromClusters } from './within';
+import { additiveTreeMethod } from './additive-method';
+import type { DirectionSignal } from './root-posterior';
 
 export interface MethodRun {
   parent: Int32Array;
@@ -22,6 +24,15 @@ export interface MethodRun {
   orientation: 'edge' | 'family';
   /** Values the method chose, recorded in DetectionResult.options. */
   chosen: Record<string, unknown>;
+  /** Per node with a parent: a direction confidence the method computed itself. */
+  direction?: Float64Array;
+}
+
+/** What only some methods need: squared distances and per-tensor direction signals. */
+export interface MethodInputs {
+  /** Squared distances (not gated) over the same models as D. */
+  d2: number[][];
+  signals: DirectionSignal[];
 }
 
 export function runMethod(
@@ -32,11 +43,17 @@ export function runMethod(
   tauComponents: number,
   relatedComponents: number,
   warnings: string[],
+  inputs?: MethodInputs,
 ): MethodRun {
   const n = D.length;
   const km = { seed: o.seed, restarts: o.restarts, maxIter: o.maxIter };
   const byWithin = o.within === 'tree' ? 'family' : 'edge';
   switch (o.method) {
+    case 'additive-tree': {
+      const d2 = inputs?.d2 ?? D.map((row) => row.map((d) => d * d));
+      const run = additiveTreeMethod(D, d2, tau, score, inputs?.signals ?? [], o.rootPrior, o.directionEvidence, o.treeModel);
+      return { parent: run.parent, rivalTau: tau, orientation: 'family', direction: run.direction, chosen: { directionWeights: run.weights, emRounds: run.rounds, driftCorrelation: run.rho } };
+    }
     case 'arborescence':
       return { parent: arborescenceMethod(D, score, tau), rivalTau: tau, orientation: 'edge', chosen: {} };
     case 'spanning-forest':

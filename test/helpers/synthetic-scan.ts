@@ -117,6 +117,15 @@ export interface ZooSpec {
    * tensor's term grows by at least ‖Δ‖². 'none' leaves the perturbation as drawn.
    */
   monotone?: 'fake-init' | 'norm' | 'none';
+  /**
+   * Correlation between the perturbations of siblings (same parent): each child's perturbation
+   * mixes a direction common to its parent's children (weight √ρ) with its own (√(1−ρ)), as
+   * fine-tunes of one model share part of their drift. Default 0.
+   */
+  siblingCorrelation?: number;
+  /** Each perturbation's scale is multiplied by spread^u, u uniform in [−1, 1], as fine-tunes at
+   * different learning rates move different distances. Default 1 (no spread). */
+  scaleSpread?: number;
 }
 
 export interface Zoo {
@@ -141,6 +150,10 @@ export function simulateZoo(spec: ZooSpec): Zoo {
   const fineTune = spec.fineTuneScale ?? 0.2;
   const decay = spec.decay ?? 0.7;
   const monotone = spec.monotone ?? 'fake-init';
+  const rho = spec.siblingCorrelation ?? 0;
+  const spread = spec.scaleSpread ?? 1;
+  // A second stream for the optional draws keeps the main stream (and older zoos) unchanged.
+  const extra = createRng(((spec.seed ?? 1) * 7919 + 17) >>> 0);
   const names = Object.keys(shapes);
   const bounds = Object.fromEntries(names.map((n) => [n, defaultInit(shapes[n]).b]));
   const fake = Object.fromEntries(
@@ -150,11 +163,14 @@ export function simulateZoo(spec: ZooSpec): Zoo {
   const lineage: Lineage = { edges: [], families: [] };
   const branchingAt = (g: number) => (Array.isArray(spec.branching) ? spec.branching[g] ?? 0 : spec.branching);
 
-  const perturb = (parent: Record<string, Float64Array>, scale: number): Record<string, Float64Array> => {
+  const perturb = (parent: Record<string, Float64Array>, scale: number, common: Record<string, Float64Array> | null): Record<string, Float64Array> => {
     const out: Record<string, Float64Array> = {};
+    const s = spread === 1 ? scale : scale * spread ** (2 * extra.next() - 1);
     for (const n of names) {
       const p = parent[n];
-      const e = Float64Array.from(p, () => scale * bounds[n] * gaussian(rng));
+      const own = Float64Array.from(p, () => gaussian(rng));
+      const c = common?.[n];
+      const e = Float64Array.from(own, (g, i) => s * bounds[n] * (c ? Math.sqrt(1 - rho) * g + Math.sqrt(rho) * c[i] : g));
       const ref = monotone === 'fake-init' ? fake[n] : null;
       let dot = 0;
       for (let i = 0; i < p.length; i++) dot += (ref ? p[i] - ref[i] : p[i]) * e[i];
@@ -178,9 +194,10 @@ export function simulateZoo(spec: ZooSpec): Zoo {
     for (let g = 0; g < spec.depth; g++) {
       const next: typeof level = [];
       for (const node of level) {
+        const common = rho > 0 ? Object.fromEntries(names.map((n) => [n, Float64Array.from(node.w[n], () => gaussian(extra))])) : null;
         for (let c = 0; c < branchingAt(g); c++) {
           const id = `${node.id}.${c}`;
-          const w = perturb(node.w, fineTune * decay ** g);
+          const w = perturb(node.w, fineTune * decay ** g, common);
           models.push({ id, tensors: w });
           lineage.edges.push({ parent: node.id, child: id });
           family.push(id);

@@ -134,7 +134,7 @@ describe('options', () => {
     expect(() => resolveOptions({ scoreSign: 0 as never })).toThrow(InvalidArgumentError);
   });
   test('every method is listed with a description', () => {
-    expect(METHODS.map((m) => m.name).sort()).toEqual(['agglomerative', 'arborescence', 'dbscan', 'kmeans-after', 'kmeans-along', 'mother', 'spanning-forest', 'spectral']);
+    expect(METHODS.map((m) => m.name).sort()).toEqual(['additive-tree', 'agglomerative', 'arborescence', 'dbscan', 'kmeans-after', 'kmeans-along', 'mother', 'spanning-forest', 'spectral']);
     for (const m of METHODS) expect(m.description.length).toBeGreaterThan(20);
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * The additive-tree method: families are the groups that the correlation gate and τ leave
+ * linked; each family's undirected tree is the one whose path sums best explain its squared
+ * distances (additive-tree.ts); each tree is rooted by the posterior of root-posterior.ts;
+ * with the root known, the tree is refitted under shared drift (shared-drift.ts), which
+ * accounts for the correlation of fine-tuning increments that the additive fit ignores.
+ */
+import { fitAdditiveTree, type TreeEdge } from './additive-tree';
+import { thresholdComponents } from './forest';
+import { directionOfRooted, rootFamilies, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
+import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
+
+export type TreeModel = 'shared-drift' | 'additive';
+
+export interface AdditiveTreeRun {
+  parent: Int32Array;
+  /** Per node with a parent: the posterior direction confidence of its edge. */
+  direction: Float64Array;
+  /** Signal weights log((1−ε)/ε) by signal name. */
+  weights: Record<string, number>;
+  rounds: number;
+  /** Per family (by its root's index): the fitted drift correlation ρ. */
+  rho: Record<number, number>;
+}
+
+/**
+ * The family's squared distances, row-major. Members that share no tensor (possible when
+ * architectures differ) have no distance of their own; they get the shortest sum of squared
+ * distances through other members, which is their tree distance when the squared distances
+ * form a tree metric, and an upper bound on it otherwise.
+ */
+export function familySquaredDistances(d2: number[][], family: number[]): Float64Array {
+  const m = family.length;
+  const local = new Float64Array(m * m);
+  let missing = false;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) {
+      const v = i === j ? 0 : d2[family[i]][family[j]];
+      local[i * m + j] = v;
+      if (!Number.isFinite(v)) missing = true;
+    }
+  }
+  if (missing) {
+    for (let k = 0; k < m; k++) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < m; j++) {
+          const via = local[i * m + k] + local[k * m + j];
+          if (via < local[i * m + j]) local[i * m + j] = via;
+        }
+      }
+    }
+  }
+  return local;
+}
+
+/**
+ * @param link linking distances (Infinity = never linked) defining the families with τ
+ * @param d2 squared distances, finite between every two members of a family
+ */
+export function additiveTreeMethod(
+  link: number[][],
+  d2: number[][],
+  tau: number,
+  score: ArrayLike<number>,
+  signals: DirectionSignal[],
+  prior: RootPrior,
+  evidence: DirectionEvidence,
+  model: TreeModel = 'shared-drift',
+): AdditiveTreeRun {
+  const n = link.length;
+  const trees: FamilyTree[] = [];
+  const locals: Float64Array[] = [];
+  for (const family of thresholdComponents(link, tau)) {
+    if (family.length < 2) continue;
+    const local = familySquaredDistances(d2, family);
+    const fit = fitAdditiveTree(local, family.length);
+    trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
+    locals.push(local);
+  }
+  const rooted = rootFamilies(trees, n, score, signals, prior, evidence);
+  const used = evidence === 'score' ? ['score'] : signals.map((s) => s.name);
+  const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
+  if (model === 'additive') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
+
+  const parent = Int32Array.from(rooted.parent);
+  const rho: Record<number, number> = {};
+  const refitted: FamilyTree[] = trees.map((t, i) => {
+    const m = t.nodes.length;
+    if (m < 3 || m > MAX_REFIT_SIZE) return t;
+    const index = new Map(t.nodes.map((v, j) => [v, j]));
+    const start = Int32Array.from(t.nodes, (v) => (rooted.parent[v] >= 0 ? index.get(rooted.parent[v])! : -1));
+    const fit = refitSharedDrift(locals[i], m, start);
+    t.nodes.forEach((v, j) => (parent[v] = fit.parent[j] >= 0 ? t.nodes[fit.parent[j]] : -1));
+    rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
+    return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
+  });
+  const direction = directionOfRooted(refitted, rooted.roots, n, score, signals, rooted.weights, prior, evidence);
+  return { parent, direction, weights, rounds: rooted.rounds, rho };
+}

@@ -1,0 +1,295 @@
+/**
+ * Rooting undirected family trees: which model of each family is the ancestor of the others.
+ * The tree says nothing about it (squared distances are symmetric); two kinds of evidence do:
+ *
+ * - prior, 'attachment': fine-tunes are made one at a time from some existing model of the
+ *   family, so the root is where the tree branches most. Under uniform attachment (every
+ *   existing model equally likely to be fine-tuned next) the probability that r is the root is
+ *   proportional to the number of orders in which the tree can grow from r, n!/Π_v |T_v^r|
+ *   (|T_v^r| the size of v's subtree when rooted at r; Shah & Zaman's rumour centrality). It
+ *   favours a base model with many fine-tunes over one of them, mildly (a factor 3 in a chain
+ *   of four between an end and the second model), and a chain's direction is left to the
+ *   evidence. 'uniform' makes every model equally likely.
+ * - evidence: signals that tend to grow (or shrink) from parent to child. Each signal k votes
+ *   on every tree edge; a root r under which A_k(r) edges agree has likelihood ∝ q_k^A_k(r),
+ *   q_k = (1 − ε_k)/ε_k, ε_k the signal's error rate on this scan's edges (Laplace-smoothed).
+ *   ε_k is estimated with the roots (EM: roots → error rates → roots, until the roots stop
+ *   changing), pooled over every family that has the signal, so a signal that mostly runs
+ *   against the tree gets a negative weight and one that is noise gets none. 'score' uses the
+ *   direction score alone; 'tensor-votes' uses, per tensor, the fake-init distance and the
+ *   kurtosis (whose sign differs between architectures: DESIGN "Measured so far" 4), starting
+ *   the EM from the direction score.
+ *
+ * The posterior also gives each edge's direction confidence: the posterior mass of the roots on
+ * the parent's side (docs/confidence.md).
+ */
+import type { ScanTensor } from '../scan/types';
+import type { TreeEdge } from './additive-tree';
+import { tensorKurtosis } from './scores';
+
+export type RootPrior = 'attachment' | 'uniform';
+export type DirectionEvidence = 'tensor-votes' | 'score';
+
+/** A per-model quantity expected to move monotonically from parent to child. */
+export interface DirectionSignal {
+  name: string;
+  /** Per model (indexed like the trees' nodes); NaN where the model has no value. */
+  values: ArrayLike<number>;
+}
+
+/** One undirected tree over global node indices. */
+export interface FamilyTree {
+  nodes: number[];
+  edges: TreeEdge[];
+}
+
+export interface RootedFamilies {
+  /** Per tree: its root (a global node index). */
+  roots: number[];
+  /** Parent pointers over all nodes the trees cover (-1 at roots and elsewhere). */
+  parent: Int32Array;
+  /** Per node with a parent: posterior probability that the root is on the parent's side. */
+  direction: Float64Array;
+  /** The signals' final weights log((1−ε)/ε), in the order given. */
+  weights: number[];
+  /** EM rounds run (1 = the first rooting already stood). */
+  rounds: number;
+}
+
+/**
+ * Per tensor with ≥ 2 models: its fake-init distance Σ(θ − r)² and its kurtosis. Only
+ * comparisons within one tensor are ever made, so no normalisation is needed.
+ */
+export function tensorSignals(tensors: ScanTensor[], models: number[]): DirectionSignal[] {
+  const index = new Map(models.map((m, i) => [m, i]));
+  const out: DirectionSignal[] = [];
+  for (const t of tensors) {
+    if (t.models.length < 2) continue;
+    const fi = new Float64Array(models.length).fill(NaN);
+    const ku = new Float64Array(models.length).fill(NaN);
+    t.models.forEach((m, slot) => {
+      const i = index.get(m);
+      if (i === undefined) return;
+      fi[i] = t.fakeInitSq[slot];
+      ku[i] = tensorKurtosis(t, slot) ?? NaN;
+    });
+    out.push({ name: `${t.name}:fake-init`, values: fi });
+    if (Array.from(ku).some((v) => !Number.isNaN(v))) out.push({ name: `${t.name}:kurtosis`, values: ku });
+  }
+  return out;
+}
+
+/** A tree in BFS order from its first node: order, parent (global → global), children. */
+interface Traversal {
+  order: number[];
+  up: Map<number, number>;
+  size: Map<number, number>;
+}
+
+function traverse(tree: FamilyTree): Traversal {
+  const adj = new Map<number, number[]>(tree.nodes.map((v) => [v, []]));
+  for (const e of tree.edges) {
+    adj.get(e.a)!.push(e.b);
+    adj.get(e.b)!.push(e.a);
+  }
+  const start = tree.nodes[0];
+  const order = [start];
+  const up = new Map<number, number>([[start, -1]]);
+  for (let i = 0; i < order.length; i++) {
+    for (const v of adj.get(order[i])!) {
+      if (!up.has(v)) {
+        up.set(v, order[i]);
+        order.push(v);
+      }
+    }
+  }
+  const size = new Map<number, number>(order.map((v) => [v, 1]));
+  for (let i = order.length - 1; i > 0; i--) size.set(up.get(order[i])!, size.get(up.get(order[i])!)! + size.get(order[i])!);
+  return { order, up, size };
+}
+
+/** Rerooting: a value per root from its value at the start and a change per edge crossed. */
+function reroot(t: Traversal, atStart: number, step: (from: number, to: number) => number): Map<number, number> {
+  const out = new Map<number, number>([[t.order[0], atStart]]);
+  for (const v of t.order.slice(1)) {
+    const p = t.up.get(v)!;
+    out.set(v, out.get(p)! + step(p, v));
+  }
+  return out;
+}
+
+/** log n!/Π|T_v^r| up to a constant: moving the root from p to its child c changes only
+ * the sizes of p (n → n − s_c) and c (s_c → n). */
+function attachmentLogPrior(t: Traversal): Map<number, number> {
+  const n = t.order.length;
+  let atStart = 0;
+  for (const v of t.order) atStart -= Math.log(t.size.get(v)!);
+  return reroot(t, atStart, (p, c) => {
+    const s = t.size.get(c)!;
+    return Math.log(s) - Math.log(n - s);
+  });
+}
+
+/** +1 when the signal rises from u to v, −1 when it falls, 0 when equal or unknown. */
+function vote(values: ArrayLike<number>, u: number, v: number): number {
+  const a = values[u];
+  const b = values[v];
+  if (Number.isNaN(a) || Number.isNaN(b) || a === b) return 0;
+  return b > a ? 1 : -1;
+}
+
+/** Edges agreeing with the signal under each root. */
+function agreement(t: Traversal, values: ArrayLike<number>): Map<number, number> {
+  let atStart = 0;
+  for (const v of t.order.slice(1)) atStart += vote(values, t.up.get(v)!, v) > 0 ? 1 : 0;
+  // Crossing edge p–c flips it: it was p→c, it becomes c→p.
+  return reroot(t, atStart, (p, c) => (vote(values, c, p) > 0 ? 1 : 0) - (vote(values, p, c) > 0 ? 1 : 0));
+}
+
+/** Error rate of a signal on the edges of trees rooted as given (Laplace-smoothed). */
+function errorRate(traversals: Traversal[], roots: number[], values: ArrayLike<number>, rootedUp: Map<number, number>[]): number {
+  let wrong = 0;
+  let total = 0;
+  traversals.forEach((t, i) => {
+    const up = rootedUp[i];
+    for (const v of t.order) {
+      if (v === roots[i]) continue;
+      const s = vote(values, up.get(v)!, v);
+      if (s === 0) continue;
+      total++;
+      if (s < 0) wrong++;
+    }
+  });
+  return (wrong + 1) / (total + 2);
+}
+
+function rootedParents(t: Traversal, root: number): Map<number, number> {
+  const up = new Map<number, number>([[root, -1]]);
+  // Walking the BFS tree from the new root: neighbours are the old parent and old children.
+  const children = new Map<number, number[]>(t.order.map((v) => [v, []]));
+  for (const v of t.order.slice(1)) children.get(t.up.get(v)!)!.push(v);
+  const queue = [root];
+  for (let i = 0; i < queue.length; i++) {
+    const u = queue[i];
+    const nb = [...children.get(u)!];
+    if (t.up.get(u)! >= 0) nb.push(t.up.get(u)!);
+    for (const v of nb) {
+      if (!up.has(v)) {
+        up.set(v, u);
+        queue.push(v);
+      }
+    }
+  }
+  return up;
+}
+
+const logOdds = (eps: number) => Math.log((1 - eps) / eps);
+
+/**
+ * Roots every tree by its posterior (prior × evidence) and gives each edge its direction
+ * confidence. `primary` (the direction score, lower = earlier) starts the EM and breaks ties.
+ */
+export function rootFamilies(
+  trees: FamilyTree[],
+  nNodes: number,
+  primary: ArrayLike<number>,
+  signals: DirectionSignal[],
+  prior: RootPrior,
+  evidence: DirectionEvidence,
+): RootedFamilies {
+  const trav = trees.map(traverse);
+  const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
+  const used = evidence === 'score' ? [{ name: 'score', values: primary }] : signals;
+  const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s.values)));
+  const agreePrimary = trav.map((t) => agreement(t, primary));
+
+  const posterior = (weights: number[], agreeOf: Map<number, number>[][]) =>
+    trav.map((t, i) => {
+      const post = new Map<number, number>();
+      for (const v of t.order) {
+        let s = logPrior[i].get(v)!;
+        weights.forEach((w, k) => (s += w * agreeOf[k][i].get(v)!));
+        post.set(v, s);
+      }
+      return post;
+    });
+  const argmax = (post: Map<number, number>[]) =>
+    post.map((p, i) => {
+      let best = trav[i].order[0];
+      for (const v of trav[i].order) {
+        const d = p.get(v)! - p.get(best)!;
+        if (d > 1e-9 || (Math.abs(d) <= 1e-9 && (primary[v] < primary[best] || (primary[v] === primary[best] && v < best)))) best = v;
+      }
+      return best;
+    });
+
+  // Start: the primary score with its error rate under its own best roots.
+  const bestAgree = trav.map((t, i) => {
+    let b = t.order[0];
+    for (const v of t.order) if (agreePrimary[i].get(v)! > agreePrimary[i].get(b)!) b = v;
+    return b;
+  });
+  const startEps = errorRate(trav, bestAgree, primary, trav.map((t, i) => rootedParents(t, bestAgree[i])));
+  let roots = argmax(posterior([logOdds(startEps)], [agreePrimary]));
+  let weights: number[] = [];
+  let post: Map<number, number>[] = [];
+  let rounds = 0;
+  // EM: a root assignment repeats within a few rounds; the bound guards against 2-cycles.
+  for (; rounds < 50; ) {
+    rounds++;
+    const ups = trav.map((t, i) => rootedParents(t, roots[i]));
+    weights = used.map((s) => logOdds(errorRate(trav, roots, s.values, ups)));
+    post = posterior(weights, agreeUsed);
+    const next = argmax(post);
+    if (next.every((r, i) => r === roots[i])) break;
+    roots = next;
+  }
+
+  const { parent, direction } = directionMasses(trav, roots, post, nNodes);
+  return { roots, parent, direction, weights, rounds };
+}
+
+/** Parent pointers under the given roots and each edge's posterior direction confidence. */
+function directionMasses(trav: Traversal[], roots: number[], post: Map<number, number>[], nNodes: number): { parent: Int32Array; direction: Float64Array } {
+  const parent = new Int32Array(nNodes).fill(-1);
+  const direction = new Float64Array(nNodes).fill(NaN);
+  trav.forEach((t, i) => {
+    const up = rootedParents(t, roots[i]);
+    for (const [v, p] of up) parent[v] = p;
+    // Posterior mass of the roots inside each subtree (under the chosen rooting).
+    const top = Math.max(...post[i].values());
+    const order = [...up.keys()];
+    const mass = new Map<number, number>(order.map((v) => [v, Math.exp(post[i].get(v)! - top)]));
+    for (let k = order.length - 1; k > 0; k--) {
+      const v = order[k];
+      mass.set(up.get(v)!, mass.get(up.get(v)!)! + mass.get(v)!);
+    }
+    const total = mass.get(roots[i])!;
+    for (const v of order) if (v !== roots[i]) direction[v] = 1 - mass.get(v)! / total;
+  });
+  return { parent, direction };
+}
+
+/**
+ * Direction confidences of trees already rooted (e.g. refitted after rooting), under the
+ * signal weights that rooted them: the posterior mass of the roots on each parent's side.
+ */
+export function directionOfRooted(
+  trees: FamilyTree[],
+  roots: number[],
+  nNodes: number,
+  primary: ArrayLike<number>,
+  signals: DirectionSignal[],
+  weights: number[],
+  prior: RootPrior,
+  evidence: DirectionEvidence,
+): Float64Array {
+  const trav = trees.map(traverse);
+  const used = evidence === 'score' ? [{ name: 'score', values: primary }] : signals;
+  const post = trav.map((t) => {
+    const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
+    const agree = used.map((s) => agreement(t, s.values));
+    return new Map(t.order.map((v) => [v, logPrior.get(v)! + weights.reduce((a, w, k) => a + w * agree[k].get(v)!, 0)]));
+  });
+  return directionMasses(trav, roots, post, nNodes).direction;
+}
