@@ -6,13 +6,18 @@
  * try/catch and the reason it failed is kept for the report: a zoo says which backend
  * trained it.
  *
- * Measured on a 2-core x86 VM: one Adam step of a 784-64-10 MLP at batch 1024 takes ~15 ms on
- * wasm with the ops of ops.ts, ~230 ms on 'cpu'; 'cpu' conv backprop takes seconds per batch.
+ * Measured on the shared 2-core dev VM (noisy): one Adam step of a 784-64-10 MLP at batch 1024
+ * takes 20-40 ms on wasm with the gradients of ops.ts (~75 ms with tfjs' own), ~230 ms on 'cpu';
+ * the 'cpu' backend's conv gradients take seconds per batch of 256, so wasm + ops.ts trains the
+ * CNN too.
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+/** 'tensorflow' takes either node package; 'node-gpu' / 'node' name one. */
+export type BackendPreference = 'auto' | 'node-gpu' | 'node' | 'tensorflow' | 'wasm' | 'cpu';
+
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'node-gpu', 'node', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendAttempt {
   /** Package (or built-in backend) tried. */
@@ -87,24 +92,28 @@ async function tryCpu(): Promise<void> {
 }
 
 /**
- * Selects and activates a backend (idempotent: later calls return the first report unless a
- * different preference is given). `prefer` forces one; 'auto' walks the chain.
+ * Selects and activates a backend (idempotent: a later call returns the same report when the
+ * active backend satisfies its preference). `prefer` forces one; 'auto' walks the chain; an
+ * explicit preference that cannot start is an error that says why.
  * Env NEURAL_PHYLOGENY_TF_BACKEND overrides 'auto' (e.g. to compare backends).
  */
 export async function selectBackend(prefer: BackendPreference = 'auto'): Promise<BackendReport> {
   const envPrefer = process.env.NEURAL_PHYLOGENY_TF_BACKEND as BackendPreference | undefined;
-  if (prefer === 'auto' && envPrefer && ['tensorflow', 'wasm', 'cpu'].includes(envPrefer)) prefer = envPrefer;
-  if (current && (prefer === 'auto' || prefer === current.name) && tf.getBackend() === current.name) return current;
+  if (prefer === 'auto' && envPrefer && envPrefer !== 'auto' && PREFERENCES.includes(envPrefer)) prefer = envPrefer;
+  if (!PREFERENCES.includes(prefer)) throw new Error(`unknown tfjs backend '${prefer}' (known: ${PREFERENCES.join(', ')})`);
 
-  const chain: { candidate: string; name: string; pref: BackendPreference; run: () => Promise<void> }[] = [
-    { candidate: '@tensorflow/tfjs-node-gpu', name: 'tensorflow', pref: 'tensorflow', run: () => tryNode('@tensorflow/tfjs-node-gpu') },
-    { candidate: '@tensorflow/tfjs-node', name: 'tensorflow', pref: 'tensorflow', run: () => tryNode('@tensorflow/tfjs-node') },
-    { candidate: '@tensorflow/tfjs-backend-wasm', name: 'wasm', pref: 'wasm', run: tryWasm },
-    { candidate: 'cpu (@tensorflow/tfjs)', name: 'cpu', pref: 'cpu', run: tryCpu },
+  const chain: { candidate: string; name: string; satisfies: BackendPreference[]; run: () => Promise<void> }[] = [
+    { candidate: '@tensorflow/tfjs-node-gpu', name: 'tensorflow', satisfies: ['node-gpu', 'tensorflow'], run: () => tryNode('@tensorflow/tfjs-node-gpu') },
+    { candidate: '@tensorflow/tfjs-node', name: 'tensorflow', satisfies: ['node', 'tensorflow'], run: () => tryNode('@tensorflow/tfjs-node') },
+    { candidate: '@tensorflow/tfjs-backend-wasm', name: 'wasm', satisfies: ['wasm'], run: tryWasm },
+    { candidate: 'cpu (@tensorflow/tfjs)', name: 'cpu', satisfies: ['cpu'], run: tryCpu },
   ];
+  const wanted = (c: (typeof chain)[number]): boolean => prefer === 'auto' || c.satisfies.includes(prefer);
+  if (current && tf.getBackend() === current.name && wanted(chain.find((c) => c.candidate === current?.package) as (typeof chain)[number])) return current;
+
   const attempts: BackendAttempt[] = [];
   for (const c of chain) {
-    if (prefer !== 'auto' && c.pref !== prefer) {
+    if (!wanted(c)) {
       attempts.push({ candidate: c.candidate, ok: false, reason: `not requested (backend '${prefer}' was)` });
       continue;
     }

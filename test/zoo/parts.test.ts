@@ -119,3 +119,13 @@ test('backend selection reports what runs and why the others did not', async () 
   expect(r.attempts[r.attempts.length - 1]).toEqual({ candidate: r.package, ok: true });
   for (const a of r.attempts.slice(0, -1)) expect(a.reason).toBeTruthy();
 });
+
+test('an explicit backend that cannot start is an error naming why; auto falls back', async () => {
+  const auto = await selectBackend('auto');
+  const nodeFailed = auto.attempts.find((a) => a.candidate === '@tensorflow/tfjs-node' && !a.ok);
+  if (nodeFailed) {
+    await expect(selectBackend('node')).rejects.toThrow(/tfjs-node/);
+    expect((await selectBackend('auto')).name).toBe(auto.name);
+  }
+  await expect(selectBackend('bogus' as never)).rejects.toThrow(/unknown tfjs backend/);
+});

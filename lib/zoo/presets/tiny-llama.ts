@@ -226,6 +226,7 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
       'Saved as Hugging Face checkpoint directories: config.json, model.safetensors.index.json, ≥ 2 BF16 shards, PyTorch [out, in] layout.',
       `One child has a resized vocabulary (${RESIZED_VOCAB} rows in embed_tokens and lm_head instead of 256); its first 256 rows descend from the parent's.`,
       'Accuracy is next-token accuracy on held-out generated text of the model’s own domain.',
+      'Tokenizer: one token per byte (no tokenizer files are written); config.json keeps the transformers default bos/eos ids (1, 2), which the generated text does not use.',
     ],
     synthetic: false,
   };
