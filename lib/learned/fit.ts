@@ -97,6 +97,7 @@ export function fitDetector(sets: { ps: PreparedSet; roles: Role[] }[], config: 
   let best: { accuracy: number; loss: number } | null = null;
   let bestValues: Map<string, tf.Tensor> | null = null;
   let bestEpoch = 0;
+  let improvedEpoch = 0;
   const history: EpochReport[] = [];
   let stoppedEarly = false;
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -133,6 +134,8 @@ export function fitDetector(sets: { ps: PreparedSet; roles: Role[] }[], config: 
     const val = validate(model, train, opts.valCrops, opts.seed);
     const latest = (opts.tieBreak ?? 'latest') === 'latest';
     const better = best === null || val.accuracy > best.accuracy || (val.accuracy === best.accuracy && (latest || val.loss < best.loss)) || (Number.isNaN(best.accuracy) && (latest || val.loss < best.loss));
+    // Patience runs from the last strict improvement: ties move the kept weights, not the clock.
+    if (best === null || val.accuracy > best.accuracy || (Number.isNaN(best.accuracy) && val.loss < best.loss)) improvedEpoch = epoch;
     if (better) {
       best = val;
       bestEpoch = epoch;
@@ -142,7 +145,7 @@ export function fitDetector(sets: { ps: PreparedSet; roles: Role[] }[], config: 
     const report: EpochReport = { epoch, epochs: opts.epochs, loss: steps ? lossSum / steps : NaN, valAccuracy: val.accuracy, valLoss: val.loss, best: better, seconds: (Date.now() - t0) / 1000 };
     history.push(report);
     opts.onEpoch?.(report);
-    if (epoch - bestEpoch >= opts.patience) {
+    if (epoch - improvedEpoch >= opts.patience) {
       stoppedEarly = epoch < opts.epochs;
       break;
     }
