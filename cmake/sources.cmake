@@ -32,6 +32,14 @@ set(NP_NO_CUDA_SOURCES
   native/core/edge_encoder_cuda_absent.cc
 )
 set(NP_CUDA_SOURCES
+  native/cuda/cuda_tools.cc
   native/cuda/device_probe.cu
   native/cuda/edge_encoder.cu
+  native/cuda/fake_init_kernel.cu
+  native/cuda/scan_cuda.cc
+  native/cuda/scan_cuda_plan.cc
+  native/cuda/scan_pass_kernel.cu
+  native/cuda/scan_reduce_kernel.cu
+  native/cuda/stage_readers.cc
+  native/napi/scan_cuda_napi.cc
 )

@@ -7,6 +7,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np_napi::register_device(env, exports);
   np_napi::register_scan(env, exports);
   np_napi::register_safetensors(env, exports);
+#if defined(NP_HAVE_CUDA)
+  np_napi::register_scan_cuda(env, exports);  // startScanCuda exists only where CUDA was built in
+#endif
   np_napi::register_edge(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/scan_plan.h"
+
 namespace np {
 
 struct CudaDeviceInfo {
@@ -26,5 +28,54 @@ struct CudaStatus {
 
 // Never throws: a machine without a GPU or driver gets usable == false and a reason.
 CudaStatus cuda_status();
+
+// ---- The CUDA scan (native/cuda/scan_cuda.cc; cuda_absent.cc throws E_NO_CUDA) ----
+
+enum class CudaGram : int {
+  Auto = 0,  // FP64 tensor cores (DMMA) where the device has them (sm_80+), else FP64 FMA
+  Mma = 1,   // FP64 tensor cores; an error on devices without them
+  Fma = 2,   // FP64 FMA on the CUDA cores (the portable path; tests compare the two)
+};
+
+struct CudaScanOptions {
+  int device = 0;
+  // Model bytes (all members together) per work item, and the size of each staging buffer.
+  size_t chunk_bytes = size_t{32} << 20;
+  int slots = 3;     // pinned host and device staging buffers (3: read, copy and compute overlap)
+  int readers = 0;   // host threads reading files into pinned memory; 0: min(8, cores)
+  // Read every tensor into GPU memory first, then compute over the resident weights `repeat`
+  // times (timed with CUDA events: the benchmark's "weights already on the GPU").
+  bool resident = false;
+  int repeat = 1;
+  CudaGram gram = CudaGram::Auto;
+};
+
+struct CudaScanResult {
+  ScanOutput output;          // same layout and meaning as scan_cpu's
+  std::string device_name;    // e.g. "NVIDIA H100 80GB HBM3"
+  int cc_major = 0, cc_minor = 0;
+  std::string gram;           // "dmma" or "fma"
+  double setup_seconds = 0;     // context, buffers
+  double pipeline_seconds = 0;  // streaming: first read to last result; resident: reading and copying
+  double compute_seconds = 0;   // resident only: mean GPU time of one compute pass (CUDA events)
+  double compute_seconds_min = 0;
+};
+
+// The scan of scan_cpu (same output up to float64 rounding) on CUDA device `device`.
+ScanOutput scan_cuda(const ScanPlan& plan, const ScanControl& control, int device);
+CudaScanResult scan_cuda_ex(const ScanPlan& plan, const ScanControl& control, const CudaScanOptions& options);
+
+// fake_init_value(p, start + i) for i < count, computed on the device by the scan's own code
+// (tests hold it bitwise equal to the CPU's).
+std::vector<float> fake_init_cuda(const FakeInitParams& p, uint64_t start, size_t count, int device);
+
+// Copy bandwidths of a device in GB/s (1e9 bytes/s), measured with CUDA events over `bytes`.
+struct CudaBandwidth {
+  std::string device_name;
+  double h2d_pinned = 0;    // host to device from cudaHostAlloc'd memory
+  double h2d_pageable = 0;  // host to device from ordinary (malloc) memory
+  double d2d = 0;           // device to device, counting bytes read plus bytes written
+};
+CudaBandwidth cuda_bandwidth(int device, size_t bytes);
 
 }  // namespace np

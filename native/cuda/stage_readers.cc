@@ -1,0 +1,112 @@
+#include "cuda/stage_readers.h"
+
+#include <chrono>
+#include <new>
+
+#include "core/error.h"
+
+namespace np {
+namespace cuda_scan {
+namespace {
+constexpr size_t kMaxOpen = 256;  // stays under the descriptor limit on scans of many shards
+}
+
+StageReaders::StageReaders(const std::vector<std::string>& files, std::vector<ReadPiece> pieces, size_t batches,
+                           std::vector<unsigned char*> slots, int threads)
+    : files_(files),
+      pieces_(std::move(pieces)),
+      slots_(std::move(slots)),
+      remaining_(batches, 0),
+      open_(files.size()),
+      last_use_(files.size(), 0) {
+  for (const ReadPiece& p : pieces_) ++remaining_[p.batch];
+  try {
+    for (int t = 0; t < threads; ++t) threads_.emplace_back([this] { run(); });
+  } catch (...) {
+    stop();
+    for (std::thread& th : threads_) th.join();
+    throw Error(ErrorCode::Internal, "cuda scan: cannot start reader threads");
+  }
+}
+
+StageReaders::~StageReaders() {
+  stop();
+  for (std::thread& th : threads_) th.join();
+}
+
+void StageReaders::allow(size_t end) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (end > allowed_) allowed_ = end;
+  cv_.notify_all();
+}
+
+void StageReaders::stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+bool StageReaders::wait(size_t b, const std::atomic<bool>* cancel) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    if (error_) std::rethrow_exception(error_);
+    if (remaining_[b] == 0) return true;
+    if (stop_ || (cancel && cancel->load())) return false;
+    cv_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+}
+
+std::shared_ptr<FileReader> StageReaders::open(uint32_t file) {
+  std::lock_guard<std::mutex> lock(files_mutex_);
+  last_use_[file] = ++tick_;
+  if (open_[file]) return open_[file];
+  if (open_count_ >= kMaxOpen) {
+    size_t victim = open_.size();
+    for (size_t i = 0; i < open_.size(); ++i)
+      if (open_[i] && (victim == open_.size() || last_use_[i] < last_use_[victim])) victim = i;
+    if (victim < open_.size()) {
+      open_[victim].reset();  // readers still using it keep it alive
+      --open_count_;
+    }
+  }
+  open_[file] = std::make_shared<FileReader>(files_[file]);
+  ++open_count_;
+  return open_[file];
+}
+
+void StageReaders::run() {
+  for (;;) {
+    size_t index;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      // Pieces are taken in order; a piece waits until its batch's buffer is free.
+      cv_.wait(lock, [&] { return stop_ || next_ >= pieces_.size() || pieces_[next_].batch < allowed_; });
+      if (stop_ || next_ >= pieces_.size()) return;
+      index = next_++;
+    }
+    const ReadPiece& p = pieces_[index];
+    try {
+      unsigned char* dst = slots_[p.batch % slots_.size()] + p.stage_offset;
+      open(p.file)->read_at(p.file_offset, dst, static_cast<size_t>(p.length));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) {
+        try {
+          throw;
+        } catch (const std::bad_alloc&) {
+          error_ = std::make_exception_ptr(Error(ErrorCode::OutOfMemory, "cuda scan: out of memory"));
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+      }
+      stop_ = true;
+      cv_.notify_all();
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--remaining_[p.batch] == 0) cv_.notify_all();
+  }
+}
+
+}  // namespace cuda_scan
+}  // namespace np

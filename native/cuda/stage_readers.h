@@ -1,0 +1,70 @@
+// Host threads that read the planned byte ranges of the model files (pread) into pinned
+// staging buffers, batch by batch, running ahead of the GPU by as many batches as there are
+// buffers. The scan driver says which batches may be read (their buffer's previous copy to
+// the device is done) and waits for each batch in order. No CUDA here: the buffers are plain
+// pointers (cudaHostAlloc'd by the caller).
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/file_reader.h"
+
+namespace np {
+namespace cuda_scan {
+
+struct ReadPiece {
+  uint32_t file = 0;
+  uint64_t file_offset = 0;
+  uint64_t length = 0;
+  size_t batch = 0;
+  uint64_t stage_offset = 0;  // in the batch's staging buffer
+};
+
+class StageReaders {
+ public:
+  // Batch b is read into slots[b % slots.size()]. Pieces must be in batch order.
+  StageReaders(const std::vector<std::string>& files, std::vector<ReadPiece> pieces, size_t batches,
+               std::vector<unsigned char*> slots, int threads);
+  ~StageReaders();
+  StageReaders(const StageReaders&) = delete;
+  StageReaders& operator=(const StageReaders&) = delete;
+
+  // Batches [0, end) may be read.
+  void allow(size_t end);
+  // Blocks until batch b is read. Returns false when cancelled (polled every 10 ms); rethrows
+  // the first read error (E_IO naming the file).
+  bool wait(size_t b, const std::atomic<bool>* cancel);
+  void stop();
+
+ private:
+  void run();
+  std::shared_ptr<FileReader> open(uint32_t file);
+
+  const std::vector<std::string>& files_;
+  std::vector<ReadPiece> pieces_;
+  std::vector<unsigned char*> slots_;
+  std::vector<size_t> remaining_;  // unread pieces per batch
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  size_t next_ = 0;
+  size_t allowed_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  // Open files (at most kMaxOpen; least recently used closed first), shared by the threads.
+  std::mutex files_mutex_;
+  std::vector<std::shared_ptr<FileReader>> open_;
+  std::vector<uint64_t> last_use_;
+  uint64_t tick_ = 0;
+  size_t open_count_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cuda_scan
+}  // namespace np
