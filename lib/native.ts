@@ -65,6 +65,22 @@ export interface NativeScanPlan {
   chunkBytes?: number;
   isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
   mode?: 'full' | 'readsum';
+  /** Options of startScanCuda (startScan ignores them). */
+  cuda?: NativeCudaScanOptions;
+}
+
+export interface NativeCudaScanOptions {
+  /** Model bytes per work item and per staging buffer (default 32 MiB). */
+  chunkBytes?: number;
+  /** Pinned host and device staging buffers (default 3). */
+  slots?: number;
+  /** Host threads reading files into pinned memory (default min(8, cores)). */
+  readers?: number;
+  /** Read all weights into GPU memory first, then compute `repeat` times (benchmarks). */
+  resident?: boolean;
+  repeat?: number;
+  /** Gram path: FP64 tensor cores ('dmma', sm_80+), FP64 FMA, or the best available. */
+  gram?: 'auto' | 'dmma' | 'fma';
 }
 
 export interface NativeScanOutput {
@@ -77,6 +93,24 @@ export interface NativeScanOutput {
   bytes: number;
   seconds: number;
   device: string;
+  /** CUDA scans only. */
+  deviceIndex?: number;
+  deviceName?: string;
+  computeCapability?: string;
+  gram?: 'dmma' | 'fma';
+  /** CUDA scans only: setup (context, buffers), pipeline (streaming: first read to last
+   * result; resident: reading and copying), compute (resident: mean GPU seconds of one pass). */
+  timings?: { setup: number; pipeline: number; compute: number; computeMin: number };
+}
+
+export interface NativeCudaBandwidth {
+  deviceName: string;
+  bytes: number;
+  /** GB/s (1e9 bytes per second). */
+  h2dPinned: number;
+  h2dPageable: number;
+  /** Device-to-device copy, bytes read plus bytes written. */
+  d2d: number;
 }
 
 export interface NativeScanHandle {
@@ -150,6 +184,12 @@ export interface NativeAddon {
   startScan(plan: NativeScanPlan, onProgress?: (done: number, total: number) => void): NativeScanHandle;
   /** Fake-init values of elements [start, start + count) via a kernel set (for tests). */
   fakeInit(params: NativeFakeInit, start: number, count: number, isa?: string): Float32Array;
+  /** The scan on a CUDA device (default 0). Present only in builds with the CUDA backend. */
+  startScanCuda?(plan: NativeScanPlan, onProgress?: (done: number, total: number) => void, device?: number): NativeScanHandle;
+  /** The device's fake init (the scan kernel's own code), for tests. CUDA builds only. */
+  fakeInitCuda?(params: NativeFakeInit, start: number, count: number, device?: number): Float32Array;
+  /** Pinned and pageable host-to-device and device-to-device copy bandwidth. CUDA builds only. */
+  cudaBandwidth?(device?: number, bytes?: number): Promise<NativeCudaBandwidth>;
   /** Reads and validates a safetensors header (off the main thread). */
   readSafetensorsHeader(path: string): Promise<NativeSafetensorsHeader>;
   /** The same, synchronously (for small files and tests). */

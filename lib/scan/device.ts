@@ -11,6 +11,9 @@ export interface DeviceChoice {
   device: 'cpu' | 'cuda';
   /** Why 'auto' did not pick CUDA (absent when CUDA was picked or CPU was asked for). */
   fallbackReason?: string;
+  /** When CUDA was picked: the device index and its name. */
+  cudaDevice?: number;
+  deviceName?: string;
 }
 
 /** Whether this build has CUDA scan kernels (the device probe alone is not enough). */
@@ -18,7 +21,8 @@ export function cudaScanAvailable(): boolean {
   return typeof (native() as unknown as { startScanCuda?: unknown }).startScanCuda === 'function';
 }
 
-export function chooseDevice(request: DeviceRequest = 'auto'): DeviceChoice {
+/** `cudaDevice` picks among several GPUs (default 0); asking for one that is absent is an error. */
+export function chooseDevice(request: DeviceRequest = 'auto', cudaDevice = 0): DeviceChoice {
   if (request !== 'auto' && request !== 'cpu' && request !== 'cuda') {
     throw new InvalidArgumentError('E_INVALID_ARG', `--device must be auto, cpu or cuda, got '${request}'`);
   }
@@ -27,7 +31,13 @@ export function chooseDevice(request: DeviceRequest = 'auto'): DeviceChoice {
   let reason: string | undefined;
   if (!status.usable) reason = status.reason;
   else if (!cudaScanAvailable()) reason = 'this build has no CUDA scan kernels';
-  if (reason === undefined) return { device: 'cuda' };
+  if (reason === undefined) {
+    const gpu = status.devices.find((d) => d.index === cudaDevice);
+    if (!gpu) {
+      throw new InvalidArgumentError('E_INVALID_ARG', `CUDA device ${cudaDevice} does not exist (${status.devices.length} found)`);
+    }
+    return { device: 'cuda', cudaDevice, deviceName: gpu.name };
+  }
   if (request === 'cuda') throw new CudaError('E_NO_CUDA', `--device cuda: CUDA is not usable: ${reason}`);
   return { device: 'cpu', fallbackReason: reason };
 }

@@ -3,10 +3,10 @@
  * thread) producing a ScanResult. Progress through a callback, cancellation through an
  * AbortSignal.
  */
-import { AbortError, fromNative } from '../errors';
+import { AbortError, CudaError, fromNative } from '../errors';
 import { openModels } from '../io/discover';
 import type { ModelSet } from '../io/types';
-import { native, NativeScanOutput, NativeScanPlan } from '../native';
+import { native, NativeCudaScanOptions, NativeScanHandle, NativeScanOutput, NativeScanPlan } from '../native';
 import { alignModels, AlignOptions } from './align';
 import { chooseDevice, DeviceRequest } from './device';
 import { buildPlan, parseShard, PlannedScan, Shard } from './plan';
@@ -30,6 +30,11 @@ export interface ScanOptions extends AlignOptions {
   /** Scan only part i of n of the tensors ("i/n", 1-based, or a Shard). */
   shard?: Shard | string;
   device?: DeviceRequest;
+  /** Which GPU when the scan runs on CUDA (default 0). */
+  cudaDevice?: number;
+  /** CUDA scan tuning (staging buffer size, reader threads, Gram path). Results do not depend on it
+   * beyond float64 rounding. */
+  cuda?: NativeCudaScanOptions;
   /** CPU kernel set (default: the best this CPU runs). */
   isa?: NativeScanPlan['isa'];
   onProgress?: (p: ScanProgress) => void;
@@ -40,17 +45,31 @@ export const DEFAULT_FAKE_INIT = 'auto';
 /** 2 MiB per work item: read and computed while still in cache (measured: 16 MiB was 25% slower). */
 export const DEFAULT_CHUNK_MB = 2;
 
+/** Where a planned scan runs: the CPU (default) or a CUDA device. */
+export interface ScanTarget {
+  device: 'cpu' | 'cuda';
+  cudaDevice?: number;
+}
+
 /** Runs a planned scan natively, wiring progress and cancellation. */
 export async function runNativePlan(
   plan: NativeScanPlan,
   onProgress?: (p: ScanProgress) => void,
   signal?: AbortSignal,
+  target: ScanTarget = { device: 'cpu' },
 ): Promise<NativeScanOutput> {
   if (signal?.aborted) throw new AbortError('E_ABORTED', 'scan cancelled before it started');
-  const handle = native().startScan(
-    plan,
-    onProgress ? (done, total) => onProgress({ bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 }) : undefined,
-  );
+  const progress = onProgress
+    ? (done: number, total: number) => onProgress({ bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 })
+    : undefined;
+  let handle: NativeScanHandle;
+  if (target.device === 'cuda') {
+    const addon = native();
+    if (!addon.startScanCuda) throw new CudaError('E_NO_CUDA', 'this build of the addon has no CUDA scan kernels');
+    handle = addon.startScanCuda(plan, progress, target.cudaDevice ?? 0);
+  } else {
+    handle = native().startScan(plan, progress);
+  }
   const onAbort = () => handle.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -107,7 +126,7 @@ function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, op
 /** Scans an opened model set. */
 export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promise<ScanResult> {
   const shard = typeof opts.shard === 'string' ? parseShard(opts.shard) : opts.shard;
-  const device = chooseDevice(opts.device ?? 'auto');
+  const device = chooseDevice(opts.device ?? 'auto', opts.cudaDevice ?? 0);
   const { groups, skipped } = alignModels(set.models, opts);
   const planned = buildPlan(groups, {
     seed: opts.seed ?? 0,
@@ -117,7 +136,10 @@ export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promi
     chunkBytes: Math.round((opts.chunkMb ?? DEFAULT_CHUNK_MB) * 1024 * 1024),
     isa: opts.isa,
   });
-  const out = await runNativePlan(planned.plan, opts.onProgress, opts.signal);
+  const plan = opts.cuda ? { ...planned.plan, cuda: opts.cuda } : planned.plan;
+  const target: ScanTarget = device.device === 'cuda' ? { device: 'cuda', cudaDevice: device.cudaDevice } : { device: 'cpu' };
+  // On CUDA, run.device is 'cuda' and run.isa names the GPU, its architecture and Gram path.
+  const out = await runNativePlan(plan, opts.onProgress, opts.signal, target);
   const result = assemble(set, planned, out, opts, skipped, shard);
   if (device.fallbackReason) result.run.fallbackReason = device.fallbackReason;
   return result;
