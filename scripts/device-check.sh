@@ -160,11 +160,64 @@ CPP
   rm -f "$dir/small.bin" "$dir/big.bin"
 }
 
+# =============================================================================================
+# Section: cuda-scan (issue 6). The CUDA scan against the CPU scan through the addon: random
+# model sets M = 1..64 (and 70), every dtype, the three fake-init kinds, DMMA and FP64-FMA Gram
+# paths, small staging buffers, resident mode, determinism, the device fake init bitwise
+# (node dist/scripts/gpu-check.js); then the benchmark (node dist/bench/cuda-scan.js: host-
+# and device-resident GB/s beside pinned H2D, D2D and a PyTorch scan). Needs, carried in:
+#   .devnode (node, from ../shared/device/pack-node.sh), the CUDA addon (build-cuda/Release, or
+#   NEURAL_PHYLOGENY_ADDON), dist/ (npm run build:ts). Never stops the other sections.
+# =============================================================================================
+cuda_scan() {
+  local dir="$OUT/cuda-scan"
+  mkdir -p "$dir"
+  : > "$dir/summary.txt"
+  if ! command -v node >/dev/null && [ -f .devnode/node.xz ]; then
+    mkdir -p /tmp/nb && xz -dc .devnode/node.xz > /tmp/nb/node && chmod +x /tmp/nb/node && export PATH=/tmp/nb:$PATH
+  fi
+  if ! command -v node >/dev/null; then
+    echo "cuda-scan: no node (carry .devnode)" | tee -a "$dir/summary.txt"; return 0
+  fi
+  local addon="${NEURAL_PHYLOGENY_ADDON:-}"
+  [ -z "$addon" ] && for a in build-cuda/Release/neural_phylogeny.node build/Release/neural_phylogeny.node; do
+    [ -f "$a" ] && { addon="$ROOT/$a"; break; }
+  done
+  if [ -z "$addon" ] || [ ! -f dist/scripts/gpu-check.js ] || [ ! -f dist/bench/cuda-scan.js ]; then
+    echo "cuda-scan: missing the CUDA addon or dist/ (carry build-cuda/Release and dist)" | tee -a "$dir/summary.txt"; return 0
+  fi
+  export NEURAL_PHYLOGENY_ADDON="$addon"
+  nvidia-smi > "$dir/nvidia-smi.txt" 2>&1 || true
+  node -e 'const a=require(process.env.NEURAL_PHYLOGENY_ADDON);console.log(JSON.stringify(a.cudaStatus()))' > "$dir/cuda-status.json" 2>&1 || true
+  local rc_check=0 rc_bench=0
+  timeout 300 node dist/scripts/gpu-check.js --json "$dir/gpu-check.json" > "$dir/gpu-check.log" 2>&1 || rc_check=$?
+  NP_BENCH_DIR="${NP_BENCH_DIR:-/tmp/np-bench}" timeout 420 node dist/bench/cuda-scan.js --json "$dir/bench.json" \
+    > "$dir/bench.txt" 2> "$dir/bench.log" || rc_bench=$?
+  rm -rf "${NP_BENCH_DIR:-/tmp/np-bench}"
+  {
+    echo "cuda-scan: gpu-check exit $rc_check, bench exit $rc_bench ($(date -u +%Y-%m-%dT%H:%MZ))"
+    grep -E "FAIL|fake init|gpu-check:" "$dir/gpu-check.log" | tail -8 || true
+    cat "$dir/bench.txt"
+  } >> "$dir/summary.txt"
+  return 0
+}
+
+# The short table, last, whatever happened: each section's summary.txt (or result.txt).
+print_summaries() {
+  echo
+  echo "==== device-check summary ($OUT) ===="
+  for f in "$OUT"/*/summary.txt "$OUT"/*/result.txt; do
+    if [ -f "$f" ]; then cat "$f"; fi
+  done
+}
+trap print_summaries EXIT
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(edge-encoder)
+[ ${#sections[@]} -eq 0 ] && sections=(cuda-scan edge-encoder)
 for s in "${sections[@]}"; do
   case "$s" in
     edge-encoder) edge_encoder ;;
-    *) echo "unknown section $s (known: edge-encoder)" >&2; exit 2 ;;
+    cuda-scan) cuda_scan ;;
+    *) echo "unknown section $s (known: edge-encoder, cuda-scan)" >&2; exit 2 ;;
   esac
 done
