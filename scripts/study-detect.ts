@@ -16,6 +16,7 @@ import * as path from 'path';
 import { detect } from '../lib/detect/detect';
 import type { DetectOptions } from '../lib/detect/options';
 import { evaluate } from '../lib/eval/metrics';
+import { confidenceAuc } from '../lib/eval/auc';
 import type { Lineage } from '../lib/io/types';
 import type { ScanResult } from '../lib/scan/types';
 import { simulateZoo, type ZooSpec } from '../test/helpers/synthetic-scan';
@@ -63,6 +64,8 @@ interface Run {
   edgeAccuracy: number;
   directionAccuracy: number | null;
   ari: number;
+  /** AUC of the edge confidences, right against wrong edges (null: all right or all wrong). */
+  auc: number | null;
 }
 
 interface ZooSet {
@@ -116,7 +119,7 @@ function evaluateAll(set: string, seed: number, scan: ScanResult, truth: Lineage
   for (const v of VARIANTS) {
     const r = detect(scan, v.opts);
     const m = evaluate(r, truth);
-    runs.push({ set, seed, variant: v.name, edgeAccuracy: m.edgeAccuracy, directionAccuracy: m.directionAccuracy, ari: m.ari });
+    runs.push({ set, seed, variant: v.name, edgeAccuracy: m.edgeAccuracy, directionAccuracy: m.directionAccuracy, ari: m.ari, auc: confidenceAuc(r, truth) });
   }
 }
 
@@ -124,13 +127,15 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 const fmt = (xs: number[]) => (xs.length === 0 ? '-' : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`);
 
-export function table(runs: Run[]): string {
+export function table(runs: Run[], value: (r: Run) => number | null = (r) => r.edgeAccuracy): string {
   const sets = [...new Set(runs.map((r) => r.set))];
   const seedsOf = (s: string) => [...new Set(runs.filter((r) => r.set === s).map((r) => r.seed))];
+  const cell = (s: string, v: string) =>
+    fmt(runs.filter((r) => r.set === s && r.variant === v).map(value).filter((x): x is number => x !== null));
   return [
     `| variant | ${sets.map((s) => `${s} (seeds ${seedsOf(s).join(',')})`).join(' | ')} |`,
     `|---|${sets.map(() => '---').join('|')}|`,
-    ...VARIANTS.map((v) => `| ${v.name} | ${sets.map((s) => fmt(runs.filter((r) => r.set === s && r.variant === v.name).map((r) => r.edgeAccuracy))).join(' | ')} |`),
+    ...VARIANTS.map((v) => `| ${v.name} | ${sets.map((s) => cell(s, v.name)).join(' | ')} |`),
   ].join('\n');
 }
 
@@ -158,7 +163,8 @@ async function main() {
       }
     }
   }
-  process.stdout.write(`Directed-edge accuracy (%), mean ± std over seeds\n\n${table(runs)}\n`);
+  process.stdout.write(`Directed-edge accuracy (%), mean ± std over seeds\n\n${table(runs)}\n\n`);
+  process.stdout.write(`AUC of edge confidence, right against wrong edges (×100; seeds with both)\n\n${table(runs, (r) => r.auc)}\n`);
   const json = arg('json', '');
   if (json) fs.writeFileSync(json, JSON.stringify(runs, null, 2));
 }

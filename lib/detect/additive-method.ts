@@ -78,7 +78,7 @@ export function additiveTreeMethod(
     locals.push(local);
   }
   const rooted = rootFamilies(trees, n, score, signals, prior, evidence);
-  const used = evidence === 'score' ? ['score'] : signals.map((s) => s.name);
+  const used = evidence === 'score' ? ['score'] : [...signals.map((s) => s.name), 'score'];
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
   if (model === 'additive') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
 

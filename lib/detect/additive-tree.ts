@@ -37,9 +37,13 @@ export interface AdditiveTreeFit {
   startCosts: number[];
 }
 
-/** Stars are tried around this many of the most central models at most: a compute bound
- * (each start costs O(n⁴) in the worst case), not a tuning constant. */
-const MAX_STAR_STARTS = 40;
+/**
+ * Stars are tried around the most central models, as many as fit a budget of elementary
+ * operations (a start costs up to n passes of O(n³)): around every model up to 35 models, 3
+ * at 60, one from 85 on. A compute bound, not a tuning constant.
+ */
+const START_BUDGET = 5e7;
+const starStarts = (n: number) => Math.max(1, Math.min(n, Math.floor(START_BUDGET / n ** 4)));
 
 function adjacency(n: number, edges: TreeEdge[]): number[][] {
   const adj: number[][] = Array.from({ length: n }, () => []);
@@ -235,7 +239,7 @@ export function fitAdditiveTree(d2: Float64Array, n: number): AdditiveTreeFit {
     return { v, s };
   }).sort((p, q) => p.s - q.s || p.v - q.v);
   const starts: TreeEdge[][] = [spanningTree(d2, n)];
-  for (const { v } of centrality.slice(0, MAX_STAR_STARTS)) {
+  for (const { v } of centrality.slice(0, starStarts(n))) {
     starts.push([...Array(n).keys()].filter((u) => u !== v).map((u) => ({ a: v, b: u })));
   }
   let best: { edges: TreeEdge[]; cost: number } | null = null;

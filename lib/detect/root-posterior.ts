@@ -17,8 +17,10 @@
  *   changing), pooled over every family that has the signal, so a signal that mostly runs
  *   against the tree gets a negative weight and one that is noise gets none. 'score' uses the
  *   direction score alone; 'tensor-votes' uses, per tensor, the fake-init distance and the
- *   kurtosis (whose sign differs between architectures: DESIGN "Measured so far" 4), starting
- *   the EM from the direction score.
+ *   kurtosis (whose sign differs between architectures: DESIGN "Measured so far" 4), and the
+ *   direction score, whose sign is known (its error rate is capped at 1/2). The EM
+ *   starts from the prior's roots and from the direction score's, and keeps the fixed point of
+ *   higher joint likelihood.
  *
  * The posterior also gives each edge's direction confidence: the posterior mass of the roots on
  * the parent's side (docs/confidence.md).
@@ -52,7 +54,7 @@ export interface RootedFamilies {
   direction: Float64Array;
   /** The signals' final weights log((1−ε)/ε), in the order given. */
   weights: number[];
-  /** EM rounds run (1 = the first rooting already stood). */
+  /** EM rounds run from the start kept (1 = its first rooting already stood). */
   rounds: number;
 }
 
@@ -146,8 +148,8 @@ function agreement(t: Traversal, values: ArrayLike<number>): Map<number, number>
   return reroot(t, atStart, (p, c) => (vote(values, c, p) > 0 ? 1 : 0) - (vote(values, p, c) > 0 ? 1 : 0));
 }
 
-/** Error rate of a signal on the edges of trees rooted as given (Laplace-smoothed). */
-function errorRate(traversals: Traversal[], roots: number[], values: ArrayLike<number>, rootedUp: Map<number, number>[]): number {
+/** Votes of a signal on the edges of trees rooted as given: how many, and how many wrong. */
+function voteCounts(traversals: Traversal[], roots: number[], values: ArrayLike<number>, rootedUp: Map<number, number>[]): { wrong: number; total: number } {
   let wrong = 0;
   let total = 0;
   traversals.forEach((t, i) => {
@@ -160,8 +162,11 @@ function errorRate(traversals: Traversal[], roots: number[], values: ArrayLike<n
       if (s < 0) wrong++;
     }
   });
-  return (wrong + 1) / (total + 2);
+  return { wrong, total };
 }
+
+/** Laplace-smoothed error rate: the maximum of its Beta(2, 2) posterior. */
+const errorRate = (c: { wrong: number; total: number }) => (c.wrong + 1) / (c.total + 2);
 
 function rootedParents(t: Traversal, root: number): Map<number, number> {
   const up = new Map<number, number>([[root, -1]]);
@@ -185,6 +190,12 @@ function rootedParents(t: Traversal, root: number): Map<number, number> {
 
 const logOdds = (eps: number) => Math.log((1 - eps) / eps);
 
+/** The signals that vote: the tensors' (for 'tensor-votes'), then the direction score, last. */
+function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
+  const score = { name: 'score', values: primary };
+  return evidence === 'score' ? [score] : [...signals, score];
+}
+
 /**
  * Roots every tree by its posterior (prior × evidence) and gives each edge its direction
  * confidence. `primary` (the direction score, lower = earlier) starts the EM and breaks ties.
@@ -199,9 +210,13 @@ export function rootFamilies(
 ): RootedFamilies {
   const trav = trees.map(traverse);
   const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
-  const used = evidence === 'score' ? [{ name: 'score', values: primary }] : signals;
+  const used = usedSignals(primary, signals, evidence);
   const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s.values)));
   const agreePrimary = trav.map((t) => agreement(t, primary));
+  // The score's sign is known (it grows with training), so its error rate is at most 1/2:
+  // without that, reversing every chain and every signal would fit exactly as well.
+  const bounded = used.map((s) => s === used[used.length - 1]);
+  const rate = (c: { wrong: number; total: number }, k: number) => (bounded[k] ? Math.min(0.5, errorRate(c)) : errorRate(c));
 
   const posterior = (weights: number[], agreeOf: Map<number, number>[][]) =>
     trav.map((t, i) => {
@@ -223,27 +238,44 @@ export function rootFamilies(
       return best;
     });
 
-  // Start: the primary score with its error rate under its own best roots.
-  const bestAgree = trav.map((t, i) => {
+  // EM from two starts, keeping the fixed point of higher joint likelihood (prior × votes
+  // × Beta(2,2) on each error rate; both steps raise it): the prior's roots, which suit
+  // branching families, and the score's own best roots, which suit chains (where the prior's
+  // middle would make every signal look like noise and stay there).
+  const scoreRoots = trav.map((t, i) => {
     let b = t.order[0];
-    for (const v of t.order) if (agreePrimary[i].get(v)! > agreePrimary[i].get(b)!) b = v;
+    for (const v of t.order) {
+      const d = agreePrimary[i].get(v)! - agreePrimary[i].get(b)!;
+      if (d > 0 || (d === 0 && primary[v] < primary[b])) b = v;
+    }
     return b;
   });
-  const startEps = errorRate(trav, bestAgree, primary, trav.map((t, i) => rootedParents(t, bestAgree[i])));
-  let roots = argmax(posterior([logOdds(startEps)], [agreePrimary]));
-  let weights: number[] = [];
-  let post: Map<number, number>[] = [];
-  let rounds = 0;
-  // EM: a root assignment repeats within a few rounds; the bound guards against 2-cycles.
-  for (; rounds < 50; ) {
-    rounds++;
-    const ups = trav.map((t, i) => rootedParents(t, roots[i]));
-    weights = used.map((s) => logOdds(errorRate(trav, roots, s.values, ups)));
-    post = posterior(weights, agreeUsed);
-    const next = argmax(post);
-    if (next.every((r, i) => r === roots[i])) break;
-    roots = next;
+  let best: { roots: number[]; weights: number[]; post: Map<number, number>[]; rounds: number; logLik: number } | null = null;
+  for (const start of [argmax(posterior([], [])), scoreRoots]) {
+    let roots = start;
+    let weights: number[] = [];
+    let post: Map<number, number>[] = [];
+    let counts: { wrong: number; total: number }[] = [];
+    let rounds = 0;
+    // A root assignment repeats within a few rounds; the bound guards against 2-cycles.
+    while (rounds < 50) {
+      rounds++;
+      const ups = trav.map((t, i) => rootedParents(t, roots[i]));
+      counts = used.map((s) => voteCounts(trav, roots, s.values, ups));
+      weights = counts.map((c, k) => logOdds(rate(c, k)));
+      post = posterior(weights, agreeUsed);
+      const next = argmax(post);
+      if (next.every((r, i) => r === roots[i])) break;
+      roots = next;
+    }
+    let logLik = roots.reduce((a, r, i) => a + logPrior[i].get(r)!, 0);
+    for (const [k, c] of counts.entries()) {
+      const e = rate(c, k);
+      logLik += (c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e);
+    }
+    if (best === null || logLik > best.logLik + 1e-9) best = { roots, weights, post, rounds, logLik };
   }
+  const { roots, weights, post, rounds } = best!;
 
   const { parent, direction } = directionMasses(trav, roots, post, nNodes);
   return { roots, parent, direction, weights, rounds };
@@ -285,7 +317,7 @@ export function directionOfRooted(
   evidence: DirectionEvidence,
 ): Float64Array {
   const trav = trees.map(traverse);
-  const used = evidence === 'score' ? [{ name: 'score', values: primary }] : signals;
+  const used = usedSignals(primary, signals, evidence);
   const post = trav.map((t) => {
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s.values));

@@ -114,28 +114,99 @@ export function refitSharedDrift(d2: Float64Array, n: number, start: Int32Array)
   return b.cost < a.cost ? b : a;
 }
 
-/** Best-improvement subtree moves from one rooted tree. */
+/** Path sums S (n×n) and root distances h of a rooted tree. */
+function geometry(d2: Float64Array, n: number, parent: Int32Array): { S: Float64Array; h: Float64Array } {
+  const adj: number[][] = Array.from({ length: n }, () => []);
+  parent.forEach((p, v) => {
+    if (p >= 0) {
+      adj[p].push(v);
+      adj[v].push(p);
+    }
+  });
+  const S = new Float64Array(n * n);
+  const seen = new Int32Array(n).fill(-1);
+  const queue = new Int32Array(n);
+  for (let s = 0; s < n; s++) {
+    seen[s] = s;
+    queue[0] = s;
+    let tail = 1;
+    for (let i = 0; i < tail; i++) {
+      const u = queue[i];
+      for (const v of adj[u]) {
+        if (seen[v] === s) continue;
+        seen[v] = s;
+        S[s * n + v] = S[s * n + u] + d2[u * n + v];
+        queue[tail++] = v;
+      }
+    }
+  }
+  const h = new Float64Array(n);
+  const root = parent.indexOf(-1);
+  const order = [root];
+  const ch = childrenOf(parent);
+  for (let i = 0; i < order.length; i++) {
+    for (const c of ch[order[i]]) {
+      h[c] = h[order[i]] + Math.sqrt(d2[order[i] * n + c]);
+      order.push(c);
+    }
+  }
+  return { S, h };
+}
+
+/**
+ * Best-improvement subtree moves from one rooted tree. Moving the subtree B of v under x
+ * changes only the pairs across (a in A, b in B): their path sum becomes
+ * S(a,x) + d²(x,v) + S(v,b) and every root distance in B shifts by the same amount, so each
+ * candidate is priced from the current S and h with ρ held; the best move is then checked on
+ * the exact criterion with ρ refitted (alternating least squares).
+ */
 function improveRooted(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit {
   let parent = Int32Array.from(start);
   let { cost, rho } = sharedDriftCost(d2, n, parent);
+  const inB = new Uint8Array(n);
   for (let iter = 0; iter < 10 * n * n; iter++) {
-    let best: { v: number; x: number; cost: number; rho: number } | null = null;
+    const { S, h } = geometry(d2, n, parent);
+    let best: { v: number; x: number; gain: number } | null = null;
     for (let v = 0; v < n; v++) {
       if (parent[v] < 0) continue;
-      const old = parent[v];
-      for (let x = 0; x < n; x++) {
-        if (x === old || inSubtree(parent, v, x)) continue;
-        parent[v] = x;
-        const c = sharedDriftCost(d2, n, parent);
-        if (c.cost < cost - 1e-12 * cost && (best === null || c.cost < best.cost)) best = { v, x, ...c };
+      inB.fill(0);
+      const B: number[] = [];
+      const A: number[] = [];
+      for (let y = 0; y < n; y++) {
+        if (inSubtree(parent, v, y)) {
+          inB[y] = 1;
+          B.push(y);
+        } else A.push(y);
       }
-      parent[v] = old;
+      const cross = (x: number): number => {
+        const w = d2[x * n + v];
+        const shift = h[x] + Math.sqrt(w) - h[v];
+        let c = 0;
+        for (const a of A) {
+          const base = S[a * n + x] + w;
+          for (const b of B) {
+            const dh = h[a] - h[b] - shift;
+            const r = d2[a * n + b] - (1 - rho) * (base + S[v * n + b]) - rho * dh * dh;
+            c += r * r;
+          }
+        }
+        return c;
+      };
+      const current = cross(parent[v]);
+      for (const x of A) {
+        if (x === parent[v]) continue;
+        const gain = current - cross(x);
+        if (gain > 1e-12 * cost && (best === null || gain > best.gain)) best = { v, x, gain };
+      }
     }
     if (best === null) break;
-    parent = Int32Array.from(parent);
-    parent[best.v] = best.x;
-    cost = best.cost;
-    rho = best.rho;
+    const next = Int32Array.from(parent);
+    next[best.v] = best.x;
+    const exact = sharedDriftCost(d2, n, next);
+    if (!(exact.cost < cost - 1e-12 * cost)) break;
+    parent = next;
+    cost = exact.cost;
+    rho = exact.rho;
   }
   return { parent, rho, cost };
 }

@@ -125,7 +125,6 @@ describe('shared drift: fine-tuning increments that correlate', () => {
 
 describe('rooting by prior and evidence', () => {
   const star: FamilyTree = { nodes: [0, 1, 2, 3, 4], edges: [1, 2, 3, 4].map((b) => ({ a: 0, b })) };
-  const chain: FamilyTree = { nodes: [5, 6, 7, 8], edges: [{ a: 5, b: 6 }, { a: 6, b: 7 }, { a: 7, b: 8 }] };
 
   test('a misleading score and a misleading tensor: the other tensors and the prior root the star at its centre', () => {
     // The score and tensor t3 put child 1 below the parent; t1 and t2 do not.
@@ -139,9 +138,10 @@ describe('rooting by prior and evidence', () => {
     expect(r.roots).toEqual([0]);
     expect(Array.from(r.parent)).toEqual([-1, 0, 0, 0, 0]);
     expect(r.weights[2]).toBeLessThan(r.weights[0]);
-    // The score alone agrees on all four edges under root 1 and wins, prior or not: one
-    // misleading edge out of four is more than the prior's factor 4 (|T| sizes 5·4 against 5).
-    expect(rootFamilies([star], 5, score, [], 'attachment', 'score').roots).toEqual([1]);
+    // The score alone agrees on all four edges under root 1. With the prior, the centre with
+    // one wrong edge of four (ε = 1/3) is the likelier explanation than child 1 with none
+    // (ε = 1/6, but a prior four times smaller); without it, child 1 wins.
+    expect(rootFamilies([star], 5, score, [], 'attachment', 'score').roots).toEqual([0]);
     expect(rootFamilies([star], 5, score, [], 'uniform', 'score').roots).toEqual([1]);
   });
 
@@ -153,13 +153,18 @@ describe('rooting by prior and evidence', () => {
     expect(r.direction[1]).toBeCloseTo(1 - 1 / 8, 12);
   });
 
-  test('a chain follows a consistent signal against the prior, which favours its middle', () => {
-    const score = [0, 0, 0, 0, 0, 1, 2, 3, 4];
-    const r = rootFamilies([chain], 9, score, [], 'attachment', 'score');
-    expect(r.roots).toEqual([5]);
-    expect(Array.from(r.parent).slice(5)).toEqual([-1, 5, 6, 7]);
-    // Direction confidences: in (0.5, 1), and highest at the edge the prior agrees with most.
-    for (const v of [6, 7, 8]) expect(r.direction[v]).toBeGreaterThan(0.5);
+  test('chains follow a consistent score against the prior, which favours their middle', () => {
+    // Three chains of four, the score rising along each.
+    const chains: FamilyTree[] = [0, 4, 8].map((o) => ({ nodes: [o, o + 1, o + 2, o + 3], edges: [0, 1, 2].map((k) => ({ a: o + k, b: o + k + 1 })) }));
+    const score = Array.from({ length: 12 }, (_, v) => v % 4);
+    const r = rootFamilies(chains, 12, score, [], 'attachment', 'score');
+    expect(r.roots).toEqual([0, 4, 8]);
+    expect(Array.from(r.parent)).toEqual([-1, 0, 1, 2, -1, 4, 5, 6, -1, 8, 9, 10]);
+    for (const v of [1, 2, 3]) expect(r.direction[v]).toBeGreaterThan(0.5);
+    // One chain alone is too little evidence: three votes cannot outweigh the prior's factor 3
+    // for the middle, and the joint likelihood keeps the middle with one "wrong" edge.
+    expect(rootFamilies([chains[0]], 4, score.slice(0, 4), [], 'attachment', 'score').roots).toEqual([1]);
+    expect(rootFamilies([chains[0]], 4, score.slice(0, 4), [], 'uniform', 'score').roots).toEqual([0]);
   });
 
   test('tensor votes: a signal that runs against the trees gets a negative weight', () => {
@@ -175,10 +180,22 @@ describe('rooting by prior and evidence', () => {
     expect(r.weights[1]).toBeLessThan(-1);
   });
 
-  test('tensor votes overrule the prior in a chain when the tensors agree', () => {
+  test('tensor votes overrule the prior in a single chain when the tensors agree', () => {
+    const chain: FamilyTree = { nodes: [5, 6, 7, 8], edges: [{ a: 5, b: 6 }, { a: 6, b: 7 }, { a: 7, b: 8 }] };
     const up = [0, 0, 0, 0, 0, 4, 3, 2, 1];
     const r = rootFamilies([chain], 9, up.map((x) => -x), [1, 2, 3].map((k) => ({ name: `t${k}`, values: up.map((x) => -k * x) })), 'attachment', 'tensor-votes');
     expect(r.roots).toEqual([5]);
+  });
+
+  test('reversing every chain and every signal does not fit as well: the score keeps its sign', () => {
+    // A tensor signal that falls along chains could be read as rising along reversed chains;
+    // the score (rising) breaks the tie.
+    const chains: FamilyTree[] = [0, 4].map((o) => ({ nodes: [o, o + 1, o + 2, o + 3], edges: [0, 1, 2].map((k) => ({ a: o + k, b: o + k + 1 })) }));
+    const rises = Array.from({ length: 8 }, (_, v) => v % 4);
+    const falls = rises.map((x) => -x);
+    const r = rootFamilies(chains, 8, rises, [{ name: 'falls', values: falls }, { name: 'falls too', values: falls.map((x) => 2 * x) }], 'uniform', 'tensor-votes');
+    expect(r.roots).toEqual([0, 4]);
+    expect(r.weights[0]).toBeLessThan(0);
   });
 
   test('signals per tensor: fake-init distance and kurtosis, NaN where a model lacks the tensor', () => {
