@@ -79,29 +79,34 @@ async function hostResident(M: number, bw: NativeCudaBandwidth): Promise<Row[]> 
   return rows;
 }
 
-function torchBaseline(M: number, params: number): { full: number; gram: number } | undefined {
+/** The PyTorch scan of the same sizes, per model count (one python3 process: importing torch
+ * takes seconds); empty where torch or its GPU is missing (the reason goes to stderr). */
+function torchBaselines(models: number[]): Map<number, { full: number; gram: number }> {
+  const out = new Map<number, { full: number; gram: number }>();
   const script = path.join(__dirname, '..', '..', 'bench', 'torch_scan_baseline.py');
-  if (!fs.existsSync(script)) return undefined;
-  const r = spawnSync('python3', [script, '--models', String(M), '--params', String(params), '--reps', String(reps)], {
+  if (!fs.existsSync(script)) return out;
+  const r = spawnSync('python3', [script, '--models', models.join(','), '--bytes', String(totalBytes), '--reps', String(reps)], {
     encoding: 'utf8',
-    timeout: 300000,
+    timeout: 240000,
   });
-  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  try {
-    const j = JSON.parse(line) as { full_gbs?: number; gram_gbs?: number; error?: string };
-    if (j.error || j.full_gbs === undefined || j.gram_gbs === undefined) {
-      process.stderr.write(`torch baseline unavailable: ${j.error ?? 'no figures'}\n`);
-      return undefined;
-    }
-    return { full: j.full_gbs, gram: j.gram_gbs };
-  } catch {
-    process.stderr.write(`torch baseline unavailable: ${(r.stderr ?? '').trim().split('\n').pop() ?? r.error}\n`);
-    return undefined;
+  if (r.error || r.status !== 0) {
+    process.stderr.write(`torch baseline unavailable: ${r.error?.message ?? (r.stderr ?? '').trim().split('\n').pop()}\n`);
+    return out;
   }
+  for (const line of (r.stdout ?? '').trim().split('\n')) {
+    try {
+      const j = JSON.parse(line) as { models?: number; full_gbs?: number; gram_gbs?: number; error?: string };
+      if (j.error) process.stderr.write(`torch baseline unavailable: ${j.error}\n`);
+      else if (j.models !== undefined && j.full_gbs !== undefined && j.gram_gbs !== undefined) out.set(j.models, { full: j.full_gbs, gram: j.gram_gbs });
+    } catch {
+      process.stderr.write(`torch baseline: unreadable line ${line.slice(0, 200)}\n`);
+    }
+  }
+  return out;
 }
 
-async function deviceResident(M: number, fakeInit: string, bw: NativeCudaBandwidth, withTorch: boolean): Promise<Row> {
-  const { plan, bytes, params } = await planOf(M, fakeInit);
+async function deviceResident(M: number, fakeInit: string, bw: NativeCudaBandwidth, torch?: { full: number; gram: number }): Promise<Row> {
+  const { plan, bytes } = await planOf(M, fakeInit);
   const resident = { ...plan, cuda: { resident: true, repeat: reps + 1, chunkBytes: 64 << 20 } };
   const out = await cuda(resident);
   const t = out.timings!;
@@ -121,13 +126,8 @@ async function deviceResident(M: number, fakeInit: string, bw: NativeCudaBandwid
     gbs: bytes / t.computeMin / GB,
     gbsMedian: bytes / t.compute / GB,
     ceiling: bw.d2d,
-    torch: withTorch ? torchBaseline(M, params) : undefined,
+    torch,
   };
-}
-
-function torchUsable(): boolean {
-  const r = spawnSync('python3', ['-c', 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'], { timeout: 120000 });
-  return r.status === 0;
 }
 
 async function main(): Promise<number> {
@@ -140,16 +140,16 @@ async function main(): Promise<number> {
   if (!process.env.NP_BENCH_DIR) process.stderr.write('fixtures in .cache/bench (set NP_BENCH_DIR to change)\n');
   const bw = await addon.cudaBandwidth(0, 1 << 30);
   process.stderr.write(`ceilings: pinned H2D ${bw.h2dPinned.toFixed(1)} GB/s, pageable H2D ${bw.h2dPageable.toFixed(1)} GB/s, D2D ${bw.d2d.toFixed(0)} GB/s (read+write)\n`);
-  const torch = torchUsable();
-  if (!torch) process.stderr.write('PyTorch with CUDA not found: no PyTorch baseline\n');
   const rows: Row[] = [];
   for (const M of [8, 32]) {
     process.stderr.write(`host-resident M=${M} ...\n`);
     rows.push(...(await hostResident(M, bw)));
   }
+  process.stderr.write('PyTorch baseline ...\n');
+  const torch = torchBaselines([8, 32, 64]);
   for (const [M, init] of [[8, 'auto'], [8, 'hf'], [32, 'auto'], [64, 'auto']] as [number, string][]) {
     process.stderr.write(`device-resident M=${M} (${init}) ...\n`);
-    rows.push(await deviceResident(M, init, bw, torch && init === 'auto'));
+    rows.push(await deviceResident(M, init, bw, torch.get(M)));
   }
   const dev = st.devices[0];
   const f1 = (x: number) => x.toFixed(1);

@@ -190,8 +190,8 @@ cuda_scan() {
   nvidia-smi > "$dir/nvidia-smi.txt" 2>&1 || true
   node -e 'const a=require(process.env.NEURAL_PHYLOGENY_ADDON);console.log(JSON.stringify(a.cudaStatus()))' > "$dir/cuda-status.json" 2>&1 || true
   local rc_check=0 rc_bench=0
-  timeout 300 node dist/scripts/gpu-check.js --json "$dir/gpu-check.json" > "$dir/gpu-check.log" 2>&1 || rc_check=$?
-  NP_BENCH_DIR="${NP_BENCH_DIR:-/tmp/np-bench}" timeout 420 node dist/bench/cuda-scan.js --json "$dir/bench.json" \
+  timeout 200 node dist/scripts/gpu-check.js --json "$dir/gpu-check.json" > "$dir/gpu-check.log" 2>&1 || rc_check=$?
+  NP_BENCH_DIR="${NP_BENCH_DIR:-/tmp/np-bench}" timeout 300 node dist/bench/cuda-scan.js --json "$dir/bench.json" \
     > "$dir/bench.txt" 2> "$dir/bench.log" || rc_bench=$?
   rm -rf "${NP_BENCH_DIR:-/tmp/np-bench}"
   {
