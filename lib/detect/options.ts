@@ -163,10 +163,11 @@ function patterns(name: string, value: TensorPattern | TensorPattern[] | undefin
  *   default; ahead of it as well on mnist-cnn, tiny-llama and synthetic families
  *   (docs/detect.md). Its own defaults: whole-model squared Euclidean distances (additive
  *   over tensors; per-tensor normalisation gave 41% on mnist-fc, where 10-element biases
- *   then weigh as much as the 50k-element matrix), families from the correlation gate alone
- *   (τ 'none': Euclidean distances inside a family span a factor ~4 between fine-tunes at
- *   lr 0.01 and 0.001, and the gap rule split families), the attachment prior and
- *   per-tensor votes for the root, the shared-drift refit.
+ *   then weigh as much as the 50k-element matrix); families from the correlation gate and τ
+ *   on the RMS distance, as for the other methods (τ on Euclidean distances split families:
+ *   they span a factor ~4 between fine-tunes at lr 0.01 and 0.001; the gate alone merged
+ *   families of small CNNs, whose unrelated models correlate up to 0.12); the attachment
+ *   prior and per-tensor votes for the root; the shared-drift refit.
  * Measured earlier on two trained MLP zoos (build-learned/zoos/mnist-fc-s0 and -s1: 5
  * families of 6 each, 50 true edges), edge accuracy s0 / s1, for the other methods:
  *   arborescence, fake-init mean-norm/mean, rms/mean distance       0.76 / 0.64  (their defaults)
@@ -207,10 +208,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
   const score = oneOf('score', opts.score ?? (isMother ? 'kurtosis' : 'fake-init'), ['fake-init', 'norm', 'kurtosis'] as const);
   let k: number | 'auto' = 'auto';
   if (opts.k !== undefined && opts.k !== 'auto') k = positive('k', opts.k, true);
-  // additive-tree takes its families from the correlation gate alone: Euclidean distances
-  // inside a family span a wide range (fine-tunes at lr 0.01 move ~4× farther than at 0.001),
-  // so a gap there splits families rather than separating them.
-  let tau: number | TauRule = method === 'additive-tree' ? 'none' : 'gap';
+  let tau: number | TauRule = 'gap';
   if (typeof opts.tau === 'number') {
     if (!(opts.tau > 0)) throw new InvalidArgumentError('E_INVALID_ARG', `tau must be positive (got ${opts.tau})`);
     tau = opts.tau;
