@@ -24,22 +24,14 @@ export interface AdditiveTreeRun {
 }
 
 /**
- * The family's squared distances, row-major. Members that share no tensor (possible when
- * architectures differ) have no distance of their own; they get the shortest sum of squared
- * distances through other members, which is their tree distance when the squared distances
- * form a tree metric, and an upper bound on it otherwise.
+ * Completes a family's squared distances (row-major, m×m) in place. Members that share no
+ * tensor (possible when architectures differ) have no distance of their own; they get the
+ * shortest sum of squared distances through other members, which is their tree distance when
+ * the squared distances form a tree metric, and an upper bound on it otherwise.
  */
-export function familySquaredDistances(d2: number[][], family: number[]): Float64Array {
-  const m = family.length;
-  const local = new Float64Array(m * m);
+export function fillMissing(local: Float64Array, m: number): Float64Array {
   let missing = false;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < m; j++) {
-      const v = i === j ? 0 : d2[family[i]][family[j]];
-      local[i * m + j] = v;
-      if (!Number.isFinite(v)) missing = true;
-    }
-  }
+  for (let i = 0; i < m * m; i++) if (!Number.isFinite(local[i])) missing = true;
   if (missing) {
     for (let k = 0; k < m; k++) {
       for (let i = 0; i < m; i++) {
@@ -55,11 +47,12 @@ export function familySquaredDistances(d2: number[][], family: number[]): Float6
 
 /**
  * @param link linking distances (Infinity = never linked) defining the families with τ
- * @param d2 squared distances, finite between every two members of a family
+ * @param squaredOf a family's squared distances (row-major, local order), measured over the
+ *   tensors all its members have (distances.ts squaredDistancesOver)
  */
 export function additiveTreeMethod(
   link: number[][],
-  d2: number[][],
+  squaredOf: (family: number[]) => Float64Array,
   tau: number,
   score: ArrayLike<number>,
   signals: DirectionSignal[],
@@ -72,7 +65,7 @@ export function additiveTreeMethod(
   const locals: Float64Array[] = [];
   for (const family of thresholdComponents(link, tau)) {
     if (family.length < 2) continue;
-    const local = familySquaredDistances(d2, family);
+    const local = fillMissing(squaredOf(family), family.length);
     const fit = fitAdditiveTree(local, family.length);
     trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
     locals.push(local);

@@ -11,7 +11,7 @@ import type { DetectedEdge, DetectionResult } from './types';
 import { resolveOptions, type DetectOptions, type ResolvedOptions } from './options';
 import { comparedParams, comparedTensors, selectTensors } from './select';
 import { computeScores } from './scores';
-import { computeDistances } from './distances';
+import { computeDistances, squaredDistancesOver } from './distances';
 import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
 import { chooseTau } from './tau';
@@ -83,8 +83,9 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     else sign = choice.sign;
   }
   const score = reps.map((m) => sign * rawScore[m]);
+  const distanceSettings = { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine };
   const inputs = o.method === 'additive-tree'
-    ? { d2: reps.map((a) => reps.map((b) => dist[a][b] * dist[a][b])), signals: tensorSignals(compared, reps) }
+    ? { squaredOf: (f: number[]) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2, signals: tensorSignals(compared, reps) }
     : undefined;
   const run = runMethod(o, D, score, tau, thresholdComponents(D, tau).length, thresholdComponents(D).length, warnings, inputs);
   timings.method = round(now() - mark);

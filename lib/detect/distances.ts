@@ -19,7 +19,7 @@ export function squaredDifference(t: ScanTensor, i: number, j: number): number {
 }
 
 /**
- * The per-tensor term. For every setting but 'rms' it is a squared quantity and the combined
+ * The per-tensor term of the models in slots i and j. For every setting but 'rms' it is a squared quantity and the combined
  * sum is square-rooted at the end; 'rms' (MoTHer: per-layer root-mean-square ΔW) is already a
  * distance and is averaged as is.
  */
@@ -93,4 +93,43 @@ export function finitePairDistances(dist: number[][]): number[] {
   const out: number[] = [];
   for (let i = 0; i < dist.length; i++) for (let j = i + 1; j < dist.length; j++) if (Number.isFinite(dist[i][j])) out.push(dist[i][j]);
   return out;
+}
+
+/**
+ * Combined squared distances among `models` (row-major, |models|²; 'rms' is not squared and
+ * not accepted) over the tensors that every one of them has, so that all pairs are measured in
+ * one space: sums over different tensor sets are not comparable, and a tree metric needs one
+ * space (a model with a resized vocabulary, compared on fewer tensors, would look near to
+ * everything). With no tensor common to all, each pair uses the tensors it shares (Infinity
+ * where it shares none) and `common` is false.
+ */
+export function squaredDistancesOver(tensors: ScanTensor[], models: number[], s: DistanceSettings): { d2: Float64Array; common: boolean } {
+  const k = models.length;
+  const slotsOf = (t: ScanTensor) => models.map((m) => t.models.indexOf(m));
+  const all = tensors.filter((t) => models.every((m) => t.models.includes(m)));
+  const common = all.length > 0;
+  const num = new Float64Array(k * k);
+  const den = new Float64Array(k * k);
+  for (const t of common ? all : tensors) {
+    const slots = slotsOf(t);
+    const w = s.combine === 'size-weighted' ? t.count : 1;
+    for (let i = 0; i < k; i++) {
+      if (slots[i] < 0) continue;
+      for (let j = i + 1; j < k; j++) {
+        if (slots[j] < 0) continue;
+        const v = w * tensorTerm(t, slots[i], slots[j], s);
+        num[i * k + j] += v;
+        den[i * k + j] += w;
+      }
+    }
+  }
+  const d2 = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      const v = den[i * k + j] === 0 ? Infinity : s.combine === 'sum' ? num[i * k + j] : num[i * k + j] / den[i * k + j];
+      d2[i * k + j] = v;
+      d2[j * k + i] = v;
+    }
+  }
+  return { d2, common };
 }

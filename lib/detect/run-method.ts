@@ -30,8 +30,8 @@ export interface MethodRun {
 
 /** What only some methods need: squared distances and per-tensor direction signals. */
 export interface MethodInputs {
-  /** Squared distances (not gated) over the same models as D. */
-  d2: number[][];
+  /** Squared distances among a group of models (indices as in D), row-major. */
+  squaredOf: (models: number[]) => Float64Array;
   signals: DirectionSignal[];
 }
 
@@ -50,8 +50,8 @@ export function runMethod(
   const byWithin = o.within === 'tree' ? 'family' : 'edge';
   switch (o.method) {
     case 'additive-tree': {
-      const d2 = inputs?.d2 ?? D.map((row) => row.map((d) => d * d));
-      const run = additiveTreeMethod(D, d2, tau, score, inputs?.signals ?? [], o.rootPrior, o.directionEvidence, o.treeModel);
+      const squaredOf = inputs?.squaredOf ?? ((f: number[]) => Float64Array.from(f.flatMap((a) => f.map((b) => D[a][b] ** 2))));
+      const run = additiveTreeMethod(D, squaredOf, tau, score, inputs?.signals ?? [], o.rootPrior, o.directionEvidence, o.treeModel);
       return { parent: run.parent, rivalTau: tau, orientation: 'family', direction: run.direction, chosen: { directionWeights: run.weights, emRounds: run.rounds, driftCorrelation: run.rho } };
     }
     case 'arborescence':

@@ -1,5 +1,6 @@
 import { additiveCost, fitAdditiveTree, pathSums, type TreeEdge } from '../../lib/detect/additive-tree';
-import { familySquaredDistances } from '../../lib/detect/additive-method';
+import { fillMissing } from '../../lib/detect/additive-method';
+import { squaredDistancesOver } from '../../lib/detect/distances';
 import { rootFamilies, tensorSignals, type FamilyTree } from '../../lib/detect/root-posterior';
 import { minimumSpanningForest } from '../../lib/detect/forest';
 import { refitSharedDrift, sharedDriftCost } from '../../lib/detect/shared-drift';
@@ -56,8 +57,23 @@ describe('additive tree: exact tree metrics', () => {
   });
 
   test('a family whose members share no tensor gets their distance through the others', () => {
-    const d2 = [[0, 1, Infinity], [1, 0, 2], [Infinity, 2, 0]];
-    expect(Array.from(familySquaredDistances(d2, [0, 1, 2]))).toEqual([0, 1, 3, 1, 0, 2, 3, 2, 0]);
+    const d2 = Float64Array.from([0, 1, Infinity, 1, 0, 2, Infinity, 2, 0]);
+    expect(Array.from(fillMissing(d2, 3))).toEqual([0, 1, 3, 1, 0, 2, 3, 2, 0]);
+  });
+
+  test('squared distances over the tensors every member has', () => {
+    // c's 'v' was resized (the scan groups it apart, as here under another name): only 'w' is
+    // common to all three, so 'v' does not count for a–b either.
+    const scan = buildScan([
+      { id: 'a', tensors: { w: [0, 0], v: [0, 0] } },
+      { id: 'b', tensors: { w: [1, 0], v: [0, 3] } },
+      { id: 'c', tensors: { w: [0, 2], 'v[3]': [1, 1, 1] } },
+    ], { float32: false });
+    const s = { metric: 'euclidean' as const, normalize: 'none' as const, combine: 'sum' as const };
+    const all = squaredDistancesOver(scan.tensors, [0, 1, 2], s);
+    expect(all.common).toBe(true);
+    expect(Array.from(all.d2)).toEqual([0, 1, 4, 1, 0, 5, 4, 5, 0]);
+    expect(Array.from(squaredDistancesOver(scan.tensors, [0, 1], s).d2)).toEqual([0, 10, 10, 0]);
   });
 });
 
