@@ -40,6 +40,8 @@
         "native/core/scan_kernels_scalar.cc",
         "native/napi/convert.cc",
         "native/napi/device_napi.cc",
+        "native/napi/plan_convert.cc",
+        "native/napi/promise_job.cc",
         "native/napi/edge_napi.cc",
         "native/napi/safetensors_napi.cc",
         "native/napi/scan_napi.cc"

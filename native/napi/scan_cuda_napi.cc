@@ -6,71 +6,15 @@
 // plan.cuda holds the CUDA-only options: { chunkBytes, slots, readers, resident, repeat, gram }.
 #include <napi.h>
 
-#include <atomic>
-#include <chrono>
-#include <memory>
-#include <mutex>
 
 #include "core/cuda_backend.h"
 #include "napi/convert.h"
 #include "napi/exports.h"
+#include "napi/plan_convert.h"
+#include "napi/promise_job.h"
 
 namespace np_napi {
 namespace {
-
-np::FakeInitParams fake_from_js(const Napi::Object& fake, const std::string& tensor) {
-  Napi::Env env = fake.Env();
-  np::FakeInitParams p;
-  int kind = static_cast<int>(get_number(fake, "kind"));
-  if (kind < 0 || kind > 2) throw make_error(env, np::ErrorCode::InvalidArgument, "fake-init kind must be 0, 1 or 2", {}, tensor);
-  p.kind = static_cast<np::FakeInitKind>(kind);
-  p.a = get_number(fake, "a");
-  p.b = get_number(fake, "b");
-  p.key0 = static_cast<uint32_t>(get_u64(fake, "key0"));
-  p.key1 = static_cast<uint32_t>(get_u64(fake, "key1"));
-  return p;
-}
-
-// The plan, read as startScan reads it (scan_napi.cc); CPU-only fields (threads, isa) are
-// accepted and ignored.
-np::ScanPlan plan_from_js(const Napi::Object& js) {
-  Napi::Env env = js.Env();
-  np::ScanPlan plan;
-  Napi::Array files = get_array(js, "files");
-  for (uint32_t i = 0; i < files.Length(); ++i) {
-    Napi::Value f = files.Get(i);
-    if (!f.IsString()) throw make_error(env, np::ErrorCode::InvalidArgument, "plan.files must hold strings");
-    plan.files.push_back(f.As<Napi::String>().Utf8Value());
-  }
-  Napi::Array groups = get_array(js, "groups");
-  plan.groups.reserve(groups.Length());
-  for (uint32_t gi = 0; gi < groups.Length(); ++gi) {
-    Napi::Value gv = groups.Get(gi);
-    if (!gv.IsObject()) throw make_error(env, np::ErrorCode::InvalidArgument, "plan.groups must hold objects");
-    Napi::Object g = gv.As<Napi::Object>();
-    np::ScanGroup group;
-    group.name = get_string(g, "name");
-    group.count = get_u64(g, "count");
-    group.fake = fake_from_js(get_object(g, "fake"), group.name);
-    Napi::Array members = get_array(g, "members");
-    for (uint32_t mi = 0; mi < members.Length(); ++mi) {
-      Napi::Value mv = members.Get(mi);
-      if (!mv.IsObject()) throw make_error(env, np::ErrorCode::InvalidArgument, "group.members must hold objects");
-      Napi::Object m = mv.As<Napi::Object>();
-      np::ScanMember member;
-      member.file = static_cast<uint32_t>(get_u64(m, "file"));
-      member.offset = get_u64(m, "offset");
-      std::string dtype = get_string(m, "dtype");
-      if (!np::parse_scan_dtype(dtype, &member.dtype))
-        throw make_error(env, np::ErrorCode::Dtype, "cannot scan dtype " + dtype, {}, group.name);
-      group.members.push_back(member);
-    }
-    plan.groups.push_back(std::move(group));
-  }
-  Napi::Value mode = js.Get("mode");
-  if (mode.IsString() && mode.As<Napi::String>().Utf8Value() == "readsum") plan.mode = np::ScanMode::ReadSum;
-  return plan;
-}
 
 np::CudaScanOptions options_from_js(const Napi::Object& plan, int device) {
   np::CudaScanOptions o;
@@ -113,77 +57,33 @@ int device_from_js(const Napi::CallbackInfo& info, size_t index) {
   return static_cast<int>(d);
 }
 
-struct ProgressData {
-  double done, total;
-  std::shared_ptr<std::atomic<bool>> finished;
-};
-
-// Same shape as startScan's worker: Promise, progress through a thread-safe function at most
-// every 50 ms (the last one synchronously before the promise settles), cancel via a flag.
-class CudaScanWorker : public Napi::AsyncWorker {
+// Same shape as startScan's job: Promise, throttled progress, cancel via a flag.
+class CudaScanJob : public PromiseJob {
  public:
-  CudaScanWorker(Napi::Env env, np::ScanPlan plan, np::CudaScanOptions options, std::shared_ptr<std::atomic<bool>> cancel,
-                 Napi::Function on_progress)
-      : Napi::AsyncWorker(env, "neural-phylogeny:scan-cuda"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        plan_(std::move(plan)),
-        options_(options),
-        cancel_(std::move(cancel)) {
-    if (!on_progress.IsEmpty()) {
-      progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "neural-phylogeny:scan-cuda-progress", 0, 1);
-      progress_ref_ = Napi::Persistent(on_progress);
-      has_progress_ = true;
-    }
+  CudaScanJob(Napi::Env env, np::ScanPlan plan, np::CudaScanOptions options, Napi::Function on_progress)
+      : PromiseJob(env, "neural-phylogeny:scan-cuda", on_progress), plan_(std::move(plan)), options_(options) {}
+
+ protected:
+  void Compute() override {
+    np::ScanControl control;
+    control.cancel = CancelFlag();
+    control.progress = ProgressCallback();
+    result_ = np::scan_cuda_ex(plan_, control, options_);
   }
 
-  ~CudaScanWorker() override {
-    if (has_progress_) progress_.Release();
-  }
+  double ProgressTotal() const override { return static_cast<double>(result_.output.bytes); }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      np::ScanControl control;
-      control.cancel = cancel_.get();
-      if (has_progress_) control.progress = [this](uint64_t done, uint64_t total) { report(done, total); };
-      auto t0 = std::chrono::steady_clock::now();
-      result_ = np::scan_cuda_ex(plan_, control, options_);
-      seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    } catch (...) {
-      error_.capture_current();
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    finished_->store(true);
+  Napi::Value Result(Napi::Env env) override {
     const np::ScanOutput& out = result_.output;
-    if (has_progress_ && !error_.set) {
-      try {
-        progress_ref_.Call({Napi::Number::New(env, static_cast<double>(out.bytes)),
-                            Napi::Number::New(env, static_cast<double>(out.bytes))});
-      } catch (...) {
-      }
-    }
-    if (error_.set) {
-      deferred_.Reject(error_.to_js(env).Value());
-      return;
-    }
     Napi::Object r = Napi::Object::New(env);
-    Napi::Float64Array values = Napi::Float64Array::New(env, out.values.size());
-    std::copy(out.values.begin(), out.values.end(), values.Data());
-    Napi::Float64Array offsets = Napi::Float64Array::New(env, out.offsets.size());
-    for (size_t i = 0; i < out.offsets.size(); ++i) offsets[i] = static_cast<double>(out.offsets[i]);
+    set_scan_values(env, r, out);
     const std::string cc = std::to_string(result_.cc_major) + "." + std::to_string(result_.cc_minor);
-    r.Set("values", values);
-    r.Set("offsets", offsets);
     // The "kernel set" of a CUDA scan: the GPU, its architecture and the Gram path.
     r.Set("isa", result_.device_name + " (sm_" + std::to_string(result_.cc_major) + std::to_string(result_.cc_minor) +
                      ", " + result_.gram + ")");
     r.Set("threads", out.threads);
     r.Set("bytes", static_cast<double>(out.bytes));
-    r.Set("seconds", seconds_);
+    r.Set("seconds", Seconds());
     r.Set("device", "cuda");
     r.Set("deviceIndex", options_.device);
     r.Set("deviceName", result_.device_name);
@@ -195,48 +95,13 @@ class CudaScanWorker : public Napi::AsyncWorker {
     t.Set("compute", result_.compute_seconds);
     t.Set("computeMin", result_.compute_seconds_min);
     r.Set("timings", t);
-    deferred_.Resolve(r);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    finished_->store(true);
-    deferred_.Reject(e.Value());
+    return r;
   }
 
  private:
-  void report(uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    {
-      std::lock_guard<std::mutex> lock(progress_mutex_);
-      if (now - last_report_ < std::chrono::milliseconds(50)) return;
-      last_report_ = now;
-    }
-    auto* data = new ProgressData{static_cast<double>(done), static_cast<double>(total), finished_};
-    napi_status st = progress_.NonBlockingCall(data, [](Napi::Env env, Napi::Function fn, ProgressData* d) {
-      if (env != nullptr && !fn.IsEmpty() && !d->finished->load()) {
-        try {
-          fn.Call({Napi::Number::New(env, d->done), Napi::Number::New(env, d->total)});
-        } catch (...) {
-        }
-      }
-      delete d;
-    });
-    if (st != napi_ok) delete data;
-  }
-
-  Napi::Promise::Deferred deferred_;
   np::ScanPlan plan_;
   np::CudaScanOptions options_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  Napi::ThreadSafeFunction progress_;
-  Napi::FunctionReference progress_ref_;
-  std::shared_ptr<std::atomic<bool>> finished_ = std::make_shared<std::atomic<bool>>(false);
-  bool has_progress_ = false;
-  std::mutex progress_mutex_;
-  std::chrono::steady_clock::time_point last_report_{};
   np::CudaScanResult result_;
-  double seconds_ = 0;
-  CapturedError error_;
 };
 
 Napi::Value StartScanCuda(const Napi::CallbackInfo& info) {
@@ -249,13 +114,7 @@ Napi::Value StartScanCuda(const Napi::CallbackInfo& info) {
   np::CudaScanOptions options = options_from_js(js, device);
   Napi::Function on_progress;
   if (info.Length() > 1 && info[1].IsFunction()) on_progress = info[1].As<Napi::Function>();
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  auto* worker = new CudaScanWorker(env, std::move(plan), options, cancel, on_progress);
-  Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", worker->promise());
-  handle.Set("cancel", Napi::Function::New(env, [cancel](const Napi::CallbackInfo&) { cancel->store(true); }, "cancel"));
-  worker->Queue();
-  return handle;
+  return PromiseJob::Start(new CudaScanJob(env, std::move(plan), options, on_progress));
 }
 
 // Synchronous (a test helper): the first call in a process also creates the CUDA context.
@@ -282,40 +141,26 @@ Napi::Value FakeInitCuda(const Napi::CallbackInfo& info) {
   return out;
 }
 
-class BandwidthWorker : public Napi::AsyncWorker {
+class BandwidthJob : public PromiseJob {
  public:
-  BandwidthWorker(Napi::Env env, int device, size_t bytes)
-      : Napi::AsyncWorker(env, "neural-phylogeny:cuda-bandwidth"), deferred_(Napi::Promise::Deferred::New(env)), device_(device), bytes_(bytes) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      bw_ = np::cuda_bandwidth(device_, bytes_);
-    } catch (...) {
-      error_.capture_current();
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (error_.set) {
-      deferred_.Reject(error_.to_js(env).Value());
-      return;
-    }
+  BandwidthJob(Napi::Env env, int device, size_t bytes) : PromiseJob(env, "neural-phylogeny:cuda-bandwidth"), device_(device), bytes_(bytes) {}
+
+ protected:
+  void Compute() override { bw_ = np::cuda_bandwidth(device_, bytes_); }
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("deviceName", bw_.device_name);
     o.Set("bytes", static_cast<double>(bytes_));
     o.Set("h2dPinned", bw_.h2d_pinned);
     o.Set("h2dPageable", bw_.h2d_pageable);
     o.Set("d2d", bw_.d2d);
-    deferred_.Resolve(o);
+    return o;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   int device_;
   size_t bytes_;
   np::CudaBandwidth bw_;
-  CapturedError error_;
 };
 
 Napi::Value CudaBandwidthJs(const Napi::CallbackInfo& info) {
@@ -325,10 +170,7 @@ Napi::Value CudaBandwidthJs(const Napi::CallbackInfo& info) {
   if (info.Length() > 1 && info[1].IsNumber()) bytes = info[1].As<Napi::Number>().DoubleValue();
   if (!(bytes >= 1024.0 * 1024) || bytes > 16.0 * 1024 * 1024 * 1024)
     throw make_error(env, np::ErrorCode::InvalidArgument, "cudaBandwidth: bytes must be in [1 MiB, 16 GiB]");
-  auto* worker = new BandwidthWorker(env, device, static_cast<size_t>(bytes));
-  Napi::Promise p = worker->promise();
-  worker->Queue();
-  return p;
+  return PromiseJob::Start(new BandwidthJob(env, device, static_cast<size_t>(bytes)), false);
 }
 
 }  // namespace

@@ -1,0 +1,21 @@
+// The scan plan and fake-init parameters as JS passes them (lib/native.ts NativeScanPlan),
+// read once for the CPU and the CUDA bindings.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "core/cpu_features.h"
+#include "core/philox.h"
+#include "core/scan_plan.h"
+
+namespace np_napi {
+
+np::FakeInitParams fake_from_js(const Napi::Object& fake, const std::string& tensor = {});
+// "auto" or absent: the best kernel set; otherwise it must be known and supported here.
+np::Isa isa_from_js(const Napi::Value& v);
+np::ScanPlan plan_from_js(const Napi::Object& js);
+// The plan's scan output as { values, offsets } on `result`.
+void set_scan_values(Napi::Env env, Napi::Object result, const np::ScanOutput& out);
+
+}  // namespace np_napi
