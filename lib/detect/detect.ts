@@ -52,13 +52,8 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
 
   mark = now();
   const dist = computeDistances(compared, M, { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine });
-  // additive-tree fits its trees to Euclidean distances (`dist`) but separates families, and
-  // judges pairing, by MoTHer's per-tensor RMS distance, as the other methods do: inside a
-  // family Euclidean distances span fine-tunes that moved 4× farther than others, so their
-  // gaps split families (docs/detect.md).
-  const familyDist = o.method === 'additive-tree' ? computeDistances(compared, M, { metric: 'euclidean', normalize: 'rms', combine: 'mean' }) : dist;
   const corr = o.minCorrelation === null ? null : weightCorrelation(compared, M);
-  const link = gateDistances(familyDist, corr, o.minCorrelation);
+  const link = gateDistances(dist, corr, o.minCorrelation);
   timings.distances = round(now() - mark);
 
   // One representative per group of identical models: nothing can order copies.
@@ -70,7 +65,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   }
   const reps = [...Array(M).keys()].filter((m) => copyOf[m] < 0);
   const D = reps.map((a) => reps.map((b) => link[a][b]));
-  const rawD = reps.map((a) => reps.map((b) => familyDist[a][b]));
+  const rawD = reps.map((a) => reps.map((b) => dist[a][b]));
 
   mark = now();
   const tauChoice = chooseTau(rawD, o.tau, o.tauMinRatio);

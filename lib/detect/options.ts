@@ -163,11 +163,9 @@ function patterns(name: string, value: TensorPattern | TensorPattern[] | undefin
  *   default; ahead of it as well on mnist-cnn, tiny-llama and synthetic families
  *   (docs/detect.md). Its own defaults: whole-model squared Euclidean distances (additive
  *   over tensors; per-tensor normalisation gave 41% on mnist-fc, where 10-element biases
- *   then weigh as much as the 50k-element matrix); families from the correlation gate and τ
- *   on the RMS distance, as for the other methods (τ on Euclidean distances split families:
- *   they span a factor ~4 between fine-tunes at lr 0.01 and 0.001; the gate alone merged
- *   families of small CNNs, whose unrelated models correlate up to 0.12); the attachment
- *   prior and per-tensor votes for the root; the shared-drift refit.
+ *   then weigh as much as the 50k-element matrix); families from the correlation gate alone
+ *   (τ 'none'); the attachment prior and per-tensor votes for the root; the shared-drift
+ *   refit.
  * Measured earlier on two trained MLP zoos (build-learned/zoos/mnist-fc-s0 and -s1: 5
  * families of 6 each, 50 true edges), edge accuracy s0 / s1, for the other methods:
  *   arborescence, fake-init mean-norm/mean, rms/mean distance       0.76 / 0.64  (their defaults)
@@ -190,8 +188,11 @@ function patterns(name: string, value: TensorPattern | TensorPattern[] | undefin
  *   tensors cannot dominate, DESIGN 5): true edges in the spanning forest 19, 17 of 25, against
  *   16, 17 for relative/mean and 15, 15 for whole-model L2.
  * - τ at the largest gap of the pairwise distances (DESIGN 1), accepted when the jump is
- *   ≥ 1.5×; minCorrelation 0.1 (plus a 5σ noise floor): independent inits correlate ≈ 0. On
- *   both zoos no gap qualified and the gate alone separated the families (ARI 1).
+ *   ≥ 1.5× (none for additive-tree). minCorrelation 0.25 (plus a 5σ noise floor): over 15
+ *   trained zoos (mnist-fc, mnist-cnn, tiny-llama, 5 seeds each) models of different families
+ *   correlated at most 0.125 (small CNNs trained on the same data; MLPs ≤ 0.07, LLaMAs
+ *   ≤ 0.02) and every true parent–child pair at least 0.42, so 0.25 leaves a factor of about
+ *   2 on either side; 0.1 merged families of mnist-cnn seeds 1–4.
  * - k auto by silhouette, K ≥ the groups left by the gate and τ.
  * - within star for kmeans-after/along (their definition), tree for the other clusterings.
  */
@@ -208,7 +209,10 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
   const score = oneOf('score', opts.score ?? (isMother ? 'kurtosis' : 'fake-init'), ['fake-init', 'norm', 'kurtosis'] as const);
   let k: number | 'auto' = 'auto';
   if (opts.k !== undefined && opts.k !== 'auto') k = positive('k', opts.k, true);
-  let tau: number | TauRule = 'gap';
+  // additive-tree takes its families from the correlation gate alone: inside a family,
+  // distances of fine-tunes at lr 0.01 and 0.001 differ by a factor ~4, and the gap rule split
+  // a family of mnist-fc seed 2 (for every method) on RMS distances as on Euclidean ones.
+  let tau: number | TauRule = method === 'additive-tree' ? 'none' : 'gap';
   if (typeof opts.tau === 'number') {
     if (!(opts.tau > 0)) throw new InvalidArgumentError('E_INVALID_ARG', `tau must be positive (got ${opts.tau})`);
     tau = opts.tau;
@@ -220,7 +224,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     }
     scoreSign = opts.scoreSign;
   }
-  let minCorrelation: number | null = 0.1;
+  let minCorrelation: number | null = 0.25;
   if (opts.minCorrelation !== undefined) {
     if (opts.minCorrelation !== null && (typeof opts.minCorrelation !== 'number' || !(opts.minCorrelation >= -1 && opts.minCorrelation <= 1))) {
       throw new InvalidArgumentError('E_INVALID_ARG', `minCorrelation must be in [-1, 1] or null (got ${String(opts.minCorrelation)})`);

@@ -118,7 +118,7 @@ describe('confidence', () => {
 describe('options', () => {
   test('defaults', () => {
     const o = resolveOptions();
-    expect(o).toMatchObject({ method: 'additive-tree', score: 'fake-init', scoreNormalize: 'mean-norm', scoreCombine: 'mean', scoreSign: 1, distanceNormalize: 'none', distanceCombine: 'sum', tau: 'gap', k: 'auto', minCorrelation: 0.1 });
+    expect(o).toMatchObject({ method: 'additive-tree', score: 'fake-init', scoreNormalize: 'mean-norm', scoreCombine: 'mean', scoreSign: 1, distanceNormalize: 'none', distanceCombine: 'sum', tau: 'none', k: 'auto', minCorrelation: 0.25 });
     expect(resolveOptions({ method: 'arborescence' })).toMatchObject({ distanceNormalize: 'rms', distanceCombine: 'mean', tau: 'gap' });
     expect(resolveOptions({ method: 'mother' })).toMatchObject({ score: 'kurtosis', scoreSign: 1, distanceNormalize: 'rms', lambda: 0.3 });
     expect(resolveOptions({ score: 'kurtosis' }).scoreSign).toBe('auto');
