@@ -39,61 +39,27 @@ function childrenOf(parent: Int32Array): number[][] {
 
 /** The criterion at its best ρ for one rooted tree. */
 export function sharedDriftCost(d2: Float64Array, n: number, parent: Int32Array): { cost: number; rho: number } {
-  const ch = childrenOf(parent);
-  const root = parent.indexOf(-1);
-  // h: root distance in lengths; order: BFS from the root.
-  const h = new Float64Array(n);
-  const order = [root];
-  for (let i = 0; i < order.length; i++) {
-    for (const c of ch[order[i]]) {
-      h[c] = h[order[i]] + Math.sqrt(d2[order[i] * n + c]);
-      order.push(c);
-    }
-  }
-  // S by a BFS from every model over the undirected tree.
-  const adj: number[][] = Array.from({ length: n }, () => []);
-  parent.forEach((p, v) => {
-    if (p >= 0) {
-      adj[p].push(v);
-      adj[v].push(p);
-    }
-  });
-  const S = new Float64Array(n);
-  const seen = new Int32Array(n).fill(-1);
-  const queue = new Int32Array(n);
-  let rq = 0;
-  let qq = 0;
-  const r0 = new Float64Array((n * (n - 1)) / 2);
-  const q = new Float64Array((n * (n - 1)) / 2);
+  const { S, h } = geometry(d2, n, parent);
+  // Residual of the additive part, a, and the drift term's change to it, b: r = a − ρ·b.
+  const m = (n * (n - 1)) / 2;
+  const a = new Float64Array(m);
+  const b = new Float64Array(m);
+  let ab = 0;
+  let bb = 0;
   let k = 0;
-  for (let s = 0; s < n; s++) {
-    seen[s] = s;
-    S[s] = 0;
-    queue[0] = s;
-    let tail = 1;
-    for (let i = 0; i < tail; i++) {
-      const u = queue[i];
-      for (const v of adj[u]) {
-        if (seen[v] === s) continue;
-        seen[v] = s;
-        S[v] = S[u] + d2[u * n + v];
-        queue[tail++] = v;
-      }
-    }
-    for (let t = s + 1; t < n; t++) {
-      const a = d2[s * n + t] - S[t];
-      const b = (h[s] - h[t]) ** 2 - S[t];
-      r0[k] = a;
-      q[k] = b;
-      rq += a * b;
-      qq += b * b;
-      k++;
+  for (let x = 0; x < n; x++) {
+    for (let y = x + 1; y < n; y++, k++) {
+      const s = S[x * n + y];
+      a[k] = d2[x * n + y] - s;
+      b[k] = (h[x] - h[y]) ** 2 - s;
+      ab += a[k] * b[k];
+      bb += b[k] * b[k];
     }
   }
-  const rho = qq > 0 ? Math.min(1 - 1e-9, Math.max(0, rq / qq)) : 0;
+  const rho = bb > 0 ? Math.min(1 - 1e-9, Math.max(0, ab / bb)) : 0;
   // Summed directly rather than expanded: the expansion cancels large terms.
   let cost = 0;
-  for (let i = 0; i < k; i++) cost += (r0[i] - rho * q[i]) ** 2;
+  for (let i = 0; i < m; i++) cost += (a[i] - rho * b[i]) ** 2;
   return { cost, rho };
 }
 
