@@ -28,6 +28,12 @@ export { evaluate } from './eval/metrics';
 export type { EvalMetrics } from './eval/metrics';
 export { evaluateMethods, formatEvalTable, formatEvalMarkdown } from './eval/compare';
 
+export { trainDetector, detectLearned } from './learned';
+export type { TrainOptions, TrainReport, DetectLearnedOptions } from './learned';
+
+export { buildZoo, ensureZoo, ZOO_PRESETS } from './zoo';
+export type { ZooOptions, ZooSummary } from './zoo';
+
 export { renderText, renderJson, renderDot, renderHtml, parseDetectionJson, screenshotHtml } from './report';
 
 export { native } from './native';

@@ -21,6 +21,10 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'linkage', type: 'string', arg: 'L', description: 'agglomerative linkage', choices: ['average', 'ward'] },
   { name: 'within', type: 'string', arg: 'W', description: 'how a cluster becomes a tree', choices: ['star', 'arborescence', 'tree'] },
   { name: 'restarts', type: 'number', arg: 'N', description: 'k-means restarts' },
+  { name: 'min-correlation', type: 'string', arg: 'R', description: "never link models whose weights correlate less than R (pooled Pearson), or 'off'" },
+  { name: 'root-prior', type: 'string', arg: 'P', description: 'additive-tree: prior over each family root', choices: ['attachment', 'uniform'] },
+  { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: ['tensor-votes', 'score'] },
+  { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: ['shared-drift', 'additive'] },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
   { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
 ];
@@ -52,6 +56,16 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (o.within) opts.within = o.within as DetectOptions['within'];
   if (o.restarts !== undefined) opts.restarts = o.restarts as number;
   if (o['cluster-seed'] !== undefined) opts.seed = o['cluster-seed'] as number;
+  if (o['min-correlation'] !== undefined) {
+    const r = o['min-correlation'] as string;
+    const n = Number(r);
+    if (r === 'off') opts.minCorrelation = null;
+    else if (r.trim() !== '' && Number.isFinite(n) && n >= -1 && n <= 1) opts.minCorrelation = n;
+    else throw new UsageError(`--min-correlation must be in [-1, 1] or 'off'; got '${r}'`);
+  }
+  if (o['root-prior']) opts.rootPrior = o['root-prior'] as DetectOptions['rootPrior'];
+  if (o['direction-evidence']) opts.directionEvidence = o['direction-evidence'] as DetectOptions['directionEvidence'];
+  if (o['tree-model']) opts.treeModel = o['tree-model'] as DetectOptions['treeModel'];
   // Same pattern syntax as the scan's (glob or /regex/), handed to detect as RegExps.
   if (o.include) opts.include = (o.include as string[]).map(parsePattern);
   if (o.exclude) opts.exclude = (o.exclude as string[]).map(parsePattern);

@@ -1,4 +1,5 @@
 /** Options shared by the commands that scan (scan, detect, demo), and their translation. */
+import { DEFAULT_ROW_PREFIX_RATIO } from '../scan/align';
 import type { ScanOptions } from '../scan/scan';
 import type { OptionSpec, ParsedArgs } from './args';
 import { UsageError } from './args';
@@ -11,7 +12,7 @@ export const SCAN_OPTIONS: OptionSpec[] = [
   { name: 'include', type: 'list', arg: 'PATTERN', description: 'only tensors whose name matches (glob or /regex/; repeatable, comma-separated)' },
   { name: 'exclude', type: 'list', arg: 'PATTERN', description: 'leave out tensors whose name matches (glob or /regex/; repeatable)' },
   { name: 'skip-non-float', type: 'boolean', description: 'skip tensors of integer/other dtypes instead of failing' },
-  { name: 'row-prefix-ratio', type: 'number', arg: 'R', description: 'compare the common row prefix when row counts differ by at most this ratio (vocabulary resize)', default: 0.9 },
+  { name: 'row-prefix-ratio', type: 'number', arg: 'R', description: 'compare the common row prefix of same-named tensors whose row counts have at least this min/max ratio (vocabulary resize)', default: DEFAULT_ROW_PREFIX_RATIO },
   { name: 'device', type: 'string', arg: 'D', description: 'where to scan', default: 'auto', choices: ['auto', 'cpu', 'cuda'] },
   { name: 'isa', type: 'string', arg: 'ISA', description: 'CPU kernel set', default: 'auto', choices: ['auto', 'scalar', 'avx2', 'avx512'] },
 ];

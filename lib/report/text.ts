@@ -146,7 +146,15 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
   const tim = Object.entries(result.timings ?? {});
   if (scored && (opt.length || tim.length)) out.push('');
   if (scored && opt.length) {
-    const words = opt.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    // Diagnostics such as per-tensor weights stay in the JSON report; the text shows their size.
+    const shown = (v: unknown): string => {
+      if (typeof v === 'string') return v;
+      const json = JSON.stringify(v);
+      if (json === undefined || json.length <= 60) return String(json);
+      const n = Array.isArray(v) ? v.length : Object.keys(v as object).length;
+      return `{${n} entries: see --format json}`;
+    };
+    const words = opt.map(([k, v]) => `${k}=${shown(v)}`);
     out.push(...wrap(words.join(', '), width, 'options: ', '  '));
   }
   if (scored && tim.length) out.push('timings: ' + tim.map(([k, v]) => `${k} ${formatMs(v)}`).join(' · '));

@@ -13,6 +13,8 @@ import type { ModelSource, TensorEntry } from '../io/types';
 import { parsePattern } from './fake-init';
 import type { SkippedTensor } from './types';
 
+export const DEFAULT_ROW_PREFIX_RATIO = 0.6;
+
 export interface AlignOptions {
   /** Only tensors whose name matches one of these (globs or /regex/). */
   include?: string[];
@@ -22,8 +24,9 @@ export interface AlignOptions {
   skipNonFloat?: boolean;
   /**
    * Row counts that differ are compared over the common prefix when min/max rows is at least
-   * this ratio (default 0.9: a vocabulary resize adds few rows; different architectures
-   * usually differ by 2× or more and stay apart). 1 disables prefix alignment.
+   * this ratio. Default 0.6: vocabulary resizes range from one added token (32000 -> 32001)
+   * to extensions by half (Chinese-LLaMA: 32000 -> 49953, ratio 0.64); widths that double
+   * (ratio 0.5, usually a different architecture) stay apart. 1 disables prefix alignment.
    */
   rowPrefixMinRatio?: number;
 }
@@ -70,7 +73,7 @@ export function compareGroupKeys(a: { name: string; shape: number[] }, b: { name
 export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Alignment {
   const include = (opts.include ?? []).map(parsePattern);
   const exclude = (opts.exclude ?? []).map(parsePattern);
-  const ratio = opts.rowPrefixMinRatio ?? 0.9;
+  const ratio = opts.rowPrefixMinRatio ?? DEFAULT_ROW_PREFIX_RATIO;
   const skipped: SkippedTensor[] = [];
   // name -> trailing-shape key -> members
   const byName = new Map<string, Map<string, AlignedMember[]>>();

@@ -8,6 +8,7 @@ import { inspectCommand } from './inspect';
 import { mergeCommand } from './merge';
 import { methodsCommand } from './methods';
 import { scanCommand } from './scan';
+import { trainCommand } from './train';
 import { zooCommand } from './zoo';
 
-export const COMMANDS: Command[] = [demoCommand, detectCommand, evalCommand, scanCommand, mergeCommand, zooCommand, inspectCommand, methodsCommand, infoCommand];
+export const COMMANDS: Command[] = [demoCommand, detectCommand, evalCommand, scanCommand, mergeCommand, zooCommand, trainCommand, inspectCommand, methodsCommand, infoCommand];
