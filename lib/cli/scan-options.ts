@@ -7,7 +7,7 @@ import { UsageError } from './args';
 export const SCAN_OPTIONS: OptionSpec[] = [
   { name: 'threads', type: 'number', arg: 'N', description: 'worker threads (results do not depend on it) [default: all cores]' },
   { name: 'chunk-mb', type: 'number', arg: 'MB', description: 'MiB read per work item, all models together', default: 2 },
-  { name: 'fake-init', type: 'string', arg: 'SPEC', description: "fake-initialization rules: 'auto' (PyTorch defaults), 'hf' (normal 0.02), or 'pattern=scheme;...' (see docs/fake-init.md)", default: 'auto' },
+  { name: 'fake-init', type: 'string', arg: 'SPEC', description: "fake-initialization rules: 'auto' (PyTorch defaults), 'hf' (normal 0.02), or 'pattern=scheme;...' (see docs/fake-init.md) [default: hf(r) when every config.json has initializer_range r, else auto]" },
   { name: 'seed', type: 'number', arg: 'S', description: 'seed of the fake initialization', default: 0 },
   { name: 'include', type: 'list', arg: 'PATTERN', description: 'only tensors whose name matches (glob or /regex/; repeatable, comma-separated)' },
   { name: 'exclude', type: 'list', arg: 'PATTERN', description: 'leave out tensors whose name matches (glob or /regex/; repeatable)' },
@@ -30,7 +30,7 @@ export function scanOptionsFrom(args: ParsedArgs): ScanOptions {
   return {
     threads,
     chunkMb: chunk,
-    fakeInit: o['fake-init'] as string,
+    fakeInit: o['fake-init'] as string | undefined,
     seed,
     include: o.include as string[] | undefined,
     exclude: o.exclude as string[] | undefined,

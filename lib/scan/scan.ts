@@ -8,6 +8,7 @@ import { openModels } from '../io/discover';
 import type { ModelSet } from '../io/types';
 import { native, NativeCudaScanOptions, NativeScanHandle, NativeScanOutput, NativeScanPlan } from '../native';
 import { alignModels, AlignOptions } from './align';
+import { defaultFakeInit } from './default-init';
 import { chooseDevice, DeviceRequest } from './device';
 import { buildPlan, parseShard, PlannedScan, Shard } from './plan';
 import type { ScanResult, ScanTensor } from './types';
@@ -21,7 +22,8 @@ export interface ScanProgress {
 export interface ScanOptions extends AlignOptions {
   /** Seed of the fake initialization (default 0). */
   seed?: number;
-  /** Fake-init spec (default 'auto': PyTorch defaults); see lib/scan/fake-init.ts. */
+  /** Fake-init spec; see lib/scan/fake-init.ts. Default: 'hf(r)' when every model's
+   * config.json has initializer_range r (Hugging Face transformers), else 'auto' (PyTorch). */
   fakeInit?: string;
   /** Worker threads (default: all cores). Results do not depend on it. */
   threads?: number;
@@ -125,6 +127,7 @@ function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, op
 
 /** Scans an opened model set. */
 export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promise<ScanResult> {
+  if (opts.fakeInit === undefined) opts = { ...opts, fakeInit: defaultFakeInit(set).spec };
   const shard = typeof opts.shard === 'string' ? parseShard(opts.shard) : opts.shard;
   const device = chooseDevice(opts.device ?? 'auto', opts.cudaDevice ?? 0);
   const { groups, skipped } = alignModels(set.models, opts);
