@@ -14,20 +14,18 @@ export interface DefaultInit {
 }
 
 function initializerRange(modelPath: string): number | undefined {
-  let dir = modelPath;
   try {
     if (!fs.statSync(modelPath).isDirectory()) return undefined;
   } catch {
     return undefined;
   }
-  for (const candidate of [path.join(dir, 'config.json'), path.join(dir, 'text_encoder', 'config.json')]) {
+  for (const candidate of [path.join(modelPath, 'config.json'), path.join(modelPath, 'text_encoder', 'config.json')]) {
     try {
       const cfg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { initializer_range?: unknown };
       if (typeof cfg.initializer_range === 'number' && cfg.initializer_range > 0) return cfg.initializer_range;
     } catch {
       /* no or unreadable config: not a transformers model */
     }
-    dir = modelPath;
   }
   return undefined;
 }
