@@ -2,16 +2,13 @@
 // whole matrices on worker threads (lib/learned/native-encoder.ts builds the plan).
 #include <napi.h>
 
-#include <atomic>
-#include <chrono>
-#include <memory>
-#include <mutex>
-
 #include "core/cpu_features.h"
 #include "core/edge_encoder_cpu.h"
 #include "core/edge_encoder_cuda.h"
 #include "napi/convert.h"
 #include "napi/exports.h"
+#include "napi/plan_convert.h"
+#include "napi/promise_job.h"
 
 namespace np_napi {
 namespace {
@@ -28,7 +25,7 @@ std::vector<float> floats(const Napi::Object& o, const char* key, size_t expecte
   return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
 }
 
-np::EdgePlan plan_from_js(const Napi::Object& js, bool* use_cuda) {
+np::EdgePlan edge_plan_from_js(const Napi::Object& js, bool* use_cuda) {
   Napi::Env env = js.Env();
   np::EdgePlan plan;
   Napi::Array files = get_array(js, "files");
@@ -87,13 +84,7 @@ np::EdgePlan plan_from_js(const Napi::Object& js, bool* use_cuda) {
   double chunk = get_number_or(js, "chunkElems", static_cast<double>(1u << 18));
   if (!(chunk >= 1)) throw make_error(env, np::ErrorCode::InvalidArgument, "chunkElems must be at least 1");
   plan.chunk_elems = static_cast<uint64_t>(chunk);
-  plan.isa = np::best_isa();
-  Napi::Value isa = js.Get("isa");
-  if (isa.IsString() && isa.As<Napi::String>().Utf8Value() != "auto") {
-    std::string name = isa.As<Napi::String>().Utf8Value();
-    if (!np::parse_isa(name, &plan.isa) || !np::isa_supported(plan.isa))
-      throw make_error(env, np::ErrorCode::InvalidArgument, "isa '" + name + "' is unknown or not supported here");
-  }
+  plan.isa = isa_from_js(js.Get("isa"));
   *use_cuda = false;
   Napi::Value device = js.Get("device");
   if (device.IsString()) {
@@ -104,51 +95,22 @@ np::EdgePlan plan_from_js(const Napi::Object& js, bool* use_cuda) {
   return plan;
 }
 
-struct ProgressData {
-  double done, total;
-  std::shared_ptr<std::atomic<bool>> finished;
-};
-
-class EdgeWorker : public Napi::AsyncWorker {
+class EdgeJob : public PromiseJob {
  public:
-  EdgeWorker(Napi::Env env, np::EdgePlan plan, bool use_cuda, std::shared_ptr<std::atomic<bool>> cancel, Napi::Function on_progress)
-      : Napi::AsyncWorker(env, "neural-phylogeny:edge-encode"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        plan_(std::move(plan)),
-        use_cuda_(use_cuda),
-        cancel_(std::move(cancel)) {
-    if (!on_progress.IsEmpty()) {
-      progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "neural-phylogeny:edge-progress", 0, 1);
-      has_progress_ = true;
-    }
+  EdgeJob(Napi::Env env, np::EdgePlan plan, bool use_cuda, Napi::Function on_progress)
+      : PromiseJob(env, "neural-phylogeny:edge-encode", on_progress), plan_(std::move(plan)), use_cuda_(use_cuda) {}
+
+ protected:
+  void Compute() override {
+    np::ScanControl control;
+    control.cancel = CancelFlag();
+    control.progress = ProgressCallback();
+    output_ = use_cuda_ ? np::edge_encode_cuda(plan_, control) : np::edge_encode_cpu(plan_, control);
   }
 
-  ~EdgeWorker() override {
-    if (has_progress_) progress_.Release();
-  }
+  double ProgressTotal() const override { return static_cast<double>(output_.bytes); }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      np::ScanControl control;
-      control.cancel = cancel_.get();
-      if (has_progress_) control.progress = [this](uint64_t done, uint64_t total) { report(done, total); };
-      auto t0 = std::chrono::steady_clock::now();
-      output_ = use_cuda_ ? np::edge_encode_cuda(plan_, control) : np::edge_encode_cpu(plan_, control);
-      seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    } catch (...) {
-      error_.capture_current();
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    finished_->store(true);
-    if (error_.set) {
-      deferred_.Reject(error_.to_js(env).Value());
-      return;
-    }
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     Napi::Float64Array values = Napi::Float64Array::New(env, output_.values.size());
     std::copy(output_.values.begin(), output_.values.end(), values.Data());
@@ -156,49 +118,15 @@ class EdgeWorker : public Napi::AsyncWorker {
     result.Set("isa", np::isa_name(output_.isa));
     result.Set("threads", output_.threads);
     result.Set("bytes", static_cast<double>(output_.bytes));
-    result.Set("seconds", seconds_);
+    result.Set("seconds", Seconds());
     result.Set("device", output_.device);
-    deferred_.Resolve(result);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    finished_->store(true);
-    deferred_.Reject(e.Value());
+    return result;
   }
 
  private:
-  void report(uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    {
-      std::lock_guard<std::mutex> lock(progress_mutex_);
-      if (now - last_report_ < std::chrono::milliseconds(50) && done < total) return;
-      last_report_ = now;
-    }
-    auto* data = new ProgressData{static_cast<double>(done), static_cast<double>(total), finished_};
-    napi_status st = progress_.NonBlockingCall(data, [](Napi::Env env, Napi::Function fn, ProgressData* d) {
-      if (env != nullptr && !fn.IsEmpty() && !d->finished->load()) {
-        try {
-          fn.Call({Napi::Number::New(env, d->done), Napi::Number::New(env, d->total)});
-        } catch (...) {
-        }
-      }
-      delete d;
-    });
-    if (st != napi_ok) delete data;
-  }
-
-  Napi::Promise::Deferred deferred_;
   np::EdgePlan plan_;
   bool use_cuda_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  Napi::ThreadSafeFunction progress_;
-  std::shared_ptr<std::atomic<bool>> finished_ = std::make_shared<std::atomic<bool>>(false);
-  bool has_progress_ = false;
-  std::mutex progress_mutex_;
-  std::chrono::steady_clock::time_point last_report_{};
   np::EdgeOutput output_;
-  double seconds_ = 0;
-  CapturedError error_;
 };
 
 Napi::Value StartEdgeEncode(const Napi::CallbackInfo& info) {
@@ -206,16 +134,10 @@ Napi::Value StartEdgeEncode(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject())
     throw make_error(env, np::ErrorCode::InvalidArgument, "startEdgeEncode(plan, onProgress?) needs a plan object");
   bool use_cuda = false;
-  np::EdgePlan plan = plan_from_js(info[0].As<Napi::Object>(), &use_cuda);
+  np::EdgePlan plan = edge_plan_from_js(info[0].As<Napi::Object>(), &use_cuda);
   Napi::Function on_progress;
   if (info.Length() > 1 && info[1].IsFunction()) on_progress = info[1].As<Napi::Function>();
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  auto* worker = new EdgeWorker(env, std::move(plan), use_cuda, cancel, on_progress);
-  Napi::Object handle = Napi::Object::New(env);
-  handle.Set("promise", worker->promise());
-  handle.Set("cancel", Napi::Function::New(env, [cancel](const Napi::CallbackInfo&) { cancel->store(true); }, "cancel"));
-  worker->Queue();
-  return handle;
+  return PromiseJob::Start(new EdgeJob(env, std::move(plan), use_cuda, on_progress));
 }
 
 }  // namespace
