@@ -38,6 +38,7 @@
         "native/core/scan_cpu.cc",
         "native/core/scan_kernels.cc",
         "native/core/scan_kernels_scalar.cc",
+        "native/core/thread_pool.cc",
         "native/napi/convert.cc",
         "native/napi/device_napi.cc",
         "native/napi/plan_convert.cc",

@@ -10,6 +10,7 @@ set(NP_CORE_SOURCES
   native/core/scan_cpu.cc
   native/core/scan_kernels.cc
   native/core/scan_kernels_scalar.cc
+  native/core/thread_pool.cc
 )
 set(NP_AVX2_SOURCES
   native/core/edge_encoder_kernels_avx2.cc

@@ -1,4 +1,5 @@
 #include "core/edge_encoder_cpu.h"
+#include "core/thread_pool.h"
 
 #include <algorithm>
 #include <atomic>
@@ -257,20 +258,7 @@ EdgeOutput edge_encode_cpu(const EdgePlan& plan, const ScanControl& control) {
     }
   };
 
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(threads));
-    try {
-      for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    } catch (...) {
-      reducer.fail();
-      for (std::thread& th : pool) th.join();
-      throw Error(ErrorCode::Internal, "edge encoder: cannot start worker threads");
-    }
-    for (std::thread& th : pool) th.join();
-  }
+  run_on_threads(threads, worker, [&] { reducer.fail(); });
   if (error) std::rethrow_exception(error);
   if (control.cancel && control.cancel->load()) throw Error(ErrorCode::Aborted, "edge encoding cancelled");
   for (size_t p = 0; p < plan.pairs.size(); ++p) {

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/file_reader.h"
 #include "core/scan_kernels.h"
+#include "core/thread_pool.h"
 
 namespace np {
 namespace {
@@ -273,21 +274,10 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
     }
   };
 
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(threads));
-    try {
-      for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    } catch (...) {
-      stop.store(true);
-      reducer.wake_all();
-      for (std::thread& th : pool) th.join();
-      throw Error(ErrorCode::Internal, "scan: cannot start worker threads");
-    }
-    for (std::thread& th : pool) th.join();
-  }
+  run_on_threads(threads, worker, [&] {
+    stop.store(true);
+    reducer.wake_all();
+  });
   if (first_error) std::rethrow_exception(first_error);
   if (cancelled()) throw cancel_error();
 
