@@ -6,6 +6,7 @@
  *
  *   npm run eval:paper                                  # mnist-fc and mnist-cnn, seeds 0-4
  *   npm run eval:paper -- --presets mnist-fc --seeds 0,1,2
+ *   npm run eval:paper -- --presets tiny-llama --exclude '*embed_tokens*,lm_head*'
  */
 import * as fs from 'fs';
 import { ALL_METHODS, evaluateMethods } from '../lib/eval/compare';
@@ -43,13 +44,14 @@ async function main() {
   const presets = arg('presets', 'mnist-fc,mnist-cnn').split(',') as ZooPreset[];
   const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
   const methods = arg('methods', ALL_METHODS.join(',')).split(',');
+  const exclude = arg('exclude', '').split(',').filter(Boolean);
   const runs: PaperRun[] = [];
   for (const preset of presets) {
     for (const seed of seeds) {
       const t0 = Date.now();
       const zoo = await ensureZoo({ preset, scale: 'small', seed, log: (l) => process.stderr.write(`${l}\n`) });
       const set = await openModels([zoo.outDir]);
-      const scan = await scanModelSet(set);
+      const scan = await scanModelSet(set, { exclude });
       const truth = set.lineage ?? zoo.lineage;
       for (const r of evaluateMethods(scan, truth, methods)) {
         runs.push({
@@ -65,7 +67,7 @@ async function main() {
       const r = runs.find((x) => x.preset === p);
       return `${p}: ${r?.models} models, ${r?.edges} true edges per zoo`;
     }).join('; ')})`,
-    `Machine: ${machineDescription()}`,
+    `Machine: ${machineDescription()}${exclude.length ? `; tensors excluded: ${exclude.join(', ')}` : ''}`,
     '',
     `| method | ${presets.join(' | ')} |`,
     `|---|${presets.map(() => '---').join('|')}|`,
