@@ -6,6 +6,11 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, ensureZoo, zooIsCurrent, ZooSummary } from '../../lib/zoo';
+import { detect } from '../../lib/detect';
+import { evaluateMethods } from '../../lib/eval/compare';
+import { evaluate } from '../../lib/eval/metrics';
+import { openModels } from '../../lib/io/discover';
+import { scanModelSet } from '../../lib/scan/scan';
 import { VisionTaskSet } from '../../lib/zoo/tasks';
 import { IMAGE_PIXELS } from '../../lib/zoo/data';
 import { parseSafetensors, tensorValues } from './helpers/safetensors';
@@ -154,11 +159,30 @@ test('the same seed gives identical bytes (one-family build against the full zoo
 }, 300_000);
 
 test('ensureZoo reuses a current zoo and rejects one built with other options', async () => {
-  const t0 = Date.now();
   const reused = await ensureZoo({ preset: 'mnist-fc', seed: SEED, outDir: tmp.dir });
   expect(reused.cached).toBe(true);
-  expect(Date.now() - t0).toBeLessThan(5000);
   expect(reused.models.map((m) => m.id)).toEqual(zoo.models.map((m) => m.id));
   expect(zooIsCurrent(tmp.dir, { preset: 'mnist-fc', seed: SEED + 1 })).toBe(false);
   expect(zooIsCurrent(tmp.dir, { preset: 'mnist-fc', seed: SEED, families: 2 })).toBe(false);
 });
+
+// End to end on real trained families (seed 11 was never used while designing the methods):
+// discover -> native scan -> default method. Over mnist-fc seeds 0-4 the default reached
+// 92.0 ± 4.9% directed-edge accuracy (84% at worst) and recovered every family exactly
+// (README, `npm run eval:paper`); the bound below leaves room for one bad zoo, not for a
+// regression to the old default's ~67%.
+test('detection: the default method recovers the lineage of this zoo', async () => {
+  const set = await openModels([tmp.dir]);
+  expect(set.lineage?.edges.length).toBe(zoo.lineage.edges.length);
+  const scan = await scanModelSet(set);
+  const result = detect(scan);
+  const m = evaluate(result, set.lineage!);
+  expect(m.ari).toBe(1);
+  expect(m.edgeAccuracy).toBeGreaterThanOrEqual(0.8);
+  // Every learning-free method returns a forest over the same models.
+  for (const r of evaluateMethods(scan, set.lineage!)) {
+    expect(r.result.models).toHaveLength(zoo.models.length);
+    const children = r.result.edges.map((e) => e.child);
+    expect(new Set(children).size).toBe(children.length);
+  }
+}, 300_000);
