@@ -7,3 +7,4 @@ export { screenshotHtml, findChromium, BrowserNotFoundError, type ScreenshotOpti
 export { readPng, inkFraction, type PngImage } from './png';
 export { compareToTruth, type TruthComparison, type TruthMark } from './truth';
 export { buildForest, type ForestView, type FamilyView, type ForestNode } from './forest';
+export { formatLineagePaths, pathTo, type LineagePaths } from './paths';
