@@ -23,6 +23,7 @@ const HOST = [
   'native/core/scan_kernels_scalar.cc',
   'native/core/cpu_features.cc',
   'native/core/file_reader.cc',
+  'native/core/thread_pool.cc',
   'test/gpu/emu/emu_runtime.cc',
   'test/gpu/emu/emu_main.cc',
 ];
