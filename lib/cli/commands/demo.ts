@@ -44,7 +44,11 @@ export const demoCommand: Command = {
     io.out(`zoo: ${zoo.models.length} models in ${zoo.lineage.families.length} families (${zoo.outDir})\n`);
     if (datasets.mnist) io.out(`data: ${datasets.mnist}\n`);
     if (datasets.fashionMnist) io.out(`      Fashion-MNIST ${datasets.fashionMnist}\n`);
-    if (zoo.backend) io.out(`training backend: ${describeBackend(zoo.backend)}\n`);
+    if (zoo.backend) {
+      const missing = zoo.backend.attempts.filter((a) => !a.ok).map((a) => a.candidate);
+      io.out(`training backend: ${zoo.backend.name} via ${zoo.backend.package}${missing.length ? ` (not available here: ${missing.join(', ')})` : ''}\n`);
+      if (process.env.PHYLOGENY_DEBUG) io.out(`  ${describeBackend(zoo.backend)}\n`);
+    }
 
     const set = await openModels([zoo.outDir]);
     const sbar = new ProgressBar('scan', { enabled: !io.quiet });
