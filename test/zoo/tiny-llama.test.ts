@@ -6,6 +6,10 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
+import { detect } from '../../lib/detect';
+import { evaluate } from '../../lib/eval/metrics';
+import { openModels } from '../../lib/io/discover';
+import { scanModelSet } from '../../lib/scan/scan';
 import { parseSafetensors } from './helpers/safetensors';
 import { tempDir } from './helpers/tmp';
 
@@ -114,3 +118,23 @@ test('training lowered the loss, and fine-tuning beat the parent on each child t
     expect(c.heldOutLoss as number).toBeLessThan(c.parentHeldOutLossOnTask as number);
   }
 });
+
+// The same reader as for any Hugging Face checkpoint (config.json, sharded index, BF16), and
+// the resized child compared over the common row prefix of embed_tokens / lm_head.
+test('read like a real HF checkpoint; the resized child aligned by row prefix and placed under its parent', async () => {
+  const set = await openModels([tmp.dir]);
+  expect(set.models.every((m) => m.format === 'hf-sharded' && m.files.length >= 2)).toBe(true);
+  const scan = await scanModelSet(set);
+  expect(scan.fakeInit).toBe('hf(0.02)'); // from config.json's initializer_range
+  const resized = zoo.models.find((m) => m.initialization.vocabularyResized)!;
+  const r = scan.models.findIndex((m) => m.id === resized.id);
+  for (const name of ['model.embed_tokens.weight', 'lm_head.weight']) {
+    const t = scan.tensors.find((x) => x.name === name)!;
+    expect(t.models).toContain(r);
+    expect(t.rowPrefix?.rows).toBe(256);
+    expect(t.rowPrefix?.fullRows).toContain(RESIZED_VOCAB);
+  }
+  const result = detect(scan);
+  expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
+  expect(evaluate(result, set.lineage!).ari).toBe(1);
+}, 120_000);
