@@ -9,20 +9,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FormatError, IoError } from '../errors';
 import { SafetensorsHeader } from './safetensors';
+import type { TensorEntry } from './types';
 
 /** Index files larger than this are refused rather than parsed (real ones are a few MB). */
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 
-export interface ShardedTensor {
-  name: string;
-  dtype: string;
-  shape: number[];
-  /** Absolute path of the shard (as reached through the model directory, not resolved). */
-  file: string;
-  /** Absolute byte offset in `file`. */
-  offset: number;
-  byteLength: number;
-}
+/** A tensor of a sharded model: its file is the shard as reached through the model directory. */
+export type ShardedTensor = TensorEntry;
 
 export interface ShardedModel {
   /** Shard files, sorted by path. */
