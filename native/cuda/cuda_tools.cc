@@ -7,17 +7,13 @@
 #include "core/cuda_backend.h"
 #include "core/error.h"
 #include "cuda/cuda_check.h"
+#include "cuda/cuda_device.h"
 #include "cuda/cuda_raii.h"
 #include "cuda/fake_init_kernel.cuh"
 
 namespace np {
-namespace {
 
-using cuda_util::DeviceMem;
-using cuda_util::Event;
-using cuda_util::Stream;
-
-std::string set_device(int device) {
+CudaDeviceChoice use_cuda_device(int device) {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess || count == 0) {
@@ -26,12 +22,21 @@ std::string set_device(int device) {
                                        (err != cudaSuccess ? cudaGetErrorString(err) : "none found"));
   }
   if (device < 0 || device >= count)
-    throw Error(ErrorCode::InvalidArgument, "CUDA device " + std::to_string(device) + " does not exist");
+    throw Error(ErrorCode::InvalidArgument,
+                "CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) + " found)");
   NP_CUDA_CHECK(cudaSetDevice(device));
   cudaDeviceProp prop;
   NP_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  return prop.name;
+  return CudaDeviceChoice{prop.name, prop.major, prop.minor};
 }
+
+namespace {
+
+using cuda_util::DeviceMem;
+using cuda_util::Event;
+using cuda_util::Stream;
+
+std::string set_device(int device) { return use_cuda_device(device).name; }
 
 // GB/s of `reps` copies of `bytes` (after one warm-up copy), timed with events.
 double time_copies(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s, int reps,

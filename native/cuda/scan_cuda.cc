@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/scan_kernels.h"
 #include "cuda/cuda_check.h"
+#include "cuda/cuda_device.h"
 #include "cuda/cuda_raii.h"
 #include "cuda/scan_cuda_plan.h"
 #include "cuda/scan_pass_kernel.cuh"
@@ -39,29 +40,6 @@ using cuda_util::Stream;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-struct DeviceInfo {
-  std::string name;
-  int major = 0, minor = 0;
-};
-
-// Makes `device` current on this thread; E_NO_CUDA when there is no driver or device.
-DeviceInfo use_device(int device) {
-  int count = 0;
-  cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess || count == 0) {
-    cudaGetLastError();
-    throw Error(ErrorCode::NoCuda, std::string("no usable CUDA device: ") +
-                                       (err != cudaSuccess ? cudaGetErrorString(err) : "none found"));
-  }
-  if (device < 0 || device >= count)
-    throw Error(ErrorCode::InvalidArgument,
-                "CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(count) + " found)");
-  NP_CUDA_CHECK(cudaSetDevice(device));
-  cudaDeviceProp prop;
-  NP_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  return DeviceInfo{prop.name, prop.major, prop.minor};
 }
 
 void validate(const ScanPlan& plan, const CudaScanOptions& o) {
@@ -190,7 +168,7 @@ class CudaScan {
   CudaScanResult run() {
     const auto t0 = std::chrono::steady_clock::now();
     validate(plan_, o_);
-    const DeviceInfo dev = use_device(o_.device);
+    const CudaDeviceChoice dev = use_cuda_device(o_.device);
     CudaScanResult res;
     res.device_name = dev.name;
     res.cc_major = dev.major;
