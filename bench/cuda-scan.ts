@@ -87,7 +87,7 @@ function torchBaselines(models: number[]): Map<number, { full: number; gram: num
   if (!fs.existsSync(script)) return out;
   const r = spawnSync('python3', [script, '--models', models.join(','), '--bytes', String(totalBytes), '--reps', String(reps)], {
     encoding: 'utf8',
-    timeout: 240000,
+    timeout: 120000,
   });
   if (r.error || r.status !== 0) {
     process.stderr.write(`torch baseline unavailable: ${r.error?.message ?? (r.stderr ?? '').trim().split('\n').pop()}\n`);
@@ -141,15 +141,21 @@ async function main(): Promise<number> {
   const bw = await addon.cudaBandwidth(0, 1 << 30);
   process.stderr.write(`ceilings: pinned H2D ${bw.h2dPinned.toFixed(1)} GB/s, pageable H2D ${bw.h2dPageable.toFixed(1)} GB/s, D2D ${bw.d2d.toFixed(0)} GB/s (read+write)\n`);
   const rows: Row[] = [];
+  // Each row also goes to stderr as it is measured, so a run cut short by a time limit keeps it.
+  const log = (r: Row[]) => r.forEach((x) => process.stderr.write(`row ${JSON.stringify(x)}\n`));
   for (const M of [8, 32]) {
     process.stderr.write(`host-resident M=${M} ...\n`);
-    rows.push(...(await hostResident(M, bw)));
+    const r = await hostResident(M, bw);
+    log(r);
+    rows.push(...r);
   }
   process.stderr.write('PyTorch baseline ...\n');
   const torch = torchBaselines([8, 32, 64]);
   for (const [M, init] of [[8, 'auto'], [8, 'hf'], [32, 'auto'], [64, 'auto']] as [number, string][]) {
     process.stderr.write(`device-resident M=${M} (${init}) ...\n`);
-    rows.push(await deviceResident(M, init, bw, torch.get(M)));
+    const r = await deviceResident(M, init, bw, torch.get(M));
+    log([r]);
+    rows.push(r);
   }
   const dev = st.devices[0];
   const f1 = (x: number) => x.toFixed(1);
