@@ -9,6 +9,7 @@
  * BF16 models written once under NP_BENCH_DIR (default .cache/bench).
  *
  *   npm run build:ts && node dist/bench/cuda-scan.js [--quick] [--gib N] [--json out.json]
+ *     [--resident-only [--models 8,32]]   (only the on-GPU rows: for profilers)
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -65,6 +66,8 @@ async function hostResident(M: number, bw: NativeCudaBandwidth): Promise<Row[]> 
   const rows: Row[] = [];
   for (const [label, opts] of [
     ['defaults', undefined],
+    ['4 readers', { readers: 4 }],
+    ['16 readers', { readers: 16 }],
     ['16 readers, 64 MiB', { readers: 16, chunkBytes: 64 << 20 }],
   ] as [string, NativeCudaScanOptions | undefined][]) {
     const p = opts ? { ...plan, cuda: opts } : plan;
@@ -73,6 +76,8 @@ async function hostResident(M: number, bw: NativeCudaBandwidth): Promise<Row[]> 
     for (let i = 0; i < reps; i++) {
       const out = await cuda(p);
       runs.push(bytes / out.seconds / GB);
+      const t = out.timings;
+      if (t) process.stderr.write(`  M=${M} ${label}: ${out.seconds.toFixed(4)} s (setup ${t.setup.toFixed(4)}, pipeline ${t.pipeline.toFixed(4)})\n`);
     }
     rows.push({ kind: 'host', M, init: `auto, ${label}`, bytes, gbs: Math.max(...runs), gbsMedian: median(runs), ceiling: bw.h2dPinned });
   }
@@ -143,15 +148,19 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   // Each row also goes to stderr as it is measured, so a run cut short by a time limit keeps it.
   const log = (r: Row[]) => r.forEach((x) => process.stderr.write(`row ${JSON.stringify(x)}\n`));
-  for (const M of [8, 32]) {
+  // --resident-only [--models 8,32]: just the on-GPU rows, no PyTorch (for profilers).
+  const residentOnly = argv.includes('--resident-only');
+  const only = flag('--models')?.split(',').map(Number);
+  for (const M of residentOnly ? [] : [8, 32]) {
     process.stderr.write(`host-resident M=${M} ...\n`);
     const r = await hostResident(M, bw);
     log(r);
     rows.push(...r);
   }
   process.stderr.write('PyTorch baseline ...\n');
-  const torch = torchBaselines([8, 32, 64]);
-  for (const [M, init] of [[8, 'auto'], [8, 'hf'], [32, 'auto'], [64, 'auto']] as [number, string][]) {
+  const torch = residentOnly ? new Map<number, { full: number; gram: number }>() : torchBaselines([8, 32, 64]);
+  const deviceRows = ([[8, 'auto'], [8, 'hf'], [32, 'auto'], [64, 'auto']] as [number, string][]).filter(([M]) => !only || only.includes(M));
+  for (const [M, init] of deviceRows) {
     process.stderr.write(`device-resident M=${M} (${init}) ...\n`);
     const r = await deviceResident(M, init, bw, torch.get(M));
     log([r]);

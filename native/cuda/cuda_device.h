@@ -7,6 +7,7 @@ namespace np {
 struct CudaDeviceChoice {
   std::string name;
   int major = 0, minor = 0;
+  int multiprocessors = 1;
 };
 
 // Makes `device` current on this thread: E_NO_CUDA when there is no driver or device,

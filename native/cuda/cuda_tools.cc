@@ -27,7 +27,7 @@ CudaDeviceChoice use_cuda_device(int device) {
   NP_CUDA_CHECK(cudaSetDevice(device));
   cudaDeviceProp prop;
   NP_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  return CudaDeviceChoice{prop.name, prop.major, prop.minor};
+  return CudaDeviceChoice{prop.name, prop.major, prop.minor, prop.multiProcessorCount};
 }
 
 namespace {

@@ -27,6 +27,7 @@
 #include "cuda/scan_cuda_plan.h"
 #include "cuda/scan_pass_kernel.cuh"
 #include "cuda/scan_reduce_kernel.cuh"
+#include "cuda/scan_warp_kernel.cuh"
 #include "cuda/stage_readers.h"
 
 namespace np {
@@ -59,7 +60,7 @@ void validate(const ScanPlan& plan, const CudaScanOptions& o) {
 // The passes of every distinct group size, with their destination maps on the device.
 class PassTable {
  public:
-  PassTable(const ScanPlan& plan) {
+  PassTable(const ScanPlan& plan, int multiprocessors) : multiprocessors_(multiprocessors) {
     std::vector<int32_t> all;
     for (const ScanGroup& g : plan.groups) {
       const size_t k = g.members.size();
@@ -77,6 +78,11 @@ class PassTable {
   }
 
   int max_stride() const { return max_stride_; }
+  // The most blocks any launch uses (the partial buffer holds one row per block).
+  unsigned max_blocks() const {
+    return std::max<unsigned>(cuda_scan::kGridBlocks, static_cast<unsigned>(multiprocessors_) *
+                                                          static_cast<unsigned>(cuda_scan::warp_blocks_per_sm(8)));  // 8 rows: the most blocks per SM
+  }
 
   // Runs every pass of group g over elements [start, start + n) whose member m lies at
   // base + member_offset[m]; adds into total_group (the group's output block).
@@ -104,8 +110,16 @@ class PassTable {
       a.fake = g.fake;
       a.partial = partial;
       a.stride = p.stride;
-      const unsigned blocks = cuda_scan::pass_blocks(p.rows_log2, n);
-      NP_CUDA_CHECK(cuda_scan::launch_scan_pass(a, blocks, path, stream));
+      // Passes of 2..32 rows run the register-resident kernel; the others (one row, or the
+      // 64-row and panel passes of larger groups) the shared-memory tile kernel.
+      unsigned blocks;
+      if (cuda_scan::warp_kernel_fits(a)) {
+        blocks = cuda_scan::warp_blocks(a.rows, n, multiprocessors_);
+        NP_CUDA_CHECK(cuda_scan::launch_scan_warp(a, blocks, path, stream));
+      } else {
+        blocks = cuda_scan::pass_blocks(p.rows_log2, n);
+        NP_CUDA_CHECK(cuda_scan::launch_scan_pass(a, blocks, path, stream));
+      }
       NP_CUDA_CHECK(cuda_scan::launch_reduce_pass(partial, blocks, p.stride, dst_.get<int32_t>() + e.dst_offset,
                                                   total_group, stream));
     }
@@ -117,6 +131,7 @@ class PassTable {
     size_t dst_offset;
   };
   std::map<size_t, std::vector<Entry>> by_k_;
+  int multiprocessors_ = 1;
   int max_stride_ = 0;
   DeviceMem dst_;
 };
@@ -197,8 +212,8 @@ class CudaScan {
     out.threads = readers_n_;
     out.bytes = total_bytes_;
 
-    PassTable passes(plan_);
-    DeviceMem partial(static_cast<size_t>(cuda_scan::kGridBlocks) * static_cast<size_t>(std::max(1, passes.max_stride())) *
+    PassTable passes(plan_, dev.multiprocessors);
+    DeviceMem partial(static_cast<size_t>(passes.max_blocks()) * static_cast<size_t>(std::max(1, passes.max_stride())) *
                       sizeof(double));
     DeviceMem totals(std::max<size_t>(1, total_values) * sizeof(double));
     NP_CUDA_CHECK(cudaMemset(totals.get(), 0, std::max<size_t>(1, total_values) * sizeof(double)));

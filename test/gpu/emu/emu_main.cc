@@ -1,5 +1,6 @@
 // Runs the CUDA scan's real sources (kernels and host pipeline) on the CPU emulator and holds
-// them to the CPU scan: random groups (1..100 members, sizes off every tile, every dtype
+// them to the CPU scan: random groups (1..100 members: the register kernel for 2..32, the tile
+// kernel for 1 and 33+; sizes off every tile, every dtype
 // mixed, all three fake-init kinds), both Gram paths, small staging buffers (many items and
 // batches), the resident mode, determinism, the fake init bitwise, progress, cancellation and
 // error paths. Prints one line per check; exits 1 on the first failure.
@@ -236,9 +237,11 @@ int main() {
   {
     np::ScanPlan plan;
     plan.threads = 2;
+    add_group(plan, 25, 301, 0);
+    add_group(plan, 32, 129, 2);
     add_group(plan, 33, 300, 2);
     add_group(plan, 64, 200, 1);
-    compare_variants("k 33, 64", plan);
+    compare_variants("k 25, 32, 33, 64", plan);
   }
   {
     np::ScanPlan plan;

@@ -22,8 +22,16 @@ struct Fiber {
   ucontext_t ctx;
   std::vector<char> stack;
   bool done = false;
-  bool at_barrier = false;
+  bool at_barrier = false;  // waits at __syncthreads
+  bool at_warp = false;     // waits at a warp barrier (__syncwarp, shuffles, mma)
 };
+
+// Per-thread exchange slots of the warp collectives: a lane writes, the warp meets at a
+// barrier, lanes read each other's slots, the warp meets again before the slots are reused.
+struct Slot {
+  double d[4];
+};
+std::vector<Slot> g_slots;
 
 dim3 g_thread, g_block, g_grid, g_block_dim;
 std::vector<Fiber> g_fibers;
@@ -56,31 +64,56 @@ void run_block(unsigned threads) {
     f.ctx.uc_link = nullptr;
     makecontext(&f.ctx, fiber_main, 0);
   }
+  g_slots.assign(threads, Slot{});
   std::vector<unsigned> order(threads);
   for (unsigned t = 0; t < threads; ++t) order[t] = t;
+  const unsigned warps = (threads + 31) / 32;
   for (;;) {
-    std::shuffle(order.begin(), order.end(), g_rng);
-    bool any = false;
-    for (unsigned t : order) {
-      Fiber& f = g_fibers[t];
-      if (f.done) continue;
-      any = true;
-      f.at_barrier = false;
-      g_current = t;
-      g_thread = dim3(t, 0, 0);
-      swapcontext(&g_sched, &f.ctx);
+    // Run every runnable fiber (in a fresh random order) until it waits or finishes; release
+    // each warp whose live lanes all wait at a warp barrier; repeat while that frees anyone.
+    bool ran = true;
+    while (ran) {
+      ran = false;
+      std::shuffle(order.begin(), order.end(), g_rng);
+      for (unsigned t : order) {
+        Fiber& f = g_fibers[t];
+        if (f.done || f.at_barrier || f.at_warp) continue;
+        ran = true;
+        g_current = t;
+        g_thread = dim3(t, 0, 0);
+        swapcontext(&g_sched, &f.ctx);
+      }
+      for (unsigned w = 0; w < warps; ++w) {
+        bool all = true, anyw = false;
+        for (unsigned t = 32 * w; t < std::min(threads, 32 * w + 32); ++t) {
+          const Fiber& f = g_fibers[t];
+          if (f.done) continue;
+          all = all && f.at_warp;
+          anyw = anyw || f.at_warp;
+        }
+        if (all && anyw) {
+          for (unsigned t = 32 * w; t < std::min(threads, 32 * w + 32); ++t) g_fibers[t].at_warp = false;
+          ran = true;
+        }
+      }
     }
-    if (!any) break;
-    // Every live fiber is now at a barrier (or finished): release them together.
-    size_t waiting = 0, done = 0;
+    size_t waiting = 0, warp_waiting = 0, done = 0;
     for (const Fiber& f : g_fibers) {
       waiting += f.at_barrier;
+      warp_waiting += f.at_warp;
       done += f.done;
+    }
+    if (done == threads) break;
+    if (warp_waiting) {
+      std::fprintf(stderr, "emulator: deadlock: lanes wait at a warp barrier that the rest of their warp never reaches\n");
+      std::abort();
     }
     if (waiting && done) {
       std::fprintf(stderr, "emulator: some threads exited while others wait at a barrier\n");
       std::abort();
     }
+    // Every live fiber is now at __syncthreads: release them together.
+    for (Fiber& f : g_fibers) f.at_barrier = false;
   }
 }
 
@@ -101,6 +134,41 @@ void syncthreads() {
   Fiber& f = g_fibers[g_current];
   f.at_barrier = true;
   swapcontext(&f.ctx, &g_sched);
+}
+
+void syncwarp() {
+  Fiber& f = g_fibers[g_current];
+  f.at_warp = true;
+  swapcontext(&f.ctx, &g_sched);
+}
+
+double shfl(double v, int src) {
+  const size_t me = g_current, base = me & ~size_t{31};
+  g_slots[me].d[0] = v;
+  syncwarp();
+  const double r = g_slots[base + (static_cast<size_t>(src) & 31)].d[0];
+  syncwarp();
+  return r;
+}
+
+// mma.m8n8k4.f64 with its fragment layout (native/cuda/warp_ops.cuh): lane 4g + t holds
+// A[g][t], B[t][g] and C[g][2t], C[g][2t + 1]. Each output is fma(A[g][k], B[k][n], .) for
+// k = 0..3 in order: the order the FMA path uses (the tensor cores round differently, within
+// float64 rounding, which the GPU check bounds).
+void mma_f64_m8n8k4(double a, double b, double& c0, double& c1) {
+  const size_t me = g_current, base = me & ~size_t{31};
+  g_slots[me].d[0] = a;
+  g_slots[me].d[1] = b;
+  syncwarp();
+  const size_t lane = me & 31, g = lane >> 2, t = lane & 3;
+  double r[2] = {c0, c1};
+  for (int i = 0; i < 2; ++i) {
+    const size_t n = 2 * t + static_cast<size_t>(i);
+    for (size_t k = 0; k < 4; ++k) r[i] = std::fma(g_slots[base + 4 * g + k].d[0], g_slots[base + 4 * n + k].d[1], r[i]);
+  }
+  syncwarp();
+  c0 = r[0];
+  c1 = r[1];
 }
 
 void run_grid(dim3 grid, dim3 block, size_t shared_bytes, void (*entry)(void*), void* ctx) {

@@ -2,6 +2,7 @@
 // (test/gpu/emu: runs the real kernel sources on CPU fibers; see emu_runtime.cc). Not a CUDA
 // implementation: enough to check index math, barriers and the host pipeline without a GPU.
 #pragma once
+#define NP_CUDA_EMULATOR 1  // native/cuda/warp_ops.cuh: use the emulator's warp collectives
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,7 @@ struct dim3 {
 };
 struct uint4 { unsigned x, y, z, w; };
 struct double2 { double x, y; };
+struct float4 { float x, y, z, w; };
 inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 inline double2 make_double2(double x, double y) { return double2{x, y}; }
 
@@ -80,6 +82,9 @@ const dim3& block_idx();
 const dim3& grid_dim();
 const dim3& block_dim();
 void syncthreads();
+void syncwarp();                   // a barrier of the calling thread's warp
+double shfl(double v, int src);    // the value `v` of lane `src` of the calling warp
+void mma_f64_m8n8k4(double a, double b, double& c0, double& c1);
 void* dynamic_shared();
 // Runs fn once per thread of every block, blocks one after another, the threads of a block as
 // fibers switched at barriers in a shuffled order (so a missing barrier shows up).
@@ -112,6 +117,14 @@ cudaError_t launch(K kernel, dim3 grid, dim3 block, size_t shared, cudaStream_t 
 #define gridDim (::np_emu::grid_dim())
 #define blockDim (::np_emu::block_dim())
 inline void __syncthreads() { np_emu::syncthreads(); }
+inline void __syncwarp(unsigned) { np_emu::syncwarp(); }
+inline double __shfl_sync(unsigned, double v, int src) { return np_emu::shfl(v, src); }
+inline float __shfl_sync(unsigned, float v, int src) { return static_cast<float>(np_emu::shfl(v, src)); }
+inline double __shfl_xor_sync(unsigned, double v, int mask) {
+  return np_emu::shfl(v, static_cast<int>(np_emu::thread_idx().x & 31u) ^ mask);
+}
+template <class T>
+inline T __ldg(const T* p) { return *p; }
 
 template <class T>
 inline T __ldcs(const T* p) { return *p; }
