@@ -163,6 +163,8 @@ export interface NativeEdgePlan {
   threads?: number;
   /** Elements per model per work item (whole rows; default 262144). Results do not depend on it. */
   chunkElems?: number;
+  /** CUDA only: elements per model per GPU chunk (default 2^22). */
+  cudaChunkElems?: number;
   isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
   device?: 'cpu' | 'cuda';
 }

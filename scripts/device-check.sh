@@ -113,6 +113,7 @@ static int run(const std::string& dir) {
                              {DType::F32, DType::F16, DType::BF16, DType::F64});
   for (uint64_t chunk : {uint64_t(50), uint64_t(1) << 18}) {
     plan.chunk_elems = chunk;
+    plan.cuda_chunk_elems = chunk;  // the GPU's chunks split the matrices too
     EdgeOutput gpu = edge_encode_cuda(plan, none);
     for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
       if (!isa_supported(isa)) continue;

@@ -167,13 +167,23 @@ std::vector<std::unique_ptr<FileReader>> open_edge_files(const EdgePlan& plan, c
   return files;
 }
 
+size_t edge_chunk_floats(const EdgePlan& plan, const EdgeSchedule& schedule, const EdgeChunk& chunk) {
+  return schedule.slots[chunk.tensor].size() * static_cast<size_t>(chunk.rows + 2) * static_cast<size_t>(plan.tensors[chunk.tensor].cols);
+}
+
 void read_edge_chunk(const EdgePlan& plan, const EdgeSchedule& schedule, const std::vector<std::unique_ptr<FileReader>>& files,
                      const EdgeChunk& chunk, std::vector<unsigned char>& raw, std::vector<float>& x) {
+  x.resize(edge_chunk_floats(plan, schedule, chunk));
+  read_edge_chunk_to(plan, schedule, files, chunk, raw, x.data());
+}
+
+void read_edge_chunk_to(const EdgePlan& plan, const EdgeSchedule& schedule, const std::vector<std::unique_ptr<FileReader>>& files,
+                        const EdgeChunk& chunk, std::vector<unsigned char>& raw, float* x) {
   const EdgeTensor& t = plan.tensors[chunk.tensor];
   const std::vector<uint32_t>& slots = schedule.slots[chunk.tensor];
   const uint64_t lo = chunk.row0 > 0 ? chunk.row0 - 1 : 0, hi = std::min(t.rows, chunk.row0 + chunk.rows + 1);
   const size_t rows_in = static_cast<size_t>(chunk.rows + 2), cols = static_cast<size_t>(t.cols);
-  x.assign(slots.size() * rows_in * cols, 0.0f);
+  std::fill(x, x + edge_chunk_floats(plan, schedule, chunk), 0.0f);
   for (size_t si = 0; si < slots.size(); ++si) {
     const EdgeSource& src = t.sources[slots[si]];
     const size_t es = dtype_size(src.dtype);
@@ -181,9 +191,59 @@ void read_edge_chunk(const EdgePlan& plan, const EdgeSchedule& schedule, const s
     raw.resize(n * es);
     files[src.file]->read_at(src.offset + lo * t.cols * es, raw.data(), n * es);
     // At the top of the matrix there is no halo row to read: row `lo` goes to buffer row 1.
-    float* dst = x.data() + si * rows_in * cols + (chunk.row0 == 0 ? cols : 0);
+    float* dst = x + si * rows_in * cols + (chunk.row0 == 0 ? cols : 0);
     to_float(src.dtype, raw.data(), dst, n);
   }
+}
+
+void read_edge_chunk_parallel(const EdgePlan& plan, const EdgeSchedule& schedule,
+                              const std::vector<std::unique_ptr<FileReader>>& files, const EdgeChunk& chunk, float* x,
+                              int threads) {
+  const EdgeTensor& t = plan.tensors[chunk.tensor];
+  const std::vector<uint32_t>& slots = schedule.slots[chunk.tensor];
+  const uint64_t lo = chunk.row0 > 0 ? chunk.row0 - 1 : 0, hi = std::min(t.rows, chunk.row0 + chunk.rows + 1);
+  const size_t rows_in = static_cast<size_t>(chunk.rows + 2), cols = static_cast<size_t>(t.cols);
+  const size_t top = chunk.row0 == 0 ? 1 : 0;  // buffer row of matrix row `lo`
+  const size_t read_rows = static_cast<size_t>(hi - lo);
+  struct Piece {
+    size_t slot;
+    uint64_t r0, r1;  // matrix rows
+  };
+  std::vector<Piece> pieces;
+  const uint64_t step = std::max<uint64_t>(1, (uint64_t{1} << 20) / std::max<uint64_t>(1, t.cols));
+  for (size_t si = 0; si < slots.size(); ++si) {
+    float* plane = x + si * rows_in * cols;
+    // Buffer rows no read covers are the zero padding above and below the matrix.
+    std::fill(plane, plane + top * cols, 0.0f);
+    std::fill(plane + (top + read_rows) * cols, plane + rows_in * cols, 0.0f);
+    for (uint64_t r = lo; r < hi; r += step) pieces.push_back(Piece{si, r, std::min(hi, r + step)});
+  }
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  const int n = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, threads)), std::max<size_t>(1, pieces.size())));
+  run_on_threads(
+      n,
+      [&] {
+        std::vector<unsigned char> raw;
+        for (size_t i = next++; i < pieces.size(); i = next++) {
+          try {
+            const Piece& pc = pieces[i];
+            const EdgeSource& src = t.sources[slots[pc.slot]];
+            const size_t es = dtype_size(src.dtype);
+            const size_t count = static_cast<size_t>((pc.r1 - pc.r0) * t.cols);
+            raw.resize(count * es);
+            files[src.file]->read_at(src.offset + pc.r0 * t.cols * es, raw.data(), count * es);
+            to_float(src.dtype, raw.data(), x + pc.slot * rows_in * cols + (top + static_cast<size_t>(pc.r0 - lo)) * cols, count);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+            next = pieces.size();
+          }
+        }
+      },
+      [&] { next = pieces.size(); });
+  if (error) std::rethrow_exception(error);
 }
 
 EdgeOutput edge_encode_cpu(const EdgePlan& plan, const ScanControl& control) {

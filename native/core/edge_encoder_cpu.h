@@ -59,6 +59,9 @@ struct EdgePlan {
   EdgeEncoderWeights weights;
   int threads = 0;                  // 0: all cores
   uint64_t chunk_elems = 1u << 18;  // elements per model per work item (whole rows, at least one)
+  // The CUDA driver's chunks: larger, so that a launch fills the GPU and the per-chunk costs
+  // (a launch, a reduction) stay small next to the arithmetic.
+  uint64_t cuda_chunk_elems = 1u << 22;
   Isa isa = Isa::Scalar;
 };
 
@@ -97,6 +100,15 @@ std::vector<std::unique_ptr<FileReader>> open_edge_files(const EdgePlan& plan, c
 // x[slots][chunk.rows + 2][cols]; buffer row r is matrix row row0 - 1 + r, zero outside.
 void read_edge_chunk(const EdgePlan& plan, const EdgeSchedule& schedule, const std::vector<std::unique_ptr<FileReader>>& files,
                      const EdgeChunk& chunk, std::vector<unsigned char>& raw, std::vector<float>& x);
+// The same into caller memory (e.g. pinned for a GPU copy) of edge_chunk_floats(...) floats.
+size_t edge_chunk_floats(const EdgePlan& plan, const EdgeSchedule& schedule, const EdgeChunk& chunk);
+void read_edge_chunk_to(const EdgePlan& plan, const EdgeSchedule& schedule, const std::vector<std::unique_ptr<FileReader>>& files,
+                        const EdgeChunk& chunk, std::vector<unsigned char>& raw, float* x);
+// read_edge_chunk_to on `threads` threads (pieces of about 2^20 elements of one slot): for a
+// GPU, whose chunks are large and which computes faster than one thread reads and converts.
+void read_edge_chunk_parallel(const EdgePlan& plan, const EdgeSchedule& schedule,
+                              const std::vector<std::unique_ptr<FileReader>>& files, const EdgeChunk& chunk, float* x,
+                              int threads);
 
 EdgeOutput edge_encode_cpu(const EdgePlan& plan, const ScanControl& control);
 

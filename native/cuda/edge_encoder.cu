@@ -1,13 +1,17 @@
 // CUDA forward of the edge encoder (the function of core/edge_encoder_cpu.h). The host reads
-// each row chunk once (core helpers, as on CPU), uploads it, and one launch computes every
-// pair of the chunk: a 16x16 block stages the 1x1 activations of its 18x18 neighbourhood in
-// shared memory, each thread computes the 32 outputs of one position from __constant__
-// weights, and the block's ReLU sums are reduced in a fixed order (warp shuffles, then warps
-// in order) into one partial per block and channel. The host adds partials in block order
-// and chunks in chunk order in float64, so results are deterministic.
+// each row chunk once (core helpers, as on CPU) into one of two pinned buffers and uploads it;
+// one launch computes every pair of the chunk: a 16x16 block stages the 1x1 activations of its
+// 18x18 neighbourhood in shared memory, each thread computes the 32 outputs of one position
+// from __constant__ weights, and the block's ReLU sums are reduced in a fixed order (warp
+// shuffles, then warps in order) into one partial per block and channel. A second kernel adds
+// the block partials in block order in float64 into the pair's running totals on the device,
+// chunk after chunk on one stream; nothing waits for the GPU until the end, so the host reads
+// chunk k + 1 while the GPU computes chunk k. Deterministic for a given chunk size.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/edge_encoder_cuda.h"
@@ -85,6 +89,24 @@ __global__ void chunk_kernel(ChunkArgs a) {
   }
 }
 
+// Block partials of a chunk -> the pairs' float64 totals: one block per pair, warp w adds the
+// partials b = w, w + 8, ... (lane o: channel o), then warp 0 adds the 8 warp sums in order.
+__global__ void reduce_kernel(const float* __restrict__ partial, long long blocks, const int* __restrict__ out_index,
+                              double* __restrict__ totals) {
+  __shared__ double sums[8][kLatent];
+  const int p = blockIdx.x, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const float* base = partial + static_cast<size_t>(p) * static_cast<size_t>(blocks) * kLatent;
+  double s = 0.0;
+  for (long long b = warp; b < blocks; b += 8) s += static_cast<double>(base[b * kLatent + lane]);
+  sums[warp][lane] = s;
+  __syncthreads();
+  if (warp == 0) {
+    double t = 0.0;
+    for (int w = 0; w < 8; ++w) t += sums[w][lane];
+    totals[static_cast<size_t>(out_index[p]) * kLatent + lane] += t;
+  }
+}
+
 }  // namespace
 
 cudaError_t upload_weights(int channels, const float* w1, const float* b1, const float* w2, const float* b2) {
@@ -100,6 +122,12 @@ cudaError_t launch_chunk(const ChunkArgs& args, cudaStream_t stream) {
   grid.z = static_cast<unsigned>(args.pairs);
   const size_t shared = sizeof(float) * (static_cast<size_t>(args.channels) * kHalo * kHalo + kWarps * kLatent);
   chunk_kernel<<<grid, dim3(kTile, kTile, 1), shared, stream>>>(args);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_reduce(const float* partial, long long blocks, int pairs, const int* out_index, double* totals,
+                          cudaStream_t stream) {
+  reduce_kernel<<<pairs, 256, 0, stream>>>(partial, blocks, out_index, totals);
   return cudaGetLastError();
 }
 
@@ -139,7 +167,32 @@ struct Stream {
   cudaStream_t s = nullptr;
   Stream() { check(cudaStreamCreate(&s), "cudaStreamCreate"); }
   ~Stream() {
-    if (s) cudaStreamDestroy(s);
+    if (s) {
+      cudaStreamSynchronize(s);  // nothing in flight may outlive the buffers it uses
+      cudaStreamDestroy(s);
+    }
+  }
+};
+
+struct PinnedFloats {
+  float* ptr = nullptr;
+  explicit PinnedFloats(size_t count) {
+    void* p = nullptr;
+    check(cudaHostAlloc(&p, std::max<size_t>(count, 1) * sizeof(float), cudaHostAllocDefault), "cudaHostAlloc");
+    ptr = static_cast<float*>(p);
+  }
+  ~PinnedFloats() {
+    if (ptr) cudaFreeHost(ptr);
+  }
+  PinnedFloats(const PinnedFloats&) = delete;
+  PinnedFloats& operator=(const PinnedFloats&) = delete;
+};
+
+struct Event {
+  cudaEvent_t e = nullptr;
+  Event() { check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate"); }
+  ~Event() {
+    if (e) cudaEventDestroy(e);
   }
 };
 
@@ -168,69 +221,93 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
   out.device = "cuda";
   out.threads = 1;
   out.values.assign(plan.pairs.size() * kLatent, 0.0);
-  const EdgeSchedule schedule = schedule_edge_plan(plan);
-  const std::vector<std::unique_ptr<FileReader>> files = open_edge_files(plan, schedule);
-  Stream stream;
-  DeviceBuffer d_x, d_a, d_b, d_s, d_partial;
-  std::vector<unsigned char> raw;
-  std::vector<float> x, partial;
-  std::vector<int> slot_a, slot_b;
+  EdgePlan gplan = plan;  // the same work, cut into the CUDA driver's (larger) chunks
+  gplan.chunk_elems = plan.cuda_chunk_elems;
+  const EdgeSchedule schedule = schedule_edge_plan(gplan);
+  const std::vector<std::unique_ptr<FileReader>> files = open_edge_files(gplan, schedule);
+
+  // Per tensor, its pairs' slots, scales and output rows, uploaded once (concatenated).
+  std::vector<int> slot_a, slot_b, out_index;
   std::vector<float> inv_scale;
-  uint64_t done = 0;
-  for (const EdgeChunk& ch : schedule.chunks) {
-    if (control.cancel && control.cancel->load()) throw Error(ErrorCode::Aborted, "edge encoding cancelled");
-    const EdgeTensor& t = plan.tensors[ch.tensor];
-    const std::vector<uint32_t>& slots = schedule.slots[ch.tensor];
-    const std::vector<uint32_t>& pairs = schedule.pairs[ch.tensor];
-    read_edge_chunk(plan, schedule, files, ch, raw, x);
-    slot_a.clear();
-    slot_b.clear();
-    inv_scale.clear();
-    for (uint32_t pi : pairs) {
+  std::vector<size_t> first_pair(plan.tensors.size(), 0);
+  for (size_t ti = 0; ti < plan.tensors.size(); ++ti) {
+    first_pair[ti] = slot_a.size();
+    const std::vector<uint32_t>& slots = schedule.slots[ti];
+    for (uint32_t pi : schedule.pairs[ti]) {
       const EdgePair& p = plan.pairs[pi];
       slot_a.push_back(static_cast<int>(std::lower_bound(slots.begin(), slots.end(), p.a) - slots.begin()));
       slot_b.push_back(static_cast<int>(std::lower_bound(slots.begin(), slots.end(), p.b) - slots.begin()));
       inv_scale.push_back(1.0f / p.scale);
+      out_index.push_back(static_cast<int>(pi));
     }
+  }
+  size_t max_floats = 0, max_partial = 0;
+  for (const EdgeChunk& ch : schedule.chunks) {
+    max_floats = std::max(max_floats, edge_chunk_floats(gplan, schedule, ch));
+    const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(plan.tensors[ch.tensor].cols));
+    max_partial = std::max(max_partial, schedule.pairs[ch.tensor].size() * static_cast<size_t>(grid.x) * grid.y * kLatent);
+  }
+  DeviceBuffer d_x[2], d_a, d_b, d_s, d_out, d_partial, d_totals;
+  PinnedFloats h_x0(max_floats), h_x1(max_floats);
+  float* h_x[2] = {h_x0.ptr, h_x1.ptr};
+  Event copied[2];
+  Stream stream;  // declared last: destroyed (after a synchronize) before the buffers it uses
+  bool in_use[2] = {false, false};
+  int* da = d_a.get<int>(std::max<size_t>(1, slot_a.size()));
+  int* db = d_b.get<int>(std::max<size_t>(1, slot_b.size()));
+  int* dout = d_out.get<int>(std::max<size_t>(1, out_index.size()));
+  float* ds = d_s.get<float>(std::max<size_t>(1, inv_scale.size()));
+  float* dp = d_partial.get<float>(std::max<size_t>(1, max_partial));
+  double* dt = d_totals.get<double>(out.values.size() + 1);
+  float* dx[2] = {d_x[0].get<float>(max_floats), d_x[1].get<float>(max_floats)};
+  check(cudaMemcpyAsync(da, slot_a.data(), slot_a.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
+  check(cudaMemcpyAsync(db, slot_b.data(), slot_b.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
+  check(cudaMemcpyAsync(dout, out_index.data(), out_index.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
+  check(cudaMemcpyAsync(ds, inv_scale.data(), inv_scale.size() * sizeof(float), cudaMemcpyHostToDevice, stream.s), "copy scales");
+  check(cudaMemsetAsync(dt, 0, (out.values.size() + 1) * sizeof(double), stream.s), "clear totals");
+
+  // Reading and converting on the host is the slow side: as many threads as cores (<= 16).
+  const int readers = plan.threads > 0 ? plan.threads : static_cast<int>(std::min(16u, std::max(1u, std::thread::hardware_concurrency())));
+  out.threads = readers;
+  uint64_t done = 0;
+  for (size_t k = 0; k < schedule.chunks.size(); ++k) {
+    if (control.cancel && control.cancel->load()) throw Error(ErrorCode::Aborted, "edge encoding cancelled");
+    const EdgeChunk& ch = schedule.chunks[k];
+    const EdgeTensor& t = plan.tensors[ch.tensor];
+    const size_t npairs = schedule.pairs[ch.tensor].size();
+    const int buf = static_cast<int>(k & 1);
+    // The pinned buffer is free once its previous upload has run.
+    if (in_use[buf]) check(cudaEventSynchronize(copied[buf].e), "wait for upload");
+    read_edge_chunk_parallel(gplan, schedule, files, ch, h_x[buf], readers);
+    const size_t floats = edge_chunk_floats(gplan, schedule, ch);
+    check(cudaMemcpyAsync(dx[buf], h_x[buf], floats * sizeof(float), cudaMemcpyHostToDevice, stream.s), "copy chunk");
+    check(cudaEventRecord(copied[buf].e, stream.s), "record upload");
+    in_use[buf] = true;
     const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(t.cols));
-    const size_t blocks = static_cast<size_t>(grid.x) * grid.y;
-    float* dx = d_x.get<float>(x.size());
-    int* da = d_a.get<int>(slot_a.size());
-    int* db = d_b.get<int>(slot_b.size());
-    float* ds = d_s.get<float>(inv_scale.size());
-    float* dp = d_partial.get<float>(pairs.size() * blocks * kLatent);
-    check(cudaMemcpyAsync(dx, x.data(), x.size() * sizeof(float), cudaMemcpyHostToDevice, stream.s), "copy chunk");
-    check(cudaMemcpyAsync(da, slot_a.data(), slot_a.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
-    check(cudaMemcpyAsync(db, slot_b.data(), slot_b.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
-    check(cudaMemcpyAsync(ds, inv_scale.data(), inv_scale.size() * sizeof(float), cudaMemcpyHostToDevice, stream.s), "copy scales");
+    const long long blocks = static_cast<long long>(grid.x) * grid.y;
+    const size_t p0 = first_pair[ch.tensor];
     // grid.z holds the pairs: at most 65535 per launch.
-    for (size_t first = 0; first < pairs.size(); first += 65535) {
+    for (size_t first = 0; first < npairs; first += 65535) {
       ChunkArgs args;
-      args.x = dx;
-      args.slot_a = da + first;
-      args.slot_b = db + first;
-      args.inv_scale = ds + first;
-      args.partial = dp + first * blocks * kLatent;
-      args.pairs = static_cast<int>(std::min<size_t>(65535, pairs.size() - first));
+      args.x = dx[buf];
+      args.slot_a = da + p0 + first;
+      args.slot_b = db + p0 + first;
+      args.inv_scale = ds + p0 + first;
+      args.partial = dp + first * static_cast<size_t>(blocks) * kLatent;
+      args.pairs = static_cast<int>(std::min<size_t>(65535, npairs - first));
       args.channels = c;
       args.rows = static_cast<long long>(ch.rows);
       args.cols = static_cast<long long>(t.cols);
       args.row0 = static_cast<long long>(ch.row0);
       args.total_rows = static_cast<long long>(t.rows);
       check(launch_chunk(args, stream.s), "launch");
+      check(launch_reduce(args.partial, blocks, args.pairs, dout + p0 + first, dt, stream.s), "launch reduce");
     }
-    partial.resize(pairs.size() * blocks * kLatent);
-    check(cudaMemcpyAsync(partial.data(), dp, partial.size() * sizeof(float), cudaMemcpyDeviceToHost, stream.s), "copy sums");
-    check(cudaStreamSynchronize(stream.s), "synchronize");
-    for (size_t pi = 0; pi < pairs.size(); ++pi)
-      for (int o = 0; o < kLatent; ++o) {
-        double s = 0.0;
-        for (size_t b = 0; b < blocks; ++b) s += partial[(pi * blocks + b) * kLatent + o];
-        out.values[pairs[pi] * kLatent + o] += s;
-      }
     done += ch.bytes;
     if (control.progress) control.progress(done, schedule.total_bytes);
   }
+  check(cudaMemcpyAsync(out.values.data(), dt, out.values.size() * sizeof(double), cudaMemcpyDeviceToHost, stream.s), "copy sums");
+  check(cudaStreamSynchronize(stream.s), "synchronize");
   for (size_t p = 0; p < plan.pairs.size(); ++p) {
     const EdgeTensor& t = plan.tensors[plan.pairs[p].tensor];
     const double n = static_cast<double>(t.rows) * static_cast<double>(t.cols);

@@ -33,5 +33,10 @@ inline dim3 chunk_grid(long long rows, long long cols) {
 
 cudaError_t launch_chunk(const ChunkArgs& args, cudaStream_t stream);
 
+// Adds each pair's `blocks` partials ([pairs][blocks][32], as launch_chunk wrote them) in
+// block order, in float64, into totals[out_index[p]][32].
+cudaError_t launch_reduce(const float* partial, long long blocks, int pairs, const int* out_index, double* totals,
+                          cudaStream_t stream);
+
 }  // namespace cuda_edge
 }  // namespace np

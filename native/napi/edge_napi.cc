@@ -84,6 +84,9 @@ np::EdgePlan edge_plan_from_js(const Napi::Object& js, bool* use_cuda) {
   double chunk = get_number_or(js, "chunkElems", static_cast<double>(1u << 18));
   if (!(chunk >= 1)) throw make_error(env, np::ErrorCode::InvalidArgument, "chunkElems must be at least 1");
   plan.chunk_elems = static_cast<uint64_t>(chunk);
+  double cuda_chunk = get_number_or(js, "cudaChunkElems", static_cast<double>(plan.cuda_chunk_elems));
+  if (!(cuda_chunk >= 1)) throw make_error(env, np::ErrorCode::InvalidArgument, "cudaChunkElems must be at least 1");
+  plan.cuda_chunk_elems = static_cast<uint64_t>(cuda_chunk);
   plan.isa = isa_from_js(js.Get("isa"));
   *use_cuda = false;
   Napi::Value device = js.Get("device");
