@@ -3,19 +3,23 @@
  * each zoo's children are split train/val/test 7:1:2 (seed = run), the detector is trained
  * on the train children of a preset's zoos with early stopping on val, and every method is
  * scored on the same test children (directed-edge accuracy: the share whose parent is right).
- * Then transfer: trained on one zoo set, applied to all children of another.
+ * Then transfer: the run-0 detector of each preset applied to all children of every other
+ * preset's zoos, and per preset with several zoos, a detector trained on all but its first
+ * zoo applied to the first (another seed, never seen in training).
  *
  *   npm run build:ts && node dist/scripts/eval-learned.js \
- *     --fc DIR[,DIR] --cnn DIR[,DIR] [--runs 5] [--epochs 100] [--patience 30] [--out FILE.json]
+ *     --fc DIR[,DIR] --cnn DIR[,DIR] --llama DIR[,DIR] [--runs 5] [--epochs 100] [--patience 30]
+ *     [--no-encoder] [--tree-prior 0] [--out FILE.json]
  *
  * Zoos come from `buildZoo` (lib/zoo); the table goes to stdout, the details to --out.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { detect } from '../lib/detect/detect';
 import { METHODS } from '../lib/detect/options';
 import { createRng } from '../lib/detect/rng';
 import { loadZoo, PreparedSet, Role, splitChildren } from '../lib/learned/data';
-import { fitDetector } from '../lib/learned/fit';
+import { EpochReport, fitDetector } from '../lib/learned/fit';
 import { DEFAULT_CONFIG, DetectorConfig } from '../lib/learned/model';
 import { disposeDetector } from '../lib/learned/store';
 import { testAccuracy } from '../lib/learned/train';
@@ -24,22 +28,26 @@ import { selectBackend } from '../lib/zoo/backend';
 interface Args {
   fc: string[];
   cnn: string[];
+  llama: string[];
   runs: number;
   epochs: number;
   patience: number;
   out?: string;
   useEncoder: boolean;
+  treePrior: number;
   /** Runs of the mnist-fc preset (default: --runs); 1 when only its transfer detector is wanted. */
   fcRuns?: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fc: [], cnn: [], runs: 5, epochs: 100, patience: 30, useEncoder: true };
+  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
       case '--fc': a.fc = v.split(','); i++; break;
       case '--cnn': a.cnn = v.split(','); i++; break;
+      case '--llama': a.llama = v.split(','); i++; break;
+      case '--tree-prior': a.treePrior = Number(v); i++; break;
       case '--runs': a.runs = Number(v); i++; break;
       case '--epochs': a.epochs = Number(v); i++; break;
       case '--patience': a.patience = Number(v); i++; break;
@@ -51,6 +59,11 @@ function parseArgs(argv: string[]): Args {
   }
   return a;
 }
+
+/** Every 10th epoch on stderr: long runs show they are alive. */
+const progress = (label: string, run: number) => (e: EpochReport) => {
+  if (e.epoch % 10 === 0) console.error(`  ${label} run ${run} epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, val ${(100 * e.valAccuracy).toFixed(1)}%`);
+};
 
 type Sets = { ps: PreparedSet; roles: Role[] }[];
 
@@ -82,8 +95,8 @@ const meanSd = (xs: number[]) => {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   await selectBackend('auto');
-  const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder };
-  const presets: [string, string[]][] = [['mnist-fc', args.fc], ['mnist-cnn', args.cnn]].filter(([, d]) => (d as string[]).length > 0) as [string, string[]][];
+  const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior };
+  const presets: [string, string[]][] = [['mnist-fc', args.fc], ['mnist-cnn', args.cnn], ['tiny-llama', args.llama]].filter(([, d]) => (d as string[]).length > 0) as [string, string[]][];
   const loaded = new Map<string, PreparedSet>();
   for (const [, dirs] of presets) for (const d of dirs) if (!loaded.has(d)) loaded.set(d, await loadZoo(d, config));
   const details: Record<string, unknown> = { config, args };
@@ -102,7 +115,7 @@ async function main(): Promise<void> {
       const rng = createRng(run);
       const sets: Sets = dirs.map((d) => ({ ps: loaded.get(d)!, roles: splitChildren(loaded.get(d)!.parent!, rng) }));
       const t0 = Date.now();
-      const fit = fitDetector(sets, config, { epochs: args.epochs, learningRate: 0.01, seed: run, patience: args.patience, valCrops: 4 });
+      const fit = fitDetector(sets, config, { epochs: args.epochs, learningRate: 0.01, seed: run, patience: args.patience, valCrops: 4, onEpoch: progress(preset, run) });
       const test = await testAccuracy(fit.model, sets, 'native');
       learned.push(test.accuracy);
       chance.push(test.chance);
@@ -116,39 +129,40 @@ async function main(): Promise<void> {
       const { mean, sd } = meanSd(xs);
       return `${pct(mean)}±${(100 * sd).toFixed(1)}`;
     };
-    rows.push([preset.padEnd(7), cell(learned), ...METHODS.map((m) => cell(free.get(m.name)!)), cell(chance)].join(' '));
+    rows.push([preset.padEnd(10), cell(learned), ...METHODS.map((m) => cell(free.get(m.name)!)), cell(chance)].join(' '));
     details[preset] = { runs, learned, chance, free: Object.fromEntries(free) };
   }
 
-  // Transfer: the run-0 detector of one preset on every child of the other preset's zoos,
-  // and of one seed's zoo on another seed's (train on the first fc zoo only).
+  // Transfer: the run-0 detector of each preset on every child of the other presets' zoos.
   const transfer: string[] = [];
   const allChildren = (d: string): Sets => {
     const ps = loaded.get(d)!;
     return [{ ps, roles: Array.from(ps.parent!, (p) => (p < 0 ? 'root' : 'test')) }];
   };
-  for (const [from, to] of [['mnist-fc', 'mnist-cnn'], ['mnist-cnn', 'mnist-fc']]) {
-    const model = trained.get(from);
-    const target = presets.find(([p]) => p === to);
-    if (!model || !target) continue;
-    for (const d of target[1]) {
-      const r = await testAccuracy(model, allChildren(d), 'native');
-      const best = Math.max(...METHODS.map((m) => freeAccuracy(m.name, allChildren(d), 'test')));
-      transfer.push(`${from} → ${to} (${d}): learned ${pct(r.accuracy)}% over ${r.children} children; best learning-free ${pct(best)}%; chance ${pct(r.chance)}%`);
+  const applyTo = async (model: ReturnType<typeof fitDetector>['model'], label: string, d: string) => {
+    const r = await testAccuracy(model, allChildren(d), 'native');
+    const free = METHODS.map((m) => ({ name: m.name, acc: freeAccuracy(m.name, allChildren(d), 'test') }));
+    const best = free.reduce((x, y) => (y.acc > x.acc ? y : x));
+    transfer.push(`${label} (${path.basename(d)}): learned ${pct(r.accuracy)}% over ${r.children} children; best learning-free ${pct(best.acc)}% (${best.name}); chance ${pct(r.chance)}%`);
+  };
+  for (const [from] of presets) {
+    for (const [to, dirs] of presets) {
+      if (to === from) continue;
+      for (const d of dirs) await applyTo(trained.get(from)!, `${from} → ${to}`, d);
     }
   }
-  if (args.fc.length >= 2) {
+  // Another seed: trained (90/10 train/val) on every zoo of the preset but the first, applied
+  // to all children of the first.
+  for (const [preset, dirs] of presets) {
+    if (dirs.length < 2) continue;
     const rng = createRng(100);
-    const src = loaded.get(args.fc[0])!;
-    const fit = fitDetector([{ ps: src, roles: splitChildren(src.parent!, rng, [0.9, 0.1, 0]) }], config, { epochs: args.epochs, learningRate: 0.01, seed: 100, patience: args.patience, valCrops: 4 });
-    for (const d of args.fc.slice(1)) {
-      const r = await testAccuracy(fit.model, allChildren(d), 'native');
-      const best = Math.max(...METHODS.map((m) => freeAccuracy(m.name, allChildren(d), 'test')));
-      transfer.push(`mnist-fc ${args.fc[0]} → other seed ${d}: learned ${pct(r.accuracy)}% over ${r.children} children; best learning-free ${pct(best)}%; chance ${pct(r.chance)}%`);
-    }
+    const sets: Sets = dirs.slice(1).map((d) => ({ ps: loaded.get(d)!, roles: splitChildren(loaded.get(d)!.parent!, rng, [0.9, 0.1, 0]) }));
+    const fit = fitDetector(sets, config, { epochs: args.epochs, learningRate: 0.01, seed: 100, patience: args.patience, valCrops: 4, onEpoch: progress(`${preset} other seeds`, 0) });
+    await applyTo(fit.model, `${preset}, ${dirs.length - 1} other seeds → unseen seed`, dirs[0]);
+    disposeDetector(fit.model);
   }
   details.transfer = transfer;
-  console.log(`Test directed-edge accuracy (%), mean ± sd over runs (mnist-fc: ${args.fcRuns ?? args.runs}, mnist-cnn: ${args.runs}); children split 7:1:2 per run`);
+  console.log(`Test directed-edge accuracy (%), mean ± sd over runs (mnist-fc: ${args.fcRuns ?? args.runs}, others: ${args.runs}); children split 7:1:2 per run`);
   for (const r of rows) console.log(r);
   console.log('\nTransfer (all children of the target zoos):');
   for (const t of transfer) console.log('  ' + t);

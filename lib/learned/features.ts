@@ -11,6 +11,7 @@ import { computeDistances } from '../detect/distances';
 import { computeScores, tensorKurtosis } from '../detect/scores';
 import type { ScanResult, ScanTensor } from '../scan/types';
 import { matrixShape, tensorType } from './matrix';
+import { additiveTreeView, treeFeatures, TREE_EDGE_FEATURES, TREE_NODE_FEATURES } from './tree-features';
 
 export type CandidateMode = 'families' | 'knn' | 'both';
 
@@ -30,8 +31,9 @@ export const EDGE_FEATURES = [
   'score-diff', 'norm-diff', 'norm-vote', 'log-std-ratio', 'kurtosis-diff', 'mean-shift',
   'log-d', 'log-d-over-child-min', 'log-d-over-parent-min', 'child-nearest', 'parent-nearest', 'score-rank-diff',
   'hub-diff',
+  ...TREE_EDGE_FEATURES,
 ] as const;
-export const NODE_FEATURES = ['score-z', 'score-rank', 'log-min-d', 'candidates-in', 'candidates-out', 'hub', 'bias'] as const;
+export const NODE_FEATURES = ['score-z', 'score-rank', 'log-min-d', 'candidates-in', 'candidates-out', 'hub', 'bias', ...TREE_NODE_FEATURES] as const;
 
 export interface SetFeatures {
   pairs: Pair[];
@@ -72,14 +74,13 @@ export function pairScale(t: ScanTensor, a: number, b: number): number {
   return s > 0 && Number.isFinite(s) ? s : 1;
 }
 
-export function candidatePairs(scan: ScanResult, dist: number[][], opts: CandidateOptions): Pair[] {
+/** @param families the learning-free families (model indices; default: `detect(scan)`'s). */
+export function candidatePairs(scan: ScanResult, dist: number[][], opts: CandidateOptions, families?: number[][]): Pair[] {
   const M = scan.models.length;
   const keep = new Set<number>();
   if (opts.candidates !== 'knn') {
-    const families = detect(scan).families;
     const index = new Map(scan.models.map((m, i) => [m.id, i]));
-    for (const f of families) {
-      const ids = f.map((id) => index.get(id)!);
+    for (const ids of families ?? detect(scan).families.map((f) => f.map((id) => index.get(id)!))) {
       for (const a of ids) for (const b of ids) if (a !== b) keep.add(a * M + b);
     }
   }
@@ -116,7 +117,9 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
   const tensors = sharedTensors(scan);
   const distances = computeDistances(tensors, M, { metric: 'euclidean', normalize: 'relative', combine: 'mean' });
   const scores = computeScores(tensors, M, { kind: 'fake-init', normalize: 'none', combine: 'sum', tensors: 'all' });
-  const pairs = candidatePairs(scan, distances, opts);
+  const tree = additiveTreeView(scan);
+  const pairs = candidatePairs(scan, distances, opts, tree.families);
+  const treeF = treeFeatures(tensors, pairs, tree);
 
   const minD = (m: number, asChild: boolean) => {
     let best = Infinity;
@@ -176,6 +179,7 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
       d <= minTo[p.a] ? 1 : 0,
       rank[p.a] - rank[p.b],
       Math.min(hub[p.a], 8) - Math.min(hub[p.b], 8),
+      ...treeF.edge[i],
     ];
     for (let j = 0; j < F; j++) edge[i * F + j] = Number.isFinite(f[j]) ? Math.max(-20, Math.min(20, f[j])) : 0;
   });
@@ -194,7 +198,7 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
     outCount[p.a]++;
   }
   for (let m = 0; m < M; m++) {
-    const f = [(scores[m] - mu) / sd, rank[m], safeLog(minTo[m] / medianD), inCount[m] / Math.max(1, M - 1), outCount[m] / Math.max(1, M - 1), Math.min(hub[m], 8), 1];
+    const f = [(scores[m] - mu) / sd, rank[m], safeLog(minTo[m] / medianD), inCount[m] / Math.max(1, M - 1), outCount[m] / Math.max(1, M - 1), Math.min(hub[m], 8), 1, ...treeF.node[m]];
     for (let j = 0; j < G; j++) node[m * G + j] = Number.isFinite(f[j]) ? Math.max(-20, Math.min(20, f[j])) : 0;
   }
   return { pairs, edge, node, distances, scores };

@@ -8,6 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
 import { TENSOR_TYPES } from './matrix';
+
+const TREE_PARENT = EDGE_FEATURES.indexOf('at-parent');
+const TREE_ROOT = NODE_FEATURES.indexOf('at-root');
 import { createLayer, encoderLayer, glorot, LayerVars, layerVars } from './transformer';
 
 export interface DetectorConfig {
@@ -26,6 +29,13 @@ export interface DetectorConfig {
   k: number;
   /** false: scalar features only (an ablation). */
   useEncoder: boolean;
+  /**
+   * Initial weight of the additive-tree prior: a learned scalar times the "additive tree's
+   * parent" flag is added to each edge logit (and times "additive tree's root" to the
+   * no-parent logit), so an untrained detector decodes to the additive tree and training
+   * learns where to depart from it. 0: no prior (the network alone).
+   */
+  treePrior: number;
 }
 
 export const DEFAULT_CONFIG: DetectorConfig = {
@@ -40,6 +50,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   candidates: 'both',
   k: 3,
   useEncoder: true,
+  treePrior: 3,
 };
 
 export interface DetectorVars {
@@ -57,6 +68,7 @@ export interface DetectorVars {
   edgeOut: tf.Variable;
   nodeOut: tf.Variable;
   outB: tf.Variable;
+  prior: tf.Variable;
 }
 
 // tfjs variable names are global: each detector gets its own prefix, which namedVars strips.
@@ -83,6 +95,7 @@ export function createDetector(config: DetectorConfig, rand: () => number): Dete
     edgeOut: v(glorot(d, 1, rand), 'edge_out'),
     nodeOut: v(glorot(d, 1, rand), 'node_out'),
     outB: v(tf.zeros([1]), 'node_out_b'),
+    prior: v(tf.fill([1], config.treePrior ?? 0), 'tree_prior'),
   };
 }
 
@@ -93,6 +106,7 @@ export function trainableVars(m: DetectorVars): tf.Variable[] {
     m.edgeIn, m.edgeInB, m.srcIn, m.dstIn, m.nodeIn, m.nodeInB,
     ...m.layers.flatMap(layerVars),
     m.edgeOut, m.nodeOut, m.outB,
+    ...(m.config.treePrior ? [m.prior] : []),
   ];
 }
 
@@ -125,7 +139,11 @@ export function detectorLogits(m: DetectorVars, x: SetInputs): tf.Tensor1D {
   for (const l of m.layers) h = encoderLayer(l, h, x.mask, m.config.heads);
   const P = x.edge.shape[0];
   const M = node.shape[0];
-  const e = tf.matMul(tf.slice(h, [0, 0], [P, -1]), m.edgeOut as tf.Tensor2D);
-  const n = tf.add(tf.matMul(tf.slice(h, [P, 0], [M, -1]), m.nodeOut as tf.Tensor2D), m.outB);
+  let e = tf.matMul(tf.slice(h, [0, 0], [P, -1]), m.edgeOut as tf.Tensor2D);
+  let n = tf.add(tf.matMul(tf.slice(h, [P, 0], [M, -1]), m.nodeOut as tf.Tensor2D), m.outB);
+  if (m.config.treePrior) {
+    e = tf.add(e, tf.mul(tf.slice(x.edge, [0, TREE_PARENT], [P, 1]), m.prior));
+    n = tf.add(n, tf.mul(tf.slice(node, [0, TREE_ROOT], [M, 1]), m.prior));
+  }
   return tf.reshape(tf.concat([e, n], 0), [P + M]) as tf.Tensor1D;
 }

@@ -9,12 +9,13 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../../lib/detect/rng';
 import { createEncoder, encodeWindows, foldEncoder, encodeMatrixTf, paddedPair, updateMovingStats } from '../../lib/learned/encoder';
-import { candidatePairs, EDGE_FEATURES, setFeatures } from '../../lib/learned/features';
+import { candidatePairs, EDGE_FEATURES, NODE_FEATURES, setFeatures } from '../../lib/learned/features';
 import { tokenGraph } from '../../lib/learned/graph';
 import { choiceLoss, decodeForest } from '../../lib/learned/decode';
 import { splitChildren, parentsOf } from '../../lib/learned/data';
 import { matrixShape, tensorType, TENSOR_TYPES } from '../../lib/learned/matrix';
-import { createDetector, DEFAULT_CONFIG } from '../../lib/learned/model';
+import { createDetector, DEFAULT_CONFIG, detectorLogits } from '../../lib/learned/model';
+import { additiveTreeView } from '../../lib/learned/tree-features';
 import { DetectorLoadError, loadDetector, saveDetector, DETECTOR_JSON } from '../../lib/learned/store';
 import { simulateZoo } from '../helpers/synthetic-scan';
 
@@ -54,6 +55,49 @@ describe('features', () => {
       checked++;
     });
     expect(checked).toBeGreaterThan(10);
+  });
+
+  it('additive-tree features flag exactly the additive tree\'s edges and roots', () => {
+    const f = setFeatures(zoo.scan, { candidates: 'both', k: 2 });
+    const view = additiveTreeView(zoo.scan);
+    const F = EDGE_FEATURES.length;
+    const G = NODE_FEATURES.length;
+    const col = (name: string) => EDGE_FEATURES.indexOf(name as never);
+    let flagged = 0;
+    f.pairs.forEach((p, i) => {
+      const isParent = view.parent[p.b] === p.a;
+      expect(f.edge[i * F + col('at-parent')]).toBe(isParent ? 1 : 0);
+      expect(f.edge[i * F + col('at-reverse')]).toBe(view.parent[p.a] === p.b ? 1 : 0);
+      // Re-hanging a child under its own additive-tree parent changes nothing.
+      if (isParent) expect(f.edge[i * F + col('at-rehang-cost')]).toBeCloseTo(0, 6);
+      flagged += isParent ? 1 : 0;
+    });
+    // Every additive-tree edge is a candidate.
+    expect(flagged).toBe(view.parent.filter((p) => p >= 0).length);
+    view.parent.forEach((p, m) => expect(f.node[m * G + NODE_FEATURES.indexOf('at-root')]).toBe(p < 0 ? 1 : 0));
+  });
+
+  it('an untrained detector with the tree prior decodes to the additive tree; without it, not', () => {
+    const f = setFeatures(zoo.scan, { candidates: 'both', k: 2 });
+    const M = zoo.scan.models.length;
+    const g = tokenGraph(f.pairs, M);
+    const view = additiveTreeView(zoo.scan);
+    const agree = (treePrior: number, seed: number) => {
+      const rng = createRng(seed);
+      const m = createDetector({ ...DEFAULT_CONFIG, treePrior }, () => rng.next());
+      const logits = tf.tidy(() => detectorLogits(m, {
+        encoded: tf.zeros([f.pairs.length, 32]),
+        edge: tf.tensor2d(f.edge, [f.pairs.length, EDGE_FEATURES.length]),
+        node: tf.tensor2d(f.node, [M, NODE_FEATURES.length]),
+        src: tf.tensor1d(f.pairs.map((p) => p.a), 'int32'),
+        dst: tf.tensor1d(f.pairs.map((p) => p.b), 'int32'),
+        mask: tf.tensor2d(g.mask, [g.tokens, g.tokens]),
+      }).dataSync() as Float32Array);
+      const parent = decodeForest(logits, g, f.pairs, M).parent;
+      return parent.filter((p, c) => p === view.parent[c]).length / M;
+    };
+    for (const seed of [0, 1, 2]) expect(agree(DEFAULT_CONFIG.treePrior, seed)).toBe(1);
+    expect(Math.min(agree(0, 0), agree(0, 1), agree(0, 2))).toBeLessThan(1);
   });
 
   it('matrix views and tensor types', () => {
