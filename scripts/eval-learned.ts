@@ -8,8 +8,11 @@
  * zoo applied to the first (another seed, never seen in training).
  *
  *   npm run build:ts && node dist/scripts/eval-learned.js \
- *     --fc DIR[,DIR] --cnn DIR[,DIR] --llama DIR[,DIR] [--runs 5] [--epochs 100] [--patience 30]
- *     [--no-encoder] [--tree-prior 0] [--out FILE.json]
+ *     --presets mnist-fc,mnist-cnn,tiny-llama --seeds 0,1,2,3,4 [--runs 5] [--epochs 100]
+ *     [--patience 30] [--no-encoder] [--tree-prior 0] [--out FILE.json]
+ *
+ * --presets/--seeds take the small zoos from ensureZoo (cached; built when missing); or name
+ * zoo directories directly: --fc DIR[,DIR] --cnn DIR[,DIR] --llama DIR[,DIR].
  *
  * Zoos come from `buildZoo` (lib/zoo); the table goes to stdout, the details to --out.
  */
@@ -24,6 +27,7 @@ import { DEFAULT_CONFIG, DetectorConfig } from '../lib/learned/model';
 import { disposeDetector } from '../lib/learned/store';
 import { testAccuracy } from '../lib/learned/train';
 import { selectBackend } from '../lib/zoo/backend';
+import { ensureZoo, type ZooPreset } from '../lib/zoo';
 
 interface Args {
   fc: string[];
@@ -35,12 +39,14 @@ interface Args {
   out?: string;
   useEncoder: boolean;
   treePrior: number;
+  presets: string[];
+  seeds: number[];
   /** Runs of the mnist-fc preset (default: --runs); 1 when only its transfer detector is wanted. */
   fcRuns?: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior };
+  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior, presets: [], seeds: [0, 1, 2, 3, 4] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -48,6 +54,8 @@ function parseArgs(argv: string[]): Args {
       case '--cnn': a.cnn = v.split(','); i++; break;
       case '--llama': a.llama = v.split(','); i++; break;
       case '--tree-prior': a.treePrior = Number(v); i++; break;
+      case '--presets': a.presets = v.split(','); i++; break;
+      case '--seeds': a.seeds = v.split(',').map(Number); i++; break;
       case '--runs': a.runs = Number(v); i++; break;
       case '--epochs': a.epochs = Number(v); i++; break;
       case '--patience': a.patience = Number(v); i++; break;
@@ -95,6 +103,14 @@ const meanSd = (xs: number[]) => {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   await selectBackend('auto');
+  const byPreset: Record<string, 'fc' | 'cnn' | 'llama'> = { 'mnist-fc': 'fc', 'mnist-cnn': 'cnn', 'tiny-llama': 'llama' };
+  for (const preset of args.presets) {
+    const key = byPreset[preset];
+    if (!key) throw new Error(`unknown preset ${preset} (mnist-fc, mnist-cnn, tiny-llama)`);
+    for (const seed of args.seeds) {
+      args[key].push((await ensureZoo({ preset: preset as ZooPreset, scale: 'small', seed, log: (l) => console.error(l) })).outDir);
+    }
+  }
   const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior };
   const presets: [string, string[]][] = [['mnist-fc', args.fc], ['mnist-cnn', args.cnn], ['tiny-llama', args.llama]].filter(([, d]) => (d as string[]).length > 0) as [string, string[]][];
   const loaded = new Map<string, PreparedSet>();
