@@ -9,7 +9,7 @@
  *
  *   npm run build:ts && node dist/scripts/eval-learned.js \
  *     --presets mnist-fc,mnist-cnn,tiny-llama --seeds 0,1,2,3,4 [--runs 5] [--epochs 100]
- *     [--patience 30] [--no-encoder] [--tree-prior 0] [--out FILE.json]
+ *     [--patience 30] [--no-encoder] [--tree-prior 0] [--no-tree-input] [--out FILE.json]
  *
  * --presets/--seeds take the small zoos from ensureZoo (cached; built when missing); or name
  * zoo directories directly: --fc DIR[,DIR] --cnn DIR[,DIR] --llama DIR[,DIR].
@@ -39,6 +39,7 @@ interface Args {
   out?: string;
   useEncoder: boolean;
   treePrior: number;
+  treeInput: boolean;
   presets: string[];
   seeds: number[];
   /** Runs of the mnist-fc preset (default: --runs); 1 when only its transfer detector is wanted. */
@@ -46,7 +47,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior, presets: [], seeds: [0, 1, 2, 3, 4] };
+  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior, treeInput: true, presets: [], seeds: [0, 1, 2, 3, 4] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -54,6 +55,7 @@ function parseArgs(argv: string[]): Args {
       case '--cnn': a.cnn = v.split(','); i++; break;
       case '--llama': a.llama = v.split(','); i++; break;
       case '--tree-prior': a.treePrior = Number(v); i++; break;
+      case '--no-tree-input': a.treeInput = false; a.treePrior = 0; break;
       case '--presets': a.presets = v.split(','); i++; break;
       case '--seeds': a.seeds = v.split(',').map(Number); i++; break;
       case '--runs': a.runs = Number(v); i++; break;
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
       args[key].push((await ensureZoo({ preset: preset as ZooPreset, scale: 'small', seed, log: (l) => console.error(l) })).outDir);
     }
   }
-  const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior };
+  const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior, treeInput: args.treeInput };
   const presets: [string, string[]][] = [['mnist-fc', args.fc], ['mnist-cnn', args.cnn], ['tiny-llama', args.llama]].filter(([, d]) => (d as string[]).length > 0) as [string, string[]][];
   const loaded = new Map<string, PreparedSet>();
   for (const [, dirs] of presets) for (const d of dirs) if (!loaded.has(d)) loaded.set(d, await loadZoo(d, config));

@@ -10,8 +10,9 @@ import type { Lineage, ModelSet } from '../io/types';
 import { scanModelSet } from '../scan/scan';
 import type { ScanResult, ScanTensor } from '../scan/types';
 import { EncoderVars, encodeWindows, LATENT } from './encoder';
-import { CandidateOptions, EDGE_FEATURES, encoderTensors, pairScale, setFeatures, SetFeatures, tensorFeatures, TENSOR_FEATURES, tensorInfo } from './features';
+import { CandidateOptions, EDGE_FEATURES, NODE_FEATURES, encoderTensors, pairScale, setFeatures, SetFeatures, tensorFeatures, TENSOR_FEATURES, tensorInfo } from './features';
 import { tokenGraph, TokenGraph } from './graph';
+import { TREE_EDGE_FEATURES, TREE_NODE_FEATURES } from './tree-features';
 import type { DetectorConfig, SetInputs } from './model';
 import type { Rng } from '../detect/rng';
 
@@ -35,6 +36,7 @@ export interface PreparedSet {
 export function prepareSet(name: string, set: ModelSet, scan: ScanResult, cfg: DetectorConfig): PreparedSet {
   const opts: CandidateOptions = { candidates: cfg.candidates, k: cfg.k };
   const features = setFeatures(scan, opts);
+  if (cfg.treeInput === false) zeroTreeInput(features);
   const graph = tokenGraph(features.pairs, scan.models.length);
   const tensors = encoderTensors(scan, undefined, undefined, cfg.maxTensors);
   const scales = new Float32Array(features.pairs.length * tensors.length);
@@ -46,6 +48,16 @@ export function prepareSet(name: string, set: ModelSet, scan: ScanResult, cfg: D
   const out: PreparedSet = { name, set, scan, features, graph, tensors, scales, tensorFeatures: tensorFeatures(features.pairs, tensors, scan.models.length) };
   if (set.lineage) out.parent = parentsOf(scan, set.lineage);
   return out;
+}
+
+/** The ablation without the additive tree's answer: its feature columns set to 0. */
+function zeroTreeInput(f: SetFeatures): void {
+  const zero = (data: Float32Array, names: readonly string[], own: readonly string[]) => {
+    const cols = own.map((n) => names.indexOf(n));
+    for (let r = 0; r < data.length / names.length; r++) for (const c of cols) data[r * names.length + c] = 0;
+  };
+  zero(f.edge, EDGE_FEATURES, TREE_EDGE_FEATURES);
+  zero(f.node, NODE_FEATURES, TREE_NODE_FEATURES);
 }
 
 export function parentsOf(scan: ScanResult, lineage: Lineage): Int32Array {

@@ -36,6 +36,8 @@ export interface DetectorConfig {
    * learns where to depart from it. 0: no prior (the network alone).
    */
   treePrior: number;
+  /** false: the additive-tree features are zeroed (an ablation; treePrior should then be 0). */
+  treeInput: boolean;
 }
 
 export const DEFAULT_CONFIG: DetectorConfig = {
@@ -51,6 +53,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   k: 3,
   useEncoder: true,
   treePrior: 3,
+  treeInput: true,
 };
 
 export interface DetectorVars {
