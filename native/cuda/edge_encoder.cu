@@ -16,6 +16,8 @@
 
 #include "core/edge_encoder_cuda.h"
 #include "core/error.h"
+#include "cuda/cuda_check.h"
+#include "cuda/cuda_raii.h"
 #include "cuda/edge_encoder.cuh"
 
 namespace np {
@@ -133,73 +135,12 @@ cudaError_t launch_reduce(const float* partial, long long blocks, int pairs, con
 
 }  // namespace cuda_edge
 
-namespace {
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    cudaGetLastError();
-    throw Error(ErrorCode::Cuda, std::string("edge encoder (CUDA): ") + what + ": " + cudaGetErrorString(e));
-  }
-}
-
-// Device buffers that grow to the largest chunk and are freed on every exit path.
-struct DeviceBuffer {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  ~DeviceBuffer() {
-    if (ptr) cudaFree(ptr);
-  }
-  template <class T>
-  T* get(size_t count) {
-    const size_t need = count * sizeof(T);
-    if (need > bytes) {
-      if (ptr) cudaFree(ptr);
-      ptr = nullptr;
-      bytes = 0;
-      check(cudaMalloc(&ptr, need), "cudaMalloc");
-      bytes = need;
-    }
-    return static_cast<T*>(ptr);
-  }
-};
-
-struct Stream {
-  cudaStream_t s = nullptr;
-  Stream() { check(cudaStreamCreate(&s), "cudaStreamCreate"); }
-  ~Stream() {
-    if (s) {
-      cudaStreamSynchronize(s);  // nothing in flight may outlive the buffers it uses
-      cudaStreamDestroy(s);
-    }
-  }
-};
-
-struct PinnedFloats {
-  float* ptr = nullptr;
-  explicit PinnedFloats(size_t count) {
-    void* p = nullptr;
-    check(cudaHostAlloc(&p, std::max<size_t>(count, 1) * sizeof(float), cudaHostAllocDefault), "cudaHostAlloc");
-    ptr = static_cast<float*>(p);
-  }
-  ~PinnedFloats() {
-    if (ptr) cudaFreeHost(ptr);
-  }
-  PinnedFloats(const PinnedFloats&) = delete;
-  PinnedFloats& operator=(const PinnedFloats&) = delete;
-};
-
-struct Event {
-  cudaEvent_t e = nullptr;
-  Event() { check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate"); }
-  ~Event() {
-    if (e) cudaEventDestroy(e);
-  }
-};
-
-}  // namespace
-
 EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
   using namespace cuda_edge;
+  using cuda_util::DeviceMem;
+  using cuda_util::Event;
+  using cuda_util::PinnedSlots;
+  using cuda_util::Stream;
   validate_edge_plan(plan);
   const int c = plan.weights.channels;
   if (c > kMaxChannels)
@@ -209,13 +150,13 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
     cudaGetLastError();
     throw Error(ErrorCode::NoCuda, "edge encoder: device 'cuda' asked for, but no CUDA device is usable");
   }
-  check(cudaSetDevice(0), "cudaSetDevice");
+  NP_CUDA_CHECK(cudaSetDevice(0));
   // w2 from [3][3][c][32] to [c][9][32], as in the CPU driver.
   std::vector<float> w2(static_cast<size_t>(9) * c * kLatent);
   for (int tap = 0; tap < 9; ++tap)
     for (int k = 0; k < c; ++k)
       for (int o = 0; o < kLatent; ++o) w2[(k * 9 + tap) * kLatent + o] = plan.weights.w2[(tap * c + k) * kLatent + o];
-  check(upload_weights(c, plan.weights.w1.data(), plan.weights.b1.data(), w2.data(), plan.weights.b2.data()), "upload weights");
+  NP_CUDA_CHECK(upload_weights(c, plan.weights.w1.data(), plan.weights.b1.data(), w2.data(), plan.weights.b2.data()));
 
   EdgeOutput out;
   out.device = "cuda";
@@ -247,24 +188,27 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
     const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(plan.tensors[ch.tensor].cols));
     max_partial = std::max(max_partial, schedule.pairs[ch.tensor].size() * static_cast<size_t>(grid.x) * grid.y * kLatent);
   }
-  DeviceBuffer d_x[2], d_a, d_b, d_s, d_out, d_partial, d_totals;
-  PinnedFloats h_x0(max_floats), h_x1(max_floats);
-  float* h_x[2] = {h_x0.ptr, h_x1.ptr};
+  const size_t nt = out.values.size() + 1;
+  DeviceMem d_x0(max_floats * sizeof(float)), d_x1(max_floats * sizeof(float));
+  DeviceMem d_a(slot_a.size() * sizeof(int)), d_b(slot_b.size() * sizeof(int)), d_out(out_index.size() * sizeof(int));
+  DeviceMem d_s(inv_scale.size() * sizeof(float)), d_partial(max_partial * sizeof(float)), d_totals(nt * sizeof(double));
+  PinnedSlots pinned(std::max<size_t>(max_floats, 1) * sizeof(float), 2);
+  float* h_x[2] = {reinterpret_cast<float*>(pinned.slot(0)), reinterpret_cast<float*>(pinned.slot(1))};
   Event copied[2];
   Stream stream;  // declared last: destroyed (after a synchronize) before the buffers it uses
   bool in_use[2] = {false, false};
-  int* da = d_a.get<int>(std::max<size_t>(1, slot_a.size()));
-  int* db = d_b.get<int>(std::max<size_t>(1, slot_b.size()));
-  int* dout = d_out.get<int>(std::max<size_t>(1, out_index.size()));
-  float* ds = d_s.get<float>(std::max<size_t>(1, inv_scale.size()));
-  float* dp = d_partial.get<float>(std::max<size_t>(1, max_partial));
-  double* dt = d_totals.get<double>(out.values.size() + 1);
-  float* dx[2] = {d_x[0].get<float>(max_floats), d_x[1].get<float>(max_floats)};
-  check(cudaMemcpyAsync(da, slot_a.data(), slot_a.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
-  check(cudaMemcpyAsync(db, slot_b.data(), slot_b.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
-  check(cudaMemcpyAsync(dout, out_index.data(), out_index.size() * sizeof(int), cudaMemcpyHostToDevice, stream.s), "copy pairs");
-  check(cudaMemcpyAsync(ds, inv_scale.data(), inv_scale.size() * sizeof(float), cudaMemcpyHostToDevice, stream.s), "copy scales");
-  check(cudaMemsetAsync(dt, 0, (out.values.size() + 1) * sizeof(double), stream.s), "clear totals");
+  int* da = d_a.get<int>();
+  int* db = d_b.get<int>();
+  int* dout = d_out.get<int>();
+  float* ds = d_s.get<float>();
+  float* dp = d_partial.get<float>();
+  double* dt = d_totals.get<double>();
+  float* dx[2] = {d_x0.get<float>(), d_x1.get<float>()};
+  NP_CUDA_CHECK(cudaMemcpyAsync(da, slot_a.data(), slot_a.size() * sizeof(int), cudaMemcpyHostToDevice, stream.get()));
+  NP_CUDA_CHECK(cudaMemcpyAsync(db, slot_b.data(), slot_b.size() * sizeof(int), cudaMemcpyHostToDevice, stream.get()));
+  NP_CUDA_CHECK(cudaMemcpyAsync(dout, out_index.data(), out_index.size() * sizeof(int), cudaMemcpyHostToDevice, stream.get()));
+  NP_CUDA_CHECK(cudaMemcpyAsync(ds, inv_scale.data(), inv_scale.size() * sizeof(float), cudaMemcpyHostToDevice, stream.get()));
+  NP_CUDA_CHECK(cudaMemsetAsync(dt, 0, nt * sizeof(double), stream.get()));
 
   // Reading and converting on the host is the slow side: as many threads as cores (<= 16).
   const int readers = plan.threads > 0 ? plan.threads : static_cast<int>(std::min(16u, std::max(1u, std::thread::hardware_concurrency())));
@@ -277,11 +221,11 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
     const size_t npairs = schedule.pairs[ch.tensor].size();
     const int buf = static_cast<int>(k & 1);
     // The pinned buffer is free once its previous upload has run.
-    if (in_use[buf]) check(cudaEventSynchronize(copied[buf].e), "wait for upload");
+    if (in_use[buf]) NP_CUDA_CHECK(cudaEventSynchronize(copied[buf].get()));
     read_edge_chunk_parallel(gplan, schedule, files, ch, h_x[buf], readers);
     const size_t floats = edge_chunk_floats(gplan, schedule, ch);
-    check(cudaMemcpyAsync(dx[buf], h_x[buf], floats * sizeof(float), cudaMemcpyHostToDevice, stream.s), "copy chunk");
-    check(cudaEventRecord(copied[buf].e, stream.s), "record upload");
+    NP_CUDA_CHECK(cudaMemcpyAsync(dx[buf], h_x[buf], floats * sizeof(float), cudaMemcpyHostToDevice, stream.get()));
+    NP_CUDA_CHECK(cudaEventRecord(copied[buf].get(), stream.get()));
     in_use[buf] = true;
     const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(t.cols));
     const long long blocks = static_cast<long long>(grid.x) * grid.y;
@@ -300,14 +244,14 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
       args.cols = static_cast<long long>(t.cols);
       args.row0 = static_cast<long long>(ch.row0);
       args.total_rows = static_cast<long long>(t.rows);
-      check(launch_chunk(args, stream.s), "launch");
-      check(launch_reduce(args.partial, blocks, args.pairs, dout + p0 + first, dt, stream.s), "launch reduce");
+      NP_CUDA_CHECK(launch_chunk(args, stream.get()));
+      NP_CUDA_CHECK(launch_reduce(args.partial, blocks, args.pairs, dout + p0 + first, dt, stream.get()));
     }
     done += ch.bytes;
     if (control.progress) control.progress(done, schedule.total_bytes);
   }
-  check(cudaMemcpyAsync(out.values.data(), dt, out.values.size() * sizeof(double), cudaMemcpyDeviceToHost, stream.s), "copy sums");
-  check(cudaStreamSynchronize(stream.s), "synchronize");
+  NP_CUDA_CHECK(cudaMemcpyAsync(out.values.data(), dt, out.values.size() * sizeof(double), cudaMemcpyDeviceToHost, stream.get()));
+  NP_CUDA_CHECK(cudaStreamSynchronize(stream.get()));
   for (size_t p = 0; p < plan.pairs.size(); ++p) {
     const EdgeTensor& t = plan.tensors[plan.pairs[p].tensor];
     const double n = static_cast<double>(t.rows) * static_cast<double>(t.cols);
