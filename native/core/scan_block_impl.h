@@ -9,10 +9,22 @@
 // in scratch between sub-blocks; at the end, lanes are summed in a fixed order. So a block's
 // sums depend only on its data and the kernel set.
 //
+// When every member of a group has the same dtype (the usual case), a full sub-block takes a
+// fused first pass instead: each member's elements are loaded and converted in registers,
+// stored once as float64 for the Gram tiles and fed straight into the moments, and the fake
+// init is widened in registers too. The separate convert-store-reload pass it replaces took
+// about a quarter of the block time (perf, AVX-512, 8 BF16 models). The sums are the same
+// operations in the same order either way, so both paths give bitwise the same block sums.
+//
 // V must provide: vd, kLanes, kTile, kMomentRows, zero(), load(p), store(p, v), add, sub, mul,
-// fma(a, b, c) = a*b + c, and to_f64(DType, src, dst, n) (element -> float32 -> float64).
+// fma(a, b, c) = a*b + c, to_f64(DType, src, dst, n) (element -> float32 -> float64),
+// load_f32(const float*) (kLanes floats widened) and load_as<DType>(src) (kLanes elements
+// of that dtype, each through float32, widened).
 
 constexpr size_t kSub = 512;
+// Groups of up to this many members take the fused first pass (a small stack array of row
+// pointers); larger groups are Gram-bound anyway and keep the separate conversion.
+constexpr size_t kMaxFusedRows = 64;
 
 template <class V>
 size_t tile_count(size_t k) {
@@ -25,6 +37,20 @@ size_t block_scratch_doubles(size_t k) {
   return k * kSub + kSub + k * kNumStats * V::kLanes + tile_count<V>(k) * V::kTile * V::kTile * V::kLanes;
 }
 
+// The moments step for one vector of R rows (x values) against the fake init rr.
+template <class V, int R>
+inline void moments_step(const typename V::vd* v, typename V::vd rr, typename V::vd (*acc)[kNumStats]) {
+  for (int m = 0; m < R; ++m) {
+    const typename V::vd v2 = V::mul(v[m], v[m]);
+    const typename V::vd d = V::sub(v[m], rr);
+    acc[m][kSum] = V::add(acc[m][kSum], v[m]);
+    acc[m][kSumSq] = V::add(acc[m][kSumSq], v2);
+    acc[m][kSumCube] = V::fma(v2, v[m], acc[m][kSumCube]);
+    acc[m][kSumQuad] = V::fma(v2, v2, acc[m][kSumQuad]);
+    acc[m][kFakeSq] = V::fma(d, d, acc[m][kFakeSq]);
+  }
+}
+
 template <class V, int R>
 void moments_rows(const double* x, const double* r, size_t padded, double* acc_mem) {
   typename V::vd acc[R][kNumStats];
@@ -32,19 +58,43 @@ void moments_rows(const double* x, const double* r, size_t padded, double* acc_m
     for (int s = 0; s < kNumStats; ++s) acc[m][s] = V::load(acc_mem + (m * kNumStats + s) * V::kLanes);
   for (size_t i = 0; i < padded; i += V::kLanes) {
     const typename V::vd rr = V::load(r + i);
-    for (int m = 0; m < R; ++m) {
-      const typename V::vd v = V::load(x + m * kSub + i);
-      const typename V::vd v2 = V::mul(v, v);
-      const typename V::vd d = V::sub(v, rr);
-      acc[m][kSum] = V::add(acc[m][kSum], v);
-      acc[m][kSumSq] = V::add(acc[m][kSumSq], v2);
-      acc[m][kSumCube] = V::fma(v2, v, acc[m][kSumCube]);
-      acc[m][kSumQuad] = V::fma(v2, v2, acc[m][kSumQuad]);
-      acc[m][kFakeSq] = V::fma(d, d, acc[m][kFakeSq]);
-    }
+    typename V::vd v[R];
+    for (int m = 0; m < R; ++m) v[m] = V::load(x + m * kSub + i);
+    moments_step<V, R>(v, rr, acc);
   }
   for (int m = 0; m < R; ++m)
     for (int s = 0; s < kNumStats; ++s) V::store(acc_mem + (m * kNumStats + s) * V::kLanes, acc[m][s]);
+}
+
+// Fused first pass over a full sub-block (kSub elements) of R rows that share dtype DT:
+// converts, keeps the float64 rows in x for the Gram tiles, and accumulates the moments.
+template <class V, int R, DType DT>
+void moments_rows_fused(const unsigned char* const* src, const float* r, double* x, double* acc_mem) {
+  constexpr size_t kSize = DT == DType::F64 ? 8 : DT == DType::F32 ? 4 : 2;
+  typename V::vd acc[R][kNumStats];
+  for (int m = 0; m < R; ++m)
+    for (int s = 0; s < kNumStats; ++s) acc[m][s] = V::load(acc_mem + (m * kNumStats + s) * V::kLanes);
+  for (size_t i = 0; i < kSub; i += V::kLanes) {
+    const typename V::vd rr = V::load_f32(r + i);
+    typename V::vd v[R];
+    for (int m = 0; m < R; ++m) {
+      v[m] = V::template load_as<DT>(src[m] + i * kSize);
+      V::store(x + m * kSub + i, v[m]);
+    }
+    moments_step<V, R>(v, rr, acc);
+  }
+  for (int m = 0; m < R; ++m)
+    for (int s = 0; s < kNumStats; ++s) V::store(acc_mem + (m * kNumStats + s) * V::kLanes, acc[m][s]);
+}
+
+template <class V, DType DT>
+void fused_first_pass(size_t k, const unsigned char* const* src, const float* r, double* x, double* macc) {
+  constexpr size_t kSize = DT == DType::F64 ? 8 : DT == DType::F32 ? 4 : 2;
+  (void)kSize;
+  size_t m0 = 0;
+  for (; m0 + V::kMomentRows <= k; m0 += V::kMomentRows)
+    moments_rows_fused<V, V::kMomentRows, DT>(src + m0, r, x + m0 * kSub, macc + m0 * kNumStats * V::kLanes);
+  for (; m0 < k; ++m0) moments_rows_fused<V, 1, DT>(src + m0, r, x + m0 * kSub, macc + m0 * kNumStats * V::kLanes);
 }
 
 // Accumulators of tile (a0, b0) for rows a0 + a, b0 + b at acc_mem[(a * kTile + b) * kLanes].
@@ -68,6 +118,41 @@ void gram_tile(const double* xa, const double* xb, size_t padded, double* acc_me
       if (!DIAG || a < b) V::store(acc_mem + (a * V::kTile + b) * V::kLanes, acc[a][b]);
 }
 
+// A diagonal tile has only RA(RA-1)/2 accumulators (6 for RA = 4), too few to hide the FMA
+// latency; this version keeps two sets, for even and odd vectors, and adds them at the end
+// (about a third faster on Zen 5 for the diagonal tiles). Same order on every call, so
+// still deterministic.
+template <class V, int R>
+void gram_tile_diag(const double* x, size_t padded, double* acc_mem) {
+  typename V::vd acc[R][R], acc2[R][R];
+  for (int a = 0; a < R; ++a)
+    for (int b = a + 1; b < R; ++b) {
+      acc[a][b] = V::load(acc_mem + (a * V::kTile + b) * V::kLanes);
+      acc2[a][b] = V::zero();
+    }
+  size_t i = 0;
+  for (; i + 2 * V::kLanes <= padded; i += 2 * V::kLanes) {
+    typename V::vd va[R], vb[R];
+    for (int a = 0; a < R; ++a) {
+      va[a] = V::load(x + a * kSub + i);
+      vb[a] = V::load(x + a * kSub + i + V::kLanes);
+    }
+    for (int a = 0; a < R; ++a)
+      for (int b = a + 1; b < R; ++b) {
+        acc[a][b] = V::fma(va[a], va[b], acc[a][b]);
+        acc2[a][b] = V::fma(vb[a], vb[b], acc2[a][b]);
+      }
+  }
+  if (i < padded) {
+    typename V::vd va[R];
+    for (int a = 0; a < R; ++a) va[a] = V::load(x + a * kSub + i);
+    for (int a = 0; a < R; ++a)
+      for (int b = a + 1; b < R; ++b) acc[a][b] = V::fma(va[a], va[b], acc[a][b]);
+  }
+  for (int a = 0; a < R; ++a)
+    for (int b = a + 1; b < R; ++b) V::store(acc_mem + (a * V::kTile + b) * V::kLanes, V::add(acc[a][b], acc2[a][b]));
+}
+
 template <class V, int RA>
 void gram_tile_off(int rb, const double* xa, const double* xb, size_t padded, double* acc) {
   switch (rb) {
@@ -85,10 +170,10 @@ void gram_tile_any(int ra, int rb, bool diag, const double* xa, const double* xb
   if (diag) {
     switch (ra) {
       case 1: break;  // a single row has no pair off the diagonal
-      case 2: gram_tile<V, 2, 2, true>(xa, xa, padded, acc); break;
-      case 3: gram_tile<V, 3, 3, true>(xa, xa, padded, acc); break;
+      case 2: gram_tile_diag<V, 2>(xa, padded, acc); break;
+      case 3: gram_tile_diag<V, 3>(xa, padded, acc); break;
       default:
-        if constexpr (V::kTile >= 4) gram_tile<V, 4, 4, true>(xa, xa, padded, acc);
+        if constexpr (V::kTile >= 4) gram_tile_diag<V, 4>(xa, padded, acc);
         break;
     }
     return;
@@ -121,21 +206,35 @@ void scan_block(const BlockArgs& args, double* out) {
   const size_t tile_doubles = static_cast<size_t>(V::kTile) * V::kTile * V::kLanes;
   std::fill(macc, gacc + tiles * tile_doubles, 0.0);
 
+  bool same_dtype = true;
+  for (size_t m = 1; m < k; ++m) same_dtype = same_dtype && args.dtypes[m] == args.dtypes[0];
+  const unsigned char* src_at[kMaxFusedRows];
   for (size_t s = 0; s < args.n; s += kSub) {
     const size_t ns = std::min(kSub, args.n - s);
     const size_t padded = (ns + V::kLanes - 1) / V::kLanes * V::kLanes;
-    for (size_t m = 0; m < k; ++m) {
-      double* xm = x + m * kSub;
-      V::to_f64(args.dtypes[m], args.src[m] + s * dtype_size(args.dtypes[m]), xm, ns);
-      std::fill(xm + ns, xm + padded, 0.0);
-    }
-    for (size_t i = 0; i < ns; ++i) r[i] = static_cast<double>(args.r[s + i]);
-    std::fill(r + ns, r + padded, 0.0);
+    if (same_dtype && ns == kSub && k <= kMaxFusedRows) {
+      const DType dt = args.dtypes[0];
+      for (size_t m = 0; m < k; ++m) src_at[m] = args.src[m] + s * dtype_size(dt);
+      switch (dt) {
+        case DType::BF16: fused_first_pass<V, DType::BF16>(k, src_at, args.r + s, x, macc); break;
+        case DType::F16: fused_first_pass<V, DType::F16>(k, src_at, args.r + s, x, macc); break;
+        case DType::F32: fused_first_pass<V, DType::F32>(k, src_at, args.r + s, x, macc); break;
+        case DType::F64: fused_first_pass<V, DType::F64>(k, src_at, args.r + s, x, macc); break;
+      }
+    } else {
+      for (size_t m = 0; m < k; ++m) {
+        double* xm = x + m * kSub;
+        V::to_f64(args.dtypes[m], args.src[m] + s * dtype_size(args.dtypes[m]), xm, ns);
+        std::fill(xm + ns, xm + padded, 0.0);
+      }
+      for (size_t i = 0; i < ns; ++i) r[i] = static_cast<double>(args.r[s + i]);
+      std::fill(r + ns, r + padded, 0.0);
 
-    size_t m0 = 0;
-    for (; m0 + V::kMomentRows <= k; m0 += V::kMomentRows)
-      moments_rows<V, V::kMomentRows>(x + m0 * kSub, r, padded, macc + m0 * kNumStats * V::kLanes);
-    for (; m0 < k; ++m0) moments_rows<V, 1>(x + m0 * kSub, r, padded, macc + m0 * kNumStats * V::kLanes);
+      size_t m0 = 0;
+      for (; m0 + V::kMomentRows <= k; m0 += V::kMomentRows)
+        moments_rows<V, V::kMomentRows>(x + m0 * kSub, r, padded, macc + m0 * kNumStats * V::kLanes);
+      for (; m0 < k; ++m0) moments_rows<V, 1>(x + m0 * kSub, r, padded, macc + m0 * kNumStats * V::kLanes);
+    }
 
     size_t t = 0;
     for (size_t a0 = 0; a0 < k; a0 += V::kTile) {

@@ -30,6 +30,23 @@ struct Avx2V {
     _mm256_storeu_pd(dst + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
   }
 
+  static vd load_f32(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+
+  // 4 elements of dtype DT, each through float32 (as to_f64 below).
+  template <DType DT>
+  static vd load_as(const unsigned char* p) {
+    if constexpr (DT == DType::BF16) {
+      const __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+      return _mm256_cvtps_pd(_mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(h), 16)));
+    } else if constexpr (DT == DType::F16) {
+      return _mm256_cvtps_pd(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+    } else if constexpr (DT == DType::F32) {
+      return _mm256_cvtps_pd(_mm_loadu_ps(reinterpret_cast<const float*>(p)));
+    } else {
+      return _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_loadu_pd(reinterpret_cast<const double*>(p))));
+    }
+  }
+
   // Every element becomes a float32 first (F64 included), as in the TypeScript reference.
   static void to_f64(DType type, const unsigned char* src, double* dst, size_t n) {
     size_t i = 0;

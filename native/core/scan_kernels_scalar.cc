@@ -39,6 +39,17 @@ struct ScalarV {
     return r;
   }
   static vd fma(const vd& a, const vd& b, const vd& c) { return add(mul(a, b), c); }
+  static vd load_f32(const float* p) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = static_cast<double>(p[l]);
+    return r;
+  }
+  template <DType DT>
+  static vd load_as(const unsigned char* p) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = static_cast<double>(load_as_float(DT, p + l * dtype_size(DT)));
+    return r;
+  }
   static void to_f64(DType type, const unsigned char* src, double* dst, size_t n) {
     const size_t size = dtype_size(type);
     for (size_t i = 0; i < n; ++i) dst[i] = static_cast<double>(load_as_float(type, src + i * size));

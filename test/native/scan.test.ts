@@ -9,6 +9,7 @@ import { mergeScans } from '../../lib/scan/result-io';
 import { runNativePlan, scanModelSet } from '../../lib/scan/scan';
 import type { ModelSet } from '../../lib/io/types';
 import { writeSafetensors } from '../../lib/io/safetensors-writer';
+import { bf16BitsToFloat, floatToBf16Bits } from '../../lib/io/dtype';
 import { modelFromFile, RandomTensor, tmpDir, writeRandomModel } from '../helpers/models';
 
 // Sizes straddle the 2048-element block, the 64-element fake-init group and the 16-element pad.
@@ -159,6 +160,42 @@ describe('native scan', () => {
     const { skipped } = alignModels([m], { skipNonFloat: true });
     expect(skipped).toEqual([{ model: m.id, tensor: 'steps', reason: 'dtype I64 is not a float type' }]);
   });
+
+  it.each(native().cpuInfo().supportedIsas)(
+    'a group sharing one dtype (fused conversion) equals the reference and, bitwise, the mixed-dtype path (%s kernels)',
+    async (isa) => {
+      // 'same' is stored as BF16 by all five models; 'mixed' holds the same values but one
+      // model stores them as F32 (exactly, since they are BF16-rounded), which forces the
+      // per-element conversion path. The fake init is constant, so the two tensors' sums must
+      // agree bit for bit. 1,613 elements: three full 512-element sub-blocks and a tail.
+      const d = tmpDir();
+      const n = 1613;
+      const files: string[] = [];
+      for (let m = 0; m < 5; m++) {
+        const r = Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + m) * 0.05 + Math.cos(i * (m + 1) * 0.011) * 0.01);
+        const data = Float32Array.from(r, (x) => bf16BitsToFloat(floatToBf16Bits(x)));
+        const file = path.join(d, `m${m}.safetensors`);
+        writeSafetensors(file, [
+          { name: 'same.weight', dtype: 'BF16', shape: [n], data },
+          { name: 'mixed.weight', dtype: m === 2 ? 'F32' : 'BF16', shape: [n], data },
+        ]);
+        files.push(file);
+      }
+      const models = files.map((f) => modelFromFile(f));
+      const plan = buildPlan(alignModels(models).groups, { seed: 1, fakeInit: 'constant(0.01)' }).plan;
+      const out = await runNativePlan({ ...plan, isa: isa as 'scalar' });
+      const ref = referenceScan(plan);
+      const gi = (name: string) => plan.groups.findIndex((g) => g.name === name);
+      const size = 5 * 5 + 5 * 5;
+      const same = out.values.slice(out.offsets[gi('same.weight')], out.offsets[gi('same.weight')] + size);
+      const mixed = out.values.slice(out.offsets[gi('mixed.weight')], out.offsets[gi('mixed.weight')] + size);
+      expect(Buffer.from(same.buffer).equals(Buffer.from(mixed.buffer))).toBe(true);
+      const want = ref.values.slice(ref.offsets[gi('same.weight')], ref.offsets[gi('same.weight')] + size);
+      expectClose(same, want, () => 0, 1e-9);
+      // The fused path really differs from a wrong answer: a changed element changes the sums.
+      expect(same[0]).not.toBe(0);
+    },
+  );
 
   it('the read-and-sum reference reads the same bytes', async () => {
     const out = await runNativePlan({ ...planned.plan, mode: 'readsum' });
