@@ -140,9 +140,25 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
   return items;
 }
 
+// Raw bytes read for one item. Not a std::vector: its resize would zero-fill every fresh
+// page only for pread to overwrite it (a memset plus page faults that showed in profiles).
+class RawBuffer {
+ public:
+  unsigned char* data() { return data_.get(); }
+  void reserve(size_t n) {
+    if (n <= size_) return;
+    data_.reset(new unsigned char[n]);  // default-initialised: no fill
+    size_ = n;
+  }
+
+ private:
+  std::unique_ptr<unsigned char[]> data_;
+  size_t size_ = 0;
+};
+
 // Per-thread scratch, allocated once per thread and grown to the largest item.
 struct Scratch {
-  std::vector<unsigned char> raw;
+  RawBuffer raw;
   std::vector<float> r;
   std::vector<double> kernel;
   std::vector<const unsigned char*> src;
@@ -161,7 +177,9 @@ void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem&
     return;
   }
   const size_t nblocks = (item.len + kBlockElems - 1) / kBlockElems;
-  partials.assign(nblocks * stride, 0.0);
+  // No zero fill: the block kernel writes every entry that apply() reads (the moments and
+  // the Gram's upper triangle), and the reducer sizes its loop by partials.size().
+  partials.resize(nblocks * stride);
   s.r.resize(kBlockElems);
   s.kernel.resize(kern.block_scratch(k));
   s.src.resize(k);
@@ -248,7 +266,7 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
           member_offsets[m] = need;
           need += static_cast<size_t>(item.len * dtype_size(g.members[m].dtype));
         }
-        if (scratch.raw.size() < need) scratch.raw.resize(need);
+        scratch.raw.reserve(need);
         for (size_t m = 0; m < g.members.size(); ++m) {
           const ScanMember& mem = g.members[m];
           const size_t esize = dtype_size(mem.dtype);
