@@ -34,7 +34,8 @@ size_t tile_count(size_t k) {
 
 template <class V>
 size_t block_scratch_doubles(size_t k) {
-  return k * kSub + kSub + k * kNumStats * V::kLanes + tile_count<V>(k) * V::kTile * V::kTile * V::kLanes;
+  // + 8: room to align the rows to a cache line (see scan_block).
+  return 8 + k * kSub + kSub + k * kNumStats * V::kLanes + tile_count<V>(k) * V::kTile * V::kTile * V::kLanes;
 }
 
 // The moments step for one vector of R rows (x values) against the fake init rr.
@@ -198,7 +199,10 @@ double reduce_lanes(const double* lanes) {
 template <class V>
 void scan_block(const BlockArgs& args, double* out) {
   const size_t k = args.k;
-  double* x = args.scratch;
+  // Rows start on a 64-byte line: the scratch comes from malloc (16-byte aligned), and a
+  // 64-byte vector load that straddles two lines costs two (this alone made the AVX-512 Gram
+  // tiles about twice as slow).
+  double* x = reinterpret_cast<double*>((reinterpret_cast<uintptr_t>(args.scratch) + 63) & ~uintptr_t{63});
   double* r = x + k * kSub;
   double* macc = r + kSub;
   double* gacc = macc + k * kNumStats * V::kLanes;
