@@ -18,7 +18,7 @@
       "sources": [ "native/core/edge_encoder_kernels_avx512.cc", "native/core/scan_kernels_avx512.cc" ],
       "include_dirs": [ "native" ],
       "cflags_cc!": [ "-fno-exceptions" ],
-      "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c" ],
+      "cflags_cc": [ "-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fPIC", "-Wno-maybe-uninitialized", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c" ],
       "defines": [ "NP_X86_KERNELS=1" ],
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "OTHER_CPLUSPLUSFLAGS": [ "-std=c++17", "-O3", "-ffp-contract=off", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c" ] }
     },
