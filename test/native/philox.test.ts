@@ -40,7 +40,8 @@ describe('fake initialization', () => {
 
   it.each(isas)('native %s kernels equal the TypeScript mirror bit for bit', (isa) => {
     for (const p of schemes) {
-      for (const [start, n] of [[0, 1000], [64, 333], [7, 129], [4096 * 1024 + 5, 200]] as const) {
+      // The last range runs 1,024 full 64-element SIMD groups through every lane of the kernels.
+      for (const [start, n] of [[0, 1000], [64, 333], [7, 129], [4096 * 1024 + 5, 200], [123 * 64, 65536]] as const) {
         const got = native().fakeInit(p, start, n, isa);
         const want = fakeInitFill(p, start, new Float32Array(n));
         expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
