@@ -127,82 +127,99 @@ inline __m128 uniform4(__m128i bits, __m256d low, __m256d width) {
 
 inline __m256d mask64(__m128i m32) { return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m32)); }
 
-inline __m256d log4(__m128i m) {
-  __m128i fb = _mm_castps_si128(_mm_cvtepi32_ps(m));  // exact: m <= 2^24
-  __m256d e = _mm256_cvtepi32_pd(_mm_sub_epi32(_mm_srli_epi32(fb, 23), _mm_set1_epi32(127)));
-  __m128i mant = _mm_or_si128(_mm_and_si128(fb, _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000));
-  __m256d f = _mm256_cvtps_pd(_mm_castsi128_ps(mant));
-  __m256d big = _mm256_cmp_pd(f, _mm256_set1_pd(kSqrt2), _CMP_GT_OQ);
-  f = _mm256_blendv_pd(f, _mm256_mul_pd(f, _mm256_set1_pd(0.5)), big);
-  e = _mm256_blendv_pd(e, _mm256_add_pd(e, _mm256_set1_pd(1.0)), big);
+// As in the AVX-512 kernels, the Box-Muller pieces work on N independent groups of 4 lanes,
+// each step applied to all N before the next, so the serial Horner chains overlap. Per lane
+// the operations and their order are exactly philox.h's.
+
+// det_log_u24 on N x 4 lanes; m: 4 x i32 in [1, 2^24].
+template <int N>
+inline void log4(const __m128i* m, __m256d* out) {
   const __m256d one = _mm256_set1_pd(1.0);
-  __m256d s = _mm256_div_pd(_mm256_sub_pd(f, one), _mm256_add_pd(f, one));
-  __m256d s2 = _mm256_mul_pd(s, s);
-  __m256d p = _mm256_set1_pd(1.0 / 19.0);
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 17.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 15.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 13.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 11.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 9.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 7.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 5.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0 / 3.0), _mm256_mul_pd(s2, p));
-  p = _mm256_add_pd(one, _mm256_mul_pd(s2, p));
-  __m256d lnf = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), s), p);
-  return _mm256_add_pd(_mm256_mul_pd(_mm256_sub_pd(e, _mm256_set1_pd(24.0)), _mm256_set1_pd(kLn2)), lnf);
+  __m256d e[N], s[N], s2[N], p[N];
+  for (int k = 0; k < N; ++k) {
+    __m128i fb = _mm_castps_si128(_mm_cvtepi32_ps(m[k]));  // exact: m <= 2^24
+    e[k] = _mm256_cvtepi32_pd(_mm_sub_epi32(_mm_srli_epi32(fb, 23), _mm_set1_epi32(127)));
+    __m128i mant = _mm_or_si128(_mm_and_si128(fb, _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000));
+    __m256d f = _mm256_cvtps_pd(_mm_castsi128_ps(mant));
+    __m256d big = _mm256_cmp_pd(f, _mm256_set1_pd(kSqrt2), _CMP_GT_OQ);
+    f = _mm256_blendv_pd(f, _mm256_mul_pd(f, _mm256_set1_pd(0.5)), big);
+    e[k] = _mm256_blendv_pd(e[k], _mm256_add_pd(e[k], one), big);
+    s[k] = _mm256_div_pd(_mm256_sub_pd(f, one), _mm256_add_pd(f, one));
+    s2[k] = _mm256_mul_pd(s[k], s[k]);
+    p[k] = _mm256_set1_pd(1.0 / 19.0);
+  }
+  const double coef[] = {1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0, 1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0};
+  for (double c : coef) {
+    const __m256d cv = _mm256_set1_pd(c);
+    for (int k = 0; k < N; ++k) p[k] = _mm256_add_pd(cv, _mm256_mul_pd(s2[k], p[k]));
+  }
+  for (int k = 0; k < N; ++k) {
+    __m256d lnf = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), s[k]), p[k]);
+    out[k] = _mm256_add_pd(_mm256_mul_pd(_mm256_sub_pd(e[k], _mm256_set1_pd(24.0)), _mm256_set1_pd(kLn2)), lnf);
+  }
 }
 
-inline void sincos2pi4(__m128i m, __m256d* cos_out, __m256d* sin_out) {
-  __m128i q = _mm_srli_epi32(m, 22);
-  __m128i rest = _mm_and_si128(m, _mm_set1_epi32(0x3fffff));
-  __m128i swap = _mm_cmpgt_epi32(rest, _mm_set1_epi32(0x200000));
-  __m128i r = _mm_blendv_epi8(rest, _mm_sub_epi32(_mm_set1_epi32(0x400000), rest), swap);
-  __m256d y = _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(r), _mm256_set1_pd(1.0 / 4194304.0)),
-                            _mm256_set1_pd(kHalfPi));
-  __m256d y2 = _mm256_mul_pd(y, y);
-  __m256d c = _mm256_set1_pd(1.0 / 6402373705728000.0);
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 20922789888000.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 87178291200.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 479001600.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 3628800.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 40320.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 720.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0 / 24.0), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(0.5), _mm256_mul_pd(y2, c));
-  c = _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(y2, c));
-  __m256d s = _mm256_set1_pd(1.0 / 355687428096000.0);
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 1307674368000.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 6227020800.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 39916800.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 362880.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 5040.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 120.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0 / 6.0), _mm256_mul_pd(y2, s));
-  s = _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(y2, s));
-  s = _mm256_mul_pd(y, s);
-  __m256d swap64 = mask64(swap);
-  __m256d cosv = _mm256_blendv_pd(c, s, swap64);
-  __m256d sinv = _mm256_blendv_pd(s, c, swap64);
-  // Quadrant q: cos = (cosv, -sinv, -cosv, sinv), sin = (sinv, cosv, -sinv, -cosv).
+// det_sincos2pi_u24 on N x 4 lanes; m: 4 x i32 in [0, 2^24).
+template <int N>
+inline void sincos2pi4(const __m128i* m, __m256d* cos_out, __m256d* sin_out) {
+  __m128i q[N], swap[N];
+  __m256d y[N], y2[N], c[N], s[N];
+  for (int k = 0; k < N; ++k) {
+    q[k] = _mm_srli_epi32(m[k], 22);
+    __m128i rest = _mm_and_si128(m[k], _mm_set1_epi32(0x3fffff));
+    swap[k] = _mm_cmpgt_epi32(rest, _mm_set1_epi32(0x200000));
+    __m128i r = _mm_blendv_epi8(rest, _mm_sub_epi32(_mm_set1_epi32(0x400000), rest), swap[k]);
+    y[k] = _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(r), _mm256_set1_pd(1.0 / 4194304.0)), _mm256_set1_pd(kHalfPi));
+    y2[k] = _mm256_mul_pd(y[k], y[k]);
+    c[k] = _mm256_set1_pd(1.0 / 6402373705728000.0);
+    s[k] = _mm256_set1_pd(1.0 / 355687428096000.0);
+  }
+  const double cc[] = {1.0 / 20922789888000.0, 1.0 / 87178291200.0, 1.0 / 479001600.0, 1.0 / 3628800.0,
+                       1.0 / 40320.0, 1.0 / 720.0, 1.0 / 24.0, 0.5, 1.0};
+  const double sc[] = {1.0 / 1307674368000.0, 1.0 / 6227020800.0, 1.0 / 39916800.0, 1.0 / 362880.0,
+                       1.0 / 5040.0, 1.0 / 120.0, 1.0 / 6.0, 1.0};
+  for (int t = 0; t < 9; ++t) {
+    const __m256d cv = _mm256_set1_pd(cc[t]);
+    for (int k = 0; k < N; ++k) c[k] = _mm256_sub_pd(cv, _mm256_mul_pd(y2[k], c[k]));
+    if (t < 8) {
+      const __m256d sv = _mm256_set1_pd(sc[t]);
+      for (int k = 0; k < N; ++k) s[k] = _mm256_sub_pd(sv, _mm256_mul_pd(y2[k], s[k]));
+    }
+  }
   const __m128i one = _mm_set1_epi32(1), two = _mm_set1_epi32(2);
-  __m256d odd = mask64(_mm_cmpeq_epi32(_mm_and_si128(q, one), one));
-  __m256d neg_c = mask64(_mm_cmpeq_epi32(_mm_and_si128(_mm_add_epi32(q, one), two), two));
-  __m256d neg_s = mask64(_mm_cmpeq_epi32(_mm_and_si128(q, two), two));
   const __m256d sign = _mm256_set1_pd(-0.0);
-  __m256d cb = _mm256_blendv_pd(cosv, sinv, odd);
-  __m256d sb = _mm256_blendv_pd(sinv, cosv, odd);
-  *cos_out = _mm256_xor_pd(cb, _mm256_and_pd(neg_c, sign));
-  *sin_out = _mm256_xor_pd(sb, _mm256_and_pd(neg_s, sign));
+  for (int k = 0; k < N; ++k) {
+    s[k] = _mm256_mul_pd(y[k], s[k]);
+    __m256d swap64 = mask64(swap[k]);
+    __m256d cosv = _mm256_blendv_pd(c[k], s[k], swap64);
+    __m256d sinv = _mm256_blendv_pd(s[k], c[k], swap64);
+    // Quadrant q: cos = (cosv, -sinv, -cosv, sinv), sin = (sinv, cosv, -sinv, -cosv).
+    __m256d odd = mask64(_mm_cmpeq_epi32(_mm_and_si128(q[k], one), one));
+    __m256d neg_c = mask64(_mm_cmpeq_epi32(_mm_and_si128(_mm_add_epi32(q[k], one), two), two));
+    __m256d neg_s = mask64(_mm_cmpeq_epi32(_mm_and_si128(q[k], two), two));
+    __m256d cb = _mm256_blendv_pd(cosv, sinv, odd);
+    __m256d sb = _mm256_blendv_pd(sinv, cosv, odd);
+    cos_out[k] = _mm256_xor_pd(cb, _mm256_and_pd(neg_c, sign));
+    sin_out[k] = _mm256_xor_pd(sb, _mm256_and_pd(neg_s, sign));
+  }
 }
 
-inline void normal_pair4(__m128i bits1, __m128i bits2, __m256d mean, __m256d std, __m128* zc, __m128* zs) {
-  __m128i m1 = _mm_add_epi32(_mm_srli_epi32(bits1, 8), _mm_set1_epi32(1));
-  __m128i m2 = _mm_srli_epi32(bits2, 8);
-  __m256d radius = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), log4(m1)));
-  __m256d c, s;
-  sincos2pi4(m2, &c, &s);
-  *zc = _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, _mm256_mul_pd(radius, c))));
-  *zs = _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, _mm256_mul_pd(radius, s))));
+// Both Box-Muller outputs of N x 4 word pairs.
+template <int N>
+inline void normal_pairs4(const __m128i* bits1, const __m128i* bits2, __m256d mean, __m256d std, __m128* zc, __m128* zs) {
+  __m128i m1[N], m2[N];
+  for (int k = 0; k < N; ++k) {
+    m1[k] = _mm_add_epi32(_mm_srli_epi32(bits1[k], 8), _mm_set1_epi32(1));
+    m2[k] = _mm_srli_epi32(bits2[k], 8);
+  }
+  __m256d lg[N], c[N], s[N];
+  log4<N>(m1, lg);
+  sincos2pi4<N>(m2, c, s);
+  for (int k = 0; k < N; ++k) {
+    const __m256d radius = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), lg[k]));
+    zc[k] = _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, _mm256_mul_pd(radius, c[k]))));
+    zs[k] = _mm256_cvtpd_ps(_mm256_add_pd(mean, _mm256_mul_pd(std, _mm256_mul_pd(radius, s[k]))));
+  }
 }
 
 inline __m128i lo4(__m256i v) { return _mm256_castsi256_si128(v); }
@@ -236,15 +253,17 @@ void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n)
       const uint64_t base = fake_counter(start + i);
       for (int half = 0; half < 2; ++half) {
         Words8 w = philox8(base + 8 * half, 1u, p.key0, p.key1);
+        // Group 2 * pair + h: word pair (2 pair, 2 pair + 1) of lanes 4 h .. 4 h + 3.
+        const __m128i b1[4] = {lo4(w.v[0]), hi4(w.v[0]), lo4(w.v[2]), hi4(w.v[2])};
+        const __m128i b2[4] = {lo4(w.v[1]), hi4(w.v[1]), lo4(w.v[3]), hi4(w.v[3])};
+        __m128 zc[4], zs[4];
+        normal_pairs4<4>(b1, b2, mean, std, zc, zs);
         for (int pair = 0; pair < 2; ++pair) {
           float* out = r + i + pair * 32 + half * 8;  // cosines at +0..15, sines at +16..31
-          __m128 c0, s0, c1, s1;
-          normal_pair4(lo4(w.v[2 * pair]), lo4(w.v[2 * pair + 1]), mean, std, &c0, &s0);
-          normal_pair4(hi4(w.v[2 * pair]), hi4(w.v[2 * pair + 1]), mean, std, &c1, &s1);
-          _mm_storeu_ps(out, c0);
-          _mm_storeu_ps(out + 4, c1);
-          _mm_storeu_ps(out + 16, s0);
-          _mm_storeu_ps(out + 20, s1);
+          _mm_storeu_ps(out, zc[2 * pair]);
+          _mm_storeu_ps(out + 4, zc[2 * pair + 1]);
+          _mm_storeu_ps(out + 16, zs[2 * pair]);
+          _mm_storeu_ps(out + 20, zs[2 * pair + 1]);
         }
       }
     }
