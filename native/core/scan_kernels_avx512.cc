@@ -98,13 +98,19 @@ struct Words16 {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
-Words16 philox16(uint64_t base, uint32_t c2, uint32_t k0, uint32_t k1) {
+// G groups of 16 counters (bases[g] + 0..15) at once: 2G independent chains of 10 rounds,
+// enough to cover the multiplier's latency (one group alone left it waiting).
+template <int G>
+void philox16(const uint64_t* bases, uint32_t c2, uint32_t k0, uint32_t k1, Words16* out) {
   const __m512i m0 = _mm512_set1_epi64(kPhiloxM0);
   const __m512i m1 = _mm512_set1_epi64(kPhiloxM1);
-  __m512i c[2][4];
-  for (int h = 0; h < 2; ++h) {
-    // base is a multiple of 16, so the low word base + lane never carries into the high one.
-    const __m512i lane = _mm512_setr_epi64(8 * h + 0, 8 * h + 1, 8 * h + 2, 8 * h + 3, 8 * h + 4, 8 * h + 5, 8 * h + 6, 8 * h + 7);
+  constexpr int H = 2 * G;
+  __m512i c[H][4];
+  for (int h = 0; h < H; ++h) {
+    // Each base is a multiple of 16, so its low word + lane never carries into the high one.
+    const uint64_t base = bases[h / 2];
+    const int l0 = 8 * (h % 2);
+    const __m512i lane = _mm512_setr_epi64(l0 + 0, l0 + 1, l0 + 2, l0 + 3, l0 + 4, l0 + 5, l0 + 6, l0 + 7);
     c[h][0] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<uint32_t>(base)), lane);
     c[h][1] = _mm512_set1_epi64(static_cast<uint32_t>(base >> 32));
     c[h][2] = _mm512_set1_epi64(c2);
@@ -113,7 +119,7 @@ Words16 philox16(uint64_t base, uint32_t c2, uint32_t k0, uint32_t k1) {
   for (int round = 0; round < 10; ++round) {
     const __m512i key0 = _mm512_set1_epi64(k0);
     const __m512i key1 = _mm512_set1_epi64(k1);
-    for (int h = 0; h < 2; ++h) {
+    for (int h = 0; h < H; ++h) {
       const __m512i p0 = _mm512_mul_epu32(c[h][0], m0);
       const __m512i p1 = _mm512_mul_epu32(c[h][2], m1);
       // 0x96: a ^ b ^ c.
@@ -125,10 +131,8 @@ Words16 philox16(uint64_t base, uint32_t c2, uint32_t k0, uint32_t k1) {
     k0 += kPhiloxW0;
     k1 += kPhiloxW1;
   }
-  Words16 w;
-  for (int h = 0; h < 2; ++h)
-    for (int i = 0; i < 4; ++i) w.half[h][i] = c[h][i];
-  return w;
+  for (int h = 0; h < H; ++h)
+    for (int i = 0; i < 4; ++i) out[h / 2].half[h % 2][i] = c[h][i];
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -253,18 +257,33 @@ void fake_init_avx512(const FakeInitParams& p, uint64_t start, float* r, size_t 
   if (p.kind == FakeInitKind::Uniform) {
     const __m512d low = _mm512_set1_pd(p.a);
     const __m512d width = _mm512_set1_pd(p.b - p.a);
-    for (; i + 64 <= n; i += 64) {
-      Words16 w = philox16(fake_counter(start + i), 0u, p.key0, p.key1);
+    // 128 elements (two 16-counter groups) per step, then 64 for an odd group at the end.
+    auto emit = [&](const Words16& w, float* out) {
       for (int word = 0; word < 4; ++word) {
-        _mm256_storeu_ps(r + i + word * 16, uniform8(w.half[0][word], low, width));
-        _mm256_storeu_ps(r + i + word * 16 + 8, uniform8(w.half[1][word], low, width));
+        _mm256_storeu_ps(out + word * 16, uniform8(w.half[0][word], low, width));
+        _mm256_storeu_ps(out + word * 16 + 8, uniform8(w.half[1][word], low, width));
       }
+    };
+    for (; i + 128 <= n; i += 128) {
+      const uint64_t bases[2] = {fake_counter(start + i), fake_counter(start + i + 64)};
+      Words16 w[2];
+      philox16<2>(bases, 0u, p.key0, p.key1, w);
+      emit(w[0], r + i);
+      emit(w[1], r + i + 64);
+    }
+    for (; i + 64 <= n; i += 64) {
+      const uint64_t base = fake_counter(start + i);
+      Words16 w;
+      philox16<1>(&base, 0u, p.key0, p.key1, &w);
+      emit(w, r + i);
     }
   } else {
     const __m512d mean = _mm512_set1_pd(p.a);
     const __m512d std = _mm512_set1_pd(p.b);
     for (; i + 64 <= n; i += 64) {
-      Words16 w = philox16(fake_counter(start + i), 1u, p.key0, p.key1);
+      const uint64_t base = fake_counter(start + i);
+      Words16 w;
+      philox16<1>(&base, 1u, p.key0, p.key1, &w);
       // Group k = 2 * pair + half: word pair (2 pair, 2 pair + 1) of lanes 8 half .. 8 half + 7.
       __m256i b1[4], b2[4];
       for (int pair = 0; pair < 2; ++pair)
