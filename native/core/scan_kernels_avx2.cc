@@ -94,27 +94,37 @@ inline void mulhilo8(__m256i a, __m256i m, __m256i* hi, __m256i* lo) {
   *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
 }
 
-// Counters base + lane for 8 lanes (base = a multiple of 16, or that plus 8).
-Words8 philox8(uint64_t base, uint32_t c2, uint32_t k0, uint32_t k1) {
+// G groups of 8 counters, bases[g] + lane (each base a multiple of 16, or that plus 8, so the
+// low word never carries), computed together: G independent round chains hide the
+// multiplier latency that one chain alone waited on.
+template <int G>
+void philox8(const uint64_t* bases, uint32_t c2, uint32_t k0, uint32_t k1, Words8* out) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base))), lane);
-  __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base >> 32)));
-  __m256i cc2 = _mm256_set1_epi32(static_cast<int>(c2));
-  __m256i c3 = _mm256_setzero_si256();
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
   const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
+  __m256i c0[G], c1[G], cc2[G], c3[G];
+  for (int g = 0; g < G; ++g) {
+    c0[g] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(bases[g]))), lane);
+    c1[g] = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(bases[g] >> 32)));
+    cc2[g] = _mm256_set1_epi32(static_cast<int>(c2));
+    c3[g] = _mm256_setzero_si256();
+  }
   for (int round = 0; round < 10; ++round) {
-    __m256i hi0, lo0, hi1, lo1;
-    mulhilo8(c0, m0, &hi0, &lo0);
-    mulhilo8(cc2, m1, &hi1, &lo1);
-    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
-    c1 = lo1;
-    cc2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
-    c3 = lo0;
+    const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0));
+    const __m256i key1 = _mm256_set1_epi32(static_cast<int>(k1));
+    for (int g = 0; g < G; ++g) {
+      __m256i hi0, lo0, hi1, lo1;
+      mulhilo8(c0[g], m0, &hi0, &lo0);
+      mulhilo8(cc2[g], m1, &hi1, &lo1);
+      c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), key0);
+      c1[g] = lo1;
+      cc2[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), key1);
+      c3[g] = lo0;
+    }
     k0 += kPhiloxW0;
     k1 += kPhiloxW1;
   }
-  return Words8{{c0, c1, cc2, c3}};
+  for (int g = 0; g < G; ++g) out[g] = Words8{{c0[g], c1[g], cc2[g], c3[g]}};
 }
 
 // ---- fake init (4 lanes of double per step) -----------------------------------------------
@@ -237,8 +247,11 @@ void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n)
     const __m256d width = _mm256_set1_pd(p.b - p.a);
     for (; i + 64 <= n; i += 64) {
       const uint64_t base = fake_counter(start + i);
-      for (int half = 0; half < 2; ++half) {  // counters base + 0..7, then base + 8..15
-        Words8 w = philox8(base + 8 * half, 0u, p.key0, p.key1);
+      const uint64_t bases[2] = {base, base + 8};  // counters base + 0..7, then base + 8..15
+      Words8 ws[2];
+      philox8<2>(bases, 0u, p.key0, p.key1, ws);
+      for (int half = 0; half < 2; ++half) {
+        const Words8& w = ws[half];
         for (int word = 0; word < 4; ++word) {
           float* out = r + i + word * 16 + half * 8;
           _mm_storeu_ps(out, uniform4(lo4(w.v[word]), low, width));
@@ -252,7 +265,9 @@ void fake_init_avx2(const FakeInitParams& p, uint64_t start, float* r, size_t n)
     for (; i + 64 <= n; i += 64) {
       const uint64_t base = fake_counter(start + i);
       for (int half = 0; half < 2; ++half) {
-        Words8 w = philox8(base + 8 * half, 1u, p.key0, p.key1);
+        const uint64_t b = base + 8 * half;
+        Words8 w;
+        philox8<1>(&b, 1u, p.key0, p.key1, &w);
         // Group 2 * pair + h: word pair (2 pair, 2 pair + 1) of lanes 4 h .. 4 h + 3.
         const __m128i b1[4] = {lo4(w.v[0]), hi4(w.v[0]), lo4(w.v[2]), hi4(w.v[2])};
         const __m128i b2[4] = {lo4(w.v[1]), hi4(w.v[1]), lo4(w.v[3]), hi4(w.v[3])};
