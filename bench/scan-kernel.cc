@@ -5,14 +5,14 @@
 //   1. the block kernel alone (fake init + moments + Gram) on BF16 data already in memory,
 //      for M = 2, 8 and 32 models and each instruction set this CPU has;
 //   2. the fake init alone (Philox4x32-10 + kaiming-uniform, and the normal scheme);
-//   3. the float64 FMA peak (16 independent chains of vector FMAs);
+//   3. peak rates of float64 FMAs, of the 32x32->64-bit multiplies Philox needs, and of both
+//      mixed (on Zen 5 they share two pipes);
 //   4. the read-and-sum pass (pread of 2 MiB chunks from a warm page cache + sum), the
 //      baseline of `npm run bench`, on all cores.
 // From these it prints an upper bound on scan / read-and-sum: a core cannot compute while it
 // copies page-cache bytes in pread (no SMT here), so a scan costs at least the read-and-sum's
-// time plus the arithmetic's; the arithmetic is at least the measured fake init plus the
-// float64 FMAs that moments and Gram need (x^2, x^3, x^4 and (x-r)^2 per model, one FMA per
-// pair of models) at the measured FMA peak.
+// time plus the arithmetic's; the arithmetic is at least the multiplies that Philox4x32-10,
+// the moments and the Gram need, at the measured peak (everything else taken as free).
 #include <fcntl.h>
 #include <immintrin.h>
 #include <unistd.h>
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/philox.h"
 #include "core/scan_kernels.h"
 
 using namespace np;
@@ -91,39 +92,83 @@ double fake_ns(const ScanKernels& K, FakeInitKind kind, int reps) {
   return best / static_cast<double>(n) * 1e9;
 }
 
-// float64 vector FMAs per ns on one core (16 independent chains; lanes per vector returned).
-__attribute__((target("avx512f"))) double fma_peak_avx512() {
-  __m512d acc[16];
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_pd(i * 1e-3);
+// Peak rates on one core, in vector instructions per ns, of float64 FMAs, of 32x32->64-bit
+// multiplies (vpmuludq: Philox's multiplies), and of an even mix of the two (which tells
+// whether they share execution pipes: on Zen 5 they do, and the mix runs at the same rate).
+struct Peaks {
+  double fma, mul, mixed;
+};
+
+__attribute__((target("avx512f"))) Peaks peaks_avx512() {
+  constexpr int kChains = 12;
+  __m512d f[kChains];
+  __m512i m[kChains];
+  for (int i = 0; i < kChains; ++i) {
+    f[i] = _mm512_set1_pd(i * 1e-3);
+    m[i] = _mm512_set1_epi64(i + 12345);
+  }
   const __m512d a = _mm512_set1_pd(0.999999), b = _mm512_set1_pd(1e-9);
+  const __m512i k = _mm512_set1_epi64(kPhiloxM0);
   const long iters = 20000000;
-  const auto t0 = Clock::now();
+  auto t0 = Clock::now();
   for (long it = 0; it < iters; ++it)
-    for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_pd(acc[i], a, b);
-  const double s = seconds_since(t0);
+    for (int i = 0; i < kChains; ++i) f[i] = _mm512_fmadd_pd(f[i], a, b);
+  const double tf = seconds_since(t0);
+  t0 = Clock::now();
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < kChains; ++i) m[i] = _mm512_mul_epu32(m[i], k);
+  const double tm = seconds_since(t0);
+  t0 = Clock::now();
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < kChains; ++i) {
+      f[i] = _mm512_fmadd_pd(f[i], a, b);
+      m[i] = _mm512_mul_epu32(m[i], k);
+    }
+  const double tb = seconds_since(t0);
   double sink = 0;
-  for (int i = 0; i < 16; ++i) sink += _mm512_reduce_add_pd(acc[i]);
+  for (int i = 0; i < kChains; ++i) sink += _mm512_reduce_add_pd(f[i]) + static_cast<double>(_mm512_reduce_add_epi64(m[i]));
   if (sink == 42.0) std::puts("");
-  return 16.0 * iters / s / 1e9;
+  const double n = static_cast<double>(kChains) * iters;
+  return {n / tf / 1e9, n / tm / 1e9, 2 * n / tb / 1e9};
 }
 
-__attribute__((target("avx2,fma"))) double fma_peak_avx2() {
-  __m256d acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_pd(i * 1e-3);
+__attribute__((target("avx2,fma"))) Peaks peaks_avx2() {
+  constexpr int kChains = 6;
+  __m256d f[kChains];
+  __m256i m[kChains];
+  for (int i = 0; i < kChains; ++i) {
+    f[i] = _mm256_set1_pd(i * 1e-3);
+    m[i] = _mm256_set1_epi64x(i + 12345);
+  }
   const __m256d a = _mm256_set1_pd(0.999999), b = _mm256_set1_pd(1e-9);
+  const __m256i k = _mm256_set1_epi64x(kPhiloxM0);
   const long iters = 20000000;
-  const auto t0 = Clock::now();
+  auto t0 = Clock::now();
   for (long it = 0; it < iters; ++it)
-    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_pd(acc[i], a, b);
-  const double s = seconds_since(t0);
-  double sink = 0;
+    for (int i = 0; i < kChains; ++i) f[i] = _mm256_fmadd_pd(f[i], a, b);
+  const double tf = seconds_since(t0);
+  t0 = Clock::now();
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < kChains; ++i) m[i] = _mm256_mul_epu32(m[i], k);
+  const double tm = seconds_since(t0);
+  t0 = Clock::now();
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < kChains; ++i) {
+      f[i] = _mm256_fmadd_pd(f[i], a, b);
+      m[i] = _mm256_mul_epu32(m[i], k);
+    }
+  const double tb = seconds_since(t0);
   alignas(32) double l[4];
-  for (int i = 0; i < 12; ++i) {
-    _mm256_store_pd(l, acc[i]);
-    sink += l[0];
+  alignas(32) long long q[4];
+  double sink = 0;
+  for (int i = 0; i < kChains; ++i) {
+    _mm256_store_pd(l, f[i]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(q), m[i]);
+    sink += l[0] + static_cast<double>(q[0]);
   }
   if (sink == 42.0) std::puts("");
-  return 12.0 * iters / s / 1e9;
+  const double n = static_cast<double>(kChains) * iters;
+  return {n / tf / 1e9, n / tm / 1e9, 2 * n / tb / 1e9};
 }
 
 // Read-and-sum over a warm file on `threads` threads, 2 MiB preads: GB/s (best of reps).
@@ -197,10 +242,13 @@ int main(int argc, char** argv) {
   const double fake_u = fake_ns(K, FakeInitKind::Uniform, 20);
   const double fake_n = fake_ns(K, FakeInitKind::Normal, 20);
   const bool wide = best_isa == Isa::Avx512;
-  const double peak = wide ? fma_peak_avx512() : best_isa == Isa::Avx2 ? fma_peak_avx2() : 0.0;
+  const Peaks pk = wide ? peaks_avx512() : best_isa == Isa::Avx2 ? peaks_avx2() : Peaks{0, 0, 0};
   const int lanes = wide ? 8 : 4;
   std::printf("\nFake init alone (%s): kaiming-uniform %.3f ns per element, normal %.3f ns\n", isa_name(best_isa), fake_u, fake_n);
-  std::printf("float64 FMA peak: %.2f vector FMAs per ns per core (%d lanes)\n", peak, lanes);
+  std::printf("Peaks per core, vector instructions per ns (%d lanes of 64 bits): float64 FMA %.2f, 32x32->64 multiply %.2f, "
+              "the two mixed %.2f (%s)\n",
+              lanes, pk.fma, pk.mul, pk.mixed,
+              pk.mixed < 1.25 * std::max(pk.fma, pk.mul) ? "they share pipes" : "separate pipes");
 
   // The read-and-sum baseline on a warm file of BF16 values.
   const size_t bytes = mib << 20;
@@ -219,18 +267,22 @@ int main(int argc, char** argv) {
   std::remove(file.c_str());
   std::printf("read-and-sum (pread, warm page cache, %zu MiB): %.2f GB/s\n\n", mib, rs);
 
-  if (peak <= 0) return 0;
+  if (pk.mixed <= 0) return 0;
   std::printf("Upper bound on scan / read-and-sum with a warm page cache (the issue's target: 0.7).\n");
-  std::printf("bound = R / (R + A): R = read-and-sum core-ns per element position, A = arithmetic floor;\n");
-  std::printf("'kernel' uses the measured block kernel instead of the floor.\n\n");
-  std::printf("| M | FMA-pipe vector ops per position | arithmetic floor, ns per position per core | read-and-sum GB/s | bound | kernel |\n|---|---|---|---|---|---|\n");
+  std::printf("bound = R / (R + A): R = read-and-sum core-ns per element position; A = the multiplies no\n");
+  std::printf("implementation can avoid, at the mixed peak: Philox4x32-10's 5 per element, one float64\n");
+  std::printf("multiply for the uniform draw, x^2, x^3, x^4 and (x-r)^2 per model, one FMA per pair of\n");
+  std::printf("models (nothing else: no loads, conversions, additions). 'kernel' uses the measured block\n");
+  std::printf("kernel instead of A.\n\n");
+  std::printf("| M | multiply-pipe vector ops per position | floor A, ns per position per core | read-and-sum GB/s | bound | kernel |\n|---|---|---|---|---|---|\n");
   for (int mi = 0; mi < 3; ++mi) {
     std::vector<std::pair<double, std::string>> baselines{{rs, " (this run)"}};
     if (!other_rs.empty()) baselines.push_back({other_rs[std::min<size_t>(mi, other_rs.size() - 1)], " (given)"});
     const int M = Ms[mi];
-    // Per model x^2 (mul), x^3 and x^4 (FMA), (x - r)^2 (FMA); per pair of models one FMA.
-    const double ops = (4.0 * M + M * (M - 1) / 2.0) / lanes;
-    const double floor_ns = fake_u + ops / peak;
+    // Philox: 20 multiplies per 4 outputs; the uniform draw: 1 multiply; per model x^2 (mul),
+    // x^3, x^4 and (x - r)^2 (FMAs); per pair of models one FMA. `lanes` 64-bit lanes each.
+    const double ops = (5.0 + 1.0 + 4.0 * M + M * (M - 1) / 2.0) / lanes;
+    const double floor_ns = ops / pk.mixed;
     for (const auto& [gbs, label] : baselines) {
       const double rs_ns = 2.0 * M / gbs * threads;  // read-and-sum core-ns per element position
       std::printf("| %d | %.1f | %.2f | %.2f%s | %.2f | %.2f |\n", M, ops, floor_ns, gbs, label.c_str(),
