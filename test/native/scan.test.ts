@@ -197,6 +197,35 @@ describe('native scan', () => {
     },
   );
 
+  it.each(native().cpuInfo().supportedIsas)(
+    'a group of 67 models (past the fused pass and off every Gram tile) equals the reference (%s kernels)',
+    async (isa) => {
+      const d = tmpDir();
+      const n = 700; // one full 512-position sub-block and a tail
+      const models = Array.from({ length: 67 }, (_, m) => {
+        const data = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.13 + m * 0.7) * 0.04 + (m % 5) * 0.001);
+        const file = path.join(d, `m${m}.safetensors`);
+        writeSafetensors(file, [{ name: 'w.weight', dtype: 'BF16', shape: [7, 100], data }]);
+        return modelFromFile(file);
+      });
+      const plan = buildPlan(alignModels(models).groups, { seed: 5, fakeInit: 'auto' }).plan;
+      const out = await runNativePlan({ ...plan, isa: isa as 'scalar' });
+      const ref = referenceScan(plan);
+      const k = 67;
+      // Sums against sqrt(count * sumSq); Gram entries against sqrt(Gaa Gbb).
+      const scale = (i: number): number => {
+        if (i < k * 5) {
+          const sq = ref.values[Math.floor(i / 5) * 5 + 1];
+          return Math.sqrt(n * sq) + sq;
+        }
+        const a = Math.floor((i - k * 5) / k);
+        const b = (i - k * 5) % k;
+        return Math.sqrt(ref.values[k * 5 + a * k + a] * ref.values[k * 5 + b * k + b]);
+      };
+      expectClose(out.values, ref.values, scale, 1e-9);
+    },
+  );
+
   it('the read-and-sum reference reads the same bytes', async () => {
     const out = await runNativePlan({ ...planned.plan, mode: 'readsum' });
     planned.plan.groups.forEach((g, gi) => {
