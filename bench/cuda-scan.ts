@@ -21,6 +21,9 @@ import { buildPlan } from '../lib/scan/plan';
 import { runNativePlan } from '../lib/scan/scan';
 import { benchModelFast } from './fixtures';
 import { machineDescription } from './machine';
+import { handleUsage } from '../scripts/usage';
+
+handleUsage(__filename, ['quick', 'gib', 'json', 'resident-only', 'models']);
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

@@ -22,6 +22,9 @@ import { encodeEdgesNative, EdgeEncodeRequest } from '../lib/learned/native-enco
 import { native } from '../lib/native';
 import { selectBackend } from '../lib/zoo/backend';
 import { machineDescription } from './machine';
+import { handleUsage } from '../scripts/usage';
+
+handleUsage(__filename, ['rows', 'cols', 'pairs', 'dtype', 'channels', 'llama']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -11,6 +11,9 @@ import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import { benchModelFast } from './fixtures';
 import { machineDescription } from './machine';
+import { handleUsage } from '../scripts/usage';
+
+handleUsage(__filename, ['gb']);
 
 function status(): Record<string, number> {
   const out: Record<string, number> = {};

@@ -19,6 +19,9 @@ import { referenceScan } from '../lib/scan/reference';
 import { runNativePlan } from '../lib/scan/scan';
 import { benchModel } from './fixtures';
 import { machineDescription } from './machine';
+import { handleUsage } from '../scripts/usage';
+
+handleUsage(__filename, ['quick', 'cold']);
 
 interface Row {
   M: number;

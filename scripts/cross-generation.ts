@@ -14,6 +14,9 @@ import { detect, MethodName } from '../lib/detect';
 import { openModels } from '../lib/io/discover';
 import { formatLineagePaths } from '../lib/report/paths';
 import { scanModelSet } from '../lib/scan/scan';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['method', 'fake-init']);
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -10,6 +10,7 @@
  *   npm run build:ts && node dist/scripts/eval-learned.js \
  *     --presets mnist-fc,mnist-cnn,tiny-llama --seeds 0,1,2,3,4 [--runs 5] [--epochs 100]
  *     [--patience 30] [--no-encoder] [--tree-prior 0] [--no-tree-input] [--out FILE.json]
+ *     [--fc-runs N]   (runs for mnist-fc only; default --runs)
  *
  * --presets/--seeds take the small zoos from ensureZoo (cached; built when missing); or name
  * zoo directories directly: --fc DIR[,DIR] --cnn DIR[,DIR] --llama DIR[,DIR].
@@ -28,6 +29,9 @@ import { disposeDetector } from '../lib/learned/store';
 import { testAccuracy } from '../lib/learned/train';
 import { selectBackend } from '../lib/zoo/backend';
 import { ensureZoo, type ZooPreset } from '../lib/zoo';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['presets', 'seeds', 'runs', 'fc-runs', 'epochs', 'patience', 'no-encoder', 'tree-prior', 'no-tree-input', 'out', 'fc', 'cnn', 'llama']);
 
 interface Args {
   fc: string[];

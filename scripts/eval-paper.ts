@@ -15,6 +15,9 @@ import { scanModelSet } from '../lib/scan/scan';
 import { ensureZoo } from '../lib/zoo';
 import type { ZooPreset } from '../lib/zoo';
 import { machineDescription } from '../bench/machine';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['presets', 'seeds', 'methods', 'exclude', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -8,6 +8,9 @@ import * as path from 'path';
 import { COMMANDS } from '../lib/cli/commands';
 import { formatOptions } from '../lib/cli/args';
 import { packageRoot } from '../lib/native';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, []);
 
 export function cliMarkdown(): string {
   const parts: string[] = [

@@ -21,6 +21,9 @@ import { native, NativeCudaScanOptions, NativeFakeInit, NativeScanOutput, Native
 import { alignModels } from '../lib/scan/align';
 import { buildPlan } from '../lib/scan/plan';
 import { runNativePlan } from '../lib/scan/scan';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['quick', 'json']);
 
 export const TOLERANCE = 1e-6;
 const DTYPES: FloatDtype[] = ['BF16', 'F32', 'F16', 'F64'];

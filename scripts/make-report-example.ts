@@ -12,6 +12,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { inkFraction, parseDetectionJson, readPng, renderHtml, screenshotHtml } from '../lib/report';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['truth', 'out', 'html', 'width', 'height']);
 
 function parseArgs(argv: string[]): { input: string; flags: Map<string, string> } {
   const flags = new Map<string, string>();

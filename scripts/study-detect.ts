@@ -20,6 +20,9 @@ import { confidenceAuc } from '../lib/eval/auc';
 import type { Lineage } from '../lib/io/types';
 import type { ScanResult } from '../lib/scan/types';
 import { simulateZoo, type ZooSpec } from '../test/helpers/synthetic-scan';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['zoos', 'build', 'synthetic', 'synthetic-seeds', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
