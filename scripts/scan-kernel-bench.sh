@@ -6,6 +6,16 @@
 #   scripts/scan-kernel-bench.sh [MiB for the read pass, 512] [threads, 0 = all] [GB/s for M=2 8 32]
 # The optional figures (the read-and-sum column of `npm run bench`) are bounded against too.
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
+for a in "$@"; do
+  if ! [[ "$a" =~ ^[0-9.]+$ ]]; then
+    echo "scan-kernel-bench: '$a' is not a number (--help for usage)" >&2
+    exit 2
+  fi
+done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${NP_KERNEL_BENCH_DIR:-$root/.cache/kernel-bench}"
 mkdir -p "$out"
