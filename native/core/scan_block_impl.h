@@ -52,19 +52,29 @@ inline void moments_step(const typename V::vd* v, typename V::vd rr, typename V:
   }
 }
 
-template <class V, int R>
-void moments_rows(const double* x, const double* r, size_t padded, double* acc_mem) {
+// The moments over n positions (a multiple of kLanes) of R rows, the accumulators held in
+// registers: next(i, v, rr) supplies the rows' values v[R] and the fake init rr at position i.
+template <class V, int R, class Next>
+inline void moments_pass(size_t n, double* acc_mem, Next next) {
   typename V::vd acc[R][kNumStats];
   for (int m = 0; m < R; ++m)
     for (int s = 0; s < kNumStats; ++s) acc[m][s] = V::load(acc_mem + (m * kNumStats + s) * V::kLanes);
-  for (size_t i = 0; i < padded; i += V::kLanes) {
-    const typename V::vd rr = V::load(r + i);
-    typename V::vd v[R];
-    for (int m = 0; m < R; ++m) v[m] = V::load(x + m * kSub + i);
+  for (size_t i = 0; i < n; i += V::kLanes) {
+    typename V::vd v[R], rr;
+    next(i, v, rr);
     moments_step<V, R>(v, rr, acc);
   }
   for (int m = 0; m < R; ++m)
     for (int s = 0; s < kNumStats; ++s) V::store(acc_mem + (m * kNumStats + s) * V::kLanes, acc[m][s]);
+}
+
+// Moments of R float64 rows already in x (the per-element conversion path).
+template <class V, int R>
+void moments_rows(const double* x, const double* r, size_t padded, double* acc_mem) {
+  moments_pass<V, R>(padded, acc_mem, [&](size_t i, typename V::vd* v, typename V::vd& rr) {
+    rr = V::load(r + i);
+    for (int m = 0; m < R; ++m) v[m] = V::load(x + m * kSub + i);
+  });
 }
 
 // Fused first pass over a full sub-block (kSub elements) of R rows that share dtype DT:
@@ -72,26 +82,17 @@ void moments_rows(const double* x, const double* r, size_t padded, double* acc_m
 template <class V, int R, DType DT>
 void moments_rows_fused(const unsigned char* const* src, const float* r, double* x, double* acc_mem) {
   constexpr size_t kSize = DT == DType::F64 ? 8 : DT == DType::F32 ? 4 : 2;
-  typename V::vd acc[R][kNumStats];
-  for (int m = 0; m < R; ++m)
-    for (int s = 0; s < kNumStats; ++s) acc[m][s] = V::load(acc_mem + (m * kNumStats + s) * V::kLanes);
-  for (size_t i = 0; i < kSub; i += V::kLanes) {
-    const typename V::vd rr = V::load_f32(r + i);
-    typename V::vd v[R];
+  moments_pass<V, R>(kSub, acc_mem, [&](size_t i, typename V::vd* v, typename V::vd& rr) {
+    rr = V::load_f32(r + i);
     for (int m = 0; m < R; ++m) {
       v[m] = V::template load_as<DT>(src[m] + i * kSize);
       V::store(x + m * kSub + i, v[m]);
     }
-    moments_step<V, R>(v, rr, acc);
-  }
-  for (int m = 0; m < R; ++m)
-    for (int s = 0; s < kNumStats; ++s) V::store(acc_mem + (m * kNumStats + s) * V::kLanes, acc[m][s]);
+  });
 }
 
 template <class V, DType DT>
 void fused_first_pass(size_t k, const unsigned char* const* src, const float* r, double* x, double* macc) {
-  constexpr size_t kSize = DT == DType::F64 ? 8 : DT == DType::F32 ? 4 : 2;
-  (void)kSize;
   size_t m0 = 0;
   for (; m0 + V::kMomentRows <= k; m0 += V::kMomentRows)
     moments_rows_fused<V, V::kMomentRows, DT>(src + m0, r, x + m0 * kSub, macc + m0 * kNumStats * V::kLanes);
