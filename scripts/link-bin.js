@@ -2,8 +2,9 @@
 // Links this package's own "bin" commands into its node_modules/.bin (run by `prepare`, so
 // after `npm ci` / `npm install` in a clone). npm links the bins of dependencies but never
 // the root package's own, so without this `npx phylogeny` in a clone finds no local command
-// and falls back to installing the clone into npx's cache: a second native build, and on
-// some npm versions a command that still is not found. Never fails the install.
+// and falls back to installing the clone into npx's cache: a second native build, and an
+// entry that is never refreshed (after the bin path changed, it kept answering "phylogeny:
+// not found"). npx looks in node_modules/.bin first. Never fails the install.
 'use strict';
 const fs = require('fs');
 const path = require('path');
