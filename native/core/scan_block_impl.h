@@ -99,25 +99,22 @@ void fused_first_pass(size_t k, const unsigned char* const* src, const float* r,
   for (; m0 < k; ++m0) moments_rows_fused<V, 1, DT>(src + m0, r, x + m0 * kSub, macc + m0 * kNumStats * V::kLanes);
 }
 
-// Accumulators of tile (a0, b0) for rows a0 + a, b0 + b at acc_mem[(a * kTile + b) * kLanes].
-template <class V, int RA, int RB, bool DIAG>
+// Accumulators of off-diagonal tile (a0, b0), b0 > a0, for rows a0 + a, b0 + b at
+// acc_mem[(a * kTile + b) * kLanes]. Diagonal tiles: gram_tile_diag below.
+template <class V, int RA, int RB>
 void gram_tile(const double* xa, const double* xb, size_t padded, double* acc_mem) {
   typename V::vd acc[RA][RB];
   for (int a = 0; a < RA; ++a)
-    for (int b = 0; b < RB; ++b)
-      if (!DIAG || a < b) acc[a][b] = V::load(acc_mem + (a * V::kTile + b) * V::kLanes);
+    for (int b = 0; b < RB; ++b) acc[a][b] = V::load(acc_mem + (a * V::kTile + b) * V::kLanes);
   for (size_t i = 0; i < padded; i += V::kLanes) {
     typename V::vd va[RA], vb[RB];
     for (int a = 0; a < RA; ++a) va[a] = V::load(xa + a * kSub + i);
-    if (!DIAG)
-      for (int b = 0; b < RB; ++b) vb[b] = V::load(xb + b * kSub + i);
+    for (int b = 0; b < RB; ++b) vb[b] = V::load(xb + b * kSub + i);
     for (int a = 0; a < RA; ++a)
-      for (int b = 0; b < RB; ++b)
-        if (!DIAG || a < b) acc[a][b] = V::fma(va[a], DIAG ? va[b] : vb[b], acc[a][b]);
+      for (int b = 0; b < RB; ++b) acc[a][b] = V::fma(va[a], vb[b], acc[a][b]);
   }
   for (int a = 0; a < RA; ++a)
-    for (int b = 0; b < RB; ++b)
-      if (!DIAG || a < b) V::store(acc_mem + (a * V::kTile + b) * V::kLanes, acc[a][b]);
+    for (int b = 0; b < RB; ++b) V::store(acc_mem + (a * V::kTile + b) * V::kLanes, acc[a][b]);
 }
 
 // A diagonal tile has only RA(RA-1)/2 accumulators (6 for RA = 4), too few to hide the FMA
@@ -158,11 +155,11 @@ void gram_tile_diag(const double* x, size_t padded, double* acc_mem) {
 template <class V, int RA>
 void gram_tile_off(int rb, const double* xa, const double* xb, size_t padded, double* acc) {
   switch (rb) {
-    case 1: gram_tile<V, RA, 1, false>(xa, xb, padded, acc); break;
-    case 2: gram_tile<V, RA, 2, false>(xa, xb, padded, acc); break;
-    case 3: gram_tile<V, RA, 3, false>(xa, xb, padded, acc); break;
+    case 1: gram_tile<V, RA, 1>(xa, xb, padded, acc); break;
+    case 2: gram_tile<V, RA, 2>(xa, xb, padded, acc); break;
+    case 3: gram_tile<V, RA, 3>(xa, xb, padded, acc); break;
     default:
-      if constexpr (V::kTile >= 4) gram_tile<V, RA, 4, false>(xa, xb, padded, acc);
+      if constexpr (V::kTile >= 4) gram_tile<V, RA, 4>(xa, xb, padded, acc);
       break;
   }
 }
