@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { PhylogenyError } from './errors';
 
 export interface CudaDevice {
   index: number;
@@ -222,7 +223,24 @@ function candidates(): string[] {
   return list;
 }
 
-/** The addon; throws a clear error naming where it looked if it was never built. */
+/** The addon ABI these wrappers are written against; native/addon.cc exports the same number
+ * as `abiVersion`. Bump both together whenever a native export changes shape. */
+export const ADDON_ABI_VERSION = 1;
+
+/** Rejects an addon built from other sources (a stale build/Release after a pull): its exports
+ * would not match the types above and fail later in confusing ways. */
+export function checkAbiVersion(addon: { abiVersion?: unknown }, file: string, expected = ADDON_ABI_VERSION): void {
+  if (addon.abiVersion === expected) return;
+  throw new PhylogenyError(
+    'E_ADDON_ABI',
+    `neural-phylogeny: the native addon at ${file} has ABI version ${String(addon.abiVersion)}, but this library needs ` +
+      `version ${expected}; it is stale: rebuild it with \`npm run build:native\`.`,
+    { file },
+  );
+}
+
+/** The addon; throws a clear error naming where it looked if it was never built, or naming
+ * the file and both versions if it is stale. */
 export function native(): NativeAddon {
   if (cached) return cached;
   const tried: string[] = [];
@@ -230,11 +248,14 @@ export function native(): NativeAddon {
     tried.push(file);
     if (!fs.existsSync(file)) continue;
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    cached = require(file) as NativeAddon;
+    const addon = require(file) as NativeAddon;
+    checkAbiVersion(addon, file);
+    cached = addon;
     loadedFrom = file;
     return cached;
   }
-  throw new Error(
+  throw new PhylogenyError(
+    'E_NO_ADDON',
     `neural-phylogeny: the native addon is not built (looked in ${tried.join(', ')}). ` +
       'Run `npm run build:native` (needs cmake or node-gyp and a C++17 compiler).',
   );

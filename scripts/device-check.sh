@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 cd "$ROOT"
 
 # =============================================================================================
-# Section: edge-encoder (issue 5). The CUDA forward (native/cuda/edge_encoder.cu) against the
+# Section: edge-encoder. The CUDA forward (native/cuda/edge_encoder.cu) against the
 # CPU forward (native/core/edge_encoder_cpu.cc, every kernel set) on the same plan: odd
 # shapes (not multiples of the 16 × 16 CUDA tile or the CPU column step), every float dtype,
 # several pairs per tensor, chunks that split matrices anywhere; within 1e-4 relative. Then
@@ -165,12 +165,12 @@ CPP
 }
 
 # =============================================================================================
-# Section: cuda-scan (issue 6). The CUDA scan against the CPU scan through the addon: random
+# Section: cuda-scan. The CUDA scan against the CPU scan through the addon: random
 # model sets M = 1..64 (and 70), every dtype, the three fake-init kinds, DMMA and FP64-FMA Gram
 # paths, small staging buffers, resident mode, determinism, the device fake init bitwise
 # (node dist/scripts/gpu-check.js); then the benchmark (node dist/bench/cuda-scan.js: host-
 # and device-resident GB/s beside pinned H2D, D2D and a PyTorch scan). Needs, carried in:
-#   .devnode (node, from ../shared/device/pack-node.sh), the CUDA addon (build-cuda/Release, or
+#   .devnode (this machine's node binary, packed), the CUDA addon (build-cuda/Release, or
 #   NEURAL_PHYLOGENY_ADDON), dist/ (npm run build:ts). Never stops the other sections.
 # =============================================================================================
 cuda_scan() {

@@ -3,8 +3,9 @@
  * with every model's bytes, so pairs that share a tensor share its reads) and awaits the
  * worker, wiring progress and cancellation as the scan does.
  */
-import { AbortError, fromNative, InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import type { ModelSet, TensorEntry } from '../io/types';
+import { runNativeJob } from '../native-job';
 import { native, NativeEdgePlan, NativeEdgeTensor, NativeEdgeWeights } from '../native';
 import { matrixShape } from './matrix';
 
@@ -75,22 +76,11 @@ export function buildEdgePlan(set: ModelSet, requests: EdgeEncodeRequest[], weig
 }
 
 export async function encodeEdgesNative(set: ModelSet, requests: EdgeEncodeRequest[], weights: NativeEdgeWeights, opts: NativeEncodeOptions = {}): Promise<NativeEncodeResult> {
-  if (opts.signal?.aborted) throw new AbortError('E_ABORTED', 'edge encoding cancelled before it started');
   const plan = buildEdgePlan(set, requests, weights);
   plan.threads = opts.threads;
   plan.isa = opts.isa;
   plan.device = opts.device ?? 'cpu';
   if (opts.chunkElems !== undefined) plan.chunkElems = opts.chunkElems;
-  const handle = native().startEdgeEncode(plan, opts.onProgress);
-  const onAbort = () => handle.cancel();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const out = await handle.promise;
-    if (opts.signal?.aborted) throw new AbortError('E_ABORTED', 'edge encoding cancelled');
-    return { values: out.values, run: { device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes } };
-  } catch (e) {
-    throw fromNative(e);
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
+  const out = await runNativeJob(() => native().startEdgeEncode(plan, opts.onProgress), opts.signal, 'edge encoding');
+  return { values: out.values, run: { device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes } };
 }

@@ -1,5 +1,5 @@
 /**
- * Device choice at run time (DESIGN.md convention 6): 'auto' takes the best available and
+ * Device choice at run time: 'auto' takes the best available and
  * records why it fell back; an explicit 'cuda' without a usable GPU is a clear error.
  */
 import { CudaError, InvalidArgumentError } from '../errors';
@@ -24,7 +24,7 @@ export function cudaScanAvailable(): boolean {
 /** `cudaDevice` picks among several GPUs (default 0); asking for one that is absent is an error. */
 export function chooseDevice(request: DeviceRequest = 'auto', cudaDevice = 0): DeviceChoice {
   if (request !== 'auto' && request !== 'cpu' && request !== 'cuda') {
-    throw new InvalidArgumentError('E_INVALID_ARG', `--device must be auto, cpu or cuda, got '${request}'`);
+    throw new InvalidArgumentError('E_INVALID_ARG', `device must be 'auto', 'cpu' or 'cuda', got '${request}'`);
   }
   if (request === 'cpu') return { device: 'cpu' };
   const status = native().cudaStatus();
@@ -38,6 +38,6 @@ export function chooseDevice(request: DeviceRequest = 'auto', cudaDevice = 0): D
     }
     return { device: 'cuda', cudaDevice, deviceName: gpu.name };
   }
-  if (request === 'cuda') throw new CudaError('E_NO_CUDA', `--device cuda: CUDA is not usable: ${reason}`);
+  if (request === 'cuda') throw new CudaError('E_NO_CUDA', `device 'cuda': CUDA is not usable: ${reason}`);
   return { device: 'cpu', fallbackReason: reason };
 }

@@ -3,9 +3,10 @@
  * thread) producing a ScanResult. Progress through a callback, cancellation through an
  * AbortSignal.
  */
-import { AbortError, CudaError, fromNative } from '../errors';
+import { CudaError } from '../errors';
 import { openModels } from '../io/discover';
 import type { ModelSet } from '../io/types';
+import { runNativeJob } from '../native-job';
 import { native, NativeCudaScanOptions, NativeScanHandle, NativeScanOutput, NativeScanPlan } from '../native';
 import { alignModels, AlignOptions } from './align';
 import { defaultFakeInit } from './default-init';
@@ -60,30 +61,16 @@ export async function runNativePlan(
   signal?: AbortSignal,
   target: ScanTarget = { device: 'cpu' },
 ): Promise<NativeScanOutput> {
-  if (signal?.aborted) throw new AbortError('E_ABORTED', 'scan cancelled before it started');
   const progress = onProgress
     ? (done: number, total: number) => onProgress({ bytesDone: done, bytesTotal: total, fraction: total ? done / total : 1 })
     : undefined;
-  let handle: NativeScanHandle;
-  if (target.device === 'cuda') {
+  const start = (): NativeScanHandle => {
     const addon = native();
+    if (target.device !== 'cuda') return addon.startScan(plan, progress);
     if (!addon.startScanCuda) throw new CudaError('E_NO_CUDA', 'this build of the addon has no CUDA scan kernels');
-    handle = addon.startScanCuda(plan, progress, target.cudaDevice ?? 0);
-  } else {
-    handle = native().startScan(plan, progress);
-  }
-  const onAbort = () => handle.cancel();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const out = await handle.promise;
-    // Aborted after the native work finished but before the caller saw it: still aborted.
-    if (signal?.aborted) throw new AbortError('E_ABORTED', 'scan cancelled');
-    return out;
-  } catch (e) {
-    throw fromNative(e);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
+    return addon.startScanCuda(plan, progress, target.cudaDevice ?? 0);
+  };
+  return runNativeJob(start, signal, 'scan');
 }
 
 function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, opts: ScanOptions, skipped: ScanResult['skipped'], shard?: Shard): ScanResult {
