@@ -71,7 +71,7 @@ async function hostResident(M: number, bw: NativeCudaBandwidth): Promise<Row[]> 
     ['defaults', undefined],
     ['4 readers', { readers: 4 }],
     ['16 readers', { readers: 16 }],
-    ['16 readers, 64 MiB', { readers: 16, chunkBytes: 64 << 20 }],
+    ['16 readers, 64 MiB', { readers: 16, stageBytes: 64 << 20 }],
   ] as [string, NativeCudaScanOptions | undefined][]) {
     const p = opts ? { ...plan, cuda: opts } : plan;
     await cuda(p); // page cache, CUDA context and pinned buffers warm
@@ -115,7 +115,7 @@ function torchBaselines(models: number[]): Map<number, { full: number; gram: num
 
 async function deviceResident(M: number, fakeInit: string, bw: NativeCudaBandwidth, torch?: { full: number; gram: number }): Promise<Row> {
   const { plan, bytes } = await planOf(M, fakeInit);
-  const resident = { ...plan, cuda: { resident: true, repeat: reps + 1, chunkBytes: 64 << 20 } };
+  const resident = { ...plan, cuda: { resident: true, repeat: reps + 1, stageBytes: 64 << 20 } };
   const out = await cuda(resident);
   const t = out.timings!;
   // Sanity: the resident pass gives the streaming pass's numbers.

@@ -3,13 +3,16 @@
 set(NP_CORE_SOURCES
   native/core/cpu_features.cc
   native/core/edge_encoder_cpu.cc
+  native/core/edge_plan.cc
   native/core/edge_encoder_kernels_scalar.cc
+  native/core/file_cache.cc
   native/core/file_reader.cc
   native/core/json.cc
   native/core/safetensors.cc
   native/core/scan_cpu.cc
   native/core/scan_kernels.cc
   native/core/scan_kernels_scalar.cc
+  native/core/scan_plan.cc
   native/core/thread_pool.cc
 )
 set(NP_AVX2_SOURCES
@@ -32,9 +35,9 @@ set(NP_NAPI_SOURCES
 )
 set(NP_NO_CUDA_SOURCES
   native/core/cuda_absent.cc
-  native/core/edge_encoder_cuda_absent.cc
 )
 set(NP_CUDA_SOURCES
+  native/cuda/cuda_device.cc
   native/cuda/cuda_tools.cc
   native/cuda/device_probe.cu
   native/cuda/edge_encoder.cu

@@ -71,8 +71,9 @@ export interface NativeScanPlan {
 }
 
 export interface NativeCudaScanOptions {
-  /** Model bytes per work item and per staging buffer (default 32 MiB). */
-  chunkBytes?: number;
+  /** Model bytes per work item and per staging buffer (default 32 MiB; 64 KiB to 4 GiB).
+   * Not the plan's chunkBytes, which sizes the CPU scan's work items. */
+  stageBytes?: number;
   /** Pinned host and device staging buffers (default 3). */
   slots?: number;
   /** Host threads reading files into pinned memory (default min(8, cores)). */
@@ -89,11 +90,15 @@ export interface NativeScanOutput {
    * fakeInitSq; member-major), then the k×k Gram matrix. */
   values: Float64Array;
   offsets: Float64Array;
+  /** Which code ran it. */
+  backend: NativeBackend;
+  /** The device's name: 'cpu', or the GPU's (e.g. 'NVIDIA H100 80GB HBM3'). */
+  device: string;
+  /** CPU: the kernel set ('scalar' | 'avx2' | 'avx512'); CUDA: architecture and Gram path ('sm_90 dmma'). */
   isa: string;
   threads: number;
   bytes: number;
   seconds: number;
-  device: string;
   /** CUDA scans only. */
   deviceIndex?: number;
   deviceName?: string;
@@ -103,6 +108,9 @@ export interface NativeScanOutput {
    * result; resident: reading and copying), compute (resident: mean GPU seconds of one pass). */
   timings?: { setup: number; pipeline: number; compute: number; computeMin: number };
 }
+
+/** Which code ran a native job: the CPU kernels or the CUDA backend. */
+export type NativeBackend = 'cpu' | 'cuda';
 
 export interface NativeCudaBandwidth {
   deviceName: string;
@@ -168,16 +176,21 @@ export interface NativeEdgePlan {
   cudaChunkElems?: number;
   isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
   device?: 'cpu' | 'cuda';
+  /** Which GPU when device is 'cuda' (default 0), as for the scan. */
+  cudaDevice?: number;
 }
 
 export interface NativeEdgeOutput {
   /** pairs × 32 encoder outputs (mean over the matrix of the ReLU'd conv). */
   values: Float64Array;
+  backend: NativeBackend;
+  /** The device's name: 'cpu', or the GPU's. */
+  device: string;
+  /** The CPU kernel set (on CUDA: that of the host code, which only reads). */
   isa: string;
   threads: number;
   bytes: number;
   seconds: number;
-  device: string;
 }
 
 export interface NativeAddon {
@@ -225,7 +238,7 @@ function candidates(): string[] {
 
 /** The addon ABI these wrappers are written against; native/addon.cc exports the same number
  * as `abiVersion`. Bump both together whenever a native export changes shape. */
-export const ADDON_ABI_VERSION = 1;
+export const ADDON_ABI_VERSION = 2;
 
 /** Rejects an addon built from other sources (a stale build/Release after a pull): its exports
  * would not match the types above and fail later in confusing ways. */

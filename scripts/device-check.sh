@@ -151,13 +151,14 @@ CPP
   local CXX="${CXX:-g++}" flags="-std=c++17 -O3 -ffp-contract=off -fno-math-errno -fPIC -Inative -DNP_X86_KERNELS=1"
   # Compile in parallel (the device's minutes are counted); any failure stops the section.
   local pids=()
-  for f in edge_encoder_cpu edge_encoder_kernels_scalar file_reader cpu_features thread_pool; do
+  for f in edge_encoder_cpu edge_plan edge_encoder_kernels_scalar file_reader cpu_features thread_pool; do
     $CXX $flags -c "native/core/$f.cc" -o "$dir/obj/$f.o" & pids+=($!)
   done
   $CXX $flags -mavx2 -mfma -mf16c -c native/core/edge_encoder_kernels_avx2.cc -o "$dir/obj/avx2.o" & pids+=($!)
   $CXX $flags -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -c native/core/edge_encoder_kernels_avx512.cc -o "$dir/obj/avx512.o" & pids+=($!)
   $CXX $flags -c "$dir/check.cc" -o "$dir/obj/check.o" & pids+=($!)
   nvcc -std=c++17 -O3 --expt-relaxed-constexpr -Inative -arch="${NP_NVCC_ARCH:-native}" -c native/cuda/edge_encoder.cu -o "$dir/obj/edge_encoder_cu.o" & pids+=($!)
+  nvcc -std=c++17 -O3 -Inative -c native/cuda/cuda_device.cc -o "$dir/obj/cuda_device.o" & pids+=($!)
   for p in "${pids[@]}"; do wait "$p" || { echo "edge-encoder: compile failed" | tee "$dir/result.txt"; return 0; }; done
   nvcc -o "$dir/check" "$dir/obj/"*.o -lpthread
   timeout "${NP_EDGE_TIMEOUT:-120}" "$dir/check" "$dir" 2>&1 | tee "$dir/result.txt" || true

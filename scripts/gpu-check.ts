@@ -23,7 +23,8 @@ import { buildPlan } from '../lib/scan/plan';
 import { runNativePlan } from '../lib/scan/scan';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['quick', 'json']);
+// Only as a program: test/gpu imports the checks, under jest's own argv (e.g. --maxWorkers).
+if (require.main === module) handleUsage(__filename, ['quick', 'json']);
 
 export const TOLERANCE = 1e-6;
 const DTYPES: FloatDtype[] = ['BF16', 'F32', 'F16', 'F64'];
@@ -49,7 +50,7 @@ export const QUICK_CASES = [1, 3, 9, 64];
 export const VARIANTS: { label: string; cuda: NativeCudaScanOptions }[] = [
   { label: 'dmma', cuda: { gram: 'auto' } },
   { label: 'fp64-fma', cuda: { gram: 'fma' } },
-  { label: '64KiB-batches', cuda: { chunkBytes: 65536, slots: 2, readers: 3 } },
+  { label: '64KiB-batches', cuda: { stageBytes: 65536, slots: 2, readers: 3 } },
   { label: 'resident', cuda: { resident: true, repeat: 2 } },
 ];
 
@@ -189,7 +190,7 @@ export async function runCase(M: number, dir: string): Promise<{ results: CaseRe
   for (const v of VARIANTS) {
     const out = await runNativePlan({ ...plan, cuda: v.cuda }, undefined, undefined, { device: 'cuda' });
     const errors = compareScans(plan, cpu, out);
-    results.push({ M, variant: v.label, errors, ok: errorsOk(errors) && out.device === 'cuda', isa: out.isa });
+    results.push({ M, variant: v.label, errors, ok: errorsOk(errors) && out.backend === 'cuda', isa: `${out.device} ${out.isa}` });
     if (v.label === 'dmma') {
       first = out;
       const again = await runNativePlan({ ...plan, cuda: v.cuda }, undefined, undefined, { device: 'cuda' });

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../errors';
 import type { ModelSet, TensorEntry } from '../io/types';
 import { runNativeJob } from '../native-job';
-import { native, NativeEdgePlan, NativeEdgeTensor, NativeEdgeWeights } from '../native';
+import { native, NativeBackend, NativeEdgePlan, NativeEdgeTensor, NativeEdgeWeights } from '../native';
 import { matrixShape } from './matrix';
 
 export interface EdgeEncodeRequest {
@@ -23,6 +23,8 @@ export interface NativeEncodeOptions {
   threads?: number;
   isa?: NativeEdgePlan['isa'];
   device?: 'cpu' | 'cuda';
+  /** Which GPU when device is 'cuda' (default 0). */
+  cudaDevice?: number;
   chunkElems?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -31,7 +33,8 @@ export interface NativeEncodeOptions {
 export interface NativeEncodeResult {
   /** requests.length × 32 */
   values: Float64Array;
-  run: { device: string; isa: string; threads: number; seconds: number; bytes: number };
+  /** backend: 'cpu' or 'cuda'; device: 'cpu' or the GPU's name (as the scan reports them). */
+  run: { backend: NativeBackend; device: string; isa: string; threads: number; seconds: number; bytes: number };
 }
 
 const FLOAT = new Set(['F32', 'F16', 'BF16', 'F64']);
@@ -80,7 +83,8 @@ export async function encodeEdgesNative(set: ModelSet, requests: EdgeEncodeReque
   plan.threads = opts.threads;
   plan.isa = opts.isa;
   plan.device = opts.device ?? 'cpu';
+  if (opts.cudaDevice !== undefined) plan.cudaDevice = opts.cudaDevice;
   if (opts.chunkElems !== undefined) plan.chunkElems = opts.chunkElems;
   const out = await runNativeJob(() => native().startEdgeEncode(plan, opts.onProgress), opts.signal, 'edge encoding');
-  return { values: out.values, run: { device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes } };
+  return { values: out.values, run: { backend: out.backend, device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes } };
 }

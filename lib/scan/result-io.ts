@@ -6,7 +6,21 @@
 import * as fs from 'fs';
 import { FormatError, InvalidArgumentError } from '../errors';
 import { compareGroupKeys } from './align';
-import type { ScanResult } from './types';
+import type { ScanBackend, ScanResult } from './types';
+
+/** The backend of a run recorded before `run.backend` existed: those files name it in
+ * `device` ('cpu', 'cuda', or both joined by '+' after a merge). */
+export function backendOf(run: { backend?: unknown; device?: unknown }): ScanBackend {
+  if (run.backend === 'cpu' || run.backend === 'cuda' || run.backend === 'cpu+cuda') return run.backend;
+  const parts = String(run.device ?? 'cpu').split('+');
+  return joinBackends(parts.map((d): ScanBackend => (d === 'cuda' ? 'cuda' : 'cpu')));
+}
+
+/** One backend for several runs: the single one, or 'cpu+cuda' when they differ. */
+function joinBackends(backends: ScanBackend[]): ScanBackend {
+  const set = new Set(backends.flatMap((b) => b.split('+')));
+  return set.size > 1 ? 'cpu+cuda' : set.has('cuda') ? 'cuda' : 'cpu';
+}
 
 export function saveScan(path: string, result: ScanResult): void {
   const tmp = `${path}.tmp`;
@@ -39,6 +53,7 @@ export function validateScan(obj: unknown, path: string): ScanResult {
       fail(path, `${where}: "gram" must be ${k}×${k}`);
     }
   });
+  if (r.run && typeof r.run === 'object') r.run.backend = backendOf(r.run);
   return r;
 }
 
@@ -92,6 +107,7 @@ export function mergeScans(parts: { path: string; scan: ScanResult }[]): ScanRes
     tensors,
     skipped: [...skipped.values()],
     run: {
+      backend: joinBackends(parts.map((p) => p.scan.run.backend)),
       device: [...new Set(parts.map((p) => p.scan.run.device))].join('+'),
       isa: [...new Set(parts.map((p) => p.scan.run.isa))].join('+'),
       threads: Math.max(...parts.map((p) => p.scan.run.threads)),

@@ -106,7 +106,14 @@ function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, op
     fakeInit: opts.fakeInit ?? DEFAULT_FAKE_INIT,
     tensors,
     skipped,
-    run: { device: out.device, isa: out.isa, threads: out.threads, seconds: out.seconds, bytes: out.bytes },
+    run: {
+      backend: out.backend,
+      device: out.backend === 'cuda' ? `${out.device} (cuda:${out.deviceIndex ?? 0})` : out.device,
+      isa: out.isa,
+      threads: out.threads,
+      seconds: out.seconds,
+      bytes: out.bytes,
+    },
   };
   if (shard && shard.count > 1) result.shard = shard;
   return result;
@@ -128,7 +135,7 @@ export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promi
   });
   const plan = opts.cuda ? { ...planned.plan, cuda: opts.cuda } : planned.plan;
   const target: ScanTarget = device.device === 'cuda' ? { device: 'cuda', cudaDevice: device.cudaDevice } : { device: 'cpu' };
-  // On CUDA, run.device is 'cuda' and run.isa names the GPU, its architecture and Gram path.
+  // On CUDA, run.backend is 'cuda', run.device names the GPU and run.isa its architecture and Gram path.
   const out = await runNativePlan(plan, opts.onProgress, opts.signal, target);
   const result = assemble(set, planned, out, opts, skipped, shard);
   if (device.fallbackReason) result.run.fallbackReason = device.fallbackReason;

@@ -56,6 +56,8 @@ export interface SkippedTensor {
   reason: string;
 }
 
+export type ScanBackend = 'cpu' | 'cuda' | 'cpu+cuda';
+
 export interface ScanResult {
   format: 'neural-phylogeny/scan';
   version: 1;
@@ -67,14 +69,19 @@ export interface ScanResult {
   skipped: SkippedTensor[];
   /** Set on partial scans (`--shard i/n`); merged results have none. */
   shard?: { index: number; count: number };
-  /** How it ran: device, kernel set, threads, seconds, bytes read. */
+  /** How it ran: backend, device, kernel set, threads, seconds, bytes read. */
   run: {
+    /** 'cpu' or 'cuda'; merged scans of both: 'cpu+cuda'. Files written before the field
+     * existed get it derived from `device` on load. */
+    backend: ScanBackend;
+    /** The device's name: 'cpu', or the GPU's with its index ('NVIDIA H100 80GB HBM3 (cuda:0)'). */
     device: string;
+    /** CPU: the kernel set ('avx512'); CUDA: architecture and Gram path ('sm_90 dmma'). */
     isa: string;
     threads: number;
     seconds: number;
     bytes: number;
-    /** Why `--device auto` did not use CUDA. */
+    /** Why `device: 'auto'` did not use CUDA. */
     fallbackReason?: string;
   };
 }

@@ -1,5 +1,7 @@
 // What the core needs from the CUDA backend, in plain C++ types (no CUDA header here).
-// Implemented in native/cuda/ when nvcc is found, else by cuda_absent.cc.
+// Implemented in native/cuda/ when nvcc is found. A build without it has only cuda_status()
+// (cuda_absent.cc, answering "not compiled"): its addon registers none of the CUDA entry
+// points, so nothing else here is called there.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,7 +31,7 @@ struct CudaStatus {
 // Never throws: a machine without a GPU or driver gets usable == false and a reason.
 CudaStatus cuda_status();
 
-// ---- The CUDA scan (native/cuda/scan_cuda.cc; cuda_absent.cc throws E_NO_CUDA) ----
+// ---- The CUDA scan (native/cuda/scan_cuda.cc) ----
 
 enum class CudaGram : int {
   Auto = 0,  // FP64 tensor cores (DMMA) where the device has them (sm_80+), else FP64 FMA
@@ -39,8 +41,9 @@ enum class CudaGram : int {
 
 struct CudaScanOptions {
   int device = 0;
-  // Model bytes (all members together) per work item, and the size of each staging buffer.
-  size_t chunk_bytes = size_t{32} << 20;
+  // Model bytes (all members together) per work item, and the size of each staging buffer
+  // (JS: cuda.stageBytes; the plan's own chunkBytes sizes the CPU scan's work items).
+  size_t stage_bytes = size_t{32} << 20;
   int slots = 3;     // pinned host and device staging buffers (3: read, copy and compute overlap)
   int readers = 0;   // host threads reading files into pinned memory; 0: min(8, cores)
   // Read every tensor into GPU memory first, then compute over the resident weights `repeat`
@@ -61,8 +64,7 @@ struct CudaScanResult {
   double compute_seconds_min = 0;
 };
 
-// The scan of scan_cpu (same output up to float64 rounding) on CUDA device `device`.
-ScanOutput scan_cuda(const ScanPlan& plan, const ScanControl& control, int device);
+// The scan of scan_cpu (same output up to float64 rounding) on CUDA device options.device.
 CudaScanResult scan_cuda_ex(const ScanPlan& plan, const ScanControl& control, const CudaScanOptions& options);
 
 // fake_init_value(p, start + i) for i < count, computed on the device by the scan's own code

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "core/file_reader.h"
+#include "core/file_cache.h"
 #include "core/scan_kernels.h"
 #include "core/thread_pool.h"
 
@@ -23,43 +23,6 @@ struct WorkItem {
   uint64_t start;  // first element (a multiple of kBlockElems)
   uint64_t len;    // elements
   uint64_t bytes;  // model bytes read for it
-};
-
-// Opens files on first use and keeps at most `capacity` open, so a scan over thousands of
-// shards stays under the process's descriptor limit. Readers in use stay alive (shared_ptr).
-class FileCache {
- public:
-  FileCache(const std::vector<std::string>& paths, size_t capacity)
-      : paths_(paths), slots_(paths.size()), last_use_(paths.size(), 0), capacity_(capacity) {}
-
-  std::shared_ptr<FileReader> get(uint32_t index) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    last_use_[index] = ++tick_;
-    if (slots_[index]) return slots_[index];
-    if (open_ >= capacity_) evict_one();
-    slots_[index] = std::make_shared<FileReader>(paths_[index]);
-    ++open_;
-    return slots_[index];
-  }
-
- private:
-  void evict_one() {
-    size_t victim = slots_.size();
-    for (size_t i = 0; i < slots_.size(); ++i)
-      if (slots_[i] && (victim == slots_.size() || last_use_[i] < last_use_[victim])) victim = i;
-    if (victim < slots_.size()) {
-      slots_[victim].reset();
-      --open_;
-    }
-  }
-
-  const std::vector<std::string>& paths_;
-  std::vector<std::shared_ptr<FileReader>> slots_;
-  std::vector<uint64_t> last_use_;
-  size_t capacity_;
-  size_t open_ = 0;
-  uint64_t tick_ = 0;
-  std::mutex mutex_;
 };
 
 // Adds each item's per-block sums into the group totals strictly in item order (and so in
@@ -113,16 +76,6 @@ class OrderedReducer {
 };
 
 size_t block_stride(size_t k) { return static_cast<size_t>(group_output_size(k)); }
-
-void validate_plan(const ScanPlan& plan) {
-  for (const ScanGroup& g : plan.groups) {
-    if (g.members.empty()) throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' has no models");
-    for (const ScanMember& m : g.members)
-      if (m.file >= plan.files.size())
-        throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' refers to a missing file index");
-  }
-  if (plan.chunk_bytes == 0) throw Error(ErrorCode::InvalidArgument, "scan plan: chunk size must be positive");
-}
 
 std::vector<WorkItem> make_items(const ScanPlan& plan) {
   std::vector<WorkItem> items;
@@ -195,42 +148,54 @@ void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem&
   }
 }
 
-}  // namespace
-
-ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
-  validate_plan(plan);
-  const ScanKernels& kern = scan_kernels(plan.isa);
-  ScanOutput out;
-  out.isa = kern.isa;
-  out.offsets.reserve(plan.groups.size());
-  uint64_t total_values = 0;
-  for (const ScanGroup& g : plan.groups) {
-    out.offsets.push_back(total_values);
-    total_values += group_output_size(g.members.size());
+// One CPU scan, in phases: lay out the output and cut the work into items (constructor),
+// read and compute items on worker threads, add each item's sums in item order, and finally
+// mirror the Gram matrices.
+class CpuScan {
+ public:
+  CpuScan(const ScanPlan& plan, const ScanControl& control)
+      : plan_(plan), control_(control), kern_(scan_kernels(plan.isa)), files_(plan.files) {
+    out_.isa = kern_.isa;
+    init_scan_output(plan_, out_);
+    items_ = make_items(plan_);
+    for (const WorkItem& it : items_) total_bytes_ += it.bytes;
+    out_.threads = thread_count();
   }
-  out.values.assign(total_values, 0.0);
 
-  const std::vector<WorkItem> items = make_items(plan);
-  uint64_t total_bytes = 0;
-  for (const WorkItem& it : items) total_bytes += it.bytes;
+  ScanOutput run() {
+    OrderedReducer reducer(static_cast<size_t>(out_.threads) * 2,
+                           [this](uint64_t seq, const std::vector<double>& partials) { add_item_sums(seq, partials); });
+    run_on_threads(out_.threads, [&] { work(reducer); }, [&] {
+      stop_.store(true);
+      reducer.wake_all();
+    });
+    if (first_error_) std::rethrow_exception(first_error_);
+    if (cancelled()) throw cancel_error();
+    mirror_gram(plan_, out_);
+    out_.bytes = total_bytes_;
+    return std::move(out_);
+  }
 
-  int threads = plan.threads > 0 ? plan.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(1, items.size())));
-  out.threads = threads;
+ private:
+  // All cores by default, never more threads than items.
+  int thread_count() const {
+    int threads = plan_.threads > 0 ? plan_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(1, items_.size())));
+  }
 
-  FileCache files(plan.files, 256);
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> next_item{0};
-  std::atomic<uint64_t> bytes_done{0};
-  std::mutex error_mutex;
-  std::exception_ptr first_error;
+  bool cancelled() const { return control_.cancel && control_.cancel->load(); }
+  Error cancel_error() const {
+    return Error(ErrorCode::Aborted, "scan cancelled after " + std::to_string(bytes_done_.load()) + " of " +
+                                         std::to_string(total_bytes_) + " bytes");
+  }
 
-  // Adds one finished item's block sums into its group's totals, block by block.
-  auto apply = [&](uint64_t seq, const std::vector<double>& partials) {
-    const WorkItem& item = items[seq];
-    const size_t k = plan.groups[item.group].members.size();
+  // Adds one finished item's block sums into its group's totals, block by block (the reducer
+  // calls it in item order, so the sums do not depend on the threads).
+  void add_item_sums(uint64_t seq, const std::vector<double>& partials) {
+    const WorkItem& item = items_[seq];
+    const size_t k = plan_.groups[item.group].members.size();
     const size_t stride = block_stride(k);
-    double* total = out.values.data() + out.offsets[item.group];
+    double* total = out_.values.data() + out_.offsets[item.group];
     for (size_t base = 0; base + stride <= partials.size(); base += stride) {
       const double* p = partials.data() + base;
       for (size_t i = 0; i < k * kNumStats; ++i) total[i] += p[i];
@@ -239,75 +204,81 @@ ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
       for (size_t a = 0; a < k; ++a)
         for (size_t b = a; b < k; ++b) tg[a * k + b] += pg[a * k + b];
     }
-  };
-  OrderedReducer reducer(static_cast<size_t>(threads) * 2, apply);
+  }
 
-  auto cancelled = [&] { return control.cancel && control.cancel->load(); };
-  auto cancel_error = [&] {
-    return Error(ErrorCode::Aborted, "scan cancelled after " + std::to_string(bytes_done.load()) + " of " +
-                                         std::to_string(total_bytes) + " bytes");
-  };
+  // Reads every member's bytes of an item into the scratch buffer, member after member.
+  void read_item(const WorkItem& item, Scratch& scratch, std::vector<size_t>& member_offsets) {
+    const ScanGroup& g = plan_.groups[item.group];
+    member_offsets.resize(g.members.size());
+    size_t need = 0;
+    for (size_t m = 0; m < g.members.size(); ++m) {
+      member_offsets[m] = need;
+      need += static_cast<size_t>(item.len * dtype_size(g.members[m].dtype));
+    }
+    scratch.raw.reserve(need);
+    for (size_t m = 0; m < g.members.size(); ++m) {
+      const ScanMember& mem = g.members[m];
+      const size_t esize = dtype_size(mem.dtype);
+      std::shared_ptr<FileReader> reader = files_.get(mem.file);
+      reader->read_at(mem.offset + item.start * esize, scratch.raw.data() + member_offsets[m], item.len * esize);
+    }
+  }
 
-  auto worker = [&]() {
+  // A worker thread: takes items in order, reads and computes each, hands its sums to the
+  // reducer. The first error stops every thread and is rethrown by run().
+  void work(OrderedReducer& reducer) {
     Scratch scratch;
     std::vector<double> partials;
     std::vector<size_t> member_offsets;
     try {
       for (;;) {
-        const uint64_t seq = next_item.fetch_add(1);
-        if (seq >= items.size()) break;
-        if (!reducer.wait_turn(seq, stop)) break;
+        const uint64_t seq = next_item_.fetch_add(1);
+        if (seq >= items_.size()) break;
+        if (!reducer.wait_turn(seq, stop_)) break;
         if (cancelled()) throw cancel_error();
-        const WorkItem& item = items[seq];
-        const ScanGroup& g = plan.groups[item.group];
-        member_offsets.resize(g.members.size());
-        size_t need = 0;
-        for (size_t m = 0; m < g.members.size(); ++m) {
-          member_offsets[m] = need;
-          need += static_cast<size_t>(item.len * dtype_size(g.members[m].dtype));
-        }
-        scratch.raw.reserve(need);
-        for (size_t m = 0; m < g.members.size(); ++m) {
-          const ScanMember& mem = g.members[m];
-          const size_t esize = dtype_size(mem.dtype);
-          std::shared_ptr<FileReader> reader = files.get(mem.file);
-          reader->read_at(mem.offset + item.start * esize, scratch.raw.data() + member_offsets[m], item.len * esize);
-        }
-        compute_item(plan, kern, item, scratch, member_offsets, partials);
+        const WorkItem& item = items_[seq];
+        read_item(item, scratch, member_offsets);
+        compute_item(plan_, kern_, item, scratch, member_offsets, partials);
         if (cancelled()) throw cancel_error();
         partials = reducer.submit(seq, std::move(partials));
-        const uint64_t done = bytes_done.fetch_add(item.bytes) + item.bytes;
-        if (control.progress) control.progress(done, total_bytes);
+        const uint64_t done = bytes_done_.fetch_add(item.bytes) + item.bytes;
+        if (control_.progress) control_.progress(done, total_bytes_);
       }
     } catch (const std::bad_alloc&) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!first_error) first_error = std::make_exception_ptr(Error(ErrorCode::OutOfMemory, "scan: out of memory"));
-      stop.store(true);
-      reducer.wake_all();
+      fail(std::make_exception_ptr(Error(ErrorCode::OutOfMemory, "scan: out of memory")), reducer);
     } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!first_error) first_error = std::current_exception();
-      stop.store(true);
-      reducer.wake_all();
+      fail(std::current_exception(), reducer);
     }
-  };
-
-  run_on_threads(threads, worker, [&] {
-    stop.store(true);
-    reducer.wake_all();
-  });
-  if (first_error) std::rethrow_exception(first_error);
-  if (cancelled()) throw cancel_error();
-
-  // Mirror the upper triangle of each Gram matrix.
-  for (size_t gi = 0; gi < plan.groups.size(); ++gi) {
-    const size_t k = plan.groups[gi].members.size();
-    double* gram = out.values.data() + out.offsets[gi] + k * kNumStats;
-    for (size_t a = 0; a < k; ++a)
-      for (size_t b = 0; b < a; ++b) gram[a * k + b] = gram[b * k + a];
   }
-  out.bytes = total_bytes;
-  return out;
+
+  void fail(std::exception_ptr error, OrderedReducer& reducer) {
+    {
+      std::lock_guard<std::mutex> lock(error_mutex_);
+      if (!first_error_) first_error_ = error;
+    }
+    stop_.store(true);
+    reducer.wake_all();
+  }
+
+  const ScanPlan& plan_;
+  const ScanControl& control_;
+  const ScanKernels& kern_;
+  FileCache files_;
+  ScanOutput out_;
+  std::vector<WorkItem> items_;
+  uint64_t total_bytes_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> next_item_{0};
+  std::atomic<uint64_t> bytes_done_{0};
+  std::mutex error_mutex_;
+  std::exception_ptr first_error_;
+};
+
+}  // namespace
+
+ScanOutput scan_cpu(const ScanPlan& plan, const ScanControl& control) {
+  validate_scan_plan(plan);
+  return CpuScan(plan, control).run();
 }
 
 }  // namespace np

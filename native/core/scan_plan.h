@@ -55,6 +55,17 @@ struct ScanOutput {
 
 inline uint64_t group_output_size(size_t k) { return static_cast<uint64_t>(k) * 5 + static_cast<uint64_t>(k) * k; }
 
+// The checks every scan driver (CPU, CUDA) makes before it reads anything: each group has
+// members, each member names a file of the plan, the chunk size is positive. E_INVALID_ARG.
+void validate_scan_plan(const ScanPlan& plan);
+
+// Lays out the output of `plan`: offsets per group (the format above) and zeroed values.
+void init_scan_output(const ScanPlan& plan, ScanOutput& out);
+
+// The drivers add up the upper triangle of each Gram matrix only (it is symmetric); this
+// fills the lower triangle from it.
+void mirror_gram(const ScanPlan& plan, ScanOutput& out);
+
 struct ScanControl {
   // Called from worker threads after each work item, with the bytes done and the total.
   std::function<void(uint64_t done, uint64_t total)> progress;

@@ -1,4 +1,4 @@
-// Selecting the CUDA device a call runs on, once for the scan and the tools.
+// Selecting the CUDA device a call runs on, once for the scan, the edge encoder and the tools.
 #pragma once
 #include <string>
 

@@ -17,6 +17,7 @@
 #include "core/edge_encoder_cuda.h"
 #include "core/error.h"
 #include "cuda/cuda_check.h"
+#include "cuda/cuda_device.h"
 #include "cuda/cuda_raii.h"
 #include "cuda/edge_encoder.cuh"
 
@@ -135,80 +136,148 @@ cudaError_t launch_reduce(const float* partial, long long blocks, int pairs, con
 
 }  // namespace cuda_edge
 
+namespace {
+using namespace cuda_edge;
+
+// w2 from tfjs's [3][3][c][32] to the kernel's [c][9][32] (as the CPU driver does), then all
+// four weight arrays into __constant__ memory.
+void upload_folded_weights(const EdgeEncoderWeights& w) {
+  const int c = w.channels;
+  std::vector<float> w2(static_cast<size_t>(9) * c * kLatent);
+  for (int tap = 0; tap < 9; ++tap)
+    for (int k = 0; k < c; ++k)
+      for (int o = 0; o < kLatent; ++o) w2[(k * 9 + tap) * kLatent + o] = w.w2[(tap * c + k) * kLatent + o];
+  NP_CUDA_CHECK(upload_weights(c, w.w1.data(), w.b1.data(), w2.data(), w.b2.data()));
+}
+
+// Per tensor, its pairs' slots (positions among the tensor's read slots), input scales and
+// output rows, concatenated tensor after tensor; first_pair[t] is where tensor t's start.
+struct PairTables {
+  std::vector<int> slot_a, slot_b, out_index;
+  std::vector<float> inv_scale;
+  std::vector<size_t> first_pair;
+};
+
+PairTables pair_tables(const EdgePlan& plan, const EdgeSchedule& schedule) {
+  PairTables p;
+  p.first_pair.assign(plan.tensors.size(), 0);
+  for (size_t ti = 0; ti < plan.tensors.size(); ++ti) {
+    p.first_pair[ti] = p.slot_a.size();
+    const std::vector<uint32_t>& slots = schedule.slots[ti];
+    for (uint32_t pi : schedule.pairs[ti]) {
+      const EdgePair& pair = plan.pairs[pi];
+      p.slot_a.push_back(static_cast<int>(std::lower_bound(slots.begin(), slots.end(), pair.a) - slots.begin()));
+      p.slot_b.push_back(static_cast<int>(std::lower_bound(slots.begin(), slots.end(), pair.b) - slots.begin()));
+      p.inv_scale.push_back(1.0f / pair.scale);
+      p.out_index.push_back(static_cast<int>(pi));
+    }
+  }
+  return p;
+}
+
+// The largest chunk's input floats and block partials: the sizes of the device buffers.
+struct BufferSizes {
+  size_t floats = 0, partials = 0;
+};
+
+BufferSizes buffer_sizes(const EdgePlan& gplan, const EdgeSchedule& schedule) {
+  BufferSizes b;
+  for (const EdgeChunk& ch : schedule.chunks) {
+    b.floats = std::max(b.floats, edge_chunk_floats(gplan, schedule, ch));
+    const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(gplan.tensors[ch.tensor].cols));
+    b.partials = std::max(b.partials, schedule.pairs[ch.tensor].size() * static_cast<size_t>(grid.x) * grid.y * kLatent);
+  }
+  return b;
+}
+
+// The device copies of PairTables and the running totals (one spare so none is empty).
+struct DeviceTables {
+  cuda_util::DeviceMem a, b, out, scale, totals;
+  DeviceTables(const PairTables& p, size_t totals_n)
+      : a(p.slot_a.size() * sizeof(int)),
+        b(p.slot_b.size() * sizeof(int)),
+        out(p.out_index.size() * sizeof(int)),
+        scale(p.inv_scale.size() * sizeof(float)),
+        totals(totals_n * sizeof(double)) {}
+};
+
+void upload_tables(const PairTables& p, DeviceTables& d, size_t totals_n, cudaStream_t stream) {
+  NP_CUDA_CHECK(cudaMemcpyAsync(d.a.get<int>(), p.slot_a.data(), p.slot_a.size() * sizeof(int), cudaMemcpyHostToDevice, stream));
+  NP_CUDA_CHECK(cudaMemcpyAsync(d.b.get<int>(), p.slot_b.data(), p.slot_b.size() * sizeof(int), cudaMemcpyHostToDevice, stream));
+  NP_CUDA_CHECK(cudaMemcpyAsync(d.out.get<int>(), p.out_index.data(), p.out_index.size() * sizeof(int), cudaMemcpyHostToDevice, stream));
+  NP_CUDA_CHECK(cudaMemcpyAsync(d.scale.get<float>(), p.inv_scale.data(), p.inv_scale.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+  NP_CUDA_CHECK(cudaMemsetAsync(d.totals.get<double>(), 0, totals_n * sizeof(double), stream));
+}
+
+// Every pair of one uploaded chunk: the conv kernel, then the reduction of its block partials
+// into the pairs' totals. grid.z holds the pairs: at most 65535 per launch.
+void compute_chunk(const EdgePlan& plan, const EdgeSchedule& schedule, const EdgeChunk& ch, size_t p0, const float* x,
+                   DeviceTables& d, float* partial, cudaStream_t stream) {
+  const EdgeTensor& t = plan.tensors[ch.tensor];
+  const size_t npairs = schedule.pairs[ch.tensor].size();
+  const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(t.cols));
+  const long long blocks = static_cast<long long>(grid.x) * grid.y;
+  for (size_t first = 0; first < npairs; first += 65535) {
+    ChunkArgs args;
+    args.x = x;
+    args.slot_a = d.a.get<int>() + p0 + first;
+    args.slot_b = d.b.get<int>() + p0 + first;
+    args.inv_scale = d.scale.get<float>() + p0 + first;
+    args.partial = partial + first * static_cast<size_t>(blocks) * kLatent;
+    args.pairs = static_cast<int>(std::min<size_t>(65535, npairs - first));
+    args.channels = plan.weights.channels;
+    args.rows = static_cast<long long>(ch.rows);
+    args.cols = static_cast<long long>(t.cols);
+    args.row0 = static_cast<long long>(ch.row0);
+    args.total_rows = static_cast<long long>(t.rows);
+    NP_CUDA_CHECK(launch_chunk(args, stream));
+    NP_CUDA_CHECK(launch_reduce(args.partial, blocks, args.pairs, d.out.get<int>() + p0 + first, d.totals.get<double>(), stream));
+  }
+}
+
+// The totals are sums over the matrix: the encoder's output is their mean.
+void divide_by_matrix_size(const EdgePlan& plan, std::vector<double>& values) {
+  for (size_t p = 0; p < plan.pairs.size(); ++p) {
+    const EdgeTensor& t = plan.tensors[plan.pairs[p].tensor];
+    const double n = static_cast<double>(t.rows) * static_cast<double>(t.cols);
+    for (int o = 0; o < kLatent; ++o) values[p * kLatent + o] /= n;
+  }
+}
+
+}  // namespace
+
 EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
-  using namespace cuda_edge;
   using cuda_util::DeviceMem;
   using cuda_util::Event;
   using cuda_util::PinnedSlots;
   using cuda_util::Stream;
   validate_edge_plan(plan);
-  const int c = plan.weights.channels;
-  if (c > kMaxChannels)
+  if (plan.weights.channels > kMaxChannels)
     throw Error(ErrorCode::InvalidArgument, "edge encoder (CUDA): at most " + std::to_string(kMaxChannels) + " channels");
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    cudaGetLastError();
-    throw Error(ErrorCode::NoCuda, "edge encoder: device 'cuda' asked for, but no CUDA device is usable");
-  }
-  NP_CUDA_CHECK(cudaSetDevice(0));
-  // w2 from [3][3][c][32] to [c][9][32], as in the CPU driver.
-  std::vector<float> w2(static_cast<size_t>(9) * c * kLatent);
-  for (int tap = 0; tap < 9; ++tap)
-    for (int k = 0; k < c; ++k)
-      for (int o = 0; o < kLatent; ++o) w2[(k * 9 + tap) * kLatent + o] = plan.weights.w2[(tap * c + k) * kLatent + o];
-  NP_CUDA_CHECK(upload_weights(c, plan.weights.w1.data(), plan.weights.b1.data(), w2.data(), plan.weights.b2.data()));
-
   EdgeOutput out;
-  out.device = "cuda";
-  out.threads = 1;
+  out.backend = "cuda";
+  out.device = use_cuda_device(plan.cuda_device).name;
+  upload_folded_weights(plan.weights);
+
   out.values.assign(plan.pairs.size() * kLatent, 0.0);
   EdgePlan gplan = plan;  // the same work, cut into the CUDA driver's (larger) chunks
   gplan.chunk_elems = plan.cuda_chunk_elems;
   const EdgeSchedule schedule = schedule_edge_plan(gplan);
   const std::vector<std::unique_ptr<FileReader>> files = open_edge_files(gplan, schedule);
+  const PairTables tables = pair_tables(plan, schedule);
+  const BufferSizes sizes = buffer_sizes(gplan, schedule);
 
-  // Per tensor, its pairs' slots, scales and output rows, uploaded once (concatenated).
-  std::vector<int> slot_a, slot_b, out_index;
-  std::vector<float> inv_scale;
-  std::vector<size_t> first_pair(plan.tensors.size(), 0);
-  for (size_t ti = 0; ti < plan.tensors.size(); ++ti) {
-    first_pair[ti] = slot_a.size();
-    const std::vector<uint32_t>& slots = schedule.slots[ti];
-    for (uint32_t pi : schedule.pairs[ti]) {
-      const EdgePair& p = plan.pairs[pi];
-      slot_a.push_back(static_cast<int>(std::lower_bound(slots.begin(), slots.end(), p.a) - slots.begin()));
-      slot_b.push_back(static_cast<int>(std::lower_bound(slots.begin(), slots.end(), p.b) - slots.begin()));
-      inv_scale.push_back(1.0f / p.scale);
-      out_index.push_back(static_cast<int>(pi));
-    }
-  }
-  size_t max_floats = 0, max_partial = 0;
-  for (const EdgeChunk& ch : schedule.chunks) {
-    max_floats = std::max(max_floats, edge_chunk_floats(gplan, schedule, ch));
-    const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(plan.tensors[ch.tensor].cols));
-    max_partial = std::max(max_partial, schedule.pairs[ch.tensor].size() * static_cast<size_t>(grid.x) * grid.y * kLatent);
-  }
   const size_t nt = out.values.size() + 1;
-  DeviceMem d_x0(max_floats * sizeof(float)), d_x1(max_floats * sizeof(float));
-  DeviceMem d_a(slot_a.size() * sizeof(int)), d_b(slot_b.size() * sizeof(int)), d_out(out_index.size() * sizeof(int));
-  DeviceMem d_s(inv_scale.size() * sizeof(float)), d_partial(max_partial * sizeof(float)), d_totals(nt * sizeof(double));
-  PinnedSlots pinned(std::max<size_t>(max_floats, 1) * sizeof(float), 2);
+  DeviceMem d_x0(sizes.floats * sizeof(float)), d_x1(sizes.floats * sizeof(float));
+  DeviceTables d(tables, nt);
+  DeviceMem d_partial(sizes.partials * sizeof(float));
+  PinnedSlots pinned(std::max<size_t>(sizes.floats, 1) * sizeof(float), 2);
   float* h_x[2] = {reinterpret_cast<float*>(pinned.slot(0)), reinterpret_cast<float*>(pinned.slot(1))};
   Event copied[2];
   Stream stream;  // declared last: destroyed (after a synchronize) before the buffers it uses
   bool in_use[2] = {false, false};
-  int* da = d_a.get<int>();
-  int* db = d_b.get<int>();
-  int* dout = d_out.get<int>();
-  float* ds = d_s.get<float>();
-  float* dp = d_partial.get<float>();
-  double* dt = d_totals.get<double>();
   float* dx[2] = {d_x0.get<float>(), d_x1.get<float>()};
-  NP_CUDA_CHECK(cudaMemcpyAsync(da, slot_a.data(), slot_a.size() * sizeof(int), cudaMemcpyHostToDevice, stream.get()));
-  NP_CUDA_CHECK(cudaMemcpyAsync(db, slot_b.data(), slot_b.size() * sizeof(int), cudaMemcpyHostToDevice, stream.get()));
-  NP_CUDA_CHECK(cudaMemcpyAsync(dout, out_index.data(), out_index.size() * sizeof(int), cudaMemcpyHostToDevice, stream.get()));
-  NP_CUDA_CHECK(cudaMemcpyAsync(ds, inv_scale.data(), inv_scale.size() * sizeof(float), cudaMemcpyHostToDevice, stream.get()));
-  NP_CUDA_CHECK(cudaMemsetAsync(dt, 0, nt * sizeof(double), stream.get()));
+  upload_tables(tables, d, nt, stream.get());
 
   // Reading and converting on the host is the slow side: as many threads as cores (<= 16).
   const int readers = plan.threads > 0 ? plan.threads : static_cast<int>(std::min(16u, std::max(1u, std::thread::hardware_concurrency())));
@@ -217,8 +286,6 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
   for (size_t k = 0; k < schedule.chunks.size(); ++k) {
     if (control.cancel && control.cancel->load()) throw Error(ErrorCode::Aborted, "edge encoding cancelled");
     const EdgeChunk& ch = schedule.chunks[k];
-    const EdgeTensor& t = plan.tensors[ch.tensor];
-    const size_t npairs = schedule.pairs[ch.tensor].size();
     const int buf = static_cast<int>(k & 1);
     // The pinned buffer is free once its previous upload has run.
     if (in_use[buf]) NP_CUDA_CHECK(cudaEventSynchronize(copied[buf].get()));
@@ -227,36 +294,14 @@ EdgeOutput edge_encode_cuda(const EdgePlan& plan, const ScanControl& control) {
     NP_CUDA_CHECK(cudaMemcpyAsync(dx[buf], h_x[buf], floats * sizeof(float), cudaMemcpyHostToDevice, stream.get()));
     NP_CUDA_CHECK(cudaEventRecord(copied[buf].get(), stream.get()));
     in_use[buf] = true;
-    const dim3 grid = chunk_grid(static_cast<long long>(ch.rows), static_cast<long long>(t.cols));
-    const long long blocks = static_cast<long long>(grid.x) * grid.y;
-    const size_t p0 = first_pair[ch.tensor];
-    // grid.z holds the pairs: at most 65535 per launch.
-    for (size_t first = 0; first < npairs; first += 65535) {
-      ChunkArgs args;
-      args.x = dx[buf];
-      args.slot_a = da + p0 + first;
-      args.slot_b = db + p0 + first;
-      args.inv_scale = ds + p0 + first;
-      args.partial = dp + first * static_cast<size_t>(blocks) * kLatent;
-      args.pairs = static_cast<int>(std::min<size_t>(65535, npairs - first));
-      args.channels = c;
-      args.rows = static_cast<long long>(ch.rows);
-      args.cols = static_cast<long long>(t.cols);
-      args.row0 = static_cast<long long>(ch.row0);
-      args.total_rows = static_cast<long long>(t.rows);
-      NP_CUDA_CHECK(launch_chunk(args, stream.get()));
-      NP_CUDA_CHECK(launch_reduce(args.partial, blocks, args.pairs, dout + p0 + first, dt, stream.get()));
-    }
+    compute_chunk(plan, schedule, ch, tables.first_pair[ch.tensor], dx[buf], d, d_partial.get<float>(), stream.get());
     done += ch.bytes;
     if (control.progress) control.progress(done, schedule.total_bytes);
   }
-  NP_CUDA_CHECK(cudaMemcpyAsync(out.values.data(), dt, out.values.size() * sizeof(double), cudaMemcpyDeviceToHost, stream.get()));
+  NP_CUDA_CHECK(cudaMemcpyAsync(out.values.data(), d.totals.get<double>(), out.values.size() * sizeof(double),
+                                cudaMemcpyDeviceToHost, stream.get()));
   NP_CUDA_CHECK(cudaStreamSynchronize(stream.get()));
-  for (size_t p = 0; p < plan.pairs.size(); ++p) {
-    const EdgeTensor& t = plan.tensors[plan.pairs[p].tensor];
-    const double n = static_cast<double>(t.rows) * static_cast<double>(t.cols);
-    for (int o = 0; o < kLatent; ++o) out.values[p * kLatent + o] /= n;
-  }
+  divide_by_matrix_size(plan, out.values);
   out.bytes = schedule.total_bytes;
   return out;
 }

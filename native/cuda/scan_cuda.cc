@@ -43,16 +43,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The plan checks of every scan, then the CUDA-only ones.
 void validate(const ScanPlan& plan, const CudaScanOptions& o) {
   if (plan.mode != ScanMode::Full)
     throw Error(ErrorCode::InvalidArgument, "cuda scan: the read-and-sum mode is a CPU benchmark only");
-  for (const ScanGroup& g : plan.groups) {
-    if (g.members.empty()) throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' has no models");
-    for (const ScanMember& m : g.members)
-      if (m.file >= plan.files.size())
-        throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' refers to a missing file index");
-  }
-  if (o.chunk_bytes < (size_t{1} << 16)) throw Error(ErrorCode::InvalidArgument, "cuda scan: chunk size must be at least 64 KiB");
+  validate_scan_plan(plan);
+  if (o.stage_bytes < (size_t{1} << 16)) throw Error(ErrorCode::InvalidArgument, "cuda scan: stageBytes must be at least 64 KiB");
   if (o.slots < 2 || o.slots > 16) throw Error(ErrorCode::InvalidArgument, "cuda scan: slots must be 2..16");
   if (o.repeat < 1) throw Error(ErrorCode::InvalidArgument, "cuda scan: repeat must be at least 1");
 }
@@ -161,18 +157,16 @@ std::vector<cuda_scan::ReadPiece> read_pieces(const ScanPlan& plan, const cuda_s
   return pieces;
 }
 
-// Output finishing touches shared with the CPU scan: the Gram diagonal is Σx² (the moment),
-// the lower triangle mirrors the upper.
+// The Gram diagonal is Σx² (the moment: the device computes it once), then the lower
+// triangle mirrors the upper as on the CPU.
 void finish_output(const ScanPlan& plan, ScanOutput& out) {
   for (size_t gi = 0; gi < plan.groups.size(); ++gi) {
     const size_t k = plan.groups[gi].members.size();
     double* base = out.values.data() + out.offsets[gi];
     double* gram = base + k * kNumStats;
-    for (size_t a = 0; a < k; ++a) {
-      gram[a * k + a] = base[a * kNumStats + kSumSq];
-      for (size_t b = 0; b < a; ++b) gram[a * k + b] = gram[b * k + a];
-    }
+    for (size_t a = 0; a < k; ++a) gram[a * k + a] = base[a * kNumStats + kSumSq];
   }
+  mirror_gram(plan, out);
 }
 
 class CudaScan {
@@ -196,17 +190,13 @@ class CudaScan {
     res.gram = path_ == GramPath::Mma ? "dmma" : "fma";
 
     ScanOutput& out = res.output;
-    uint64_t total_values = 0;
-    for (const ScanGroup& g : plan_.groups) {
-      out.offsets.push_back(total_values);
-      total_values += group_output_size(g.members.size());
-    }
-    out.values.assign(total_values, 0.0);
+    init_scan_output(plan_, out);
+    const size_t total_values = out.values.size();
     offsets_ = out.offsets;
     offsets_.push_back(total_values);
     out.isa = Isa::Scalar;  // not a CPU kernel set; the napi layer reports the device instead
 
-    work_ = cuda_scan::plan_work(plan_, o_.chunk_bytes);
+    work_ = cuda_scan::plan_work(plan_, o_.stage_bytes);
     total_bytes_ = work_.total_bytes;
     readers_n_ = o_.readers > 0 ? o_.readers : static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
     out.threads = readers_n_;
@@ -381,12 +371,6 @@ class CudaScan {
 CudaScanResult scan_cuda_ex(const ScanPlan& plan, const ScanControl& control, const CudaScanOptions& options) {
   CudaScan scan(plan, control, options);
   return scan.run();
-}
-
-ScanOutput scan_cuda(const ScanPlan& plan, const ScanControl& control, int device) {
-  CudaScanOptions o;
-  o.device = device;
-  return scan_cuda_ex(plan, control, o).output;
 }
 
 }  // namespace np

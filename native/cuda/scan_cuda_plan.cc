@@ -95,13 +95,13 @@ uint64_t region_bytes(uint64_t len, DType t) {
   return (vec * dtype_size(t) + kRegionAlign - 1) / kRegionAlign * kRegionAlign;
 }
 
-WorkPlan plan_work(const ScanPlan& plan, uint64_t chunk_bytes) {
+WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes) {
   WorkPlan w;
   for (uint32_t g = 0; g < plan.groups.size(); ++g) {
     const ScanGroup& group = plan.groups[g];
     uint64_t bytes_per_elem = 0;
     for (const ScanMember& m : group.members) bytes_per_elem += dtype_size(m.dtype);
-    uint64_t chunk = chunk_bytes / bytes_per_elem / kItemAlign * kItemAlign;
+    uint64_t chunk = stage_bytes / bytes_per_elem / kItemAlign * kItemAlign;
     if (chunk == 0) chunk = kItemAlign;
     for (uint64_t s = 0; s < group.count; s += chunk) {
       Item it;
@@ -118,7 +118,7 @@ WorkPlan plan_work(const ScanPlan& plan, uint64_t chunk_bytes) {
     for (const ScanMember& m : plan.groups[it.group].members) b += region_bytes(it.len, m.dtype);
     return b;
   };
-  w.slot_bytes = chunk_bytes;
+  w.slot_bytes = stage_bytes;
   for (const Item& it : w.items) w.slot_bytes = std::max(w.slot_bytes, stage_of(it));
   for (size_t i = 0; i < w.items.size(); ++i) {
     Item& it = w.items[i];

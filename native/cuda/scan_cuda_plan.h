@@ -59,9 +59,9 @@ struct WorkPlan {
 // kernel reads 8 at a time), rounded up to kRegionAlign.
 uint64_t region_bytes(uint64_t len, DType t);
 
-// Items of about `chunk_bytes` (all members together; at least kItemAlign elements), packed
-// in order into batches of at most max(chunk_bytes, largest item) staged bytes.
-WorkPlan plan_work(const ScanPlan& plan, uint64_t chunk_bytes);
+// Items of about `stage_bytes` (all members together; at least kItemAlign elements), packed
+// in order into batches of at most max(stage_bytes, largest item) staged bytes.
+WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes);
 
 // Device-resident layout: for each group, for each member, where its whole tensor lives in
 // one device buffer; returns the buffer's size.

@@ -7,18 +7,12 @@
 
 namespace np {
 namespace cuda_scan {
-namespace {
-constexpr size_t kMaxOpen = 256;  // stays under the descriptor limit on scans of many shards
-}
-
 StageReaders::StageReaders(const std::vector<std::string>& files, std::vector<ReadPiece> pieces, size_t batches,
                            std::vector<unsigned char*> slots, int threads)
-    : files_(files),
-      pieces_(std::move(pieces)),
+    : pieces_(std::move(pieces)),
       slots_(std::move(slots)),
       remaining_(batches, 0),
-      open_(files.size()),
-      last_use_(files.size(), 0) {
+      files_(files) {
   for (const ReadPiece& p : pieces_) ++remaining_[p.batch];
   try {
     for (int t = 0; t < threads; ++t) threads_.emplace_back([this] { run(); });
@@ -56,24 +50,6 @@ bool StageReaders::wait(size_t b, const std::atomic<bool>* cancel) {
   }
 }
 
-std::shared_ptr<FileReader> StageReaders::open(uint32_t file) {
-  std::lock_guard<std::mutex> lock(files_mutex_);
-  last_use_[file] = ++tick_;
-  if (open_[file]) return open_[file];
-  if (open_count_ >= kMaxOpen) {
-    size_t victim = open_.size();
-    for (size_t i = 0; i < open_.size(); ++i)
-      if (open_[i] && (victim == open_.size() || last_use_[i] < last_use_[victim])) victim = i;
-    if (victim < open_.size()) {
-      open_[victim].reset();  // readers still using it keep it alive
-      --open_count_;
-    }
-  }
-  open_[file] = std::make_shared<FileReader>(files_[file]);
-  ++open_count_;
-  return open_[file];
-}
-
 void StageReaders::run() {
   for (;;) {
     size_t index;
@@ -87,7 +63,7 @@ void StageReaders::run() {
     const ReadPiece& p = pieces_[index];
     try {
       unsigned char* dst = slots_[p.batch % slots_.size()] + p.stage_offset;
-      open(p.file)->read_at(p.file_offset, dst, static_cast<size_t>(p.length));
+      files_.get(p.file)->read_at(p.file_offset, dst, static_cast<size_t>(p.length));
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) {

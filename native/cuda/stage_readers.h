@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/file_reader.h"
+#include "core/file_cache.h"
 
 namespace np {
 namespace cuda_scan {
@@ -45,9 +45,7 @@ class StageReaders {
 
  private:
   void run();
-  std::shared_ptr<FileReader> open(uint32_t file);
 
-  const std::vector<std::string>& files_;
   std::vector<ReadPiece> pieces_;
   std::vector<unsigned char*> slots_;
   std::vector<size_t> remaining_;  // unread pieces per batch
@@ -57,12 +55,7 @@ class StageReaders {
   size_t allowed_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
-  // Open files (at most kMaxOpen; least recently used closed first), shared by the threads.
-  std::mutex files_mutex_;
-  std::vector<std::shared_ptr<FileReader>> open_;
-  std::vector<uint64_t> last_use_;
-  uint64_t tick_ = 0;
-  size_t open_count_ = 0;
+  FileCache files_;  // shared by the threads
   std::vector<std::thread> threads_;
 };
 

@@ -7,6 +7,7 @@
 #include "core/safetensors.h"
 #include "napi/convert.h"
 #include "napi/exports.h"
+#include "napi/promise_job.h"
 
 namespace np_napi {
 namespace {
@@ -66,47 +67,18 @@ bool path_from_js(const Napi::CallbackInfo& info, std::string* path, std::string
   return true;
 }
 
-class ReadHeaderWorker : public Napi::AsyncWorker {
+// The header read as a PromiseJob (no progress, not cancellable: one read of one file).
+class ReadHeaderJob : public PromiseJob {
  public:
-  ReadHeaderWorker(Napi::Env env, std::string path)
-      : Napi::AsyncWorker(env, "neural-phylogeny:readSafetensorsHeader"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        path_(std::move(path)) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
+  ReadHeaderJob(Napi::Env env, std::string path) : PromiseJob(env, "neural-phylogeny:readSafetensorsHeader"), path_(std::move(path)) {}
 
  protected:
-  void Execute() override {
-    try {
-      header_ = np::read_safetensors_header(path_);
-    } catch (...) {
-      error_.capture_current();
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (error_.set) {
-      deferred_.Reject(error_.to_js(env).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(header_to_js(env, header_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  // Execute never calls SetError, but a rejected promise is still the right answer if the
-  // base class ever reports one.
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void Compute() override { header_ = np::read_safetensors_header(path_); }
+  Napi::Value Result(Napi::Env env) override { return header_to_js(env, header_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::string path_;
   np::SafetensorsHeader header_;
-  CapturedError error_;
 };
 
 Napi::Value ReadHeaderAsync(const Napi::CallbackInfo& info) {
@@ -117,10 +89,7 @@ Napi::Value ReadHeaderAsync(const Napi::CallbackInfo& info) {
     d.Reject(make_error(env, np::ErrorCode::InvalidArgument, problem).Value());
     return d.Promise();
   }
-  auto* worker = new ReadHeaderWorker(env, std::move(path));
-  Napi::Promise p = worker->promise();
-  worker->Queue();  // the worker deletes itself after OnOK / OnError
-  return p;
+  return PromiseJob::Start(new ReadHeaderJob(env, std::move(path)), false);
 }
 
 Napi::Value ReadHeaderSync(const Napi::CallbackInfo& info) {

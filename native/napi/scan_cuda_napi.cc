@@ -3,7 +3,7 @@
 //   startScanCuda(plan, onProgress?, device?) -> { promise, cancel() }   (like startScan)
 //   fakeInitCuda(params, start, count, device?) -> Float32Array            (tests)
 //   cudaBandwidth(device?, bytes?) -> Promise<{ deviceName, h2dPinned, h2dPageable, d2d }>
-// plan.cuda holds the CUDA-only options: { chunkBytes, slots, readers, resident, repeat, gram }.
+// plan.cuda holds the CUDA-only options: { stageBytes, slots, readers, resident, repeat, gram }.
 #include <napi.h>
 
 
@@ -24,10 +24,10 @@ np::CudaScanOptions options_from_js(const Napi::Object& plan, int device) {
   Napi::Env env = plan.Env();
   if (!v.IsObject()) throw make_error(env, np::ErrorCode::InvalidArgument, "plan.cuda must be an object");
   Napi::Object c = v.As<Napi::Object>();
-  const double chunk = get_number_or(c, "chunkBytes", static_cast<double>(o.chunk_bytes));
-  if (!(chunk >= 65536) || chunk > 4.0 * 1024 * 1024 * 1024)
-    throw make_error(env, np::ErrorCode::InvalidArgument, "cuda.chunkBytes must be in [64 KiB, 4 GiB]");
-  o.chunk_bytes = static_cast<size_t>(chunk);
+  const double stage = get_number_or(c, "stageBytes", static_cast<double>(o.stage_bytes));
+  if (!(stage >= 65536) || stage > 4.0 * 1024 * 1024 * 1024)
+    throw make_error(env, np::ErrorCode::InvalidArgument, "cuda.stageBytes must be in [64 KiB, 4 GiB]");
+  o.stage_bytes = static_cast<size_t>(stage);
   o.slots = static_cast<int>(get_number_or(c, "slots", o.slots));
   o.readers = static_cast<int>(get_number_or(c, "readers", 0));
   if (o.readers < 0 || o.readers > 256) throw make_error(env, np::ErrorCode::InvalidArgument, "cuda.readers must be 0..256");
@@ -78,13 +78,14 @@ class CudaScanJob : public PromiseJob {
     Napi::Object r = Napi::Object::New(env);
     set_scan_values(env, r, out);
     const std::string cc = std::to_string(result_.cc_major) + "." + std::to_string(result_.cc_minor);
-    // The "kernel set" of a CUDA scan: the GPU, its architecture and the Gram path.
-    r.Set("isa", result_.device_name + " (sm_" + std::to_string(result_.cc_major) + std::to_string(result_.cc_minor) +
-                     ", " + result_.gram + ")");
+    // The "kernel set" of a CUDA scan: the architecture it ran on and the Gram path (the GPU
+    // itself is `device`).
+    r.Set("isa", "sm_" + std::to_string(result_.cc_major) + std::to_string(result_.cc_minor) + " " + result_.gram);
     r.Set("threads", out.threads);
     r.Set("bytes", static_cast<double>(out.bytes));
     r.Set("seconds", Seconds());
-    r.Set("device", "cuda");
+    r.Set("backend", "cuda");
+    r.Set("device", result_.device_name);
     r.Set("deviceIndex", options_.device);
     r.Set("deviceName", result_.device_name);
     r.Set("computeCapability", cc);

@@ -35,6 +35,7 @@ class ScanJob : public PromiseJob {
     result.Set("threads", output_.threads);
     result.Set("bytes", static_cast<double>(output_.bytes));
     result.Set("seconds", Seconds());
+    result.Set("backend", "cpu");
     result.Set("device", "cpu");
     return result;
   }

@@ -48,8 +48,9 @@ gpuDescribe('CUDA scan (on a GPU)', () => {
     const files = writeModelSet(tmpDir(), 3);
     const set = await openModels(files);
     const res = await scanModelSet(set, { device: 'cuda', seed: 2 });
-    expect(res.run.device).toBe('cuda');
-    expect(res.run.isa).toContain(status.devices[0].name);
+    expect(res.run.backend).toBe('cuda');
+    expect(res.run.device).toContain(status.devices[0].name);
+    expect(res.run.isa).toMatch(/^sm_\d+ (dmma|fma)$/);
     expect(res.run.fallbackReason).toBeUndefined();
     const cpu = await scanModelSet(set, { device: 'cpu', seed: 2 });
     for (let t = 0; t < cpu.tensors.length; t++) {
@@ -67,11 +68,11 @@ gpuDescribe('CUDA scan (on a GPU)', () => {
     writeSafetensors(big, [{ name: 'w', dtype: 'F32', shape: [1 << 24], data: new Float32Array(1 << 24) }]);
     const plan = await planFor([big, big]);
     const seen: number[] = [];
-    await runNativePlan({ ...plan, cuda: { chunkBytes: 1 << 20 } }, (p) => seen.push(p.fraction), undefined, { device: 'cuda' });
+    await runNativePlan({ ...plan, cuda: { stageBytes: 1 << 20 } }, (p) => seen.push(p.fraction), undefined, { device: 'cuda' });
     expect(seen[seen.length - 1]).toBe(1);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
     const ac = new AbortController();
-    const err = await runNativePlan({ ...plan, cuda: { chunkBytes: 1 << 16 } }, () => ac.abort(), ac.signal, { device: 'cuda' }).catch(
+    const err = await runNativePlan({ ...plan, cuda: { stageBytes: 1 << 16 } }, () => ac.abort(), ac.signal, { device: 'cuda' }).catch(
       (e) => e,
     );
     expect(err).toBeInstanceOf(AbortError);

@@ -90,7 +90,7 @@ export function buildScan(models: SynthModel[], opts: BuildOptions = {}): ScanRe
     fakeInit: 'synthetic',
     tensors,
     skipped: [],
-    run: { device: 'synthetic', isa: 'none', threads: 1, seconds: 0, bytes: 0 },
+    run: { backend: 'cpu', device: 'synthetic', isa: 'none', threads: 1, seconds: 0, bytes: 0 },
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AbortError, InvalidArgumentError, PhylogenyError } from '../../lib/errors';
+import { AbortError, CudaError, InvalidArgumentError, PhylogenyError } from '../../lib/errors';
 import { openModels } from '../../lib/io/discover';
 import { encodeEdgesNative } from '../../lib/learned/native-encoder';
 import { ADDON_ABI_VERSION, checkAbiVersion, native, NativeEdgeWeights } from '../../lib/native';
@@ -46,6 +46,28 @@ describe('native boundary', () => {
     const err = await encodeEdgesNative(set, [{ tensor: 'w', a: 0, b: 1, scale: 1 }], weights, { isa: isa as 'avx512' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as Error).message).toContain(isa);
+  });
+
+  it('scan and edge encoder report backend and device alike', async () => {
+    const set = await openModels([dir]);
+    const scan = await scanModelSet(set, { device: 'cpu' });
+    expect(scan.run.backend).toBe('cpu');
+    expect(scan.run.device).toBe('cpu');
+    expect(native().cpuInfo().supportedIsas).toContain(scan.run.isa);
+    const enc = await encodeEdgesNative(set, [{ tensor: 'w', a: 0, b: 1, scale: 1 }], weights, {});
+    expect(enc.run.backend).toBe('cpu');
+    expect(enc.run.device).toBe('cpu');
+  });
+
+  // Without a usable GPU (no driver, or a build without CUDA) the edge encoder's 'cuda' is the
+  // E_NO_CUDA CudaError the scan's device choice gives, with cudaStatus()'s reason.
+  const status = native().cudaStatus();
+  (status.usable ? it.skip : it)('the edge encoder on CUDA without a usable GPU is a CudaError', async () => {
+    const set = await openModels([dir]);
+    const err = await encodeEdgesNative(set, [{ tensor: 'w', a: 0, b: 1, scale: 1 }], weights, { device: 'cuda' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CudaError);
+    expect((err as PhylogenyError).code).toBe('E_NO_CUDA');
+    if (!status.compiled) expect((err as Error).message).toContain(status.reason);
   });
 
   it('runNativeJob maps a synchronous throw, honours an aborted signal, and cancels on abort', async () => {

@@ -186,7 +186,7 @@ void compare_variants(const std::string& name, const np::ScanPlan& plan) {
   fma.gram = np::CudaGram::Fma;
   variants.push_back({"fma", fma});
   np::CudaScanOptions small;
-  small.chunk_bytes = 64 * 1024;
+  small.stage_bytes = 64 * 1024;
   small.slots = 2;
   small.readers = 3;
   variants.push_back({"64KiB items, 2 slots", small});
@@ -195,7 +195,7 @@ void compare_variants(const std::string& name, const np::ScanPlan& plan) {
   resident.repeat = 2;
   variants.push_back({"resident x2", resident});
   np::CudaScanOptions resident_small = resident;
-  resident_small.chunk_bytes = 64 * 1024;
+  resident_small.stage_bytes = 64 * 1024;
   resident_small.slots = 2;
   variants.push_back({"resident, 64KiB, 2 slots", resident_small});
   for (const Variant& v : variants) {
@@ -289,7 +289,7 @@ int main() {
     np::ScanControl c;
     c.progress = [&](uint64_t done, uint64_t total) { seen.push_back(done * 1000 + (done == total)); };
     np::CudaScanOptions o;
-    o.chunk_bytes = 64 * 1024;
+    o.stage_bytes = 64 * 1024;
     const np::CudaScanResult r = gpu(plan, o, c);
     bool mono = !seen.empty();
     for (size_t i = 1; i < seen.size(); ++i) mono = mono && seen[i] >= seen[i - 1];
