@@ -101,7 +101,6 @@ export interface NativeScanOutput {
   seconds: number;
   /** CUDA scans only. */
   deviceIndex?: number;
-  deviceName?: string;
   computeCapability?: string;
   gram?: 'dmma' | 'fma';
   /** CUDA scans only: setup (context, buffers), pipeline (streaming: first read to last

@@ -87,7 +87,6 @@ class CudaScanJob : public PromiseJob {
     r.Set("backend", "cuda");
     r.Set("device", result_.device_name);
     r.Set("deviceIndex", options_.device);
-    r.Set("deviceName", result_.device_name);
     r.Set("computeCapability", cc);
     r.Set("gram", result_.gram);
     Napi::Object t = Napi::Object::New(env);
