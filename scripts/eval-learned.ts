@@ -20,7 +20,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../lib/detect/detect';
-import { METHODS } from '../lib/detect/options';
+import { METHODS } from '../lib/detect/methods/registry';
 import { createRng } from '../lib/detect/rng';
 import { loadZoo, PreparedSet, Role, splitChildren } from '../lib/learned/data';
 import { EpochReport, fitDetector } from '../lib/learned/fit';

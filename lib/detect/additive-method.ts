@@ -10,7 +10,8 @@ import { thresholdComponents } from './forest';
 import { directionOfRooted, rootFamilies, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 
-export type TreeModel = 'shared-drift' | 'additive';
+import type { TreeModel } from './options';
+export type { TreeModel };
 
 export interface AdditiveTreeRun {
   parent: Int32Array;

@@ -8,7 +8,9 @@
  */
 import type { ScanResult } from '../scan/types';
 import type { DetectedEdge, DetectionResult } from './types';
-import { resolveOptions, type DetectOptions, type ResolvedOptions } from './options';
+import type { DetectOptions, ResolvedOptions } from './options';
+import { resolveOptions } from './resolve-options';
+import { InvalidArgumentError } from '../errors';
 import { comparedParams, comparedTensors, selectTensors } from './select';
 import { computeScores } from './scores';
 import { computeDistances, squaredDistancesOver } from './distances';
@@ -17,7 +19,7 @@ import { findDuplicates } from './duplicates';
 import { chooseTau } from './tau';
 import { chooseSign } from './orient';
 import { forestComponents, minimumSpanningForest, thresholdComponents } from './forest';
-import { runMethod } from './run-method';
+import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
 import { tensorSignals } from './root-posterior';
 
@@ -32,6 +34,8 @@ function round(ms: number): number {
 export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionResult {
   const started = now();
   const o: ResolvedOptions = resolveOptions(opts);
+  const spec = methodSpec(o.method);
+  if (spec.run === undefined) throw new InvalidArgumentError('E_INVALID_ARG', spec.modelFiles?.why ?? `method '${o.method}' cannot run on a scan alone`);
   const warnings: string[] = [];
   const timings: Record<string, number> = {};
   const M = scan.models.length;
@@ -79,10 +83,18 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   }
   const score = reps.map((m) => sign * rawScore[m]);
   const distanceSettings = { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine };
-  const inputs = o.method === 'additive-tree'
-    ? { squaredOf: (f: number[]) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2, signals: tensorSignals(compared, reps) }
-    : undefined;
-  const run = runMethod(o, D, score, tau, thresholdComponents(D, tau).length, thresholdComponents(D).length, warnings, inputs);
+  let signals: ReturnType<typeof tensorSignals> | null = null;
+  const run = spec.run({
+    options: o,
+    D,
+    score,
+    tau,
+    tauComponents: thresholdComponents(D, tau).length,
+    relatedComponents: thresholdComponents(D).length,
+    squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
+    signals: () => (signals ??= tensorSignals(compared, reps)),
+  });
+  warnings.push(...run.warnings);
   timings.method = round(now() - mark);
 
   mark = now();

@@ -1,6 +1,8 @@
 /** Learning-free detection: public surface of lib/detect. */
 export { detect } from './detect';
-export { METHODS, resolveOptions } from './options';
+export { resolveOptions } from './resolve-options';
+export { METHODS, METHOD_CHOICES, registerMethod, methodSpec, methodSpecs } from './methods/registry';
+export type { MethodSpec, MethodContext, MethodRun } from './methods/spec';
 export type {
   DetectOptions,
   ResolvedOptions,

@@ -170,7 +170,17 @@ export function kernelKMeans(K: number[][], k: number, opts: KMeansOptions): KMe
  * kmeans-after (the paper's KMeans integration): kernel k-means on the kernel of D, then in
  * each cluster the lowest-score member is the parent of all the others.
  */
+/** Labels for any K on one distance matrix; the kernel is built once and shared by every K. */
+export function kmeansAfterClusterer(dist: number[][], opts: KMeansOptions): (k: number) => Int32Array {
+  let kernel: number[][] | null = null;
+  return (k) => {
+    kernel ??= kernelFromDistances(dist);
+    return kernelKMeans(kernel, k, opts).labels;
+  };
+}
+
+/** The kmeans-after method for a fixed K, with star families (what detect runs for within 'star'). */
 export function kmeansAfter(dist: number[][], score: ArrayLike<number>, k: number, opts: KMeansOptions): { labels: Int32Array; parent: Int32Array } {
-  const labels = kernelKMeans(kernelFromDistances(dist), k, opts).labels;
+  const labels = kmeansAfterClusterer(dist, opts)(k);
   return { labels, parent: forestFromClusters(labels, dist, score, 'star') };
 }

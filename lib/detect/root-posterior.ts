@@ -29,8 +29,8 @@ import type { ScanTensor } from '../scan/types';
 import type { TreeEdge } from './additive-tree';
 import { tensorKurtosis } from './scores';
 
-export type RootPrior = 'attachment' | 'uniform';
-export type DirectionEvidence = 'tensor-votes' | 'score';
+import type { DirectionEvidence, RootPrior } from './options';
+export type { DirectionEvidence, RootPrior };
 
 /** A per-model quantity expected to move monotonically from parent to child. */
 export interface DirectionSignal {

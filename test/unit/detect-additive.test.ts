@@ -5,7 +5,7 @@ import { rootFamilies, tensorSignals, type FamilyTree } from '../../lib/detect/r
 import { minimumSpanningForest } from '../../lib/detect/forest';
 import { refitSharedDrift, sharedDriftCost } from '../../lib/detect/shared-drift';
 import { detect } from '../../lib/detect';
-import { resolveOptions } from '../../lib/detect/options';
+import { resolveOptions } from '../../lib/detect/resolve-options';
 import { evaluate } from '../../lib/eval/metrics';
 import { isForest } from '../../lib/detect/forest';
 import { InvalidArgumentError } from '../../lib/errors';
