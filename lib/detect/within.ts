@@ -5,8 +5,8 @@
  *   right for one parent fine-tuned many times, wrong for several generations.
  * - arborescence: Chu-Liu/Edmonds inside the cluster on edges a→b with score(a) < score(b):
  *   multi-generation, but each edge's direction rests on one score comparison.
- * - tree: the cluster's minimum spanning tree, oriented as a whole (DESIGN "Measured so far"
- *   3, measured to beat per-edge decisions); the default of the clustering methods.
+ * - tree: the cluster's minimum spanning tree, oriented as a whole (measured to beat per-edge
+ *   decisions, docs/detect.md); the default of the clustering methods.
  * Members at infinite distance from the rest of their cluster (possible only when K forced
  * unrelated models together) are split off as roots of their own.
  */
