@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../lib/detect/detect';
 import { METHODS } from '../lib/detect/methods/registry';
-import { createRng } from '../lib/detect/rng';
+import { createRng } from '../lib/graph/rng';
 import { loadZoo, PreparedSet, Role, splitChildren } from '../lib/learned/data';
 import { EpochReport, fitDetector } from '../lib/learned/fit';
 import { DEFAULT_CONFIG, DetectorConfig } from '../lib/learned/model';

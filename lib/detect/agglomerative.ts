@@ -7,7 +7,7 @@
  */
 import type { Linkage } from './options';
 import { canonicalLabels } from './kmeans';
-import { UnionFind } from './forest';
+import { UnionFind } from '../graph/union-find';
 
 export interface Merge {
   a: number;

@@ -18,7 +18,7 @@ import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
 import { chooseTau } from './tau';
 import { chooseSign } from './orient';
-import { forestComponents, minimumSpanningForest, thresholdComponents } from './forest';
+import { forestComponents, minimumSpanningForest, thresholdComponents } from '../graph/components';
 import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
 import { tensorSignals } from './root-posterior';

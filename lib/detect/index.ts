@@ -22,7 +22,7 @@ export type { DetectionResult, DetectedEdge, DetectedModel } from './types';
 export { computeScores, tensorKurtosis, initSecondMoment } from './scores';
 export { computeDistances } from './distances';
 export { weightCorrelation } from './relatedness';
-export { minimumArborescence } from './edmonds';
+export { minimumArborescence } from '../graph/edmonds';
 export { kernelKMeans, kernelFromDistances, kmeansAfter } from './kmeans';
 export { kmeansAlong } from './kmeans-along';
 export { agglomerative } from './agglomerative';

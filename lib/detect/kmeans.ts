@@ -3,7 +3,7 @@
  * feature space is K_ii − (2/|C|) Σ_{j∈C} K_ij + (1/|C|²) Σ_{j,l∈C} K_jl, so clustering needs
  * only the M×M matrix: k-means on the weights themselves without touching them again.
  */
-import { createRng, weightedPick, type Rng } from './rng';
+import { createRng, weightedPick, type Mulberry32Rng } from '../graph/rng';
 import { forestFromClusters } from './within';
 
 export interface KMeansOptions {
@@ -48,7 +48,7 @@ function pointDistance(K: number[][], i: number, j: number): number {
 }
 
 /** k-means++: each next seed drawn with probability ∝ squared distance to the nearest seed. */
-function seedLabels(K: number[][], k: number, rng: Rng): Int32Array {
+function seedLabels(K: number[][], k: number, rng: Mulberry32Rng): Int32Array {
   const n = K.length;
   const seeds = [rng.int(n)];
   const nearest = Float64Array.from({ length: n }, (_, i) => pointDistance(K, i, seeds[0]));

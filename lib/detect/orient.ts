@@ -4,7 +4,7 @@
  * from lower to higher score. One noisy score then cannot flip a single edge against the rest
  * of its family, which is what per-edge decisions suffer from.
  */
-import type { UndirectedEdge } from './forest';
+import type { UndirectedEdge } from '../graph/components';
 
 export interface Orientation {
   root: number;

@@ -26,7 +26,7 @@
  * the parent's side (docs/confidence.md).
  */
 import type { ScanTensor } from '../scan/types';
-import type { TreeEdge } from './additive-tree';
+import type { TreeEdge } from './additive-fit';
 import { tensorKurtosis } from './scores';
 
 import type { DirectionEvidence, RootPrior } from './options';

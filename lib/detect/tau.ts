@@ -6,7 +6,7 @@
  * undirected edge of a trained vision zoo; docs/detect.md).
  */
 import { finitePairDistances } from './distances';
-import { minimumSpanningForest } from './forest';
+import { minimumSpanningForest } from '../graph/components';
 
 export interface TauChoice {
   tau: number;

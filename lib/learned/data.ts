@@ -14,7 +14,7 @@ import { CandidateOptions, EDGE_FEATURES, NODE_FEATURES, encoderTensors, pairSca
 import { tokenGraph, TokenGraph } from './graph';
 import { TREE_EDGE_FEATURES, TREE_NODE_FEATURES } from './tree-features';
 import type { DetectorConfig, SetInputs } from './model';
-import type { Rng } from '../detect/rng';
+import type { Mulberry32Rng } from '../graph';
 
 export type Role = 'root' | 'train' | 'val' | 'test';
 
@@ -80,7 +80,7 @@ export async function loadZoo(dir: string, cfg: DetectorConfig, scanThreads?: nu
 }
 
 /** The paper's protocol: children split train/val/test 7:1:2 (seeded); roots are always 'root'. */
-export function splitChildren(parent: Int32Array, rng: Rng, fractions = [0.7, 0.1, 0.2]): Role[] {
+export function splitChildren(parent: Int32Array, rng: Mulberry32Rng, fractions = [0.7, 0.1, 0.2]): Role[] {
   const roles: Role[] = Array.from(parent, (p) => (p < 0 ? 'root' : 'train'));
   const children = [...parent.keys()].filter((m) => parent[m] >= 0);
   for (let i = children.length - 1; i > 0; i--) {
@@ -125,7 +125,7 @@ export interface Window {
 }
 
 /** A random crop of a matrix (same place for every pair of a step). */
-export function randomWindow(rows: number, cols: number, cfg: DetectorConfig, rng: Rng): Window {
+export function randomWindow(rows: number, cols: number, cfg: DetectorConfig, rng: Mulberry32Rng): Window {
   const h = Math.min(rows, cfg.cropRows);
   const w = Math.min(cols, cfg.cropCols);
   return { r0: rng.int(rows - h + 1), c0: rng.int(cols - w + 1), h, w };
@@ -196,7 +196,7 @@ export function presentSlots(ps: PreparedSet): Float32Array {
  * Encoder output per pair from crops: `crops` windows per tensor averaged (training: one,
  * with batch statistics; validation: several fixed ones with the running statistics).
  */
-export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: EncoderVars, cfg: DetectorConfig, rng: Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor3D {
+export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: EncoderVars, cfg: DetectorConfig, rng: Mulberry32Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor3D {
   const P = ps.features.pairs.length;
   const T = ps.tensors.length;
   const columns: tf.Tensor2D[] = [];

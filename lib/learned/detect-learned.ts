@@ -4,7 +4,7 @@
  * encoder runs natively over whole matrices unless `engine: 'tfjs'` is asked for.
  */
 import * as tf from '@tensorflow/tfjs';
-import { forestComponents } from '../detect/forest';
+import { forestComponents } from '../graph';
 import type { DetectedEdge, DetectionResult } from '../detect/types';
 import type { ModelSet } from '../io/types';
 import type { ScanResult } from '../scan/types';

@@ -5,7 +5,7 @@
  * native whole-matrix encoder, and their directed-edge accuracy is recorded with the weights.
  */
 import { selectBackend } from '../zoo/backend';
-import { createRng } from '../detect/rng';
+import { createRng } from '../graph';
 import { loadZoo, PreparedSet, Role, splitChildren } from './data';
 import { accuracyOver } from './decode';
 import { EpochReport, fitDetector } from './fit';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors';
-import { additiveTreeMethod } from '../additive-method';
+import { additiveTreeMethod } from '../additive-pipeline';
 import type { MethodSpec } from './spec';
 
 export const additiveTree: MethodSpec = {
