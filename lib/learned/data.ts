@@ -2,6 +2,7 @@
  * A model set prepared for the detector: opened, scanned, featurised, with its token graph,
  * its truth (when a lineage is known) and, for training, its encoder tensors in memory.
  */
+import { InvalidArgumentError } from '../errors';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { decodeToFloat32, FloatDtype } from '../io/dtype';
@@ -74,7 +75,7 @@ export function parentsOf(scan: ScanResult, lineage: Lineage): Int32Array {
 /** Opens and scans a zoo (a directory with lineage.json). */
 export async function loadZoo(dir: string, cfg: DetectorConfig, scanThreads?: number): Promise<PreparedSet> {
   const set = await openModels([dir]);
-  if (!set.lineage) throw new Error(`${dir}: no lineage.json (a training zoo needs its ground truth)`);
+  if (!set.lineage) throw new InvalidArgumentError('E_INVALID_ARG', `${dir}: no lineage.json (a training zoo needs its ground truth)`, { file: dir });
   const scan = await scanModelSet(set, { threads: scanThreads });
   return prepareSet(dir, set, scan, cfg);
 }
@@ -102,7 +103,7 @@ export class WeightCache {
     let v = this.cache.get(key);
     if (!v) {
       const e = this.set.models[model].tensors.find((t) => t.name === name);
-      if (!e) throw new Error(`${this.set.models[model].id}: no tensor ${name}`);
+      if (!e) throw new InvalidArgumentError('E_INVALID_ARG', `${this.set.models[model].id}: no tensor ${name}`, { tensor: name });
       const buf = Buffer.alloc(e.byteLength);
       const fd = fs.openSync(e.file, 'r');
       try {

@@ -3,6 +3,7 @@
  * same shape as the learning-free methods', so reports and eval need nothing new). The
  * encoder runs natively over whole matrices unless `engine: 'tfjs'` is asked for.
  */
+import { InvalidArgumentError } from '../errors';
 import * as tf from '@tensorflow/tfjs';
 import { forestComponents } from '../graph';
 import type { DetectedEdge, DetectionResult } from '../detect/types';
@@ -26,7 +27,7 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
   const ids = scan.models.map((m) => m.id);
   const setIds = set.models.map((m) => m.id);
   if (ids.join('\u0000') !== setIds.join('\u0000')) {
-    throw new Error(`detectLearned: the scan's models (${ids.join(', ')}) are not the model set's (${setIds.join(', ')})`);
+    throw new InvalidArgumentError('E_INVALID_ARG', `detectLearned: the scan's models (${ids.join(', ')}) are not the model set's (${setIds.join(', ')})`);
   }
   await selectBackend('auto');
   const { model, manifest } = loadDetector(opts.detector);
