@@ -1,7 +1,8 @@
 /**
- * Options of `detect`, their defaults and validation. Options are flat so that the CLI and
- * parameter sweeps can set any of them by name; `resolveOptions` fills every default, and the
- * resolved set is what DetectionResult.options records.
+ * Options of `detect`: their types, allowed values and shared defaults. Options are flat so
+ * that the CLI and parameter sweeps can set any of them by name; resolve-options.ts validates
+ * them and fills every default (a method's own from its spec in methods/), and the resolved
+ * set is what DetectionResult.options records.
  */
 import type { MethodName } from './methods/registry';
 
