@@ -16,7 +16,7 @@ import * as path from 'path';
 import { openModels } from '../lib/io/discover';
 import { FloatDtype } from '../lib/io/dtype';
 import { writeSafetensors } from '../lib/io/safetensors-writer';
-import { createRng } from '../lib/detect/rng';
+import { createRng } from '../lib/graph/rng';
 import { createEncoder, encodeMatrixTf, foldEncoder } from '../lib/learned/encoder';
 import { encodeEdgesNative, EdgeEncodeRequest } from '../lib/learned/native-encoder';
 import { native } from '../lib/native';

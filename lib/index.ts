@@ -21,8 +21,8 @@ export type { ScanResult, ScanTensor, ScanModel, TensorFakeInit } from './scan/t
 export { loadScan, saveScan, mergeScans } from './scan/result-io';
 export { resolveFakeInit, parseFakeInitSpec } from './scan/fake-init';
 
-export { detect, METHODS } from './detect';
-export type { DetectOptions, MethodName, DetectionResult, DetectedEdge, DetectedModel } from './detect';
+export { detect, METHODS, registerMethod } from './detect';
+export type { DetectOptions, MethodName, MethodSpec, MethodContext, MethodRun, DetectionResult, DetectedEdge, DetectedModel } from './detect';
 
 export { evaluate } from './eval/metrics';
 export type { EvalMetrics } from './eval/metrics';

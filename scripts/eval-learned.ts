@@ -17,11 +17,12 @@
  *
  * Zoos come from `buildZoo` (lib/zoo); the table goes to stdout, the details to --out.
  */
+import { InvalidArgumentError } from '../lib/errors';
 import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../lib/detect/detect';
-import { METHODS } from '../lib/detect/options';
-import { createRng } from '../lib/detect/rng';
+import { METHODS } from '../lib/detect/methods/registry';
+import { createRng } from '../lib/graph/rng';
 import { loadZoo, PreparedSet, Role, splitChildren } from '../lib/learned/data';
 import { EpochReport, fitDetector } from '../lib/learned/fit';
 import { DEFAULT_CONFIG, DetectorConfig } from '../lib/learned/model';
@@ -68,7 +69,7 @@ function parseArgs(argv: string[]): Args {
       case '--out': a.out = v; i++; break;
       case '--no-encoder': a.useEncoder = false; break;
       case '--fc-runs': a.fcRuns = Number(v); i++; break;
-      default: throw new Error(`unknown argument ${argv[i]}`);
+      default: throw new InvalidArgumentError('E_INVALID_ARG', `unknown argument ${argv[i]}`);
     }
   }
   return a;
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   const byPreset: Record<string, 'fc' | 'cnn' | 'llama'> = { 'mnist-fc': 'fc', 'mnist-cnn': 'cnn', 'tiny-llama': 'llama' };
   for (const preset of args.presets) {
     const key = byPreset[preset];
-    if (!key) throw new Error(`unknown preset ${preset} (mnist-fc, mnist-cnn, tiny-llama)`);
+    if (!key) throw new InvalidArgumentError('E_INVALID_ARG', `unknown preset ${preset} (mnist-fc, mnist-cnn, tiny-llama)`);
     for (const seed of args.seeds) {
       args[key].push((await ensureZoo({ preset: preset as ZooPreset, scale: 'small', seed, log: (l) => console.error(l) })).outDir);
     }

@@ -10,8 +10,6 @@ import { formatOptions } from '../lib/cli/args';
 import { packageRoot } from '../lib/native';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, []);
-
 export function cliMarkdown(): string {
   const parts: string[] = [
     '# `phylogeny` command reference',
@@ -38,6 +36,8 @@ export function cliMarkdown(): string {
 }
 
 if (require.main === module) {
+  // Only when run as a script: the test imports cliMarkdown under jest's own argv.
+  handleUsage(__filename, []);
   const file = path.join(packageRoot(), 'docs', 'cli.md');
   fs.writeFileSync(file, cliMarkdown());
   process.stdout.write(`wrote ${file}\n`);

@@ -1,30 +1,36 @@
 /** Options of the learning-free methods as CLI flags (detect, eval, demo). */
 import type { DetectOptions } from '../detect/options';
-import { METHODS, resolveOptions } from '../detect/options';
+import { METHOD_CHOICES } from '../detect/methods/registry';
+import { resolveOptions } from '../detect/resolve-options';
+import {
+  COMBINES, DIRECTION_EVIDENCES, DISTANCE_METRICS, DISTANCE_NORMALIZES, LINKAGES, ROOT_PRIORS, SCORE_KINDS, SCORE_NORMALIZES,
+  TAU_RULES, TREE_MODELS, WITHINS,
+} from '../detect/options';
 import { parsePattern } from '../scan/fake-init';
 import type { OptionSpec, ParsedArgs } from './args';
 import { UsageError } from './args';
 
-export const METHOD_NAMES = [...METHODS.map((m) => m.name), 'learned'];
+/** Every registered method (the registry's live list: a method registered later shows up too). */
+export const METHOD_NAMES = METHOD_CHOICES;
 
 export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'method', alias: 'm', type: 'string', arg: 'M', description: 'detection method (see `phylogeny methods`)', default: resolveOptions({}).method, choices: METHOD_NAMES },
   { name: 'k', type: 'string', arg: 'N|auto', description: 'number of families for the clustering methods', default: 'auto' },
-  { name: 'score', type: 'string', arg: 'S', description: 'direction score', choices: ['fake-init', 'norm', 'kurtosis'] },
-  { name: 'score-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of the score', choices: ['none', 'per-element', 'init', 'mean-norm'] },
-  { name: 'score-combine', type: 'string', arg: 'C', description: 'how tensor scores combine', choices: ['sum', 'mean', 'size-weighted'] },
+  { name: 'score', type: 'string', arg: 'S', description: 'direction score', choices: [...SCORE_KINDS] },
+  { name: 'score-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of the score', choices: [...SCORE_NORMALIZES] },
+  { name: 'score-combine', type: 'string', arg: 'C', description: 'how tensor scores combine', choices: [...COMBINES] },
   { name: 'score-sign', type: 'string', arg: 'SIGN', description: "1: higher score = later generation; -1 reversed; auto", choices: ['1', '-1', 'auto'] },
-  { name: 'distance', type: 'string', arg: 'D', description: 'distance between models', choices: ['euclidean', 'cosine'] },
-  { name: 'distance-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of distances', choices: ['none', 'per-element', 'relative', 'rms'] },
-  { name: 'tau', type: 'string', arg: 'T', description: 'root cost of the virtual root: a number, or gap | msf-gap | none' },
+  { name: 'distance', type: 'string', arg: 'D', description: 'distance between models', choices: [...DISTANCE_METRICS] },
+  { name: 'distance-normalize', type: 'string', arg: 'N', description: 'per-tensor normalisation of distances', choices: [...DISTANCE_NORMALIZES] },
+  { name: 'tau', type: 'string', arg: 'T', description: `root cost of the virtual root: a number, or ${TAU_RULES.join(' | ')}` },
   { name: 'lambda', type: 'number', arg: 'L', description: 'MoTHer: weight of the kurtosis-direction penalty' },
-  { name: 'linkage', type: 'string', arg: 'L', description: 'agglomerative linkage', choices: ['average', 'ward'] },
-  { name: 'within', type: 'string', arg: 'W', description: 'how a cluster becomes a tree', choices: ['star', 'arborescence', 'tree'] },
+  { name: 'linkage', type: 'string', arg: 'L', description: 'agglomerative linkage', choices: [...LINKAGES] },
+  { name: 'within', type: 'string', arg: 'W', description: 'how a cluster becomes a tree', choices: [...WITHINS] },
   { name: 'restarts', type: 'number', arg: 'N', description: 'k-means restarts' },
   { name: 'min-correlation', type: 'string', arg: 'R', description: "never link models whose weights correlate less than R (pooled Pearson), or 'off'" },
-  { name: 'root-prior', type: 'string', arg: 'P', description: 'additive-tree: prior over each family root', choices: ['attachment', 'uniform'] },
-  { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: ['tensor-votes', 'score'] },
-  { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: ['shared-drift', 'additive'] },
+  { name: 'root-prior', type: 'string', arg: 'P', description: 'additive-tree: prior over each family root', choices: [...ROOT_PRIORS] },
+  { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: [...DIRECTION_EVIDENCES] },
+  { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: [...TREE_MODELS] },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
   { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
 ];
@@ -47,9 +53,9 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (o.tau !== undefined) {
     const t = o.tau as string;
     const n = Number(t);
-    if (['gap', 'msf-gap', 'none'].includes(t)) opts.tau = t as 'gap';
+    if ((TAU_RULES as readonly string[]).includes(t)) opts.tau = t as (typeof TAU_RULES)[number];
     else if (Number.isFinite(n) && n > 0) opts.tau = n;
-    else throw new UsageError(`--tau must be a positive number or gap, msf-gap, none; got '${t}'`);
+    else throw new UsageError(`--tau must be a positive number or ${TAU_RULES.join(', ')}; got '${t}'`);
   }
   if (o.lambda !== undefined) opts.lambda = o.lambda as number;
   if (o.linkage) opts.linkage = o.linkage as DetectOptions['linkage'];

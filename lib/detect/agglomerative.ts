@@ -7,7 +7,7 @@
  */
 import type { Linkage } from './options';
 import { canonicalLabels } from './kmeans';
-import { UnionFind } from './forest';
+import { UnionFind } from '../graph/union-find';
 
 export interface Merge {
   a: number;
@@ -63,6 +63,15 @@ export function cutMerges(merges: Merge[], n: number, k: number): Int32Array {
   return canonicalLabels(Int32Array.from({ length: n }, (_, v) => uf.find(v)));
 }
 
+/** Labels for any K: the merge sequence is computed once and cut at each K. */
+export function agglomerativeClusterer(dist: number[][], linkage: Linkage): (k: number) => Int32Array {
+  let merges: Merge[] | null = null;
+  return (k) => {
+    merges ??= agglomerativeMerges(dist, linkage);
+    return cutMerges(merges, dist.length, k);
+  };
+}
+
 export function agglomerative(dist: number[][], k: number, linkage: Linkage): Int32Array {
-  return cutMerges(agglomerativeMerges(dist, linkage), dist.length, k);
+  return agglomerativeClusterer(dist, linkage)(k);
 }

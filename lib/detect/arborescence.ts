@@ -8,7 +8,7 @@
  *   optimisation with both directions admissible), then each tree oriented as a whole by the
  *   score, so that the direction of an edge is decided with its whole family.
  */
-import { minimumSpanningForest } from './forest';
+import { minimumSpanningForest } from '../graph/components';
 import { orientForest } from './orient';
 import { scoreArborescence } from './within';
 

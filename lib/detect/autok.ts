@@ -14,7 +14,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { kernelFromDistances, kernelKMeans, linearKernel } from './kmeans';
-import { createRng } from './rng';
+import { createRng } from '../graph/rng';
 import type { AutoKRule } from './options';
 
 export type Clusterer = (k: number) => Int32Array;

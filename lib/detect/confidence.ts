@@ -11,7 +11,7 @@
  * Both read as "how clearly this choice beat its rival", so their product is high only when
  * the pairing and the direction are both clear. Not calibrated probabilities.
  */
-import { forestComponents } from './forest';
+import { forestComponents } from '../graph/components';
 
 export interface EdgeConfidence {
   direction: number;

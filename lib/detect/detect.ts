@@ -7,8 +7,10 @@
  * score's sign → the method → confidences → ids, families, roots.
  */
 import type { ScanResult } from '../scan/types';
-import type { DetectedEdge, DetectionResult } from './types';
-import { resolveOptions, type DetectOptions, type ResolvedOptions } from './options';
+import type { DetectionResult } from './types';
+import type { DetectOptions, ResolvedOptions } from './options';
+import { resolveOptions } from './resolve-options';
+import { InvalidArgumentError } from '../errors';
 import { comparedParams, comparedTensors, selectTensors } from './select';
 import { computeScores } from './scores';
 import { computeDistances, squaredDistancesOver } from './distances';
@@ -16,8 +18,9 @@ import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
 import { chooseTau } from './tau';
 import { chooseSign } from './orient';
-import { forestComponents, minimumSpanningForest, thresholdComponents } from './forest';
-import { runMethod } from './run-method';
+import { minimumSpanningForest, thresholdComponents } from '../graph/components';
+import { forestResult } from './result';
+import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
 import { tensorSignals } from './root-posterior';
 
@@ -32,6 +35,8 @@ function round(ms: number): number {
 export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionResult {
   const started = now();
   const o: ResolvedOptions = resolveOptions(opts);
+  const spec = methodSpec(o.method);
+  if (spec.run === undefined) throw new InvalidArgumentError('E_INVALID_ARG', spec.modelFiles?.why ?? `method '${o.method}' cannot run on a scan alone`);
   const warnings: string[] = [];
   const timings: Record<string, number> = {};
   const M = scan.models.length;
@@ -79,10 +84,18 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   }
   const score = reps.map((m) => sign * rawScore[m]);
   const distanceSettings = { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine };
-  const inputs = o.method === 'additive-tree'
-    ? { squaredOf: (f: number[]) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2, signals: tensorSignals(compared, reps) }
-    : undefined;
-  const run = runMethod(o, D, score, tau, thresholdComponents(D, tau).length, thresholdComponents(D).length, warnings, inputs);
+  let signals: ReturnType<typeof tensorSignals> | null = null;
+  const run = spec.run({
+    options: o,
+    D,
+    score,
+    tau,
+    tauComponents: thresholdComponents(D, tau).length,
+    relatedComponents: thresholdComponents(D).length,
+    squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
+    signals: () => (signals ??= tensorSignals(compared, reps)),
+  });
+  warnings.push(...run.warnings);
   timings.method = round(now() - mark);
 
   mark = now();
@@ -90,22 +103,17 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   const parent = new Int32Array(M).fill(-1);
   reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];
-  const edges: DetectedEdge[] = [];
   const repIndex = new Map(reps.map((m, i) => [m, i]));
-  for (let m = 0; m < M; m++) {
-    const p = parent[m];
-    if (p < 0) continue;
+  const forest = forestResult(ids, parent, (m, p) => {
     const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
-    edges.push({ parent: ids[p], child: ids[m], confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } });
-  }
+    return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
+  });
   timings.confidence = round(now() - mark);
   timings.detect = round(now() - started);
 
   return {
     models: scan.models.map((m, i) => ({ id: m.id, path: m.path, params: params[i], score: sign * rawScore[i] })),
-    edges,
-    roots: ids.filter((_, m) => parent[m] < 0),
-    families: forestComponents(parent).map((f) => f.map((m) => ids[m])),
+    ...forest,
     duplicates: dupGroups.map((g) => g.map((m) => ids[m])),
     distances: { ids, matrix: dist },
     method: o.method,

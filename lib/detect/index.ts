@@ -1,6 +1,8 @@
 /** Learning-free detection: public surface of lib/detect. */
 export { detect } from './detect';
-export { METHODS, resolveOptions } from './options';
+export { resolveOptions } from './resolve-options';
+export { METHODS, METHOD_CHOICES, registerMethod, methodSpec, methodSpecs } from './methods/registry';
+export type { MethodSpec, MethodContext, MethodRun } from './methods/spec';
 export type {
   DetectOptions,
   ResolvedOptions,
@@ -20,7 +22,7 @@ export type { DetectionResult, DetectedEdge, DetectedModel } from './types';
 export { computeScores, tensorKurtosis, initSecondMoment } from './scores';
 export { computeDistances } from './distances';
 export { weightCorrelation } from './relatedness';
-export { minimumArborescence } from './edmonds';
+export { minimumArborescence } from '../graph/edmonds';
 export { kernelKMeans, kernelFromDistances, kmeansAfter } from './kmeans';
 export { kmeansAlong } from './kmeans-along';
 export { agglomerative } from './agglomerative';

@@ -4,7 +4,7 @@
  * i.e. towards the family's ancestor instead of its middle. At the fixed point each centre is
  * the earliest model of its cluster and the parent of the others.
  */
-import { createRng, weightedPick } from './rng';
+import { createRng, weightedPick } from '../graph/rng';
 import { canonicalLabels, type KMeansOptions } from './kmeans';
 
 export interface KMeansAlongResult {

@@ -3,7 +3,7 @@
  * feature space is K_ii − (2/|C|) Σ_{j∈C} K_ij + (1/|C|²) Σ_{j,l∈C} K_jl, so clustering needs
  * only the M×M matrix: k-means on the weights themselves without touching them again.
  */
-import { createRng, weightedPick, type Rng } from './rng';
+import { createRng, weightedPick, type Mulberry32Rng } from '../graph/rng';
 import { forestFromClusters } from './within';
 
 export interface KMeansOptions {
@@ -48,7 +48,7 @@ function pointDistance(K: number[][], i: number, j: number): number {
 }
 
 /** k-means++: each next seed drawn with probability ∝ squared distance to the nearest seed. */
-function seedLabels(K: number[][], k: number, rng: Rng): Int32Array {
+function seedLabels(K: number[][], k: number, rng: Mulberry32Rng): Int32Array {
   const n = K.length;
   const seeds = [rng.int(n)];
   const nearest = Float64Array.from({ length: n }, (_, i) => pointDistance(K, i, seeds[0]));
@@ -170,7 +170,17 @@ export function kernelKMeans(K: number[][], k: number, opts: KMeansOptions): KMe
  * kmeans-after (the paper's KMeans integration): kernel k-means on the kernel of D, then in
  * each cluster the lowest-score member is the parent of all the others.
  */
+/** Labels for any K on one distance matrix; the kernel is built once and shared by every K. */
+export function kmeansAfterClusterer(dist: number[][], opts: KMeansOptions): (k: number) => Int32Array {
+  let kernel: number[][] | null = null;
+  return (k) => {
+    kernel ??= kernelFromDistances(dist);
+    return kernelKMeans(kernel, k, opts).labels;
+  };
+}
+
+/** The kmeans-after method for a fixed K, with star families (what detect runs for within 'star'). */
 export function kmeansAfter(dist: number[][], score: ArrayLike<number>, k: number, opts: KMeansOptions): { labels: Int32Array; parent: Int32Array } {
-  const labels = kernelKMeans(kernelFromDistances(dist), k, opts).labels;
+  const labels = kmeansAfterClusterer(dist, opts)(k);
   return { labels, parent: forestFromClusters(labels, dist, score, 'star') };
 }

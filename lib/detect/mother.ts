@@ -13,7 +13,7 @@
  *   (the same τ rule as the other methods) and the virtual root costs τ/max D + λ, more than
  *   any admissible edge even against the kurtosis, so each such group gets exactly one root.
  */
-import { minimumArborescence, type WeightedEdge } from './edmonds';
+import { arborescenceUnderVirtualRoot, type WeightedEdge } from '../graph/edmonds';
 
 export function motherMethod(dist: number[][], score: ArrayLike<number>, tau: number, lambda: number): Int32Array {
   const n = dist.length;
@@ -21,18 +21,12 @@ export function motherMethod(dist: number[][], score: ArrayLike<number>, tau: nu
   for (const row of dist) for (const d of row) if (Number.isFinite(d) && d > maxFinite) maxFinite = d;
   const scale = maxFinite > 0 ? maxFinite : 1;
   const edges: WeightedEdge[] = [];
-  let total = 0;
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
       const d = dist[a][b];
       if (a === b || !Number.isFinite(d) || d >= tau) continue;
-      const w = d / scale + (score[a] > score[b] ? lambda : 0);
-      edges.push({ from: a + 1, to: b + 1, weight: w });
-      total += w;
+      edges.push({ from: a, to: b, weight: d / scale + (score[a] > score[b] ? lambda : 0) });
     }
   }
-  const rootCost = Number.isFinite(tau) ? tau / scale + lambda : total + 1;
-  for (let b = 0; b < n; b++) edges.push({ from: 0, to: b + 1, weight: rootCost });
-  const arb = minimumArborescence(n + 1, 0, edges);
-  return Int32Array.from({ length: n }, (_, v) => (arb.parent[v + 1] > 0 ? arb.parent[v + 1] - 1 : -1));
+  return arborescenceUnderVirtualRoot(n, edges, Number.isFinite(tau) ? tau / scale + lambda : null);
 }

@@ -1,10 +1,10 @@
 /**
- * Orienting a whole family at once (DESIGN "Measured so far" 3). Given an undirected tree,
+ * Orienting a whole family at once (measured to beat per-edge decisions). Given an undirected tree,
  * every choice of root orients all its edges; we take the root for which the most edges go
  * from lower to higher score. One noisy score then cannot flip a single edge against the rest
  * of its family, which is what per-edge decisions suffer from.
  */
-import type { UndirectedEdge } from './forest';
+import type { UndirectedEdge } from '../graph/components';
 
 export interface Orientation {
   root: number;

@@ -17,7 +17,7 @@
  *   changing), pooled over every family that has the signal, so a signal that mostly runs
  *   against the tree gets a negative weight and one that is noise gets none. 'score' uses the
  *   direction score alone; 'tensor-votes' uses, per tensor, the fake-init distance and the
- *   kurtosis (whose sign differs between architectures: DESIGN "Measured so far" 4), and the
+ *   kurtosis (whose direction differs between vision nets and LLMs), and the
  *   direction score, whose sign is known (its error rate is capped at 1/2). The EM
  *   starts from the prior's roots and from the direction score's, and keeps the fixed point of
  *   higher joint likelihood.
@@ -26,11 +26,11 @@
  * the parent's side (docs/confidence.md).
  */
 import type { ScanTensor } from '../scan/types';
-import type { TreeEdge } from './additive-tree';
+import type { TreeEdge } from './additive-fit';
 import { tensorKurtosis } from './scores';
 
-export type RootPrior = 'attachment' | 'uniform';
-export type DirectionEvidence = 'tensor-votes' | 'score';
+import type { DirectionEvidence, RootPrior } from './options';
+export type { DirectionEvidence, RootPrior };
 
 /** A per-model quantity expected to move monotonically from parent to child. */
 export interface DirectionSignal {

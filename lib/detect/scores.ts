@@ -5,10 +5,10 @@
  *
  * - fake-init (the paper's): Σ(θ − r)² with r a seeded draw from the default initializer.
  *   Since r is independent of θ, E‖θ − r‖² = ‖θ‖² + E‖r‖², so it ranks like the plain norm
- *   once tensors are combined unnormalised (DESIGN "Measured so far" 2).
+ *   once tensors are combined unnormalised.
  * - norm: ‖θ‖².
  * - kurtosis (MoTHer): fourth standardised moment of the weights; its sign along fine-tuning
- *   differs between small vision nets and LLMs (DESIGN 4), hence scoreSign 'auto'.
+ *   differs between small vision nets and LLMs, hence scoreSign 'auto'.
  */
 import type { ScanTensor } from '../scan/types';
 import type { Combine, ScoreKind, ScoreNormalize } from './options';

@@ -1,6 +1,6 @@
 /**
  * Which scanned tensors enter detection. Include/exclude patterns let users drop tensors that
- * mislead (DESIGN "Measured so far" 5: vocabulary-sized embed_tokens/lm_head in LLMs).
+ * mislead (in LLMs, vocabulary-sized embed_tokens/lm_head can outweigh every other tensor).
  */
 import type { ScanResult, ScanTensor } from '../scan/types';
 

@@ -7,7 +7,7 @@
  *
  *   d²(x, y) = (1 − ρ)·S(x, y) + ρ·(h(x) − h(y))²
  *
- * with S(x, y) the sum of l² over the tree path (the additive part, additive-tree.ts) and
+ * with S(x, y) the sum of l² over the tree path (the additive part, additive-fit.ts) and
  * h(x) the sum of l from the root to x. Unlike the additive part this depends on the root:
  * siblings (paths that go up, then down) are predicted nearer than a parent–grandchild pair
  * with the same lengths. With ρ = 0 it is the additive criterion again.

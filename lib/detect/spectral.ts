@@ -71,6 +71,15 @@ export function spectralClusters(e: SpectralEmbedding, k: number, opts: KMeansOp
   return canonicalLabels(labels);
 }
 
+/** Labels for any K: the embedding is computed once and clustered at each K. */
+export function spectralClusterer(dist: number[][], opts: KMeansOptions): (k: number) => Int32Array {
+  let embedding: SpectralEmbedding | null = null;
+  return (k) => {
+    embedding ??= spectralEmbedding(dist);
+    return spectralClusters(embedding, k, opts);
+  };
+}
+
 export function spectral(dist: number[][], k: number, opts: KMeansOptions): Int32Array {
-  return spectralClusters(spectralEmbedding(dist), k, opts);
+  return spectralClusterer(dist, opts)(k);
 }

@@ -2,11 +2,11 @@
  * τ, the cost of making a model a root: a model with no plausible parent nearer than τ starts
  * a family of its own. Families of related models sit much closer together than models of
  * different families, so the sorted distances show a gap between the two populations and τ
- * goes in it (DESIGN "Measured so far" 1: the largest gap of the sorted pairwise distances
- * recovered every true undirected edge of the vision zoo).
+ * goes in it (the largest gap of the sorted pairwise distances recovered every true
+ * undirected edge of a trained vision zoo; docs/detect.md).
  */
 import { finitePairDistances } from './distances';
-import { minimumSpanningForest } from './forest';
+import { minimumSpanningForest } from '../graph/components';
 
 export interface TauChoice {
   tau: number;

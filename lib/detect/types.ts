@@ -1,6 +1,6 @@
 /**
  * The detection result: a directed forest over the models, as `phylogeny detect --format json`
- * writes it (DESIGN.md "Formats"). Reports (lib/report) render it; eval (lib/eval) scores it.
+ * writes it (the JSON format is in docs/report.md). Reports (lib/report) render it; eval (lib/eval) scores it.
  */
 
 export interface DetectedModel {

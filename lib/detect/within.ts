@@ -5,13 +5,13 @@
  *   right for one parent fine-tuned many times, wrong for several generations.
  * - arborescence: Chu-Liu/Edmonds inside the cluster on edges a→b with score(a) < score(b):
  *   multi-generation, but each edge's direction rests on one score comparison.
- * - tree: the cluster's minimum spanning tree, oriented as a whole (DESIGN "Measured so far"
- *   3, measured to beat per-edge decisions); the default of the clustering methods.
+ * - tree: the cluster's minimum spanning tree, oriented as a whole (measured to beat per-edge
+ *   decisions, docs/detect.md); the default of the clustering methods.
  * Members at infinite distance from the rest of their cluster (possible only when K forced
  * unrelated models together) are split off as roots of their own.
  */
-import { minimumArborescence, type WeightedEdge } from './edmonds';
-import { groupsFromLabels, minimumSpanningForest } from './forest';
+import { arborescenceUnderVirtualRoot, type WeightedEdge } from '../graph/edmonds';
+import { groupsFromLabels, minimumSpanningForest } from '../graph/components';
 import { orientForest } from './orient';
 import type { Within } from './options';
 
@@ -19,22 +19,14 @@ import type { Within } from './options';
 export function scoreArborescence(dist: number[][], score: ArrayLike<number>, nodes: number[], tau: number, parent: Int32Array): void {
   const m = nodes.length;
   const edges: WeightedEdge[] = [];
-  let total = 0;
   for (let a = 0; a < m; a++) {
     for (let b = 0; b < m; b++) {
       const d = dist[nodes[a]][nodes[b]];
-      if (a !== b && Number.isFinite(d) && d < tau && score[nodes[a]] < score[nodes[b]]) {
-        edges.push({ from: a + 1, to: b + 1, weight: d });
-        total += d;
-      }
+      if (a !== b && Number.isFinite(d) && d < tau && score[nodes[a]] < score[nodes[b]]) edges.push({ from: a, to: b, weight: d });
     }
   }
-  // Without a finite τ the virtual root costs more than any set of real edges, so roots are
-  // only the models that have no admissible parent at all.
-  const rootCost = Number.isFinite(tau) ? tau : total + 1;
-  for (let b = 0; b < m; b++) edges.push({ from: 0, to: b + 1, weight: rootCost });
-  const arb = minimumArborescence(m + 1, 0, edges);
-  for (let b = 0; b < m; b++) parent[nodes[b]] = arb.parent[b + 1] > 0 ? nodes[arb.parent[b + 1] - 1] : -1;
+  const local = arborescenceUnderVirtualRoot(m, edges, Number.isFinite(tau) ? tau : null);
+  for (let b = 0; b < m; b++) parent[nodes[b]] = local[b] >= 0 ? nodes[local[b]] : -1;
 }
 
 export function forestFromClusters(labels: ArrayLike<number>, dist: number[][], score: ArrayLike<number>, within: Within): Int32Array {

@@ -4,7 +4,7 @@
  */
 import { detect } from '../detect/detect';
 import type { DetectOptions, MethodName } from '../detect/options';
-import { METHODS } from '../detect/options';
+import { METHODS } from '../detect/methods/registry';
 import type { DetectionResult } from '../detect/types';
 import type { Lineage } from '../io/types';
 import type { ScanResult } from '../scan/types';

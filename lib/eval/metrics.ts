@@ -5,6 +5,7 @@
  */
 import type { DetectionResult } from '../detect/types';
 import type { Lineage } from '../io/types';
+import { KeyedUnionFind } from '../graph/union-find';
 import { adjustedRandIndex } from './ari';
 
 export interface EvalMetrics {
@@ -35,33 +36,20 @@ export interface EvalMetrics {
 /** Truth families: the given ones, merged with the connected groups of the true edges. */
 function truthFamilies(truth: Lineage): Map<string, number> {
   const label = new Map<string, number>();
-  const up = new Map<string, string>();
-  const find = (x: string): string => {
-    while (up.get(x) !== x) {
-      const p = up.get(x)!;
-      up.set(x, up.get(p)!);
-      x = up.get(x)!;
-    }
-    return x;
-  };
-  const add = (x: string) => {
-    if (!up.has(x)) up.set(x, x);
-  };
-  const union = (x: string, y: string) => {
-    add(x);
-    add(y);
-    const rx = find(x);
-    const ry = find(y);
-    if (rx !== ry) up.set(ry, rx);
-  };
+  const sets = new KeyedUnionFind<string>();
   for (const f of truth.families) {
-    f.forEach(add);
-    for (let i = 1; i < f.length; i++) union(f[0], f[i]);
+    f.forEach((x) => sets.add(x));
+    for (let i = 1; i < f.length; i++) sets.union(f[0], f[i]);
   }
-  for (const e of truth.edges) union(e.parent, e.child);
-  const ids = new Map<string, number>();
-  for (const x of up.keys()) {
-    const r = find(x);
+  for (const e of truth.edges) {
+    sets.add(e.parent);
+    sets.add(e.child);
+    sets.union(e.parent, e.child);
+  }
+  // Labels in the order each family's first model was seen.
+  const ids = new Map<number, number>();
+  for (const x of [...sets.keys()]) {
+    const r = sets.find(x);
     if (!ids.has(r)) ids.set(r, ids.size);
     label.set(x, ids.get(r)!);
   }

@@ -2,6 +2,7 @@
  * A model set prepared for the detector: opened, scanned, featurised, with its token graph,
  * its truth (when a lineage is known) and, for training, its encoder tensors in memory.
  */
+import { InvalidArgumentError } from '../errors';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { decodeToFloat32, FloatDtype } from '../io/dtype';
@@ -14,7 +15,7 @@ import { CandidateOptions, EDGE_FEATURES, NODE_FEATURES, encoderTensors, pairSca
 import { tokenGraph, TokenGraph } from './graph';
 import { TREE_EDGE_FEATURES, TREE_NODE_FEATURES } from './tree-features';
 import type { DetectorConfig, SetInputs } from './model';
-import type { Rng } from '../detect/rng';
+import type { Mulberry32Rng } from '../graph';
 
 export type Role = 'root' | 'train' | 'val' | 'test';
 
@@ -74,13 +75,13 @@ export function parentsOf(scan: ScanResult, lineage: Lineage): Int32Array {
 /** Opens and scans a zoo (a directory with lineage.json). */
 export async function loadZoo(dir: string, cfg: DetectorConfig, scanThreads?: number): Promise<PreparedSet> {
   const set = await openModels([dir]);
-  if (!set.lineage) throw new Error(`${dir}: no lineage.json (a training zoo needs its ground truth)`);
+  if (!set.lineage) throw new InvalidArgumentError('E_INVALID_ARG', `${dir}: no lineage.json (a training zoo needs its ground truth)`, { file: dir });
   const scan = await scanModelSet(set, { threads: scanThreads });
   return prepareSet(dir, set, scan, cfg);
 }
 
 /** The paper's protocol: children split train/val/test 7:1:2 (seeded); roots are always 'root'. */
-export function splitChildren(parent: Int32Array, rng: Rng, fractions = [0.7, 0.1, 0.2]): Role[] {
+export function splitChildren(parent: Int32Array, rng: Mulberry32Rng, fractions = [0.7, 0.1, 0.2]): Role[] {
   const roles: Role[] = Array.from(parent, (p) => (p < 0 ? 'root' : 'train'));
   const children = [...parent.keys()].filter((m) => parent[m] >= 0);
   for (let i = children.length - 1; i > 0; i--) {
@@ -102,7 +103,7 @@ export class WeightCache {
     let v = this.cache.get(key);
     if (!v) {
       const e = this.set.models[model].tensors.find((t) => t.name === name);
-      if (!e) throw new Error(`${this.set.models[model].id}: no tensor ${name}`);
+      if (!e) throw new InvalidArgumentError('E_INVALID_ARG', `${this.set.models[model].id}: no tensor ${name}`, { tensor: name });
       const buf = Buffer.alloc(e.byteLength);
       const fd = fs.openSync(e.file, 'r');
       try {
@@ -125,7 +126,7 @@ export interface Window {
 }
 
 /** A random crop of a matrix (same place for every pair of a step). */
-export function randomWindow(rows: number, cols: number, cfg: DetectorConfig, rng: Rng): Window {
+export function randomWindow(rows: number, cols: number, cfg: DetectorConfig, rng: Mulberry32Rng): Window {
   const h = Math.min(rows, cfg.cropRows);
   const w = Math.min(cols, cfg.cropCols);
   return { r0: rng.int(rows - h + 1), c0: rng.int(cols - w + 1), h, w };
@@ -196,7 +197,7 @@ export function presentSlots(ps: PreparedSet): Float32Array {
  * Encoder output per pair from crops: `crops` windows per tensor averaged (training: one,
  * with batch statistics; validation: several fixed ones with the running statistics).
  */
-export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: EncoderVars, cfg: DetectorConfig, rng: Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor3D {
+export function encodeFromCrops(ps: PreparedSet, cache: WeightCache, enc: EncoderVars, cfg: DetectorConfig, rng: Mulberry32Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor3D {
   const P = ps.features.pairs.length;
   const T = ps.tensors.length;
   const columns: tf.Tensor2D[] = [];

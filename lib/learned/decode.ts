@@ -1,10 +1,10 @@
 /**
  * From token logits to a valid forest: per child, a softmax over its candidate parents and
- * its "no parent" option; then the minimum arborescence (lib/detect/edmonds.ts) under a
+ * its "no parent" option; then the minimum arborescence (lib/graph/edmonds.ts) under a
  * virtual root with edge costs −log p, i.e. the most probable forest without cycles.
  */
 import * as tf from '@tensorflow/tfjs';
-import { minimumArborescence, WeightedEdge } from '../detect/edmonds';
+import { minimumArborescence, WeightedEdge } from '../graph';
 import type { Pair } from './features';
 import type { TokenGraph } from './graph';
 

@@ -4,8 +4,9 @@
  * encoder runs natively over whole matrices unless `engine: 'tfjs'` is asked for.
  */
 import * as tf from '@tensorflow/tfjs';
-import { forestComponents } from '../detect/forest';
-import type { DetectedEdge, DetectionResult } from '../detect/types';
+import { forestResult } from '../detect/result';
+import type { DetectionResult } from '../detect/types';
+import { InvalidArgumentError } from '../errors';
 import type { ModelSet } from '../io/types';
 import type { ScanResult } from '../scan/types';
 import { selectBackend } from '../zoo/backend';
@@ -26,7 +27,7 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
   const ids = scan.models.map((m) => m.id);
   const setIds = set.models.map((m) => m.id);
   if (ids.join('\u0000') !== setIds.join('\u0000')) {
-    throw new Error(`detectLearned: the scan's models (${ids.join(', ')}) are not the model set's (${setIds.join(', ')})`);
+    throw new InvalidArgumentError('E_INVALID_ARG', `detectLearned: the scan's models (${ids.join(', ')}) are not the model set's (${setIds.join(', ')})`);
   }
   await selectBackend('auto');
   const { model, manifest } = loadDetector(opts.detector);
@@ -36,16 +37,9 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
     const t2 = Date.now();
     const { forest, encoding } = await runDetector(model, ps, opts);
     const t3 = Date.now();
-    const edges: DetectedEdge[] = [];
-    for (let m = 0; m < ids.length; m++) {
-      const p = forest.parent[m];
-      if (p >= 0) edges.push({ parent: ids[p], child: ids[m], confidence: forest.confidence[m], distance: ps.features.distances[p][m] });
-    }
     return {
       models: scan.models.map((m, i) => ({ id: m.id, path: m.path, params: m.params, score: ps.features.scores[i] })),
-      edges,
-      roots: ids.filter((_, m) => forest.parent[m] < 0),
-      families: forestComponents(forest.parent).map((f) => f.map((m) => ids[m])),
+      ...forestResult(ids, forest.parent, (m, p) => ({ confidence: forest.confidence[m], distance: ps.features.distances[p][m] })),
       duplicates: [],
       distances: { ids, matrix: ps.features.distances },
       method: 'learned',

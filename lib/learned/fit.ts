@@ -3,7 +3,7 @@
  * early stopping on validation accuracy (ties: validation loss), best weights restored.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, Rng } from '../detect/rng';
+import { createRng, Mulberry32Rng } from '../graph';
 import { updateMovingStats } from './encoder';
 import { encodeFromCrops, poolTokens, PreparedSet, presentSlots, Role, setTensors, WeightCache } from './data';
 import { accuracyOver, choiceLoss, decodeForest } from './decode';
@@ -55,7 +55,7 @@ function labelled(roles: Role[], want: Role[]): number[] {
   return roles.map((r, m) => (want.includes(r) ? m : -1)).filter((m) => m >= 0);
 }
 
-function encodedFor(model: DetectorVars, s: TrainSet, rng: Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor2D {
+function encodedFor(model: DetectorVars, s: TrainSet, rng: Mulberry32Rng, training: boolean, crops: number, stats?: { mean: tf.Tensor1D; variance: tf.Tensor1D }[]): tf.Tensor2D {
   const perTensor = model.config.useEncoder && s.ps.tensors.length > 0 ? encodeFromCrops(s.ps, s.cache, model.encoder, model.config, rng, training, crops, stats) : null;
   return poolTokens(s.ps, perTensor, presentSlots(s.ps), model.typeEmb as tf.Tensor2D, model.tensorIn as tf.Tensor2D);
 }

@@ -1,4 +1,4 @@
-/** Learning-based detection (issue 5): edge encoder + transformer, trained with tfjs, run natively. */
+/** Learning-based detection: edge encoder + transformer, trained with tfjs, run natively. */
 export { detectLearned } from './detect-learned';
 export type { DetectLearnedOptions } from './detect-learned';
 export { trainDetector, testAccuracy, TRAIN_OPTIONS } from './train';

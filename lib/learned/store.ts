@@ -11,7 +11,7 @@ import { decodeToFloat32 } from '../io/dtype';
 import { readHeaderSync } from '../io/safetensors';
 import { writeSafetensors } from '../io/safetensors-writer';
 import { VERSION } from '../version';
-import { createRng } from '../detect/rng';
+import { createRng } from '../graph';
 import { foldEncoder } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES } from './features';
 import { createDetector, DEFAULT_CONFIG, DetectorConfig, DetectorVars, namedVars } from './model';

@@ -4,8 +4,9 @@
  * fitted with early stopping on validation; the test children are then decoded with the
  * native whole-matrix encoder, and their directed-edge accuracy is recorded with the weights.
  */
+import { InvalidArgumentError } from '../errors';
 import { selectBackend } from '../zoo/backend';
-import { createRng } from '../detect/rng';
+import { createRng } from '../graph';
 import { loadZoo, PreparedSet, Role, splitChildren } from './data';
 import { accuracyOver } from './decode';
 import { EpochReport, fitDetector } from './fit';
@@ -81,7 +82,7 @@ export async function testAccuracy(model: DetectorVars, sets: { ps: PreparedSet;
 export async function trainDetector(opts: TrainOptions): Promise<TrainReport> {
   const t0 = Date.now();
   const log = opts.log ?? (() => undefined);
-  if (!opts.zoos.length) throw new Error('trainDetector: at least one zoo is needed');
+  if (!opts.zoos.length) throw new InvalidArgumentError('E_INVALID_ARG', 'trainDetector: zoos needs at least one zoo');
   await selectBackend('auto');
   const config: DetectorConfig = { ...DEFAULT_CONFIG, ...opts.config };
   const seed = opts.seed ?? 0;

@@ -5,8 +5,7 @@
  * decision (and how sure it was, and what re-hanging a child elsewhere would cost the tree
  * fit), it has to learn only when to override it.
  */
-import { additiveCost, type TreeEdge } from '../detect/additive-tree';
-import { fillMissing } from '../detect/additive-method';
+import { additiveCost, fillMissing, type TreeEdge } from '../graph';
 import { detect } from '../detect/detect';
 import { squaredDistancesOver } from '../detect/distances';
 import type { DetectionResult } from '../detect/types';

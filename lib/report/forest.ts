@@ -6,6 +6,7 @@
  * or foreign JSON file may contain.
  */
 import type { DetectedEdge, DetectedModel, DetectionResult } from '../detect/types';
+import { KeyedUnionFind } from '../graph/union-find';
 import { naturalCompare } from './format';
 
 export interface ForestNode {
@@ -74,30 +75,16 @@ export function buildForest(result: DetectionResult): ForestView {
   }
 
   // Grouping: union of tree edges and the result's own families, so neither can split a group.
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.has(r)) r = parent.get(r)!;
-    while (x !== r) {
-      const next = parent.get(x)!;
-      parent.set(x, r);
-      x = next;
-    }
-    return r;
-  };
-  const union = (a: string, b: string): void => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent.set(ra, rb);
-  };
-  for (const n of nodes.values()) if (n.edge) union(n.edge.parent, n.id);
+  const sets = new KeyedUnionFind<string>();
+  for (const n of nodes.values()) if (n.edge) sets.union(n.edge.parent, n.id);
   for (const fam of result.families ?? []) {
     const members = fam.filter((id) => nodes.has(id));
-    for (const id of members.slice(1)) union(members[0], id);
+    for (const id of members.slice(1)) sets.union(members[0], id);
   }
-  const groups = new Map<string, ForestNode[]>();
+  // Groups come out in the order of their first node, whichever member represents them.
+  const groups = new Map<number, ForestNode[]>();
   for (const n of nodes.values()) {
-    const r = find(n.id);
+    const r = sets.find(n.id);
     if (!groups.has(r)) groups.set(r, []);
     groups.get(r)!.push(n);
   }

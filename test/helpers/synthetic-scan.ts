@@ -6,7 +6,7 @@
  */
 import type { ScanResult, ScanTensor, TensorFakeInit } from '../../lib/scan/types';
 import type { Lineage } from '../../lib/io/types';
-import { createRng, type Rng } from '../../lib/detect/rng';
+import { createRng, type Mulberry32Rng } from '../../lib/graph/rng';
 
 export interface SynthModel {
   id: string;
@@ -29,7 +29,7 @@ function hashName(name: string): number {
   return h >>> 0;
 }
 
-export function gaussian(rng: Rng): number {
+export function gaussian(rng: Mulberry32Rng): number {
   const u = 1 - rng.next();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
 }

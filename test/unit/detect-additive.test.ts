@@ -1,13 +1,13 @@
-import { additiveCost, fitAdditiveTree, pathSums, type TreeEdge } from '../../lib/detect/additive-tree';
-import { fillMissing } from '../../lib/detect/additive-method';
+import { fitAdditiveTree } from '../../lib/detect/additive-fit';
+import { additiveCost, fillMissing, pathSums, type TreeEdge } from '../../lib/graph';
 import { squaredDistancesOver } from '../../lib/detect/distances';
 import { rootFamilies, tensorSignals, type FamilyTree } from '../../lib/detect/root-posterior';
-import { minimumSpanningForest } from '../../lib/detect/forest';
+import { minimumSpanningForest } from '../../lib/graph/components';
 import { refitSharedDrift, sharedDriftCost } from '../../lib/detect/shared-drift';
 import { detect } from '../../lib/detect';
-import { resolveOptions } from '../../lib/detect/options';
+import { resolveOptions } from '../../lib/detect/resolve-options';
 import { evaluate } from '../../lib/eval/metrics';
-import { isForest } from '../../lib/detect/forest';
+import { isForest } from '../../lib/graph/components';
 import { InvalidArgumentError } from '../../lib/errors';
 import { buildScan, simulateZoo } from '../helpers/synthetic-scan';
 

@@ -1,6 +1,6 @@
 import { chooseK, silhouette, withinDispersion, mdsCoordinates } from '../../lib/detect/autok';
 import { kernelKMeans, linearKernel } from '../../lib/detect/kmeans';
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 import { gaussian } from '../helpers/synthetic-scan';
 
 function euclidean(points: number[][]): number[][] {

@@ -3,7 +3,7 @@ import { spectral, affinity } from '../../lib/detect/spectral';
 import { dbscan } from '../../lib/detect/dbscan';
 import { canonicalLabels, kernelKMeans, linearKernel } from '../../lib/detect/kmeans';
 import { forestFromClusters } from '../../lib/detect/within';
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 import { gaussian } from '../helpers/synthetic-scan';
 
 function euclidean(points: number[][]): number[][] {

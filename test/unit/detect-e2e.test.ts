@@ -1,9 +1,9 @@
 import { detect, METHODS } from '../../lib/detect';
 import type { MethodName } from '../../lib/detect/options';
 import { evaluate } from '../../lib/eval/metrics';
-import { isForest } from '../../lib/detect/forest';
+import { isForest } from '../../lib/graph/components';
 import { buildScan, gaussian, simulateZoo, type SynthModel } from '../helpers/synthetic-scan';
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 import type { DetectionResult } from '../../lib/detect/types';
 
 // Enough elements that distances concentrate: siblings are then surely farther apart than

@@ -1,5 +1,5 @@
-import { minimumArborescence, type WeightedEdge } from '../../lib/detect/edmonds';
-import { createRng } from '../../lib/detect/rng';
+import { minimumArborescence, type WeightedEdge } from '../../lib/graph/edmonds';
+import { createRng } from '../../lib/graph/rng';
 
 /** Exhaustive minimum arborescence: every choice of one incoming edge per reachable node. */
 function bruteForce(n: number, root: number, edges: WeightedEdge[]): number {

@@ -1,6 +1,6 @@
 import { kernelFromDistances, kernelKMeans, kmeansAfter, linearKernel, canonicalLabels } from '../../lib/detect/kmeans';
 import { kmeansAlong } from '../../lib/detect/kmeans-along';
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 import { gaussian } from '../helpers/synthetic-scan';
 
 /** `sizes[c]` points around centre c (well separated), in `dims` dimensions. */

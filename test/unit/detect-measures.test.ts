@@ -3,7 +3,7 @@ import { computeDistances } from '../../lib/detect/distances';
 import { weightCorrelation, gateDistances } from '../../lib/detect/relatedness';
 import { findDuplicates } from '../../lib/detect/duplicates';
 import { selectTensors, comparedParams } from '../../lib/detect/select';
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 import { buildScan, fakeInitValues, gaussian, type SynthModel } from '../helpers/synthetic-scan';
 import type { ScanTensor } from '../../lib/scan/types';
 

@@ -1,8 +1,8 @@
 import { tauFromGap, chooseTau } from '../../lib/detect/tau';
 import { bestRoot, chooseSign, orientForest } from '../../lib/detect/orient';
-import { minimumSpanningForest, forestComponents, isForest } from '../../lib/detect/forest';
+import { minimumSpanningForest, forestComponents, isForest } from '../../lib/graph/components';
 import { normalCdf, edgeConfidences, pairingConfidence, pairingRival, directionConfidence, familyDirectionConfidence } from '../../lib/detect/confidence';
-import { resolveOptions, METHODS } from '../../lib/detect/options';
+import { resolveOptions, METHODS } from '../../lib/detect';
 import { motherMethod } from '../../lib/detect/mother';
 import { InvalidArgumentError } from '../../lib/errors';
 

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 import { createEncoder, encodeWindows, foldEncoder, encodeMatrixTf, paddedPair, updateMovingStats } from '../../lib/learned/encoder';
 import { candidatePairs, EDGE_FEATURES, NODE_FEATURES, setFeatures } from '../../lib/learned/features';
 import { tokenGraph } from '../../lib/learned/graph';

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { detect } from '../../detect/detect';
-import { detectLearned } from '../../learned';
+import { methodSpec } from '../../detect/methods/registry';
 import type { DetectionResult } from '../../detect/types';
 import { openModels } from '../../io/discover';
 import { readLineage } from '../../io/lineage';
@@ -68,14 +68,15 @@ export const detectCommand: Command = {
   ],
   async run(args, io) {
     const detectOpts = detectOptionsFrom(args);
-    const learned = (args.opts.method as string) === 'learned';
+    const method = args.opts.method as string;
+    const modelFiles = methodSpec(method).modelFiles;
     const detector = args.opts.detector as string | undefined;
-    if (learned && !detector) throw new UsageError('--method learned needs --detector DIR (see `phylogeny train`)');
-    if (learned && args.opts.scan) throw new UsageError('--method learned reads the weights: give model paths, not --scan');
+    if (modelFiles && !detector) throw new UsageError(`--method ${method} needs --detector DIR (see \`phylogeny train\`)`);
+    if (modelFiles && args.opts.scan) throw new UsageError(`--method ${method} reads the weights: give model paths, not --scan`);
     const t0 = Date.now();
     const { scan, set } = await scanOrLoad(args, io);
     const scanMs = Date.now() - t0;
-    const result = learned ? await detectLearned(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
+    const result = modelFiles ? await modelFiles.run(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
     result.timings = { scan: scanMs, ...result.timings };
     const truthFile = args.opts.truth as string | undefined;
     const truth = truthFile ? await readLineage(truthFile) : undefined;

@@ -1,4 +1,4 @@
-import { METHODS } from '../../detect/options';
+import { methodSpecs } from '../../detect/methods/registry';
 import { Command } from '../command';
 
 export const methodsCommand: Command = {
@@ -7,9 +7,9 @@ export const methodsCommand: Command = {
   positionals: [],
   options: [],
   async run(_args, io) {
-    const width = Math.max(...METHODS.map((m) => m.name.length), 'learned'.length);
-    for (const m of METHODS) io.out(`${m.name.padEnd(width)}  ${m.description}\n`);
-    io.out(`${'learned'.padEnd(width)}  transformer over edge embeddings from a trained detector (phylogeny train; --detector DIR)\n`);
+    const specs = methodSpecs();
+    const width = Math.max(...specs.map((m) => m.name.length));
+    for (const m of specs) io.out(`${m.name.padEnd(width)}  ${m.description}\n`);
     return 0;
   },
 };

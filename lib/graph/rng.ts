@@ -1,10 +1,11 @@
 /**
- * Seeded pseudo-random numbers for the randomised steps (k-means++ seeding, restarts, gap
- * statistic references). A fixed, tiny generator keeps detection bitwise reproducible for a
+ * Seeded pseudo-random numbers for detection and the learned detector (k-means++ seeding,
+ * restarts, gap statistic references, data splits, weight init). Not the zoo's generator
+ * (lib/zoo/rng.ts, sfc32), whose streams define the zoo's bytes. A fixed, tiny generator keeps detection bitwise reproducible for a
  * given seed on every platform, which Math.random cannot.
  */
 
-export interface Rng {
+export interface Mulberry32Rng {
   /** Uniform in [0, 1). */
   next(): number;
   /** Uniform integer in [0, n). */
@@ -12,7 +13,7 @@ export interface Rng {
 }
 
 /** mulberry32: 32-bit state, passes the statistical tests that matter for seeding choices. */
-export function createRng(seed: number): Rng {
+export function createRng(seed: number): Mulberry32Rng {
   let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -25,7 +26,7 @@ export function createRng(seed: number): Rng {
 }
 
 /** Picks an index with probability proportional to its weight; uniform when all are zero. */
-export function weightedPick(rng: Rng, weights: ArrayLike<number>): number {
+export function weightedPick(rng: Mulberry32Rng, weights: ArrayLike<number>): number {
   let total = 0;
   for (let i = 0; i < weights.length; i++) total += weights[i];
   if (!(total > 0) || !Number.isFinite(total)) return rng.int(weights.length);

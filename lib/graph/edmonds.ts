@@ -131,3 +131,23 @@ export function minimumArborescence(n: number, root: number, edges: WeightedEdge
   for (let v = 0; v < n; v++) if (!reached[v]) unreachable.push(v);
   return { parent, parentEdge, weight, unreachable };
 }
+
+/**
+ * The minimum arborescence over nodes 0..n−1 under a virtual root that reaches every node at
+ * `rootCost`: a node becomes a root where no admissible parent is cheaper. `edges` are between
+ * the n real nodes. With rootCost null the virtual root costs more than all the edges together,
+ * so the roots are only the nodes with no admissible parent at all. Returns each node's parent
+ * (−1 for roots).
+ */
+export function arborescenceUnderVirtualRoot(n: number, edges: WeightedEdge[], rootCost: number | null): Int32Array {
+  const shifted: WeightedEdge[] = [];
+  let total = 0;
+  for (const e of edges) {
+    shifted.push({ from: e.from + 1, to: e.to + 1, weight: e.weight });
+    total += e.weight;
+  }
+  const cost = rootCost ?? total + 1;
+  for (let b = 0; b < n; b++) shifted.push({ from: 0, to: b + 1, weight: cost });
+  const arb = minimumArborescence(n + 1, 0, shifted);
+  return Int32Array.from({ length: n }, (_, v) => (arb.parent[v + 1] > 0 ? arb.parent[v + 1] - 1 : -1));
+}

@@ -1,16 +1,18 @@
 /**
  * The additive-tree method: families are the groups that the correlation gate and τ leave
  * linked; each family's undirected tree is the one whose path sums best explain its squared
- * distances (additive-tree.ts); each tree is rooted by the posterior of root-posterior.ts;
+ * distances (additive-fit.ts); each tree is rooted by the posterior of root-posterior.ts;
  * with the root known, the tree is refitted under shared drift (shared-drift.ts), which
  * accounts for the correlation of fine-tuning increments that the additive fit ignores.
  */
-import { fitAdditiveTree, type TreeEdge } from './additive-tree';
-import { thresholdComponents } from './forest';
+import { fitAdditiveTree, type TreeEdge } from './additive-fit';
+import { thresholdComponents } from '../graph/components';
+import { fillMissing } from '../graph/shortest-paths';
 import { directionOfRooted, rootFamilies, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 
-export type TreeModel = 'shared-drift' | 'additive';
+import type { TreeModel } from './options';
+export type { TreeModel };
 
 export interface AdditiveTreeRun {
   parent: Int32Array;
@@ -21,28 +23,6 @@ export interface AdditiveTreeRun {
   rounds: number;
   /** Per family (by its root's index): the fitted drift correlation ρ. */
   rho: Record<number, number>;
-}
-
-/**
- * Completes a family's squared distances (row-major, m×m) in place. Members that share no
- * tensor (possible when architectures differ) have no distance of their own; they get the
- * shortest sum of squared distances through other members, which is their tree distance when
- * the squared distances form a tree metric, and an upper bound on it otherwise.
- */
-export function fillMissing(local: Float64Array, m: number): Float64Array {
-  let missing = false;
-  for (let i = 0; i < m * m; i++) if (!Number.isFinite(local[i])) missing = true;
-  if (missing) {
-    for (let k = 0; k < m; k++) {
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < m; j++) {
-          const via = local[i * m + k] + local[k * m + j];
-          if (via < local[i * m + j]) local[i * m + j] = via;
-        }
-      }
-    }
-  }
-  return local;
 }
 
 /**

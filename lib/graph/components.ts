@@ -1,27 +1,5 @@
-/** Small graph helpers shared by the methods: union-find, spanning forests, components. */
-
-export class UnionFind {
-  private readonly up: Int32Array;
-  constructor(n: number) {
-    this.up = Int32Array.from({ length: n }, (_, i) => i);
-  }
-  find(x: number): number {
-    while (this.up[x] !== x) {
-      this.up[x] = this.up[this.up[x]];
-      x = this.up[x];
-    }
-    return x;
-  }
-  union(a: number, b: number): boolean {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra === rb) return false;
-    // The smaller index stays representative: keeps results independent of call order.
-    if (ra < rb) this.up[rb] = ra;
-    else this.up[ra] = rb;
-    return true;
-  }
-}
+/** Spanning forests, connected components and label/group conversions over index graphs. */
+import { UnionFind } from './union-find';
 
 export interface UndirectedEdge {
   a: number;

@@ -22,11 +22,9 @@
  * pass costs O(n³). Starting trees: the minimum spanning tree and stars around the most
  * central models (a base model with its fine-tunes is a star).
  */
+import { additiveCost, adjacency, pathSums, type TreeEdge } from '../graph/tree-paths';
 
-export interface TreeEdge {
-  a: number;
-  b: number;
-}
+export type { TreeEdge };
 
 export interface AdditiveTreeFit {
   /** Edges between local indices 0..n−1. */
@@ -44,52 +42,6 @@ export interface AdditiveTreeFit {
  */
 const START_BUDGET = 5e7;
 const starStarts = (n: number) => Math.max(1, Math.min(n, Math.floor(START_BUDGET / n ** 4)));
-
-function adjacency(n: number, edges: TreeEdge[]): number[][] {
-  const adj: number[][] = Array.from({ length: n }, () => []);
-  for (const e of edges) {
-    adj[e.a].push(e.b);
-    adj[e.b].push(e.a);
-  }
-  return adj;
-}
-
-/** S[x·n + y] = Σ d² over the tree path from x to y. */
-export function pathSums(d2: Float64Array, n: number, edges: TreeEdge[]): Float64Array {
-  const adj = adjacency(n, edges);
-  const S = new Float64Array(n * n);
-  const seen = new Uint8Array(n);
-  const queue = new Int32Array(n);
-  for (let s = 0; s < n; s++) {
-    seen.fill(0);
-    seen[s] = 1;
-    queue[0] = s;
-    let tail = 1;
-    for (let h = 0; h < tail; h++) {
-      const u = queue[h];
-      for (const v of adj[u]) {
-        if (seen[v]) continue;
-        seen[v] = 1;
-        S[s * n + v] = S[s * n + u] + d2[u * n + v];
-        queue[tail++] = v;
-      }
-    }
-  }
-  return S;
-}
-
-/** The criterion: Σ_{x<y} (d²(x,y) − path sum)². */
-export function additiveCost(d2: Float64Array, n: number, edges: TreeEdge[]): number {
-  const S = pathSums(d2, n, edges);
-  let cost = 0;
-  for (let x = 0; x < n; x++) {
-    for (let y = x + 1; y < n; y++) {
-      const r = d2[x * n + y] - S[x * n + y];
-      cost += r * r;
-    }
-  }
-  return cost;
-}
 
 /** Marks the side of the cut edge (a,b) that contains a. */
 function sideOf(adj: number[][], a: number, b: number, n: number): Uint8Array {
