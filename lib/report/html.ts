@@ -14,6 +14,7 @@ import { renderHeatmap } from './heatmap';
 import { CSS, SORT_SCRIPT } from './html-assets';
 import { compareToTruth, TRUTH_SYMBOL, type TruthMark } from './truth';
 import type { Viz } from '@viz-js/viz';
+import { PhylogenyError } from '../errors';
 
 export interface HtmlOptions {
   truth?: Lineage;
@@ -38,7 +39,7 @@ export async function renderSvg(dot: string): Promise<string> {
     throw err;
   }
   if (res.status !== 'success') {
-    throw new Error(`Graphviz could not lay out the forest: ${res.errors.map((e) => e.message).join('; ')}`);
+    throw new PhylogenyError('E_RENDER', `Graphviz could not lay out the forest: ${res.errors.map((e) => e.message).join('; ')}`);
   }
   // Keep the <svg> element only: an XML prolog or DOCTYPE is invalid inside HTML.
   return res.output.slice(res.output.indexOf('<svg'));

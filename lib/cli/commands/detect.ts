@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import { detect } from '../../detect/detect';
-import { detectLearned } from '../../learned';
 import type { DetectionResult } from '../../detect/types';
 import { openModels } from '../../io/discover';
 import { readLineage } from '../../io/lineage';
@@ -75,7 +74,8 @@ export const detectCommand: Command = {
     const t0 = Date.now();
     const { scan, set } = await scanOrLoad(args, io);
     const scanMs = Date.now() - t0;
-    const result = learned ? await detectLearned(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
+    // The learned detector (and tfjs) load only when --method learned asks for it.
+    const result = learned ? await (await import('../../learned')).detectLearned(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
     result.timings = { scan: scanMs, ...result.timings };
     const truthFile = args.opts.truth as string | undefined;
     const truth = truthFile ? await readLineage(truthFile) : undefined;
