@@ -1,5 +1,5 @@
 /**
- * models.json and lineage.json (DESIGN.md "Formats"): written last, after every model file, so
+ * models.json and lineage.json (docs/architecture.md, "Formats"): written last, after every model file, so
  * a directory with a models.json holds a complete zoo. Models are listed sorted by id, which the
  * hashing makes unrelated to lineage.
  */
