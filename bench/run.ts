@@ -2,7 +2,8 @@
  * `npm run bench`: scan throughput in GB/s of model bytes for M = 2, 8 and 32 BF16 models,
  * beside a plain read-and-sum pass over the same bytes (same reader, same threads: the
  * memory-bandwidth reference) and beside the pure-TypeScript float64 reference, run in the
- * same process and printed as ratios. Fixtures are cached in .cache/bench (NP_BENCH_DIR).
+ * same process and printed as ratios. Then start-up times of the compiled library and CLI
+ * beside `node -e 1` (bench/startup.ts). Fixtures are cached in .cache/bench (NP_BENCH_DIR).
  *
  *   npm run bench               # ~512 MiB of models per M
  *   npm run bench -- --quick    # ~64 MiB per M (smoke run)
@@ -19,6 +20,7 @@ import { referenceScan } from '../lib/scan/reference';
 import { runNativePlan } from '../lib/scan/scan';
 import { benchModel } from './fixtures';
 import { machineDescription } from './machine';
+import { formatStartup, measureStartup } from './startup';
 import { handleUsage } from '../scripts/usage';
 
 handleUsage(__filename, ['quick', 'cold']);
@@ -123,6 +125,8 @@ async function main() {
       ...rows.map((r) => `| ${r.M} | ${gbs(r.coldReadSum!)} | ${gbs(r.coldScan!)} | ${(r.coldScan! / r.coldReadSum!).toFixed(2)} |`),
     );
   }
+  process.stderr.write('start-up ...\n');
+  lines.push('', formatStartup(await measureStartup(quick)));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

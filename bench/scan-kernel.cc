@@ -268,7 +268,7 @@ int main(int argc, char** argv) {
   std::printf("read-and-sum (pread, warm page cache, %zu MiB): %.2f GB/s\n\n", mib, rs);
 
   if (pk.mixed <= 0) return 0;
-  std::printf("Upper bound on scan / read-and-sum with a warm page cache (the issue's target: 0.7).\n");
+  std::printf("Upper bound on scan / read-and-sum with a warm page cache (target: 0.7).\n");
   std::printf("bound = R / (R + A): R = read-and-sum core-ns per element position; A = the multiplies no\n");
   std::printf("implementation can avoid, at the mixed peak: Philox4x32-10's 5 per element, one float64\n");
   std::printf("multiply for the uniform draw, x^2, x^3, x^4 and (x-r)^2 per model, one FMA per pair of\n");

@@ -7,6 +7,9 @@
  *   const result = detect(scan);                    // parent -> child edges, multi-generation
  *   if (set.lineage) console.log(evaluate(result, set.lineage));
  */
+import type * as Learned from './learned';
+import type * as Zoo from './zoo';
+
 export { openModels } from './io/discover';
 export type { OpenModelsOptions } from './io/discover';
 export type { ModelSet, ModelSource, TensorEntry, Lineage, ModelFormat } from './io/types';
@@ -28,11 +31,25 @@ export { evaluate } from './eval/metrics';
 export type { EvalMetrics } from './eval/metrics';
 export { evaluateMethods, formatEvalTable, formatEvalMarkdown } from './eval/compare';
 
-export { trainDetector, detectLearned } from './learned';
+// The learned detector and the zoo train with tfjs, which takes longer to load than the rest of
+// the library together; these wrappers load it on the first call, so `inspect`, `scan` and the
+// learning-free `detect` never pay for it. Same names and signatures as the modules' own.
 export type { TrainOptions, TrainReport, DetectLearnedOptions } from './learned';
+export async function trainDetector(...a: Parameters<typeof Learned.trainDetector>): ReturnType<typeof Learned.trainDetector> {
+  return (await import('./learned')).trainDetector(...a);
+}
+export async function detectLearned(...a: Parameters<typeof Learned.detectLearned>): ReturnType<typeof Learned.detectLearned> {
+  return (await import('./learned')).detectLearned(...a);
+}
 
-export { buildZoo, ensureZoo, ZOO_PRESETS } from './zoo';
+export { ZOO_PRESETS } from './zoo/types';
 export type { ZooOptions, ZooSummary } from './zoo';
+export async function buildZoo(...a: Parameters<typeof Zoo.buildZoo>): ReturnType<typeof Zoo.buildZoo> {
+  return (await import('./zoo')).buildZoo(...a);
+}
+export async function ensureZoo(...a: Parameters<typeof Zoo.ensureZoo>): ReturnType<typeof Zoo.ensureZoo> {
+  return (await import('./zoo')).ensureZoo(...a);
+}
 
 export { renderText, renderJson, renderDot, renderHtml, parseDetectionJson, screenshotHtml } from './report';
 

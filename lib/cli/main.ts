@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `phylogeny` command: a thin layer over the library. Exit codes: 0 success, 1 an error
- * about the inputs or the run (message names the file), 2 a usage mistake.
+ * about the inputs or the run (message names the file), 2 a usage mistake (EXIT_CODES).
  */
-import { PhylogenyError } from '../errors';
+import { InvalidArgumentError, PhylogenyError } from '../errors';
 import { VERSION } from '../version';
 import { formatOptions, parseArgs, UsageError } from './args';
 import type { Command, CommandIo } from './command';
@@ -40,6 +40,24 @@ export function mainHelp(): string {
 
 export { commandHelp };
 
+/**
+ * The one place that maps an error to an exit code, first match wins. A bad option value is a
+ * usage mistake whether the CLI's parser or the library caught it (`--threads 0` and
+ * `--fake-init 'x=bogus'` both exit 2); anything else the library reports about the inputs or
+ * the run exits 1.
+ */
+export const EXIT_CODES: ReadonlyArray<{ error: abstract new (...a: never[]) => Error; code: number; usage: boolean }> = [
+  { error: UsageError, code: 2, usage: true },
+  { error: InvalidArgumentError, code: 2, usage: true },
+  { error: PhylogenyError, code: 1, usage: false },
+  { error: Error, code: 1, usage: false },
+];
+
+/** Exit code and whether to point at `--help`, for anything a command threw. */
+export function exitCodeOf(e: unknown): { code: number; usage: boolean } {
+  return EXIT_CODES.find((row) => e instanceof row.error) ?? { code: 1, usage: false };
+}
+
 export async function main(argv: string[], io: Omit<CommandIo, 'quiet'> = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
@@ -68,22 +86,11 @@ export async function main(argv: string[], io: Omit<CommandIo, 'quiet'> = {
     const code = await command.run(args, { ...io, quiet: Boolean(args.opts.quiet) });
     return code ?? 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`phylogeny ${name}: ${e.message}\nRun 'phylogeny ${name} --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof PhylogenyError) {
-      io.err(`phylogeny ${name}: ${e.message}\n`);
-      return 1;
-    }
-    const err = e as Error;
-    if (err && typeof err.message === 'string') {
-      io.err(`phylogeny ${name}: ${err.message}\n`);
-      if (process.env.PHYLOGENY_DEBUG) io.err(`${err.stack}\n`);
-      return 1;
-    }
-    io.err(`phylogeny ${name}: ${String(e)}\n`);
-    return 1;
+    const { code, usage } = exitCodeOf(e);
+    const message = e instanceof Error && typeof e.message === 'string' ? e.message : String(e);
+    io.err(`phylogeny ${name}: ${message}\n${usage ? `Run 'phylogeny ${name} --help' for usage.\n` : ''}`);
+    if (process.env.PHYLOGENY_DEBUG && e instanceof Error && !(e instanceof PhylogenyError) && !usage) io.err(`${e.stack}\n`);
+    return code;
   }
 }
 

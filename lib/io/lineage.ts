@@ -1,5 +1,5 @@
 /**
- * lineage.json (DESIGN.md "Formats"): {"edges":[{"parent":ID,"child":ID}],"families":[[ID,...]]},
+ * lineage.json (docs/architecture.md, "Formats"): {"edges":[{"parent":ID,"child":ID}],"families":[[ID,...]]},
  * the ground truth the zoo writes beside a model set. A file that does not have this shape
  * is an error naming it: silently ignoring bad ground truth would make `eval` lie.
  */

@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import { DTYPE_SIZES, encodeFloats, FloatDtype } from './dtype';
+import { InvalidArgumentError } from '../errors';
 
 export interface TensorSpec {
   name: string;
@@ -28,7 +29,7 @@ export function buildHeader(specs: TensorSpec[], metadata?: Record<string, strin
   let offset = 0;
   const seen = new Set<string>();
   for (const s of specs) {
-    if (seen.has(s.name)) throw new Error(`duplicate tensor name '${s.name}'`);
+    if (seen.has(s.name)) throw new InvalidArgumentError('E_INVALID_ARG', `duplicate tensor name '${s.name}'`);
     seen.add(s.name);
     const bytes = elementCount(s.shape) * DTYPE_SIZES[s.dtype];
     obj[s.name] = { dtype: s.dtype, shape: s.shape, data_offsets: [offset, offset + bytes] };
@@ -83,7 +84,7 @@ export class SafetensorsStreamWriter {
   write(values: ArrayLike<number>): void {
     let pos = 0;
     while (pos < values.length) {
-      if (this.tensor >= this.specs.length) throw new Error(`${this.path}: more data than the header declares`);
+      if (this.tensor >= this.specs.length) throw new InvalidArgumentError('E_INVALID_ARG', `${this.path}: more data than the header declares`);
       const spec = this.specs[this.tensor];
       const need = elementCount(spec.shape) - this.writtenInTensor;
       const take = Math.min(need, values.length - pos);
@@ -107,7 +108,7 @@ export class SafetensorsStreamWriter {
     if (this.closed) return;
     if (this.tensor < this.specs.length) {
       this.abort();
-      throw new Error(`${this.path}: tensor '${this.specs[this.tensor].name}' was not completely written`);
+      throw new InvalidArgumentError('E_INVALID_ARG', `${this.path}: tensor '${this.specs[this.tensor].name}' was not completely written`);
     }
     fs.closeSync(this.fd);
     fs.renameSync(this.tmp, this.path);

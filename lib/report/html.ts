@@ -14,6 +14,7 @@ import { renderHeatmap } from './heatmap';
 import { CSS, SORT_SCRIPT } from './html-assets';
 import { compareToTruth, TRUTH_SYMBOL, type TruthMark } from './truth';
 import type { Viz } from '@viz-js/viz';
+import { PhylogenyError } from '../errors';
 
 export interface HtmlOptions {
   truth?: Lineage;
@@ -38,7 +39,7 @@ export async function renderSvg(dot: string): Promise<string> {
     throw err;
   }
   if (res.status !== 'success') {
-    throw new Error(`Graphviz could not lay out the forest: ${res.errors.map((e) => e.message).join('; ')}`);
+    throw new PhylogenyError('E_RENDER', `Graphviz could not lay out the forest: ${res.errors.map((e) => e.message).join('; ')}`);
   }
   // Keep the <svg> element only: an XML prolog or DOCTYPE is invalid inside HTML.
   return res.output.slice(res.output.indexOf('<svg'));
@@ -46,13 +47,12 @@ export async function renderSvg(dot: string): Promise<string> {
 
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
-export async function renderHtml(result: DetectionResult, opts: HtmlOptions = {}): Promise<string> {
-  const forest = buildForest(result);
-  const truth = opts.truth ? compareToTruth(result.edges, opts.truth) : undefined;
-  const title = opts.title ?? `Neural phylogeny · ${result.method}`;
-  const svg = await renderSvg(renderDot(result, { truth: opts.truth, title: '', rankdir: opts.rankdir }));
-  const h = escapeHtml;
+type Truth = ReturnType<typeof compareToTruth>;
+type Forest = ReturnType<typeof buildForest>;
+const h = escapeHtml;
 
+/** The header's counters: models, edges, families, ...; with truth, how many edges were right. */
+function statsHtml(result: DetectionResult, forest: Forest, truth: Truth | undefined): string {
   const stat = (value: string | number, label: string, cls = ''): string =>
     `<div class="stat ${cls}"><b>${h(String(value))}</b><span>${h(label)}</span></div>`;
   const stats = [
@@ -70,11 +70,17 @@ export async function renderHtml(result: DetectionResult, opts: HtmlOptions = {}
       stat(truth.missed.length, 'missed', 'wrong'),
     );
   }
+  return stats.join('');
+}
 
-  const markCell = (m?: TruthMark): string =>
-    m ? `<td class="mark ${m}" data-sort="${m}" title="${m}">${TRUTH_SYMBOL[m]}</td>` : '<td data-sort=""></td>';
-  const num = (v: number | undefined, text: string): string =>
-    `<td class="num" data-sort="${v === undefined || Number.isNaN(v) ? '' : v}">${h(text)}</td>`;
+const markCell = (m?: TruthMark): string =>
+  m ? `<td class="mark ${m}" data-sort="${m}" title="${m}">${TRUTH_SYMBOL[m]}</td>` : '<td data-sort=""></td>';
+/** A numeric cell; `data-sort` carries the raw value so the table sorts by number, not text. */
+const num = (v: number | undefined, text: string): string =>
+  `<td class="num" data-sort="${v === undefined || Number.isNaN(v) ? '' : v}">${h(text)}</td>`;
+
+/** The sortable edge table, with truth marks and the missed true edges when truth is known. */
+function edgesTableHtml(result: DetectionResult, truth: Truth | undefined): string {
   const parts = (p?: { direction: number; pairing: number }): string =>
     p ? ` title="direction ${formatConfidence(p.direction)} × pairing ${formatConfidence(p.pairing)}"` : '';
   const edgeRows = result.edges.map((e, i) => {
@@ -87,17 +93,25 @@ export async function renderHtml(result: DetectionResult, opts: HtmlOptions = {}
       '</tr>'
     );
   });
-  const edgesTable =
+  return (
     `<div class="scroll"><table class="sortable" id="edge-table"><thead><tr><th>parent</th><th>child</th><th>confidence</th><th>distance</th>` +
     (truth ? '<th>truth</th>' : '') +
     `</tr></thead><tbody>${edgeRows.join('')}</tbody></table></div>` +
     (truth && truth.missed.length
       ? `<p class="legend">Missed true edges (pair not recovered): ${truth.missed.map((e) => `<span class="id">${h(e.parent)} → ${h(e.child)}</span>`).join(', ')}</p>`
-      : '');
+      : '')
+  );
+}
 
+/** Models in forest order (family by family, then the unrelated ones): rows and heatmap agree. */
+function forestOrder(forest: Forest): string[] {
+  return [...forest.families.flatMap((f) => f.ids), ...forest.unrelated.map((n) => n.id)];
+}
+
+/** The sortable model table: family, parent, size, score, root and duplicate tags. */
+function modelsTableHtml(result: DetectionResult, forest: Forest, order: string[]): string {
   const dupOf = new Map<string, string[]>();
   for (const g of result.duplicates) for (const id of g) dupOf.set(id, g.filter((x) => x !== id));
-  const order = [...forest.families.flatMap((f) => f.ids), ...forest.unrelated.map((n) => n.id)];
   const modelRows = order.map((id) => {
     const n = forest.nodes.get(id)!;
     const m = n.model;
@@ -114,60 +128,104 @@ export async function renderHtml(result: DetectionResult, opts: HtmlOptions = {}
       `<td>${tags}</td></tr>`
     );
   });
-  const modelsTable =
+  return (
     `<div class="scroll"><table class="sortable" id="model-table"><thead><tr><th>model</th><th>family</th><th>parent</th><th>params</th><th>score</th><th></th></tr></thead>` +
-    `<tbody>${modelRows.join('')}</tbody></table></div>`;
+    `<tbody>${modelRows.join('')}</tbody></table></div>`
+  );
+}
 
-  const heat = result.distances
-    ? renderHeatmap({ ...result.distances, order, blocks: forest.families.map((f) => f.ids) })
-    : '<p class="muted">The method recorded no distance matrix.</p>';
-
+/** Method, timings and options of the run. */
+function runInfoHtml(result: DetectionResult): string {
   const timings = Object.entries(result.timings ?? {});
-  const runInfo =
+  return (
     `<dl><dt>method</dt><dd>${h(result.method)}</dd>` +
     (timings.length ? `<dt>timings</dt><dd>${timings.map(([k, v]) => `${h(k)} ${h(formatMs(v))}`).join(' · ')}</dd>` : '') +
-    `</dl><pre>${h(JSON.stringify(result.options ?? {}, null, 2))}</pre>`;
-  const warnings = result.warnings.length
+    `</dl><pre>${h(JSON.stringify(result.options ?? {}, null, 2))}</pre>`
+  );
+}
+
+function warningsHtml(result: DetectionResult): string {
+  return result.warnings.length
     ? `<section id="warnings"><h2>Warnings</h2><ul class="warnings">${result.warnings.map((w) => `<li>${h(w)}</li>`).join('')}</ul></section>`
     : '';
-  const legend = truth
-    ? 'Edge colour: <span class="mark right">✓ right</span> · <span class="mark reversed">↔ reversed</span> · <span class="mark wrong">✗ wrong</span> · grey dashed: missed true edge. '
-    : 'Edge colour and width grow with confidence; dashed: confidence under 0.34. ';
+}
 
+/** The parts of the page, each already HTML. */
+interface PageParts {
+  title: string;
+  method: string;
+  stats: string;
+  svg: string;
+  legend: string;
+  warnings: string;
+  edgeCount: number;
+  edgesTable: string;
+  modelCount: number;
+  modelsTable: string;
+  heat: string;
+  runInfo: string;
+}
+
+/** The page around the parts: one self-contained file (styles and script inline). */
+function pageHtml(p: PageParts): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">
-<title>${h(title)}</title>
+<title>${h(p.title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main>
 <header>
-<h1>${h(title)}</h1>
-<div class="sub">method <b>${h(result.method)}</b> · score: lower = nearer initialization (ancestor) · edge labels: confidence and distance</div>
-<div class="stats">${stats.join('')}</div>
+<h1>${h(p.title)}</h1>
+<div class="sub">method <b>${h(p.method)}</b> · score: lower = nearer initialization (ancestor) · edge labels: confidence and distance</div>
+<div class="stats">${p.stats}</div>
 </header>
 <section id="forest"><h2>Forest</h2>
-<div class="graph">${svg}</div>
-<p class="legend">${legend}Shaded boxes are roots; double borders mark models with identical compared weights (dotted link). Hover for details.</p>
+<div class="graph">${p.svg}</div>
+<p class="legend">${p.legend}Shaded boxes are roots; double borders mark models with identical compared weights (dotted link). Hover for details.</p>
 </section>
-${warnings}
+${p.warnings}
 <div class="grid">
-<section id="edges"><h2>Edges (${result.edges.length})</h2>${edgesTable}</section>
-<section id="models"><h2>Models (${result.models.length})</h2>${modelsTable}</section>
+<section id="edges"><h2>Edges (${p.edgeCount})</h2>${p.edgesTable}</section>
+<section id="models"><h2>Models (${p.modelCount})</h2>${p.modelsTable}</section>
 </div>
 <section id="distances"><h2>Distance matrix</h2>
-<div class="graph">${heat}</div>
+<div class="graph">${p.heat}</div>
 <p class="legend">Rows and columns in forest order; orange squares outline families.</p>
 </section>
-<section id="run"><h2>Run</h2>${runInfo}</section>
+<section id="run"><h2>Run</h2>${p.runInfo}</section>
 <footer>neural-phylogeny report · forest laid out by Graphviz (WebAssembly) at render time · works offline</footer>
 </main>
 <script>${SORT_SCRIPT}</script>
 </body>
 </html>
 `;
+}
+
+export async function renderHtml(result: DetectionResult, opts: HtmlOptions = {}): Promise<string> {
+  const forest = buildForest(result);
+  const truth = opts.truth ? compareToTruth(result.edges, opts.truth) : undefined;
+  const order = forestOrder(forest);
+  return pageHtml({
+    title: opts.title ?? `Neural phylogeny · ${result.method}`,
+    method: result.method,
+    stats: statsHtml(result, forest, truth),
+    svg: await renderSvg(renderDot(result, { truth: opts.truth, title: '', rankdir: opts.rankdir })),
+    legend: truth
+      ? 'Edge colour: <span class="mark right">✓ right</span> · <span class="mark reversed">↔ reversed</span> · <span class="mark wrong">✗ wrong</span> · grey dashed: missed true edge. '
+      : 'Edge colour and width grow with confidence; dashed: confidence under 0.34. ',
+    warnings: warningsHtml(result),
+    edgeCount: result.edges.length,
+    edgesTable: edgesTableHtml(result, truth),
+    modelCount: result.models.length,
+    modelsTable: modelsTableHtml(result, forest, order),
+    heat: result.distances
+      ? renderHeatmap({ ...result.distances, order, blocks: forest.families.map((f) => f.ids) })
+      : '<p class="muted">The method recorded no distance matrix.</p>',
+    runInfo: runInfoHtml(result),
+  });
 }

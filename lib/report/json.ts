@@ -1,5 +1,5 @@
 /**
- * JSON report: the format of DESIGN.md "Formats" (models, edges, roots, method, options,
+ * JSON report: the detection JSON of docs/report.md (models, edges, roots, method, options,
  * timings, in that order) followed by our extra fields (families, duplicates, warnings,
  * distances). Key order is fixed and option keys are sorted so that two runs diff cleanly.
  *

@@ -4,6 +4,7 @@
  * grey / RGB / grey+alpha / RGBA, which is what Chromium writes.
  */
 import { inflateSync } from 'zlib';
+import { FormatError } from '../errors';
 
 export interface PngImage {
   width: number;
@@ -33,7 +34,7 @@ function crc32(buf: Uint8Array): number {
 }
 
 export function readPng(data: Buffer): PngImage {
-  if (data.length < 8 || !data.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG file (bad signature)');
+  if (data.length < 8 || !data.subarray(0, 8).equals(SIGNATURE)) throw new FormatError('E_FORMAT', 'not a PNG file (bad signature)');
   let pos = 8;
   let header: Omit<PngImage, 'rgba'> | undefined;
   let interlace = 0;
@@ -42,9 +43,9 @@ export function readPng(data: Buffer): PngImage {
   while (pos + 12 <= data.length) {
     const len = data.readUInt32BE(pos);
     const type = data.toString('latin1', pos + 4, pos + 8);
-    if (pos + 12 + len > data.length) throw new Error(`PNG chunk ${type} runs past the end of the file`);
+    if (pos + 12 + len > data.length) throw new FormatError('E_FORMAT', `PNG chunk ${type} runs past the end of the file`);
     const body = data.subarray(pos + 8, pos + 8 + len);
-    if (crc32(data.subarray(pos + 4, pos + 8 + len)) !== data.readUInt32BE(pos + 8 + len)) throw new Error(`PNG chunk ${type} has a bad CRC`);
+    if (crc32(data.subarray(pos + 4, pos + 8 + len)) !== data.readUInt32BE(pos + 8 + len)) throw new FormatError('E_FORMAT', `PNG chunk ${type} has a bad CRC`);
     if (type === 'IHDR') {
       header = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), bitDepth: body[8], colorType: body[9] };
       interlace = body[12];
@@ -55,9 +56,9 @@ export function readPng(data: Buffer): PngImage {
     }
     pos += 12 + len;
   }
-  if (!header) throw new Error('PNG has no IHDR chunk');
-  if (!ended) throw new Error('PNG is truncated (no IEND chunk)');
-  if (header.width === 0 || header.height === 0) throw new Error('PNG has zero width or height');
+  if (!header) throw new FormatError('E_FORMAT', 'PNG has no IHDR chunk');
+  if (!ended) throw new FormatError('E_FORMAT', 'PNG is truncated (no IEND chunk)');
+  if (header.width === 0 || header.height === 0) throw new FormatError('E_FORMAT', 'PNG has zero width or height');
   const channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[header.colorType];
   if (header.bitDepth !== 8 || interlace !== 0 || !channels) return header;
   return { ...header, rgba: decode(inflateSync(Buffer.concat(idat)), header.width, header.height, channels) };
@@ -65,7 +66,7 @@ export function readPng(data: Buffer): PngImage {
 
 function decode(raw: Buffer, width: number, height: number, channels: number): Uint8Array {
   const stride = width * channels;
-  if (raw.length < height * (stride + 1)) throw new Error('PNG image data is shorter than its size says');
+  if (raw.length < height * (stride + 1)) throw new FormatError('E_FORMAT', 'PNG image data is shorter than its size says');
   const cur = new Uint8Array(stride);
   let prev = new Uint8Array(stride);
   const out = new Uint8Array(width * height * 4);
@@ -91,7 +92,7 @@ function decode(raw: Buffer, width: number, height: number, channels: number): U
           v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
           break;
         }
-        default: throw new Error(`PNG row ${y} has unknown filter ${filter}`);
+        default: throw new FormatError('E_FORMAT', `PNG row ${y} has unknown filter ${filter}`);
       }
       cur[i] = v & 0xff;
     }

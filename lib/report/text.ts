@@ -152,7 +152,7 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
       const json = JSON.stringify(v);
       if (json === undefined || json.length <= 60) return String(json);
       const n = Array.isArray(v) ? v.length : Object.keys(v as object).length;
-      return `{${n} entries: see --format json}`;
+      return `{${n} entries: see the JSON report}`;
     };
     const words = opt.map(([k, v]) => `${k}=${shown(v)}`);
     out.push(...wrap(words.join(', '), width, 'options: ', '  '));

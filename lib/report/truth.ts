@@ -1,7 +1,7 @@
 /**
  * Recovered edges against a known lineage, as the reports mark them. A reversed edge (right
  * pair, wrong direction) is kept apart from a wrong one because direction is the hard part of
- * the problem (DESIGN.md "Measured so far"): a reader wants to see pairing and direction errors
+ * the problem (docs/detect.md): a reader wants to see pairing and direction errors
  * separately. A true edge counts as missed only when neither direction was recovered, so a
  * reversed edge is not counted twice.
  */

@@ -81,11 +81,11 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
   models.forEach((model, mi) => {
     for (const t of model.tensors) {
       if (include.length && !matchesAny(t.name, include)) {
-        skipped.push({ model: model.id, tensor: t.name, reason: 'not matched by --include' });
+        skipped.push({ model: model.id, tensor: t.name, reason: 'not matched by include' });
         continue;
       }
       if (exclude.length && matchesAny(t.name, exclude)) {
-        skipped.push({ model: model.id, tensor: t.name, reason: 'matched by --exclude' });
+        skipped.push({ model: model.id, tensor: t.name, reason: 'matched by exclude' });
         continue;
       }
       if (!isFloatDtype(t.dtype)) {
@@ -96,7 +96,7 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
         throw new DtypeError(
           'E_DTYPE',
           `${t.file}: tensor '${t.name}' has dtype ${t.dtype}, which cannot be scanned ` +
-            '(only F32, F16, BF16 and F64); pass --skip-non-float to leave such tensors out',
+            '(only F32, F16, BF16 and F64); set skipNonFloat (CLI: --skip-non-float) to leave such tensors out',
           { file: t.file, tensor: t.name },
         );
       }

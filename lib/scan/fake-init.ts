@@ -19,6 +19,7 @@
  * the sibling is a norm weight or missing; running_var 1, running_mean 0; scalars 0.
  */
 import type { TensorFakeInit } from './types';
+import { InvalidArgumentError } from '../errors';
 
 export interface FakeInitContext {
   /** Shape of the tensor (full, not row-prefixed: fan-in does not depend on rows). */
@@ -46,20 +47,27 @@ function globToRegExp(glob: string): RegExp {
 
 /** Parses a name pattern: a glob, or a regular expression between slashes. */
 export function parsePattern(p: string): RegExp {
-  if (p.length >= 2 && p.startsWith('/') && p.endsWith('/')) return new RegExp(p.slice(1, -1));
+  if (p.length >= 2 && p.startsWith('/') && p.endsWith('/')) {
+    // A bad regular expression is a bad argument, not a SyntaxError from deep inside.
+    try {
+      return new RegExp(p.slice(1, -1));
+    } catch (e) {
+      throw new InvalidArgumentError('E_INVALID_ARG', `bad regular expression ${p}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   return globToRegExp(p);
 }
 
 function parseScheme(text: string, source: string): { scheme: string; args: number[] } {
   const m = /^([a-z-]+)\s*(?:\((.*)\))?$/.exec(text.trim());
   if (!m || !KNOWN.has(m[1])) {
-    throw new Error(`fake-init: unknown scheme '${text.trim()}' in '${source}' (known: ${[...KNOWN].join(', ')})`);
+    throw new InvalidArgumentError('E_INVALID_ARG', `fake-init: unknown scheme '${text.trim()}' in '${source}' (known: ${[...KNOWN].join(', ')})`);
   }
   const args = m[2] === undefined || m[2].trim() === ''
     ? []
     : m[2].split(',').map((a) => {
         const v = Number(a.trim().replace(/^[a-z_]+\s*=\s*/, ''));
-        if (!Number.isFinite(v)) throw new Error(`fake-init: bad number '${a.trim()}' in '${source}'`);
+        if (!Number.isFinite(v)) throw new InvalidArgumentError('E_INVALID_ARG', `fake-init: bad number '${a.trim()}' in '${source}'`);
         return v;
       });
   return { scheme: m[1], args };
@@ -86,7 +94,7 @@ export function parseFakeInitSpec(spec: string): Rule[] {
     const { scheme, args } = parseScheme(eq >= 0 ? part.slice(eq + 1) : part, part);
     rules.push({ pattern: pattern ? parsePattern(pattern) : undefined, source: part, scheme, args });
   }
-  if (rules.length === 0) throw new Error('fake-init: empty spec');
+  if (rules.length === 0) throw new InvalidArgumentError('E_INVALID_ARG', 'fake-init: empty spec');
   return rules;
 }
 
@@ -176,20 +184,20 @@ function applyScheme(rule: Rule, name: string, ctx: FakeInitContext): TensorFake
     case 'normal':
       if (args.length === 1) return normal(0, args[0], label);
       if (args.length === 2) return normal(args[0], args[1], label);
-      throw new Error(`fake-init: normal takes (std) or (mean, std): '${label}'`);
+      throw new InvalidArgumentError('E_INVALID_ARG', `fake-init: normal takes (std) or (mean, std): '${label}'`);
     case 'uniform':
       if (args.length === 1) return uniform(Math.abs(args[0]), label);
       if (args.length === 2) return { scheme: label, kind: 'uniform', a: args[0], b: args[1] };
-      throw new Error(`fake-init: uniform takes (bound) or (low, high): '${label}'`);
+      throw new InvalidArgumentError('E_INVALID_ARG', `fake-init: uniform takes (bound) or (low, high): '${label}'`);
     case 'constant':
-      if (args.length !== 1) throw new Error(`fake-init: constant takes one value: '${label}'`);
+      if (args.length !== 1) throw new InvalidArgumentError('E_INVALID_ARG', `fake-init: constant takes one value: '${label}'`);
       return constant(args[0], label);
     case 'zeros':
       return constant(0, label);
     case 'ones':
       return constant(1, label);
   }
-  throw new Error(`fake-init: unknown scheme '${scheme}'`);
+  throw new InvalidArgumentError('E_INVALID_ARG', `fake-init: unknown scheme '${scheme}'`);
 }
 
 /** Resolves the fake-init distribution of one tensor under a spec. */

@@ -4,6 +4,7 @@
  * in the same order, so the values are bitwise those of the native CPU and CUDA paths; tests
  * hold all of them equal.
  */
+import { InvalidArgumentError } from '../errors';
 
 export const PHILOX_M0 = 0xd2511f53;
 export const PHILOX_M1 = 0xcd9e8d57;
@@ -156,7 +157,7 @@ export function fakeInitValue(p: FakeInitParams, index: number): number {
       return normalFromBits(p.a, p.b, w[j], w[j + 1], Math.floor(index / 16) % 2 === 1);
     }
     default:
-      throw new Error(`unknown fake-init kind ${p.kind}`);
+      throw new InvalidArgumentError('E_INVALID_ARG', `unknown fake-init kind ${p.kind}`);
   }
 }
 
@@ -180,7 +181,7 @@ function splitmix64(z: bigint): bigint {
  * more by splitmix64; key0 = low 32 bits, key1 = high 32 bits.
  */
 export function philoxKey(seed: number, tensorName: string): { key0: number; key1: number } {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError('E_INVALID_ARG', `seed must be a non-negative integer, got ${seed}`);
   let h = 0xcbf29ce484222325n;
   for (const byte of Buffer.from(tensorName, 'utf8')) {
     h ^= BigInt(byte);

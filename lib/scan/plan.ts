@@ -19,10 +19,10 @@ export interface Shard {
 /** Parses "i/n" (1-based i, as the CLI takes it) into a 0-based Shard. */
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new InvalidArgumentError('E_INVALID_ARG', `--shard must look like i/n (e.g. 1/4), got '${text}'`);
+  if (!m) throw new InvalidArgumentError('E_INVALID_ARG', `shard must look like i/n (e.g. 1/4), got '${text}'`);
   const i = Number(m[1]);
   const n = Number(m[2]);
-  if (n < 1 || i < 1 || i > n) throw new InvalidArgumentError('E_INVALID_ARG', `--shard ${text}: need 1 <= i <= n`);
+  if (n < 1 || i < 1 || i > n) throw new InvalidArgumentError('E_INVALID_ARG', `shard ${text}: need 1 <= i <= n`);
   return { index: i - 1, count: n };
 }
 

@@ -13,6 +13,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, PhylogenyError } from '../errors';
 
 /** 'tensorflow' takes either node package; 'node-gpu' / 'node' name one. */
 export type BackendPreference = 'auto' | 'node-gpu' | 'node' | 'tensorflow' | 'wasm' | 'cpu';
@@ -67,9 +68,9 @@ async function tryNode(pkg: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   quietly(() => require(pkg));
   if (!tf.findBackend('tensorflow')) {
-    throw new Error(`${pkg} loaded but registered no 'tensorflow' backend in this copy of tfjs-core`);
+    throw new PhylogenyError('E_BACKEND', `${pkg} loaded but registered no 'tensorflow' backend in this copy of tfjs-core`);
   }
-  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg}: setBackend('tensorflow') failed`);
+  if (!(await tf.setBackend('tensorflow'))) throw new PhylogenyError('E_BACKEND', `${pkg}: setBackend('tensorflow') failed`);
 }
 
 let wasmPathsSet = false;
@@ -81,11 +82,11 @@ async function tryWasm(): Promise<void> {
     wasm.setWasmPaths(wasmBinaryDir());
     wasmPathsSet = true;
   }
-  if (!(await tf.setBackend('wasm'))) throw new Error("setBackend('wasm') failed (wasm binary not loadable)");
+  if (!(await tf.setBackend('wasm'))) throw new PhylogenyError('E_BACKEND', "setBackend('wasm') failed (wasm binary not loadable)");
 }
 
 async function tryCpu(): Promise<void> {
-  if (!(await tf.setBackend('cpu'))) throw new Error("setBackend('cpu') failed");
+  if (!(await tf.setBackend('cpu'))) throw new PhylogenyError('E_BACKEND', "setBackend('cpu') failed");
   // The cpu backend prints "install our node backend" on first use; the report already says
   // why tfjs-node did not load, so the banner is suppressed (firstUse is its only switch).
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
@@ -100,7 +101,7 @@ async function tryCpu(): Promise<void> {
 export async function selectBackend(prefer: BackendPreference = 'auto'): Promise<BackendReport> {
   const envPrefer = process.env.NEURAL_PHYLOGENY_TF_BACKEND as BackendPreference | undefined;
   if (prefer === 'auto' && envPrefer && envPrefer !== 'auto' && PREFERENCES.includes(envPrefer)) prefer = envPrefer;
-  if (!PREFERENCES.includes(prefer)) throw new Error(`unknown tfjs backend '${prefer}' (known: ${PREFERENCES.join(', ')})`);
+  if (!PREFERENCES.includes(prefer)) throw new InvalidArgumentError('E_INVALID_ARG', `unknown tfjs backend '${prefer}' (known: ${PREFERENCES.join(', ')})`);
 
   const chain: { candidate: string; name: string; satisfies: BackendPreference[]; run: () => Promise<void> }[] = [
     { candidate: '@tensorflow/tfjs-node-gpu', name: 'tensorflow', satisfies: ['node-gpu', 'tensorflow'], run: () => tryNode('@tensorflow/tfjs-node-gpu') },
@@ -126,7 +127,7 @@ export async function selectBackend(prefer: BackendPreference = 'auto'): Promise
       attempts.push({ candidate: c.candidate, ok: false, reason: firstLine(e) });
     }
   }
-  throw new Error(`no tfjs backend could be started: ${attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ')}`);
+  throw new PhylogenyError('E_BACKEND', `no tfjs backend could be started: ${attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ')}`);
 }
 
 /** One line for logs: "wasm (@tensorflow/tfjs-node-gpu: ...; @tensorflow/tfjs-node: ...)". */

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { Rng } from './rng';
+import { FormatError } from '../errors';
 
 export const IMAGE_SIDE = 28;
 export const IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE;
@@ -78,17 +79,17 @@ function readGzip(file: string): Uint8Array {
 function readIdxImages(file: string): IdxImages {
   const b = readGzip(file);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (dv.getUint32(0) !== 0x803) throw new Error(`${file}: not an IDX image file (magic ${dv.getUint32(0).toString(16)})`);
+  if (dv.getUint32(0) !== 0x803) throw new FormatError('E_FORMAT', `${file}: not an IDX image file (magic ${dv.getUint32(0).toString(16)})`);
   const count = dv.getUint32(4);
-  if (dv.getUint32(8) !== IMAGE_SIDE || dv.getUint32(12) !== IMAGE_SIDE) throw new Error(`${file}: images are not 28×28`);
-  if (b.byteLength < 16 + count * IMAGE_PIXELS) throw new Error(`${file}: truncated`);
+  if (dv.getUint32(8) !== IMAGE_SIDE || dv.getUint32(12) !== IMAGE_SIDE) throw new FormatError('E_FORMAT', `${file}: images are not 28×28`);
+  if (b.byteLength < 16 + count * IMAGE_PIXELS) throw new FormatError('E_FORMAT', `${file}: truncated`);
   return { count, pixels: b.subarray(16, 16 + count * IMAGE_PIXELS) };
 }
 
 function readIdxLabels(file: string): Int32Array {
   const b = readGzip(file);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (dv.getUint32(0) !== 0x801) throw new Error(`${file}: not an IDX label file`);
+  if (dv.getUint32(0) !== 0x801) throw new FormatError('E_FORMAT', `${file}: not an IDX label file`);
   const count = dv.getUint32(4);
   return Int32Array.from(b.subarray(8, 8 + count));
 }
@@ -135,7 +136,7 @@ export function loadFashionMnist(opts: { seed: number; trainCount?: number; test
     const trLab = readIdxLabels(path.join(dir, FASHION_FILES.trainLabels));
     const teImg = readIdxImages(path.join(dir, FASHION_FILES.testImages));
     const teLab = readIdxLabels(path.join(dir, FASHION_FILES.testLabels));
-    if (trLab.length !== trImg.count || teLab.length !== teImg.count) throw new Error('image and label counts differ');
+    if (trLab.length !== trImg.count || teLab.length !== teImg.count) throw new FormatError('E_FORMAT', 'image and label counts differ');
     const rng = new Rng(opts.seed);
     const trOrder = rng.permutation(trImg.count).slice(0, opts.trainCount ?? trImg.count);
     const teOrder = rng.permutation(teImg.count).slice(0, opts.testCount ?? teImg.count);

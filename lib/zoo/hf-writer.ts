@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DTYPE_SIZES, FloatDtype } from '../io/dtype';
 import { SafetensorsStreamWriter, TensorSpec } from '../io/safetensors-writer';
+import { PhylogenyError } from '../errors';
 
 export const HF_INDEX_FILE = 'model.safetensors.index.json';
 
@@ -87,7 +88,7 @@ export function writeHfCheckpoint(
           written += values.length * DTYPE_SIZES[ck.dtype];
           onBytes?.(written, totalBytes);
         });
-        if (got !== elements(t.shape)) throw new Error(`${t.name}: produced ${got} values for shape [${t.shape}]`);
+        if (got !== elements(t.shape)) throw new PhylogenyError('E_INTERNAL', `${t.name}: produced ${got} values for shape [${t.shape}]`);
         weightMap[t.name] = shard.file;
       }
       w.close();

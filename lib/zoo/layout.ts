@@ -3,10 +3,11 @@
  * models compute in ([in, out] matrices, [kh, kw, in, out] filters) and PyTorch's ([out, in],
  * [out, in, kh, kw]), which is what the zoo writes and what the detectors' fake inits assume.
  */
+import { InvalidArgumentError } from '../errors';
 
 export function permuteAxes(data: Float32Array, shape: number[], perm: number[]): Float32Array {
   const rank = shape.length;
-  if (perm.length !== rank) throw new Error(`permutation ${perm} does not fit shape ${shape}`);
+  if (perm.length !== rank) throw new InvalidArgumentError('E_INVALID_ARG', `permutation ${perm} does not fit shape ${shape}`);
   const outShape = perm.map((p) => shape[p]);
   const inStrides = new Array<number>(rank);
   let s = 1;
@@ -14,7 +15,7 @@ export function permuteAxes(data: Float32Array, shape: number[], perm: number[])
     inStrides[i] = s;
     s *= shape[i];
   }
-  if (s !== data.length) throw new Error(`shape ${shape} does not hold ${data.length} values`);
+  if (s !== data.length) throw new InvalidArgumentError('E_INVALID_ARG', `shape ${shape} does not hold ${data.length} values`);
   // Stride in the source for each output axis.
   const srcStride = perm.map((p) => inStrides[p]);
   const out = new Float32Array(data.length);

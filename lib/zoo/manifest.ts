@@ -1,5 +1,5 @@
 /**
- * models.json and lineage.json (DESIGN.md "Formats"): written last, after every model file, so
+ * models.json and lineage.json (docs/architecture.md, "Formats"): written last, after every model file, so
  * a directory with a models.json holds a complete zoo. Models are listed sorted by id, which the
  * hashing makes unrelated to lineage.
  */
@@ -8,6 +8,7 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 import type { Lineage } from '../io/types';
 import { ZooManifest, ZooModelRecord } from './types';
+import { FormatError } from '../errors';
 
 /** Bumped whenever a change to lib/zoo changes what a zoo contains: invalidates cached zoos. */
 export const ZOO_CODE_VERSION = 'zoo-1';
@@ -26,7 +27,7 @@ export function lineageOf(models: ZooModelRecord[]): Lineage {
   const edges = models
     .filter((m) => m.parent !== null)
     .map((m) => {
-      if (!ids.has(m.parent as string)) throw new Error(`model ${m.id}: parent ${m.parent} is not in the zoo`);
+      if (!ids.has(m.parent as string)) throw new FormatError('E_FORMAT', `model ${m.id}: parent ${m.parent} is not in the zoo`);
       return { parent: m.parent as string, child: m.id };
     })
     .sort((a, b) => (a.child < b.child ? -1 : a.child > b.child ? 1 : 0));
@@ -37,7 +38,7 @@ export function lineageOf(models: ZooModelRecord[]): Lineage {
     for (;;) {
       const p = parentOf.get(cur);
       if (!p) return cur;
-      if (seen.has(cur)) throw new Error(`lineage cycle through ${cur}`);
+      if (seen.has(cur)) throw new FormatError('E_FORMAT', `lineage cycle through ${cur}`);
       seen.add(cur);
       cur = p;
     }

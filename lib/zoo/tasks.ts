@@ -9,6 +9,7 @@
  */
 import { FashionMnistResult, IMAGE_PIXELS, IMAGE_SIDE, ImageSet, loadFashionMnist, splitMnist, subset } from './data';
 import { hashString, Rng, deriveSeed } from './rng';
+import { InvalidArgumentError, IoError } from '../errors';
 
 export type VisionTaskName =
   | 'mnist'
@@ -80,7 +81,7 @@ export function deriveTask(name: VisionTaskName, set: ImageSet): ImageSet {
     case 'mnist-permuted-labels':
       return { images: set.images, labels: set.labels.map((l) => LABEL_DERANGEMENT[l]), count: set.count };
     default:
-      throw new Error(`task '${name}' is not derived from MNIST`);
+      throw new InvalidArgumentError('E_INVALID_ARG', `task '${name}' is not derived from MNIST`);
   }
 }
 
@@ -136,7 +137,7 @@ export class VisionTaskSet {
     if (name === 'mnist') {
       task = { name, description: TASK_DESCRIPTIONS[name], dataset: 'mnist', derived: false, classes: 10, ...this.mnist };
     } else if (name === 'fashion-mnist') {
-      if (!this.fashion.available) throw new Error('Fashion-MNIST is not available');
+      if (!this.fashion.available) throw new IoError('E_IO', 'Fashion-MNIST is not available');
       task = { name, description: TASK_DESCRIPTIONS[name], dataset: 'fashion-mnist', derived: false, classes: 10, train: this.fashion.train, test: this.fashion.test };
     } else {
       // Each derived task sees its own seeded subset of the MNIST training split.

@@ -9,6 +9,7 @@ import { IMAGE_PIXELS, ImageSet } from './data';
 import { crossEntropy } from './ops';
 import { Rng } from './rng';
 import { VisionNet, Weights } from './vision-net';
+import { PhylogenyError } from '../errors';
 
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } as const;
 
@@ -46,7 +47,7 @@ function toVariables(net: VisionNet, weights: Weights): Map<string, tf.Variable>
   const vars = new Map<string, tf.Variable>();
   for (const p of net.params) {
     const data = weights.get(p.name);
-    if (!data) throw new Error(`missing weight ${p.name}`);
+    if (!data) throw new PhylogenyError('E_INTERNAL', `missing weight ${p.name}`);
     // tf.variable keeps its initial tensor alive as a separate tensor: dispose it.
     const init = tf.tensor(data, p.tfShape);
     vars.set(p.name, tf.variable(init, true));
@@ -81,7 +82,7 @@ export async function trainClassifier(net: VisionNet, start: Weights, data: Imag
         steps++;
       }
       const mean = sum / data.count;
-      if (!Number.isFinite(mean)) throw new Error(`training diverged (loss ${mean}) at epoch ${epoch + 1}`);
+      if (!Number.isFinite(mean)) throw new PhylogenyError('E_TRAIN', `training diverged (loss ${mean}) at epoch ${epoch + 1}`);
       lossHistory.push(mean);
       s.onEpoch?.(epoch + 1, mean);
       await yieldToEventLoop();

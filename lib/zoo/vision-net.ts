@@ -8,6 +8,7 @@ import { TensorData } from '../io/safetensors-writer';
 import { initBias, initWeight, InitScheme } from './init';
 import { inversePermutation, permuteAxes } from './layout';
 import { Rng } from './rng';
+import { PhylogenyError } from '../errors';
 
 export interface ParamSpec {
   /** PyTorch state_dict name, e.g. "fc1.weight". */
@@ -60,7 +61,7 @@ export function initWeights(net: VisionNet, scheme: InitScheme, rng: Rng): Weigh
 export function toTorchTensors(net: VisionNet, weights: Weights): TensorData[] {
   return net.params.map((p) => {
     const data = weights.get(p.name);
-    if (!data) throw new Error(`missing weight ${p.name}`);
+    if (!data) throw new PhylogenyError('E_INTERNAL', `missing weight ${p.name}`);
     return { name: p.name, dtype: 'F32', shape: p.torchShape, data: permuteAxes(data, p.view, p.perm) };
   });
 }

@@ -13,6 +13,7 @@ import { mnistFcPreset } from './presets/mnist-fc';
 import { syntheticLargePreset } from './presets/synthetic-large';
 import { tinyLlamaPreset } from './presets/tiny-llama';
 import { ZOO_PRESETS, ZooManifest, ZooOptions, ZooPreset, ZooSummary } from './types';
+import { InvalidArgumentError } from '../errors';
 
 const PRESETS: Record<ZooPreset, PresetBuilder> = {
   'mnist-fc': mnistFcPreset,
@@ -23,9 +24,9 @@ const PRESETS: Record<ZooPreset, PresetBuilder> = {
 
 function presetOf(opts: ZooOptions): PresetBuilder {
   const p = PRESETS[opts.preset];
-  if (!p) throw new Error(`unknown zoo preset '${opts.preset}' (known: ${ZOO_PRESETS.join(', ')})`);
-  if (opts.scale !== undefined && opts.scale !== 'small' && opts.scale !== 'paper') throw new Error(`scale must be 'small' or 'paper' (got '${opts.scale}')`);
-  if (opts.seed !== undefined && (!Number.isInteger(opts.seed) || opts.seed < 0)) throw new Error(`seed must be a non-negative integer (got ${opts.seed})`);
+  if (!p) throw new InvalidArgumentError('E_INVALID_ARG', `unknown zoo preset '${opts.preset}' (known: ${ZOO_PRESETS.join(', ')})`);
+  if (opts.scale !== undefined && opts.scale !== 'small' && opts.scale !== 'paper') throw new InvalidArgumentError('E_INVALID_ARG', `scale must be 'small' or 'paper' (got '${opts.scale}')`);
+  if (opts.seed !== undefined && (!Number.isInteger(opts.seed) || opts.seed < 0)) throw new InvalidArgumentError('E_INVALID_ARG', `seed must be a non-negative integer (got ${opts.seed})`);
   return p;
 }
 

@@ -7,7 +7,6 @@ import { openModels } from '../../io/discover';
 import { renderHtml, renderText } from '../../report';
 import { renderLineageText } from '../../report/text';
 import { scanModelSet } from '../../scan/scan';
-import { describeBackend, ensureZoo } from '../../zoo';
 import { Command, QUIET_OPTION } from '../command';
 import { fmtBytes, ProgressBar } from '../progress';
 import { zooProgressHandler } from '../zoo-progress';
@@ -32,6 +31,8 @@ export const demoCommand: Command = {
     const t0 = Date.now();
     io.out('neural-phylogeny demo: which of these models were fine-tuned from which? (weights only)\n\n');
     const bar = new ProgressBar('zoo mnist-fc', { enabled: !io.quiet });
+    // tfjs and the zoo load only when the demo runs.
+    const { describeBackend, ensureZoo } = await import('../../zoo');
     const zoo = await ensureZoo({
       preset: 'mnist-fc',
       scale: 'small',

@@ -50,7 +50,7 @@ export const detectCommand: Command = {
   name: 'detect',
   summary: 'find parent->child fine-tuning edges and multi-generation trees in a set of models',
   description:
-    'Scans the models (or reuses --scan FILE) and runs a detection method on the result: the learning-free methods cost one pass over the weights and then only M×M work. Prints an indented forest (text), or JSON (docs/formats.md), Graphviz DOT, or a self-contained HTML report.',
+    'Scans the models (or reuses --scan FILE) and runs a detection method on the result: the learning-free methods cost one pass over the weights and then only M×M work. Prints an indented forest (text), or JSON (docs/report.md), Graphviz DOT, or a self-contained HTML report.',
   positionals: [{ name: 'paths', description: 'model files or directories (optional with --scan)', variadic: true }],
   options: [
     { name: 'format', alias: 'f', type: 'string', arg: 'F', description: 'output format', default: 'text', choices: ['text', 'json', 'dot', 'html'] },

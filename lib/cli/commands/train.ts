@@ -1,4 +1,3 @@
-import { trainDetector } from '../../learned';
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { ProgressBar } from '../progress';
@@ -27,6 +26,8 @@ export const trainCommand: Command = {
     if (!zoos?.length) throw new UsageError('train needs --zoo DIR (one or more)');
     if (!out) throw new UsageError('train needs --out DIR');
     const bar = new ProgressBar('train', { enabled: !io.quiet });
+    // tfjs and the learned detector load only when a detector is trained.
+    const { trainDetector } = await import('../../learned');
     const report = await trainDetector({
       zoos,
       out,

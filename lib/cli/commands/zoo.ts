@@ -1,5 +1,7 @@
-import { buildZoo, describeBackend, SYNTHETIC_SIZES, ZOO_PRESETS } from '../../zoo';
-import type { ZooOptions } from '../../zoo';
+// Declarations only at the top: the zoo trains with tfjs, which is loaded when the command runs.
+import { SYNTHETIC_SIZES } from '../../zoo/presets/synthetic-large';
+import { ZOO_PRESETS } from '../../zoo/types';
+import type { ZooOptions } from '../../zoo/types';
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { ProgressBar } from '../progress';
@@ -48,6 +50,7 @@ export const zooCommand: Command = {
       onProgress: zooProgressHandler(bar),
       log: io.quiet ? undefined : (line) => io.err(`${line}\n`),
     };
+    const { buildZoo, describeBackend } = await import('../../zoo');
     const zoo = await buildZoo(opts);
     bar.done(`${zoo.models.length} models in ${zoo.buildSeconds.toFixed(0)} s`);
     if (!io.quiet) {

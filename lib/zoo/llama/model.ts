@@ -9,6 +9,7 @@ import { transpose2d } from '../layout';
 import { crossEntropy, embedding, linear, matMul, transposeLast } from '../ops';
 import { Rng } from '../rng';
 import { HfTensorSpec, LlamaConfig, llamaTensorSpecs } from './config';
+import { PhylogenyError } from '../../errors';
 
 /** Parameters by HF name, tfjs layout. */
 export type LlamaWeights = Map<string, Float32Array>;
@@ -36,7 +37,7 @@ export function initLlama(c: LlamaConfig, rng: Rng): LlamaWeights {
 export function toHfTensors(c: LlamaConfig, w: LlamaWeights): { spec: HfTensorSpec; data: Float32Array }[] {
   return llamaTensorSpecs(c).map((s) => {
     const d = w.get(s.name);
-    if (!d) throw new Error(`missing tensor ${s.name}`);
+    if (!d) throw new PhylogenyError('E_INTERNAL', `missing tensor ${s.name}`);
     return { spec: s, data: s.kind === 'linear' ? transpose2d(d, s.shape[1], s.shape[0]) : d };
   });
 }
@@ -85,7 +86,7 @@ function rope(x: tf.Tensor4D, k: LlamaConstants): tf.Tensor4D {
 export function llamaForward(c: LlamaConfig, vars: Map<string, tf.Tensor>, ids: tf.Tensor1D, batch: number, seqLen: number, k: LlamaConstants): tf.Tensor2D {
   const v = (n: string): tf.Tensor => {
     const t = vars.get(n);
-    if (!t) throw new Error(`missing tensor ${n}`);
+    if (!t) throw new PhylogenyError('E_INTERNAL', `missing tensor ${n}`);
     return t;
   };
   const H = c.numHeads;

@@ -8,6 +8,7 @@ import { ADAM, yieldToEventLoop } from '../train-classifier';
 import { Rng } from '../rng';
 import { LlamaConfig, llamaTensorSpecs } from './config';
 import { llamaConstants, llamaForward, llamaLoss, LlamaWeights, tfShape } from './model';
+import { InvalidArgumentError, PhylogenyError } from '../../errors';
 
 export interface LmSettings {
   learningRate: number;
@@ -31,7 +32,7 @@ function variables(c: LlamaConfig, w: LlamaWeights): Map<string, tf.Variable> {
   const vars = new Map<string, tf.Variable>();
   for (const s of llamaTensorSpecs(c)) {
     const d = w.get(s.name);
-    if (!d) throw new Error(`missing tensor ${s.name}`);
+    if (!d) throw new PhylogenyError('E_INTERNAL', `missing tensor ${s.name}`);
     const init = tf.tensor(d, tfShape(s)); // tf.variable would keep this alive: dispose it
     vars.set(s.name, tf.variable(init, true));
     init.dispose();
@@ -52,7 +53,7 @@ function windows(tokens: Int32Array, starts: number[], seqLen: number): { ids: I
 
 export async function trainLm(c: LlamaConfig, start: LlamaWeights, tokens: Int32Array, s: LmSettings): Promise<LmOutcome> {
   const t0 = Date.now();
-  if (tokens.length < s.seqLen + 2) throw new Error('training text is shorter than one window');
+  if (tokens.length < s.seqLen + 2) throw new InvalidArgumentError('E_INVALID_ARG', 'training text is shorter than one window');
   const rng = new Rng(s.seed);
   const vars = variables(c, start);
   const varList = [...vars.values()];
@@ -70,7 +71,7 @@ export async function trainLm(c: LlamaConfig, start: LlamaWeights, tokens: Int32
       const loss = optimizer.minimize(() => llamaLoss(c, vars, ids, targets, s.batchSize, s.seqLen, k), true, varList) as tf.Scalar;
       const l = loss.dataSync()[0];
       tf.dispose([loss, ids, targets]);
-      if (!Number.isFinite(l)) throw new Error(`language-model training diverged at step ${step}`);
+      if (!Number.isFinite(l)) throw new PhylogenyError('E_TRAIN', `language-model training diverged at step ${step}`);
       sum += l;
       n++;
       if (step % s.logEvery === 0 || step === s.steps) {
@@ -94,7 +95,7 @@ export async function trainLm(c: LlamaConfig, start: LlamaWeights, tokens: Int32
 export function evaluateLm(c: LlamaConfig, w: LlamaWeights, tokens: Int32Array, seqLen: number, maxWindows = 64): { loss: number; accuracy: number } {
   const starts: number[] = [];
   for (let s = 0; s + seqLen + 1 <= tokens.length && starts.length < maxWindows; s += seqLen) starts.push(s);
-  if (!starts.length) throw new Error('held-out text is shorter than one window');
+  if (!starts.length) throw new InvalidArgumentError('E_INVALID_ARG', 'held-out text is shorter than one window');
   const vars = new Map<string, tf.Tensor>();
   for (const s of llamaTensorSpecs(c)) vars.set(s.name, tf.tensor(w.get(s.name) as Float32Array, tfShape(s)));
   const k = llamaConstants(c, seqLen);

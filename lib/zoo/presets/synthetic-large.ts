@@ -16,6 +16,7 @@ import { deriveSeed, Rng } from '../rng';
 import { SyntheticSize, ZooModelRecord, ZooOptions } from '../types';
 import { hfConfigJson, LlamaConfig, llamaParamCount, llamaTensorSpecs } from '../llama/config';
 import { PresetBuilder, PresetContext, PresetResult } from './context';
+import { InvalidArgumentError } from '../../errors';
 
 const base = { maxPositions: 4096, rmsNormEps: 1e-5, ropeTheta: 10000, initializerRange: 0.02 };
 export const SYNTHETIC_SIZES: Record<SyntheticSize, LlamaConfig> = {
@@ -143,7 +144,7 @@ function produceTensor(node: SynthNode, name: string, shape: number[], isNorm: b
 async function build(ctx: PresetContext): Promise<PresetResult> {
   const o = normalize(ctx.options);
   const size = o.size as SyntheticSize;
-  if (!SYNTHETIC_SIZES[size]) throw new Error(`unknown synthetic size '${size}' (known: ${Object.keys(SYNTHETIC_SIZES).join(', ')})`);
+  if (!SYNTHETIC_SIZES[size]) throw new InvalidArgumentError('E_INVALID_ARG', `unknown synthetic size '${size}' (known: ${Object.keys(SYNTHETIC_SIZES).join(', ')})`);
   const config: LlamaConfig = { ...SYNTHETIC_SIZES[size], ...(o.numLayers ? { numLayers: o.numLayers as number } : {}) };
   const specs = llamaTensorSpecs(config);
   const nodes = plan(ctx.seed, o.families as number, o.childrenPerFamily as number, o.grandchildrenPerFamily as number);

@@ -93,130 +93,196 @@ function normalize(o: ZooOptions): Record<string, unknown> {
   return { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? SCALES[scale].families };
 }
 
+interface TrainedLm {
+  id: string;
+  config: LlamaConfig;
+  weights: LlamaWeights;
+}
+
+/** What one model is trained and tested on: its domain's generated text, tokenized. */
+interface LmData {
+  tok: Tokenizer;
+  trainTokens: Int32Array;
+  testTokens: Int32Array;
+}
+
+/** Where training starts: a fresh init, a resized parent, or the parent as it is. */
+interface LmStart {
+  config: LlamaConfig;
+  start: LlamaWeights;
+  initialization: Record<string, unknown>;
+  /** The parent on this model's held-out text before fine-tuning (children only). */
+  parentEval: { loss: number; accuracy: number } | null;
+}
+
+/** Phase 1: generate and tokenize the model's text (word tokens once the vocabulary was resized). */
+function lmData(ctx: PresetContext, sc: LmScale, e: LmPlanEntry, parent: TrainedLm | undefined, tokenizers: { bytes: Tokenizer; words: Tokenizer }): LmData {
+  const tok: Tokenizer = e.resize || (parent && parent.config.vocabSize > 256) ? tokenizers.words : tokenizers.bytes;
+  const trainText = generateText(e.domain, e.parentKey ? sc.trainChars.child : sc.trainChars.parent, new Rng(deriveSeed(ctx.seed, 'text', e.key, 'train')));
+  const testText = generateText(e.domain, sc.testChars, new Rng(deriveSeed(ctx.seed, 'text', e.key, 'test')));
+  return { tok, trainTokens: tok.encode(trainText), testTokens: tok.encode(testText) };
+}
+
+/** Phase 2: the starting weights, and how they were made (recorded in models.json). */
+function lmStart(ctx: PresetContext, sc: LmScale, e: LmPlanEntry, parent: TrainedLm | undefined, testTokens: Int32Array): LmStart {
+  if (!parent) {
+    const config = sc.config;
+    const initSeed = deriveSeed(ctx.seed, 'init', e.key);
+    return {
+      config,
+      start: initLlama(config, new Rng(initSeed)),
+      initialization: {
+        scheme: 'hf-llama',
+        weights: `N(0, ${config.initializerRange}²) for embed_tokens and every linear (transformers LlamaPreTrainedModel._init_weights); ones for RMSNorm weights`,
+        rngSeed: initSeed,
+      },
+      parentEval: null,
+    };
+  }
+  if (e.resize) {
+    const r = resizeVocab(parent.config, parent.weights, RESIZED_VOCAB - parent.config.vocabSize, new Rng(deriveSeed(ctx.seed, 'resize', e.key)));
+    return {
+      config: r.config,
+      start: r.weights,
+      initialization: {
+        fineTunedFrom: parent.id,
+        vocabularyResized: { from: parent.config.vocabSize, to: r.config.vocabSize, wordTokens: RECIPE_WORD_TOKENS.length, padToMultipleOf: 64 },
+        newRows: 'mean of the existing rows + N(0, (0.1·initializer_range)²), for embed_tokens and lm_head (like resize_token_embeddings with mean_resizing)',
+      },
+      // The fair "before" point: the parent with the resize applied, not yet fine-tuned.
+      parentEval: evaluateLm(r.config, r.weights, testTokens, sc.seqLen),
+    };
+  }
+  return {
+    config: parent.config,
+    start: parent.weights,
+    initialization: { fineTunedFrom: parent.id, note: 'all parameters fine-tuned' },
+    parentEval: evaluateLm(parent.config, parent.weights, testTokens, sc.seqLen),
+  };
+}
+
+/** Phase 4: the trained weights as a Hugging Face checkpoint directory named by the id. */
+function writeLm(ctx: PresetContext, id: string, config: LlamaConfig, weights: LlamaWeights): void {
+  const tensors = toHfTensors(config, weights);
+  const data = new Map(tensors.map((t) => [t.spec.name, t.data]));
+  writeHfCheckpoint(
+    { dir: path.join(ctx.outDir, id), config: hfConfigJson(config), tensors: llamaTensorSpecs(config).map((s) => ({ name: s.name, shape: s.shape })), dtype: 'BF16', minShards: 2 },
+    (name, _shape, write) => write(data.get(name) as Float32Array),
+  );
+}
+
+/** Phases 1-5 for one planned model: data, start, train, write, record. Parents are built first. */
+async function buildLm(ctx: PresetContext, sc: LmScale, backendName: string, plan: LmPlanEntry[], i: number, byKey: Map<string, TrainedLm>, tokenizers: { bytes: Tokenizer; words: Tokenizer }): Promise<ZooModelRecord> {
+  const e = plan[i];
+  const id = modelId('tiny-llama', ctx.seed, e.key);
+  const parent = e.parentKey ? byKey.get(e.parentKey) : undefined;
+  const steps = e.parentKey ? sc.childSteps : sc.parentSteps;
+  const lr = e.parentKey ? sc.childLr : sc.parentLr;
+  const base = { model: i + 1, models: plan.length, modelId: id, generation: e.generation };
+  ctx.progress({ ...base, phase: 'data', message: `generating ${e.domain} text` });
+  const data = lmData(ctx, sc, e, parent, tokenizers);
+  const st = lmStart(ctx, sc, e, parent, data.testTokens);
+  const { config, start } = st;
+
+  // Phase 3: train, then score on the held-out text.
+  ctx.progress({ ...base, phase: 'train', step: 0, steps });
+  const shuffleSeed = deriveSeed(ctx.seed, 'windows', e.key);
+  const out = await trainLm(config, start, data.trainTokens, {
+    learningRate: lr,
+    steps,
+    batchSize: sc.batchSize,
+    seqLen: sc.seqLen,
+    seed: shuffleSeed,
+    logEvery: 10,
+    onLog: (step, loss) => ctx.progress({ ...base, phase: 'train', step, steps, loss }),
+  });
+  const ev = evaluateLm(config, out.weights, data.testTokens, sc.seqLen);
+  byKey.set(e.key, { id, config, weights: out.weights });
+
+  ctx.progress({ ...base, phase: 'write' });
+  writeLm(ctx, id, config, out.weights);
+
+  return lmRecord({ ctx, sc, e, id, parent, steps, lr, shuffleSeed, backendName, data, start: st, out, ev, tokenizers });
+}
+
+/** Phase 5: the models.json record (and the log line) of one trained model. */
+function lmRecord(r: {
+  ctx: PresetContext;
+  sc: LmScale;
+  e: LmPlanEntry;
+  id: string;
+  parent: TrainedLm | undefined;
+  steps: number;
+  lr: number;
+  shuffleSeed: number;
+  backendName: string;
+  data: LmData;
+  start: LmStart;
+  out: { lossHistory: number[]; seconds: number };
+  ev: { loss: number; accuracy: number };
+  tokenizers: { bytes: Tokenizer; words: Tokenizer };
+}): ZooModelRecord {
+  const { ctx, sc, e, id, parent, steps, lr, shuffleSeed, backendName, out, ev, tokenizers } = r;
+  const { tok, trainTokens, testTokens } = r.data;
+  const { config, initialization, parentEval } = r.start;
+  const finalLoss = out.lossHistory[out.lossHistory.length - 1];
+  ctx.log(
+    `${id} gen ${e.generation} ${e.domain}${e.resize ? ' (vocab ' + config.vocabSize + ')' : ''}: train loss ${out.lossHistory[0].toFixed(3)} → ${finalLoss.toFixed(3)}, ` +
+      `held-out acc ${(ev.accuracy * 100).toFixed(1)}%` +
+      (parentEval ? ` (parent ${(parentEval.accuracy * 100).toFixed(1)}%)` : '') +
+      `, ${out.seconds.toFixed(1)} s`,
+  );
+  return {
+    id,
+    path: id,
+    format: 'hf-dir',
+    dtype: 'BF16',
+    architecture: { name: 'llama', ...hfConfigJson(config), params: llamaParamCount(config) },
+    task: {
+      name: e.domain,
+      description: `generated text: ${TEXT_DOMAINS[e.domain]}`,
+      tokenizer: tok === tokenizers.words ? `bytes + ${RECIPE_WORD_TOKENS.length} whole-word tokens (ids 256..${255 + RECIPE_WORD_TOKENS.length}; rows up to ${config.vocabSize - 1} unused padding)` : 'bytes (ids 0..255)',
+      trainTokens: trainTokens.length,
+      testTokens: testTokens.length,
+    },
+    hyperparameters: {
+      optimizer: 'adam',
+      learningRate: lr,
+      steps,
+      batchSize: sc.batchSize,
+      seqLen: sc.seqLen,
+      windowSeed: shuffleSeed,
+      ...ADAM,
+      loss: 'next-token cross-entropy',
+      lossHistoryEvery: 10,
+    },
+    initialization,
+    epochs: null,
+    steps,
+    finalLoss,
+    lossHistory: out.lossHistory,
+    accuracy: ev.accuracy,
+    heldOutLoss: ev.loss,
+    parent: parent ? parent.id : null,
+    generation: e.generation,
+    parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
+    parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
+    backend: backendName,
+    trainSeconds: out.seconds,
+    synthetic: false,
+  };
+}
+
 async function build(ctx: PresetContext): Promise<PresetResult> {
   const sc = SCALES[ctx.scale];
   const backend = await selectBackend(ctx.options.backend ?? 'auto');
   ctx.log(`tfjs backend: ${describeBackend(backend)}`);
   const plan = lmPlan(ctx.options.families ?? sc.families);
-  const byKey = new Map<string, { id: string; config: LlamaConfig; weights: LlamaWeights }>();
+  // Parents come before their children in the plan, so each child finds its parent here.
+  const byKey = new Map<string, TrainedLm>();
+  const tokenizers = { bytes: byteTokenizer(), words: wordTokenizer(RECIPE_WORD_TOKENS) };
   const models: ZooModelRecord[] = [];
-  const bytes = byteTokenizer();
-  const words = wordTokenizer(RECIPE_WORD_TOKENS);
-
-  for (let i = 0; i < plan.length; i++) {
-    const e = plan[i];
-    const id = modelId('tiny-llama', ctx.seed, e.key);
-    const parent = e.parentKey ? byKey.get(e.parentKey) : undefined;
-    const steps = e.parentKey ? sc.childSteps : sc.parentSteps;
-    const lr = e.parentKey ? sc.childLr : sc.parentLr;
-    const base = { model: i + 1, models: plan.length, modelId: id, generation: e.generation };
-    ctx.progress({ ...base, phase: 'data', message: `generating ${e.domain} text` });
-
-    const tok: Tokenizer = e.resize || (parent && parent.config.vocabSize > 256) ? words : bytes;
-    const trainText = generateText(e.domain, e.parentKey ? sc.trainChars.child : sc.trainChars.parent, new Rng(deriveSeed(ctx.seed, 'text', e.key, 'train')));
-    const testText = generateText(e.domain, sc.testChars, new Rng(deriveSeed(ctx.seed, 'text', e.key, 'test')));
-    const trainTokens = tok.encode(trainText);
-    const testTokens = tok.encode(testText);
-
-    let config: LlamaConfig;
-    let start: LlamaWeights;
-    let initialization: Record<string, unknown>;
-    let parentEval: { loss: number; accuracy: number } | null = null;
-    if (!parent) {
-      config = sc.config;
-      const initSeed = deriveSeed(ctx.seed, 'init', e.key);
-      start = initLlama(config, new Rng(initSeed));
-      initialization = {
-        scheme: 'hf-llama',
-        weights: `N(0, ${config.initializerRange}²) for embed_tokens and every linear (transformers LlamaPreTrainedModel._init_weights); ones for RMSNorm weights`,
-        rngSeed: initSeed,
-      };
-    } else if (e.resize) {
-      const r = resizeVocab(parent.config, parent.weights, RESIZED_VOCAB - parent.config.vocabSize, new Rng(deriveSeed(ctx.seed, 'resize', e.key)));
-      config = r.config;
-      start = r.weights;
-      initialization = {
-        fineTunedFrom: parent.id,
-        vocabularyResized: { from: parent.config.vocabSize, to: config.vocabSize, wordTokens: RECIPE_WORD_TOKENS.length, padToMultipleOf: 64 },
-        newRows: 'mean of the existing rows + N(0, (0.1·initializer_range)²), for embed_tokens and lm_head (like resize_token_embeddings with mean_resizing)',
-      };
-      // The fair "before" point: the parent with the resize applied, not yet fine-tuned.
-      parentEval = evaluateLm(config, start, testTokens, sc.seqLen);
-    } else {
-      config = parent.config;
-      start = parent.weights;
-      initialization = { fineTunedFrom: parent.id, note: 'all parameters fine-tuned' };
-      parentEval = evaluateLm(config, start, testTokens, sc.seqLen);
-    }
-
-    ctx.progress({ ...base, phase: 'train', step: 0, steps });
-    const shuffleSeed = deriveSeed(ctx.seed, 'windows', e.key);
-    const out = await trainLm(config, start, trainTokens, {
-      learningRate: lr,
-      steps,
-      batchSize: sc.batchSize,
-      seqLen: sc.seqLen,
-      seed: shuffleSeed,
-      logEvery: 10,
-      onLog: (step, loss) => ctx.progress({ ...base, phase: 'train', step, steps, loss }),
-    });
-    const ev = evaluateLm(config, out.weights, testTokens, sc.seqLen);
-    byKey.set(e.key, { id, config, weights: out.weights });
-
-    ctx.progress({ ...base, phase: 'write' });
-    const tensors = toHfTensors(config, out.weights);
-    const data = new Map(tensors.map((t) => [t.spec.name, t.data]));
-    writeHfCheckpoint(
-      { dir: path.join(ctx.outDir, id), config: hfConfigJson(config), tensors: llamaTensorSpecs(config).map((s) => ({ name: s.name, shape: s.shape })), dtype: 'BF16', minShards: 2 },
-      (name, _shape, write) => write(data.get(name) as Float32Array),
-    );
-    const finalLoss = out.lossHistory[out.lossHistory.length - 1];
-    ctx.log(
-      `${id} gen ${e.generation} ${e.domain}${e.resize ? ' (vocab ' + config.vocabSize + ')' : ''}: train loss ${out.lossHistory[0].toFixed(3)} → ${finalLoss.toFixed(3)}, ` +
-        `held-out acc ${(ev.accuracy * 100).toFixed(1)}%` +
-        (parentEval ? ` (parent ${(parentEval.accuracy * 100).toFixed(1)}%)` : '') +
-        `, ${out.seconds.toFixed(1)} s`,
-    );
-    models.push({
-      id,
-      path: id,
-      format: 'hf-dir',
-      dtype: 'BF16',
-      architecture: { name: 'llama', ...hfConfigJson(config), params: llamaParamCount(config) },
-      task: {
-        name: e.domain,
-        description: `generated text: ${TEXT_DOMAINS[e.domain]}`,
-        tokenizer: tok === words ? `bytes + ${RECIPE_WORD_TOKENS.length} whole-word tokens (ids 256..${255 + RECIPE_WORD_TOKENS.length}; rows up to ${config.vocabSize - 1} unused padding)` : 'bytes (ids 0..255)',
-        trainTokens: trainTokens.length,
-        testTokens: testTokens.length,
-      },
-      hyperparameters: {
-        optimizer: 'adam',
-        learningRate: lr,
-        steps,
-        batchSize: sc.batchSize,
-        seqLen: sc.seqLen,
-        windowSeed: shuffleSeed,
-        ...ADAM,
-        loss: 'next-token cross-entropy',
-        lossHistoryEvery: 10,
-      },
-      initialization,
-      epochs: null,
-      steps,
-      finalLoss,
-      lossHistory: out.lossHistory,
-      accuracy: ev.accuracy,
-      heldOutLoss: ev.loss,
-      parent: parent ? parent.id : null,
-      generation: e.generation,
-      parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
-      parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
-      backend: backend.name,
-      trainSeconds: out.seconds,
-      synthetic: false,
-    });
-  }
+  for (let i = 0; i < plan.length; i++) models.push(await buildLm(ctx, sc, backend.name, plan, i, byKey, tokenizers));
   return {
     models,
     backend,

@@ -17,6 +17,7 @@
 import { InitScheme } from '../init';
 import { VisionTaskName } from '../tasks';
 import { ZooScale } from '../types';
+import { InvalidArgumentError } from '../../errors';
 
 export interface VisionPlanEntry {
   /** Position in the plan ("f0", "f0/c2", "f0/c2/g0"); hashed into the model id. */
@@ -76,7 +77,7 @@ export function defaultFamilies(scale: ZooScale, smallFamilies = 5): number {
 }
 
 function smallPlan(families: number): VisionPlanEntry[] {
-  if (families > SMALL_PARENTS.length) throw new Error(`small scale has at most ${SMALL_PARENTS.length} families`);
+  if (families > SMALL_PARENTS.length) throw new InvalidArgumentError('E_INVALID_ARG', `small scale has at most ${SMALL_PARENTS.length} families`);
   const out: VisionPlanEntry[] = [];
   for (let f = 0; f < families; f++) {
     const [lr, batch, init] = SMALL_PARENTS[f];
@@ -129,8 +130,8 @@ function paperPlan(families: number): VisionPlanEntry[] {
 /** The plan in build order: every parent before its children. */
 export function visionPlan(scale: ZooScale, families: number): VisionPlanEntry[] {
   const n = families;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`families must be a positive integer (got ${families})`);
-  if (scale === 'paper' && n > PAPER_PARENTS) throw new Error(`the paper grid has ${PAPER_PARENTS} parents`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('E_INVALID_ARG', `families must be a positive integer (got ${families})`);
+  if (scale === 'paper' && n > PAPER_PARENTS) throw new InvalidArgumentError('E_INVALID_ARG', `the paper grid has ${PAPER_PARENTS} parents`);
   return scale === 'paper' ? paperPlan(n) : smallPlan(n);
 }
 
