@@ -136,6 +136,7 @@ GgufValueType read_type(Cursor& c, const std::string& what) {
 void read_value(Cursor& c, GgufValue* v, const std::string& key, uint32_t depth, bool keep);
 
 // An array: element type, count, elements. Kept as values only when small and wanted.
+// `depth` is its nesting level: 1 for an array that is a key's value.
 void read_array(Cursor& c, GgufValue* v, const std::string& key, uint32_t depth, bool keep) {
   if (depth > kGgufMaxArrayDepth)
     refuse(c.path(), "key '" + key + "': arrays nested deeper than " + std::to_string(kGgufMaxArrayDepth) + " levels");
@@ -158,7 +159,7 @@ void read_array(Cursor& c, GgufValue* v, const std::string& key, uint32_t depth,
   for (uint64_t i = 0; i < v->count; ++i) {
     GgufValue* e = v->materialised ? &v->items[static_cast<size_t>(i)] : &scratch;
     e->type = v->elem_type;
-    read_value(c, e, key, depth + 1, v->materialised);
+    read_value(c, e, key, depth, v->materialised);
   }
 }
 
