@@ -62,6 +62,9 @@ class Cursor {
   uint64_t pos() const { return pos_; }
   uint64_t left() const { return f_.size() - pos_; }
   const std::string& path() const { return f_.path(); }
+  // Array elements still allowed to become values: nested small arrays could otherwise turn
+  // a large file into millions of value objects.
+  uint64_t value_budget = kGgufMaxKeptValues;
 
   void read(void* dst, uint64_t n, const std::string& what) {
     need(n, what);
@@ -149,7 +152,8 @@ void read_array(Cursor& c, GgufValue* v, const std::string& key, uint32_t depth,
                          std::to_string(c.left()) + " bytes left");
   // Fixed-size elements that are not kept are skipped in one step (a 150k-token score array).
   const uint64_t fixed = scalar_size(v->elem_type);
-  v->materialised = keep && v->count <= kGgufMaxArrayValues;
+  v->materialised = keep && v->count <= kGgufMaxArrayValues && v->count <= c.value_budget;
+  if (v->materialised) c.value_budget -= v->count;
   if (!v->materialised && fixed) {
     c.skip(v->count * fixed, "key '" + key + "': array data");
     return;

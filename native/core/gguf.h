@@ -30,6 +30,7 @@ constexpr uint64_t kGgufMaxNameBytes = 65535;       // tensor names (ggml itself
 constexpr uint64_t kGgufMaxStringBytes = 256ull << 20;
 constexpr uint32_t kGgufMaxArrayDepth = 4;          // arrays of arrays, nested at most this deep
 constexpr uint64_t kGgufMaxArrayValues = 1024;      // larger arrays are reported by type and count
+constexpr uint64_t kGgufMaxKeptValues = 1ull << 16;  // array elements kept as values, per file
 constexpr uint32_t kGgufMaxDims = 4;                // GGML_MAX_DIMS
 constexpr uint32_t kGgufDefaultAlignment = 32;
 

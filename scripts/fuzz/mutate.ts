@@ -66,7 +66,8 @@ export class Mutator {
           const f = this.fields[s].u64.filter((p) => p + 8 <= b.length);
           if (!f.length) break;
           const p = f[int(f.length)];
-          const v = int(4) === 0 ? BigInt(b.length + int(64) - 32 < 0 ? 0 : b.length + int(64) - 32) : HOSTILE_U64[int(HOSTILE_U64.length)];
+          // Near the file length (just fits / just does not), or a hostile constant.
+          const v = int(4) === 0 ? BigInt(Math.max(0, b.length + int(64) - 32)) : HOSTILE_U64[int(HOSTILE_U64.length)];
           b.writeBigUInt64LE(v, p);
           steps.push(`u64 at ${p} = ${v}`);
           break;

@@ -215,6 +215,16 @@ describe('GGUF reader accepts what the format allows', () => {
     expect(h.metadataTypes['tokenizer.ggml.tokens']).toBe('array');
   });
 
+  it('at most 65,536 array elements per file become values; later arrays are type and count only', () => {
+    const file = writeCase(edited((f) => {
+      for (let k = 0; k < 70; k++) f.kvs.push(kv(`arr.${k}`, { type: 'array', elementType: 'u8', values: new Array(1000).fill(k) }));
+    }));
+    const m = readGgufHeaderSync(file).metadata;
+    // 3 elements in test.small_array, then 65 arrays of 1000 fit in the budget.
+    expect((m['arr.64'] as GgufArray).values?.[0]).toBe(64);
+    expect(m['arr.65']).toEqual({ type: 'array', elementType: 'u8', count: 1000 });
+  });
+
   it('general.alignment moves the data section and the offsets', () => {
     const file = path.join(dir, 'aligned.gguf');
     writeGguf(file, { alignment: 256, tensors: [
