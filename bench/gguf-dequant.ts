@@ -1,8 +1,10 @@
 /**
  * GGUF dequantization throughput: GB/s of quantized bytes read (and Gelem/s written) by the
  * native scalar dequantizer, per type, beside a plain memcpy of the same bytes in the same
- * process (Uint8Array.set). One thread; the input is random blocks with finite scales, sized
- * to stay in cache-unfriendly territory (default 64 MiB of output floats per type).
+ * process (Uint8Array.set). One thread; the input is random blocks with finite scales (default
+ * 64 MiB of output floats per type, far beyond cache). Each call allocates and zero-fills its
+ * Float32Array output, which is part of the time (as it is for any caller of dequantizeGguf);
+ * a scan dequantizing into a reused buffer does less.
  *
  *   npm run build:ts && node dist/bench/gguf-dequant.js [--mib 64] [--reps 5]
  */
