@@ -1,5 +1,6 @@
-// Dequantization of ggml block formats, written from the block layouts and formulas of ggml
-// (ggml-common.h block structs, ggml-quants.c dequantize_row_*).
+// Dequantization of ggml block formats, written from ggml's block layouts and its
+// dequantization formulas (checked bit for bit against the reference Python gguf package's
+// dequantizers on random blocks of every type while this was written).
 //
 // Float semantics, shared bit for bit with lib/io/gguf-quant-ref.ts: every value is float32
 // and every operation rounds to float32 (the build has -ffp-contract=off, so no fused
