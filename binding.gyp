@@ -34,6 +34,8 @@
         "native/core/edge_encoder_kernels_scalar.cc",
         "native/core/file_cache.cc",
         "native/core/file_reader.cc",
+        "native/core/gguf.cc",
+        "native/core/gguf_quant.cc",
         "native/core/json.cc",
         "native/core/safetensors.cc",
         "native/core/scan_cpu.cc",
@@ -46,6 +48,7 @@
         "native/napi/plan_convert.cc",
         "native/napi/promise_job.cc",
         "native/napi/edge_napi.cc",
+        "native/napi/gguf_napi.cc",
         "native/napi/safetensors_napi.cc",
         "native/napi/scan_napi.cc"
       ],

@@ -145,6 +145,43 @@ export interface NativeSafetensorsHeader {
   tensors: NativeSafetensorsTensor[];
 }
 
+/** A GGUF metadata array: element type and count; `values` only for arrays of at most 1024 elements. */
+export interface NativeGgufArray {
+  type: 'array';
+  elementType: string;
+  count: number | bigint;
+  values?: NativeGgufValue[];
+}
+/** u64 / i64 values beyond 2^53 come back as bigint. */
+export type NativeGgufValue = number | bigint | boolean | string | NativeGgufArray;
+
+export interface NativeGgufTensor {
+  name: string;
+  /** ggml type name, e.g. "Q4_K". */
+  type: string;
+  /** GGUF order: dims[0] varies fastest (ggml's ne). */
+  dims: number[];
+  /** Row-major (PyTorch) order: dims reversed. */
+  shape: number[];
+  /** Absolute file offset of the tensor's first byte. */
+  offset: number;
+  bytes: number;
+  elements: number;
+}
+
+export interface NativeGgufHeader {
+  path: string;
+  fileSize: number;
+  version: number;
+  alignment: number;
+  /** Absolute offset of the data section (the aligned end of the header). */
+  dataOffset: number;
+  metadata: Record<string, NativeGgufValue>;
+  /** GGUF value type of each key ("u32", "string", "array", ...). */
+  metadataTypes: Record<string, string>;
+  tensors: NativeGgufTensor[];
+}
+
 /** A tensor seen as a matrix [rows, cols], with its bytes in each model that has it. */
 export interface NativeEdgeTensor {
   name: string;
@@ -209,6 +246,11 @@ export interface NativeAddon {
   readSafetensorsHeader(path: string): Promise<NativeSafetensorsHeader>;
   /** The same, synchronously (for small files and tests). */
   readSafetensorsHeaderSync(path: string): NativeSafetensorsHeader;
+  /** Reads and validates a GGUF header (off the main thread). */
+  readGgufHeader(path: string): Promise<NativeGgufHeader>;
+  readGgufHeaderSync(path: string): NativeGgufHeader;
+  /** Dequantizes whole blocks of a ggml type to float32 (tests and benchmarks). */
+  dequantizeGguf(type: string, bytes: Uint8Array, elements: number): Float32Array;
   /** The edge encoder's forward over whole matrices, off the main thread (lib/learned). */
   startEdgeEncode(plan: NativeEdgePlan, onProgress?: (done: number, total: number) => void): { promise: Promise<NativeEdgeOutput>; cancel(): void };
 }

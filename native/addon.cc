@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np_napi::register_device(env, exports);
   np_napi::register_scan(env, exports);
   np_napi::register_safetensors(env, exports);
+  np_napi::register_gguf(env, exports);
 #if defined(NP_HAVE_CUDA)
   np_napi::register_scan_cuda(env, exports);  // startScanCuda exists only where CUDA was built in
 #endif

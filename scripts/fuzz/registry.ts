@@ -1,0 +1,6 @@
+/** The formats `npm run fuzz` covers: one line per reader. */
+import { ggufTarget } from './gguf';
+import { safetensorsTarget } from './safetensors';
+import { FuzzTarget } from './target';
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [ggufTarget, safetensorsTarget];
