@@ -8,9 +8,9 @@
  */
 import { FormatError } from '../errors';
 
-export const MAX_STACK = 4_000_000;
+export const MAX_STACK = 2_000_000;
 export const MAX_MARKS = 10_000;
-export const MAX_MEMO = 4_000_000;
+export const MAX_MEMO = 2_000_000;
 
 export type PValue =
   | null

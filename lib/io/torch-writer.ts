@@ -159,13 +159,19 @@ export function writeTorchCheckpoint(path: string, tensors: TensorData[], opts: 
     if (t.data.length !== numel)
       throw new InvalidArgumentError('E_INVALID_ARG', `tensor '${t.name}': ${t.data.length} values for shape [${t.shape.join(', ')}]`);
   }
-  const entries: { name: string; data: Buffer }[] = [
+  writeStoredZip(path, [
     { name: `${archive}/data.pkl`, data: stateDictPickle(tensors) },
     { name: `${archive}/byteorder`, data: Buffer.from('little') },
     ...tensors.map((t, i) => ({ name: `${archive}/data/${i}`, data: encodeFloats(t.data, t.dtype as FloatDtype) })),
     { name: `${archive}/version`, data: Buffer.from('3\n') },
-  ];
-  const zip64 = opts.zip64 ?? false;
+  ], opts.zip64 ?? false);
+}
+
+/**
+ * Writes a zip of stored (uncompressed) entries, each entry's data aligned to 64 bytes as
+ * torch aligns it; `zip64` writes the ZIP64 fields and end records.
+ */
+export function writeStoredZip(path: string, entries: { name: string; data: Buffer }[], zip64 = false): void {
   const tmp = `${path}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
