@@ -166,6 +166,8 @@ export function readTorchCheckpointSync(file: string): TorchCheckpoint {
   try {
     return readCheckpoint(fd, file);
   } catch (e) {
+    // Every read is bounds-checked first (the fuzz test finds no RangeError even without
+    // this); should one slip through, the caller still gets a FormatError naming the file.
     if (e instanceof RangeError) throw zipError(file, `malformed (${e.message})`);
     throw e;
   } finally {

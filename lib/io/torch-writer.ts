@@ -167,114 +167,119 @@ export function writeTorchCheckpoint(path: string, tensors: TensorData[], opts: 
   ], opts.zip64 ?? false);
 }
 
-/**
- * Writes a zip of stored (uncompressed) entries, each entry's data aligned to 64 bytes as
- * torch aligns it; `zip64` writes the ZIP64 fields and end records.
- */
+/** Writes storedZip(entries, zip64) to `path` (via `<path>.tmp`, then renamed). */
 export function writeStoredZip(path: string, entries: { name: string; data: Buffer }[], zip64 = false): void {
+  const bytes = storedZip(entries, zip64);
   const tmp = `${path}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    let pos = 0;
-    const put = (b: Buffer): void => {
-      fs.writeSync(fd, b);
-      pos += b.length;
-    };
-    const written: Written[] = [];
-    for (const e of entries) {
-      const name = Buffer.from(e.name, 'utf8');
-      // Extra field: ZIP64 sizes first (when asked), then 'FB' padding up to the alignment.
-      const z64 = zip64 ? 20 : 0;
-      let extraLen = z64;
-      const unaligned = (pos + 30 + name.length + extraLen) % ALIGN;
-      // The padding needs room for its own 4-byte header; if less is missing, pad a block more.
-      if (unaligned !== 0) extraLen += ALIGN - unaligned < 4 ? 2 * ALIGN - unaligned : ALIGN - unaligned;
-      const h = Buffer.alloc(30 + name.length + extraLen);
-      const crc = crc32(e.data);
-      h.writeUInt32LE(0x04034b50, 0);
-      h.writeUInt16LE(zip64 ? 45 : 20, 4);
-      h.writeUInt16LE(0, 6); // flags
-      h.writeUInt16LE(0, 8); // stored
-      h.writeUInt32LE(0, 10); // time, date
-      h.writeUInt32LE(crc, 14);
-      h.writeUInt32LE(zip64 ? 0xffffffff : e.data.length, 18);
-      h.writeUInt32LE(zip64 ? 0xffffffff : e.data.length, 22);
-      h.writeUInt16LE(name.length, 26);
-      h.writeUInt16LE(extraLen, 28);
-      name.copy(h, 30);
-      let x = 30 + name.length;
-      if (zip64) {
-        h.writeUInt16LE(0x0001, x);
-        h.writeUInt16LE(16, x + 2);
-        h.writeBigUInt64LE(BigInt(e.data.length), x + 4);
-        h.writeBigUInt64LE(BigInt(e.data.length), x + 12);
-        x += 20;
-      }
-      if (x < h.length) {
-        h.writeUInt16LE(0x4246, x); // 'FB', as torch's writer pads
-        h.writeUInt16LE(h.length - x - 4, x + 2);
-      }
-      written.push({ name, crc, size: e.data.length, offset: pos });
-      put(h);
-      put(e.data);
-    }
-    const cdStart = pos;
-    for (const w of written) {
-      const extra = zip64 ? 28 : 0;
-      const c = Buffer.alloc(46 + w.name.length + extra);
-      c.writeUInt32LE(0x02014b50, 0);
-      c.writeUInt16LE(zip64 ? 45 : 20, 4);
-      c.writeUInt16LE(zip64 ? 45 : 20, 6);
-      c.writeUInt32LE(w.crc, 16);
-      c.writeUInt32LE(zip64 ? 0xffffffff : w.size, 20);
-      c.writeUInt32LE(zip64 ? 0xffffffff : w.size, 24);
-      c.writeUInt16LE(w.name.length, 28);
-      c.writeUInt16LE(extra, 30);
-      c.writeUInt32LE(zip64 ? 0xffffffff : w.offset, 42);
-      w.name.copy(c, 46);
-      if (zip64) {
-        const x = 46 + w.name.length;
-        c.writeUInt16LE(0x0001, x);
-        c.writeUInt16LE(24, x + 2);
-        c.writeBigUInt64LE(BigInt(w.size), x + 4);
-        c.writeBigUInt64LE(BigInt(w.size), x + 12);
-        c.writeBigUInt64LE(BigInt(w.offset), x + 20);
-      }
-      put(c);
-    }
-    const cdSize = pos - cdStart;
-    if (zip64) {
-      const rec = Buffer.alloc(56);
-      const recAt = pos;
-      rec.writeUInt32LE(0x06064b50, 0);
-      rec.writeBigUInt64LE(44n, 4);
-      rec.writeUInt16LE(45, 12);
-      rec.writeUInt16LE(45, 14);
-      rec.writeBigUInt64LE(BigInt(written.length), 24);
-      rec.writeBigUInt64LE(BigInt(written.length), 32);
-      rec.writeBigUInt64LE(BigInt(cdSize), 40);
-      rec.writeBigUInt64LE(BigInt(cdStart), 48);
-      put(rec);
-      const loc = Buffer.alloc(20);
-      loc.writeUInt32LE(0x07064b50, 0);
-      loc.writeBigUInt64LE(BigInt(recAt), 8);
-      loc.writeUInt32LE(1, 16);
-      put(loc);
-    } else if (pos > 0xffffffff) {
-      throw new InvalidArgumentError('E_INVALID_ARG', `${path}: over 4 GiB; pass zip64`);
-    }
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(zip64 ? 0xffff : written.length, 8);
-    end.writeUInt16LE(zip64 ? 0xffff : written.length, 10);
-    end.writeUInt32LE(zip64 ? 0xffffffff : cdSize, 12);
-    end.writeUInt32LE(zip64 ? 0xffffffff : cdStart, 16);
-    put(end);
-    fs.closeSync(fd);
+    fs.writeFileSync(tmp, bytes);
   } catch (e) {
-    fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw e;
   }
   fs.renameSync(tmp, path);
+}
+
+/**
+ * A zip of stored (uncompressed) entries, each entry's data aligned to 64 bytes as torch
+ * aligns it; `zip64` writes the ZIP64 fields and end records.
+ */
+export function storedZip(entries: { name: string; data: Buffer }[], zip64 = false): Buffer {
+  const chunks: Buffer[] = [];
+  let pos = 0;
+  const put = (b: Buffer): void => {
+    chunks.push(b);
+    pos += b.length;
+  };
+  const written: Written[] = [];
+  for (const e of entries) {
+    const name = Buffer.from(e.name, 'utf8');
+    // Extra field: ZIP64 sizes first (when asked), then 'FB' padding up to the alignment.
+    const z64 = zip64 ? 20 : 0;
+    let extraLen = z64;
+    const unaligned = (pos + 30 + name.length + extraLen) % ALIGN;
+    // The padding needs room for its own 4-byte header; if less is missing, pad a block more.
+    if (unaligned !== 0) extraLen += ALIGN - unaligned < 4 ? 2 * ALIGN - unaligned : ALIGN - unaligned;
+    const h = Buffer.alloc(30 + name.length + extraLen);
+    const crc = crc32(e.data);
+    h.writeUInt32LE(0x04034b50, 0);
+    h.writeUInt16LE(zip64 ? 45 : 20, 4);
+    h.writeUInt16LE(0, 6); // flags
+    h.writeUInt16LE(0, 8); // stored
+    h.writeUInt32LE(0, 10); // time, date
+    h.writeUInt32LE(crc, 14);
+    h.writeUInt32LE(zip64 ? 0xffffffff : e.data.length, 18);
+    h.writeUInt32LE(zip64 ? 0xffffffff : e.data.length, 22);
+    h.writeUInt16LE(name.length, 26);
+    h.writeUInt16LE(extraLen, 28);
+    name.copy(h, 30);
+    let x = 30 + name.length;
+    if (zip64) {
+      h.writeUInt16LE(0x0001, x);
+      h.writeUInt16LE(16, x + 2);
+      h.writeBigUInt64LE(BigInt(e.data.length), x + 4);
+      h.writeBigUInt64LE(BigInt(e.data.length), x + 12);
+      x += 20;
+    }
+    if (x < h.length) {
+      h.writeUInt16LE(0x4246, x); // 'FB', as torch's writer pads
+      h.writeUInt16LE(h.length - x - 4, x + 2);
+    }
+    written.push({ name, crc, size: e.data.length, offset: pos });
+    put(h);
+    put(e.data);
+  }
+  const cdStart = pos;
+  for (const w of written) {
+    const extra = zip64 ? 28 : 0;
+    const c = Buffer.alloc(46 + w.name.length + extra);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(zip64 ? 45 : 20, 4);
+    c.writeUInt16LE(zip64 ? 45 : 20, 6);
+    c.writeUInt32LE(w.crc, 16);
+    c.writeUInt32LE(zip64 ? 0xffffffff : w.size, 20);
+    c.writeUInt32LE(zip64 ? 0xffffffff : w.size, 24);
+    c.writeUInt16LE(w.name.length, 28);
+    c.writeUInt16LE(extra, 30);
+    c.writeUInt32LE(zip64 ? 0xffffffff : w.offset, 42);
+    w.name.copy(c, 46);
+    if (zip64) {
+      const x = 46 + w.name.length;
+      c.writeUInt16LE(0x0001, x);
+      c.writeUInt16LE(24, x + 2);
+      c.writeBigUInt64LE(BigInt(w.size), x + 4);
+      c.writeBigUInt64LE(BigInt(w.size), x + 12);
+      c.writeBigUInt64LE(BigInt(w.offset), x + 20);
+    }
+    put(c);
+  }
+  const cdSize = pos - cdStart;
+  if (zip64) {
+    const rec = Buffer.alloc(56);
+    const recAt = pos;
+    rec.writeUInt32LE(0x06064b50, 0);
+    rec.writeBigUInt64LE(44n, 4);
+    rec.writeUInt16LE(45, 12);
+    rec.writeUInt16LE(45, 14);
+    rec.writeBigUInt64LE(BigInt(written.length), 24);
+    rec.writeBigUInt64LE(BigInt(written.length), 32);
+    rec.writeBigUInt64LE(BigInt(cdSize), 40);
+    rec.writeBigUInt64LE(BigInt(cdStart), 48);
+    put(rec);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0);
+    loc.writeBigUInt64LE(BigInt(recAt), 8);
+    loc.writeUInt32LE(1, 16);
+    put(loc);
+  } else if (pos > 0xffffffff) {
+    throw new InvalidArgumentError('E_INVALID_ARG', 'zip archive over 4 GiB: pass zip64');
+  }
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(zip64 ? 0xffff : written.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : written.length, 10);
+  end.writeUInt32LE(zip64 ? 0xffffffff : cdSize, 12);
+  end.writeUInt32LE(zip64 ? 0xffffffff : cdStart, 16);
+  put(end);
+  return Buffer.concat(chunks);
 }
