@@ -35,6 +35,10 @@ const DIFFUSERS_COMPONENT = /^(unet|vae|transformer|prior|decoder|controlnet|ima
 /** Other weight formats, skipped with a warning so users know why a model is missing. */
 const OTHER_WEIGHTS = /\.(ckpt|h5|gguf|onnx|msgpack|npz)$/i;
 
+/** Files the Hugging Face Trainer saves beside the weights with torch.save: training state,
+ * not a model, and pickles of arbitrary classes that the checkpoint reader would refuse. */
+const TRAINING_STATE = /^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$/;
+
 /** Where a model's tensors come from: one file or one shard index, with a name prefix. */
 type Part = { prefix: string; file: string; sharded: boolean; format: WeightFormatName };
 
@@ -134,6 +138,7 @@ async function modelSet(dir: string, warnings: string[]): Promise<Found> {
     if (!st) continue;
     if (st.isFile()) {
       if (name === LINEAGE_FILE) found.lineageFiles.push({ setDir: dir, file: p });
+      else if (TRAINING_STATE.test(name)) warnings.push(`${p}: skipped (training state saved by the Trainer, not model weights)`);
       else if (formatOfFile(name))
         found.models.push({ baseId: baseModelId(p, true), path: p, format: 'file', parts: [{ prefix: '', file: p, sharded: false, format: formatOfFile(name)!.name }], setDir: dir });
       else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors and PyTorch .bin/.pt/.pth files are read)`);

@@ -131,3 +131,14 @@ it('a corrupt .bin in a set is a FormatError naming that file', async () => {
   fs.writeFileSync(path.join(set, 'bad.bin'), 'not a checkpoint');
   await expect(openModels([set])).rejects.toMatchObject({ name: 'FormatError', file: path.join(set, 'bad.bin') });
 });
+
+it('Trainer state files beside the models of a set are skipped with a note, not read', async () => {
+  const set = path.join(root, 'run');
+  writeBin(path.join(set, 'model.bin'), tensors('l'));
+  for (const f of ['training_args.bin', 'optimizer.pt', 'rng_state_0.pth']) fs.writeFileSync(path.join(set, f), 'pickled training state');
+  const found = await openModels([set]);
+  expect(found.models.map((m) => m.id)).toEqual(['model']);
+  expect(found.warnings).toEqual(
+    ['optimizer.pt', 'rng_state_0.pth', 'training_args.bin'].map((f) => `${path.join(set, f)}: skipped (training state saved by the Trainer, not model weights)`),
+  );
+});
