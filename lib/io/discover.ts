@@ -1,10 +1,12 @@
 /**
  * Model discovery: turns the paths a user gives into models, their files and their tensors
- * (headers only; no weight is read). A model is
- *   - a `.safetensors` file;
- *   - a directory with `model.safetensors` (or `diffusion_pytorch_model.safetensors`, a
- *     diffusers component folder given on its own), or with the matching
- *     `*.safetensors.index.json` and its shards (Hugging Face layout);
+ * (headers only; no weight is read). Weight files are safetensors or PyTorch torch.save zip
+ * checkpoints (lib/io/formats.ts); safetensors is preferred where a directory holds both. A
+ * model is
+ *   - a `.safetensors`, `.bin`, `.pt` or `.pth` file;
+ *   - a directory with `model.safetensors` / `pytorch_model.bin` (or
+ *     `diffusion_pytorch_model.{safetensors,bin}`, a diffusers component folder given on its
+ *     own), or with the matching `*.index.json` and its shards (Hugging Face layout);
  *   - a diffusers pipeline: a directory with `model_index.json`, or with component folders of
  *     the usual names (unet/, vae/, text_encoder/, ...), each holding one of the above;
  *     tensor names get the component prefix ("unet/conv_in.weight").
@@ -16,9 +18,10 @@ import { AbortError, InvalidArgumentError, IoError } from '../errors';
 import { LINEAGE_FILE, readLineage, renameLineage } from './lineage';
 import { createLimiter, Limiter } from './limiter';
 import { baseModelId, uniqueModelIds } from './model-ids';
-import { elementCount, readHeader, SafetensorsHeader } from './safetensors';
+import { formatOfFile, formatOfIndex, TensorList, WEIGHT_FORMATS, weightFormat } from './formats';
+import { elementCount } from './safetensors';
 import { loadShardedModel } from './shard-index';
-import { Lineage, ModelFormat, ModelSet, ModelSource, TensorEntry } from './types';
+import { Lineage, ModelFormat, ModelSet, ModelSource, TensorEntry, WeightFormatName } from './types';
 
 export interface OpenModelsOptions {
   signal?: AbortSignal;
@@ -26,18 +29,18 @@ export interface OpenModelsOptions {
   concurrency?: number;
 }
 
-/** Weight files a model directory may hold, in order of preference. */
-const WEIGHT_BASES = ['model', 'diffusion_pytorch_model'];
-const SAFETENSORS = '.safetensors';
-const INDEX = '.safetensors.index.json';
 /** Without model_index.json, only folders with these names make a directory a pipeline;
  * otherwise a folder of fine-tuned unets would be read as one model instead of a set. */
 const DIFFUSERS_COMPONENT = /^(unet|vae|transformer|prior|decoder|controlnet|image_encoder|safety_checker|movq|vqvae|text_encoder(_\d+)?)$/;
 /** Other weight formats, skipped with a warning so users know why a model is missing. */
-const OTHER_WEIGHTS = /\.(bin|pt|pth|ckpt|h5|gguf|onnx|msgpack|npz)$/i;
+const OTHER_WEIGHTS = /\.(ckpt|h5|gguf|onnx|msgpack|npz)$/i;
+
+/** Files the Hugging Face Trainer saves beside the weights with torch.save: training state,
+ * not a model, and pickles of arbitrary classes that the checkpoint reader would refuse. */
+const TRAINING_STATE = /^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$/;
 
 /** Where a model's tensors come from: one file or one shard index, with a name prefix. */
-type Part = { prefix: string; file: string; sharded: boolean };
+type Part = { prefix: string; file: string; sharded: boolean; format: WeightFormatName };
 
 interface ModelPlan {
   baseId: string;
@@ -64,19 +67,32 @@ async function isFile(p: string): Promise<boolean> {
   return (await statOrNull(p))?.isFile() ?? false;
 }
 
-/** The weights of a single-model directory: a file or an index (the file wins if both). */
-async function weightsIn(dir: string, warnings: string[]): Promise<Part | null> {
-  for (const base of WEIGHT_BASES) {
-    const single = path.join(dir, base + SAFETENSORS);
-    const index = path.join(dir, base + INDEX);
+/** The weights of a single-model directory in one format: a file or an index (the file
+ * wins if both). */
+async function weightsInFormat(dir: string, format: (typeof WEIGHT_FORMATS)[number], warnings: string[]): Promise<Part | null> {
+  for (const stem of format.stems) {
+    const single = path.join(dir, stem + format.singleSuffix);
+    const index = path.join(dir, stem + format.indexSuffix);
     const [hasSingle, hasIndex] = await Promise.all([isFile(single), isFile(index)]);
     if (hasSingle) {
-      if (hasIndex) warnings.push(`${dir}: both ${base + SAFETENSORS} and ${base + INDEX}; read ${base + SAFETENSORS}`);
-      return { prefix: '', file: single, sharded: false };
+      if (hasIndex) warnings.push(`${dir}: both ${stem + format.singleSuffix} and ${stem + format.indexSuffix}; read ${stem + format.singleSuffix}`);
+      return { prefix: '', file: single, sharded: false, format: format.name };
     }
-    if (hasIndex) return { prefix: '', file: index, sharded: true };
+    if (hasIndex) return { prefix: '', file: index, sharded: true, format: format.name };
   }
   return null;
+}
+
+/** The weights of a single-model directory, in the first format (by preference) it holds. */
+async function weightsIn(dir: string, warnings: string[]): Promise<Part | null> {
+  const found: Part[] = [];
+  for (const format of WEIGHT_FORMATS) {
+    const part = await weightsInFormat(dir, format, found.length ? [] : warnings);
+    if (part) found.push(part);
+  }
+  if (found.length > 1)
+    warnings.push(`${dir}: holds ${found.map((p) => path.basename(p.file)).join(' and ')}; read ${path.basename(found[0].file)} (${found[0].format})`);
+  return found[0] ?? null;
 }
 
 async function subdirectories(dir: string): Promise<string[]> {
@@ -101,8 +117,8 @@ async function modelInDirectory(dir: string, warnings: string[]): Promise<ModelP
   if (hasModelIndex)
     throw new InvalidArgumentError(
       'E_INVALID_ARG',
-      `${dir}: has model_index.json but no component folder holds safetensors weights ` +
-        '(diffusion_pytorch_model.safetensors, model.safetensors or their .index.json)',
+      `${dir}: has model_index.json but no component folder holds weights ` +
+        '(diffusion_pytorch_model.safetensors or .bin, model.safetensors, pytorch_model.bin, or their .index.json)',
       { file: dir },
     );
   return null;
@@ -113,7 +129,7 @@ interface Found {
   lineageFiles: { setDir: string; file: string }[];
 }
 
-/** A directory of models: its .safetensors files and model subdirectories. */
+/** A directory of models: its weight files and model subdirectories. */
 async function modelSet(dir: string, warnings: string[]): Promise<Found> {
   const found: Found = { models: [], lineageFiles: [] };
   for (const name of (await fs.promises.readdir(dir)).sort()) {
@@ -122,20 +138,21 @@ async function modelSet(dir: string, warnings: string[]): Promise<Found> {
     if (!st) continue;
     if (st.isFile()) {
       if (name === LINEAGE_FILE) found.lineageFiles.push({ setDir: dir, file: p });
-      else if (name.endsWith(SAFETENSORS) && name.length > SAFETENSORS.length)
-        found.models.push({ baseId: baseModelId(p, true), path: p, format: 'file', parts: [{ prefix: '', file: p, sharded: false }], setDir: dir });
-      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors files are read)`);
+      else if (TRAINING_STATE.test(name)) warnings.push(`${p}: skipped (training state saved by the Trainer, not model weights)`);
+      else if (formatOfFile(name))
+        found.models.push({ baseId: baseModelId(p, true), path: p, format: 'file', parts: [{ prefix: '', file: p, sharded: false, format: formatOfFile(name)!.name }], setDir: dir });
+      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors and PyTorch .bin/.pt/.pth files are read)`);
     } else if (st.isDirectory()) {
       const m = await modelInDirectory(p, warnings);
       if (m) found.models.push({ ...m, setDir: dir });
-      else warnings.push(`${p}: skipped (no model in it: no .safetensors file, model.safetensors or shard index)`);
+      else warnings.push(`${p}: skipped (no model in it: no model.safetensors, pytorch_model.bin or shard index)`);
     }
   }
   if (!found.models.length)
     throw new InvalidArgumentError(
       'E_INVALID_ARG',
-      `${dir}: no model found (expected .safetensors files, model.safetensors, model.safetensors.index.json, ` +
-        'diffusers component folders, or subfolders holding them)',
+      `${dir}: no model found (expected .safetensors/.bin/.pt/.pth files, model.safetensors, pytorch_model.bin, ` +
+        'their .index.json, diffusers component folders, or subfolders holding them)',
       { file: dir },
     );
   return found;
@@ -153,13 +170,15 @@ async function discoverPath(input: string, warnings: string[]): Promise<Found> {
   }
   if (st.isFile()) {
     const name = path.basename(abs);
-    if (name.endsWith(INDEX)) {
+    const index = formatOfIndex(name);
+    if (index) {
       const dir = path.dirname(abs);
-      return { models: [{ baseId: baseModelId(dir, false), path: dir, format: 'hf-sharded', parts: [{ prefix: '', file: abs, sharded: true }] }], lineageFiles: [] };
+      return { models: [{ baseId: baseModelId(dir, false), path: dir, format: 'hf-sharded', parts: [{ prefix: '', file: abs, sharded: true, format: index.name }] }], lineageFiles: [] };
     }
-    if (!name.endsWith(SAFETENSORS))
-      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors file or a directory)`, { file: abs });
-    return { models: [{ baseId: baseModelId(abs, true), path: abs, format: 'file', parts: [{ prefix: '', file: abs, sharded: false }] }], lineageFiles: [] };
+    const format = formatOfFile(name);
+    if (!format)
+      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors, .bin, .pt or .pth file, or a directory)`, { file: abs });
+    return { models: [{ baseId: baseModelId(abs, true), path: abs, format: 'file', parts: [{ prefix: '', file: abs, sharded: false, format: format.name }] }], lineageFiles: [] };
   }
   if (!st.isDirectory()) throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a file or directory`, { file: abs });
   const single = await modelInDirectory(abs, warnings);
@@ -168,21 +187,19 @@ async function discoverPath(input: string, warnings: string[]): Promise<Found> {
 }
 
 async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | undefined, warnings: string[]): Promise<Omit<ModelSource, 'id'>> {
-  const read = (file: string): Promise<SafetensorsHeader> =>
-    run(async () => {
-      checkAbort(signal);
-      return readHeader(file);
-    });
   const files: string[] = [];
   const tensors: TensorEntry[] = [];
   const loaded = await Promise.all(
     plan.parts.map(async (part) => {
+      const format = weightFormat(part.format);
+      const read = (file: string): Promise<TensorList> =>
+        run(async () => {
+          checkAbort(signal);
+          return format.readTensors(file);
+        });
       if (part.sharded) return { part, model: await loadShardedModel(part.file, read) };
-      const h = await read(part.file);
-      const ts = h.tensors.map((t) => ({
-        name: t.name, dtype: t.dtype, shape: t.shape, file: part.file, offset: h.dataStart + t.begin, byteLength: t.end - t.begin,
-      }));
-      return { part, model: { files: [part.file], tensors: ts, warnings: [] as string[] } };
+      const list = await read(part.file);
+      return { part, model: { files: [part.file], tensors: list.tensors, warnings: list.warnings } };
     }),
   );
   for (const { part, model } of loaded) {
@@ -196,7 +213,8 @@ async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | un
     bytes += t.byteLength;
     params += elementCount(t.shape);
   }
-  return { path: plan.path, format: plan.format, files, tensors, bytes, params };
+  const weightFormats = [...new Set(plan.parts.map((p) => p.format))].sort();
+  return { path: plan.path, format: plan.format, weightFormats, files, tensors, bytes, params };
 }
 
 async function realpathOr(p: string): Promise<string> {

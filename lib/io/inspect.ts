@@ -6,7 +6,7 @@ import * as path from 'path';
 import { InvalidArgumentError } from '../errors';
 import { openModels } from './discover';
 import { elementCount } from './safetensors';
-import { ModelFormat } from './types';
+import { ModelFormat, WeightFormatName } from './types';
 
 export interface InspectTensor {
   name: string;
@@ -28,6 +28,8 @@ export interface InspectReport {
   id: string;
   path: string;
   format: ModelFormat;
+  /** Formats of the weight files (safetensors, pytorch). */
+  weightFormats: WeightFormatName[];
   files: string[];
   tensors: InspectTensor[];
   totals: InspectTotals;
@@ -57,6 +59,7 @@ export async function inspectModel(modelPath: string, opts: { signal?: AbortSign
     id: m.id,
     path: m.path,
     format: m.format,
+    weightFormats: m.weightFormats ?? ['safetensors'],
     files: m.files,
     tensors,
     totals: { tensors: tensors.length, params: m.params, bytes: m.bytes, byDtype },
@@ -99,7 +102,9 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
 /** An aligned text table of the tensors, then totals (overall and per dtype). */
 export function formatInspect(report: InspectReport): string {
   const out: string[] = [];
-  out.push(`model ${report.id} (${report.format}) at ${report.path}`);
+  // safetensors is the default and goes unsaid; other weight formats are named
+  const other = report.weightFormats.filter((f) => f !== 'safetensors');
+  out.push(`model ${report.id} (${[report.format, ...other].join(', ')}) at ${report.path}`);
   const base = report.format === 'file' ? path.dirname(report.path) : report.path;
   const multiFile = report.files.length > 1;
   if (multiFile) out.push(`files: ${report.files.map((f) => path.relative(base, f)).join(', ')}`);

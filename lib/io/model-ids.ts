@@ -5,11 +5,14 @@
  */
 import * as path from 'path';
 
-/** The id a model gets on its own: file stem (without .safetensors) or directory name. */
+/** Weight-file extensions (lib/io/formats.ts) that are not part of a model's id. */
+const WEIGHT_EXTENSION = /.(\.safetensors|\.bin|\.pt|\.pth)$/i;
+
+/** The id a model gets on its own: file stem (without .safetensors, .bin, ...) or directory name. */
 export function baseModelId(modelPath: string, isFile: boolean): string {
   const name = path.basename(modelPath);
-  if (isFile && name.endsWith('.safetensors') && name.length > '.safetensors'.length)
-    return name.slice(0, -'.safetensors'.length);
+  const ext = isFile ? WEIGHT_EXTENSION.exec(name) : null;
+  if (ext) return name.slice(0, -ext[1].length);
   return name === '' ? modelPath : name;
 }
 

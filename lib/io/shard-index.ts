@@ -1,5 +1,6 @@
 /**
- * Sharded models (Hugging Face `*.safetensors.index.json`): the index's weight_map names, for
+ * Sharded models (Hugging Face `*.safetensors.index.json`, `pytorch_model.bin.index.json`):
+ * the index's weight_map names, for
  * each tensor, the shard file that holds it. The index is checked against the shards' own
  * headers, and every shard path must stay inside the model directory: a downloaded model
  * must not make us read /etc/passwd or another user's files through `../`, an absolute path
@@ -8,7 +9,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { FormatError, IoError } from '../errors';
-import { SafetensorsHeader } from './safetensors';
 import type { TensorEntry } from './types';
 
 /** Index files larger than this are refused rather than parsed (real ones are a few MB). */
@@ -106,12 +106,12 @@ async function huggingFaceBlobDir(realDir: string): Promise<string | undefined> 
 }
 
 /**
- * Loads a sharded model from its index. `readHeader` reads one shard's header (the caller
- * bounds how many run at once).
+ * Loads a sharded model from its index. `readTensors` reads one shard's tensor list, with
+ * absolute offsets (the caller bounds how many run at once).
  */
 export async function loadShardedModel(
   index: string,
-  readHeader: (file: string) => Promise<SafetensorsHeader>,
+  readTensors: (file: string) => Promise<{ tensors: TensorEntry[]; warnings: string[] }>,
 ): Promise<ShardedModel> {
   const dir = path.dirname(index);
   const realDir = await fs.promises.realpath(dir);
@@ -133,27 +133,21 @@ export async function loadShardedModel(
     wantedFile.set(tensor, abs);
   }
   const files = [...shardName.keys()].sort();
-  const headers = await Promise.all(files.map((f) => readHeader(f)));
+  const lists = await Promise.all(files.map((f) => readTensors(f)));
 
   const holder = new Map<string, string>(); // tensor -> absolute shard path that holds it
   const tensors: ShardedTensor[] = [];
   const warnings: string[] = [];
   files.forEach((file, i) => {
+    warnings.push(...lists[i].warnings);
     const unlisted: string[] = [];
-    for (const t of headers[i].tensors) {
+    for (const t of lists[i].tensors) {
       const other = holder.get(t.name);
       if (other !== undefined)
         throw refuse(index, `tensor '${t.name}' is present in two shards: ${shardName.get(other)} and ${shardName.get(file)}`, t.name);
       holder.set(t.name, file);
       if (!wantedFile.has(t.name)) unlisted.push(t.name);
-      tensors.push({
-        name: t.name,
-        dtype: t.dtype,
-        shape: t.shape,
-        file,
-        offset: headers[i].dataStart + t.begin,
-        byteLength: t.end - t.begin,
-      });
+      tensors.push({ ...t, file });
     }
     if (unlisted.length) {
       const shown = unlisted.slice(0, 5).map((n) => `'${n}'`).join(', ');

@@ -12,9 +12,17 @@ export interface TensorEntry {
   /** Absolute byte offset of its first element in `file`. */
   offset: number;
   byteLength: number;
+  /** Set when the scan cannot read the tensor in place, with the reason (e.g. a torch tensor
+   * saved as a non-contiguous view); such tensors are refused or skipped like non-float ones. */
+  unreadable?: string;
 }
 
+/** How the model is laid out (a weight file, an HF directory, ...); see WeightFormatName for
+ * what its weight files are. */
 export type ModelFormat = 'file' | 'hf' | 'hf-sharded' | 'diffusers';
+
+/** The format of weight files: safetensors, or PyTorch's torch.save zip checkpoints. */
+export type WeightFormatName = 'safetensors' | 'pytorch';
 
 export interface ModelSource {
   /** File stem or directory name; unique within a set (disambiguated by parent folders). */
@@ -22,7 +30,9 @@ export interface ModelSource {
   /** The path the model was found at (file or directory), absolute. */
   path: string;
   format: ModelFormat;
-  /** Every safetensors file of the model. */
+  /** The formats of its weight files (two only for a diffusers pipeline that mixes them). */
+  weightFormats?: WeightFormatName[];
+  /** Every weight file of the model. */
   files: string[];
   tensors: TensorEntry[];
   /** Bytes of tensor data (all dtypes). */

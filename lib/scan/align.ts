@@ -88,6 +88,17 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
         skipped.push({ model: model.id, tensor: t.name, reason: 'matched by exclude' });
         continue;
       }
+      if (t.unreadable !== undefined) {
+        if (opts.skipNonFloat) {
+          skipped.push({ model: model.id, tensor: t.name, reason: t.unreadable });
+          continue;
+        }
+        throw new DtypeError(
+          'E_DTYPE',
+          `${t.file}: tensor '${t.name}' cannot be scanned: ${t.unreadable}; pass --skip-non-float to leave such tensors out`,
+          { file: t.file, tensor: t.name },
+        );
+      }
       if (!isFloatDtype(t.dtype)) {
         if (opts.skipNonFloat) {
           skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} is not a float type` });

@@ -237,7 +237,7 @@ describe('openModels: model sets', () => {
     write(path.join(dir, 'child-a', 'model.safetensors'), tensors('l', 2, 2));
     shardedModel(mkdir('zoo', 'grandchild'));
     fs.writeFileSync(path.join(dir, 'README.md'), '# zoo');
-    fs.writeFileSync(path.join(dir, 'old.bin'), 'x');
+    fs.writeFileSync(path.join(dir, 'old.onnx'), 'x');
     mkdir('zoo', 'logs');
     return dir;
   }
@@ -255,8 +255,8 @@ describe('openModels: model sets', () => {
     ]);
     expect(set.lineage).toEqual(lineage);
     expect(set.warnings).toEqual([
-      `${path.join(dir, 'logs')}: skipped (no model in it: no .safetensors file, model.safetensors or shard index)`,
-      `${path.join(dir, 'old.bin')}: skipped (only safetensors files are read)`,
+      `${path.join(dir, 'logs')}: skipped (no model in it: no model.safetensors, pytorch_model.bin or shard index)`,
+      `${path.join(dir, 'old.onnx')}: skipped (only safetensors and PyTorch .bin/.pt/.pth files are read)`,
     ]);
   });
 
@@ -407,17 +407,17 @@ describe('openModels: refusals', () => {
     expect(err.message).toMatch(new RegExp(`^${dir}: no model found`));
   });
 
-  it('a file that is not safetensors', async () => {
-    const file = path.join(root, 'weights.bin');
+  it('a file that is not a weight file', async () => {
+    const file = path.join(root, 'weights.onnx');
     fs.writeFileSync(file, 'x');
-    await expect(openModels([file])).rejects.toThrow(/not a model \(expected a \.safetensors file or a directory\)/);
+    await expect(openModels([file])).rejects.toThrow(/not a model \(expected a \.safetensors, \.bin, \.pt or \.pth file, or a directory\)/);
   });
 
   it('model_index.json with no component weights', async () => {
     const dir = mkdir('pipe');
     fs.writeFileSync(path.join(dir, 'model_index.json'), '{}');
     mkdir('pipe', 'scheduler');
-    await expect(openModels([dir])).rejects.toThrow(/has model_index.json but no component folder holds safetensors weights/);
+    await expect(openModels([dir])).rejects.toThrow(/has model_index.json but no component folder holds weights/);
   });
 
   it('no paths at all', async () => {
