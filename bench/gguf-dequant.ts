@@ -11,7 +11,7 @@
 import { dequantizeGguf } from '../lib/io/gguf';
 import { floatToF16Bits } from '../lib/io/dtype';
 import { DEQUANT_TYPES, ggmlType } from '../lib/io/gguf-types';
-import { createRng } from '../lib/detect/rng';
+import { createRng } from '../lib/graph/rng';
 import { machineDescription } from './machine';
 import { handleUsage } from '../scripts/usage';
 

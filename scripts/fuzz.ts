@@ -38,7 +38,7 @@ function child(): void {
   const progress = option('progress', '');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `np-fuzz-${target.name}-`));
   try {
-    const mutator = new Mutator(target.seeds(dir), seed);
+    const mutator = new Mutator(target.seeds(dir), seed, target.mutate);
     const counts = newCounts();
     for (let i = from; i < to; i++) {
       fs.writeFileSync(progress, JSON.stringify({ at: i, counts }));

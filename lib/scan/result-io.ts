@@ -4,7 +4,7 @@
  * Each tensor's numbers depend only on that tensor's bytes, so a merge equals the full scan.
  */
 import * as fs from 'fs';
-import { FormatError, InvalidArgumentError } from '../errors';
+import { FormatError, InvalidArgumentError, IoError } from '../errors';
 import { compareGroupKeys } from './align';
 import type { ScanBackend, ScanResult } from './types';
 
@@ -62,7 +62,7 @@ export function loadScan(path: string): ScanResult {
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InvalidArgumentError('E_INVALID_ARG', `${path}: cannot read scan result: ${(e as Error).message}`, { file: path });
+    throw new IoError('E_IO', `${path}: cannot read scan result: ${(e as Error).message}`, { file: path });
   }
   let obj: unknown;
   try {

@@ -4,7 +4,7 @@
  * little-endian integers in the seed), and splices (ranges copied, inserted or deleted). Each
  * case draws from its own generator (seed, index), so any case can be replayed alone.
  */
-import { createRng } from '../../lib/detect/rng';
+import { createRng } from '../../lib/graph/rng';
 
 export interface Mutation {
   bytes: Buffer;
@@ -27,7 +27,11 @@ export function candidateFields(buf: Buffer): { u64: number[]; u32: number[] } {
 
 export class Mutator {
   private readonly fields: { u64: number[]; u32: number[] }[];
-  constructor(private readonly seeds: Buffer[], private readonly seed: number) {
+  constructor(
+    private readonly seeds: Buffer[],
+    private readonly seed: number,
+    private readonly structural?: (seed: Buffer, rand: () => number) => Buffer,
+  ) {
     this.fields = seeds.map(candidateFields);
   }
 
@@ -36,6 +40,9 @@ export class Mutator {
     const r = createRng((this.seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
     const int = (n: number): number => Math.floor(r.next() * n);
     const s = int(this.seeds.length);
+    if (this.structural && int(2) === 0) {
+      return { bytes: this.structural(this.seeds[s], r.next), steps: [`seed ${s}`, 'structure-aware mutation (replay with the same seed and index)'] };
+    }
     let b = Buffer.from(this.seeds[s]);
     const steps = [`seed ${s}`];
     const n = 1 + int(3);

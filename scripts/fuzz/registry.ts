@@ -1,6 +1,7 @@
 /** The formats `npm run fuzz` covers: one line per reader. */
 import { ggufTarget } from './gguf';
 import { safetensorsTarget } from './safetensors';
+import { torchZipTarget } from './torch-zip';
 import { FuzzTarget } from './target';
 
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [ggufTarget, safetensorsTarget];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [ggufTarget, safetensorsTarget, torchZipTarget];

@@ -7,23 +7,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as target from '../../scripts/fuzz-targets/torch-zip';
+import { createRng } from '../../lib/graph/rng';
+import * as target from '../../scripts/fuzz/torch-zip';
 import { runTorchPython } from '../helpers/torch-python';
 
 // NP_FUZZ_SEED / NP_FUZZ_CASES explore further without changing the test.
 const CASES = Number(process.env.NP_FUZZ_CASES ?? 1500);
 const SEED = Number(process.env.NP_FUZZ_SEED ?? 0x70c4);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dir: string;
 let seeds: Buffer[];
@@ -52,7 +42,7 @@ test('the seeds are valid checkpoints', () => {
 });
 
 test(`${CASES} seeded mutations: each a clean PhylogenyError or a tensor list inside the file`, () => {
-  const rand = mulberry32(SEED);
+  const rand = createRng(SEED).next;
   const outcomes = { accepted: 0, refused: 0 };
   const f = path.join(dir, 'case.bin');
   for (let i = 0; i < CASES; i++) {

@@ -9,6 +9,7 @@ import { PhylogenyError } from '../../lib/errors';
 import { DTYPE_SIZES } from '../../lib/io/dtype';
 import { readTorchCheckpointSync, TorchCheckpoint } from '../../lib/io/torch-checkpoint';
 import { storedZip } from '../../lib/io/torch-writer';
+import { FuzzTarget } from './target';
 
 export const name = 'torch-zip';
 
@@ -199,3 +200,13 @@ export function parse(path: string): 'accepted' | 'refused' {
   checkAccepted(c, fs.statSync(path).size);
   return 'accepted';
 }
+
+/** The `npm run fuzz` entry: hand-built seeds, both mutators, the same acceptance check. */
+export const torchZipTarget: FuzzTarget = {
+  name,
+  seeds: () => seeds(),
+  check(path, bytes) {
+    checkAccepted(readTorchCheckpointSync(path), bytes.length);
+  },
+  mutate,
+};
