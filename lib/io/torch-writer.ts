@@ -8,26 +8,12 @@ import * as fs from 'fs';
 import { InvalidArgumentError } from '../errors';
 import { encodeFloats, FloatDtype } from './dtype';
 import type { TensorData } from './safetensors-writer';
+import { crc32 } from './crc32';
 
 const STORAGE_CLASS: Record<string, string> = { F32: 'FloatStorage', F16: 'HalfStorage', BF16: 'BFloat16Storage', F64: 'DoubleStorage' };
 /** torch aligns each entry's data to 64 bytes (padding in the local header's extra field). */
 const ALIGN = 64;
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** Pickle opcodes for the handful of values a state dict needs (protocol 2, no memo). */
 class PickleWriter {

@@ -5,6 +5,7 @@
  */
 import { inflateSync } from 'zlib';
 import { FormatError } from '../errors';
+import { crc32 } from '../io/crc32';
 
 export interface PngImage {
   width: number;
@@ -17,21 +18,6 @@ export interface PngImage {
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 export function readPng(data: Buffer): PngImage {
   if (data.length < 8 || !data.subarray(0, 8).equals(SIGNATURE)) throw new FormatError('E_FORMAT', 'not a PNG file (bad signature)');
