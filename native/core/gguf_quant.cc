@@ -261,20 +261,16 @@ void dequantize_blocks(const GgmlTypeInfo& type, const uint8_t* src, uint64_t n_
     case 0:  // F32: copied as bits (NaN payloads kept)
       std::memcpy(dst, src, n_blocks * 4);
       return;
-    case 1:
+    case 1:  // F16
+    case 30: {  // BF16
+      float (*convert)(uint16_t) = type.id == 1 ? f16_to_float : bf16_to_float;
       for (uint64_t i = 0; i < n_blocks; ++i) {
         uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = f16_to_float(h);
+        dst[i] = convert(h);
       }
       return;
-    case 30:
-      for (uint64_t i = 0; i < n_blocks; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = bf16_to_float(h);
-      }
-      return;
+    }
     default: {
       BlockFn fn = block_fn(type.id);
       if (!fn) throw Error(ErrorCode::Internal, std::string("no dequantizer for ") + type.name);
