@@ -120,10 +120,13 @@ describe('native scan', () => {
     await runNativePlan({ ...planned.plan, chunkBytes: 4096, threads: 1 }, (p) => seen.push(p.fraction));
     expect(seen[seen.length - 1]).toBe(1);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
-    // A 64 MB scan in 4 KB items: cancelled from its first progress report, it stops early.
+    // A 512 MB scan (one 64 MB file as 8 models) in 4 KB items: cancelled from its first
+    // progress report, it stops early. The size leaves a loaded machine's event loop time
+    // to deliver the report and the abort before half of it is read.
     const big = path.join(dir, 'big.safetensors');
     writeSafetensors(big, [{ name: 'w', dtype: 'F32', shape: [1 << 24], data: new Float32Array(1 << 24) }]);
-    const bigPlan = buildPlan(alignModels([modelFromFile(big, 'x'), modelFromFile(big, 'y')]).groups, {
+    const models = Array.from({ length: 8 }, (_, i) => modelFromFile(big, `m${i}`));
+    const bigPlan = buildPlan(alignModels(models).groups, {
       seed: 0,
       fakeInit: 'auto',
     }).plan;
