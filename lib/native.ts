@@ -85,20 +85,25 @@ export interface NativeCudaScanOptions {
   gram?: 'auto' | 'dmma' | 'fma';
 }
 
-export interface NativeScanOutput {
-  /** Per group g with k members, at offsets[g]: k×5 stats (sum, sumSq, sumCube, sumQuad,
-   * fakeInitSq; member-major), then the k×k Gram matrix. */
-  values: Float64Array;
-  offsets: Float64Array;
+/** What every native pass reports about how it ran: the scan and the edge encoder alike. */
+export interface NativeRunInfo {
   /** Which code ran it. */
   backend: NativeBackend;
   /** The device's name: 'cpu', or the GPU's (e.g. 'NVIDIA H100 80GB HBM3'). */
   device: string;
-  /** CPU: the kernel set ('scalar' | 'avx2' | 'avx512'); CUDA: architecture and Gram path ('sm_90 dmma'). */
+  /** CPU: the kernel set ('scalar' | 'avx2' | 'avx512'); CUDA scan: architecture and Gram
+   * path ('sm_90 dmma'); CUDA edge encoder: that of the host code, which only reads. */
   isa: string;
   threads: number;
   bytes: number;
   seconds: number;
+}
+
+export interface NativeScanOutput extends NativeRunInfo {
+  /** Per group g with k members, at offsets[g]: k×5 stats (sum, sumSq, sumCube, sumQuad,
+   * fakeInitSq; member-major), then the k×k Gram matrix. */
+  values: Float64Array;
+  offsets: Float64Array;
   /** CUDA scans only. */
   deviceIndex?: number;
   computeCapability?: string;
@@ -216,17 +221,9 @@ export interface NativeEdgePlan {
   cudaDevice?: number;
 }
 
-export interface NativeEdgeOutput {
+export interface NativeEdgeOutput extends NativeRunInfo {
   /** pairs × 32 encoder outputs (mean over the matrix of the ReLU'd conv). */
   values: Float64Array;
-  backend: NativeBackend;
-  /** The device's name: 'cpu', or the GPU's. */
-  device: string;
-  /** The CPU kernel set (on CUDA: that of the host code, which only reads). */
-  isa: string;
-  threads: number;
-  bytes: number;
-  seconds: number;
 }
 
 export interface NativeAddon {
