@@ -6,6 +6,7 @@ import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { fmtBytes, ProgressBar } from '../progress';
 import { SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
+import { resolveTaskSpec } from '../task-env';
 
 /** One line per skipped reason, with counts: what was left out and why. */
 export function alignmentReport(scan: ScanResult): string[] {
@@ -32,11 +33,11 @@ export const scanCommand: Command = {
   positionals: [{ name: 'paths', description: 'model files or directories', variadic: true, required: true }],
   options: [
     { name: 'out', alias: 'o', type: 'string', arg: 'FILE', description: 'where to write the scan result (JSON)' },
-    { name: 'shard', type: 'string', arg: 'i/n', description: 'scan only part i of n of the tensors' },
+    { name: 'shard', type: 'string', arg: 'i/n|auto', description: 'scan only part i of n of the tensors; auto takes i and n from a Slurm array task or a Kubernetes Indexed Job (docs/cluster.md)' },
     ...SCAN_OPTIONS,
     QUIET_OPTION,
   ],
-  examples: ['phylogeny scan ./checkpoints --out scan.json', 'phylogeny scan ./llamas --fake-init hf --shard 1/4 --out part1.json'],
+  examples: ['phylogeny scan ./checkpoints --out scan.json', 'phylogeny scan ./llamas --fake-init hf --shard 1/4 --out part1.json', 'phylogeny scan ./llamas --shard auto --out parts/part-$SLURM_ARRAY_TASK_ID.json'],
   async run(args, io) {
     const out = args.opts.out as string | undefined;
     if (!out) throw new UsageError('scan needs --out FILE');
@@ -45,7 +46,7 @@ export const scanCommand: Command = {
     const bar = new ProgressBar('scan', { enabled: !io.quiet });
     const scan = await scanModelSet(set, {
       ...opts,
-      shard: args.opts.shard as string | undefined,
+      shard: resolveTaskSpec(args.opts.shard as string | undefined),
       onProgress: (p) => bar.updateBytes(p.bytesDone, p.bytesTotal),
     });
     const rate = scan.run.seconds > 0 ? scan.run.bytes / scan.run.seconds : 0;
