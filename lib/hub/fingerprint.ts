@@ -5,7 +5,7 @@
  * over the kept values. Everything the learning-free methods need is estimated from it
  * (lib/hub/estimate.ts): squared differences exactly on the kept coordinates, then scaled.
  */
-import { InvalidArgumentError } from '../errors';
+import { fromNative, InvalidArgumentError } from '../errors';
 import { defaultFakeInit } from '../scan/default-init';
 import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit, siblingWeightName } from '../scan/fake-init';
 import { fakeInitValue, philoxKey } from '../scan/philox';
@@ -79,7 +79,9 @@ export function nativeReadFingerprint(plan: NativeFingerprintPlan): Promise<Nati
   if (typeof addon.readFingerprint !== 'function') {
     throw new InvalidArgumentError('E_INVALID_ARG', 'the native addon has no readFingerprint; rebuild it with `npm run build:native`');
   }
-  return addon.readFingerprint(plan);
+  return addon.readFingerprint(plan).catch((e: unknown) => {
+    throw fromNative(e);
+  });
 }
 
 /** The read plan of a model's tensors (exported for the float64 reference in tests). */
