@@ -113,7 +113,7 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
   let config: FingerprintConfig;
   try {
     config = checkConfig({ ...(json.config as FingerprintConfig) });
-    config = { seed: config.seed, wholeMax: config.wholeMax, keepRate: config.keepRate, keepMin: config.keepMin, cols: config.cols };
+    config = { seed: config.seed, wholeMax: config.wholeMax, budget: config.budget, keepMin: config.keepMin, cols: config.cols };
   } catch {
     return fail('bad config');
   }

@@ -11,7 +11,7 @@ import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit, siblingWeightN
 import { fakeInitValue, philoxKey } from '../scan/philox';
 import type { ModelSource, TensorEntry } from '../io/types';
 import { native } from '../native';
-import { checkConfig, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, sampleTensor, shapeView } from './sample';
+import { checkConfig, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
 import { rowLayoutOf } from './row-layout';
 
 export interface FingerprintTensor {
@@ -98,6 +98,7 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): 
   const skipped: { tensor: string; reason: string }[] = [];
   const tensors: NativeFingerprintPlan['tensors'] = [];
   const sorted = [...model.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const keepRate = keepRateFor(config, sorted.reduce((s, t) => s + (readable(t) === undefined ? shapeView(t.shape).rows * shapeView(t.shape).rowLen : 0), 0));
   for (const t of sorted) {
     const why = readable(t);
     if (why !== undefined) {
@@ -110,7 +111,7 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): 
       files.push(t.file);
       fileIndex.set(t.file, fi);
     }
-    const s = sampleTensor(config, t.name, t.shape);
+    const s = sampleTensor(config, t.name, t.shape, keepRate);
     const { rows, rowLen } = shapeView(t.shape);
     entries.push(t);
     samples.push(s);

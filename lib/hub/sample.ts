@@ -5,6 +5,11 @@
  * coordinates and a squared difference over them is exact on the sample.
  *
  * A tensor is seen as rows × rowLen (shape[0] rows; 1-D tensors are rows of one element).
+ * The kept fraction is one per model, a power of two: 1 when the model's parameters fit the
+ * budget (a small model's fingerprint is the model, and its estimates are exact), else
+ * 2^-⌈log2(params / budget)⌉, so every model of one architecture samples alike and models of
+ * slightly different sizes (a resized vocabulary) usually too.
+ *
  * Small tensors (≤ wholeMax elements) are kept whole. Otherwise row r is sampled when
  * u(r) < rowRate, with u a hash of (key, r) in [0, 1): the rows sampled at a lower rate are a
  * subset of those at a higher rate, and the rows below R are the same whatever the row count,
@@ -19,8 +24,8 @@ export interface FingerprintConfig {
   seed: number;
   /** Tensors with at most this many elements are kept whole. */
   wholeMax: number;
-  /** Target fraction of a large tensor's elements kept. */
-  keepRate: number;
+  /** Values a fingerprint aims to keep (float32 each); models up to this many parameters are kept whole. */
+  budget: number;
   /** At least this many elements kept per large tensor. */
   keepMin: number;
   /** Columns kept per sampled row (all when the row is shorter). */
@@ -28,14 +33,21 @@ export interface FingerprintConfig {
 }
 
 /**
- * Defaults sized so that a 7B LLaMA-shaped model (291 tensors, 6.7e9 parameters) keeps about
- * 340k values (1.4 MB as float32, under the 2 MB budget) and reads about 1% of its bytes.
+ * Defaults sized so that a 7B LLaMA-shaped model (291 tensors, 6.7e9 parameters: kept fraction
+ * 2^-15) keeps about 340k values (1.4 MB as float32, under a 2 MB limit) and reads about 1% of
+ * its bytes, while models up to 262,144 parameters are kept whole.
  */
-export const DEFAULT_FINGERPRINT_CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, keepRate: 2 ** -15, keepMin: 1024, cols: 32 };
+export const DEFAULT_FINGERPRINT_CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, budget: 2 ** 18, keepMin: 1024, cols: 32 };
+
+/** The kept fraction of a model with `params` parameters (see above). */
+export function keepRateFor(c: FingerprintConfig, params: number): number {
+  if (params <= c.budget) return 1;
+  return 2 ** -Math.ceil(Math.log2(params / c.budget));
+}
 
 export function checkConfig(c: FingerprintConfig): FingerprintConfig {
   const ok = Number.isSafeInteger(c.seed) && c.seed >= 0 && Number.isSafeInteger(c.wholeMax) && c.wholeMax >= 0 &&
-    c.keepRate > 0 && c.keepRate <= 1 && Number.isSafeInteger(c.keepMin) && c.keepMin >= 1 &&
+    Number.isSafeInteger(c.budget) && c.budget >= 1 && Number.isSafeInteger(c.keepMin) && c.keepMin >= 1 &&
     Number.isSafeInteger(c.cols) && c.cols >= 1;
   if (!ok) throw new InvalidArgumentError('E_INVALID_ARG', `fingerprint config is invalid: ${JSON.stringify(c)}`);
   return c;
@@ -96,19 +108,19 @@ function nextPow2(n: number): number {
 }
 
 /** The row rate of a tensor: 1 when kept whole, else from the rounded-up row count. */
-export function rowRateOf(c: FingerprintConfig, shape: number[]): number {
+export function rowRateOf(c: FingerprintConfig, shape: number[], keepRate: number): number {
   const { rows, rowLen } = shapeView(shape);
-  if (rows * rowLen <= c.wholeMax) return 1;
+  if (rows * rowLen <= c.wholeMax || keepRate >= 1) return 1;
   const k = Math.min(rowLen, c.cols);
   const bucket = nextPow2(rows);
-  const keep = Math.max(c.keepMin, bucket * rowLen * c.keepRate);
+  const keep = Math.max(c.keepMin, bucket * rowLen * keepRate);
   return Math.min(1, Math.ceil(keep / k) / bucket);
 }
 
 /** The kept columns: all when whole or short, else the `cols` columns of smallest hash. */
-export function colsOf(c: FingerprintConfig, name: string, shape: number[]): Uint32Array {
+export function colsOf(c: FingerprintConfig, name: string, shape: number[], keepRate: number): Uint32Array {
   const { rows, rowLen } = shapeView(shape);
-  if (rows * rowLen <= c.wholeMax || rowLen <= c.cols) return Uint32Array.from({ length: rowLen }, (_, i) => i);
+  if (rows * rowLen <= c.wholeMax || keepRate >= 1 || rowLen <= c.cols) return Uint32Array.from({ length: rowLen }, (_, i) => i);
   const { colKey } = sampleKeys(c.seed, name, shape);
   // The `cols` smallest hashes: a threshold from a sorted copy, then one pass in index order.
   const u = new Float64Array(rowLen);
@@ -131,20 +143,20 @@ export function rowsBelow(rowKey: number, rate: number, limit: number): Uint32Ar
 const cache = new Map<string, TensorSample>();
 
 /** The sample of a tensor (memoised: an index adds many models of one architecture). */
-export function sampleTensor(c: FingerprintConfig, name: string, shape: number[]): TensorSample {
-  const key = JSON.stringify([c, name, shape]);
+export function sampleTensor(c: FingerprintConfig, name: string, shape: number[], keepRate: number): TensorSample {
+  const key = JSON.stringify([c, name, shape, keepRate]);
   let s = cache.get(key);
   if (s === undefined) {
     if (cache.size > 100000) cache.clear();
-    s = computeSample(c, name, shape);
+    s = computeSample(c, name, shape, keepRate);
     cache.set(key, s);
   }
   return s;
 }
 
-function computeSample(c: FingerprintConfig, name: string, shape: number[]): TensorSample {
+function computeSample(c: FingerprintConfig, name: string, shape: number[], keepRate: number): TensorSample {
   const { rows } = shapeView(shape);
-  const rowRate = rowRateOf(c, shape);
+  const rowRate = rowRateOf(c, shape, keepRate);
   const { rowKey } = sampleKeys(c.seed, name, shape);
-  return { rowRate, rows: rowsBelow(rowKey, rowRate, rows), cols: colsOf(c, name, shape) };
+  return { rowRate, rows: rowsBelow(rowKey, rowRate, rows), cols: colsOf(c, name, shape, keepRate) };
 }

@@ -9,11 +9,11 @@ import { openModels } from '../../lib/io/discover';
 import { writeTorchCheckpoint } from '../../lib/io/torch-writer';
 import { fingerprintModel, fingerprintPlan, nativeReadFingerprint } from '../../lib/hub/fingerprint';
 import { referenceFingerprint } from '../../lib/hub/reference';
-import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, sampleTensor } from '../../lib/hub/sample';
+import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor } from '../../lib/hub/sample';
 import { rng, tmpDir, writeRandomModel } from '../helpers/models';
 import type { FloatDtype } from '../../lib/io/dtype';
 
-const SMALL: FingerprintConfig = { seed: 3, wholeMax: 50, keepRate: 0.05, keepMin: 20, cols: 5 };
+const SMALL: FingerprintConfig = { seed: 3, wholeMax: 50, budget: 128, keepMin: 20, cols: 5 };
 
 describe('native fingerprint reader', () => {
   const dtypes: FloatDtype[] = ['F32', 'F16', 'BF16', 'F64'];
@@ -73,10 +73,10 @@ describe('native fingerprint reader', () => {
 describe('fingerprint sampling', () => {
   it('gives every model with a tensor the same rows, nested across row counts', () => {
     const c = DEFAULT_FINGERPRINT_CONFIG;
-    const a = sampleTensor(c, 'model.embed_tokens.weight', [32000, 4096]);
-    const b = sampleTensor(c, 'model.embed_tokens.weight', [32000, 4096]);
+    const a = sampleTensor(c, 'model.embed_tokens.weight', [32000, 4096], 2 ** -15);
+    const b = sampleTensor(c, 'model.embed_tokens.weight', [32000, 4096], 2 ** -15);
     expect(Array.from(a.rows)).toEqual(Array.from(b.rows));
-    const big = sampleTensor(c, 'model.embed_tokens.weight', [49953, 4096]);
+    const big = sampleTensor(c, 'model.embed_tokens.weight', [49953, 4096], 2 ** -15);
     // Lower rate rows ⊂ higher rate rows, over the common prefix.
     const low = a.rowRate <= big.rowRate ? a : big;
     const high = low === a ? big : a;
@@ -89,11 +89,14 @@ describe('fingerprint sampling', () => {
     const c = DEFAULT_FINGERPRINT_CONFIG;
     const shapes: number[][] = [[32000, 4096], [32000, 4096], [4096]];
     for (let l = 0; l < 32; l++) shapes.push([4096, 4096], [4096, 4096], [4096, 4096], [4096, 4096], [11008, 4096], [11008, 4096], [4096, 11008], [4096], [4096]);
+    const params = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+    const keepRate = keepRateFor(c, params);
+    expect(keepRate).toBe(2 ** -15);
     let kept = 0;
     let read = 0;
     let total = 0;
     for (const [i, s] of shapes.entries()) {
-      const sample = sampleTensor(c, `t${i}`, s);
+      const sample = sampleTensor(c, `t${i}`, s, keepRate);
       const rowLen = s.length > 1 ? s[1] : 1;
       kept += sample.rows.length * sample.cols.length * 4 + (sample.rows.length + sample.cols.length) * 4;
       read += sample.rows.length * rowLen;
