@@ -10,9 +10,8 @@
  *   npm run eval:index -- --json runs.json
  *   npm run eval:index -- --dirs ~/.cache/neural-phylogeny/zoos/mnist-fc-small-seed0-1162ecae,...
  *
- * --budget N sets the fingerprint budget (values kept per model; default 262,144, which keeps
- * these small zoo models whole, so their estimates are exact): a smaller budget shows the
- * estimator under sampling, e.g. --budget 4096 keeps 1/16 of an mnist-fc model.
+ * --budget N sets the fingerprint budget (values kept per model; default 8,192, which keeps
+ * 1/8 of an mnist-fc model); --budget 262144 keeps these small zoo models whole (exact).
  *
  * --dirs evaluates zoos already on disk (each a folder with lineage.json; preset and seed read
  * from the folder name `<preset>-<scale>-seed<N>-<key>`) instead of building them.

@@ -91,8 +91,9 @@ export async function queryIndex(indexDir: string, modelPath: string, opts: Quer
     const hashes = [...new Set([...near.map((n) => n.hash), ...cousins])];
     timings.prefilter = Date.now() - mark;
     mark = Date.now();
-    const fps = await index.fingerprints(hashes);
-    const rows = (await index.models()).filter((r) => fps.has(r.hash));
+    const loaded = await index.rowsWithFingerprints(hashes);
+    const rows = loaded.map((l) => l.row);
+    const fps = new Map(loaded.map((l) => [l.row.hash, l.fingerprint]));
     timings.load = Date.now() - mark;
     mark = Date.now();
     const ids = uniqueIds(rows);

@@ -37,7 +37,7 @@ export function tensorSetSignature(fp: Fingerprint): string {
 }
 
 /** Sketch length: small enough for DuckDB to rank 10,000 models in well under a second. */
-export const SKETCH_SIZE = 256;
+export const SKETCH_SIZE = 128;
 
 /**
  * The prefilter's sketch: a fixed subset of the kept values (evenly spaced within each tensor,

@@ -166,18 +166,26 @@ export class FingerprintIndex {
     return num(r.getRows()[0][0]);
   }
 
+  /** Rows and fingerprints of the given models, in the order asked for (unknown hashes left out). */
+  async rowsWithFingerprints(hashes: string[]): Promise<{ row: IndexedRow; fingerprint: Fingerprint }[]> {
+    const found = new Map<string, { row: IndexedRow; fingerprint: Fingerprint }>();
+    for (const part of chunks(hashes)) {
+      const r = await this.conn.runAndReadAll(`SELECT hash, id, path, arch, tensor_set, params, bytes, bytes_read, fingerprint FROM models WHERE hash IN (${inList(part)})`);
+      for (const row of r.getRows()) {
+        const bytes = (row[8] as { bytes: Uint8Array }).bytes;
+        found.set(String(row[0]), { row: rowOf(row), fingerprint: decodeFingerprint(bytes, `${this.file} (model ${String(row[0])})`) });
+      }
+    }
+    return hashes.filter((h) => found.has(h)).map((h) => found.get(h)!);
+  }
+
   /** Fingerprints of the given models (a damaged record is a FormatError naming the index and model). */
   async fingerprints(hashes: string[]): Promise<Map<string, Fingerprint>> {
     const out = new Map<string, Fingerprint>();
-    const d = duckdb();
-    const CHUNK = 2048;
-    for (let i = 0; i < hashes.length; i += CHUNK) {
-      const part = hashes.slice(i, i + CHUNK);
-      const r = await this.conn.runAndReadAll(
-        'SELECT m.hash, m.fingerprint FROM models m JOIN (SELECT unnest($1::VARCHAR[]) AS hash) w ON m.hash = w.hash',
-        [d.listValue(part)],
-        [d.LIST(d.VARCHAR)],
-      );
+    for (const part of chunks(hashes)) {
+      // A literal IN list of hex hashes: DuckDB answers it from the key, where a join with a
+      // bound list scanned every blob.
+      const r = await this.conn.runAndReadAll(`SELECT hash, fingerprint FROM models WHERE hash IN (${inList(part)})`);
       for (const [h, blob] of r.getRows()) {
         const bytes = (blob as { bytes: Uint8Array }).bytes;
         out.set(String(h), decodeFingerprint(bytes, `${this.file} (model ${String(h)})`));
@@ -242,6 +250,18 @@ export class FingerprintIndex {
     }
     return (await this.count()) - before;
   }
+}
+
+function chunks(xs: string[], size = 1024): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** A SQL list of content hashes; anything but lower-case hex is refused (no SQL from outside). */
+function inList(hashes: string[]): string {
+  for (const h of hashes) if (!/^[0-9a-f]{64}$/.test(h)) throw new InvalidArgumentError('E_INVALID_ARG', `not a content hash: '${h}'`);
+  return hashes.length ? hashes.map((h) => `'${h}'`).join(',') : "''";
 }
 
 function rowOf(r: readonly unknown[]): IndexedRow {
