@@ -124,14 +124,23 @@ export function colsOf(c: FingerprintConfig, name: string, shape: number[], keep
   const { rows, rowLen } = shapeView(shape);
   if (rows * rowLen <= c.wholeMax || keepRate >= 1 || rowLen <= c.cols) return Uint32Array.from({ length: rowLen }, (_, i) => i);
   const { colKey } = sampleKeys(c.seed, name, shape);
-  // The `cols` smallest hashes: a threshold from a sorted copy, then one pass in index order.
-  const u = new Float64Array(rowLen);
-  for (let i = 0; i < rowLen; i++) u[i] = unitHash(colKey, i);
-  const cut = Float64Array.from(u).sort()[c.cols - 1];
-  const out = new Uint32Array(c.cols);
-  let n = 0;
-  for (let i = 0; i < rowLen && n < c.cols; i++) if (u[i] <= cut) out[n++] = i;
-  return out;
+  // The `cols` smallest hashes, kept in a small sorted buffer (one pass, no sort of the row).
+  const k = c.cols;
+  const best = new Float64Array(k).fill(Infinity);
+  const idx = new Uint32Array(k);
+  for (let i = 0; i < rowLen; i++) {
+    const u = unitHash(colKey, i);
+    if (u >= best[k - 1]) continue;
+    let j = k - 1;
+    while (j > 0 && best[j - 1] > u) {
+      best[j] = best[j - 1];
+      idx[j] = idx[j - 1];
+      j--;
+    }
+    best[j] = u;
+    idx[j] = i;
+  }
+  return idx.sort();
 }
 
 /** Rows r < limit with u(r) < rate. */
