@@ -6,6 +6,7 @@ set(NP_CORE_SOURCES
   native/core/edge_plan.cc
   native/core/edge_encoder_kernels_scalar.cc
   native/core/file_cache.cc
+  native/core/fingerprint.cc
   native/core/file_reader.cc
   native/core/gguf.cc
   native/core/gguf_quant.cc
@@ -32,6 +33,7 @@ set(NP_NAPI_SOURCES
   native/napi/plan_convert.cc
   native/napi/promise_job.cc
   native/napi/edge_napi.cc
+  native/napi/fingerprint_napi.cc
   native/napi/gguf_napi.cc
   native/napi/safetensors_napi.cc
   native/napi/scan_napi.cc

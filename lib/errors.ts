@@ -29,6 +29,8 @@ export class AbortError extends PhylogenyError {}
 export class InvalidArgumentError extends PhylogenyError {}
 /** CUDA was asked for but is not usable, or a CUDA call failed. */
 export class CudaError extends PhylogenyError {}
+/** A fingerprint index (lib/hub) is not one, is damaged, or was written by another version. */
+export class IndexError extends PhylogenyError {}
 
 const byCode: Record<string, new (code: string, message: string, opts?: { file?: string; tensor?: string; cause?: unknown }) => PhylogenyError> = {
   E_FORMAT: FormatError,

@@ -53,6 +53,9 @@ export async function ensureZoo(...a: Parameters<typeof Zoo.ensureZoo>): ReturnT
 
 export { renderText, renderJson, renderDot, renderHtml, parseDetectionJson, screenshotHtml } from './report';
 
+// The fingerprint index (DuckDB is loaded on its first use, not here).
+export * from './hub';
+
 export { native } from './native';
 export type { CpuInfo, CudaStatus } from './native';
 export * from './errors';

@@ -19,7 +19,7 @@ export function cliMarkdown(): string {
     'Exit codes: 0 success; 1 an error about the inputs or the run (the message names the file); 2 a usage mistake.',
     'Progress bars go to stderr (on a terminal only); `--quiet` turns them and notes off. Results go to stdout or `--out`.',
     '',
-    ...COMMANDS.map((c) => `- [\`${c.name}\`](#${c.name}): ${c.summary}`),
+    ...COMMANDS.map((c) => `- [\`${c.name}\`](#${c.name.replace(/ /g, '-')}): ${c.summary}`),
     '',
   ];
   for (const c of COMMANDS) {

@@ -62,9 +62,12 @@ export async function main(argv: string[], io: Omit<CommandIo, 'quiet'> = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
 }): Promise<number> {
-  const [name, ...rest] = argv;
+  // Two-word commands ("index add") take their second word from the arguments.
+  const twoWord = argv.length >= 2 && COMMANDS.some((c) => c.name === `${argv[0]} ${argv[1]}`);
+  const [name, ...rest] = twoWord ? [`${argv[0]} ${argv[1]}`, ...argv.slice(2)] : argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    const helpName = rest.length >= 2 && COMMANDS.some((c) => c.name === `${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0];
+    const target = name === 'help' ? COMMANDS.find((c) => c.name === helpName) : undefined;
     io.out(target ? commandHelp(target) : mainHelp());
     return 0;
   }

@@ -313,3 +313,15 @@ export async function openModels(paths: string[], opts: OpenModelsOptions = {}):
   if (lineage) set.lineage = lineage;
   return set;
 }
+
+/**
+ * The models at `paths` as openModels would find them (path and id), sorted by path, without
+ * reading any header: cheap enough for each task of a job array to list a huge folder and
+ * open only its own share (lib/hub, `phylogeny index add --task`).
+ */
+export async function listModelPaths(paths: string[]): Promise<{ path: string; id: string }[]> {
+  const warnings: string[] = [];
+  const out = new Map<string, string>();
+  for (const p of paths) for (const m of (await discoverPath(p, warnings)).models) if (!out.has(m.path)) out.set(m.path, m.baseId);
+  return [...out].map(([p, id]) => ({ path: p, id })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

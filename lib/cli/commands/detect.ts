@@ -15,6 +15,7 @@ import { DETECT_OPTIONS, detectOptionsFrom } from '../detect-options';
 import { fmtBytes, ProgressBar } from '../progress';
 import { SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
 import { alignmentReport } from './scan';
+import { confirmEdges, detectIndex } from '../../hub/detect-index';
 
 /** Scans the paths, or loads --scan FILE (then paths are optional). */
 export async function scanOrLoad(args: { opts: Record<string, unknown>; positionals: string[] }, io: CommandIo): Promise<{ scan: ScanResult; set?: ModelSet }> {
@@ -57,6 +58,8 @@ export const detectCommand: Command = {
     { name: 'out', alias: 'o', type: 'string', arg: 'FILE', description: 'write the output to FILE instead of stdout' },
     { name: 'scan', type: 'string', arg: 'FILE', description: 'reuse a scan result instead of scanning' },
     { name: 'truth', type: 'string', arg: 'FILE', description: 'lineage.json to mark each edge right or wrong' },
+    { name: 'index', type: 'string', arg: 'DIR', description: 'detect over a fingerprint index (`phylogeny index add`) instead of scanning; docs/index.md' },
+    { name: 'confirm', type: 'number', arg: 'K', description: 'with --index: re-check the K most confident edges with an exact scan of their two models', default: 0 },
     ...DETECT_OPTIONS,
     ...SCAN_OPTIONS,
     QUIET_OPTION,
@@ -73,11 +76,22 @@ export const detectCommand: Command = {
     const detector = args.opts.detector as string | undefined;
     if (modelFiles && !detector) throw new UsageError(`--method ${method} needs --detector DIR (see \`phylogeny train\`)`);
     if (modelFiles && args.opts.scan) throw new UsageError(`--method ${method} reads the weights: give model paths, not --scan`);
-    const t0 = Date.now();
-    const { scan, set } = await scanOrLoad(args, io);
-    const scanMs = Date.now() - t0;
-    const result = modelFiles ? await modelFiles.run(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
-    result.timings = { scan: scanMs, ...result.timings };
+    const indexDir = args.opts.index as string | undefined;
+    let result: DetectionResult;
+    if (indexDir !== undefined) {
+      if (modelFiles) throw new UsageError(`--method ${method} reads the weights: it cannot run on --index`);
+      if (args.opts.scan || args.positionals.length) throw new UsageError('--index replaces the scan: give no model paths and no --scan');
+      const confirm = args.opts.confirm as number;
+      if (!Number.isInteger(confirm) || confirm < 0) throw new UsageError(`--confirm must be a non-negative integer, got ${confirm}`);
+      result = await detectIndex(indexDir, detectOpts);
+      if (confirm > 0) await confirmEdges(result, confirm, detectOpts);
+    } else {
+      const t0 = Date.now();
+      const { scan, set } = await scanOrLoad(args, io);
+      const scanMs = Date.now() - t0;
+      result = modelFiles ? await modelFiles.run(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
+      result.timings = { scan: scanMs, ...result.timings };
+    }
     const truthFile = args.opts.truth as string | undefined;
     const truth = truthFile ? await readLineage(truthFile) : undefined;
     const text = await renderResult(result, args.opts.format as string, truth);

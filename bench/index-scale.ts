@@ -1,0 +1,233 @@
+/**
+ * `npm run bench:index`: what the fingerprint index costs and how it scales.
+ *
+ * 1. Indexing one synthetic 7B LLaMA-shaped model (BF16; 32 layers of the real shapes, or
+ *    --layers N of them): bytes read and seconds of `index add` against a full exact scan of
+ *    the same file, run back to back in this process: warm (the file in the page cache for
+ *    both), and cold (the file's pages dropped before each, with `dd iflag=nocache`).
+ * 2. --models N synthetic models (default 10,000) in --families F (default 50) of one small
+ *    architecture, each family a random tree of fine-tunes: `index add` of all, then
+ *    `index query` (fresh CLI processes, wall time, and in process), `detect --index` (a
+ *    fresh process: wall time and peak RSS from /proc) and its accuracy against the lineage.
+ *
+ *   npm run bench:index                                  # both parts, defaults
+ *   npm run bench:index -- --layers 4 --models 2000      # smaller
+ *   npm run bench:index -- --skip-7b --dir /tmp/np-hub   # keep the generated models in DIR
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildHeader, writeSafetensors } from '../lib/io/safetensors-writer';
+import { encodeFloats } from '../lib/io/dtype';
+import { addToIndex } from '../lib/hub/add';
+import { queryIndex } from '../lib/hub/query';
+import { scanModels } from '../lib/scan/scan';
+import { evaluate } from '../lib/eval/metrics';
+import { parseDetectionJson } from '../lib/report';
+import { machineDescription } from './machine';
+import { handleUsage } from '../scripts/usage';
+
+handleUsage(__filename, ['layers', 'models', 'families', 'skip-7b', 'skip-10k', 'dir', 'queries']);
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+/** xorshift32 normals: fast enough to fill gigabytes. */
+function normals(seed: number) {
+  let s = seed >>> 0 || 1;
+  const u = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+function llamaShapes(layers: number): { name: string; shape: number[] }[] {
+  const out = [
+    { name: 'model.embed_tokens.weight', shape: [32000, 4096] },
+    { name: 'lm_head.weight', shape: [32000, 4096] },
+    { name: 'model.norm.weight', shape: [4096] },
+  ];
+  for (let l = 0; l < layers; l++) {
+    const p = `model.layers.${l}`;
+    for (const m of ['q_proj', 'k_proj', 'v_proj', 'o_proj']) out.push({ name: `${p}.self_attn.${m}.weight`, shape: [4096, 4096] });
+    out.push({ name: `${p}.mlp.gate_proj.weight`, shape: [11008, 4096] }, { name: `${p}.mlp.up_proj.weight`, shape: [11008, 4096] });
+    out.push({ name: `${p}.mlp.down_proj.weight`, shape: [4096, 11008] });
+    out.push({ name: `${p}.input_layernorm.weight`, shape: [4096] }, { name: `${p}.post_attention_layernorm.weight`, shape: [4096] });
+  }
+  return out;
+}
+
+async function part7b(dir: string, layers: number): Promise<string[]> {
+  const file = path.join(dir, `llama7b-shaped-${layers}L.safetensors`);
+  const specs = llamaShapes(layers).map((t) => ({ ...t, dtype: 'BF16' as const }));
+  if (!fs.existsSync(file)) {
+    // 13.5 GB of fresh normals would take minutes to draw in JS; the bytes only have to be
+    // realistic BF16 weights, so a 64 MiB pool of them is written at rotating offsets.
+    const rnd = normals(7);
+    const pool = encodeFloats(Float32Array.from({ length: 1 << 25 }, () => 0.02 * rnd()), 'BF16');
+    const { header, dataBytes } = buildHeader(specs);
+    const fd = fs.openSync(`${file}.tmp`, 'w');
+    fs.writeSync(fd, header);
+    let left = dataBytes;
+    let shift = 0;
+    while (left > 0) {
+      const n = Math.min(left, pool.length - shift);
+      fs.writeSync(fd, pool, shift, n);
+      left -= n;
+      shift = (shift + 4098) % (pool.length / 2);
+    }
+    fs.closeSync(fd);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  const size = fs.statSync(file).size;
+  const idx = path.join(dir, 'idx-7b');
+  const dropCache = () => execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0'], { stdio: 'ignore' });
+  const rows: string[] = [];
+  let fpBytes = 0;
+  for (const cache of ['warm', 'cold'] as const) {
+    fs.rmSync(idx, { recursive: true, force: true });
+    if (cache === 'warm') await scanModels([file]); // bring the file into the page cache
+    else dropCache();
+    let t = process.hrtime.bigint();
+    const added = await addToIndex(idx, [file]);
+    const fpSec = Number(process.hrtime.bigint() - t) / 1e9;
+    if (cache === 'cold') dropCache();
+    t = process.hrtime.bigint();
+    const scan = await scanModels([file]);
+    const scanSec = Number(process.hrtime.bigint() - t) / 1e9;
+    fpBytes = fs.statSync(path.join(idx, 'index.duckdb')).size;
+    rows.push(
+      `| ${cache} | exact scan (\`scanModels\`) | ${scan.run.bytes} | ${(100 * scan.run.bytes / size).toFixed(1)}% | ${scanSec.toFixed(2)} | 1× |`,
+      `| ${cache} | fingerprint (\`index add\`) | ${added.bytesRead} | ${(100 * added.bytesRead / size).toFixed(2)}% | ${fpSec.toFixed(2)} | ${(scanSec / fpSec).toFixed(1)}× |`,
+    );
+  }
+  return [
+    `## Indexing one 7B LLaMA-shaped model (BF16, ${layers} of 32 layers, ${(size / 2 ** 30).toFixed(2)} GiB)`,
+    '',
+    '| page cache | | bytes read | share of the file | seconds | speed-up |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Index file after adding it: ${(fpBytes / 2 ** 20).toFixed(2)} MiB (DuckDB, fingerprint and sketch included). \`index add\` includes creating the index.`,
+    '',
+  ];
+}
+
+/** 10k-scale set: `families` roots, each with models/families − 1 fine-tunes in a random tree. */
+function writeHub(dir: string, models: number, families: number): { edges: { parent: string; child: string }[] } {
+  const specs = [
+    { name: 'fc1.weight', shape: [256, 128] },
+    { name: 'fc1.bias', shape: [256] },
+    { name: 'fc2.weight', shape: [64, 256] },
+    { name: 'fc2.bias', shape: [64] },
+  ].map((s) => ({ ...s, dtype: 'BF16' as const }));
+  const lineage = path.join(dir, 'lineage.json');
+  if (fs.existsSync(lineage)) return JSON.parse(fs.readFileSync(lineage, 'utf8'));
+  fs.mkdirSync(dir, { recursive: true });
+  const rnd = normals(11);
+  const edges: { parent: string; child: string }[] = [];
+  const per = Math.ceil(models / families);
+  let written = 0;
+  for (let f = 0; f < families && written < models; f++) {
+    const members: Float32Array[][] = [];
+    const ids: string[] = [];
+    for (let k = 0; k < per && written < models; k++, written++) {
+      const id = `f${String(f).padStart(3, '0')}-m${String(k).padStart(4, '0')}`;
+      const parent = k === 0 ? -1 : Math.floor(Math.pow((rnd() * 0.5 + 0.5) % 1, 2) * k) % k;
+      const data = specs.map((s, si) => {
+        const n = s.shape.reduce((a, b) => a * b, 1);
+        const out = new Float32Array(n);
+        const base = parent >= 0 ? members[parent][si] : undefined;
+        for (let i = 0; i < n; i++) out[i] = (base ? base[i] : 0) + (base ? 0.002 : 0.05) * rnd();
+        return out;
+      });
+      members.push(data);
+      ids.push(id);
+      if (parent >= 0) edges.push({ parent: ids[parent], child: id });
+      writeSafetensors(path.join(dir, `${id}.safetensors`), specs.map((s, si) => ({ ...s, data: data[si] })));
+    }
+  }
+  fs.writeFileSync(lineage, JSON.stringify({ edges }));
+  return { edges };
+}
+
+function peakRssOf(cmd: string[]): { seconds: number; peakMiB: number; stdout: string } {
+  // /usr/bin/time -v prints "Maximum resident set size (kbytes)".
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
+  return { seconds, peakMiB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout };
+}
+
+async function part10k(dir: string, models: number, families: number, queries: number): Promise<string[]> {
+  const hub = path.join(dir, `hub-${models}-${families}`);
+  let t = process.hrtime.bigint();
+  const { edges } = writeHub(hub, models, families);
+  const genSec = Number(process.hrtime.bigint() - t) / 1e9;
+  const idx = path.join(dir, `idx-${models}-${families}`);
+  t = process.hrtime.bigint();
+  const added = await addToIndex(idx, [hub], { batch: 256 });
+  const addSec = Number(process.hrtime.bigint() - t) / 1e9;
+  const cli = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
+  const probes = Array.from({ length: queries }, (_, i) => path.join(hub, `f${String((i * 7) % families).padStart(3, '0')}-m${String(1 + ((i * 37) % Math.max(1, Math.floor(models / families) - 1))).padStart(4, '0')}.safetensors`));
+  const truthParent = new Map(edges.map((e) => [e.child, e.parent]));
+  const wall: number[] = [];
+  const inProc: number[] = [];
+  let right = 0;
+  for (const p of probes) {
+    const w = process.hrtime.bigint();
+    const out = execFileSync(process.execPath, [cli, 'index', 'query', p, '--index', idx, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    wall.push(Number(process.hrtime.bigint() - w) / 1e9);
+    const q = JSON.parse(out) as { parents: { id: string }[] };
+    if (q.parents[0]?.id === truthParent.get(path.basename(p, '.safetensors'))) right++;
+    inProc.push((await queryIndex(idx, p)).timings.total / 1000);
+  }
+  const det = peakRssOf([process.execPath, cli, 'detect', '--index', idx, '--format', 'json', '-q']);
+  const result = parseDetectionJson(det.stdout);
+  const m = evaluate(result, { edges, families: [] });
+  const fast = peakRssOf([process.execPath, cli, 'detect', '--index', idx, '--format', 'json', '-q', '--method', 'arborescence']);
+  const mFast = evaluate(parseDetectionJson(fast.stdout), { edges, families: [] });
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const idxMiB = fs.statSync(path.join(idx, 'index.duckdb')).size / 2 ** 20;
+  return [
+    `## ${models} models in ${families} families (4 tensors, 41k parameters each, BF16)`,
+    '',
+    `Generated in ${genSec.toFixed(0)} s (reused when present); \`index add\` of all: ${addSec.toFixed(1)} s (${added.added} added, ${added.skipped} known), index file ${idxMiB.toFixed(0)} MiB.`,
+    '',
+    '| operation | median | max | target |',
+    '|---|---|---|---|',
+    `| \`index query\`, fresh CLI process, wall (${queries} queries) | ${med(wall).toFixed(2)} s | ${Math.max(...wall).toFixed(2)} s | < 1 s |`,
+    `| \`index query\`, in process (\`queryIndex\`) | ${med(inProc).toFixed(3)} s | ${Math.max(...inProc).toFixed(3)} s | |`,
+    `| \`detect --index\`, fresh CLI process, wall | ${det.seconds.toFixed(1)} s | | < 120 s |`,
+    `| \`detect --index\` peak RSS | ${det.peakMiB.toFixed(0)} MiB | | < 4096 MiB |`,
+    `| \`detect --index --method arborescence\`, wall | ${fast.seconds.toFixed(1)} s | | < 120 s |`,
+    `| \`detect --index --method arborescence\` peak RSS | ${fast.peakMiB.toFixed(0)} MiB | | < 4096 MiB |`,
+    '',
+    `Query: the likely parent was the true parent for ${right} of ${queries} probes. detect --index (default method): directed-edge accuracy ${(100 * m.edgeAccuracy).toFixed(1)}% over ${edges.length} true edges${m.ari !== undefined ? `, ARI ${m.ari.toFixed(3)}` : ''}; arborescence: ${(100 * mFast.edgeAccuracy).toFixed(1)}%.`,
+    `Load average when done: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} (shared machine).`,
+    '',
+  ];
+}
+
+async function main() {
+  const dir = arg('dir', '') || fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-index-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const lines = ['# Fingerprint index benchmark', '', `Machine: ${machineDescription()}`, ''];
+  if (!flag('skip-7b')) lines.push(...(await part7b(dir, Number(arg('layers', '32')))));
+  if (!flag('skip-10k')) lines.push(...(await part10k(dir, Number(arg('models', '10000')), Number(arg('families', '50')), Number(arg('queries', '5')))));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:index failed: ${String(e?.stack ?? e)}\n`);
+  process.exitCode = 1;
+});

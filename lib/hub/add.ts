@@ -1,0 +1,144 @@
+/**
+ * Adding models to an index: list the models at the paths (no header read), keep this task's
+ * share (`task` i/n: every n-th model from the i-th, 1-based, in path order, so the tasks of a
+ * job array split a folder without talking to each other), skip files whose path, size and
+ * mtime the index knows, fingerprint the rest, and commit them in batches (each batch one
+ * transaction).
+ */
+import * as fs from 'fs';
+import { InvalidArgumentError } from '../errors';
+import { listModelPaths, openModels } from '../io/discover';
+import type { ModelSource } from '../io/types';
+import { fingerprintModel } from './fingerprint';
+import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig } from './sample';
+import { archSignature, contentHash, sketchOf, tensorSetSignature } from './signature';
+import { FileStamp, FingerprintIndex, NewModel } from './store';
+
+export interface Task {
+  /** 0-based. */
+  index: number;
+  count: number;
+}
+
+/** Parses "i/n" (1-based i) into a 0-based Task. */
+export function parseTask(text: string): Task {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError('E_INVALID_ARG', `task must look like i/n (e.g. 3/100), got '${text}'`);
+  const i = Number(m[1]);
+  const n = Number(m[2]);
+  if (n < 1 || i < 1 || i > n) throw new InvalidArgumentError('E_INVALID_ARG', `task ${text}: need 1 <= i <= n`);
+  return { index: i - 1, count: n };
+}
+
+export interface AddProgress {
+  done: number;
+  total: number;
+  added: number;
+  skipped: number;
+  /** The model just handled. */
+  path: string;
+  bytesRead: number;
+}
+
+export interface AddOptions {
+  /** Created with this config when the index does not exist (default DEFAULT_FINGERPRINT_CONFIG). */
+  config?: FingerprintConfig;
+  task?: Task | string;
+  /** Fake-init spec (default: per model, as the scan would choose for it alone). */
+  fakeInit?: string;
+  /** Models per transaction (default 32). */
+  batch?: number;
+  onProgress?: (p: AddProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface AddSummary {
+  index: string;
+  listed: number;
+  /** Models this task handled. */
+  selected: number;
+  added: number;
+  /** Already indexed (known path stamp or known content hash). */
+  skipped: number;
+  bytesRead: number;
+  modelBytes: number;
+  seconds: number;
+  warnings: string[];
+}
+
+async function stampsOf(model: ModelSource): Promise<{ path: string; size: number; mtimeMs: number }[]> {
+  return Promise.all(model.files.map(async (f) => {
+    const st = await fs.promises.stat(f);
+    return { path: f, size: st.size, mtimeMs: st.mtimeMs };
+  }));
+}
+
+/** Builds the index row of one opened model. */
+export async function indexRecord(model: ModelSource, config: FingerprintConfig, fakeInit?: string): Promise<NewModel> {
+  const fingerprint = await fingerprintModel(model, { config, fakeInit });
+  return {
+    hash: contentHash(fingerprint),
+    id: model.id,
+    path: model.path,
+    arch: archSignature(fingerprint),
+    tensorSet: tensorSetSignature(fingerprint),
+    params: fingerprint.params,
+    bytes: fingerprint.bytes,
+    bytesRead: fingerprint.bytesRead,
+    fingerprint,
+    sketch: sketchOf(fingerprint),
+  };
+}
+
+export async function addToIndex(indexDir: string, paths: string[], opts: AddOptions = {}): Promise<AddSummary> {
+  const started = Date.now();
+  const task = typeof opts.task === 'string' ? parseTask(opts.task) : opts.task;
+  const listed = await listModelPaths(paths);
+  const mine = task ? listed.filter((_, i) => i % task.count === task.index) : listed;
+  const index = await FingerprintIndex.open(indexDir, { create: true, config: opts.config ?? DEFAULT_FINGERPRINT_CONFIG });
+  const batchSize = Math.max(1, opts.batch ?? 32);
+  const summary: AddSummary = { index: index.dir, listed: listed.length, selected: mine.length, added: 0, skipped: 0, bytesRead: 0, modelBytes: 0, seconds: 0, warnings: [] };
+  try {
+    let pending: NewModel[] = [];
+    let stamps: FileStamp[] = [];
+    const flush = async () => {
+      if (pending.length || stamps.length) await index.addBatch(pending, stamps);
+      pending = [];
+      stamps = [];
+    };
+    const seen = new Set<string>();
+    for (let i = 0; i < mine.length; i++) {
+      if (opts.signal?.aborted) break;
+      const entry = mine[i];
+      const set = await openModels([entry.path], { signal: opts.signal });
+      summary.warnings.push(...set.warnings);
+      const model = { ...set.models[0], id: entry.id };
+      const fileStamps = await stampsOf(model);
+      const known = await Promise.all(fileStamps.map((s) => index.knownFile(s.path, s.size, s.mtimeMs)));
+      let handled = false;
+      if (known.every((h) => h !== undefined) && new Set(known).size === 1 && (await index.hasModel(known[0]!))) {
+        summary.skipped++;
+        handled = true;
+      }
+      if (!handled) {
+        const rec = await indexRecord(model, index.config, opts.fakeInit);
+        summary.bytesRead += rec.bytesRead;
+        summary.modelBytes += rec.bytes;
+        if (seen.has(rec.hash) || (await index.hasModel(rec.hash))) summary.skipped++;
+        else {
+          pending.push(rec);
+          seen.add(rec.hash);
+          summary.added++;
+        }
+        stamps.push(...fileStamps.map((s) => ({ ...s, hash: rec.hash })));
+      }
+      opts.onProgress?.({ done: i + 1, total: mine.length, added: summary.added, skipped: summary.skipped, path: entry.path, bytesRead: summary.bytesRead });
+      if (pending.length >= batchSize) await flush();
+    }
+    await flush();
+  } finally {
+    index.close();
+  }
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}

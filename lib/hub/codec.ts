@@ -1,0 +1,148 @@
+/**
+ * The binary form of a fingerprint, as the index stores it (one BLOB per model):
+ *
+ *   "NPFP" | u32 version (1) | u32 n = JSON length | n bytes of UTF-8 JSON | zero padding to 4
+ *   then per tensor, in JSON order: rows u32[nRows], cols u32[nCols], values f32[nRows·nCols]
+ *
+ * all little-endian. The JSON holds everything else (config, fake-init spec, sizes, per tensor
+ * name, dtype, shape, row rate, counts, moments, Σ(x − r)²). The decoder checks every field and
+ * that the binary part has exactly the announced length before it allocates, so a damaged
+ * record is a FormatError naming where it came from, never a crash or a huge allocation.
+ */
+import { FormatError } from '../errors';
+import type { Fingerprint, FingerprintTensor } from './fingerprint';
+import { checkConfig, FingerprintConfig, shapeView } from './sample';
+
+const MAGIC = 'NPFP';
+export const FINGERPRINT_CODEC_VERSION = 1;
+
+interface TensorJson {
+  name: string;
+  dtype: string;
+  shape: number[];
+  rowRate: number;
+  nRows: number;
+  nCols: number;
+  moments: number[];
+  fakeInitSq: number;
+}
+
+interface FingerprintJson {
+  config: FingerprintConfig;
+  fakeInit: string;
+  params: number;
+  bytes: number;
+  bytesRead: number;
+  reads: number;
+  skipped: { tensor: string; reason: string }[];
+  tensors: TensorJson[];
+}
+
+export function encodeFingerprint(fp: Fingerprint): Buffer {
+  const json: FingerprintJson = {
+    config: fp.config,
+    fakeInit: fp.fakeInit,
+    params: fp.params,
+    bytes: fp.bytes,
+    bytesRead: fp.bytesRead,
+    reads: fp.reads,
+    skipped: fp.skipped,
+    tensors: fp.tensors.map((t) => ({
+      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, nRows: t.rows.length, nCols: t.cols.length,
+      moments: [...t.moments], fakeInitSq: t.fakeInitSq,
+    })),
+  };
+  const text = Buffer.from(JSON.stringify(json), 'utf8');
+  const pad = (4 - (text.length % 4)) % 4;
+  const binary = fp.tensors.reduce((s, t) => s + 4 * (t.rows.length + t.cols.length + t.values.length), 0);
+  const out = Buffer.alloc(12 + text.length + pad + binary);
+  out.write(MAGIC, 0, 'latin1');
+  out.writeUInt32LE(FINGERPRINT_CODEC_VERSION, 4);
+  out.writeUInt32LE(text.length, 8);
+  text.copy(out, 12);
+  let at = 12 + text.length + pad;
+  for (const t of fp.tensors) {
+    for (const a of [t.rows, t.cols, t.values]) {
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
+      at += a.byteLength;
+    }
+  }
+  return out;
+}
+
+const isInt = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function checkTensor(t: unknown, fail: (why: string) => never): TensorJson {
+  const o = t as Partial<TensorJson>;
+  if (!o || typeof o !== 'object') fail('a tensor entry is not an object');
+  if (typeof o.name !== 'string' || typeof o.dtype !== 'string') fail('a tensor has no name or dtype');
+  if (!Array.isArray(o.shape) || o.shape.length > 16 || !o.shape.every((d) => isInt(d, 2 ** 40))) fail(`tensor '${o.name}': bad shape`);
+  if (!isNum(o.rowRate) || o.rowRate <= 0 || o.rowRate > 1) fail(`tensor '${o.name}': bad row rate`);
+  const { rows, rowLen } = shapeView(o.shape);
+  if (!isInt(o.nRows, rows) || !isInt(o.nCols, rowLen)) fail(`tensor '${o.name}': row or column count larger than its shape`);
+  if (!Array.isArray(o.moments) || o.moments.length !== 4 || !o.moments.every(isNum)) fail(`tensor '${o.name}': bad moments`);
+  if (!isNum(o.fakeInitSq)) fail(`tensor '${o.name}': bad fakeInitSq`);
+  return o as TensorJson;
+}
+
+function ascendingBelow(a: Uint32Array, limit: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] >= limit || (i > 0 && a[i] <= a[i - 1])) return false;
+  return true;
+}
+
+/** Decodes a fingerprint; `source` names it in errors (a file, or an index and a model). */
+export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint {
+  const fail = (why: string): never => {
+    throw new FormatError('E_FORMAT', `${source}: not a valid fingerprint record: ${why}`, { file: source });
+  };
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < 12 || b.toString('latin1', 0, 4) !== MAGIC) fail('bad magic');
+  const version = b.readUInt32LE(4);
+  if (version !== FINGERPRINT_CODEC_VERSION) fail(`version ${version}, this library reads ${FINGERPRINT_CODEC_VERSION}`);
+  const n = b.readUInt32LE(8);
+  if (n > b.length - 12) fail('JSON runs past the end');
+  let json: FingerprintJson;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(12, 12 + n))) as FingerprintJson;
+  } catch (e) {
+    return fail(`bad JSON (${(e as Error).message})`);
+  }
+  if (!json || typeof json !== 'object' || !Array.isArray(json.tensors) || !Array.isArray(json.skipped)) fail('missing tensors');
+  if (typeof json.fakeInit !== 'string' || !isInt(json.params) || !isInt(json.bytes) || !isInt(json.bytesRead) || !isInt(json.reads)) fail('bad sizes');
+  let config: FingerprintConfig;
+  try {
+    config = checkConfig({ ...(json.config as FingerprintConfig) });
+    config = { seed: config.seed, wholeMax: config.wholeMax, budget: config.budget, keepMin: config.keepMin, cols: config.cols };
+  } catch {
+    return fail('bad config');
+  }
+  const tensors = json.tensors.map((t) => checkTensor(t, fail));
+  const start = 12 + n + ((4 - (n % 4)) % 4);
+  const need = tensors.reduce((s, t) => s + 4 * (t.nRows + t.nCols + t.nRows * t.nCols), 0);
+  if (start + need !== b.length) fail(`binary part is ${b.length - start} bytes, the tensors need ${need}`);
+  const aligned = new Uint8Array(b.length - start);
+  aligned.set(b.subarray(start));
+  let at = 0;
+  const take = <T>(count: number, make: (buf: ArrayBuffer, off: number, len: number) => T): T => {
+    const v = make(aligned.buffer, at, count);
+    at += 4 * count;
+    return v;
+  };
+  const out: FingerprintTensor[] = tensors.map((t) => {
+    const rows = take(t.nRows, (x, o, l) => new Uint32Array(x, o, l));
+    const cols = take(t.nCols, (x, o, l) => new Uint32Array(x, o, l));
+    const values = take(t.nRows * t.nCols, (x, o, l) => new Float32Array(x, o, l));
+    const { rows: R, rowLen } = shapeView(t.shape);
+    if (!ascendingBelow(rows, R) || !ascendingBelow(cols, rowLen)) fail(`tensor '${t.name}': rows or columns not ascending within the shape`);
+    return {
+      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, rows, cols, values,
+      moments: [t.moments[0], t.moments[1], t.moments[2], t.moments[3]], fakeInitSq: t.fakeInitSq,
+    };
+  });
+  return {
+    config, fakeInit: json.fakeInit, tensors: out,
+    skipped: json.skipped.map((s) => ({ tensor: String(s?.tensor), reason: String(s?.reason) })),
+    params: json.params, bytes: json.bytes, bytesRead: json.bytesRead, reads: json.reads,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * From fingerprints to the statistics of a scan (a ScanResult), so every detection method runs
+ * on an index unchanged. Tensors are aligned exactly as the scan aligns them (lib/scan/align:
+ * by name and shape, row prefixes for resized vocabularies). Within a group, the compared
+ * coordinates are the sampled rows of the common row prefix at the lowest row rate of the
+ * members (every member has them: samples are nested) and the columns all members kept; the
+ * Gram entries are exact sums over those coordinates, scaled by count / coordinates, so a
+ * squared difference is the exact squared difference on the sample, scaled. Per-model sums
+ * (moments, Σ(x − r)²) are scaled the same way from each model's own sample; a tensor kept
+ * whole gives exact statistics.
+ */
+import { alignModels } from '../scan/align';
+import { parseFakeInitSpec, resolveFakeInit } from '../scan/fake-init';
+import type { ModelSource } from '../io/types';
+import type { ScanResult, ScanTensor, SkippedTensor } from '../scan/types';
+import type { Fingerprint, FingerprintTensor } from './fingerprint';
+import { shapeView } from './sample';
+
+export interface IndexedModel {
+  id: string;
+  path: string;
+  fingerprint: Fingerprint;
+}
+
+/** Positions in `a` (ascending) of the values of `want` (ascending, all present in `a`). */
+function positions(a: Uint32Array, want: Uint32Array): Int32Array {
+  const out = new Int32Array(want.length);
+  let i = 0;
+  for (let k = 0; k < want.length; k++) {
+    while (i < a.length && a[i] < want[k]) i++;
+    if (i >= a.length || a[i] !== want[k]) return new Int32Array(0);
+    out[k] = i;
+  }
+  return out;
+}
+
+function intersect(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      out.push(a[i]);
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  return Uint32Array.from(out);
+}
+
+/** The compared coordinates of one group's members, gathered as float64 rows (one per member). */
+export function gatherGroup(members: FingerprintTensor[], rowsCompared: number): { coords: Float64Array[]; rows: number; cols: number } {
+  let low = members[0];
+  for (const m of members) if (m.rowRate < low.rowRate) low = m;
+  const rows = low.rows.filter((r) => r < rowsCompared);
+  let cols = members[0].cols;
+  for (const m of members.slice(1)) cols = intersect(cols, m.cols);
+  const coords = members.map((m) => {
+    const rp = positions(m.rows, rows);
+    const cp = positions(m.cols, cols);
+    const out = new Float64Array(rows.length * cols.length);
+    if (rp.length !== rows.length || cp.length !== cols.length) return new Float64Array(0);
+    const nc = m.cols.length;
+    let k = 0;
+    for (const r of rp) for (const c of cp) out[k++] = m.values[r * nc + c];
+    return out;
+  });
+  return { coords, rows: rows.length, cols: cols.length };
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export interface EstimateOptions {
+  include?: string[];
+  exclude?: string[];
+}
+
+/** The estimated scan of the given models (their fingerprints must share one config). */
+export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {}): ScanResult {
+  const started = process.hrtime.bigint();
+  const byName = models.map((m) => new Map(m.fingerprint.tensors.map((t) => [t.name, t])));
+  const sources: ModelSource[] = models.map((m) => ({
+    id: m.id,
+    path: m.path,
+    format: 'file',
+    files: [],
+    tensors: m.fingerprint.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, file: m.path, offset: 0, byteLength: 0 })),
+    bytes: m.fingerprint.bytes,
+    params: m.fingerprint.params,
+  }));
+  const { groups, skipped } = alignModels(sources, { include: opts.include, exclude: opts.exclude, skipNonFloat: true });
+  const specs = [...new Set(models.map((m) => m.fingerprint.fakeInit))];
+  const rules = parseFakeInitSpec(specs[0] ?? 'auto');
+  const tensors: ScanTensor[] = [];
+  const left: SkippedTensor[] = [...skipped];
+  for (const g of groups) {
+    const fts = g.members.map((m) => byName[m.model].get(g.name)!);
+    const rowsCompared = g.shape.length === 0 ? 1 : g.shape[0];
+    const { coords, rows, cols } = gatherGroup(fts, rowsCompared);
+    if (rows === 0 || cols === 0 || coords.some((c) => c.length === 0)) {
+      for (const m of g.members) left.push({ model: models[m.model].id, tensor: g.name, reason: 'no sampled coordinates in common with the other models' });
+      continue;
+    }
+    const scale = g.count / (rows * cols);
+    const k = fts.length;
+    const gram: number[][] = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    for (let a = 0; a < k; a++) {
+      for (let b = a; b < k; b++) {
+        const v = scale * dot(coords[a], coords[b]);
+        gram[a][b] = v;
+        gram[b][a] = v;
+      }
+    }
+    const own = (t: FingerprintTensor) => g.count / (t.rows.length * shapeView(t.shape).rowLen);
+    const kept = (t: FingerprintTensor) => g.count / (t.rows.length * t.cols.length);
+    const t: ScanTensor = {
+      name: g.name,
+      shape: g.shape,
+      models: g.members.map((m) => m.model),
+      dtypes: fts.map((f) => f.dtype),
+      count: g.count,
+      fakeInit: resolveFakeInit(rules, g.name, { shape: g.fullShape, siblingWeightShape: g.siblingWeightShape }),
+      sum: fts.map((f) => f.moments[0] * own(f)),
+      sumSq: fts.map((f) => f.moments[1] * own(f)),
+      sumCube: fts.map((f) => f.moments[2] * own(f)),
+      sumQuad: fts.map((f) => f.moments[3] * own(f)),
+      fakeInitSq: fts.map((f) => f.fakeInitSq * kept(f)),
+      gram,
+    };
+    if (g.rowPrefix) t.rowPrefix = g.rowPrefix;
+    tensors.push(t);
+  }
+  return {
+    format: 'neural-phylogeny/scan',
+    version: 1,
+    models: models.map((m) => ({ id: m.id, path: m.path, params: m.fingerprint.params, bytes: m.fingerprint.bytes })),
+    seed: models[0]?.fingerprint.config.seed ?? 0,
+    fakeInit: specs.length === 1 ? specs[0] : specs.join(' | '),
+    tensors,
+    skipped: left,
+    run: {
+      backend: 'cpu',
+      device: 'fingerprint index',
+      isa: 'fingerprint estimate',
+      threads: 1,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      bytes: models.reduce((s, m) => s + m.fingerprint.bytesRead, 0),
+    },
+  };
+}

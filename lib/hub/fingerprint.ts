@@ -1,0 +1,201 @@
+/**
+ * A model's fingerprint: for every float tensor, a fixed sample of rows (lib/hub/sample.ts)
+ * read natively with positional reads of just those rows, keeping the values of fixed columns
+ * and the exact moments of every element read, plus Σ(x − r)² against the fake initialization
+ * over the kept values. Everything the learning-free methods need is estimated from it
+ * (lib/hub/estimate.ts): squared differences exactly on the kept coordinates, then scaled.
+ */
+import { fromNative, InvalidArgumentError } from '../errors';
+import { defaultFakeInit } from '../scan/default-init';
+import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit, siblingWeightName } from '../scan/fake-init';
+import { fakeInitValue, philoxKey } from '../scan/philox';
+import type { ModelSource, TensorEntry } from '../io/types';
+import { native } from '../native';
+import { checkConfig, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
+import { rowLayoutOf } from './row-layout';
+
+export interface FingerprintTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  rowRate: number;
+  rows: Uint32Array;
+  cols: Uint32Array;
+  /** rows.length × cols.length kept values, row-major. */
+  values: Float32Array;
+  /** Σx, Σx², Σx³, Σx⁴ over every element of the sampled rows. */
+  moments: [number, number, number, number];
+  /** Σ(x − r)² over the kept values, r the fake initialization at their positions. */
+  fakeInitSq: number;
+}
+
+export interface Fingerprint {
+  config: FingerprintConfig;
+  /** The fake-init spec r was drawn from. */
+  fakeInit: string;
+  tensors: FingerprintTensor[];
+  /** Tensors left out (not float, or not readable in place), with the reason. */
+  skipped: { tensor: string; reason: string }[];
+  params: number;
+  bytes: number;
+  /** What reading it cost. */
+  bytesRead: number;
+  reads: number;
+}
+
+export interface FingerprintOptions {
+  config?: FingerprintConfig;
+  /** Fake-init spec (default: as the scan chooses for this model alone). */
+  fakeInit?: string;
+}
+
+/** Tensors a fingerprint can read, and why the others are left out. */
+function readable(t: TensorEntry): string | undefined {
+  if (t.unreadable !== undefined) return t.unreadable;
+  if (rowLayoutOf(t) === undefined) return `dtype ${t.dtype} has no fingerprint row reader`;
+  const { rows, rowLen } = shapeView(t.shape);
+  if (rows === 0 || rowLen === 0) return 'empty tensor';
+  if (rows >= 2 ** 32 || rowLen >= 2 ** 32) return 'dimension too large for a fingerprint';
+  return undefined;
+}
+
+export interface NativeFingerprintOutput {
+  values: Float32Array;
+  moments: Float64Array;
+  bytesRead: number;
+  reads: number;
+  seconds: number;
+}
+
+export interface NativeFingerprintPlan {
+  files: string[];
+  coalesceBytes?: number;
+  tensors: { file: number; offset: number; dtype: string; totalRows: number; rowLen: number; rows: Uint32Array; cols: Uint32Array }[];
+}
+
+/** The addon's reader; a clear error when the build predates it. */
+export function nativeReadFingerprint(plan: NativeFingerprintPlan): Promise<NativeFingerprintOutput> {
+  const addon = native() as unknown as { readFingerprint?: (p: NativeFingerprintPlan) => Promise<NativeFingerprintOutput> };
+  if (typeof addon.readFingerprint !== 'function') {
+    throw new InvalidArgumentError('E_INVALID_ARG', 'the native addon has no readFingerprint; rebuild it with `npm run build:native`');
+  }
+  return addon.readFingerprint(plan).catch((e: unknown) => {
+    throw fromNative(e);
+  });
+}
+
+/** The read plan of a model's tensors (exported for the float64 reference in tests). */
+export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): {
+  plan: NativeFingerprintPlan;
+  entries: TensorEntry[];
+  samples: ReturnType<typeof sampleTensor>[];
+  skipped: { tensor: string; reason: string }[];
+} {
+  const files: string[] = [];
+  const fileIndex = new Map<string, number>();
+  const entries: TensorEntry[] = [];
+  const samples: ReturnType<typeof sampleTensor>[] = [];
+  const skipped: { tensor: string; reason: string }[] = [];
+  const tensors: NativeFingerprintPlan['tensors'] = [];
+  const sorted = [...model.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const keepRate = keepRateFor(config, sorted.reduce((s, t) => s + (readable(t) === undefined ? shapeView(t.shape).rows * shapeView(t.shape).rowLen : 0), 0));
+  for (const t of sorted) {
+    const why = readable(t);
+    if (why !== undefined) {
+      skipped.push({ tensor: t.name, reason: why });
+      continue;
+    }
+    let fi = fileIndex.get(t.file);
+    if (fi === undefined) {
+      fi = files.length;
+      files.push(t.file);
+      fileIndex.set(t.file, fi);
+    }
+    const s = sampleTensor(config, t.name, t.shape, keepRate);
+    const { rows, rowLen } = shapeView(t.shape);
+    entries.push(t);
+    samples.push(s);
+    tensors.push({ file: fi, offset: t.offset, dtype: t.dtype, totalRows: rows, rowLen, rows: s.rows, cols: s.cols });
+  }
+  // Rows closer than 8 KiB are read in one call: a read costs about as much as 8 KiB of data,
+  // and reading longer gaps would spend the read budget on rows nobody keeps.
+  return { plan: { files, tensors, coalesceBytes: 8192 }, entries, samples, skipped };
+}
+
+/** Σ(x − r)² over the kept values of one tensor. */
+function fakeInitSquares(spec: ReturnType<typeof parseFakeInitSpec>, seed: number, model: ModelSource, t: FingerprintTensor): number {
+  const sibling = siblingWeightName(t.name);
+  const siblingShape = sibling === undefined ? undefined : model.tensors.find((x) => x.name === sibling)?.shape;
+  const fi = resolveFakeInit(spec, t.name, { shape: t.shape, siblingWeightShape: siblingShape });
+  const key = philoxKey(seed, t.name);
+  const params = { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, ...key };
+  const { rows, rowLen } = shapeView(t.shape);
+  let s = 0;
+  let k = 0;
+  if (t.rows.length === rows && t.cols.length === rowLen) {
+    // Kept whole: the addon draws the whole tensor's r in one call (JS Philox costs ~1 µs a value).
+    const r = native().fakeInit(params, 0, rows * rowLen);
+    for (let i = 0; i < r.length; i++) {
+      const d = t.values[i] - r[i];
+      s += d * d;
+    }
+    return s;
+  }
+  for (const r of t.rows) {
+    for (const c of t.cols) {
+      const d = t.values[k++] - fakeInitValue(params, r * rowLen + c);
+      s += d * d;
+    }
+  }
+  return s;
+}
+
+/** Assembles a fingerprint from a plan's native (or reference) output. */
+export function assembleFingerprint(
+  model: ModelSource,
+  config: FingerprintConfig,
+  fakeInit: string,
+  planned: ReturnType<typeof fingerprintPlan>,
+  out: { values: Float32Array; moments: Float64Array; bytesRead: number; reads: number },
+): Fingerprint {
+  const spec = parseFakeInitSpec(fakeInit);
+  let at = 0;
+  const tensors = planned.entries.map((e, i) => {
+    const s = planned.samples[i];
+    const n = s.rows.length * s.cols.length;
+    const t: FingerprintTensor = {
+      name: e.name,
+      dtype: e.dtype,
+      shape: e.shape.slice(),
+      rowRate: s.rowRate,
+      rows: s.rows,
+      cols: s.cols,
+      values: out.values.slice(at, at + n),
+      moments: [out.moments[4 * i], out.moments[4 * i + 1], out.moments[4 * i + 2], out.moments[4 * i + 3]],
+      fakeInitSq: 0,
+    };
+    at += n;
+    t.fakeInitSq = fakeInitSquares(spec, config.seed, model, t);
+    return t;
+  });
+  return {
+    config,
+    fakeInit,
+    tensors,
+    skipped: planned.skipped,
+    params: model.params,
+    bytes: model.bytes,
+    bytesRead: out.bytesRead,
+    reads: out.reads,
+  };
+}
+
+/** Reads the fingerprint of one opened model. */
+export async function fingerprintModel(model: ModelSource, opts: FingerprintOptions = {}): Promise<Fingerprint> {
+  const config = checkConfig(opts.config ?? DEFAULT_FINGERPRINT_CONFIG);
+  const fakeInit = opts.fakeInit ?? defaultFakeInit({ models: [model], warnings: [] }).spec;
+  parseFakeInitSpec(fakeInit);
+  const planned = fingerprintPlan(model, config);
+  const out = await nativeReadFingerprint(planned.plan);
+  return assembleFingerprint(model, config, fakeInit, planned, out);
+}

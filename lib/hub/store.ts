@@ -1,0 +1,290 @@
+/**
+ * The index store: one embedded DuckDB database per index directory (docs/index.md has the
+ * schema and why DuckDB). Models are keyed by content hash; `files` remembers which path (at
+ * which size and mtime) has which hash, so a known file is never read again. Every write is
+ * one transaction: a batch of models is visible entirely or not at all, so an `index add`
+ * killed midway leaves the models of its committed batches and nothing half-written, and the
+ * next run resumes after them.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { IndexError, InvalidArgumentError } from '../errors';
+import { decodeFingerprint, encodeFingerprint } from './codec';
+import type { Fingerprint } from './fingerprint';
+import { checkConfig, FingerprintConfig } from './sample';
+
+// DuckDB's binding is loaded on first use: `inspect`, `scan` and `detect` never pay for it.
+type Duck = typeof import('@duckdb/node-api');
+let duck: Duck | undefined;
+function duckdb(): Duck {
+  return (duck ??= require('@duckdb/node-api') as Duck);
+}
+
+export const INDEX_FORMAT = 'neural-phylogeny/fingerprint-index';
+export const INDEX_VERSION = 1;
+export const INDEX_FILE = 'index.duckdb';
+
+export interface IndexedRow {
+  hash: string;
+  id: string;
+  path: string;
+  /** Hash of the tensor names and full shapes: models that can be compared coordinate by coordinate. */
+  arch: string;
+  /** Hash of the tensor names and shapes without row counts: models that share tensors. */
+  tensorSet: string;
+  params: number;
+  bytes: number;
+  bytesRead: number;
+}
+
+export interface NewModel extends IndexedRow {
+  fingerprint: Fingerprint;
+  sketch: Float32Array;
+}
+
+export interface FileStamp {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  hash: string;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS models (
+     hash VARCHAR PRIMARY KEY, id VARCHAR NOT NULL, path VARCHAR NOT NULL, arch VARCHAR NOT NULL,
+     tensor_set VARCHAR NOT NULL, params BIGINT NOT NULL, bytes BIGINT NOT NULL, bytes_read BIGINT NOT NULL,
+     fingerprint BLOB NOT NULL, sketch FLOAT[] NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT NOT NULL, mtime_ms DOUBLE NOT NULL, hash VARCHAR NOT NULL)`,
+];
+
+type Conn = Awaited<ReturnType<Awaited<ReturnType<Duck['DuckDBInstance']['create']>>['connect']>>;
+
+function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
+export class FingerprintIndex {
+  private constructor(
+    readonly dir: string,
+    readonly file: string,
+    readonly config: FingerprintConfig,
+    private readonly instance: { closeSync(): void },
+    private readonly conn: Conn,
+  ) {}
+
+  /** Opens an index directory; `create` makes it (with `config`) when it does not exist. */
+  static async open(dir: string, opts: { create?: boolean; config?: FingerprintConfig; readOnly?: boolean } = {}): Promise<FingerprintIndex> {
+    const abs = path.resolve(dir);
+    const file = path.join(abs, INDEX_FILE);
+    const exists = fs.existsSync(file);
+    if (!exists) {
+      if (!opts.create) throw new IndexError('E_INDEX', `${abs}: no fingerprint index here (no ${INDEX_FILE}); create one with \`phylogeny index add\``, { file: abs });
+      if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: --index must be a directory`, { file: abs });
+      fs.mkdirSync(abs, { recursive: true });
+    }
+    const d = duckdb();
+    let instance: Awaited<ReturnType<Duck['DuckDBInstance']['create']>>;
+    let conn: Conn;
+    try {
+      instance = await d.DuckDBInstance.create(file, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      conn = await instance.connect();
+    } catch (e) {
+      throw new IndexError('E_INDEX', `${file}: cannot open the fingerprint index: ${(e as Error).message}`, { file, cause: e });
+    }
+    let config: FingerprintConfig;
+    try {
+      if (!exists) {
+        await conn.run('BEGIN TRANSACTION');
+        for (const s of SCHEMA) await conn.run(s);
+        const c = checkConfig(opts.config!);
+        await conn.run('INSERT INTO meta VALUES ($1, $2), ($3, $4), ($5, $6)', ['format', INDEX_FORMAT, 'version', String(INDEX_VERSION), 'config', JSON.stringify(c)]);
+        await conn.run('COMMIT');
+      }
+      config = await readMeta(conn, file);
+    } catch (e) {
+      conn.closeSync();
+      instance.closeSync();
+      if (e instanceof IndexError) throw e;
+      throw new IndexError('E_INDEX', `${file}: not a fingerprint index of this version: ${(e as Error).message}`, { file, cause: e });
+    }
+    if (opts.config && JSON.stringify(opts.config) !== JSON.stringify(config)) {
+      conn.closeSync();
+      instance.closeSync();
+      throw new IndexError('E_INDEX', `${file}: built with fingerprint config ${JSON.stringify(config)}, not ${JSON.stringify(opts.config)}`, { file });
+    }
+    return new FingerprintIndex(abs, file, config, instance, conn);
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+
+  /** The hash recorded for a path at this size and mtime, if any. */
+  async knownFile(p: string, size: number, mtimeMs: number): Promise<string | undefined> {
+    const r = await this.conn.runAndReadAll('SELECT hash FROM files WHERE path = $1 AND size = $2 AND mtime_ms = $3', [p, size, mtimeMs]);
+    const rows = r.getRows();
+    return rows.length ? String(rows[0][0]) : undefined;
+  }
+
+  async hasModel(hash: string): Promise<boolean> {
+    const r = await this.conn.runAndReadAll('SELECT 1 FROM models WHERE hash = $1', [hash]);
+    return r.getRows().length > 0;
+  }
+
+  /** Adds models and file stamps in one transaction (models already present are kept as they are). */
+  async addBatch(models: NewModel[], files: FileStamp[]): Promise<void> {
+    const d = duckdb();
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      for (const m of models) {
+        await this.conn.run(
+          'INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING',
+          [m.hash, m.id, m.path, m.arch, m.tensorSet, m.params, m.bytes, m.bytesRead, d.blobValue(encodeFingerprint(m.fingerprint)), d.listValue(Array.from(m.sketch))],
+          [d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.BIGINT, d.BIGINT, d.BIGINT, d.BLOB, d.LIST(d.FLOAT)],
+        );
+      }
+      for (const f of files) {
+        await this.conn.run('INSERT OR REPLACE INTO files VALUES ($1, $2, $3, $4)', [f.path, f.size, f.mtimeMs, f.hash], [d.VARCHAR, d.BIGINT, d.DOUBLE, d.VARCHAR]);
+      }
+      await this.conn.run('COMMIT');
+    } catch (e) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw new IndexError('E_INDEX', `${this.file}: writing the index failed (nothing of this batch was kept): ${(e as Error).message}`, { file: this.file, cause: e });
+    }
+  }
+
+  /** Every model, without fingerprints, sorted by hash (the order never depends on how the index was built). */
+  async models(): Promise<IndexedRow[]> {
+    const r = await this.conn.runAndReadAll('SELECT hash, id, path, arch, tensor_set, params, bytes, bytes_read FROM models ORDER BY hash');
+    return r.getRows().map(rowOf);
+  }
+
+  async count(): Promise<number> {
+    const r = await this.conn.runAndReadAll('SELECT count(*) FROM models');
+    return num(r.getRows()[0][0]);
+  }
+
+  /** Rows and fingerprints of the given models, in the order asked for (unknown hashes left out). */
+  async rowsWithFingerprints(hashes: string[]): Promise<{ row: IndexedRow; fingerprint: Fingerprint }[]> {
+    const found = new Map<string, { row: IndexedRow; fingerprint: Fingerprint }>();
+    for (const part of chunks(hashes)) {
+      const r = await this.conn.runAndReadAll(`SELECT hash, id, path, arch, tensor_set, params, bytes, bytes_read, fingerprint FROM models WHERE hash IN (${inList(part)})`);
+      for (const row of r.getRows()) {
+        const bytes = (row[8] as { bytes: Uint8Array }).bytes;
+        found.set(String(row[0]), { row: rowOf(row), fingerprint: decodeFingerprint(bytes, `${this.file} (model ${String(row[0])})`) });
+      }
+    }
+    return hashes.filter((h) => found.has(h)).map((h) => found.get(h)!);
+  }
+
+  /** Fingerprints of the given models (a damaged record is a FormatError naming the index and model). */
+  async fingerprints(hashes: string[]): Promise<Map<string, Fingerprint>> {
+    const out = new Map<string, Fingerprint>();
+    for (const part of chunks(hashes)) {
+      // A literal IN list of hex hashes: DuckDB answers it from the key, where a join with a
+      // bound list scanned every blob.
+      const r = await this.conn.runAndReadAll(`SELECT hash, fingerprint FROM models WHERE hash IN (${inList(part)})`);
+      for (const [h, blob] of r.getRows()) {
+        const bytes = (blob as { bytes: Uint8Array }).bytes;
+        out.set(String(h), decodeFingerprint(bytes, `${this.file} (model ${String(h)})`));
+      }
+    }
+    // In the order asked for, whatever order DuckDB returned them in.
+    const ordered = new Map<string, Fingerprint>();
+    for (const h of hashes) if (out.has(h)) ordered.set(h, out.get(h)!);
+    return ordered;
+  }
+
+  /** Sketches of every model of an architecture, in hash order. */
+  async sketches(arch: string): Promise<{ hashes: string[]; sketches: Float32Array[] }> {
+    const r = await this.conn.runAndReadAll('SELECT hash, sketch FROM models WHERE arch = $1 ORDER BY hash', [arch]);
+    const hashes: string[] = [];
+    const sketches: Float32Array[] = [];
+    for (const [h, s] of r.getRows()) {
+      hashes.push(String(h));
+      sketches.push(Float32Array.from((s as { items: readonly unknown[] }).items as number[]));
+    }
+    return { hashes, sketches };
+  }
+
+  /** The k models of an architecture nearest to a sketch (Euclidean, computed inside DuckDB). */
+  async nearestBySketch(arch: string, sketch: Float32Array, k: number, excludeHash?: string): Promise<{ hash: string; distance: number }[]> {
+    const d = duckdb();
+    const r = await this.conn.runAndReadAll(
+      'SELECT hash, list_distance(sketch, $1::FLOAT[]) AS dist FROM models WHERE arch = $2 AND hash <> $3 ORDER BY dist, hash LIMIT $4',
+      [d.listValue(Array.from(sketch)), arch, excludeHash ?? '', k],
+      [d.LIST(d.FLOAT), d.VARCHAR, d.VARCHAR, d.INTEGER],
+    );
+    return r.getRows().map(([h, dist]) => ({ hash: String(h), distance: num(dist) }));
+  }
+
+  /** Models of a tensor set outside one architecture (compared exactly, without the sketch prefilter). */
+  async cousins(tensorSet: string, arch: string): Promise<string[]> {
+    const r = await this.conn.runAndReadAll('SELECT hash FROM models WHERE tensor_set = $1 AND arch <> $2 ORDER BY hash', [tensorSet, arch]);
+    return r.getRows().map(([h]) => String(h));
+  }
+
+  /** Copies every model and file stamp of another index into this one, in one transaction. */
+  async mergeFrom(other: string): Promise<number> {
+    const src = path.join(path.resolve(other), INDEX_FILE);
+    if (!fs.existsSync(src)) throw new IndexError('E_INDEX', `${path.resolve(other)}: no fingerprint index here (no ${INDEX_FILE})`, { file: other });
+    const theirs = await FingerprintIndex.open(other, { readOnly: true });
+    const config = theirs.config;
+    theirs.close();
+    if (JSON.stringify(config) !== JSON.stringify(this.config))
+      throw new IndexError('E_INDEX', `${src}: built with fingerprint config ${JSON.stringify(config)}, not ${JSON.stringify(this.config)}: cannot merge`, { file: src });
+    const before = await this.count();
+    await this.conn.run(`ATTACH '${src.replace(/'/g, "''")}' AS src (READ_ONLY)`);
+    try {
+      await this.conn.run('BEGIN TRANSACTION');
+      await this.conn.run('INSERT INTO models SELECT * FROM src.models ON CONFLICT DO NOTHING');
+      await this.conn.run('INSERT OR REPLACE INTO files SELECT * FROM src.files');
+      await this.conn.run('COMMIT');
+    } catch (e) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw new IndexError('E_INDEX', `${src}: merging failed (nothing of it was kept): ${(e as Error).message}`, { file: src, cause: e });
+    } finally {
+      await this.conn.run('DETACH src');
+    }
+    return (await this.count()) - before;
+  }
+}
+
+function chunks(xs: string[], size = 1024): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** A SQL list of content hashes; anything but lower-case hex is refused (no SQL from outside). */
+function inList(hashes: string[]): string {
+  for (const h of hashes) if (!/^[0-9a-f]{64}$/.test(h)) throw new InvalidArgumentError('E_INVALID_ARG', `not a content hash: '${h}'`);
+  return hashes.length ? hashes.map((h) => `'${h}'`).join(',') : "''";
+}
+
+function rowOf(r: readonly unknown[]): IndexedRow {
+  return {
+    hash: String(r[0]), id: String(r[1]), path: String(r[2]), arch: String(r[3]), tensorSet: String(r[4]),
+    params: num(r[5]), bytes: num(r[6]), bytesRead: num(r[7]),
+  };
+}
+
+async function readMeta(conn: Conn, file: string): Promise<FingerprintConfig> {
+  let rows: unknown[][];
+  try {
+    rows = (await conn.runAndReadAll('SELECT key, value FROM meta')).getRows() as unknown[][];
+  } catch (e) {
+    throw new IndexError('E_INDEX', `${file}: a DuckDB database, but not a fingerprint index (no meta table)`, { file, cause: e });
+  }
+  const meta = new Map(rows.map(([k, v]) => [String(k), String(v)]));
+  if (meta.get('format') !== INDEX_FORMAT) throw new IndexError('E_INDEX', `${file}: not a fingerprint index (format ${meta.get('format') ?? 'missing'})`, { file });
+  if (meta.get('version') !== String(INDEX_VERSION))
+    throw new IndexError('E_INDEX', `${file}: fingerprint index version ${meta.get('version')}, this library reads ${INDEX_VERSION}`, { file });
+  try {
+    return checkConfig(JSON.parse(meta.get('config') ?? '') as FingerprintConfig);
+  } catch (e) {
+    throw new IndexError('E_INDEX', `${file}: the index's fingerprint config is damaged`, { file, cause: e });
+  }
+}

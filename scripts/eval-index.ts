@@ -1,0 +1,133 @@
+/**
+ * `npm run eval:index`: detection on statistics estimated from fingerprints (the index)
+ * against the exact scan, on the zoo presets and seeds of eval:paper. For each zoo: one exact
+ * scan, one `index add` into a fresh index (default fingerprint config), then every
+ * learning-free method on both; prints directed-edge accuracy (%) mean over seeds for each,
+ * the difference in points, and what the fingerprints read.
+ *
+ *   npm run eval:index                                   # mnist-fc and mnist-cnn, seeds 0-4
+ *   npm run eval:index -- --presets mnist-fc --seeds 0,1,2,3
+ *   npm run eval:index -- --json runs.json
+ *   npm run eval:index -- --dirs ~/.cache/neural-phylogeny/zoos/mnist-fc-small-seed0-1162ecae,...
+ *
+ * --budget N sets the fingerprint budget (values kept per model; default 8,192, which keeps
+ * 1/8 of an mnist-fc model); --budget 262144 keeps these small zoo models whole (exact).
+ *
+ * --dirs evaluates zoos already on disk (each a folder with lineage.json; preset and seed read
+ * from the folder name `<preset>-<scale>-seed<N>-<key>`) instead of building them.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ALL_METHODS, evaluateMethods } from '../lib/eval/compare';
+import { addToIndex } from '../lib/hub/add';
+import { estimateScan } from '../lib/hub/estimate';
+import { DEFAULT_FINGERPRINT_CONFIG } from '../lib/hub/sample';
+import { uniqueIds } from '../lib/hub/ids';
+import { FingerprintIndex } from '../lib/hub/store';
+import { openModels } from '../lib/io/discover';
+import { scanModelSet } from '../lib/scan/scan';
+import type { ScanResult } from '../lib/scan/types';
+import { ensureZoo } from '../lib/zoo';
+import type { ZooPreset } from '../lib/zoo';
+import { machineDescription } from '../bench/machine';
+import { handleUsage } from './usage';
+
+handleUsage(__filename, ['presets', 'seeds', 'methods', 'json', 'dirs', 'budget']);
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** The estimated scan of everything in an index. */
+async function indexScan(dir: string): Promise<ScanResult> {
+  const index = await FingerprintIndex.open(dir, { readOnly: true });
+  try {
+    const rows = await index.models();
+    const ids = uniqueIds(rows);
+    const fps = await index.fingerprints(rows.map((r) => r.hash));
+    return estimateScan(rows.map((r, i) => ({ id: ids[i], path: r.path, fingerprint: fps.get(r.hash)! })));
+  } finally {
+    index.close();
+  }
+}
+
+interface Run {
+  preset: string;
+  seed: number;
+  method: string;
+  exact: number;
+  estimated: number;
+  bytesRead: number;
+  modelBytes: number;
+}
+
+async function main() {
+  const presets = arg('presets', 'mnist-fc,mnist-cnn').split(',') as ZooPreset[];
+  const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
+  const methods = arg('methods', ALL_METHODS.join(',')).split(',');
+  const runs: Run[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'np-eval-index-'));
+  const given = arg('dirs', '').split(',').filter(Boolean).map((d) => {
+    const m = /^(.*)-[a-z]+-seed(\d+)-[0-9a-f]+$/.exec(path.basename(d));
+    return { dir: d, preset: m ? m[1] : path.basename(d), seed: m ? Number(m[2]) : 0 };
+  });
+  const jobs = given.length ? given : presets.flatMap((preset) => seeds.map((seed) => ({ dir: '', preset, seed })));
+  if (given.length) {
+    presets.splice(0, presets.length, ...([...new Set(given.map((g) => g.preset))] as ZooPreset[]));
+    seeds.splice(0, seeds.length, ...new Set(given.map((g) => g.seed)));
+  }
+  try {
+    for (const { dir: zooDir, preset, seed } of jobs) {
+      {
+        const outDir = zooDir || (await ensureZoo({ preset: preset as ZooPreset, scale: 'small', seed, log: (l) => process.stderr.write(`${l}\n`) })).outDir;
+        const set = await openModels([outDir]);
+        if (!set.lineage) throw new Error(`${outDir}: no lineage.json`);
+        const truth = set.lineage;
+        const exactScan = await scanModelSet(set);
+        const dir = path.join(tmp, `${preset}-${seed}`);
+        const added = await addToIndex(dir, [outDir], { config: { ...DEFAULT_FINGERPRINT_CONFIG, budget: Number(arg('budget', String(DEFAULT_FINGERPRINT_CONFIG.budget))) } });
+        const est = await indexScan(dir);
+        const exact = evaluateMethods(exactScan, truth, methods);
+        const estimated = evaluateMethods(est, truth, methods);
+        for (const e of exact) {
+          const m = estimated.find((x) => x.method === e.method)!;
+          runs.push({ preset, seed, method: e.method, exact: e.metrics.edgeAccuracy, estimated: m.metrics.edgeAccuracy, bytesRead: added.bytesRead, modelBytes: added.modelBytes });
+        }
+        process.stderr.write(`${preset} seed ${seed}: ${set.models.length} models; fingerprints read ${(100 * added.bytesRead / added.modelBytes).toFixed(1)}% of the bytes\n`);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const pct = (x: number) => (100 * x).toFixed(1);
+  const lines = [
+    `Directed-edge accuracy (%), exact scan vs fingerprint index (budget ${arg('budget', String(DEFAULT_FINGERPRINT_CONFIG.budget))} values per model), mean over zoo seeds ${seeds.join(', ')} (small scale)`,
+    `Machine: ${machineDescription()}`,
+    '',
+    `| method | ${presets.map((p) => `${p} exact | ${p} index | Δ points`).join(' | ')} |`,
+    `|---|${presets.map(() => '---|---|---').join('|')}|`,
+    ...methods.map((m) => `| ${m} | ${presets.map((p) => {
+      const rs = runs.filter((r) => r.preset === p && r.method === m);
+      const ex = mean(rs.map((r) => r.exact));
+      const es = mean(rs.map((r) => r.estimated));
+      return `${pct(ex)} | ${pct(es)} | ${(100 * (es - ex)).toFixed(1)}`;
+    }).join(' | ')} |`),
+    '',
+    ...presets.map((p) => {
+      const rs = runs.filter((r) => r.preset === p && r.method === methods[0]);
+      return `${p}: fingerprints read ${pct(mean(rs.map((r) => r.bytesRead / r.modelBytes)))}% of the model bytes`;
+    }),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const json = arg('json', '');
+  if (json) fs.writeFileSync(json, JSON.stringify(runs, null, 2));
+}
+
+main().catch((e) => {
+  process.stderr.write(`eval:index failed: ${String(e?.stack ?? e)}\n`);
+  process.exitCode = 1;
+});

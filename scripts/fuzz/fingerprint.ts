@@ -1,0 +1,58 @@
+/**
+ * Fuzz target: the fingerprint record codec of the index (lib/hub/codec.ts). An accepted
+ * record is checked here against the format's rules independently of the decoder, and must
+ * encode back to the same bytes.
+ */
+import { decodeFingerprint, encodeFingerprint } from '../../lib/hub/codec';
+import type { Fingerprint } from '../../lib/hub/fingerprint';
+import { DEFAULT_FINGERPRINT_CONFIG, shapeView } from '../../lib/hub/sample';
+import { FuzzTarget } from './target';
+
+function seeds(): Buffer[] {
+  const fp = (shapes: number[][], rowsKept: number, colsKept: number): Fingerprint => ({
+    config: DEFAULT_FINGERPRINT_CONFIG,
+    fakeInit: 'auto',
+    params: 1000,
+    bytes: 4000,
+    bytesRead: 800,
+    reads: 3,
+    skipped: [{ tensor: 'ids', reason: 'dtype I64 has no fingerprint row reader' }],
+    tensors: shapes.map((shape, k) => {
+      const { rows, rowLen } = shapeView(shape);
+      const nr = Math.min(rows, rowsKept);
+      const nc = Math.min(rowLen, colsKept);
+      return {
+        name: `t${k}.weight`, dtype: k % 2 ? 'BF16' : 'F32', shape, rowRate: nr / rows,
+        rows: Uint32Array.from({ length: nr }, (_, i) => i * Math.floor(rows / nr)),
+        cols: Uint32Array.from({ length: nc }, (_, i) => i),
+        values: Float32Array.from({ length: nr * nc }, (_, i) => Math.sin(i + k)),
+        moments: [0.1, 2, -0.3, 4], fakeInitSq: 1.5,
+      };
+    }),
+  });
+  return [encodeFingerprint(fp([[12, 5], [7], []], 3, 2)), encodeFingerprint(fp([[100, 30]], 10, 8))];
+}
+
+function fail(what: string): never {
+  throw new Error(`accepted an invalid fingerprint record: ${what}`);
+}
+
+function check(path: string, bytes: Buffer): void {
+  const fp = decodeFingerprint(bytes, path);
+  for (const t of fp.tensors) {
+    const { rows, rowLen } = shapeView(t.shape);
+    if (t.values.length !== t.rows.length * t.cols.length) fail(`${t.name}: value count`);
+    for (let i = 0; i < t.rows.length; i++) if (t.rows[i] >= rows || (i > 0 && t.rows[i] <= t.rows[i - 1])) fail(`${t.name}: rows`);
+    for (let i = 0; i < t.cols.length; i++) if (t.cols[i] >= rowLen || (i > 0 && t.cols[i] <= t.cols[i - 1])) fail(`${t.name}: cols`);
+    if (!(t.rowRate > 0 && t.rowRate <= 1)) fail(`${t.name}: row rate`);
+  }
+  // The binary part must round-trip exactly (JSON text may be respelled, the arrays may not).
+  const again = decodeFingerprint(encodeFingerprint(fp), path);
+  for (let k = 0; k < fp.tensors.length; k++) {
+    const a = fp.tensors[k];
+    const b = again.tensors[k];
+    if (Buffer.compare(Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength), Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength)) !== 0) fail('values do not round-trip');
+  }
+}
+
+export const fingerprintTarget: FuzzTarget = { name: 'fingerprint', seeds: () => seeds(), check };

@@ -1,0 +1,108 @@
+/**
+ * The native fingerprint reader against the float64 TypeScript reference on random files
+ * (every float dtype, sizes that are not multiples of anything, safetensors and PyTorch .bin),
+ * the sampling's invariants (same rows for every model with a tensor, nested across row
+ * counts), and the size and read budget on a 7B-shaped tensor list.
+ */
+import * as path from 'path';
+import { openModels } from '../../lib/io/discover';
+import { writeTorchCheckpoint } from '../../lib/io/torch-writer';
+import { fingerprintModel, fingerprintPlan, nativeReadFingerprint } from '../../lib/hub/fingerprint';
+import { referenceFingerprint } from '../../lib/hub/reference';
+import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor } from '../../lib/hub/sample';
+import { rng, tmpDir, writeRandomModel } from '../helpers/models';
+import type { FloatDtype } from '../../lib/io/dtype';
+
+const SMALL: FingerprintConfig = { seed: 3, wholeMax: 50, budget: 128, keepMin: 20, cols: 5 };
+
+describe('native fingerprint reader', () => {
+  const dtypes: FloatDtype[] = ['F32', 'F16', 'BF16', 'F64'];
+  it.each(dtypes)('matches the float64 reference exactly (%s, odd shapes)', async (dtype) => {
+    const dir = tmpDir();
+    const file = path.join(dir, `m-${dtype}.safetensors`);
+    writeRandomModel(file, [
+      { name: 'a.weight', shape: [97, 13], dtype },
+      { name: 'b.weight', shape: [7], dtype },
+      { name: 'c.bias', shape: [301], dtype },
+      { name: 'd.weight', shape: [33, 3, 5], dtype },
+      { name: 'e', shape: [], dtype },
+    ], 11);
+    const set = await openModels([file]);
+    for (const coalesce of [0, 64 * 1024]) {
+      const planned = fingerprintPlan(set.models[0], SMALL);
+      const plan = { ...planned.plan, coalesceBytes: coalesce };
+      const got = await nativeReadFingerprint(plan);
+      const want = referenceFingerprint(plan);
+      expect(Array.from(got.values)).toEqual(Array.from(want.values));
+      expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
+      // Coalescing reads the gaps too, never less than the rows.
+      expect(got.bytesRead).toBeGreaterThanOrEqual(want.bytesRead);
+      if (coalesce === 0) expect(got.bytesRead).toBe(want.bytesRead);
+    }
+  });
+
+  it('reads PyTorch .bin checkpoints the same as safetensors with the same weights', async () => {
+    const dir = tmpDir();
+    const r = rng(5);
+    const tensors = [
+      { name: 'x.weight', dtype: 'F32' as const, shape: [129, 17], data: Float32Array.from({ length: 129 * 17 }, () => r.normal()) },
+      { name: 'x.bias', dtype: 'F32' as const, shape: [129], data: Float32Array.from({ length: 129 }, () => r.normal()) },
+    ];
+    writeTorchCheckpoint(path.join(dir, 'a.bin'), tensors);
+    const { writeSafetensors } = await import('../../lib/io/safetensors-writer');
+    writeSafetensors(path.join(dir, 'a.safetensors'), tensors);
+    const a = await fingerprintModel((await openModels([path.join(dir, 'a.bin')])).models[0], { config: SMALL });
+    const b = await fingerprintModel((await openModels([path.join(dir, 'a.safetensors')])).models[0], { config: SMALL });
+    expect(a.tensors.map((t) => Array.from(t.values))).toEqual(b.tensors.map((t) => Array.from(t.values)));
+    expect(a.tensors.map((t) => t.moments)).toEqual(b.tensors.map((t) => t.moments));
+    const ref = referenceFingerprint(fingerprintPlan((await openModels([path.join(dir, 'a.bin')])).models[0], SMALL).plan);
+    expect(Array.from(a.tensors.flatMap((t) => Array.from(t.values)))).toEqual(Array.from(ref.values));
+  });
+
+  it('refuses a plan whose rows run past the file, naming it', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'm.safetensors');
+    writeRandomModel(file, [{ name: 'w', shape: [10, 10], dtype: 'F32' }], 1);
+    const bad = { files: [file], tensors: [{ file: 0, offset: 8, dtype: 'F32', totalRows: 1000, rowLen: 10, rows: Uint32Array.of(0), cols: Uint32Array.of(0) }] };
+    await expect(nativeReadFingerprint(bad)).rejects.toThrow(/m\.safetensors|past the end/);
+    const unsorted = { files: [file], tensors: [{ file: 0, offset: 8, dtype: 'F32', totalRows: 10, rowLen: 10, rows: Uint32Array.of(3, 1), cols: Uint32Array.of(0) }] };
+    await expect(nativeReadFingerprint(unsorted)).rejects.toThrow(/ascending/);
+  });
+});
+
+describe('fingerprint sampling', () => {
+  it('gives every model with a tensor the same rows, nested across row counts', () => {
+    const c = DEFAULT_FINGERPRINT_CONFIG;
+    const a = sampleTensor(c, 'model.embed_tokens.weight', [32000, 4096], 2 ** -15);
+    const b = sampleTensor(c, 'model.embed_tokens.weight', [32000, 4096], 2 ** -15);
+    expect(Array.from(a.rows)).toEqual(Array.from(b.rows));
+    const big = sampleTensor(c, 'model.embed_tokens.weight', [49953, 4096], 2 ** -15);
+    // Lower rate rows ⊂ higher rate rows, over the common prefix.
+    const low = a.rowRate <= big.rowRate ? a : big;
+    const high = low === a ? big : a;
+    const highSet = new Set(high.rows);
+    for (const r of low.rows) if (r < 32000) expect(highSet.has(r)).toBe(true);
+    expect(Array.from(a.cols)).toEqual(Array.from(big.cols));
+  });
+
+  it('keeps a 7B LLaMA-shaped model under 2 MB and reads under 2% of it', () => {
+    const c = DEFAULT_FINGERPRINT_CONFIG;
+    const shapes: number[][] = [[32000, 4096], [32000, 4096], [4096]];
+    for (let l = 0; l < 32; l++) shapes.push([4096, 4096], [4096, 4096], [4096, 4096], [4096, 4096], [11008, 4096], [11008, 4096], [4096, 11008], [4096], [4096]);
+    const params = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+    const keepRate = keepRateFor(c, params);
+    expect(keepRate).toBeLessThan(2 ** -14);
+    let kept = 0;
+    let read = 0;
+    let total = 0;
+    for (const [i, s] of shapes.entries()) {
+      const sample = sampleTensor(c, `t${i}`, s, keepRate);
+      const rowLen = s.length > 1 ? s[1] : 1;
+      kept += sample.rows.length * sample.cols.length * 4 + (sample.rows.length + sample.cols.length) * 4;
+      read += sample.rows.length * rowLen;
+      total += s.reduce((a, b) => a * b, 1);
+    }
+    expect(kept).toBeLessThan(2 * 1024 * 1024);
+    expect(read / total).toBeLessThan(0.02);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * The fingerprint index end to end: add (incremental), query, detect on estimated statistics
+ * against the exact scan, task shares merged == one machine, damaged and foreign index files,
+ * a run killed midway resumed, and the CLI.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { detect } from '../../lib/detect/detect';
+import { IndexError, FormatError } from '../../lib/errors';
+import { addToIndex } from '../../lib/hub/add';
+import { detectIndex } from '../../lib/hub/detect-index';
+import { mergeIndexes } from '../../lib/hub/merge';
+import { queryIndex } from '../../lib/hub/query';
+import { FingerprintIndex, INDEX_FILE } from '../../lib/hub/store';
+import { main } from '../../lib/cli/main';
+import { scanModels } from '../../lib/scan/scan';
+import { tmpDir } from '../helpers/models';
+import { TEST_CONFIG, writeFamilies } from '../helpers/hub-family';
+
+const noTimings = <T extends { timings?: unknown }>(x: T) => ({ ...x, timings: undefined });
+
+describe('fingerprint index', () => {
+  const dir = tmpDir('np-hub-');
+  const models = path.join(dir, 'models');
+  const edges = writeFamilies(models, 3);
+  const single = path.join(dir, 'single');
+
+  beforeAll(async () => {
+    await addToIndex(single, [models], { config: TEST_CONFIG });
+  });
+
+  it('adds incrementally: a second run reads nothing', async () => {
+    const s = await addToIndex(single, [models], { config: TEST_CONFIG });
+    expect(s.added).toBe(0);
+    expect(s.skipped).toBe(12);
+    expect(s.bytesRead).toBe(0);
+  });
+
+  it('answers where a model comes from, with direction and confidence', async () => {
+    const q = await queryIndex(single, path.join(models, 'f1-b.safetensors'));
+    expect(q.model.indexed).toBe(true);
+    expect(q.relatives[0].id).toBe('f1-a');
+    expect(q.relatives.filter((r) => r.related).map((r) => r.id).sort()).toEqual(['f1-a', 'f1-c', 'f1-root']);
+    expect(q.parents.map((p) => p.id)).toEqual(['f1-a']);
+    expect(q.parents[0].confidence).toBeGreaterThan(0);
+  });
+
+  it('detects on estimated statistics what the exact scan detects', async () => {
+    const est = await detectIndex(single);
+    const exact = detect(await scanModels([models]));
+    // The tree (undirected) is the exact scan's; directions come from moments estimated on
+    // ~10% of the rows here (the test config is tiny), so one of nine may flip.
+    const undirected = (r: { edges: { parent: string; child: string }[] }) => r.edges.map((e) => [e.parent, e.child].sort().join('~')).sort();
+    expect(undirected(est)).toEqual(undirected(exact));
+    const truth = new Set(edges.map((e) => `${e.parent}>${e.child}`));
+    expect(exact.edges.filter((e) => truth.has(`${e.parent}>${e.child}`))).toHaveLength(9);
+    expect(est.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('merges task shares into an index that answers exactly as one built on one machine', async () => {
+    const parts = [1, 2, 3].map((i) => path.join(dir, `part${i}`));
+    for (let i = 0; i < 3; i++) await addToIndex(parts[i], [models], { config: TEST_CONFIG, task: `${i + 1}/3` });
+    const counts = await Promise.all(parts.map(async (p) => {
+      const ix = await FingerprintIndex.open(p);
+      const n = await ix.count();
+      ix.close();
+      return n;
+    }));
+    expect(counts).toEqual([4, 4, 4]);
+    const merged = path.join(dir, 'merged');
+    await mergeIndexes([parts[2], parts[0], parts[1]], merged);
+    const a = await FingerprintIndex.open(single);
+    const b = await FingerprintIndex.open(merged);
+    const rowsA = await a.models();
+    expect(await b.models()).toEqual(rowsA);
+    const hashes = rowsA.map((r) => r.hash);
+    expect([...(await b.fingerprints(hashes))]).toEqual([...(await a.fingerprints(hashes))]);
+    a.close();
+    b.close();
+    const query = path.join(models, 'f2-c.safetensors');
+    expect(noTimings(await queryIndex(merged, query))).toEqual(noTimings(await queryIndex(single, query)));
+    expect(noTimings(await detectIndex(merged))).toEqual(noTimings(await detectIndex(single)));
+  });
+
+  it('refuses a foreign or damaged index file with an IndexError naming it, and keeps what was indexed', async () => {
+    const junk = path.join(dir, 'junk');
+    fs.mkdirSync(junk);
+    fs.writeFileSync(path.join(junk, INDEX_FILE), Buffer.alloc(5000, 7));
+    await expect(FingerprintIndex.open(junk)).rejects.toThrow(IndexError);
+    await expect(FingerprintIndex.open(junk)).rejects.toThrow(/junk/);
+    await expect(addToIndex(junk, [models], { config: TEST_CONFIG })).rejects.toThrow(IndexError);
+    expect(fs.readFileSync(path.join(junk, INDEX_FILE)).equals(Buffer.alloc(5000, 7))).toBe(true);
+    await expect(FingerprintIndex.open(path.join(dir, 'nowhere'))).rejects.toThrow(/no fingerprint index/);
+    // A DuckDB database that is not an index.
+    const other = path.join(dir, 'other');
+    fs.mkdirSync(other);
+    const duck = await import('@duckdb/node-api');
+    const inst = await duck.DuckDBInstance.create(path.join(other, INDEX_FILE));
+    const c = await inst.connect();
+    await c.run('CREATE TABLE t (x INTEGER)');
+    c.closeSync();
+    inst.closeSync();
+    await expect(FingerprintIndex.open(other)).rejects.toThrow(/not a fingerprint index/);
+    // A damaged fingerprint record: a FormatError naming the index and model; the rest is intact.
+    const damaged = path.join(dir, 'damaged');
+    await mergeIndexes([single], damaged);
+    const inst2 = await duck.DuckDBInstance.create(path.join(damaged, INDEX_FILE));
+    const c2 = await inst2.connect();
+    await c2.run("UPDATE models SET fingerprint = '\\x4E\\x50\\x46\\x50\\x01\\x00'::BLOB WHERE id = 'f0-a'");
+    c2.closeSync();
+    inst2.closeSync();
+    await expect(detectIndex(damaged)).rejects.toThrow(FormatError);
+    await expect(detectIndex(damaged)).rejects.toThrow(/index\.duckdb \(model /);
+    const ix = await FingerprintIndex.open(damaged);
+    expect(await ix.count()).toBe(12);
+    ix.close();
+  });
+
+  it('resumes after a run killed midway, with nothing half-written', async () => {
+    const killed = path.join(dir, 'killed');
+    const script = [
+      `require(${JSON.stringify(path.join(__dirname, '..', 'helpers', 'ts-register.js'))});`,
+      `const { addToIndex } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'hub', 'add.ts'))});`,
+      `const cfg = ${JSON.stringify(TEST_CONFIG)};`,
+      `addToIndex(${JSON.stringify(killed)}, [${JSON.stringify(models)}], { config: cfg, batch: 1, onProgress: (p) => { console.log('done', p.done); if (p.done === 5) setInterval(() => {}, 1000); } });`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += String(d);
+        if (/done 4\b/.test(out)) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise((r) => child.on('exit', r));
+    const mid = await FingerprintIndex.open(killed);
+    const n = await mid.count();
+    mid.close();
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(n).toBeLessThan(12);
+    const s = await addToIndex(killed, [models], { config: TEST_CONFIG });
+    expect(s.added).toBe(12 - n);
+    const a = await FingerprintIndex.open(single);
+    const b = await FingerprintIndex.open(killed);
+    expect(await b.models()).toEqual(await a.models());
+    a.close();
+    b.close();
+  });
+
+  it('runs from the CLI: index add --task, index merge, index query, detect --index', async () => {
+    const run = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
+      return { code, out, err };
+    };
+    const cli = path.join(dir, 'cli');
+    for (const t of ['1/2', '2/2']) expect((await run(['index', 'add', models, '--index', path.join(cli, t.replace('/', '-')), '--task', t, '-q'])).code).toBe(0);
+    expect((await run(['index', 'merge', path.join(cli, '1-2'), path.join(cli, '2-2'), '--out', path.join(cli, 'all'), '-q'])).code).toBe(0);
+    const q = await run(['index', 'query', path.join(models, 'f0-b.safetensors'), '--index', path.join(cli, 'all'), '--format', 'json']);
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.out).parents[0].id).toBe('f0-a');
+    const text = await run(['index', 'query', path.join(models, 'f0-b.safetensors'), '--index', path.join(cli, 'all')]);
+    expect(text.out).toMatch(/likely parent: f0-a/);
+    const d = await run(['detect', '--index', path.join(cli, 'all'), '--format', 'json', '-q', '--confirm', '2']);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.out).edges).toHaveLength(9);
+    expect((await run(['index', 'add', models])).code).toBe(2);
+    expect((await run(['index', 'query', models, '--index', path.join(dir, 'nowhere')])).code).toBe(1);
+    expect((await run(['index', 'add', models, '--index', path.join(cli, 'x'), '--task', '3/2'])).code).toBe(2);
+  });
+});

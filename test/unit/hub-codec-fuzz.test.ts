@@ -1,0 +1,37 @@
+/**
+ * Seeded fuzzing of the index's fingerprint record codec: 3,000 mutations (bit flips, byte
+ * sets, truncations, insertions) of valid records. Every outcome is a FormatError naming the
+ * source or a record that obeys the format and round-trips; any other exception fails.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FormatError } from '../../lib/errors';
+import { Mutator } from '../../scripts/fuzz/mutate';
+import { fingerprintTarget } from '../../scripts/fuzz/fingerprint';
+
+const CASES = Number(process.env.NP_FUZZ_CASES ?? 3000);
+const SEED = Number(process.env.NP_FUZZ_SEED ?? 0xf1f0);
+
+test('the seeds are valid records', () => {
+  for (const s of fingerprintTarget.seeds(os.tmpdir())) expect(() => fingerprintTarget.check('seed', s)).not.toThrow();
+});
+
+test(`${CASES} seeded mutations: each a FormatError or a valid record`, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-fp-fuzz-'));
+  const mutator = new Mutator(fingerprintTarget.seeds(dir), SEED);
+  const outcomes = { accepted: 0, refused: 0 };
+  for (let i = 0; i < CASES; i++) {
+    const m = mutator.mutate(i);
+    try {
+      fingerprintTarget.check(`case-${i}`, m.bytes);
+      outcomes.accepted++;
+    } catch (e) {
+      if (!(e instanceof FormatError) || !/case-\d+/.test(e.message)) throw new Error(`case ${i} (${m.steps.join(', ')}): ${(e as Error).stack}`);
+      outcomes.refused++;
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  expect(outcomes.refused).toBeGreaterThan(CASES / 4);
+  expect(outcomes.accepted).toBeGreaterThan(CASES / 50);
+});
