@@ -207,6 +207,196 @@ cuda_scan() {
   return 0
 }
 
+# =============================================================================================
+# Section: scan-large-m. The CUDA scan of groups of more than 32 models: panels of 32 with the
+# register triangle and cross kernels (native/cuda/scan_cross_kernel.cu) against the CPU scan
+# (M = 33, 64, 100, 128, mixed dtypes, odd element counts, both Gram paths), then GB/s of
+# model bytes with the weights on the GPU for M = 32, 64, 128 BF16 models, each measured with
+# the shared-memory tile kernel alone (CudaScanOptions::tile_kernel, the scan before the
+# register kernels) and with the default kernels, on the same data in the same run.
+# NP_LARGE_M_ELEMS sets the elements per model (default 4194317).
+# =============================================================================================
+scan_large_m() {
+  local dir="$OUT/scan-large-m"
+  mkdir -p "$dir/obj"
+  command -v nvcc >/dev/null || { echo "scan-large-m: nvcc not found" | tee "$dir/result.txt"; return 0; }
+  nvidia-smi -L > "$dir/gpu.txt" 2>&1 || true
+  cat > "$dir/check.cc" <<'CPP'
+// Standalone check and benchmark of the CUDA scan at M > 32 (scripts/device-check.sh).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+#include "core/cuda_backend.h"
+#include "core/error.h"
+#include "core/scan_cpu.h"
+
+using namespace np;
+
+// Largest error against natural magnitudes (as test/gpu/emu/emu_main.cc): moments against
+// sqrt(count * sumSq) + sumSq, Gram entries against sqrt(G_aa G_bb).
+static double max_rel(const ScanPlan& plan, const ScanOutput& want, const ScanOutput& got) {
+  double worst = 0;
+  for (size_t gi = 0; gi < plan.groups.size(); ++gi) {
+    const size_t k = plan.groups[gi].members.size();
+    const double* w = want.values.data() + want.offsets[gi];
+    const double* g = got.values.data() + got.offsets[gi];
+    for (size_t i = 0; i < k * 5 + k * k; ++i) {
+      double scale;
+      if (i < k * 5) {
+        const double sq = w[(i / 5) * 5 + 1];
+        scale = std::sqrt(double(plan.groups[gi].count) * sq) + sq;
+      } else {
+        const size_t a = (i - k * 5) / k, b = (i - k * 5) % k;
+        scale = std::sqrt(w[k * 5 + a * k + a] * w[k * 5 + b * k + b]);
+      }
+      double err = std::fabs(g[i] - w[i]) / std::max(scale, 1e-300);
+      if (std::isnan(err)) err = INFINITY;
+      worst = std::max(worst, err);
+    }
+  }
+  return worst;
+}
+
+static FakeInitParams fake(int kind, unsigned seed) {
+  FakeInitParams p{static_cast<FakeInitKind>(kind), kind == 0 ? 1.0 : kind == 1 ? -0.05 : 0.0, kind == 0 ? 0.0 : kind == 1 ? 0.05 : 0.02,
+                   seed, seed * 7u + 1u};
+  return p;
+}
+
+// Appends `count` values of one model to f in dtype t (cheap generator: GBs of data).
+static uint64_t write_model(FILE* f, uint64_t& off, DType t, uint64_t count, uint64_t seed) {
+  const uint64_t start = off;
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  std::vector<unsigned char> buf;
+  buf.reserve(count * dtype_size(t));
+  for (uint64_t i = 0; i < count; ++i) {
+    s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+    const float v = (float(int32_t(s >> 32)) / 2147483648.0f) * 0.05f;
+    uint32_t u; std::memcpy(&u, &v, 4);
+    if (t == DType::F32) { buf.insert(buf.end(), reinterpret_cast<const unsigned char*>(&v), reinterpret_cast<const unsigned char*>(&v) + 4); }
+    else if (t == DType::F64) { double d = v; buf.insert(buf.end(), reinterpret_cast<const unsigned char*>(&d), reinterpret_cast<const unsigned char*>(&d) + 8); }
+    else if (t == DType::BF16) { uint16_t h = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16); buf.push_back(h & 0xff); buf.push_back(h >> 8); }
+    else { uint16_t h = uint16_t(((s >> 3) & 1u) << 15 | ((s >> 8) % 17) << 10 | (s & 0x3ff)); buf.push_back(h & 0xff); buf.push_back(h >> 8); }
+  }
+  std::fwrite(buf.data(), 1, buf.size(), f);
+  off += buf.size();
+  return start;
+}
+
+static int run(const std::string& dir) {
+  int failures = 0;
+  ScanControl none;
+  // 1. Equality with the CPU scan: M = 33, 64, 100, 128, mixed dtypes, odd element counts.
+  {
+    ScanPlan plan;
+    plan.files.push_back(dir + "/small.bin");
+    FILE* f = std::fopen(plan.files[0].c_str(), "wb");
+    uint64_t off = 0;
+    unsigned seed = 1;
+    const size_t ks[] = {33, 64, 100, 128};
+    const uint64_t ns[] = {100003, 4099, 20011, 65537};
+    for (int i = 0; i < 4; ++i) {
+      ScanGroup g;
+      g.name = "m" + std::to_string(ks[i]);
+      g.count = ns[i];
+      g.fake = fake(i % 3, seed);
+      for (size_t m = 0; m < ks[i]; ++m) {
+        const DType t = static_cast<DType>(seed % 4);
+        g.members.push_back(ScanMember{0, write_model(f, off, t, ns[i], seed++), t});
+      }
+      plan.groups.push_back(g);
+    }
+    std::fclose(f);
+    const ScanOutput cpu = scan_cpu(plan, none);
+    for (int variant = 0; variant < 4; ++variant) {
+      CudaScanOptions o;
+      o.gram = variant & 1 ? CudaGram::Fma : CudaGram::Auto;
+      o.tile_kernel = variant >= 2;
+      const CudaScanResult r = scan_cuda_ex(plan, none, o);
+      const double err = max_rel(plan, cpu, r.output);
+      const bool ok = err <= 1e-12;
+      std::printf("M 33/64/100/128 mixed dtypes vs CPU, %s, %s: max relative error %.3g %s\n", o.tile_kernel ? "tile kernel" : "default kernels",
+                  r.gram.c_str(), err, ok ? "OK" : "FAIL");
+      if (!ok) ++failures;
+    }
+    std::remove(plan.files[0].c_str());
+  }
+  // 2. GB/s with the weights on the GPU: M = 32, 64, 128 BF16 models (the first M of one file).
+  {
+    const char* env = std::getenv("NP_LARGE_M_ELEMS");
+    const uint64_t n = env ? std::strtoull(env, nullptr, 10) : 4194317ull;
+    std::vector<uint64_t> offsets;
+    const std::string file = dir + "/big.bin";
+    FILE* f = std::fopen(file.c_str(), "wb");
+    uint64_t off = 0;
+    for (int m = 0; m < 128; ++m) offsets.push_back(write_model(f, off, DType::BF16, n, 1000 + m));
+    std::fclose(f);
+    for (size_t k : {size_t{32}, size_t{64}, size_t{128}}) {
+      ScanPlan plan;
+      plan.files.push_back(file);
+      ScanGroup g;
+      g.name = "bf16";
+      g.count = n;
+      g.fake = fake(1, 77);
+      for (size_t m = 0; m < k; ++m) g.members.push_back(ScanMember{0, offsets[m], DType::BF16});
+      plan.groups.push_back(g);
+      const double bytes = double(k) * double(n) * 2.0;
+      CudaScanOptions o;
+      o.resident = true;
+      o.repeat = 5;
+      o.tile_kernel = true;
+      const CudaScanResult tile = scan_cuda_ex(plan, none, o);
+      o.tile_kernel = false;
+      const CudaScanResult reg = scan_cuda_ex(plan, none, o);
+      const double gt = bytes / tile.compute_seconds_min / 1e9, gr = bytes / reg.compute_seconds_min / 1e9;
+      const double diff = max_rel(plan, tile.output, reg.output);
+      const bool ok = diff <= 1e-12;
+      std::printf("M %3zu BF16 x %llu elements, resident, best of 5 (%s, %s): tile kernel %.1f GB/s, default kernels %.1f GB/s (%.2fx); default vs tile max relative difference %.3g %s\n",
+                  k, (unsigned long long)n, reg.device_name.c_str(), reg.gram.c_str(), gt, gr, gr / gt, diff, ok ? "OK" : "FAIL");
+      if (!ok) ++failures;
+    }
+    std::remove(file.c_str());
+  }
+  std::printf("%d passed, %d failed\n", failures == 0 ? 1 : 0, failures);
+  return failures == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc > 1 ? argv[1] : ".");
+  } catch (const std::exception& e) {
+    std::printf("error: %s\n0 passed, 1 failed\n", e.what());
+    return 1;
+  }
+}
+CPP
+  local CXX="${CXX:-g++}" flags="-std=c++17 -O3 -ffp-contract=off -fno-math-errno -fPIC -Inative -DNP_X86_KERNELS=1"
+  local nvflags="-std=c++17 -O3 --expt-relaxed-constexpr -Inative -arch=${NP_NVCC_ARCH:-native}"
+  # Compile in parallel (the device's minutes are counted); any failure stops the section.
+  local pids=()
+  for f in scan_cpu scan_kernels scan_kernels_scalar scan_plan file_cache file_reader cpu_features thread_pool; do
+    $CXX $flags -c "native/core/$f.cc" -o "$dir/obj/$f.o" & pids+=($!)
+  done
+  $CXX $flags -mavx2 -mfma -mf16c -c native/core/scan_kernels_avx2.cc -o "$dir/obj/avx2.o" & pids+=($!)
+  $CXX $flags -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -c native/core/scan_kernels_avx512.cc -o "$dir/obj/avx512.o" & pids+=($!)
+  $CXX $flags -c "$dir/check.cc" -o "$dir/obj/check.o" & pids+=($!)
+  for f in fake_init_kernel scan_pass_kernel scan_reduce_kernel scan_warp_kernel scan_cross_kernel; do
+    nvcc $nvflags -c "native/cuda/$f.cu" -o "$dir/obj/$f.o" & pids+=($!)
+  done
+  for f in scan_cuda scan_cuda_plan stage_readers cuda_device cuda_tools; do
+    nvcc -std=c++17 -O3 -Inative -c "native/cuda/$f.cc" -o "$dir/obj/$f.o" & pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || { echo "scan-large-m: compile failed" | tee "$dir/result.txt"; return 0; }; done
+  nvcc -o "$dir/check" "$dir/obj/"*.o -lpthread
+  timeout "${NP_LARGE_M_TIMEOUT:-240}" "$dir/check" "$dir" 2>&1 | tee "$dir/result.txt" || true
+  rm -f "$dir/small.bin" "$dir/big.bin"
+}
+
 # The short table, last, whatever happened: each section's summary.txt (or result.txt).
 print_summaries() {
   echo
@@ -218,11 +408,12 @@ print_summaries() {
 trap print_summaries EXIT
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(cuda-scan edge-encoder)
+[ ${#sections[@]} -eq 0 ] && sections=(cuda-scan edge-encoder scan-large-m)
 for s in "${sections[@]}"; do
   case "$s" in
     edge-encoder) edge_encoder ;;
     cuda-scan) cuda_scan ;;
-    *) echo "unknown section $s (known: edge-encoder, cuda-scan)" >&2; exit 2 ;;
+    scan-large-m) scan_large_m ;;
+    *) echo "unknown section $s (known: edge-encoder, cuda-scan, scan-large-m)" >&2; exit 2 ;;
   esac
 done

@@ -51,6 +51,10 @@ struct CudaScanOptions {
   bool resident = false;
   int repeat = 1;
   CudaGram gram = CudaGram::Auto;
+  // Benchmarks only (scripts/device-check.sh): every pass on the shared-memory tile kernel,
+  // with its plan (cuda_scan::PassKernels::Tile), to compare the register kernels against on
+  // the same data. Same results up to float64 rounding.
+  bool tile_kernel = false;
 };
 
 struct CudaScanResult {

@@ -3,7 +3,7 @@
 // Streaming (the default): reader threads pread each batch of items into one of `slots`
 // pinned buffers; the driver (this thread) copies a read batch to its device buffer with one
 // cudaMemcpyAsync on the copy stream, and the compute stream waits for that copy, then runs
-// each item's passes (scan_pass_kernel) and adds their block partials into the totals
+// each item's passes (scan_warp_kernel, scan_cross_kernel, scan_pass_kernel) and adds their block partials into the totals
 // (scan_reduce_kernel). Reading batch b + 1, copying batch b and computing batch b - 1 overlap,
 // so the slowest of the three sets the pace; the kernels are meant to be far from it.
 //
@@ -24,6 +24,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_device.h"
 #include "cuda/cuda_raii.h"
+#include "cuda/scan_cross_kernel.cuh"
 #include "cuda/scan_cuda_plan.h"
 #include "cuda/scan_pass_kernel.cuh"
 #include "cuda/scan_reduce_kernel.cuh"
@@ -56,13 +57,15 @@ void validate(const ScanPlan& plan, const CudaScanOptions& o) {
 // The passes of every distinct group size, with their destination maps on the device.
 class PassTable {
  public:
-  PassTable(const ScanPlan& plan, int multiprocessors) : multiprocessors_(multiprocessors) {
+  PassTable(const ScanPlan& plan, int multiprocessors, bool tile_kernel)
+      : multiprocessors_(multiprocessors), tile_kernel_(tile_kernel) {
+    const cuda_scan::PassKernels kernels = tile_kernel ? cuda_scan::PassKernels::Tile : cuda_scan::PassKernels::Register;
     std::vector<int32_t> all;
     for (const ScanGroup& g : plan.groups) {
       const size_t k = g.members.size();
       if (by_k_.count(k)) continue;
       std::vector<Entry>& list = by_k_[k];
-      for (cuda_scan::PassPlan& p : cuda_scan::plan_passes(k)) {
+      for (cuda_scan::PassPlan& p : cuda_scan::plan_passes(k, kernels)) {
         list.push_back(Entry{std::move(p), all.size()});
         const cuda_scan::PassPlan& pp = list.back().plan;
         all.insert(all.end(), pp.dst.begin(), pp.dst.end());
@@ -76,8 +79,9 @@ class PassTable {
   int max_stride() const { return max_stride_; }
   // The most blocks any launch uses (the partial buffer holds one row per block).
   unsigned max_blocks() const {
-    return std::max<unsigned>(cuda_scan::kGridBlocks, static_cast<unsigned>(multiprocessors_) *
-                                                          static_cast<unsigned>(cuda_scan::warp_blocks_per_sm(8)));  // 8 rows: the most blocks per SM
+    // The register kernels launch one wave: 8-row triangle passes have the most blocks per SM.
+    const int per_sm = std::max(cuda_scan::warp_blocks_per_sm(8), cuda_scan::cross_blocks_per_sm(33));
+    return std::max<unsigned>(cuda_scan::kGridBlocks, static_cast<unsigned>(multiprocessors_) * static_cast<unsigned>(per_sm));
   }
 
   // Runs every pass of group g over elements [start, start + n) whose member m lies at
@@ -106,12 +110,16 @@ class PassTable {
       a.fake = g.fake;
       a.partial = partial;
       a.stride = p.stride;
-      // Passes of 2..32 rows run the register-resident kernel; the others (one row, or the
-      // 64-row and panel passes of larger groups) the shared-memory tile kernel.
+      // Triangle passes of 2..32 rows run the register-resident kernel, cross passes between
+      // two panels its cross variant; one-row passes (and every pass with tile_kernel) the
+      // shared-memory tile kernel.
       unsigned blocks;
-      if (cuda_scan::warp_kernel_fits(a)) {
+      if (!tile_kernel_ && cuda_scan::warp_kernel_fits(a)) {
         blocks = cuda_scan::warp_blocks(a.rows, n, multiprocessors_);
         NP_CUDA_CHECK(cuda_scan::launch_scan_warp(a, blocks, path, stream));
+      } else if (!tile_kernel_ && cuda_scan::cross_kernel_fits(a)) {
+        blocks = cuda_scan::cross_blocks(a.rows, n, multiprocessors_);
+        NP_CUDA_CHECK(cuda_scan::launch_scan_cross(a, blocks, path, stream));
       } else {
         blocks = cuda_scan::pass_blocks(p.rows_log2, n);
         NP_CUDA_CHECK(cuda_scan::launch_scan_pass(a, blocks, path, stream));
@@ -128,6 +136,7 @@ class PassTable {
   };
   std::map<size_t, std::vector<Entry>> by_k_;
   int multiprocessors_ = 1;
+  bool tile_kernel_ = false;
   int max_stride_ = 0;
   DeviceMem dst_;
 };
@@ -202,7 +211,7 @@ class CudaScan {
     out.threads = readers_n_;
     out.bytes = total_bytes_;
 
-    PassTable passes(plan_, dev.multiprocessors);
+    PassTable passes(plan_, dev.multiprocessors, o_.tile_kernel);
     DeviceMem partial(static_cast<size_t>(passes.max_blocks()) * static_cast<size_t>(std::max(1, passes.max_stride())) *
                       sizeof(double));
     DeviceMem totals(std::max<size_t>(1, total_values) * sizeof(double));

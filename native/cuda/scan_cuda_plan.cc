@@ -51,11 +51,11 @@ void add_triangle(PassPlan& p, size_t rows) {
 
 }  // namespace
 
-std::vector<PassPlan> plan_passes(size_t k) {
+std::vector<PassPlan> plan_passes(size_t k, PassKernels kernels) {
   if (k == 0) throw Error(ErrorCode::InvalidArgument, "cuda scan: a group has no members");
   if (k > 40000) throw Error(ErrorCode::InvalidArgument, "cuda scan: more than 40000 models in one tensor group");
   std::vector<PassPlan> passes;
-  if (k <= kPassRows) {
+  if (k <= (kernels == PassKernels::Tile ? kPassRows : kPanelRows)) {
     PassPlan p;
     for (size_t m = 0; m < k; ++m) p.rows.push_back(static_cast<uint32_t>(m));
     p.moment_rows = static_cast<int>(k);

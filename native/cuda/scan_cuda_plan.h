@@ -13,7 +13,7 @@ namespace np {
 namespace cuda_scan {
 
 constexpr size_t kPassRows = 64;   // rows one launch handles (scan_pass_kernel.cuh: kMaxRows)
-constexpr size_t kPanelRows = 32;  // groups of more than 64 members are cut into panels of 32
+constexpr size_t kPanelRows = 32;  // larger groups are cut into panels of 32 members
 constexpr uint64_t kItemAlign = 4096;  // items start at multiples of this many elements (tile size)
 constexpr uint64_t kRegionAlign = 256;  // bytes: each member's staged data starts aligned
 
@@ -29,9 +29,21 @@ struct PassPlan {
   std::vector<int32_t> dst;
 };
 
+// Which kernels the passes are shaped for.
+enum class PassKernels {
+  // The register-resident kernels: one triangle pass for k <= 32 (scan_warp_kernel); else
+  // panels of 32 members, a triangle pass per panel and a cross pass per panel pair i < j
+  // (scan_cross_kernel). A one-member panel's pass runs on the tile kernel.
+  Register,
+  // The shared-memory tile kernel alone (scan_pass_kernel): one pass for k <= 64, else the
+  // panels above. What the scan ran before the register kernels; the benchmarks' baseline.
+  Tile,
+};
+
 // The passes that cover every moment and every Gram entry a < b of a k-member group exactly
-// once: one pass for k <= 64; else panels of 32 members, one pass per panel pair (i <= j).
-std::vector<PassPlan> plan_passes(size_t k);
+// once: one pass for small groups (k <= 32, or 64 for the tile kernel); else panels of 32
+// members, one pass per panel pair (i <= j).
+std::vector<PassPlan> plan_passes(size_t k, PassKernels kernels = PassKernels::Register);
 
 // A run of `len` elements of one group from element `start`.
 struct Item {

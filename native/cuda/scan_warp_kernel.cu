@@ -15,21 +15,14 @@
 // At the end the lanes of a row add their moments (xor shuffles: every lane gets the same
 // bits), and the warps add their moments and Gram blocks into shared memory one warp after
 // the other; so the block partial, and the scan, are deterministic for a given grid.
-#include <cuda_fp16.h>
-
-#include "core/dtype.h"
 #include "cuda/fake_init_device.cuh"
+#include "cuda/scan_unpack.cuh"
 #include "cuda/scan_warp_kernel.cuh"
 #include "cuda/warp_ops.cuh"
 
 namespace np {
 namespace cuda_scan {
 namespace {
-
-constexpr int kDtF32 = static_cast<int>(DType::F32);
-constexpr int kDtF16 = static_cast<int>(DType::F16);
-constexpr int kDtBf16 = static_cast<int>(DType::BF16);
-constexpr int kDtF64 = static_cast<int>(DType::F64);
 
 __host__ __device__ constexpr int tile_pairs(int g) { return g * (g + 1) / 2; }
 // Index of tile pair (a, b), a <= b < G, in the order a-major (plan_passes' order).
@@ -43,37 +36,6 @@ template <int G>
 struct Raw {
   uint4 q[G][2][2];
 };
-
-__device__ __forceinline__ uint4 load16(const unsigned char* p) { return __ldcs(reinterpret_cast<const uint4*>(p)); }
-
-// The 8 elements of a lane's vector as float32, exactly as the CPU converts them (F64 rows
-// are read here, rounded once). One dtype branch per vector, not per element.
-__device__ __forceinline__ void unpack8(int dt, const uint4& lo, const uint4& hi, const unsigned char* vec, float* x) {
-  const unsigned w[4] = {lo.x, lo.y, lo.z, lo.w};
-  if (dt == kDtBf16) {
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      x[2 * i] = __uint_as_float(w[i] << 16);  // bf16 is the top half of a float32: exact
-      x[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
-    }
-  } else if (dt == kDtF32) {
-    const unsigned w2[4] = {hi.x, hi.y, hi.z, hi.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      x[i] = __uint_as_float(w[i]);
-      x[4 + i] = __uint_as_float(w2[i]);
-    }
-  } else if (dt == kDtF16) {
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      x[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(w[i] & 0xffffu)));  // exact
-      x[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(w[i] >> 16)));
-    }
-  } else {
-#pragma unroll
-    for (int i = 0; i < 8; ++i) x[i] = static_cast<float>(__ldg(reinterpret_cast<const double*>(vec) + i));
-  }
-}
 
 template <int G, bool kMma>
 __global__ void __launch_bounds__(kThreads, min_blocks(G)) scan_warp_kernel(const PassArgs a) {

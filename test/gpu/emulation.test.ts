@@ -23,7 +23,7 @@ maybe('CUDA scan on the CPU emulator', () => {
   it.each(['lazy', 'eager'])('matches the CPU scan; bitwise fake init; deterministic; progress, cancel, errors (%s schedule)', (schedule) => {
     let out: string;
     try {
-      out = execFileSync(binary, [], { encoding: 'utf8', timeout: 300000, env: { ...process.env, EMU_SCHEDULE: schedule } });
+      out = execFileSync(binary, [], { encoding: 'utf8', timeout: 570000, env: { ...process.env, EMU_SCHEDULE: schedule } });
     } catch (e) {
       const err = e as { stdout?: string; stderr?: string };
       throw new Error(`emulator failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);

@@ -1,6 +1,7 @@
 // Runs the CUDA scan's real sources (kernels and host pipeline) on the CPU emulator and holds
-// them to the CPU scan: random groups (1..100 members: the register kernel for 2..32, the tile
-// kernel for 1 and 33+; sizes off every tile, every dtype
+// them to the CPU scan: random groups (1..128 members: the register kernel for 2..32, panels
+// of 32 with the register triangle and cross kernels above, the tile kernel for one-row
+// passes and, as the benchmarks' baseline, for everything; sizes off every tile, every dtype
 // mixed, all three fake-init kinds), both Gram paths, small staging buffers (many items and
 // batches), the resident mode, determinism, the fake init bitwise, progress, cancellation and
 // error paths. Prints one line per check; exits 1 on the first failure.
@@ -24,6 +25,9 @@
 #include "core/error.h"
 #include "core/scan_cpu.h"
 #include "core/scan_kernels.h"
+#include "cuda/scan_cross_kernel.cuh"
+#include "cuda/scan_cuda_plan.h"
+#include "cuda/scan_warp_kernel.cuh"
 
 namespace np_emu {
 void set_fail_launches(bool fail);
@@ -174,7 +178,8 @@ std::string error_of(F f, np::ErrorCode* code = nullptr) {
   return "";
 }
 
-void compare_variants(const std::string& name, const np::ScanPlan& plan) {
+// with_tile: also the benchmarks' tile-kernel baseline (CudaScanOptions::tile_kernel).
+void compare_variants(const std::string& name, const np::ScanPlan& plan, bool with_tile = false) {
   const np::ScanOutput want = cpu(plan);
   struct Variant {
     const char* label;
@@ -198,6 +203,10 @@ void compare_variants(const std::string& name, const np::ScanPlan& plan) {
   resident_small.stage_bytes = 64 * 1024;
   resident_small.slots = 2;
   variants.push_back({"resident, 64KiB, 2 slots", resident_small});
+  np::CudaScanOptions tile;
+  tile.tile_kernel = true;
+  tile.stage_bytes = 64 * 1024;
+  if (with_tile) variants.push_back({"tile kernel, 64KiB", tile});
   for (const Variant& v : variants) {
     std::string where;
     const np::CudaScanResult r = gpu(plan, v.o);
@@ -249,6 +258,53 @@ int main() {
     add_group(plan, 65, 70, 2);
     add_group(plan, 100, 130, 1);
     compare_variants("k 65, 100 (panel passes)", plan);
+  }
+  // Groups of 33..128 members: panels of 32 (the last one 1..32 members), register triangle
+  // and cross passes; element counts off every unit (16, 64) and tile (4096).
+  {
+    np::ScanPlan plan;
+    plan.threads = 2;
+    add_group(plan, 33, 601, 1);
+    add_group(plan, 48, 517, 0);
+    add_group(plan, 64, 333, 2);
+    compare_variants("k 33, 48, 64 (register panels)", plan, true);
+  }
+  {
+    np::ScanPlan plan;
+    plan.threads = 2;
+    add_group(plan, 100, 259, 2);
+    add_group(plan, 128, 197, 1);
+    compare_variants("k 100, 128 (register panels)", plan, true);
+  }
+  {
+    np::ScanPlan plan;
+    plan.threads = 2;
+    add_group(plan, 40, 4099, 0, static_cast<int>(np::DType::BF16));
+    add_group(plan, 57, 129, 1, static_cast<int>(np::DType::F64));
+    compare_variants("k 40 BF16, k 57 F64 (register panels)", plan);
+  }
+  // Every pass of a 33..128-member group runs a register kernel, except one-row panels.
+  {
+    bool ok = true;
+    std::string bad;
+    for (size_t k = 33; k <= 128 && ok; ++k) {
+      for (const np::cuda_scan::PassPlan& p : np::cuda_scan::plan_passes(k)) {
+        np::cuda_scan::PassArgs a{};
+        for (size_t q = 0; q < p.pair_a.size(); ++q) {
+          a.pair_a[q] = p.pair_a[q];
+          a.pair_b[q] = p.pair_b[q];
+        }
+        a.rows = static_cast<int>(p.rows.size());
+        a.moment_rows = p.moment_rows;
+        a.pairs = static_cast<int>(p.pair_a.size());
+        const bool reg = np::cuda_scan::warp_kernel_fits(a) || np::cuda_scan::cross_kernel_fits(a);
+        if (!reg && !(a.rows == 1 && a.moment_rows == 1)) {
+          ok = false;
+          bad = ": k " + std::to_string(k) + " has a pass of " + std::to_string(a.rows) + " rows on the tile kernel";
+        }
+      }
+    }
+    check(ok, "k 33..128: every pass but one-row panels runs a register kernel" + bad);
   }
 
   // 2. Determinism: the same scan twice, bitwise.
