@@ -49,7 +49,10 @@ export interface NativeFakeInit {
 export interface NativeScanMember {
   file: number;
   offset: number;
-  dtype: 'F32' | 'F16' | 'BF16' | 'F64';
+  /** A float dtype, or with `gguf` the ggml type the scan dequantizes ('Q4_K', 'Q8_0', 'F16', ...). */
+  dtype: string;
+  /** GGUF row layout (lib/io/types.ts GgufLayout); the CUDA scan refuses such members. */
+  gguf?: { rowElems: number; rows: number; permHeads: number };
 }
 
 export interface NativeScanGroup {

@@ -1,10 +1,11 @@
 /**
  * Model discovery: turns the paths a user gives into models, their files and their tensors
- * (headers only; no weight is read). Weight files are safetensors or PyTorch torch.save zip
- * checkpoints (lib/io/formats.ts); safetensors is preferred where a directory holds both. A
+ * (headers only; no weight is read). Weight files are safetensors, PyTorch torch.save zip
+ * checkpoints or GGUF (lib/io/formats.ts), preferred in that order where a directory holds
+ * several. A
  * model is
- *   - a `.safetensors`, `.bin`, `.pt` or `.pth` file;
- *   - a directory with `model.safetensors` / `pytorch_model.bin` (or
+ *   - a `.safetensors`, `.bin`, `.pt`, `.pth` or `.gguf` file;
+ *   - a directory with `model.safetensors` / `pytorch_model.bin` / `model.gguf` (or
  *     `diffusion_pytorch_model.{safetensors,bin}`, a diffusers component folder given on its
  *     own), or with the matching `*.index.json` and its shards (Hugging Face layout);
  *   - a diffusers pipeline: a directory with `model_index.json`, or with component folders of
@@ -33,7 +34,7 @@ export interface OpenModelsOptions {
  * otherwise a folder of fine-tuned unets would be read as one model instead of a set. */
 const DIFFUSERS_COMPONENT = /^(unet|vae|transformer|prior|decoder|controlnet|image_encoder|safety_checker|movq|vqvae|text_encoder(_\d+)?)$/;
 /** Other weight formats, skipped with a warning so users know why a model is missing. */
-const OTHER_WEIGHTS = /\.(ckpt|h5|gguf|onnx|msgpack|npz)$/i;
+const OTHER_WEIGHTS = /\.(ckpt|h5|onnx|msgpack|npz)$/i;
 
 /** Files the Hugging Face Trainer saves beside the weights with torch.save: training state,
  * not a model, and pickles of arbitrary classes that the checkpoint reader would refuse. */
@@ -141,7 +142,7 @@ async function modelSet(dir: string, warnings: string[]): Promise<Found> {
       else if (TRAINING_STATE.test(name)) warnings.push(`${p}: skipped (training state saved by the Trainer, not model weights)`);
       else if (formatOfFile(name))
         found.models.push({ baseId: baseModelId(p, true), path: p, format: 'file', parts: [{ prefix: '', file: p, sharded: false, format: formatOfFile(name)!.name }], setDir: dir });
-      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors and PyTorch .bin/.pt/.pth files are read)`);
+      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors, PyTorch .bin/.pt/.pth and GGUF files are read)`);
     } else if (st.isDirectory()) {
       const m = await modelInDirectory(p, warnings);
       if (m) found.models.push({ ...m, setDir: dir });
@@ -151,7 +152,7 @@ async function modelSet(dir: string, warnings: string[]): Promise<Found> {
   if (!found.models.length)
     throw new InvalidArgumentError(
       'E_INVALID_ARG',
-      `${dir}: no model found (expected .safetensors/.bin/.pt/.pth files, model.safetensors, pytorch_model.bin, ` +
+      `${dir}: no model found (expected .safetensors/.bin/.pt/.pth/.gguf files, model.safetensors, pytorch_model.bin, model.gguf, ` +
         'their .index.json, diffusers component folders, or subfolders holding them)',
       { file: dir },
     );
@@ -177,7 +178,7 @@ async function discoverPath(input: string, warnings: string[]): Promise<Found> {
     }
     const format = formatOfFile(name);
     if (!format)
-      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors, .bin, .pt or .pth file, or a directory)`, { file: abs });
+      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors, .bin, .pt, .pth or .gguf file, or a directory)`, { file: abs });
     return { models: [{ baseId: baseModelId(abs, true), path: abs, format: 'file', parts: [{ prefix: '', file: abs, sharded: false, format: format.name }] }], lineageFiles: [] };
   }
   if (!st.isDirectory()) throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a file or directory`, { file: abs });

@@ -28,7 +28,7 @@ export interface InspectReport {
   id: string;
   path: string;
   format: ModelFormat;
-  /** Formats of the weight files (safetensors, pytorch). */
+  /** Formats of the weight files (safetensors, pytorch, gguf). */
   weightFormats: WeightFormatName[];
   files: string[];
   tensors: InspectTensor[];
@@ -99,12 +99,22 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** "Q4_K×9, F32×3": tensors per dtype, most first. */
+function typeCounts(report: InspectReport): string {
+  return Object.entries(report.totals.byDtype)
+    .sort((a, b) => b[1].tensors - a[1].tensors || (a[0] < b[0] ? -1 : 1))
+    .map(([d, x]) => `${d}×${x.tensors}`)
+    .join(', ');
+}
+
 /** An aligned text table of the tensors, then totals (overall and per dtype). */
 export function formatInspect(report: InspectReport): string {
   const out: string[] = [];
   // safetensors is the default and goes unsaid; other weight formats are named
   const other = report.weightFormats.filter((f) => f !== 'safetensors');
   out.push(`model ${report.id} (${[report.format, ...other].join(', ')}) at ${report.path}`);
+  // GGUF mixes block types per tensor; one line says which at a glance.
+  if (report.weightFormats.includes('gguf')) out.push(`weights: gguf ${typeCounts(report)}`);
   const base = report.format === 'file' ? path.dirname(report.path) : report.path;
   const multiFile = report.files.length > 1;
   if (multiFile) out.push(`files: ${report.files.map((f) => path.relative(base, f)).join(', ')}`);

@@ -15,14 +15,28 @@ export interface TensorEntry {
   /** Set when the scan cannot read the tensor in place, with the reason (e.g. a torch tensor
    * saved as a non-contiguous view); such tensors are refused or skipped like non-float ones. */
   unreadable?: string;
+  /** Set for GGUF tensors (dtype is then the ggml type: 'Q4_K', 'Q8_0', 'F16', ...): the scan
+   * reads them row by row and dequantizes (lib/io/gguf-tensors.ts). */
+  gguf?: GgufLayout;
+}
+
+/** How a GGUF tensor is laid out: whole rows of ggml blocks, maybe with llama q/k rows reordered. */
+export interface GgufLayout {
+  /** Elements per row (ggml's ne[0], the last dimension of `shape`). */
+  rowElems: number;
+  /** Rows (elements / rowElems). */
+  rows: number;
+  /** For llama attn_q/attn_k: the heads whose rotary halves llama.cpp's converter interleaved;
+   * HF row r is then stored at GGUF row hfRowToGgufRow(r) (lib/io/gguf-names.ts). 0: rows in order. */
+  permHeads: number;
 }
 
 /** How the model is laid out (a weight file, an HF directory, ...); see WeightFormatName for
  * what its weight files are. */
 export type ModelFormat = 'file' | 'hf' | 'hf-sharded' | 'diffusers';
 
-/** The format of weight files: safetensors, or PyTorch's torch.save zip checkpoints. */
-export type WeightFormatName = 'safetensors' | 'pytorch';
+/** The format of weight files: safetensors, PyTorch's torch.save zip checkpoints, or llama.cpp's GGUF. */
+export type WeightFormatName = 'safetensors' | 'pytorch' | 'gguf';
 
 export interface ModelSource {
   /** File stem or directory name; unique within a set (disambiguated by parent folders). */

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file_cache.h"
+#include "core/scan_gguf.h"
 #include "core/scan_kernels.h"
 #include "core/thread_pool.h"
 
@@ -81,13 +82,19 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
   std::vector<WorkItem> items;
   for (uint32_t g = 0; g < plan.groups.size(); ++g) {
     const ScanGroup& group = plan.groups[g];
+    // Items are sized by the bytes held in memory (a GGUF member's floats after dequantizing);
+    // progress counts the bytes read from the files.
     uint64_t bytes_per_elem = 0;
-    for (const ScanMember& m : group.members) bytes_per_elem += dtype_size(m.dtype);
+    double file_bytes_per_elem = 0;
+    for (const ScanMember& m : group.members) {
+      bytes_per_elem += dtype_size(m.dtype);
+      file_bytes_per_elem += m.file_bytes_per_elem();
+    }
     uint64_t chunk = plan.chunk_bytes / bytes_per_elem / kBlockElems * kBlockElems;
     if (chunk == 0) chunk = kBlockElems;
     for (uint64_t s = 0; s < group.count; s += chunk) {
       uint64_t len = std::min<uint64_t>(chunk, group.count - s);
-      items.push_back(WorkItem{g, s, len, len * bytes_per_elem});
+      items.push_back(WorkItem{g, s, len, static_cast<uint64_t>(static_cast<double>(len) * file_bytes_per_elem + 0.5)});
     }
   }
   return items;
@@ -116,6 +123,7 @@ struct Scratch {
   std::vector<double> kernel;
   std::vector<const unsigned char*> src;
   std::vector<DType> dtypes;
+  GgufScratch gguf;
 };
 
 void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem& item, Scratch& s,
@@ -220,7 +228,11 @@ class CpuScan {
       const ScanMember& mem = g.members[m];
       const size_t esize = dtype_size(mem.dtype);
       std::shared_ptr<FileReader> reader = files_.get(mem.file);
-      reader->read_at(mem.offset + item.start * esize, scratch.raw.data() + member_offsets[m], item.len * esize);
+      unsigned char* dst = scratch.raw.data() + member_offsets[m];
+      if (mem.dequantized())
+        read_gguf_range(mem, *reader, item.start, item.len, dst, scratch.gguf);
+      else
+        reader->read_at(mem.offset + item.start * esize, dst, item.len * esize);
     }
   }
 

@@ -10,14 +10,30 @@
 
 #include "core/cpu_features.h"
 #include "core/dtype.h"
+#include "core/gguf_quant.h"
 #include "core/philox.h"
 
 namespace np {
 
+// A tensor stored in ggml blocks (GGUF), read whole rows at a time and dequantized to float32
+// before the kernels see it; see core/scan_gguf.h.
+struct GgufRows {
+  const GgmlTypeInfo* type = nullptr;
+  uint64_t row_elems = 0;  // elements per row (a whole number of blocks)
+  uint64_t rows = 0;
+  uint32_t perm_heads = 0;  // > 0: llama q/k rows interleaved per head by llama.cpp's converter
+};
+
 struct ScanMember {
   uint32_t file;    // index into ScanPlan::files
   uint64_t offset;  // absolute byte offset of the tensor's first element in that file
-  DType dtype;
+  DType dtype;      // what the kernels read: F32 for a GGUF member (dequantized first)
+  GgufRows gguf;    // gguf.type set: read through dequantization
+  bool dequantized() const { return gguf.type != nullptr; }
+  // Bytes of the file per element (fractional for block types; for work sizes and progress).
+  double file_bytes_per_elem() const {
+    return dequantized() ? static_cast<double>(gguf.type->block_bytes) / gguf.type->block_elems : dtype_size(dtype);
+  }
 };
 
 // One aligned tensor: the first `count` elements (row-major) of each member are compared.

@@ -19,6 +19,27 @@ np::FakeInitParams fake_from_js(const Napi::Object& fake, const std::string& ten
   return p;
 }
 
+namespace {
+
+// A GGUF member's layout: {rowElems, rows, permHeads} with its ggml type in `dtype`. The
+// shape checks against the group run in validate_scan_plan.
+np::GgufRows gguf_rows_from_js(const Napi::Object& o, const std::string& type, const std::string& tensor) {
+  Napi::Env env = o.Env();
+  np::GgufRows g;
+  g.type = np::ggml_type_by_name(type);
+  if (!g.type) throw make_error(env, np::ErrorCode::Dtype, "cannot scan unknown ggml type " + type, {}, tensor);
+  if (!g.type->dequantizable)
+    throw make_error(env, np::ErrorCode::Dtype, std::string("cannot scan ggml type ") + type + " (no dequantizer for it)", {}, tensor);
+  g.row_elems = get_u64(o, "rowElems");
+  g.rows = get_u64(o, "rows");
+  const uint64_t heads = get_u64(o, "permHeads");
+  if (heads > UINT32_MAX) throw make_error(env, np::ErrorCode::InvalidArgument, "gguf.permHeads is too large", {}, tensor);
+  g.perm_heads = static_cast<uint32_t>(heads);
+  return g;
+}
+
+}  // namespace
+
 np::Isa isa_from_js(const Napi::Value& v) {
   np::Isa isa = np::best_isa();
   if (v.IsString() && v.As<Napi::String>().Utf8Value() != "auto") {
@@ -57,8 +78,13 @@ np::ScanPlan plan_from_js(const Napi::Object& js) {
       member.file = static_cast<uint32_t>(get_u64(m, "file"));
       member.offset = get_u64(m, "offset");
       std::string dtype = get_string(m, "dtype");
-      if (!np::parse_scan_dtype(dtype, &member.dtype))
+      Napi::Value gguf = m.Get("gguf");
+      if (gguf.IsObject()) {
+        member.gguf = gguf_rows_from_js(gguf.As<Napi::Object>(), dtype, group.name);
+        member.dtype = np::DType::F32;  // the kernels see the dequantized floats
+      } else if (!np::parse_scan_dtype(dtype, &member.dtype)) {
         throw make_error(env, np::ErrorCode::Dtype, "cannot scan dtype " + dtype, {}, group.name);
+      }
       group.members.push_back(member);
     }
     plan.groups.push_back(std::move(group));
