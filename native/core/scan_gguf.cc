@@ -29,16 +29,25 @@ namespace {
 
 uint64_t row_bytes(const GgufRows& g) { return g.row_elems / g.type->block_elems * g.type->block_bytes; }
 
-// Reads `n` consecutive GGUF rows from `first` and dequantizes them into scratch.rows.
-const float* dequantize_rows(const ScanMember& m, const FileReader& file, uint64_t first, uint64_t n,
-                             GgufScratch& s) {
-  const GgufRows& g = m.gguf;
-  const uint64_t rb = row_bytes(g);
+// Reads GGUF rows [first, first + n) into scratch.raw; returns the bytes.
+const unsigned char* read_rows(const ScanMember& m, const FileReader& file, uint64_t first, uint64_t n, GgufScratch& s) {
+  const uint64_t rb = row_bytes(m.gguf);
   if (s.raw.size() < n * rb) s.raw.resize(n * rb);
-  if (s.rows.size() < n * g.row_elems) s.rows.resize(n * g.row_elems);
   file.read_at(m.offset + first * rb, s.raw.data(), n * rb);
-  dequantize_blocks(*g.type, s.raw.data(), n * g.row_elems / g.type->block_elems, s.rows.data());
-  return s.rows.data();
+  return s.raw.data();
+}
+
+// Writes elements [from, from + n) of one row (its blocks at `src`) to dst. A whole row goes
+// straight into dst when dst is float-aligned; a partial one through scratch.rows.
+void put_row(const GgufRows& g, const unsigned char* src, uint64_t from, uint64_t n, unsigned char* dst, GgufScratch& s) {
+  const uint64_t blocks = g.row_elems / g.type->block_elems;
+  if (from == 0 && n == g.row_elems && reinterpret_cast<uintptr_t>(dst) % alignof(float) == 0) {
+    dequantize_blocks(*g.type, src, blocks, reinterpret_cast<float*>(dst));
+    return;
+  }
+  if (s.rows.size() < g.row_elems) s.rows.resize(g.row_elems);
+  dequantize_blocks(*g.type, src, blocks, s.rows.data());
+  std::memcpy(dst, s.rows.data() + from, n * sizeof(float));
 }
 
 }  // namespace
@@ -48,19 +57,26 @@ void read_gguf_range(const ScanMember& m, const FileReader& file, uint64_t start
   if (len == 0) return;
   const GgufRows& g = m.gguf;
   const uint64_t first_row = start / g.row_elems, last_row = (start + len - 1) / g.row_elems;
-  if (!g.perm_heads) {
-    // One read of the covering rows; the partial rows at either end cost at most two rows.
-    const float* rows = dequantize_rows(m, file, first_row, last_row - first_row + 1, s);
-    std::memcpy(dst, rows + (start - first_row * g.row_elems), len * sizeof(float));
-    return;
+  // One read covers every GGUF row the range needs: the rows themselves, or for permuted q/k
+  // the span of their images (which stay inside the heads the range touches).
+  uint64_t lo = first_row, hi = last_row;
+  if (g.perm_heads) {
+    lo = UINT64_MAX;
+    hi = 0;
+    for (uint64_t r = first_row; r <= last_row; ++r) {
+      const uint64_t gr = gguf_row_of_hf_row(r, g.rows, g.perm_heads);
+      lo = std::min(lo, gr);
+      hi = std::max(hi, gr);
+    }
   }
-  // Permuted rows are scattered within their head: one read per row.
+  const unsigned char* raw = read_rows(m, file, lo, hi - lo + 1, s);
+  const uint64_t rb = row_bytes(g);
   uint64_t done = 0;
   for (uint64_t r = first_row; r <= last_row; ++r) {
-    const float* row = dequantize_rows(m, file, gguf_row_of_hf_row(r, g.rows, g.perm_heads), 1, s);
+    const uint64_t gr = g.perm_heads ? gguf_row_of_hf_row(r, g.rows, g.perm_heads) : r;
     const uint64_t from = r == first_row ? start - first_row * g.row_elems : 0;
     const uint64_t n = std::min<uint64_t>(g.row_elems - from, len - done);
-    std::memcpy(dst + done * sizeof(float), row + from, n * sizeof(float));
+    put_row(g, raw + (gr - lo) * rb, from, n, dst + done * sizeof(float), s);
     done += n;
   }
 }

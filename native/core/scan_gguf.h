@@ -1,6 +1,6 @@
 // Reading a GGUF member of a scan: the elements [start, start + len) of a tensor stored as
 // rows of ggml blocks, as float32 in Hugging Face element order. A row is a whole number of
-// blocks, so the rows covering the range are read and dequantized and the range copied out.
+// blocks, so the rows covering the range are read in one go and dequantized into place.
 // For llama q/k weights (perm_heads > 0) HF row r lives at GGUF row gguf_row_of_hf_row(r):
 // llama.cpp's converter interleaves the two rotary halves of each head, and the scan undoes it
 // so a GGUF model lines up element by element with its safetensors parent.
