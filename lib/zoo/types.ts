@@ -48,6 +48,9 @@ export interface ZooOptions {
   numLayers?: number;
   /** synthetic-large: largest shard in bytes (default 2 GiB; HF layouts need ≥ 2 shards, so smaller models split in two). */
   maxShardBytes?: number;
+  /** tiny-llama: write each child (every model with a parent) as GGUF instead of BF16
+   * safetensors, taking these types in turn ('Q8_0', 'Q4_K', ...; lib/io/gguf-from-hf.ts). */
+  gguf?: string[];
   /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
   backend?: BackendPreference;
   onProgress?: (p: ZooProgress) => void;
@@ -94,6 +97,9 @@ export interface ZooModelRecord {
   backend: string;
   trainSeconds: number;
   synthetic: boolean;
+  /** Set when the model's weights were converted to GGUF (tiny-llama with the gguf option):
+   * the file in its directory, the type asked for, and tensors per ggml type written. */
+  gguf?: { file: string; type: string; tensorTypes: Record<string, number> };
 }
 
 /** models.json. */

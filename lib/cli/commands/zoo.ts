@@ -23,18 +23,22 @@ export const zooCommand: Command = {
     { name: 'children', type: 'number', arg: 'N', description: 'synthetic-large: children per family' },
     { name: 'grandchildren', type: 'number', arg: 'N', description: 'synthetic-large: grandchildren per family' },
     { name: 'layers', type: 'number', arg: 'N', description: 'synthetic-large: decoder layers (override the size\'s)' },
+    { name: 'gguf', type: 'string', arg: 'TYPES', description: "tiny-llama: write the children as GGUF (model.gguf) instead of BF16 safetensors, comma-separated types taken in turn (e.g. 'Q8_0,Q4_K'; also F32, F16, BF16, Q4_0, Q4_1)" },
     { name: 'backend', type: 'string', arg: 'B', description: 'tfjs backend', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] },
     QUIET_OPTION,
   ],
   examples: [
     'phylogeny zoo --preset mnist-fc --out zoos/fc --seed 1',
     'phylogeny zoo --preset tiny-llama --out zoos/llama',
+    'phylogeny zoo --preset tiny-llama --gguf Q8_0,Q4_K --out zoos/llama-gguf',
     'phylogeny zoo --preset synthetic-large --size 7b --layers 18 --children 1 --grandchildren 0 --out zoos/big',
   ],
   async run(args, io) {
     const o = args.opts;
     if (!o.preset) throw new UsageError('zoo needs --preset P');
     if (!o.out) throw new UsageError('zoo needs --out DIR');
+    const gguf = typeof o.gguf === 'string' ? o.gguf.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    if (gguf && o.preset !== 'tiny-llama') throw new UsageError('--gguf applies to --preset tiny-llama only');
     const bar = new ProgressBar(`zoo ${o.preset}`, { enabled: !io.quiet });
     const opts: ZooOptions = {
       preset: o.preset as ZooOptions['preset'],
@@ -46,6 +50,7 @@ export const zooCommand: Command = {
       childrenPerFamily: o.children as number | undefined,
       grandchildrenPerFamily: o.grandchildren as number | undefined,
       numLayers: o.layers as number | undefined,
+      gguf,
       backend: o.backend as ZooOptions['backend'],
       onProgress: zooProgressHandler(bar),
       log: io.quiet ? undefined : (line) => io.err(`${line}\n`),
