@@ -13,7 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #endif
   np_napi::register_edge(env, exports);
   // lib/native.ts ADDON_ABI_VERSION: bump both whenever an export changes shape.
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

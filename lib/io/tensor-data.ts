@@ -61,13 +61,35 @@ export function readValuesFd(fd: number, t: { dtype: string; offset: number; ggu
   return out;
 }
 
-/** All of a tensor's values as float32 (row-major, Hugging Face order for GGUF llama q/k). */
+/** All of a tensor's values as float32 (row-major, Hugging Face order for GGUF llama q/k,
+ * formed over the base for a PEFT adapter's LoRA weight). */
 export function readTensorValues(t: TensorEntry): Float32Array {
   const count = t.shape.reduce((a, b) => a * b, 1);
+  if (t.lora) {
+    const l = t.lora;
+    return formLora(readTensorValues(l.base), readTensorValues(l.a), readTensorValues(l.b), l.rank, l.a.shape[1], l.scale, 0);
+  }
   const fd = fs.openSync(t.file, 'r');
   try {
     return readValuesFd(fd, t, 0, count);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Elements [start, start + n) of a LoRA-formed weight: base + scale · B·A, from the base's
+ * elements over the same range, A [rank, cols] and B (its first rows at least), in the
+ * native scan's arithmetic (native/core/scan_lora.h): float64 products summed over k in order,
+ * rounded to float32 once.
+ */
+export function formLora(base: Float32Array, a: Float32Array, b: Float32Array, rank: number, cols: number, scale: number, start: number): Float32Array {
+  const out = new Float32Array(base.length);
+  for (let i = 0; i < base.length; i++) {
+    const e = start + i, r = Math.floor(e / cols), c = e % cols;
+    let acc = 0;
+    for (let k = 0; k < rank; k++) acc += b[r * rank + k] * a[k * cols + c];
+    out[i] = Math.fround(base[i] + scale * acc);
+  }
+  return out;
 }

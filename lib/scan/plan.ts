@@ -104,6 +104,14 @@ export function buildPlan(all: AlignedGroup[], opts: PlanOptions): PlannedScan {
         // GGUF block types (and llama q/k rows to reorder) go through the scan's dequantizer;
         // plain GGUF F32/F16/BF16 rows are read like safetensors.
         if (needsDequantization(m.tensor)) member.gguf = { ...m.tensor.gguf! };
+        const l = m.tensor.lora;
+        if (l) {
+          // A PEFT adapter's weight: formed from its base's member of this group (read once).
+          const base = g.members.findIndex((x) => x.tensor === l.base);
+          if (base < 0) throw new InvalidArgumentError('E_INVALID_ARG', `${l.a.file}: tensor '${g.name}': the adapter's base tensor is not in the scan`, { file: l.a.file, tensor: g.name });
+          const src = (t: TensorEntry) => ({ file: fileOf(t.file), offset: t.offset, dtype: t.dtype });
+          member.lora = { base, rank: l.rank, cols: l.a.shape[1], scale: l.scale, a: src(l.a), b: src(l.b) };
+        }
         return member;
       }),
     };

@@ -6,7 +6,7 @@
  * and chunk size) within 1e-9 of it.
  */
 import * as fs from 'fs';
-import { readValuesFd } from '../io/tensor-data';
+import { formLora, readValuesFd } from '../io/tensor-data';
 import type { NativeScanPlan } from '../native';
 import { fakeInitFill } from './philox';
 
@@ -35,7 +35,15 @@ export function referenceScan(plan: NativeScanPlan): ReferenceOutput {
       const r = new Float32Array(CHUNK);
       for (let start = 0; start < g.count; start += CHUNK) {
         const n = Math.min(CHUNK, g.count - start);
-        const xs = g.members.map((m) => readValuesFd(fds[m.file], { ...m, name: g.name, file: plan.files[m.file] }, start, n));
+        const xs = g.members.map((m) => (m.lora ? new Float32Array(0) : readValuesFd(fds[m.file], { ...m, name: g.name, file: plan.files[m.file] }, start, n)));
+        g.members.forEach((m, i) => {
+          const l = m.lora;
+          if (!l) return;
+          const rows = Math.ceil(g.count / l.cols);
+          const a = readValuesFd(fds[l.a.file], { dtype: l.a.dtype, offset: l.a.offset }, 0, l.rank * l.cols);
+          const b = readValuesFd(fds[l.b.file], { dtype: l.b.dtype, offset: l.b.offset }, 0, rows * l.rank);
+          xs[i] = formLora(xs[l.base], a, b, l.rank, l.cols, l.scale, start);
+        });
         fakeInitFill(g.fake, start, r.subarray(0, n));
         for (let a = 0; a < k; a++) {
           const x = xs[a];

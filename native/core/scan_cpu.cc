@@ -1,6 +1,7 @@
 #include "core/scan_cpu.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -12,6 +13,7 @@
 #include "core/error.h"
 #include "core/file_cache.h"
 #include "core/scan_gguf.h"
+#include "core/scan_lora.h"
 #include "core/scan_kernels.h"
 #include "core/thread_pool.h"
 
@@ -124,6 +126,8 @@ struct Scratch {
   std::vector<const unsigned char*> src;
   std::vector<DType> dtypes;
   GgufScratch gguf;
+  LoraScratch lora;
+  std::vector<size_t> same;  // per member: the earlier member with the same bytes, or SIZE_MAX
 };
 
 void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem& item, Scratch& s,
@@ -214,18 +218,34 @@ class CpuScan {
     }
   }
 
-  // Reads every member's bytes of an item into the scratch buffer, member after member.
+  // Reads every member's bytes of an item into the scratch buffer, member after member; a
+  // member reading the same bytes as an earlier one (a PEFT adapter's unchanged tensor is its
+  // base's) shares its buffer; LoRA members are formed last, from their base member's values.
   void read_item(const WorkItem& item, Scratch& scratch, std::vector<size_t>& member_offsets) {
     const ScanGroup& g = plan_.groups[item.group];
     member_offsets.resize(g.members.size());
+    scratch.same.assign(g.members.size(), SIZE_MAX);
     size_t need = 0;
     for (size_t m = 0; m < g.members.size(); ++m) {
+      const ScanMember& mem = g.members[m];
+      for (size_t j = 0; j < m && !mem.is_lora() && !mem.dequantized(); ++j) {
+        const ScanMember& o = g.members[j];
+        if (!o.is_lora() && !o.dequantized() && o.file == mem.file && o.offset == mem.offset && o.dtype == mem.dtype) {
+          scratch.same[m] = j;
+          break;
+        }
+      }
+      if (scratch.same[m] != SIZE_MAX) {
+        member_offsets[m] = member_offsets[scratch.same[m]];
+        continue;
+      }
       member_offsets[m] = need;
-      need += static_cast<size_t>(item.len * dtype_size(g.members[m].dtype));
+      need += static_cast<size_t>(item.len * dtype_size(mem.dtype));
     }
     scratch.raw.reserve(need);
     for (size_t m = 0; m < g.members.size(); ++m) {
       const ScanMember& mem = g.members[m];
+      if (mem.is_lora() || scratch.same[m] != SIZE_MAX) continue;
       const size_t esize = dtype_size(mem.dtype);
       std::shared_ptr<FileReader> reader = files_.get(mem.file);
       unsigned char* dst = scratch.raw.data() + member_offsets[m];
@@ -233,6 +253,13 @@ class CpuScan {
         read_gguf_range(mem, *reader, item.start, item.len, dst, scratch.gguf);
       else
         reader->read_at(mem.offset + item.start * esize, dst, item.len * esize);
+    }
+    for (size_t m = 0; m < g.members.size(); ++m) {
+      const ScanMember& mem = g.members[m];
+      if (!mem.is_lora()) continue;
+      const ScanMember& base = g.members[mem.lora.base];
+      form_lora_range(mem, files_, scratch.raw.data() + member_offsets[mem.lora.base], base.dtype, item.start, item.len,
+                      scratch.raw.data() + member_offsets[m], scratch.lora);
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/scan_gguf.h"
+#include "core/scan_lora.h"
 #include "core/scan_kernels.h"
 
 namespace np {
@@ -13,6 +14,7 @@ void validate_scan_plan(const ScanPlan& plan) {
       if (m.file >= plan.files.size())
         throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' refers to a missing file index");
       validate_gguf_member(m, g.count, g.name);
+      validate_lora_member(g, m, plan.files.size());
     }
   }
   if (plan.chunk_bytes == 0) throw Error(ErrorCode::InvalidArgument, "scan plan: chunk size must be positive");
