@@ -88,9 +88,17 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
     // progress counts the bytes read from the files.
     uint64_t bytes_per_elem = 0;
     double file_bytes_per_elem = 0;
-    for (const ScanMember& m : group.members) {
+    for (size_t i = 0; i < group.members.size(); ++i) {
+      const ScanMember& m = group.members[i];
       bytes_per_elem += dtype_size(m.dtype);
-      file_bytes_per_elem += m.file_bytes_per_elem();
+      // Bytes an earlier member already reads (an adapter's unchanged tensor) are read once.
+      bool shared = false;
+      for (size_t j = 0; j < i && !shared; ++j) {
+        const ScanMember& o = group.members[j];
+        shared = !m.is_lora() && !m.dequantized() && !o.is_lora() && !o.dequantized() && o.file == m.file &&
+                 o.offset == m.offset && o.dtype == m.dtype;
+      }
+      if (!shared) file_bytes_per_elem += m.file_bytes_per_elem();
     }
     uint64_t chunk = plan.chunk_bytes / bytes_per_elem / kBlockElems * kBlockElems;
     if (chunk == 0) chunk = kBlockElems;

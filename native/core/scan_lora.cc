@@ -31,6 +31,18 @@ void read_doubles(FileCache& files, uint32_t file, uint64_t offset, DType t, uin
   for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<double>(load_as_float(t, raw.data() + i * es));
 }
 
+// acc[c] += bk * a[c]: one k step for a row (k outer keeps each element's sum in k order;
+// __restrict lets the compiler vectorize across c). This loop is the cost of forming LoRA rows
+// (rank multiply-adds per element), so GCC builds it for AVX-512 and AVX2 too and picks one at
+// load time; -ffp-contract=off still keeps the multiply and the add apart, so every clone
+// computes the same bits.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void add_scaled_row(double* __restrict acc, const double* __restrict a, double bk, uint64_t n) {
+  for (uint64_t c = 0; c < n; ++c) acc[c] += bk * a[c];
+}
+
 }  // namespace
 
 void form_lora_range(const ScanMember& m, FileCache& files, const unsigned char* base, DType base_dtype, uint64_t start,
@@ -50,24 +62,20 @@ void form_lora_range(const ScanMember& m, FileCache& files, const unsigned char*
   read_doubles(files, l.b_file, l.b_offset + first_row * rank * dtype_size(l.b_dtype), l.b_dtype, nrows * rank, s.raw,
                s.b.data());
   s.acc.resize(cols);
+  s.out.resize(cols);
   const size_t base_size = dtype_size(base_dtype);
   uint64_t done = 0;
   for (uint64_t r = first_row; r <= last_row; ++r) {
     const uint64_t from = r == first_row ? start - first_row * cols : 0;
     const uint64_t n = std::min<uint64_t>(cols - from, len - done);
-    double* acc = s.acc.data();
+    double* __restrict acc = s.acc.data();
     const double* brow = s.b.data() + (r - first_row) * rank;
     std::fill(acc, acc + n, 0.0);
-    for (uint64_t k = 0; k < rank; ++k) {  // k outer: each element still sums k in order
-      const double bk = brow[k];
-      const double* ak = s.a.data() + k * cols + from;
-      for (uint64_t c = 0; c < n; ++c) acc[c] += bk * ak[c];
-    }
-    for (uint64_t c = 0; c < n; ++c) {
-      const double w = static_cast<double>(load_as_float(base_dtype, base + (done + c) * base_size));
-      const float v = static_cast<float>(w + l.scale * acc[c]);
-      std::memcpy(dst + (done + c) * sizeof(float), &v, sizeof(float));
-    }
+    for (uint64_t k = 0; k < rank; ++k) add_scaled_row(acc, s.a.data() + k * cols + from, brow[k], n);
+    float* __restrict out = s.out.data();
+    for (uint64_t c = 0; c < n; ++c) out[c] = load_as_float(base_dtype, base + (done + c) * base_size);
+    for (uint64_t c = 0; c < n; ++c) out[c] = static_cast<float>(static_cast<double>(out[c]) + l.scale * acc[c]);
+    std::memcpy(dst + done * sizeof(float), out, n * sizeof(float));
     done += n;
   }
 }

@@ -20,6 +20,7 @@ struct LoraScratch {
   std::vector<double> a;   // A as float64, [rank, cols]
   std::vector<double> b;   // the item's rows of B, [rows, rank]
   std::vector<double> acc;  // one row's products
+  std::vector<float> out;   // one row's formed values
   uint32_t a_file = UINT32_MAX;  // which A is in `a` (reused across items of a group)
   uint64_t a_offset = 0;
 };

@@ -5,7 +5,7 @@ import type { ScanResult } from '../../scan/types';
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { fmtBytes, ProgressBar } from '../progress';
-import { SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
+import { openOptionsFrom, SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
 
 /** One line per skipped reason, with counts: what was left out and why. */
 export function alignmentReport(scan: ScanResult): string[] {
@@ -41,7 +41,7 @@ export const scanCommand: Command = {
     const out = args.opts.out as string | undefined;
     if (!out) throw new UsageError('scan needs --out FILE');
     const opts = scanOptionsFrom(args);
-    const set = await openModels(args.positionals);
+    const set = await openModels(args.positionals, openOptionsFrom(args));
     const bar = new ProgressBar('scan', { enabled: !io.quiet });
     const scan = await scanModelSet(set, {
       ...opts,
