@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
 import { writeChildrenAsGguf } from '../../lib/zoo/gguf-children';
+import { writeLeafChildrenAsAdapters } from '../../lib/zoo/peft-children';
 import { detect } from '../../lib/detect';
 import { evaluate } from '../../lib/eval/metrics';
 import { openModels } from '../../lib/io/discover';
@@ -169,6 +170,30 @@ test('children written as GGUF: same lineage found beside safetensors parents', 
     process.stdout.write(`tiny-llama with GGUF children: ${found}/${truth.size} edges found with direction\n`);
     const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
     expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
+
+// Leaf children as PEFT adapters made from the real fine-tunes (rank-8 SVD of child − parent per
+// decoder weight, other changed tensors saved whole): read as base + B·A over the parent.
+test('leaf children written as PEFT LoRA adapters over their parent: same family found', async () => {
+  const dir = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-peft`);
+  fs.cpSync(tmp.dir, dir, { recursive: true });
+  try {
+    const written = await writeLeafChildrenAsAdapters(dir, zoo.models, 8);
+    expect(written.length).toBe(3); // the children of the root except the one with a grandchild
+    const set = await openModels([dir]);
+    const adapters = set.models.filter((m) => m.adapter);
+    expect(adapters.map((m) => m.id).sort()).toEqual([...written].sort());
+    for (const a of adapters) expect(a.adapter!.baseId).toBe(zoo.models.find((m) => m.id === a.id)!.parent);
+    const scan = await scanModelSet(set, { device: 'cpu' });
+    const result = detect(scan);
+    const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
+    const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
+    process.stdout.write(`tiny-llama with ${written.length} PEFT adapter children: ${found}/${truth.size} edges found with direction\n`);
+    expect(evaluate(result, set.lineage!).ari).toBe(1);
+    for (const id of written) expect(result.edges.find((e) => e.child === id)?.parent).toBe(zoo.models.find((m) => m.id === id)!.parent);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
