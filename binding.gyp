@@ -40,6 +40,8 @@
         "native/core/json.cc",
         "native/core/safetensors.cc",
         "native/core/scan_cpu.cc",
+        "native/core/scan_gguf.cc",
+        "native/core/scan_lora.cc",
         "native/core/scan_kernels.cc",
         "native/core/scan_kernels_scalar.cc",
         "native/core/scan_plan.cc",

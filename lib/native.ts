@@ -49,7 +49,22 @@ export interface NativeFakeInit {
 export interface NativeScanMember {
   file: number;
   offset: number;
-  dtype: 'F32' | 'F16' | 'BF16' | 'F64';
+  /** A float dtype, or with `gguf` the ggml type the scan dequantizes ('Q4_K', 'Q8_0', 'F16', ...). */
+  dtype: string;
+  /** GGUF row layout (lib/io/types.ts GgufLayout); the CUDA scan refuses such members. */
+  gguf?: { rowElems: number; rows: number; permHeads: number };
+  /** A PEFT LoRA weight formed in the scan: member `base` of the group + scale · B·A (dtype 'F32'). */
+  lora?: NativeLoraMember;
+}
+
+export interface NativeLoraMember {
+  base: number;
+  rank: number;
+  /** Elements per row (A's columns). */
+  cols: number;
+  scale: number;
+  a: { file: number; offset: number; dtype: string };
+  b: { file: number; offset: number; dtype: string };
 }
 
 export interface NativeScanGroup {
@@ -276,7 +291,7 @@ function candidates(): string[] {
 
 /** The addon ABI these wrappers are written against; native/addon.cc exports the same number
  * as `abiVersion`. Bump both together whenever a native export changes shape. */
-export const ADDON_ABI_VERSION = 2;
+export const ADDON_ABI_VERSION = 3;
 
 /** Rejects an addon built from other sources (a stale build/Release after a pull): its exports
  * would not match the types above and fail later in confusing ways. */

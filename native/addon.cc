@@ -14,7 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   np_napi::register_edge(env, exports);
   np_napi::register_fingerprint(env, exports);
   // lib/native.ts ADDON_ABI_VERSION: bump both whenever an export changes shape.
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -11,6 +11,7 @@ export const SCAN_OPTIONS: OptionSpec[] = [
   { name: 'seed', type: 'number', arg: 'S', description: 'seed of the fake initialization', default: 0 },
   { name: 'include', type: 'list', arg: 'PATTERN', description: 'only tensors whose name matches (glob or /regex/; repeatable, comma-separated)' },
   { name: 'exclude', type: 'list', arg: 'PATTERN', description: 'leave out tensors whose name matches (glob or /regex/; repeatable)' },
+  { name: 'adapter-base', type: 'list', arg: 'ADAPTER=BASE', description: 'the base of a PEFT adapter: adapter id = a model id or path among the inputs (repeatable; default: matched by base_model_name_or_path)' },
   { name: 'skip-non-float', type: 'boolean', description: 'skip tensors of integer/other dtypes instead of failing' },
   { name: 'row-prefix-ratio', type: 'number', arg: 'R', description: 'compare the common row prefix of same-named tensors whose row counts have at least this min/max ratio (vocabulary resize)', default: DEFAULT_ROW_PREFIX_RATIO },
   { name: 'device', type: 'string', arg: 'D', description: 'where to scan', default: 'auto', choices: ['auto', 'cpu', 'cuda'] },
@@ -39,4 +40,17 @@ export function scanOptionsFrom(args: ParsedArgs): ScanOptions {
     device: o.device as ScanOptions['device'],
     isa: o.isa as ScanOptions['isa'],
   };
+}
+
+/** --adapter-base ADAPTER=BASE, as openModels takes it. */
+export function openOptionsFrom(args: ParsedArgs): { adapterBases?: Record<string, string> } {
+  const list = (args.opts['adapter-base'] as string[] | undefined) ?? [];
+  if (!list.length) return {};
+  const adapterBases: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0 || i === item.length - 1) throw new UsageError(`--adapter-base takes ADAPTER=BASE, got '${item}'`);
+    adapterBases[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return { adapterBases };
 }

@@ -1,12 +1,15 @@
 /**
  * Model discovery: turns the paths a user gives into models, their files and their tensors
- * (headers only; no weight is read). Weight files are safetensors or PyTorch torch.save zip
- * checkpoints (lib/io/formats.ts); safetensors is preferred where a directory holds both. A
+ * (headers only; no weight is read). Weight files are safetensors, PyTorch torch.save zip
+ * checkpoints or GGUF (lib/io/formats.ts), preferred in that order where a directory holds
+ * several. A
  * model is
- *   - a `.safetensors`, `.bin`, `.pt` or `.pth` file;
- *   - a directory with `model.safetensors` / `pytorch_model.bin` (or
+ *   - a `.safetensors`, `.bin`, `.pt`, `.pth` or `.gguf` file;
+ *   - a directory with `model.safetensors` / `pytorch_model.bin` / `model.gguf` (or
  *     `diffusion_pytorch_model.{safetensors,bin}`, a diffusers component folder given on its
  *     own), or with the matching `*.index.json` and its shards (Hugging Face layout);
+ *   - a PEFT LoRA adapter: a directory with `adapter_config.json` and `adapter_model.safetensors`
+ *     (or `.bin`), read as base + scale · B·A over its base in the set (lib/io/adapters.ts);
  *   - a diffusers pipeline: a directory with `model_index.json`, or with component folders of
  *     the usual names (unet/, vae/, text_encoder/, ...), each holding one of the above;
  *     tensor names get the component prefix ("unet/conv_in.weight").
@@ -15,25 +18,31 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AbortError, InvalidArgumentError, IoError } from '../errors';
+import { adapterTensors, readmeBaseModel, resolveAdapters } from './adapters';
 import { LINEAGE_FILE, readLineage, renameLineage } from './lineage';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, pairAdapterTensors, readPeftConfig } from './peft';
 import { createLimiter, Limiter } from './limiter';
 import { baseModelId, uniqueModelIds } from './model-ids';
 import { formatOfFile, formatOfIndex, TensorList, WEIGHT_FORMATS, weightFormat } from './formats';
 import { elementCount } from './safetensors';
 import { loadShardedModel } from './shard-index';
-import { Lineage, ModelFormat, ModelSet, ModelSource, TensorEntry, WeightFormatName } from './types';
+import { AdapterInfo, Lineage, ModelFormat, ModelSet, ModelSource, TensorEntry, WeightFormatName } from './types';
 
 export interface OpenModelsOptions {
   signal?: AbortSignal;
   /** Headers read at once (default 8): bounds open files and memory on huge sets. */
   concurrency?: number;
+  /** PEFT adapter id -> its base (a model id in the set, or the path of a model in it); see lib/io/adapters.ts. */
+  adapterBases?: Record<string, string>;
+  /** Keep adapters whose base is not in the set, with their own tensors (inspect); default: left out with a warning. */
+  keepUnresolvedAdapters?: boolean;
 }
 
 /** Without model_index.json, only folders with these names make a directory a pipeline;
  * otherwise a folder of fine-tuned unets would be read as one model instead of a set. */
 const DIFFUSERS_COMPONENT = /^(unet|vae|transformer|prior|decoder|controlnet|image_encoder|safety_checker|movq|vqvae|text_encoder(_\d+)?)$/;
 /** Other weight formats, skipped with a warning so users know why a model is missing. */
-const OTHER_WEIGHTS = /\.(ckpt|h5|gguf|onnx|msgpack|npz)$/i;
+const OTHER_WEIGHTS = /\.(ckpt|h5|onnx|msgpack|npz)$/i;
 
 /** Files the Hugging Face Trainer saves beside the weights with torch.save: training state,
  * not a model, and pickles of arbitrary classes that the checkpoint reader would refuse. */
@@ -102,10 +111,23 @@ async function subdirectories(dir: string): Promise<string[]> {
   return out;
 }
 
+/** A PEFT adapter directory's weights (adapter_config.json beside adapter_model.*), or null. */
+async function adapterIn(dir: string): Promise<Part | null> {
+  if (!(await isFile(path.join(dir, ADAPTER_CONFIG)))) return null;
+  for (const name of ADAPTER_WEIGHTS) {
+    const file = path.join(dir, name);
+    if (await isFile(file)) return { prefix: '', file, sharded: false, format: formatOfFile(name)!.name };
+  }
+  return null;
+}
+
 /** A directory as one model, or null when it is not one (it may be a model set). */
 async function modelInDirectory(dir: string, warnings: string[]): Promise<ModelPlan | null> {
   const own = await weightsIn(dir, warnings);
+  const adapter = await adapterIn(dir);
+  if (own && adapter) warnings.push(`${dir}: holds model weights and a PEFT adapter; read ${path.basename(own.file)}`);
   if (own) return { baseId: baseModelId(dir, false), path: dir, format: own.sharded ? 'hf-sharded' : 'hf', parts: [own] };
+  if (adapter) return { baseId: baseModelId(dir, false), path: dir, format: 'peft', parts: [adapter] };
   const hasModelIndex = await isFile(path.join(dir, 'model_index.json'));
   const parts: Part[] = [];
   for (const sub of await subdirectories(dir)) {
@@ -141,7 +163,7 @@ async function modelSet(dir: string, warnings: string[]): Promise<Found> {
       else if (TRAINING_STATE.test(name)) warnings.push(`${p}: skipped (training state saved by the Trainer, not model weights)`);
       else if (formatOfFile(name))
         found.models.push({ baseId: baseModelId(p, true), path: p, format: 'file', parts: [{ prefix: '', file: p, sharded: false, format: formatOfFile(name)!.name }], setDir: dir });
-      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors and PyTorch .bin/.pt/.pth files are read)`);
+      else if (OTHER_WEIGHTS.test(name)) warnings.push(`${p}: skipped (only safetensors, PyTorch .bin/.pt/.pth and GGUF files are read)`);
     } else if (st.isDirectory()) {
       const m = await modelInDirectory(p, warnings);
       if (m) found.models.push({ ...m, setDir: dir });
@@ -151,7 +173,7 @@ async function modelSet(dir: string, warnings: string[]): Promise<Found> {
   if (!found.models.length)
     throw new InvalidArgumentError(
       'E_INVALID_ARG',
-      `${dir}: no model found (expected .safetensors/.bin/.pt/.pth files, model.safetensors, pytorch_model.bin, ` +
+      `${dir}: no model found (expected .safetensors/.bin/.pt/.pth/.gguf files, model.safetensors, pytorch_model.bin, model.gguf, ` +
         'their .index.json, diffusers component folders, or subfolders holding them)',
       { file: dir },
     );
@@ -177,7 +199,7 @@ async function discoverPath(input: string, warnings: string[]): Promise<Found> {
     }
     const format = formatOfFile(name);
     if (!format)
-      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors, .bin, .pt or .pth file, or a directory)`, { file: abs });
+      throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors, .bin, .pt, .pth or .gguf file, or a directory)`, { file: abs });
     return { models: [{ baseId: baseModelId(abs, true), path: abs, format: 'file', parts: [{ prefix: '', file: abs, sharded: false, format: format.name }] }], lineageFiles: [] };
   }
   if (!st.isDirectory()) throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a file or directory`, { file: abs });
@@ -214,7 +236,27 @@ async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | un
     params += elementCount(t.shape);
   }
   const weightFormats = [...new Set(plan.parts.map((p) => p.format))].sort();
-  return { path: plan.path, format: plan.format, weightFormats, files, tensors, bytes, params };
+  const source: Omit<ModelSource, 'id'> = { path: plan.path, format: plan.format, weightFormats, files, tensors, bytes, params };
+  if (plan.format === 'peft') source.adapter = await readAdapter(plan.path, files[0], tensors);
+  return source;
+}
+
+/** An adapter's config, the base it asks for, and its LoRA pairs (kept for resolveAdapters). */
+async function readAdapter(dir: string, weights: string, tensors: TensorEntry[]): Promise<AdapterInfo> {
+  const cfg = await readPeftConfig(path.join(dir, ADAPTER_CONFIG));
+  const pairs = pairAdapterTensors(tensors, cfg, weights);
+  const info: AdapterInfo = { configFile: cfg.file, rank: cfg.rank, pairs: pairs.pairs.length };
+  let readme: string | undefined;
+  try {
+    const f = path.join(dir, 'README.md');
+    if ((await fs.promises.stat(f)).size <= 1 << 20) readme = await fs.promises.readFile(f, 'utf8');
+  } catch {
+    /* no README */
+  }
+  const wants = cfg.base ?? (readme ? readmeBaseModel(readme) : undefined);
+  if (wants) info.wants = wants;
+  adapterTensors.set(info, pairs);
+  return info;
 }
 
 async function realpathOr(p: string): Promise<string> {
@@ -278,7 +320,8 @@ export async function openModels(paths: string[], opts: OpenModelsOptions = {}):
   perModel.forEach((w) => warnings.push(...w));
 
   const ids = uniqueModelIds(plans.map((p) => ({ path: p.path, baseId: p.baseId })));
-  const models: ModelSource[] = sources.map((s, i) => ({ id: ids[i], ...s }));
+  const all: ModelSource[] = sources.map((s, i) => ({ id: ids[i], ...s }));
+  const models = resolveAdapters(all, { adapterBases: opts.adapterBases, keepUnresolved: opts.keepUnresolvedAdapters }, warnings);
 
   let lineage: Lineage | undefined;
   for (const { setDir, file, raw } of lineages) {

@@ -1,8 +1,10 @@
 /**
  * The weight formats discovery knows, in order of preference: what their files are called
- * and how their tensor lists are read. Both give TensorEntry lists with absolute offsets, so
- * everything after discovery (plan, scan) is the same for every format.
+ * and how their tensor lists are read. All give TensorEntry lists with absolute offsets, so
+ * everything after discovery (plan, scan) is the same for every format; GGUF entries also
+ * carry their row layout, and the scan dequantizes them (lib/io/gguf-tensors.ts).
  */
+import { readGgufTensors } from './gguf-tensors';
 import { readHeader } from './safetensors';
 import { readTorchCheckpoint } from './torch-checkpoint';
 import type { TensorEntry, WeightFormatName } from './types';
@@ -48,6 +50,16 @@ export const WEIGHT_FORMATS: readonly WeightFormat[] = [
     singleSuffix: '.bin',
     indexSuffix: '.bin.index.json',
     readTensors: readTorchCheckpoint,
+  },
+  {
+    // llama.cpp's single-file format; a directory holds it as model.gguf. GGUF has no shard
+    // index of its own, so an index in the Hugging Face form is the only one recognised.
+    name: 'gguf',
+    extensions: ['.gguf'],
+    stems: ['model'],
+    singleSuffix: '.gguf',
+    indexSuffix: '.gguf.index.json',
+    readTensors: readGgufTensors,
   },
 ];
 

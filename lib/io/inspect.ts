@@ -28,9 +28,11 @@ export interface InspectReport {
   id: string;
   path: string;
   format: ModelFormat;
-  /** Formats of the weight files (safetensors, pytorch). */
+  /** Formats of the weight files (safetensors, pytorch, gguf). */
   weightFormats: WeightFormatName[];
   files: string[];
+  /** For a PEFT adapter: its rank, pairs and the base it names (inspect reads it alone, so its own tensors are listed). */
+  adapter?: { rank: number; pairs: number; base?: string; config: string };
   tensors: InspectTensor[];
   totals: InspectTotals;
   warnings: string[];
@@ -38,7 +40,7 @@ export interface InspectReport {
 
 /** Reads one model's headers; a path holding several models is refused. */
 export async function inspectModel(modelPath: string, opts: { signal?: AbortSignal } = {}): Promise<InspectReport> {
-  const set = await openModels([modelPath], opts);
+  const set = await openModels([modelPath], { ...opts, keepUnresolvedAdapters: true });
   if (set.models.length !== 1)
     throw new InvalidArgumentError(
       'E_INVALID_ARG',
@@ -55,7 +57,7 @@ export async function inspectModel(modelPath: string, opts: { signal?: AbortSign
     d.bytes += t.byteLength;
     return { name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.byteLength, file: t.file };
   });
-  return {
+  const report: InspectReport = {
     id: m.id,
     path: m.path,
     format: m.format,
@@ -65,6 +67,8 @@ export async function inspectModel(modelPath: string, opts: { signal?: AbortSign
     totals: { tensors: tensors.length, params: m.params, bytes: m.bytes, byDtype },
     warnings: set.warnings,
   };
+  if (m.adapter) report.adapter = { rank: m.adapter.rank, pairs: m.adapter.pairs, base: m.adapter.wants, config: m.adapter.configFile };
+  return report;
 }
 
 /** 1234567 -> "1,234,567" (fixed grouping, not the locale's, so output is stable). */
@@ -99,12 +103,24 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** "Q4_K×9, F32×3": tensors per dtype, most first. */
+function typeCounts(report: InspectReport): string {
+  return Object.entries(report.totals.byDtype)
+    .sort((a, b) => b[1].tensors - a[1].tensors || (a[0] < b[0] ? -1 : 1))
+    .map(([d, x]) => `${d}×${x.tensors}`)
+    .join(', ');
+}
+
 /** An aligned text table of the tensors, then totals (overall and per dtype). */
 export function formatInspect(report: InspectReport): string {
   const out: string[] = [];
   // safetensors is the default and goes unsaid; other weight formats are named
   const other = report.weightFormats.filter((f) => f !== 'safetensors');
   out.push(`model ${report.id} (${[report.format, ...other].join(', ')}) at ${report.path}`);
+  // GGUF mixes block types per tensor; one line says which at a glance.
+  if (report.weightFormats.includes('gguf')) out.push(`weights: gguf ${typeCounts(report)}`);
+  const a = report.adapter;
+  if (a) out.push(`adapter: PEFT LoRA r=${a.rank}, ${a.pairs} pairs, base ${a.base ? `'${a.base}'` : 'not named'} (the model is base + scale·B·A; scan it beside its base)`);
   const base = report.format === 'file' ? path.dirname(report.path) : report.path;
   const multiFile = report.files.length > 1;
   if (multiFile) out.push(`files: ${report.files.map((f) => path.relative(base, f)).join(', ')}`);

@@ -6,7 +6,7 @@
 import * as path from 'path';
 
 /** Weight-file extensions (lib/io/formats.ts) that are not part of a model's id. */
-const WEIGHT_EXTENSION = /.(\.safetensors|\.bin|\.pt|\.pth)$/i;
+const WEIGHT_EXTENSION = /.(\.safetensors|\.bin|\.pt|\.pth|\.gguf)$/i;
 
 /** The id a model gets on its own: file stem (without .safetensors, .bin, ...) or directory name. */
 export function baseModelId(modelPath: string, isFile: boolean): string {

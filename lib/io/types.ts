@@ -15,14 +15,42 @@ export interface TensorEntry {
   /** Set when the scan cannot read the tensor in place, with the reason (e.g. a torch tensor
    * saved as a non-contiguous view); such tensors are refused or skipped like non-float ones. */
   unreadable?: string;
+  /** Set for GGUF tensors (dtype is then the ggml type: 'Q4_K', 'Q8_0', 'F16', ...): the scan
+   * reads them row by row and dequantizes (lib/io/gguf-tensors.ts). */
+  gguf?: GgufLayout;
+  /** Set for a PEFT LoRA adapter model's changed weights: the scan forms base + scale · B·A
+   * row by row from the base model's tensor (lib/io/adapters.ts); dtype is then 'F32'. */
+  lora?: LoraSource;
+}
+
+export interface LoraSource {
+  /** The base model's tensor of the same name (the same object as in the base's list). */
+  base: TensorEntry;
+  /** lora_A [rank, cols] and lora_B [rows, rank], in the adapter's weight file. */
+  a: TensorEntry;
+  b: TensorEntry;
+  rank: number;
+  /** lora_alpha / r, or lora_alpha / sqrt(r) for rsLoRA. */
+  scale: number;
+}
+
+/** How a GGUF tensor is laid out: whole rows of ggml blocks, maybe with llama q/k rows reordered. */
+export interface GgufLayout {
+  /** Elements per row (ggml's ne[0], the last dimension of `shape`). */
+  rowElems: number;
+  /** Rows (elements / rowElems). */
+  rows: number;
+  /** For llama attn_q/attn_k: the heads whose rotary halves llama.cpp's converter interleaved;
+   * HF row r is then stored at GGUF row hfRowToGgufRow(r) (lib/io/gguf-names.ts). 0: rows in order. */
+  permHeads: number;
 }
 
 /** How the model is laid out (a weight file, an HF directory, ...); see WeightFormatName for
  * what its weight files are. */
-export type ModelFormat = 'file' | 'hf' | 'hf-sharded' | 'diffusers';
+export type ModelFormat = 'file' | 'hf' | 'hf-sharded' | 'diffusers' | 'peft';
 
-/** The format of weight files: safetensors, or PyTorch's torch.save zip checkpoints. */
-export type WeightFormatName = 'safetensors' | 'pytorch';
+/** The format of weight files: safetensors, PyTorch's torch.save zip checkpoints, or llama.cpp's GGUF. */
+export type WeightFormatName = 'safetensors' | 'pytorch' | 'gguf';
 
 export interface ModelSource {
   /** File stem or directory name; unique within a set (disambiguated by parent folders). */
@@ -39,6 +67,21 @@ export interface ModelSource {
   bytes: number;
   /** Parameters (elements of all tensors). */
   params: number;
+  /** Set for a PEFT adapter directory (format 'peft'). */
+  adapter?: AdapterInfo;
+}
+
+/** A PEFT LoRA adapter and the base it was matched to. */
+export interface AdapterInfo {
+  /** adapter_config.json. */
+  configFile: string;
+  /** The base it names (base_model_name_or_path, else the README's base_model), if any. */
+  wants?: string;
+  /** The id of its base in the set, once found; until then `tensors` are the adapter's own. */
+  baseId?: string;
+  /** r of adapter_config.json, and the number of LoRA pairs. */
+  rank: number;
+  pairs: number;
 }
 
 /** Ground truth written by the zoo and read by `phylogeny eval`. */

@@ -3,9 +3,8 @@
  * its truth (when a lineage is known) and, for training, its encoder tensors in memory.
  */
 import { InvalidArgumentError } from '../errors';
-import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { decodeToFloat32, FloatDtype } from '../io/dtype';
+import { readTensorValues } from '../io/tensor-data';
 import { openModels } from '../io/discover';
 import type { Lineage, ModelSet } from '../io/types';
 import { scanModelSet } from '../scan/scan';
@@ -104,14 +103,7 @@ export class WeightCache {
     if (!v) {
       const e = this.set.models[model].tensors.find((t) => t.name === name);
       if (!e) throw new InvalidArgumentError('E_INVALID_ARG', `${this.set.models[model].id}: no tensor ${name}`, { tensor: name });
-      const buf = Buffer.alloc(e.byteLength);
-      const fd = fs.openSync(e.file, 'r');
-      try {
-        fs.readSync(fd, buf, 0, e.byteLength, e.offset);
-      } finally {
-        fs.closeSync(fd);
-      }
-      v = decodeToFloat32(buf, e.dtype as FloatDtype);
+      v = readTensorValues(e); // any weight format; GGUF dequantized
       this.cache.set(key, v);
     }
     return v;

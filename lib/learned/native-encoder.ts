@@ -4,6 +4,7 @@
  * worker, wiring progress and cancellation as the scan does.
  */
 import { InvalidArgumentError } from '../errors';
+import { needsDequantization } from '../io/tensor-data';
 import type { ModelSet, TensorEntry } from '../io/types';
 import { runNativeJob } from '../native-job';
 import { native, NativeBackend, NativeEdgePlan, NativeEdgeTensor, NativeEdgeWeights } from '../native';
@@ -70,7 +71,8 @@ export function buildEdgePlan(set: ModelSet, requests: EdgeEncodeRequest[], weig
     const eb = entryCache[r.b]?.get(r.tensor);
     if (!ea || !eb) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' is missing in model ${set.models[ea ? r.b : r.a]?.id ?? '?'}`);
     if (ea.shape.join(',') !== eb.shape.join(',')) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' has different shapes in ${set.models[r.a].id} and ${set.models[r.b].id}`);
-    for (const e of [ea, eb]) if (!FLOAT.has(e.dtype)) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' has dtype ${e.dtype}`);
+    // GGUF block types and reordered q/k rows need the scan's dequantizer, which the encoder lacks.
+    for (const e of [ea, eb]) if (!FLOAT.has(e.dtype) || needsDequantization(e)) throw new InvalidArgumentError('E_INVALID_ARG', `edge encoder: tensor '${r.tensor}' has dtype ${e.dtype}`);
     const A = slotOf(r.tensor, r.a, ea);
     const B = slotOf(r.tensor, r.b, eb);
     return { tensor: A.tensor, a: A.slot, b: B.slot, scale: r.scale };

@@ -8,7 +8,7 @@
  * dropped.
  */
 import { DtypeError } from '../errors';
-import { isFloatDtype } from '../io/dtype';
+import { isScannable } from '../io/tensor-data';
 import type { ModelSource, TensorEntry } from '../io/types';
 import { parsePattern } from './fake-init';
 import type { SkippedTensor } from './types';
@@ -99,15 +99,16 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
           { file: t.file, tensor: t.name },
         );
       }
-      if (!isFloatDtype(t.dtype)) {
+      if (!isScannable(t)) {
         if (opts.skipNonFloat) {
-          skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} is not a float type` });
+          skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} ${t.gguf ? 'has no dequantizer' : 'is not a float type'}` });
           continue;
         }
         throw new DtypeError(
           'E_DTYPE',
           `${t.file}: tensor '${t.name}' has dtype ${t.dtype}, which cannot be scanned ` +
-            '(only F32, F16, BF16 and F64); set skipNonFloat (CLI: --skip-non-float) to leave such tensors out',
+            `(${t.gguf ? 'GGUF: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K' : 'only F32, F16, BF16 and F64'}); ` +
+            'set skipNonFloat (CLI: --skip-non-float) to leave such tensors out',
           { file: t.file, tensor: t.name },
         );
       }

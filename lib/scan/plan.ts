@@ -4,7 +4,9 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { DTYPE_SIZES } from '../io/dtype';
-import type { NativeScanGroup, NativeScanPlan } from '../native';
+import { needsDequantization } from '../io/tensor-data';
+import type { TensorEntry } from '../io/types';
+import type { NativeScanGroup, NativeScanMember, NativeScanPlan } from '../native';
 import type { AlignedGroup } from './align';
 import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit } from './fake-init';
 import { philoxKey } from './philox';
@@ -26,8 +28,13 @@ export function parseShard(text: string): Shard {
   return { index: i - 1, count: n };
 }
 
+/** File bytes per element: fractional for GGUF block types. */
+function bytesPerElement(t: TensorEntry): number {
+  return t.gguf ? t.byteLength / (t.gguf.rows * t.gguf.rowElems) : DTYPE_SIZES[t.dtype];
+}
+
 function groupBytes(g: AlignedGroup): number {
-  return g.members.reduce((s, m) => s + DTYPE_SIZES[m.tensor.dtype] * g.count, 0);
+  return g.members.reduce((s, m) => s + bytesPerElement(m.tensor) * g.count, 0);
 }
 
 /**
@@ -92,11 +99,21 @@ export function buildPlan(all: AlignedGroup[], opts: PlanOptions): PlannedScan {
       name: g.name,
       count: g.count,
       fake: { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, key0: key.key0, key1: key.key1 },
-      members: g.members.map((m) => ({
-        file: fileOf(m.tensor.file),
-        offset: m.tensor.offset,
-        dtype: m.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64',
-      })),
+      members: g.members.map((m) => {
+        const member: NativeScanMember = { file: fileOf(m.tensor.file), offset: m.tensor.offset, dtype: m.tensor.dtype };
+        // GGUF block types (and llama q/k rows to reorder) go through the scan's dequantizer;
+        // plain GGUF F32/F16/BF16 rows are read like safetensors.
+        if (needsDequantization(m.tensor)) member.gguf = { ...m.tensor.gguf! };
+        const l = m.tensor.lora;
+        if (l) {
+          // A PEFT adapter's weight: formed from its base's member of this group (read once).
+          const base = g.members.findIndex((x) => x.tensor === l.base);
+          if (base < 0) throw new InvalidArgumentError('E_INVALID_ARG', `${l.a.file}: tensor '${g.name}': the adapter's base tensor is not in the scan`, { file: l.a.file, tensor: g.name });
+          const src = (t: TensorEntry) => ({ file: fileOf(t.file), offset: t.offset, dtype: t.dtype });
+          member.lora = { base, rank: l.rank, cols: l.a.shape[1], scale: l.scale, a: src(l.a), b: src(l.b) };
+        }
+        return member;
+      }),
     };
   });
   return {

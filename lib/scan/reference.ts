@@ -1,11 +1,12 @@
 /**
  * The float64 reference scan in plain TypeScript: reads every planned tensor with fs, turns
- * each element into a float32 as the native scan does, and sums in float64 in element order.
+ * each element into a float32 as the native scan does (GGUF members dequantized by the
+ * reference dequantizers, lib/io/tensor-data.ts), and sums in float64 in element order.
  * Slow and simple on purpose: tests hold the native scan (every kernel set, any thread count
  * and chunk size) within 1e-9 of it.
  */
 import * as fs from 'fs';
-import { decodeToFloat32, DTYPE_SIZES, FloatDtype } from '../io/dtype';
+import { formLora, readValuesFd } from '../io/tensor-data';
 import type { NativeScanPlan } from '../native';
 import { fakeInitFill } from './philox';
 
@@ -34,11 +35,14 @@ export function referenceScan(plan: NativeScanPlan): ReferenceOutput {
       const r = new Float32Array(CHUNK);
       for (let start = 0; start < g.count; start += CHUNK) {
         const n = Math.min(CHUNK, g.count - start);
-        const xs = g.members.map((m) => {
-          const size = DTYPE_SIZES[m.dtype];
-          const buf = Buffer.alloc(n * size);
-          fs.readSync(fds[m.file], buf, 0, n * size, m.offset + start * size);
-          return decodeToFloat32(buf, m.dtype as FloatDtype);
+        const xs = g.members.map((m) => (m.lora ? new Float32Array(0) : readValuesFd(fds[m.file], { ...m, name: g.name, file: plan.files[m.file] }, start, n)));
+        g.members.forEach((m, i) => {
+          const l = m.lora;
+          if (!l) return;
+          const rows = Math.ceil(g.count / l.cols);
+          const a = readValuesFd(fds[l.a.file], { dtype: l.a.dtype, offset: l.a.offset }, 0, l.rank * l.cols);
+          const b = readValuesFd(fds[l.b.file], { dtype: l.b.dtype, offset: l.b.offset }, 0, rows * l.rank);
+          xs[i] = formLora(xs[l.base], a, b, l.rank, l.cols, l.scale, start);
         });
         fakeInitFill(g.fake, start, r.subarray(0, n));
         for (let a = 0; a < k; a++) {

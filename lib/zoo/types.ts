@@ -48,6 +48,12 @@ export interface ZooOptions {
   numLayers?: number;
   /** synthetic-large: largest shard in bytes (default 2 GiB; HF layouts need ≥ 2 shards, so smaller models split in two). */
   maxShardBytes?: number;
+  /** tiny-llama: write each child (every model with a parent) as GGUF instead of BF16
+   * safetensors, taking these types in turn ('Q8_0', 'Q4_K', ...; lib/io/gguf-from-hf.ts). */
+  gguf?: string[];
+  /** tiny-llama: write each leaf child as a PEFT LoRA adapter of this rank over its parent
+   * (SVD of the real fine-tune; lib/zoo/peft-children.ts). Not with gguf. */
+  peftRank?: number;
   /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
   backend?: BackendPreference;
   onProgress?: (p: ZooProgress) => void;
@@ -94,6 +100,11 @@ export interface ZooModelRecord {
   backend: string;
   trainSeconds: number;
   synthetic: boolean;
+  /** Set when the model's weights were converted to GGUF (tiny-llama with the gguf option):
+   * the file in its directory, the type asked for, and tensors per ggml type written. */
+  gguf?: { file: string; type: string; tensorTypes: Record<string, number> };
+  /** Set when the model was written as a PEFT LoRA adapter over its parent (peftRank option). */
+  peft?: { rank: number };
 }
 
 /** models.json. */

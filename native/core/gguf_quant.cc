@@ -11,7 +11,9 @@
 //   Q2_K, Q4_K, Q5_K:       y = ((d * sc) * q) - (dmin * m)    (the two products first)
 //   Q3_K:                   y = (d * (sc - 32)) * q            (q already includes the high bit)
 //   Q6_K:                   y = (d * sc) * q
-// This is scalar code, one block at a time with no allocation; a SIMD version would go in the
+// This is scalar code, one block at a time with no allocation (block and output are __restrict:
+// bytes read through uint8_t* could otherwise alias the floats written, which stops the compiler
+// from vectorizing the inner loops); a SIMD version would go in the
 // per-type loops (the 32-element sub-blocks map to two AVX2 registers) and must keep this order.
 #include "core/gguf_quant.h"
 
@@ -56,7 +58,7 @@ inline void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   }
 }
 
-void deq_q4_0(const uint8_t* b, float* y) {  // d f16, qs[16]
+void deq_q4_0(const uint8_t* __restrict b, float* __restrict y) {  // d f16, qs[16]
   const float d = f16_at(b);
   const uint8_t* qs = b + 2;
   for (int j = 0; j < 16; ++j) {
@@ -65,7 +67,7 @@ void deq_q4_0(const uint8_t* b, float* y) {  // d f16, qs[16]
   }
 }
 
-void deq_q4_1(const uint8_t* b, float* y) {  // d f16, m f16, qs[16]
+void deq_q4_1(const uint8_t* __restrict b, float* __restrict y) {  // d f16, m f16, qs[16]
   const float d = f16_at(b), m = f16_at(b + 2);
   const uint8_t* qs = b + 4;
   for (int j = 0; j < 16; ++j) {
@@ -74,7 +76,7 @@ void deq_q4_1(const uint8_t* b, float* y) {  // d f16, m f16, qs[16]
   }
 }
 
-void deq_q5_0(const uint8_t* b, float* y) {  // d f16, qh[4] (32 high bits), qs[16]
+void deq_q5_0(const uint8_t* __restrict b, float* __restrict y) {  // d f16, qh[4] (32 high bits), qs[16]
   const float d = f16_at(b);
   uint32_t qh;
   std::memcpy(&qh, b + 2, 4);
@@ -87,7 +89,7 @@ void deq_q5_0(const uint8_t* b, float* y) {  // d f16, qh[4] (32 high bits), qs[
   }
 }
 
-void deq_q5_1(const uint8_t* b, float* y) {  // d f16, m f16, qh[4], qs[16]
+void deq_q5_1(const uint8_t* __restrict b, float* __restrict y) {  // d f16, m f16, qh[4], qs[16]
   const float d = f16_at(b), m = f16_at(b + 2);
   uint32_t qh;
   std::memcpy(&qh, b + 4, 4);
@@ -100,12 +102,12 @@ void deq_q5_1(const uint8_t* b, float* y) {  // d f16, m f16, qh[4], qs[16]
   }
 }
 
-void deq_q8_0(const uint8_t* b, float* y) {  // d f16, qs[32] int8
+void deq_q8_0(const uint8_t* __restrict b, float* __restrict y) {  // d f16, qs[32] int8
   const float d = f16_at(b);
   for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(static_cast<int8_t>(b[2 + j])) * d;
 }
 
-void deq_q2_k(const uint8_t* b, float* y) {  // scales[16], qs[64], d f16, dmin f16
+void deq_q2_k(const uint8_t* __restrict b, float* __restrict y) {  // scales[16], qs[64], d f16, dmin f16
   const uint8_t* scales = b;
   const uint8_t* q = b + 16;
   const float d = f16_at(b + 80), dmin = f16_at(b + 82);
@@ -123,7 +125,7 @@ void deq_q2_k(const uint8_t* b, float* y) {  // scales[16], qs[64], d f16, dmin 
   }
 }
 
-void deq_q3_k(const uint8_t* b, float* y) {  // hmask[32], qs[64], scales[12], d f16
+void deq_q3_k(const uint8_t* __restrict b, float* __restrict y) {  // hmask[32], qs[64], scales[12], d f16
   const uint8_t* hm = b;
   const uint8_t* q = b + 32;
   const uint8_t* s = b + 96;
@@ -152,7 +154,7 @@ void deq_q3_k(const uint8_t* b, float* y) {  // hmask[32], qs[64], scales[12], d
   }
 }
 
-void deq_q4_k(const uint8_t* b, float* y) {  // d f16, dmin f16, scales[12], qs[128]
+void deq_q4_k(const uint8_t* __restrict b, float* __restrict y) {  // d f16, dmin f16, scales[12], qs[128]
   const float d = f16_at(b), dmin = f16_at(b + 2);
   const uint8_t* scales = b + 4;
   const uint8_t* q = b + 16;
@@ -168,7 +170,7 @@ void deq_q4_k(const uint8_t* b, float* y) {  // d f16, dmin f16, scales[12], qs[
   }
 }
 
-void deq_q5_k(const uint8_t* b, float* y) {  // d f16, dmin f16, scales[12], qh[32], qs[128]
+void deq_q5_k(const uint8_t* __restrict b, float* __restrict y) {  // d f16, dmin f16, scales[12], qh[32], qs[128]
   const float d = f16_at(b), dmin = f16_at(b + 2);
   const uint8_t* scales = b + 4;
   const uint8_t* qh = b + 16;
@@ -188,7 +190,7 @@ void deq_q5_k(const uint8_t* b, float* y) {  // d f16, dmin f16, scales[12], qh[
   }
 }
 
-void deq_q6_k(const uint8_t* b, float* y) {  // ql[128], qh[64], scales[16] int8, d f16
+void deq_q6_k(const uint8_t* __restrict b, float* __restrict y) {  // ql[128], qh[64], scales[16] int8, d f16
   const uint8_t* ql = b;
   const uint8_t* qh = b + 128;
   const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);

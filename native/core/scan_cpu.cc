@@ -1,6 +1,7 @@
 #include "core/scan_cpu.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -11,6 +12,8 @@
 
 #include "core/error.h"
 #include "core/file_cache.h"
+#include "core/scan_gguf.h"
+#include "core/scan_lora.h"
 #include "core/scan_kernels.h"
 #include "core/thread_pool.h"
 
@@ -81,13 +84,27 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
   std::vector<WorkItem> items;
   for (uint32_t g = 0; g < plan.groups.size(); ++g) {
     const ScanGroup& group = plan.groups[g];
+    // Items are sized by the bytes held in memory (a GGUF member's floats after dequantizing);
+    // progress counts the bytes read from the files.
     uint64_t bytes_per_elem = 0;
-    for (const ScanMember& m : group.members) bytes_per_elem += dtype_size(m.dtype);
+    double file_bytes_per_elem = 0;
+    for (size_t i = 0; i < group.members.size(); ++i) {
+      const ScanMember& m = group.members[i];
+      bytes_per_elem += dtype_size(m.dtype);
+      // Bytes an earlier member already reads (an adapter's unchanged tensor) are read once.
+      bool shared = false;
+      for (size_t j = 0; j < i && !shared; ++j) {
+        const ScanMember& o = group.members[j];
+        shared = !m.is_lora() && !m.dequantized() && !o.is_lora() && !o.dequantized() && o.file == m.file &&
+                 o.offset == m.offset && o.dtype == m.dtype;
+      }
+      if (!shared) file_bytes_per_elem += m.file_bytes_per_elem();
+    }
     uint64_t chunk = plan.chunk_bytes / bytes_per_elem / kBlockElems * kBlockElems;
     if (chunk == 0) chunk = kBlockElems;
     for (uint64_t s = 0; s < group.count; s += chunk) {
       uint64_t len = std::min<uint64_t>(chunk, group.count - s);
-      items.push_back(WorkItem{g, s, len, len * bytes_per_elem});
+      items.push_back(WorkItem{g, s, len, static_cast<uint64_t>(static_cast<double>(len) * file_bytes_per_elem + 0.5)});
     }
   }
   return items;
@@ -116,6 +133,9 @@ struct Scratch {
   std::vector<double> kernel;
   std::vector<const unsigned char*> src;
   std::vector<DType> dtypes;
+  GgufScratch gguf;
+  LoraScratch lora;
+  std::vector<size_t> same;  // per member: the earlier member with the same bytes, or SIZE_MAX
 };
 
 void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem& item, Scratch& s,
@@ -206,21 +226,48 @@ class CpuScan {
     }
   }
 
-  // Reads every member's bytes of an item into the scratch buffer, member after member.
+  // Reads every member's bytes of an item into the scratch buffer, member after member; a
+  // member reading the same bytes as an earlier one (a PEFT adapter's unchanged tensor is its
+  // base's) shares its buffer; LoRA members are formed last, from their base member's values.
   void read_item(const WorkItem& item, Scratch& scratch, std::vector<size_t>& member_offsets) {
     const ScanGroup& g = plan_.groups[item.group];
     member_offsets.resize(g.members.size());
+    scratch.same.assign(g.members.size(), SIZE_MAX);
     size_t need = 0;
     for (size_t m = 0; m < g.members.size(); ++m) {
+      const ScanMember& mem = g.members[m];
+      for (size_t j = 0; j < m && !mem.is_lora() && !mem.dequantized(); ++j) {
+        const ScanMember& o = g.members[j];
+        if (!o.is_lora() && !o.dequantized() && o.file == mem.file && o.offset == mem.offset && o.dtype == mem.dtype) {
+          scratch.same[m] = j;
+          break;
+        }
+      }
+      if (scratch.same[m] != SIZE_MAX) {
+        member_offsets[m] = member_offsets[scratch.same[m]];
+        continue;
+      }
       member_offsets[m] = need;
-      need += static_cast<size_t>(item.len * dtype_size(g.members[m].dtype));
+      need += static_cast<size_t>(item.len * dtype_size(mem.dtype));
     }
     scratch.raw.reserve(need);
     for (size_t m = 0; m < g.members.size(); ++m) {
       const ScanMember& mem = g.members[m];
+      if (mem.is_lora() || scratch.same[m] != SIZE_MAX) continue;
       const size_t esize = dtype_size(mem.dtype);
       std::shared_ptr<FileReader> reader = files_.get(mem.file);
-      reader->read_at(mem.offset + item.start * esize, scratch.raw.data() + member_offsets[m], item.len * esize);
+      unsigned char* dst = scratch.raw.data() + member_offsets[m];
+      if (mem.dequantized())
+        read_gguf_range(mem, *reader, item.start, item.len, dst, scratch.gguf);
+      else
+        reader->read_at(mem.offset + item.start * esize, dst, item.len * esize);
+    }
+    for (size_t m = 0; m < g.members.size(); ++m) {
+      const ScanMember& mem = g.members[m];
+      if (!mem.is_lora()) continue;
+      const ScanMember& base = g.members[mem.lora.base];
+      form_lora_range(mem, files_, scratch.raw.data() + member_offsets[mem.lora.base], base.dtype, item.start, item.len,
+                      scratch.raw.data() + member_offsets[m], scratch.lora);
     }
   }
 

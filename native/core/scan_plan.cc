@@ -1,6 +1,8 @@
 #include "core/scan_plan.h"
 
 #include "core/error.h"
+#include "core/scan_gguf.h"
+#include "core/scan_lora.h"
 #include "core/scan_kernels.h"
 
 namespace np {
@@ -8,9 +10,12 @@ namespace np {
 void validate_scan_plan(const ScanPlan& plan) {
   for (const ScanGroup& g : plan.groups) {
     if (g.members.empty()) throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' has no models");
-    for (const ScanMember& m : g.members)
+    for (const ScanMember& m : g.members) {
       if (m.file >= plan.files.size())
         throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' refers to a missing file index");
+      validate_gguf_member(m, g.count, g.name);
+      validate_lora_member(g, m, plan.files.size());
+    }
   }
   if (plan.chunk_bytes == 0) throw Error(ErrorCode::InvalidArgument, "scan plan: chunk size must be positive");
 }

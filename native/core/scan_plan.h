@@ -10,14 +10,46 @@
 
 #include "core/cpu_features.h"
 #include "core/dtype.h"
+#include "core/gguf_quant.h"
 #include "core/philox.h"
 
 namespace np {
 
+// A tensor stored in ggml blocks (GGUF), read whole rows at a time and dequantized to float32
+// before the kernels see it; see core/scan_gguf.h.
+struct GgufRows {
+  const GgmlTypeInfo* type = nullptr;
+  uint64_t row_elems = 0;  // elements per row (a whole number of blocks)
+  uint64_t rows = 0;
+  uint32_t perm_heads = 0;  // > 0: llama q/k rows interleaved per head by llama.cpp's converter
+};
+
+// A PEFT LoRA adapter's tensor, formed while scanning: base + scale * (B A), row by row, from
+// the base model's member of the same group (already read) and the adapter's small A [rank,
+// cols] and B [rows, rank]; see core/scan_lora.h.
+struct LoraRows {
+  uint32_t rank = 0;  // 0: not a LoRA member
+  uint32_t base = 0;  // index of the base model's member in the group
+  uint64_t cols = 0;  // elements per row of the weight (A's columns)
+  double scale = 0;   // lora_alpha / r (or / sqrt(r) for rsLoRA)
+  uint32_t a_file = 0, b_file = 0;
+  uint64_t a_offset = 0, b_offset = 0;
+  DType a_dtype = DType::F32, b_dtype = DType::F32;
+};
+
 struct ScanMember {
   uint32_t file;    // index into ScanPlan::files
   uint64_t offset;  // absolute byte offset of the tensor's first element in that file
-  DType dtype;
+  DType dtype;      // what the kernels read: F32 for GGUF and LoRA members (formed first)
+  GgufRows gguf;    // gguf.type set: read through dequantization
+  LoraRows lora;    // lora.rank set: formed from the base member and the adapter's A and B
+  bool dequantized() const { return gguf.type != nullptr; }
+  bool is_lora() const { return lora.rank != 0; }
+  // Bytes of the file per element (fractional for block types; for work sizes and progress).
+  double file_bytes_per_elem() const {
+    if (is_lora()) return 0;  // its bytes are the base's, read once for the base member
+    return dequantized() ? static_cast<double>(gguf.type->block_bytes) / gguf.type->block_elems : dtype_size(dtype);
+  }
 };
 
 // One aligned tensor: the first `count` elements (row-major) of each member are compared.

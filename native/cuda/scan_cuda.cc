@@ -49,6 +49,15 @@ void validate(const ScanPlan& plan, const CudaScanOptions& o) {
   if (plan.mode != ScanMode::Full)
     throw Error(ErrorCode::InvalidArgument, "cuda scan: the read-and-sum mode is a CPU benchmark only");
   validate_scan_plan(plan);
+  // The GPU path stages raw bytes and converts on the device; it has no block dequantizer
+  // and does not form LoRA rows.
+  for (const ScanGroup& g : plan.groups)
+    for (const ScanMember& m : g.members)
+      if (m.dequantized() || m.is_lora())
+        throw Error(ErrorCode::Dtype,
+                    std::string("cuda scan: ") + (m.is_lora() ? "PEFT LoRA" : std::string("GGUF ") + m.gguf.type->name) +
+                        " tensors are formed by the CPU scan only (scan with device cpu)",
+                    {}, g.name);
   if (o.stage_bytes < (size_t{1} << 16)) throw Error(ErrorCode::InvalidArgument, "cuda scan: stageBytes must be at least 64 KiB");
   if (o.slots < 2 || o.slots > 16) throw Error(ErrorCode::InvalidArgument, "cuda scan: slots must be 2..16");
   if (o.repeat < 1) throw Error(ErrorCode::InvalidArgument, "cuda scan: repeat must be at least 1");

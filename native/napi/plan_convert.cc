@@ -1,6 +1,7 @@
 #include "napi/plan_convert.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "napi/convert.h"
 
@@ -18,6 +19,55 @@ np::FakeInitParams fake_from_js(const Napi::Object& fake, const std::string& ten
   p.key1 = static_cast<uint32_t>(get_u64(fake, "key1"));
   return p;
 }
+
+namespace {
+
+// A GGUF member's layout: {rowElems, rows, permHeads} with its ggml type in `dtype`. The
+// shape checks against the group run in validate_scan_plan.
+np::GgufRows gguf_rows_from_js(const Napi::Object& o, const std::string& type, const std::string& tensor) {
+  Napi::Env env = o.Env();
+  np::GgufRows g;
+  g.type = np::ggml_type_by_name(type);
+  if (!g.type) throw make_error(env, np::ErrorCode::Dtype, "cannot scan unknown ggml type " + type, {}, tensor);
+  if (!g.type->dequantizable)
+    throw make_error(env, np::ErrorCode::Dtype, std::string("cannot scan ggml type ") + type + " (no dequantizer for it)", {}, tensor);
+  g.row_elems = get_u64(o, "rowElems");
+  g.rows = get_u64(o, "rows");
+  const uint64_t heads = get_u64(o, "permHeads");
+  if (heads > UINT32_MAX) throw make_error(env, np::ErrorCode::InvalidArgument, "gguf.permHeads is too large", {}, tensor);
+  g.perm_heads = static_cast<uint32_t>(heads);
+  return g;
+}
+
+// A LoRA member: {base, rank, cols, scale, a: {file, offset, dtype}, b: {...}}; checked
+// against its group in validate_scan_plan.
+np::LoraRows lora_rows_from_js(const Napi::Object& o, const std::string& tensor) {
+  Napi::Env env = o.Env();
+  np::LoraRows l;
+  const uint64_t base = get_u64(o, "base"), rank = get_u64(o, "rank");
+  if (base > UINT32_MAX || rank < 1 || rank > (1u << 16))
+    throw make_error(env, np::ErrorCode::InvalidArgument, "lora.base or lora.rank out of range", {}, tensor);
+  l.base = static_cast<uint32_t>(base);
+  l.rank = static_cast<uint32_t>(rank);
+  l.cols = get_u64(o, "cols");
+  l.scale = get_number(o, "scale");
+  if (!std::isfinite(l.scale)) throw make_error(env, np::ErrorCode::InvalidArgument, "lora.scale must be finite", {}, tensor);
+  auto source = [&](const char* key, uint32_t* file, uint64_t* offset, np::DType* dtype) {
+    Napi::Object src = get_object(o, key);
+    const uint64_t f = get_u64(src, "file");
+    if (f > UINT32_MAX) throw make_error(env, np::ErrorCode::InvalidArgument, std::string("lora.") + key + ".file out of range", {}, tensor);
+    *file = static_cast<uint32_t>(f);
+    *offset = get_u64(src, "offset");
+    const std::string d = get_string(src, "dtype");
+    if (!np::parse_scan_dtype(d, dtype))
+      throw make_error(env, np::ErrorCode::Dtype, std::string("cannot scan LoRA ") + key + " of dtype " + d, {}, tensor);
+  };
+  source("a", &l.a_file, &l.a_offset, &l.a_dtype);
+  source("b", &l.b_file, &l.b_offset, &l.b_dtype);
+  return l;
+}
+
+}  // namespace
 
 np::Isa isa_from_js(const Napi::Value& v) {
   np::Isa isa = np::best_isa();
@@ -57,8 +107,17 @@ np::ScanPlan plan_from_js(const Napi::Object& js) {
       member.file = static_cast<uint32_t>(get_u64(m, "file"));
       member.offset = get_u64(m, "offset");
       std::string dtype = get_string(m, "dtype");
-      if (!np::parse_scan_dtype(dtype, &member.dtype))
+      Napi::Value gguf = m.Get("gguf");
+      Napi::Value lora = m.Get("lora");
+      if (lora.IsObject()) {
+        member.lora = lora_rows_from_js(lora.As<Napi::Object>(), group.name);
+        member.dtype = np::DType::F32;  // the kernels see the formed floats
+      } else if (gguf.IsObject()) {
+        member.gguf = gguf_rows_from_js(gguf.As<Napi::Object>(), dtype, group.name);
+        member.dtype = np::DType::F32;  // the kernels see the dequantized floats
+      } else if (!np::parse_scan_dtype(dtype, &member.dtype)) {
         throw make_error(env, np::ErrorCode::Dtype, "cannot scan dtype " + dtype, {}, group.name);
+      }
       group.members.push_back(member);
     }
     plan.groups.push_back(std::move(group));

@@ -1,8 +1,9 @@
 /** The formats `npm run fuzz` covers: one line per reader. */
 import { fingerprintTarget } from './fingerprint';
 import { ggufTarget } from './gguf';
+import { peftConfigTarget } from './peft-config';
 import { safetensorsTarget } from './safetensors';
 import { torchZipTarget } from './torch-zip';
 import { FuzzTarget } from './target';
 
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [fingerprintTarget, ggufTarget, safetensorsTarget, torchZipTarget];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [fingerprintTarget, ggufTarget, safetensorsTarget, torchZipTarget, peftConfigTarget];

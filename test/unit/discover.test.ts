@@ -256,7 +256,7 @@ describe('openModels: model sets', () => {
     expect(set.lineage).toEqual(lineage);
     expect(set.warnings).toEqual([
       `${path.join(dir, 'logs')}: skipped (no model in it: no model.safetensors, pytorch_model.bin or shard index)`,
-      `${path.join(dir, 'old.onnx')}: skipped (only safetensors and PyTorch .bin/.pt/.pth files are read)`,
+      `${path.join(dir, 'old.onnx')}: skipped (only safetensors, PyTorch .bin/.pt/.pth and GGUF files are read)`,
     ]);
   });
 
@@ -410,7 +410,7 @@ describe('openModels: refusals', () => {
   it('a file that is not a weight file', async () => {
     const file = path.join(root, 'weights.onnx');
     fs.writeFileSync(file, 'x');
-    await expect(openModels([file])).rejects.toThrow(/not a model \(expected a \.safetensors, \.bin, \.pt or \.pth file, or a directory\)/);
+    await expect(openModels([file])).rejects.toThrow(/not a model \(expected a \.safetensors, \.bin, \.pt, \.pth or \.gguf file, or a directory\)/);
   });
 
   it('model_index.json with no component weights', async () => {

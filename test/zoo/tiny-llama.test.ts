@@ -6,6 +6,8 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
+import { writeChildrenAsGguf } from '../../lib/zoo/gguf-children';
+import { writeLeafChildrenAsAdapters } from '../../lib/zoo/peft-children';
 import { detect } from '../../lib/detect';
 import { evaluate } from '../../lib/eval/metrics';
 import { openModels } from '../../lib/io/discover';
@@ -138,3 +140,61 @@ test('read like a real HF checkpoint; the resized child aligned by row prefix an
   expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
   expect(evaluate(result, set.lineage!).ari).toBe(1);
 }, 120_000);
+
+// The zoo's gguf option on the same trained weights: children converted to GGUF (Q8_0 and
+// Q4_K in turn, q/k rows permuted as llama.cpp's converter does) are read in HF names and row
+// order and detection still finds the family and the resized child's parent.
+test('children written as GGUF: same lineage found beside safetensors parents', async () => {
+  const dir = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-gguf`);
+  fs.cpSync(tmp.dir, dir, { recursive: true });
+  try {
+    const records = zoo.models.map((m) => ({ ...m }));
+    await writeChildrenAsGguf(dir, records, ['Q8_0', 'Q4_K']);
+    const children = records.filter((m) => m.parent !== null);
+    expect(children.map((m) => m.gguf!.type)).toEqual(['Q8_0', 'Q4_K', 'Q8_0', 'Q4_K']);
+    // hidden 64: Q4_K's 256-element blocks do not fit, so its rows fall back to Q4_0 (F16 where 32 does not divide)
+    expect(Object.keys(children[1].gguf!.tensorTypes).sort()).toEqual(['F16', 'F32', 'Q4_0']);
+    for (const m of children) expect(fs.readdirSync(path.join(dir, m.id)).sort()).toEqual(['config.json', 'model.gguf']);
+    const set = await openModels([dir]);
+    expect(set.models.filter((m) => m.weightFormats?.includes('gguf')).length).toBe(4);
+    const scan = await scanModelSet(set, { device: 'cpu' });
+    expect(scan.fakeInit).toBe('hf(0.02)');
+    expect(scan.skipped).toEqual([]);
+    expect(scan.tensors.every((t) => t.models.length >= 2)).toBe(true); // every tensor aligned across formats
+    const result = detect(scan);
+    const resized = zoo.models.find((m) => m.initialization.vocabularyResized)!;
+    expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
+    expect(evaluate(result, set.lineage!).ari).toBe(1);
+    const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
+    const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
+    process.stdout.write(`tiny-llama with GGUF children: ${found}/${truth.size} edges found with direction\n`);
+    const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
+    expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
+
+// Leaf children as PEFT adapters made from the real fine-tunes (rank-8 SVD of child − parent per
+// decoder weight, other changed tensors saved whole): read as base + B·A over the parent.
+test('leaf children written as PEFT LoRA adapters over their parent: same family found', async () => {
+  const dir = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-peft`);
+  fs.cpSync(tmp.dir, dir, { recursive: true });
+  try {
+    const written = await writeLeafChildrenAsAdapters(dir, zoo.models, 8);
+    expect(written.length).toBe(3); // the children of the root except the one with a grandchild
+    const set = await openModels([dir]);
+    const adapters = set.models.filter((m) => m.adapter);
+    expect(adapters.map((m) => m.id).sort()).toEqual([...written].sort());
+    for (const a of adapters) expect(a.adapter!.baseId).toBe(zoo.models.find((m) => m.id === a.id)!.parent);
+    const scan = await scanModelSet(set, { device: 'cpu' });
+    const result = detect(scan);
+    const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
+    const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
+    process.stdout.write(`tiny-llama with ${written.length} PEFT adapter children: ${found}/${truth.size} edges found with direction\n`);
+    expect(evaluate(result, set.lineage!).ari).toBe(1);
+    for (const id of written) expect(result.edges.find((e) => e.child === id)?.parent).toBe(zoo.models.find((m) => m.id === id)!.parent);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);

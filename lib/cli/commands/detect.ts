@@ -13,7 +13,7 @@ import { UsageError } from '../args';
 import { Command, CommandIo, QUIET_OPTION } from '../command';
 import { DETECT_OPTIONS, detectOptionsFrom } from '../detect-options';
 import { fmtBytes, ProgressBar } from '../progress';
-import { SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
+import { openOptionsFrom, SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
 import { alignmentReport } from './scan';
 import { confirmEdges, detectIndex } from '../../hub/detect-index';
 
@@ -22,7 +22,7 @@ export async function scanOrLoad(args: { opts: Record<string, unknown>; position
   const scanFile = args.opts.scan as string | undefined;
   if (scanFile) return { scan: loadScan(scanFile) };
   if (args.positionals.length === 0) throw new UsageError('give model paths, or --scan FILE');
-  const set = await openModels(args.positionals);
+  const set = await openModels(args.positionals, openOptionsFrom(args as never));
   const bar = new ProgressBar('scan', { enabled: !io.quiet });
   const scan = await scanModelSet(set, { ...scanOptionsFrom(args as never), onProgress: (p) => bar.updateBytes(p.bytesDone, p.bytesTotal) });
   const rate = scan.run.seconds > 0 ? scan.run.bytes / scan.run.seconds : 0;

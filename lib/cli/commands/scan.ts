@@ -5,7 +5,7 @@ import type { ScanResult } from '../../scan/types';
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { fmtBytes, ProgressBar } from '../progress';
-import { SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
+import { openOptionsFrom, SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
 import { resolveTaskSpec } from '../task-env';
 
 /** One line per skipped reason, with counts: what was left out and why. */
@@ -42,7 +42,7 @@ export const scanCommand: Command = {
     const out = args.opts.out as string | undefined;
     if (!out) throw new UsageError('scan needs --out FILE');
     const opts = scanOptionsFrom(args);
-    const set = await openModels(args.positionals);
+    const set = await openModels(args.positionals, openOptionsFrom(args));
     const bar = new ProgressBar('scan', { enabled: !io.quiet });
     const scan = await scanModelSet(set, {
       ...opts,

@@ -23,18 +23,26 @@ export const zooCommand: Command = {
     { name: 'children', type: 'number', arg: 'N', description: 'synthetic-large: children per family' },
     { name: 'grandchildren', type: 'number', arg: 'N', description: 'synthetic-large: grandchildren per family' },
     { name: 'layers', type: 'number', arg: 'N', description: 'synthetic-large: decoder layers (override the size\'s)' },
+    { name: 'gguf', type: 'string', arg: 'TYPES', description: "tiny-llama: write the children as GGUF (model.gguf) instead of BF16 safetensors, comma-separated types taken in turn (e.g. 'Q8_0,Q4_K'; also F32, F16, BF16, Q4_0, Q4_1)" },
+    { name: 'peft-rank', type: 'number', arg: 'R', description: 'tiny-llama: write each leaf child as a PEFT LoRA adapter of rank R over its parent (SVD of its fine-tune) instead of safetensors' },
     { name: 'backend', type: 'string', arg: 'B', description: 'tfjs backend', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] },
     QUIET_OPTION,
   ],
   examples: [
     'phylogeny zoo --preset mnist-fc --out zoos/fc --seed 1',
     'phylogeny zoo --preset tiny-llama --out zoos/llama',
+    'phylogeny zoo --preset tiny-llama --gguf Q8_0,Q4_K --out zoos/llama-gguf',
     'phylogeny zoo --preset synthetic-large --size 7b --layers 18 --children 1 --grandchildren 0 --out zoos/big',
   ],
   async run(args, io) {
     const o = args.opts;
     if (!o.preset) throw new UsageError('zoo needs --preset P');
     if (!o.out) throw new UsageError('zoo needs --out DIR');
+    const gguf = typeof o.gguf === 'string' ? o.gguf.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    if (gguf && o.preset !== 'tiny-llama') throw new UsageError('--gguf applies to --preset tiny-llama only');
+    const peftRank = o['peft-rank'] as number | undefined;
+    if (peftRank !== undefined && (o.preset !== 'tiny-llama' || !Number.isInteger(peftRank) || peftRank < 1 || gguf))
+      throw new UsageError('--peft-rank takes a positive integer, with --preset tiny-llama and without --gguf');
     const bar = new ProgressBar(`zoo ${o.preset}`, { enabled: !io.quiet });
     const opts: ZooOptions = {
       preset: o.preset as ZooOptions['preset'],
@@ -46,6 +54,8 @@ export const zooCommand: Command = {
       childrenPerFamily: o.children as number | undefined,
       grandchildrenPerFamily: o.grandchildren as number | undefined,
       numLayers: o.layers as number | undefined,
+      gguf,
+      peftRank,
       backend: o.backend as ZooOptions['backend'],
       onProgress: zooProgressHandler(bar),
       log: io.quiet ? undefined : (line) => io.err(`${line}\n`),

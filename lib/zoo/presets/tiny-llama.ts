@@ -7,6 +7,8 @@
  */
 import * as path from 'path';
 import { describeBackend, selectBackend } from '../backend';
+import { writeChildrenAsGguf } from '../gguf-children';
+import { writeLeafChildrenAsAdapters } from '../peft-children';
 import { writeHfCheckpoint } from '../hf-writer';
 import { modelId } from '../ids';
 import { deriveSeed, Rng } from '../rng';
@@ -90,7 +92,10 @@ function lmPlan(families: number): LmPlanEntry[] {
 
 function normalize(o: ZooOptions): Record<string, unknown> {
   const scale = o.scale ?? 'small';
-  return { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? SCALES[scale].families };
+  const key: Record<string, unknown> = { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? SCALES[scale].families };
+  if (o.gguf?.length) key.gguf = o.gguf; // absent by default, so existing cache keys stay
+  if (o.peftRank) key.peftRank = o.peftRank;
+  return key;
 }
 
 interface TrainedLm {
@@ -283,6 +288,10 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
   const tokenizers = { bytes: byteTokenizer(), words: wordTokenizer(RECIPE_WORD_TOKENS) };
   const models: ZooModelRecord[] = [];
   for (let i = 0; i < plan.length; i++) models.push(await buildLm(ctx, sc, backend.name, plan, i, byKey, tokenizers));
+  const gguf = ctx.options.gguf ?? [];
+  if (gguf.length) await writeChildrenAsGguf(ctx.outDir, models, gguf);
+  const peftRank = ctx.options.peftRank;
+  if (peftRank) for (const id of await writeLeafChildrenAsAdapters(ctx.outDir, models, peftRank)) models.find((m) => m.id === id)!.peft = { rank: peftRank };
   return {
     models,
     backend,
@@ -293,6 +302,12 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
       `One child has a resized vocabulary (${RESIZED_VOCAB} rows in embed_tokens and lm_head instead of 256); its first 256 rows descend from the parent's.`,
       'Accuracy is next-token accuracy on held-out generated text of the model’s own domain.',
       'Tokenizer: one token per byte (no tokenizer files are written); config.json keeps the transformers default bos/eos ids (1, 2), which the generated text does not use.',
+      ...(gguf.length
+        ? [`Children converted to GGUF (${gguf.join(', ')} in turn; model.gguf beside config.json, q/k rows permuted as llama.cpp's converter does); rows that are not whole blocks of the type fall back (see models.json gguf.tensorTypes).`]
+        : []),
+      ...(peftRank
+        ? [`Leaf children written as PEFT LoRA adapters of rank ${peftRank} over their parent (SVD of each decoder weight's fine-tune; embeddings, lm_head and norms saved whole): the model each stands for is the parent plus that low-rank change, not the trained child exactly.`]
+        : []),
     ],
     synthetic: false,
   };

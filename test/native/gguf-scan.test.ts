@@ -1,0 +1,202 @@
+/**
+ * GGUF in the scan: a llama checkpoint converted to GGUF (names mapped, q/k rows interleaved
+ * per head as llama.cpp's converter does) is read back in Hugging Face names and row order.
+ * An F32 GGUF scans bit for bit like the safetensors it came from; Q8_0/Q4_K tensors are
+ * dequantized in the scan to exactly the values of the TypeScript reference dequantizers; the
+ * native scan agrees with the float64 reference at chunk sizes that cut rows and blocks.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DtypeError } from '../../lib/errors';
+import { openModels } from '../../lib/io/discover';
+import { convertLlamaToGguf, ggufTypeFor } from '../../lib/io/gguf-from-hf';
+import { writeGguf, llamaMetadata } from '../../lib/io/gguf-writer';
+import { readGgufTensors } from '../../lib/io/gguf-tensors';
+import { formatInspect, inspectModel } from '../../lib/io/inspect';
+import { writeSafetensors } from '../../lib/io/safetensors-writer';
+import { readTensorValues } from '../../lib/io/tensor-data';
+import type { ModelSet } from '../../lib/io/types';
+import { alignModels } from '../../lib/scan/align';
+import { buildPlan } from '../../lib/scan/plan';
+import { referenceScan } from '../../lib/scan/reference';
+import { runNativePlan, scanModelSet } from '../../lib/scan/scan';
+import type { ScanResult } from '../../lib/scan/types';
+import { rng, tmpDir } from '../helpers/models';
+
+// 256-wide rows so Q4_K applies to every weight; 2 KV heads of 4 (GQA) so q and k are permuted
+// with different head counts; 37 vocabulary rows so no tensor is a multiple of the scan's block.
+const CFG = { hidden_size: 256, intermediate_size: 512, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 37, rms_norm_eps: 1e-5, max_position_embeddings: 64, initializer_range: 0.02, model_type: 'llama' };
+const HD = CFG.hidden_size / CFG.num_attention_heads;
+const SHAPES: [string, number[]][] = [
+  ['model.embed_tokens.weight', [37, 256]],
+  ['model.layers.0.self_attn.q_proj.weight', [256, 256]],
+  ['model.layers.0.self_attn.k_proj.weight', [2 * HD, 256]],
+  ['model.layers.0.self_attn.v_proj.weight', [2 * HD, 256]],
+  ['model.layers.0.self_attn.o_proj.weight', [256, 256]],
+  ['model.layers.0.mlp.gate_proj.weight', [512, 256]],
+  ['model.layers.0.mlp.up_proj.weight', [512, 256]],
+  ['model.layers.0.mlp.down_proj.weight', [256, 512]],
+  ['model.layers.0.input_layernorm.weight', [256]],
+  ['model.layers.0.post_attention_layernorm.weight', [256]],
+  ['model.norm.weight', [256]],
+  ['lm_head.weight', [37, 256]],
+];
+
+let dir: string;
+function writeHf(id: string, seed: number, base?: Map<string, Float32Array>): Map<string, Float32Array> {
+  const d = path.join(dir, 'st', id);
+  fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(CFG));
+  const r = rng(seed);
+  const values = new Map<string, Float32Array>();
+  writeSafetensors(
+    path.join(d, 'model.safetensors'),
+    SHAPES.map(([name, shape]) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const b = base?.get(name);
+      const v = new Float32Array(n);
+      for (let i = 0; i < n; i++) v[i] = (b ? b[i] : shape.length === 1 ? 1 : 0) + (b ? 0.01 : 0.05) * r.normal();
+      values.set(name, v);
+      return { name, dtype: 'F32' as const, shape, data: v };
+    }),
+  );
+  return values;
+}
+
+/** A set of the parent (safetensors) and the child converted to GGUF `type` in its own folder. */
+async function withGgufChild(type: 'F32' | 'Q8_0' | 'Q4_K'): Promise<ModelSet> {
+  const set = path.join(dir, `set-${type}`);
+  if (!fs.existsSync(set)) {
+    fs.mkdirSync(path.join(set, 'child'), { recursive: true });
+    fs.cpSync(path.join(dir, 'st', 'parent'), path.join(set, 'parent'), { recursive: true });
+    fs.copyFileSync(path.join(dir, 'st', 'child', 'config.json'), path.join(set, 'child', 'config.json'));
+    const child = (await openModels([path.join(dir, 'st', 'child')])).models[0];
+    convertLlamaToGguf(child, path.join(set, 'child', 'model.gguf'), type);
+  }
+  return openModels([set]);
+}
+
+beforeAll(() => {
+  dir = tmpDir('np-gguf-scan-');
+  const p = writeHf('parent', 1);
+  writeHf('child', 2, p);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function statsOf(r: ScanResult) {
+  return r.tensors.map((t) => ({ name: t.name, shape: t.shape, count: t.count, sum: t.sum, sumSq: t.sumSq, sumCube: t.sumCube, sumQuad: t.sumQuad, fakeInitSq: t.fakeInitSq, gram: t.gram }));
+}
+
+test('GGUF tensors come back in Hugging Face names and shapes, with their ggml types and q/k heads', async () => {
+  const set = await withGgufChild('Q4_K');
+  const child = set.models.find((m) => m.id === 'child')!;
+  expect(child.weightFormats).toEqual(['gguf']);
+  const byName = new Map(child.tensors.map((t) => [t.name, t]));
+  expect([...byName.keys()].sort()).toEqual(SHAPES.map(([n]) => n).sort());
+  for (const [name, shape] of SHAPES) expect(byName.get(name)!.shape).toEqual(shape);
+  expect(byName.get('model.layers.0.self_attn.q_proj.weight')!.dtype).toBe('Q4_K');
+  expect(byName.get('model.layers.0.self_attn.q_proj.weight')!.gguf).toEqual({ rowElems: 256, rows: 256, permHeads: 4 });
+  expect(byName.get('model.layers.0.self_attn.k_proj.weight')!.gguf!.permHeads).toBe(2);
+  expect(byName.get('model.layers.0.self_attn.v_proj.weight')!.gguf!.permHeads).toBe(0);
+  expect(byName.get('model.norm.weight')!.dtype).toBe('F32');
+});
+
+test('an F32 GGUF child scans bit for bit like the safetensors it was converted from', async () => {
+  const gg = await withGgufChild('F32');
+  const st = await openModels([path.join(dir, 'st')]);
+  const a = await scanModelSet(gg, { device: 'cpu', chunkMb: 0.01 });
+  const b = await scanModelSet(st, { device: 'cpu', chunkMb: 0.01 });
+  expect(a.tensors.length).toBe(SHAPES.length);
+  expect(statsOf(a)).toEqual(statsOf(b));
+  // The check bites: the GGUF q rows as stored (permutation not undone) differ from the HF rows.
+  const q = gg.models.find((m) => m.id === 'child')!.tensors.find((t) => t.name.endsWith('q_proj.weight'))!;
+  const stored = readTensorValues({ ...q, gguf: { ...q.gguf!, permHeads: 0 } });
+  const hf = readTensorValues(q);
+  expect(Buffer.from(stored.buffer).equals(Buffer.from(hf.buffer))).toBe(false);
+  expect([...stored].sort()).toEqual([...hf].sort());
+});
+
+test.each(['Q8_0', 'Q4_K'] as const)('%s: the scan dequantizes exactly the TS reference values, in HF row order', async (type) => {
+  const gg = await withGgufChild(type);
+  const child = gg.models.find((m) => m.id === 'child')!;
+  // The reference model: every child tensor dequantized by lib/io/gguf-quant-ref.ts (rows put
+  // back in HF order in TypeScript) and stored as F32 safetensors.
+  const refDir = path.join(dir, `ref-${type}`);
+  fs.mkdirSync(refDir, { recursive: true });
+  writeSafetensors(path.join(refDir, 'ref.safetensors'), child.tensors.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: readTensorValues(t) })));
+  const ref = (await openModels([refDir])).models[0];
+  const set: ModelSet = { models: [child, ref], warnings: [] };
+  const r = await scanModelSet(set, { device: 'cpu', chunkMb: 0.005, threads: 2 });
+  expect(r.tensors.length).toBe(SHAPES.length);
+  for (const t of r.tensors) {
+    expect([t.sum[0], t.sumSq[0], t.sumCube[0], t.sumQuad[0], t.fakeInitSq[0]]).toEqual([t.sum[1], t.sumSq[1], t.sumCube[1], t.sumQuad[1], t.fakeInitSq[1]]);
+    expect(t.gram[0][0]).toBe(t.gram[1][1]);
+    expect(t.gram[0][1]).toBe(t.gram[1][1]);
+  }
+  // Quantized, not copied: the child's weights differ from the float originals.
+  const orig = (await openModels([path.join(dir, 'st', 'child')])).models[0];
+  const q = child.tensors.find((t) => t.name.endsWith('q_proj.weight'))!;
+  expect(q.dtype).toBe(type);
+  const a = readTensorValues(q), o = readTensorValues(orig.tensors.find((t) => t.name === q.name)!);
+  let err = 0, norm = 0;
+  for (let i = 0; i < a.length; i++) { err += (a[i] - o[i]) ** 2; norm += o[i] ** 2; }
+  expect(err).toBeGreaterThan(0);
+  expect(Math.sqrt(err / norm)).toBeLessThan(type === 'Q8_0' ? 0.01 : 0.1); // the rows match: small relative error
+});
+
+test('the native scan of GGUF members agrees with the float64 reference at every chunk size and thread count', async () => {
+  const gg = await withGgufChild('Q4_K');
+  const q8 = (await withGgufChild('Q8_0')).models.find((m) => m.id === 'child')!;
+  const models = [...gg.models, { ...q8, id: 'child-q8' }];
+  const { groups } = alignModels(models);
+  for (const [chunkBytes, threads] of [[4096 * 3 + 4, 1], [2 << 20, 2]] as const) {
+    const { plan } = buildPlan(groups, { seed: 3, fakeInit: 'hf(0.02)', chunkBytes, threads });
+    expect(plan.groups.some((g) => g.members.some((m) => m.gguf))).toBe(true);
+    const out = await runNativePlan(plan);
+    const ref = referenceScan(plan);
+    for (let i = 0; i < ref.values.length; i++) expect(Math.abs(out.values[i] - ref.values[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref.values[i])));
+  }
+});
+
+test('unsupported GGUF types are refused naming the tensor, or skipped with skipNonFloat', async () => {
+  const d = path.join(dir, 'q81');
+  fs.mkdirSync(d, { recursive: true });
+  writeGguf(path.join(d, 'odd.gguf'), {
+    metadata: llamaMetadata({ blockCount: 1, embeddingLength: 32, feedForwardLength: 64, headCount: 2 }),
+    tensors: [
+      { name: 'blk.0.ffn_up.weight', type: 'Q8_1', dims: [32, 2], data: new Uint8Array(72) },
+      { name: 'output_norm.weight', type: 'F32', dims: [32], data: new Float32Array(32).fill(1) },
+    ],
+  });
+  const set = await openModels([path.join(d, 'odd.gguf')]);
+  expect(set.models[0].id).toBe('odd');
+  await expect(scanModelSet(set, { device: 'cpu' })).rejects.toThrow(DtypeError);
+  await expect(scanModelSet(set, { device: 'cpu' })).rejects.toThrow(/model\.layers\.0\.mlp\.up_proj\.weight.*Q8_1/);
+  const r = await scanModelSet(set, { device: 'cpu', skipNonFloat: true });
+  expect(r.tensors.map((t) => t.name)).toEqual(['model.norm.weight']);
+  expect(r.skipped).toEqual([{ model: 'odd', tensor: 'model.layers.0.mlp.up_proj.weight', reason: 'dtype Q8_1 has no dequantizer' }]);
+});
+
+test('other architectures keep their GGUF names, with a note', async () => {
+  const f = path.join(dir, 'gpt2.gguf');
+  writeGguf(f, { metadata: { 'general.architecture': { type: 'string', value: 'gpt2' } }, tensors: [{ name: 'blk.0.attn_qkv.weight', type: 'F16', dims: [32, 96], data: new Float32Array(96 * 32) }] });
+  const list = await readGgufTensors(f);
+  expect(list.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([['blk.0.attn_qkv.weight', 'F16', [96, 32]]]);
+  expect(list.warnings[0]).toMatch(/architecture 'gpt2' keeps its GGUF tensor names/);
+});
+
+test('the converter falls back from a K-quant where rows are not whole 256-blocks', () => {
+  expect(ggufTypeFor('Q4_K', [64, 256])).toBe('Q4_K');
+  expect(ggufTypeFor('Q4_K', [64, 96])).toBe('Q4_0');
+  expect(ggufTypeFor('Q4_K', [64, 176])).toBe('F16');
+  expect(ggufTypeFor('Q8_0', [64, 176])).toBe('F16');
+  expect(ggufTypeFor('Q8_0', [176])).toBe('F32');
+});
+
+test('inspect names the GGUF weights and their types', async () => {
+  await withGgufChild('Q4_K');
+  const report = await inspectModel(path.join(dir, 'set-Q4_K', 'child'));
+  const text = formatInspect(report);
+  expect(text).toMatch(/^model child \(hf, gguf\)/);
+  expect(text).toMatch(/weights: gguf Q4_K×9, F32×3/);
+});
