@@ -22,7 +22,16 @@ import { minimumSpanningForest, thresholdComponents } from '../graph/components'
 import { forestResult } from './result';
 import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
-import { tensorSignals } from './root-posterior';
+import { tensorSignals, type DirectionSignal } from './root-posterior';
+import { counterSignal } from '../scan/counters';
+import { skippedNotes } from './skipped-notes';
+
+/**
+ * The error rate a step counter votes with (weight log(999) ≈ 6.9 nats per edge): fine-tuning
+ * continues the parent's count, so a parent below its child is near certain; not 0, so that a
+ * counter reset somewhere cannot overrule everything else.
+ */
+export const STEP_COUNTER_ERROR_RATE = 1e-3;
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -51,6 +60,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   // A model that shares nothing is still shown with a score over its own tensors.
   const ownScore = computeScores(selected, M, scoreSettings);
   for (let m = 0; m < M; m++) if (Number.isNaN(rawScore[m])) rawScore[m] = ownScore[m];
+  warnings.push(...skippedNotes(scan));
   const lonely = ids.filter((_, m) => params[m] === 0);
   if (lonely.length > 0) warnings.push(`no selected tensor shared with another model: ${lonely.join(', ')} (each left as a root of its own)`);
   timings.scores = round(now() - mark);
@@ -84,7 +94,11 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   }
   const score = reps.map((m) => sign * rawScore[m]);
   const distanceSettings = { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine };
-  let signals: ReturnType<typeof tensorSignals> | null = null;
+  let signals: DirectionSignal[] | null = null;
+  const counts = scan.counters ? counterSignal(scan.counters, M) : null;
+  const repCounts = counts ? Float64Array.from(reps, (m) => counts[m]) : null;
+  const counterVotes: DirectionSignal[] =
+    repCounts && repCounts.filter((v) => !Number.isNaN(v)).length >= 2 ? [{ name: 'step-counter', values: repCounts, errorRate: STEP_COUNTER_ERROR_RATE }] : [];
   const run = spec.run({
     options: o,
     D,
@@ -93,7 +107,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
-    signals: () => (signals ??= tensorSignals(compared, reps)),
+    signals: () => (signals ??= [...tensorSignals(compared, reps), ...counterVotes]),
   });
   warnings.push(...run.warnings);
   timings.method = round(now() - mark);

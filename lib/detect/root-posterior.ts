@@ -37,6 +37,12 @@ export interface DirectionSignal {
   name: string;
   /** Per model (indexed like the trees' nodes); NaN where the model has no value. */
   values: ArrayLike<number>;
+  /**
+   * A known error rate: the signal votes with the fixed weight log((1−ε)/ε) instead of one
+   * estimated from the scan, and also under `directionEvidence: 'score'`. For signals whose
+   * direction is known by construction (step counters only grow along fine-tuning).
+   */
+  errorRate?: number;
 }
 
 /** One undirected tree over global node indices. */
@@ -190,10 +196,11 @@ function rootedParents(t: Traversal, root: number): Map<number, number> {
 
 const logOdds = (eps: number) => Math.log((1 - eps) / eps);
 
-/** The signals that vote: the tensors' (for 'tensor-votes'), then the direction score, last. */
-function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
+/** The signals that vote: the tensors' (for 'tensor-votes'; signals of known error rate
+ * always), then the direction score, last. */
+export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
   const score = { name: 'score', values: primary };
-  return evidence === 'score' ? [score] : [...signals, score];
+  return evidence === 'score' ? [...signals.filter((s) => s.errorRate !== undefined), score] : [...signals, score];
 }
 
 /**
@@ -216,7 +223,8 @@ export function rootFamilies(
   // The score's sign is known (it grows with training), so its error rate is at most 1/2:
   // without that, reversing every chain and every signal would fit exactly as well.
   const bounded = used.map((s) => s === used[used.length - 1]);
-  const rate = (c: { wrong: number; total: number }, k: number) => (bounded[k] ? Math.min(0.5, errorRate(c)) : errorRate(c));
+  const rate = (c: { wrong: number; total: number }, k: number) =>
+    used[k].errorRate ?? (bounded[k] ? Math.min(0.5, errorRate(c)) : errorRate(c));
 
   const posterior = (weights: number[], agreeOf: Map<number, number>[][]) =>
     trav.map((t, i) => {
