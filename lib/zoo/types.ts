@@ -1,8 +1,8 @@
 /** Options, records and results of the model zoo (lib/zoo). */
 import type { BackendPreference, BackendReport } from './backend';
 
-export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large';
-export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large'];
+export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large' | 'regimes';
+export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large', 'regimes'];
 
 /** 'small': minutes on 2 CPU cores (CI, demo). 'paper': the paper's grid (hours to days on CPU). */
 export type ZooScale = 'small' | 'paper';
@@ -48,6 +48,8 @@ export interface ZooOptions {
   numLayers?: number;
   /** synthetic-large: largest shard in bytes (default 2 GiB; HF layouts need ≥ 2 shards, so smaller models split in two). */
   maxShardBytes?: number;
+  /** regimes: which training regimes (lib/zoo/regimes.ts; default all); `families` is then per regime. */
+  regimes?: string[];
   /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
   backend?: BackendPreference;
   onProgress?: (p: ZooProgress) => void;

@@ -1,5 +1,6 @@
 // Declarations only at the top: the zoo trains with tfjs, which is loaded when the command runs.
 import { SYNTHETIC_SIZES } from '../../zoo/presets/synthetic-large';
+import { REGIMES } from '../../zoo/regimes';
 import { ZOO_PRESETS } from '../../zoo/types';
 import type { ZooOptions } from '../../zoo/types';
 import { UsageError } from '../args';
@@ -11,7 +12,7 @@ export const zooCommand: Command = {
   name: 'zoo',
   summary: 'train model families with known lineage (or make synthetic large ones) for evaluation',
   description:
-    'Trains for real with tfjs (backend chain: tfjs-node-gpu, tfjs-node, wasm, cpu; the one used is printed) and writes <id>.safetensors files or Hugging Face layout directories, lineage.json (the truth) and models.json (every hyperparameter, loss and held-out accuracy). Model ids do not reveal lineage. Presets: mnist-fc (the paper\'s MLP setting), mnist-cnn, tiny-llama (LLaMA architecture, HF layout, BF16 shards, one child with a resized vocabulary), synthetic-large (clearly labelled synthetic families of large sharded BF16 models, for scale and speed only). See docs/zoo.md.',
+    'Trains for real with tfjs (backend chain: tfjs-node-gpu, tfjs-node, wasm, cpu; the one used is printed) and writes <id>.safetensors files or Hugging Face layout directories, lineage.json (the truth) and models.json (every hyperparameter, loss and held-out accuracy). Model ids do not reveal lineage. Presets: mnist-fc (the paper\'s MLP setting), mnist-cnn, tiny-llama (LLaMA architecture, HF layout, BF16 shards, one child with a resized vocabulary), synthetic-large (clearly labelled synthetic families of large sharded BF16 models, for scale and speed only), regimes (MLP families trained under different optimizers, weight decays, schedules and initialisations, with partial and tiny fine-tunes). See docs/zoo.md.',
   positionals: [],
   options: [
     { name: 'preset', alias: 'p', type: 'string', arg: 'P', description: 'which zoo', choices: [...ZOO_PRESETS] },
@@ -23,12 +24,14 @@ export const zooCommand: Command = {
     { name: 'children', type: 'number', arg: 'N', description: 'synthetic-large: children per family' },
     { name: 'grandchildren', type: 'number', arg: 'N', description: 'synthetic-large: grandchildren per family' },
     { name: 'layers', type: 'number', arg: 'N', description: 'synthetic-large: decoder layers (override the size\'s)' },
+    { name: 'regime', type: 'list', arg: 'R', description: `regimes: which training regimes (repeatable, comma-separated; ${REGIMES.join(', ')}) [default: all]; --families is then per regime` },
     { name: 'backend', type: 'string', arg: 'B', description: 'tfjs backend', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] },
     QUIET_OPTION,
   ],
   examples: [
     'phylogeny zoo --preset mnist-fc --out zoos/fc --seed 1',
     'phylogeny zoo --preset tiny-llama --out zoos/llama',
+    'phylogeny zoo --preset regimes --regime adamw-strong,partial --families 2 --out zoos/regimes',
     'phylogeny zoo --preset synthetic-large --size 7b --layers 18 --children 1 --grandchildren 0 --out zoos/big',
   ],
   async run(args, io) {
@@ -46,6 +49,7 @@ export const zooCommand: Command = {
       childrenPerFamily: o.children as number | undefined,
       grandchildrenPerFamily: o.grandchildren as number | undefined,
       numLayers: o.layers as number | undefined,
+      regimes: o.regime as string[] | undefined,
       backend: o.backend as ZooOptions['backend'],
       onProgress: zooProgressHandler(bar),
       log: io.quiet ? undefined : (line) => io.err(`${line}\n`),
