@@ -24,7 +24,9 @@ import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
 import { tensorSignals, type DirectionSignal } from './root-posterior';
 import { counterSignal } from '../scan/counters';
+import { modelSignal } from './direction-signals';
 import { skippedNotes } from './skipped-notes';
+import { familyDirections } from './family-direction';
 
 /**
  * The error rate a step counter votes with (weight log(999) ≈ 6.9 nats per edge): fine-tuning
@@ -97,6 +99,12 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   let signals: DirectionSignal[] | null = null;
   const counts = scan.counters ? counterSignal(scan.counters, M) : null;
   const repCounts = counts ? Float64Array.from(reps, (m) => counts[m]) : null;
+  // Model-level signals with error rates given in the options (learnt on other zoos).
+  const fixedSignals = (): DirectionSignal[] =>
+    Object.entries(o.directionSignals).map(([name, errorRate]) => {
+      const all = modelSignal(name, compared, M);
+      return { name: `model:${name}`, values: Float64Array.from(reps, (m) => all[m]), errorRate };
+    });
   const counterVotes: DirectionSignal[] =
     repCounts && repCounts.filter((v) => !Number.isNaN(v)).length >= 2 ? [{ name: 'step-counter', values: repCounts, errorRate: STEP_COUNTER_ERROR_RATE }] : [];
   const run = spec.run({
@@ -107,7 +115,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
-    signals: () => (signals ??= [...tensorSignals(compared, reps), ...counterVotes]),
+    signals: () => (signals ??= [...tensorSignals(compared, reps), ...fixedSignals(), ...counterVotes]),
   });
   warnings.push(...run.warnings);
   timings.method = round(now() - mark);
@@ -122,12 +130,18 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
     return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
   });
+  const directions = familyDirections(forest.families, forest.edges, o.minDirectionConfidence);
+  const undirected = directions.filter((f) => !f.directed);
+  if (undirected.length > 0) {
+    warnings.push(`${undirected.length} ${undirected.length === 1 ? 'family' : 'families'} left undirected (direction confidence below ${o.minDirectionConfidence}): ${undirected.map((f) => `${f.root} ${f.confidence!.toFixed(2)}`).join(', ')}`);
+  }
   timings.confidence = round(now() - mark);
   timings.detect = round(now() - started);
 
   return {
     models: scan.models.map((m, i) => ({ id: m.id, path: m.path, params: params[i], score: sign * rawScore[i] })),
     ...forest,
+    familyDirections: directions,
     duplicates: dupGroups.map((g) => g.map((m) => ids[m])),
     distances: { ids, matrix: dist },
     method: o.method,

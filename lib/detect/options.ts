@@ -86,6 +86,13 @@ export interface DetectOptions {
   /** additive-tree: 'shared-drift' refits each rooted tree allowing correlated increments;
    * 'additive' keeps the additive fit. */
   treeModel?: TreeModel;
+  /** additive-tree: model-level signals (direction-signals.ts) that vote with a fixed error
+   * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
+   * rates measured on other zoos; they vote under both directionEvidence settings. */
+  directionSignals?: Record<string, number>;
+  /** Families whose direction confidence (family-direction.ts) is below this are left
+   * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
+  minDirectionConfidence?: number;
 }
 
 export interface ResolvedOptions {
@@ -117,6 +124,8 @@ export interface ResolvedOptions {
   rootPrior: RootPrior;
   directionEvidence: DirectionEvidence;
   treeModel: TreeModel;
+  directionSignals: Record<string, number>;
+  minDirectionConfidence: number;
 }
 
 /** The method run when none is named. */
@@ -154,6 +163,8 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   rootPrior: 'attachment',
   directionEvidence: 'tensor-votes',
   treeModel: 'shared-drift',
+  directionSignals: {},
+  minDirectionConfidence: 0,
 };
 
 /** What a method may set differently from DEFAULTS. */
