@@ -16,6 +16,10 @@
  *
  *   npm run eval:regimes                                    # seeds 0-4, 2 families per regime
  *   npm run eval:regimes -- --seeds 0,1 --families 1 --json out.json
+ *   npm run eval:regimes -- --presets mnist-fc     # also hold out the mnist-fc zoos (same seeds)
+ *
+ * With --presets, each named preset's zoos join as one more group ("regime") in every table
+ * and in the leave-one-out, so a setting is also judged on a zoo family it was not fitted on.
  */
 import * as fs from 'fs';
 import { detect } from '../lib/detect';
@@ -28,11 +32,12 @@ import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import type { ScanResult } from '../lib/scan/types';
 import { ensureZoo } from '../lib/zoo';
+import type { ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'families', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,6 +67,7 @@ const FIXED: Record<string, DetectOptions> = {
   default: {},
   'norm score': { score: 'norm', directionEvidence: 'score' },
   'fake-init score': { directionEvidence: 'score' },
+  'kurtosis votes': { directionEvidence: 'kurtosis-votes' },
   mother: { method: 'mother' },
 };
 
@@ -71,13 +77,14 @@ const FITTED = ['fitted signals', 'fitted signals + tensor votes', 'fitted top-1
 /** Which model-level signals enter the fitted settings (the scan-only ones). */
 const FIT_SIGNALS = MODEL_SIGNAL_NAMES;
 
-async function loadZoo(seed: number, families: number): Promise<Zoo> {
-  const zoo = await ensureZoo({ preset: 'regimes', seed, families, log: (l) => process.stderr.write(`${l}\n`) });
+async function loadZoo(seed: number, families: number, preset: ZooPreset = 'regimes'): Promise<Zoo> {
+  const opts = preset === 'regimes' ? { preset, seed, families } : { preset, seed };
+  const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
   const set = await openModels([zoo.outDir]);
   const scan = await scanModelSet(set, { device: 'cpu' });
   const ids = scan.models.map((m) => m.id);
   const index = new Map(ids.map((id, i) => [id, i]));
-  const regimeOf = new Map(zoo.models.map((m) => [m.id, String(m.hyperparameters.regime)]));
+  const regimeOf = new Map(zoo.models.map((m) => [m.id, String(m.hyperparameters.regime ?? preset)]));
   const edges = zoo.lineage.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: regimeOf.get(e.child)!, seed }));
   const signals = new Map<string, Float64Array>();
   for (const name of MODEL_SIGNAL_NAMES) signals.set(name, modelSignal(name, scan.tensors, ids.length));
@@ -174,18 +181,26 @@ function familyConfidenceOf(r: DetectionResult): Map<string, number> {
 async function main() {
   const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
   const families = Number(arg('families', '2'));
+  const presets = arg('presets', '').split(',').filter(Boolean) as ZooPreset[];
   const zoos: Zoo[] = [];
-  for (const seed of seeds) {
-    const t0 = Date.now();
-    zoos.push(await loadZoo(seed, families));
-    process.stderr.write(`regimes seed ${seed}: ${zoos[zoos.length - 1].ids.length} models, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  for (const preset of ['regimes' as ZooPreset, ...presets]) {
+    for (const seed of seeds) {
+      const t0 = Date.now();
+      zoos.push(await loadZoo(seed, families, preset));
+      process.stderr.write(`${preset} seed ${seed}: ${zoos[zoos.length - 1].ids.length} models, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
   }
-  const regimes = REGIMES.filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
+  const regimes = [...REGIMES, ...presets].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
   const edgesOf = (z: Zoo, rs: Set<string>) => z.edges.filter((e) => rs.has(e.regime));
   const lines: string[] = [];
   const header = (first: string) => [`| ${first} | ${regimes.join(' | ')} | all |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`];
   const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
-  lines.push(`Zoos: regimes, seeds ${seeds.join(', ')}, ${families} families per regime (${edgeCount} true edges, ${edgeCount / regimes.length} per regime). Machine: ${machineDescription()}.`, '');
+  const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
+  lines.push(
+    `Zoos: regimes, seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''} ` +
+      `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
+    '',
+  );
 
   // 1. Signal reliability.
   lines.push('Signal reliability: share of true parent → child edges along which the signal grows (%; ties ½). Below 50: it falls.', '', ...header('signal'));
@@ -232,6 +247,21 @@ async function main() {
   };
   lines.push('Directed-edge accuracy per regime (%), fixed settings, all seeds pooled:', '', ...header('setting'));
   for (const [name, rs] of results) lines.push(`| ${name} | ${regimes.map((r) => pct(accuracy(rs, new Set([r])))).join(' | ')} | ${pct(accuracy(rs, new Set(regimes)))} |`);
+  // The same pairs in either direction: what the tree got right, before any direction.
+  const pairs = (rs: DetectionResult[], set: Set<string>) => {
+    let right = 0;
+    let total = 0;
+    zoos.forEach((z, i) => {
+      const linked = new Set(rs[i].edges.flatMap((e) => [`${e.parent}>${e.child}`, `${e.child}>${e.parent}`]));
+      for (const e of edgesOf(z, set)) {
+        total++;
+        if (linked.has(`${z.ids[e.parent]}>${z.ids[e.child]}`)) right++;
+      }
+    });
+    return right / total;
+  };
+  const def = results.get('default')!;
+  lines.push(`| default, pair found (either direction) | ${regimes.map((r) => pct(pairs(def, new Set([r])))).join(' | ')} | ${pct(pairs(def, new Set(regimes)))} |`);
   lines.push('');
 
   // 3. Leave one regime out.

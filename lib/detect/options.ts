@@ -22,7 +22,7 @@ export const WITHINS = ['star', 'arborescence', 'tree'] as const;
 export const AUTO_K_RULES = ['silhouette', 'gap', 'components'] as const;
 export const LINKAGES = ['average', 'ward'] as const;
 export const ROOT_PRIORS = ['attachment', 'uniform'] as const;
-export const DIRECTION_EVIDENCES = ['tensor-votes', 'score'] as const;
+export const DIRECTION_EVIDENCES = ['tensor-votes', 'score', 'kurtosis-votes'] as const;
 export const TREE_MODELS = ['shared-drift', 'additive'] as const;
 
 export type ScoreKind = (typeof SCORE_KINDS)[number];
@@ -80,7 +80,8 @@ export interface DetectOptions {
   lambda?: number;
   /** additive-tree: prior over each family's root ('attachment': rumour centrality). */
   rootPrior?: RootPrior;
-  /** additive-tree: what votes on direction ('tensor-votes': per-tensor fake-init distance and
+  /** additive-tree: what votes on direction ('kurtosis-votes': the score and per-tensor
+   * kurtosis only, since per-tensor fake-init votes flip with the training regime;
    * kurtosis, weighted by their error rates on this scan; 'score': the direction score). */
   directionEvidence?: DirectionEvidence;
   /** additive-tree: 'shared-drift' refits each rooted tree allowing correlated increments;

@@ -16,7 +16,8 @@
  *   ε_k is estimated with the roots (EM: roots → error rates → roots, until the roots stop
  *   changing), pooled over every family that has the signal, so a signal that mostly runs
  *   against the tree gets a negative weight and one that is noise gets none. 'score' uses the
- *   direction score alone; 'tensor-votes' uses, per tensor, the fake-init distance and the
+ *   direction score alone; 'kurtosis-votes' the score and the per-tensor kurtosis votes;
+ *   'tensor-votes' uses, per tensor, the fake-init distance and the
  *   kurtosis (whose direction differs between vision nets and LLMs), and the
  *   direction score, whose sign is known (its error rate is capped at 1/2). The EM
  *   starts from the prior's roots and from the direction score's, and keeps the fixed point of
@@ -200,7 +201,9 @@ const logOdds = (eps: number) => Math.log((1 - eps) / eps);
  * always), then the direction score, last. */
 export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
   const score = { name: 'score', values: primary };
-  return evidence === 'score' ? [...signals.filter((s) => s.errorRate !== undefined), score] : [...signals, score];
+  if (evidence === 'score') return [...signals.filter((s) => s.errorRate !== undefined), score];
+  if (evidence === 'kurtosis-votes') return [...signals.filter((s) => s.errorRate !== undefined || s.name.endsWith(':kurtosis')), score];
+  return [...signals, score];
 }
 
 /**

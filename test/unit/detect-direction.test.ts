@@ -44,6 +44,10 @@ describe('model-level direction signals', () => {
     // A signal declared to fall (ε > ½) votes with a negative weight.
     const back = detect(zoo.scan, { directionSignals: { norm: 0.8 } });
     expect((back.options.directionWeights as Record<string, number>)['model:norm']).toBeCloseTo(-Math.log(4), 3);
+    // 'kurtosis-votes': the score and the per-tensor kurtosis votes, no fake-init votes.
+    const kv = Object.keys(detect(zoo.scan, { directionEvidence: 'kurtosis-votes' }).options.directionWeights as object);
+    expect(kv.length).toBeGreaterThan(1);
+    expect(kv.every((k) => k === 'score' || k.endsWith(':kurtosis'))).toBe(true);
     expect(() => detect(zoo.scan, { directionSignals: { norm: 0 } })).toThrow(/error rate of 'norm' must be in \(0, 1\)/);
     expect(() => detect(zoo.scan, { directionSignals: { nope: 0.1 } })).toThrow(/unknown signal 'nope'/);
   });
