@@ -17,6 +17,7 @@
  *   npm run eval:regimes                                    # seeds 0-4, 2 families per regime
  *   npm run eval:regimes -- --seeds 0,1 --families 1 --json out.json
  *   npm run eval:regimes -- --presets mnist-fc     # also hold out the mnist-fc zoos (same seeds)
+ *   npm run eval:regimes -- --net cnn-bn --families 1 --seeds 0,1,2   # CNNs with BatchNorm step counters
  *
  * With --presets, each named preset's zoos join as one more group ("regime") in every table
  * and in the leave-one-out, so a setting is also judged on a zoo family it was not fitted on.
@@ -32,12 +33,13 @@ import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import type { ScanResult } from '../lib/scan/types';
 import { ensureZoo } from '../lib/zoo';
+import { counterSignal } from '../lib/scan/counters';
 import type { ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,8 +79,8 @@ const FITTED = ['fitted signals', 'fitted signals + tensor votes', 'fitted top-1
 /** Which model-level signals enter the fitted settings (the scan-only ones). */
 const FIT_SIGNALS = MODEL_SIGNAL_NAMES;
 
-async function loadZoo(seed: number, families: number, preset: ZooPreset = 'regimes'): Promise<Zoo> {
-  const opts = preset === 'regimes' ? { preset, seed, families } : { preset, seed };
+async function loadZoo(seed: number, families: number, preset: ZooPreset, net: 'mlp' | 'cnn-bn'): Promise<Zoo> {
+  const opts = preset === 'regimes' ? { preset, seed, families, ...(net === 'mlp' ? {} : { regimeNet: net }) } : { preset, seed };
   const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
   const set = await openModels([zoo.outDir]);
   const scan = await scanModelSet(set, { device: 'cpu' });
@@ -88,6 +90,7 @@ async function loadZoo(seed: number, families: number, preset: ZooPreset = 'regi
   const edges = zoo.lineage.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: regimeOf.get(e.child)!, seed }));
   const signals = new Map<string, Float64Array>();
   for (const name of MODEL_SIGNAL_NAMES) signals.set(name, modelSignal(name, scan.tensors, ids.length));
+  if (scan.counters) signals.set('step-counter (num_batches_tracked)', counterSignal(scan.counters, ids.length));
   // Bounded second pass: spectral statistics of each model's matrices, averaged over matrices
   // after dividing by their mean over models (as the scan-based signals are).
   const spectra = set.models.map((m) => modelSpectra(m));
@@ -182,11 +185,13 @@ async function main() {
   const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
   const families = Number(arg('families', '2'));
   const presets = arg('presets', '').split(',').filter(Boolean) as ZooPreset[];
+  const net = arg('net', 'mlp') as 'mlp' | 'cnn-bn';
+  if (net !== 'mlp' && net !== 'cnn-bn') throw new Error(`--net must be mlp or cnn-bn (got ${net})`);
   const zoos: Zoo[] = [];
   for (const preset of ['regimes' as ZooPreset, ...presets]) {
     for (const seed of seeds) {
       const t0 = Date.now();
-      zoos.push(await loadZoo(seed, families, preset));
+      zoos.push(await loadZoo(seed, families, preset, net));
       process.stderr.write(`${preset} seed ${seed}: ${zoos[zoos.length - 1].ids.length} models, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
   }
@@ -197,7 +202,7 @@ async function main() {
   const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
   const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
   lines.push(
-    `Zoos: regimes, seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''} ` +
+    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''} ` +
       `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
     '',
   );
@@ -260,6 +265,10 @@ async function main() {
     });
     return right / total;
   };
+  if (zoos.some((z) => z.scan.counters)) {
+    const blind = zoos.map((z) => detect({ ...z.scan, counters: undefined }));
+    lines.push(`| default, step counters ignored | ${regimes.map((r) => pct(accuracy(blind, new Set([r])))).join(' | ')} | ${pct(accuracy(blind, new Set(regimes)))} |`);
+  }
   const def = results.get('default')!;
   lines.push(`| default, pair found (either direction) | ${regimes.map((r) => pct(pairs(def, new Set([r])))).join(' | ')} | ${pct(pairs(def, new Set(regimes)))} |`);
   lines.push('');

@@ -50,6 +50,9 @@ export interface ZooOptions {
   maxShardBytes?: number;
   /** regimes: which training regimes (lib/zoo/regimes.ts; default all); `families` is then per regime. */
   regimes?: string[];
+  /** regimes: the network, 'mlp' (784-64-10, default) or 'cnn-bn' (a CNN with BatchNorm whose
+   * checkpoints carry running statistics and int64 num_batches_tracked, as PyTorch's do). */
+  regimeNet?: 'mlp' | 'cnn-bn';
   /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
   backend?: BackendPreference;
   onProgress?: (p: ZooProgress) => void;

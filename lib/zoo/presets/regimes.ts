@@ -24,12 +24,17 @@ import { trainRegime } from '../train-regime';
 import { ZooModelRecord, ZooOptions } from '../types';
 import { initWeights, paramCount, toTorchTensors, VisionNet, Weights } from '../vision-net';
 import { PresetBuilder, PresetContext, PresetResult } from './context';
+import { BnBuffers, cloneBuffers, createBnCnn, isBnNet } from '../bn-cnn';
+import { InvalidArgumentError } from '../../errors';
 
 const SIZES = { mnistTest: 2000, childTrain: 3000, childTest: 1000 };
 
 export const regimesPreset: PresetBuilder = {
   normalize(o: ZooOptions) {
-    return { preset: 'regimes', scale: 'small', seed: o.seed ?? 0, families: o.families ?? 1, regimes: parseRegimes(o.regimes) };
+    // The network joins the cache key only when it is not the MLP, so MLP zoos keep their key.
+    const net = o.regimeNet ?? 'mlp';
+    if (net !== 'mlp' && net !== 'cnn-bn') throw new InvalidArgumentError('E_INVALID_ARG', `regimeNet must be 'mlp' or 'cnn-bn' (got '${String(net)}')`);
+    return { preset: 'regimes', scale: 'small', seed: o.seed ?? 0, families: o.families ?? 1, regimes: parseRegimes(o.regimes), ...(net === 'mlp' ? {} : { net }) };
   },
   build: buildRegimesZoo,
 };
@@ -38,15 +43,19 @@ export const regimesPreset: PresetBuilder = {
 function trainableOf(net: VisionNet, recipe: TrainRecipe): Set<string> | undefined {
   if (recipe.update === 'full') return undefined;
   if (recipe.update === 'last-layer') return new Set(net.params.slice(-2).map((p) => p.name));
-  return new Set(net.params.filter((p) => p.kind === 'weight').map((p) => p.name));
+  return new Set(net.params.filter((p) => p.kind === 'weight' && !p.init).map((p) => p.name));
 }
 
-/** Replaces each weight matrix's update by its best rank-r approximation (a merged LoRA). */
+/**
+ * Replaces each weight's update by its best rank-r approximation (a merged LoRA). A conv
+ * filter [k, k, in, out] is the matrix [k·k·in, out], as LoRA on convolutions factors it.
+ */
 export function mergeLowRank(net: VisionNet, start: Weights, tuned: Weights, rank: number): Weights {
   const out: Weights = new Map(tuned);
   for (const p of net.params) {
-    if (p.kind !== 'weight' || p.tfShape.length !== 2) continue;
-    const [rows, cols] = p.tfShape;
+    if (p.kind !== 'weight' || p.tfShape.length < 2 || p.init) continue;
+    const cols = p.tfShape[p.tfShape.length - 1];
+    const rows = p.tfShape.slice(0, -1).reduce((a, b) => a * b, 1);
     const a = start.get(p.name)!;
     const b = tuned.get(p.name)!;
     const delta = new Matrix(rows, cols);
@@ -73,7 +82,10 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
   const backend = await selectBackend(ctx.options.backend ?? 'auto');
   ctx.log(`tfjs backend: ${describeBackend(backend)}`);
   const plan: RegimePlanEntry[] = regimePlan(parseRegimes(ctx.options.regimes), ctx.options.families ?? 1, seed);
-  const net = createMlp([64]);
+  const netName = ctx.options.regimeNet ?? 'mlp';
+  const net = netName === 'cnn-bn' ? createBnCnn(8, 16) : createMlp([64]);
+  const bnNet = isBnNet(net) ? net : null;
+  const buffersByKey = new Map<string, BnBuffers>();
   ctx.progress({ phase: 'data', model: 0, models: plan.length, message: 'loading datasets' });
   const tasks = new VisionTaskSet(seed, SIZES);
   const weightsByKey = new Map<string, Weights>();
@@ -85,7 +97,7 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
 
   for (let i = 0; i < plan.length; i++) {
     const e = plan[i];
-    const id = modelId('regimes', seed, e.key);
+    const id = modelId('regimes', seed, netName === 'mlp' ? e.key : `${netName}|${e.key}`);
     idByKey.set(e.key, id);
     const task = tasks.get(e.task);
     const base = { model: i + 1, models: plan.length, modelId: id, generation: e.generation };
@@ -100,7 +112,15 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
     } else {
       start = weightsByKey.get(e.parentKey)!;
       initialization = { fineTunedFrom: idByKey.get(e.parentKey), update: e.recipe.update };
+      if (bnNet) bnNet.state.buffers = cloneBuffers(buffersByKey.get(e.parentKey)!);
       parentEval = evaluateClassifier(net, start, task.test);
+    }
+    // BatchNorm: a fine-tune starts from its parent's buffers and runs in train mode, so its
+    // running statistics move and num_batches_tracked keeps counting (frozen layers too, as
+    // in PyTorch unless a module is put in eval mode).
+    if (bnNet) {
+      if (e.parentKey === null) bnNet.state.buffers = bnNet.freshBuffers();
+      bnNet.state.training = true;
     }
     const shuffleSeed = deriveSeed(seed, 'shuffle', e.key);
     const out = await trainRegime(net, start, task.train, {
@@ -110,17 +130,24 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
       seed: shuffleSeed,
       trainable: trainableOf(net, e.recipe),
     });
+    if (bnNet) bnNet.state.training = false;
     const weights = e.recipe.update === 'lora' ? mergeLowRank(net, start, out.weights, LORA_RANK) : out.weights;
     const ev = evaluateClassifier(net, weights, task.test);
-    if (childrenLeft.get(e.key)) weightsByKey.set(e.key, weights);
+    if (childrenLeft.get(e.key)) {
+      weightsByKey.set(e.key, weights);
+      if (bnNet) buffersByKey.set(e.key, cloneBuffers(bnNet.state.buffers));
+    }
     if (e.parentKey) {
       const left = childrenLeft.get(e.parentKey)! - 1;
       childrenLeft.set(e.parentKey, left);
-      if (left === 0) weightsByKey.delete(e.parentKey);
+      if (left === 0) {
+        weightsByKey.delete(e.parentKey);
+        buffersByKey.delete(e.parentKey);
+      }
     }
     ctx.progress({ ...base, phase: 'write' });
     const file = `${id}.safetensors`;
-    writeSafetensors(path.join(ctx.outDir, file), toTorchTensors(net, weights), { format: 'pt' });
+    writeSafetensors(path.join(ctx.outDir, file), [...toTorchTensors(net, weights), ...(bnNet ? bnNet.bufferTensors(bnNet.state.buffers) : [])], { format: 'pt' });
     const o = e.recipe.optimizer;
     ctx.log(
       `${id} ${e.regime} gen ${e.generation} ${task.name} ${o.kind} lr ${o.learningRate} wd ${o.weightDecay} ${o.schedule} ${e.recipe.update} ${out.steps} steps: ` +
@@ -170,7 +197,7 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
     backend,
     datasets: { ...tasks.report },
     notes: [
-      'regimes: MLP 784-64-10 families, one family shape per training regime (lib/zoo/regimes.ts); hyperparameters.regime names it.',
+      `regimes: ${netName === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm (running statistics and int64 num_batches_tracked saved)'} families, one family shape per training regime (lib/zoo/regimes.ts); hyperparameters.regime names it.`,
       'Partial fine-tunes leave the untrained tensors bit-identical; LoRA-style children merge the rank-4 truncation of their update.',
       ...tasks.report.substitutions,
     ],
