@@ -38,6 +38,7 @@ import type { ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
+import { InvalidArgumentError } from '../lib/errors';
 
 handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'json']);
 
@@ -186,7 +187,7 @@ async function main() {
   const families = Number(arg('families', '2'));
   const presets = arg('presets', '').split(',').filter(Boolean) as ZooPreset[];
   const net = arg('net', 'mlp') as 'mlp' | 'cnn-bn';
-  if (net !== 'mlp' && net !== 'cnn-bn') throw new Error(`--net must be mlp or cnn-bn (got ${net})`);
+  if (net !== 'mlp' && net !== 'cnn-bn') throw new InvalidArgumentError('E_INVALID_ARG', `--net must be mlp or cnn-bn (got ${net})`);
   const zoos: Zoo[] = [];
   for (const preset of ['regimes' as ZooPreset, ...presets]) {
     for (const seed of seeds) {
