@@ -7,6 +7,7 @@ import {
   TAU_RULES, TREE_MODELS, WITHINS,
 } from '../detect/options';
 import { parsePattern } from '../scan/fake-init';
+import { MODEL_SIGNAL_NAMES } from '../detect/direction-signals';
 import type { OptionSpec, ParsedArgs } from './args';
 import { UsageError } from './args';
 
@@ -31,6 +32,8 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'root-prior', type: 'string', arg: 'P', description: 'additive-tree: prior over each family root', choices: [...ROOT_PRIORS] },
   { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: [...DIRECTION_EVIDENCES] },
   { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: [...TREE_MODELS] },
+  { name: 'direction-signal', type: 'list', arg: 'NAME=EPS', description: `additive-tree: a model-level signal that votes on direction with fixed error rate EPS (< 0.5: grows from parent to child; > 0.5: falls); repeatable; signals: ${MODEL_SIGNAL_NAMES.join(', ')} (docs/detect.md)` },
+  { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (expected share of their edges with the right direction, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
   { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
 ];
@@ -71,6 +74,21 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   }
   if (o['root-prior']) opts.rootPrior = o['root-prior'] as DetectOptions['rootPrior'];
   if (o['direction-evidence']) opts.directionEvidence = o['direction-evidence'] as DetectOptions['directionEvidence'];
+  if (o['direction-signal']) {
+    const signals: Record<string, number> = {};
+    for (const item of o['direction-signal'] as string[]) {
+      const [name, eps, extra] = item.split('=');
+      const e = Number(eps);
+      if (extra !== undefined || !name || eps === undefined || !(e > 0 && e < 1)) throw new UsageError(`--direction-signal wants NAME=EPS with EPS in (0, 1); got '${item}'`);
+      signals[name.trim()] = e;
+    }
+    opts.directionSignals = signals;
+  }
+  if (o['min-direction-confidence'] !== undefined) {
+    const x = o['min-direction-confidence'] as number;
+    if (!(x >= 0 && x <= 1)) throw new UsageError(`--min-direction-confidence must be in [0, 1]; got ${x}`);
+    opts.minDirectionConfidence = x;
+  }
   if (o['tree-model']) opts.treeModel = o['tree-model'] as DetectOptions['treeModel'];
   // Same pattern syntax as the scan's (glob or /regex/), handed to detect as RegExps.
   if (o.include) opts.include = (o.include as string[]).map(parsePattern);

@@ -12,7 +12,8 @@ export const SCAN_OPTIONS: OptionSpec[] = [
   { name: 'include', type: 'list', arg: 'PATTERN', description: 'only tensors whose name matches (glob or /regex/; repeatable, comma-separated)' },
   { name: 'exclude', type: 'list', arg: 'PATTERN', description: 'leave out tensors whose name matches (glob or /regex/; repeatable)' },
   { name: 'adapter-base', type: 'list', arg: 'ADAPTER=BASE', description: 'the base of a PEFT adapter: adapter id = a model id or path among the inputs (repeatable; default: matched by base_model_name_or_path)' },
-  { name: 'skip-non-float', type: 'boolean', description: 'skip tensors of integer/other dtypes instead of failing' },
+  { name: 'strict-dtypes', type: 'boolean', description: 'refuse tensors of integer/other dtypes (and tensors that cannot be read in place) instead of leaving them out of the statistics, the default' },
+  { name: 'skip-non-float', type: 'boolean', description: 'leave tensors of integer/other dtypes out (the default; kept for old command lines, contradicts --strict-dtypes)' },
   { name: 'row-prefix-ratio', type: 'number', arg: 'R', description: 'compare the common row prefix of same-named tensors whose row counts have at least this min/max ratio (vocabulary resize)', default: DEFAULT_ROW_PREFIX_RATIO },
   { name: 'device', type: 'string', arg: 'D', description: 'where to scan', default: 'auto', choices: ['auto', 'cpu', 'cuda'] },
   { name: 'isa', type: 'string', arg: 'ISA', description: 'CPU kernel set', default: 'auto', choices: ['auto', 'scalar', 'avx2', 'avx512'] },
@@ -26,6 +27,7 @@ export function scanOptionsFrom(args: ParsedArgs): ScanOptions {
   if (!(chunk > 0)) throw new UsageError('--chunk-mb must be positive');
   const seed = o.seed as number;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed must be a non-negative integer');
+  if (o['strict-dtypes'] && o['skip-non-float']) throw new UsageError('--strict-dtypes and --skip-non-float contradict each other');
   const ratio = o['row-prefix-ratio'] as number;
   if (!(ratio > 0 && ratio <= 1)) throw new UsageError('--row-prefix-ratio must be in (0, 1]');
   return {
@@ -36,6 +38,7 @@ export function scanOptionsFrom(args: ParsedArgs): ScanOptions {
     include: o.include as string[] | undefined,
     exclude: o.exclude as string[] | undefined,
     skipNonFloat: Boolean(o['skip-non-float']),
+    strictDtypes: Boolean(o['strict-dtypes']),
     rowPrefixMinRatio: ratio,
     device: o.device as ScanOptions['device'],
     isa: o.isa as ScanOptions['isa'],

@@ -8,7 +8,7 @@
 import { fitAdditiveTree, type TreeEdge } from './additive-fit';
 import { thresholdComponents } from '../graph/components';
 import { fillMissing } from '../graph/shortest-paths';
-import { directionOfRooted, rootFamilies, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
+import { directionOfRooted, rootFamilies, usedSignals, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 
 import type { TreeModel } from './options';
@@ -51,7 +51,7 @@ export function additiveTreeMethod(
     locals.push(local);
   }
   const rooted = rootFamilies(trees, n, score, signals, prior, evidence);
-  const used = evidence === 'score' ? ['score'] : [...signals.map((s) => s.name), 'score'];
+  const used = usedSignals(score, signals, evidence).map((s) => s.name);
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
   if (model === 'additive') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
 

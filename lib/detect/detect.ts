@@ -22,7 +22,18 @@ import { minimumSpanningForest, thresholdComponents } from '../graph/components'
 import { forestResult } from './result';
 import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
-import { tensorSignals } from './root-posterior';
+import { tensorSignals, type DirectionSignal } from './root-posterior';
+import { counterSignal } from '../scan/counters';
+import { modelSignal } from './direction-signals';
+import { skippedNotes } from './skipped-notes';
+import { familyDirections } from './family-direction';
+
+/**
+ * The error rate a step counter votes with (weight log(999) ≈ 6.9 nats per edge): fine-tuning
+ * continues the parent's count, so a parent below its child is near certain; not 0, so that a
+ * counter reset somewhere cannot overrule everything else.
+ */
+export const STEP_COUNTER_ERROR_RATE = 1e-3;
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -51,6 +62,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   // A model that shares nothing is still shown with a score over its own tensors.
   const ownScore = computeScores(selected, M, scoreSettings);
   for (let m = 0; m < M; m++) if (Number.isNaN(rawScore[m])) rawScore[m] = ownScore[m];
+  warnings.push(...skippedNotes(scan));
   const lonely = ids.filter((_, m) => params[m] === 0);
   if (lonely.length > 0) warnings.push(`no selected tensor shared with another model: ${lonely.join(', ')} (each left as a root of its own)`);
   timings.scores = round(now() - mark);
@@ -84,7 +96,17 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   }
   const score = reps.map((m) => sign * rawScore[m]);
   const distanceSettings = { metric: o.distance, normalize: o.distanceNormalize, combine: o.distanceCombine };
-  let signals: ReturnType<typeof tensorSignals> | null = null;
+  let signals: DirectionSignal[] | null = null;
+  const counts = scan.counters ? counterSignal(scan.counters, M) : null;
+  const repCounts = counts ? Float64Array.from(reps, (m) => counts[m]) : null;
+  // Model-level signals with error rates given in the options (learnt on other zoos).
+  const fixedSignals = (): DirectionSignal[] =>
+    Object.entries(o.directionSignals).map(([name, errorRate]) => {
+      const all = modelSignal(name, compared, M);
+      return { name: `model:${name}`, values: Float64Array.from(reps, (m) => all[m]), errorRate };
+    });
+  const counterVotes: DirectionSignal[] =
+    repCounts && repCounts.filter((v) => !Number.isNaN(v)).length >= 2 ? [{ name: 'step-counter', values: repCounts, errorRate: STEP_COUNTER_ERROR_RATE }] : [];
   const run = spec.run({
     options: o,
     D,
@@ -93,7 +115,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
-    signals: () => (signals ??= tensorSignals(compared, reps)),
+    signals: () => (signals ??= [...tensorSignals(compared, reps), ...fixedSignals(), ...counterVotes]),
   });
   warnings.push(...run.warnings);
   timings.method = round(now() - mark);
@@ -108,12 +130,18 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
     return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
   });
+  const directions = familyDirections(forest.families, forest.edges, o.minDirectionConfidence);
+  const undirected = directions.filter((f) => !f.directed);
+  if (undirected.length > 0) {
+    warnings.push(`${undirected.length} ${undirected.length === 1 ? 'family' : 'families'} left undirected (direction confidence below ${o.minDirectionConfidence}): ${undirected.map((f) => `${f.root} ${f.confidence!.toFixed(2)}`).join(', ')}`);
+  }
   timings.confidence = round(now() - mark);
   timings.detect = round(now() - started);
 
   return {
     models: scan.models.map((m, i) => ({ id: m.id, path: m.path, params: params[i], score: sign * rawScore[i] })),
     ...forest,
+    familyDirections: directions,
     duplicates: dupGroups.map((g) => g.map((m) => ids[m])),
     distances: { ids, matrix: dist },
     method: o.method,

@@ -22,7 +22,7 @@ export const WITHINS = ['star', 'arborescence', 'tree'] as const;
 export const AUTO_K_RULES = ['silhouette', 'gap', 'components'] as const;
 export const LINKAGES = ['average', 'ward'] as const;
 export const ROOT_PRIORS = ['attachment', 'uniform'] as const;
-export const DIRECTION_EVIDENCES = ['tensor-votes', 'score'] as const;
+export const DIRECTION_EVIDENCES = ['tensor-votes', 'score', 'kurtosis-votes'] as const;
 export const TREE_MODELS = ['shared-drift', 'additive'] as const;
 
 export type ScoreKind = (typeof SCORE_KINDS)[number];
@@ -80,12 +80,20 @@ export interface DetectOptions {
   lambda?: number;
   /** additive-tree: prior over each family's root ('attachment': rumour centrality). */
   rootPrior?: RootPrior;
-  /** additive-tree: what votes on direction ('tensor-votes': per-tensor fake-init distance and
+  /** additive-tree: what votes on direction ('kurtosis-votes': the score and per-tensor
+   * kurtosis only, since per-tensor fake-init votes flip with the training regime;
    * kurtosis, weighted by their error rates on this scan; 'score': the direction score). */
   directionEvidence?: DirectionEvidence;
   /** additive-tree: 'shared-drift' refits each rooted tree allowing correlated increments;
    * 'additive' keeps the additive fit. */
   treeModel?: TreeModel;
+  /** additive-tree: model-level signals (direction-signals.ts) that vote with a fixed error
+   * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
+   * rates measured on other zoos; they vote under both directionEvidence settings. */
+  directionSignals?: Record<string, number>;
+  /** Families whose direction confidence (family-direction.ts) is below this are left
+   * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
+  minDirectionConfidence?: number;
 }
 
 export interface ResolvedOptions {
@@ -117,6 +125,8 @@ export interface ResolvedOptions {
   rootPrior: RootPrior;
   directionEvidence: DirectionEvidence;
   treeModel: TreeModel;
+  directionSignals: Record<string, number>;
+  minDirectionConfidence: number;
 }
 
 /** The method run when none is named. */
@@ -154,6 +164,8 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   rootPrior: 'attachment',
   directionEvidence: 'tensor-votes',
   treeModel: 'shared-drift',
+  directionSignals: {},
+  minDirectionConfidence: 0,
 };
 
 /** What a method may set differently from DEFAULTS. */

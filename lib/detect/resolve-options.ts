@@ -3,6 +3,7 @@
  * method's own from its spec); the resolved set is what DetectionResult.options records.
  */
 import { InvalidArgumentError } from '../errors';
+import { validateDirectionSignals } from './direction-signals';
 import { methodSpec, METHOD_CHOICES, type MethodName } from './methods/registry';
 import {
   AUTO_K_RULES, COMBINES, DEFAULT_METHOD, DEFAULTS, DIRECTION_EVIDENCES, DISTANCE_METRICS, DISTANCE_NORMALIZES, LINKAGES,
@@ -102,6 +103,12 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     rootPrior: oneOf('rootPrior', opts.rootPrior ?? d.rootPrior, ROOT_PRIORS),
     directionEvidence: oneOf('directionEvidence', opts.directionEvidence ?? d.directionEvidence, DIRECTION_EVIDENCES),
     treeModel: oneOf('treeModel', opts.treeModel ?? d.treeModel, TREE_MODELS),
+    directionSignals: validateDirectionSignals(opts.directionSignals ?? d.directionSignals),
+    minDirectionConfidence: (() => {
+      const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
+      if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);
+      return x;
+    })(),
   };
   spec.validate?.(resolved);
   return resolved;

@@ -16,7 +16,8 @@
  *   ε_k is estimated with the roots (EM: roots → error rates → roots, until the roots stop
  *   changing), pooled over every family that has the signal, so a signal that mostly runs
  *   against the tree gets a negative weight and one that is noise gets none. 'score' uses the
- *   direction score alone; 'tensor-votes' uses, per tensor, the fake-init distance and the
+ *   direction score alone; 'kurtosis-votes' the score and the per-tensor kurtosis votes;
+ *   'tensor-votes' uses, per tensor, the fake-init distance and the
  *   kurtosis (whose direction differs between vision nets and LLMs), and the
  *   direction score, whose sign is known (its error rate is capped at 1/2). The EM
  *   starts from the prior's roots and from the direction score's, and keeps the fixed point of
@@ -37,6 +38,12 @@ export interface DirectionSignal {
   name: string;
   /** Per model (indexed like the trees' nodes); NaN where the model has no value. */
   values: ArrayLike<number>;
+  /**
+   * A known error rate: the signal votes with the fixed weight log((1−ε)/ε) instead of one
+   * estimated from the scan, and also under `directionEvidence: 'score'`. For signals whose
+   * direction is known by construction (step counters only grow along fine-tuning).
+   */
+  errorRate?: number;
 }
 
 /** One undirected tree over global node indices. */
@@ -190,10 +197,13 @@ function rootedParents(t: Traversal, root: number): Map<number, number> {
 
 const logOdds = (eps: number) => Math.log((1 - eps) / eps);
 
-/** The signals that vote: the tensors' (for 'tensor-votes'), then the direction score, last. */
-function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
+/** The signals that vote: the tensors' (for 'tensor-votes'; signals of known error rate
+ * always), then the direction score, last. */
+export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
   const score = { name: 'score', values: primary };
-  return evidence === 'score' ? [score] : [...signals, score];
+  if (evidence === 'score') return [...signals.filter((s) => s.errorRate !== undefined), score];
+  if (evidence === 'kurtosis-votes') return [...signals.filter((s) => s.errorRate !== undefined || s.name.endsWith(':kurtosis')), score];
+  return [...signals, score];
 }
 
 /**
@@ -216,7 +226,8 @@ export function rootFamilies(
   // The score's sign is known (it grows with training), so its error rate is at most 1/2:
   // without that, reversing every chain and every signal would fit exactly as well.
   const bounded = used.map((s) => s === used[used.length - 1]);
-  const rate = (c: { wrong: number; total: number }, k: number) => (bounded[k] ? Math.min(0.5, errorRate(c)) : errorRate(c));
+  const rate = (c: { wrong: number; total: number }, k: number) =>
+    used[k].errorRate ?? (bounded[k] ? Math.min(0.5, errorRate(c)) : errorRate(c));
 
   const posterior = (weights: number[], agreeOf: Map<number, number>[][]) =>
     trav.map((t, i) => {

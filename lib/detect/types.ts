@@ -21,6 +21,20 @@ export interface DetectedEdge {
   distance?: number;
   /** The two factors of `confidence` (docs/confidence.md): score margin and assignment margin. */
   confidenceParts?: { direction: number; pairing: number };
+  /** Set when the edge's family was left undirected (its direction confidence is below
+   * `minDirectionConfidence`): the pair is linked, the direction shown is not asserted. */
+  undirected?: boolean;
+}
+
+/** Per family (same order as `families`): how sure the method is of the family's direction. */
+export interface FamilyDirection {
+  /** The family's root as detected. */
+  root: string;
+  /** Expected share of the family's edges with the right direction, from the method's own
+   * direction confidences (lib/detect/family-direction.ts); null for a family without edges. */
+  confidence: number | null;
+  /** False when the family was left undirected (confidence below `minDirectionConfidence`). */
+  directed: boolean;
 }
 
 export interface DetectionResult {
@@ -30,6 +44,8 @@ export interface DetectionResult {
   roots: string[];
   /** Families (connected components of the forest), each a list of ids. */
   families: string[][];
+  /** Per family, in `families` order: its direction confidence (absent in older files). */
+  familyDirections?: FamilyDirection[];
   /** Groups of models with identical compared weights (distance 0). */
   duplicates: string[][];
   /** The distance matrix the method used (for heat maps), rows/cols in `ids` order. */

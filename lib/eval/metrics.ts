@@ -61,7 +61,8 @@ export function evaluate(result: DetectionResult, truth: Lineage): EvalMetrics {
   const known = (id: string) => truthLabel.has(id);
   const key = (p: string, c: string) => JSON.stringify([p, c]);
   const trueEdges = new Set(truth.edges.map((e) => key(e.parent, e.child)));
-  const predicted = new Set(result.edges.filter((e) => known(e.parent) && known(e.child)).map((e) => key(e.parent, e.child)));
+  // Edges of families left undirected assert no direction: neither right nor reversed.
+  const predicted = new Set(result.edges.filter((e) => !e.undirected && known(e.parent) && known(e.child)).map((e) => key(e.parent, e.child)));
   let correct = 0;
   let reversed = 0;
   for (const k of trueEdges) {

@@ -10,7 +10,8 @@ import { InvalidArgumentError } from '../errors';
 
 export interface TensorSpec {
   name: string;
-  dtype: FloatDtype;
+  /** I64: integer tensors such as BatchNorm's num_batches_tracked (values must be safe integers). */
+  dtype: FloatDtype | 'I64';
   shape: number[];
 }
 
@@ -92,7 +93,7 @@ export class SafetensorsStreamWriter {
       const src = typed.subarray
         ? typed.subarray(pos, pos + take)
         : (Array.prototype.slice.call(values, pos, pos + take) as number[]);
-      fs.writeSync(this.fd, encodeFloats(src, spec.dtype));
+      fs.writeSync(this.fd, spec.dtype === 'I64' ? encodeI64(src, this.path, spec.name) : encodeFloats(src, spec.dtype));
       pos += take;
       this.writtenInTensor += take;
       if (this.writtenInTensor === elementCount(spec.shape)) {
@@ -126,4 +127,14 @@ export class SafetensorsStreamWriter {
     }
     fs.rmSync(this.tmp, { force: true });
   }
+}
+
+/** Little-endian int64 of safe integers (the writer's only integer dtype). */
+function encodeI64(values: ArrayLike<number>, path: string, name: string): Buffer {
+  const buf = Buffer.alloc(values.length * 8);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isSafeInteger(values[i])) throw new InvalidArgumentError('E_INVALID_ARG', `${path}: tensor '${name}' (I64) needs integers, got ${values[i]}`);
+    buf.writeBigInt64LE(BigInt(values[i]), i * 8);
+  }
+  return buf;
 }

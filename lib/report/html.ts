@@ -5,6 +5,7 @@
  * Content-Security-Policy forbids every network load, so the page works offline and an id cannot
  * smuggle in a remote resource.
  */
+import { directionsSummary } from './family-direction';
 import type { DetectionResult } from '../detect/types';
 import type { Lineage } from '../io/types';
 import { renderDot } from './dot';
@@ -158,6 +159,8 @@ interface PageParts {
   svg: string;
   legend: string;
   warnings: string;
+  /** Family direction confidences, one line ('' when the result has none). */
+  directions: string;
   edgeCount: number;
   edgesTable: string;
   modelCount: number;
@@ -186,7 +189,7 @@ function pageHtml(p: PageParts): string {
 </header>
 <section id="forest"><h2>Forest</h2>
 <div class="graph">${p.svg}</div>
-<p class="legend">${p.legend}Shaded boxes are roots; double borders mark models with identical compared weights (dotted link). Hover for details.</p>
+<p class="legend">${p.directions}${p.legend}Shaded boxes are roots; double borders mark models with identical compared weights (dotted link). Hover for details.</p>
 </section>
 ${p.warnings}
 <div class="grid">
@@ -218,6 +221,7 @@ export async function renderHtml(result: DetectionResult, opts: HtmlOptions = {}
     legend: truth
       ? 'Edge colour: <span class="mark right">✓ right</span> · <span class="mark reversed">↔ reversed</span> · <span class="mark wrong">✗ wrong</span> · grey dashed: missed true edge. '
       : 'Edge colour and width grow with confidence; dashed: confidence under 0.34. ',
+    directions: directionsSummary(result, forest),
     warnings: warningsHtml(result),
     edgeCount: result.edges.length,
     edgesTable: edgesTableHtml(result, truth),

@@ -20,12 +20,14 @@ export function renderJson(result: DetectionResult): string {
       confidence: e.confidence,
       distance: e.distance,
       confidenceParts: e.confidenceParts && { direction: e.confidenceParts.direction, pairing: e.confidenceParts.pairing },
+      undirected: e.undirected || undefined,
     })),
     roots: result.roots,
     method: result.method,
     options: sortKeys(result.options ?? {}),
     timings: result.timings ?? {},
     families: result.families,
+    familyDirections: result.familyDirections,
     duplicates: result.duplicates,
     warnings: result.warnings,
   };
@@ -137,6 +139,7 @@ export function parseDetectionJson(text: string): DetectionResult {
         pairing: num(p.pairing, `${at}.confidenceParts.pairing`),
       };
     }
+    if (e.undirected !== undefined) edge.undirected = bool(e.undirected, `${at}.undirected`);
     return edge;
   });
 
@@ -172,6 +175,15 @@ export function parseDetectionJson(text: string): DetectionResult {
     // The documented format has no families; they are the connected components of the forest.
     const forest = buildForest(result);
     result.families = [...forest.families.map((f) => f.ids), ...forest.unrelated.map((n) => [n.id])];
+  }
+  if (top.familyDirections !== undefined) {
+    result.familyDirections = arr(top.familyDirections, 'familyDirections').map((x, i) => {
+      const at = `familyDirections[${i}]`;
+      const f = obj(x, at);
+      const confidence = f.confidence === null ? null : num(f.confidence, `${at}.confidence`);
+      if (confidence !== null && !(confidence >= 0 && confidence <= 1)) throw fail(`${at}.confidence must lie in [0, 1] (got ${confidence})`);
+      return { root: known(f.root, `${at}.root`), confidence, directed: bool(f.directed, `${at}.directed`) };
+    });
   }
   if (top.distances !== undefined) result.distances = parseDistances(top.distances, known);
   return result;
@@ -209,5 +221,9 @@ function str(v: unknown, at: string): string {
 }
 function num(v: unknown, at: string): number {
   if (typeof v !== 'number') throw fail(`${at} must be a number (got ${shown(v)})`);
+  return v;
+}
+function bool(v: unknown, at: string): boolean {
+  if (typeof v !== 'boolean') throw fail(`${at} must be true or false (got ${shown(v)})`);
   return v;
 }

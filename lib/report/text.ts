@@ -4,6 +4,7 @@
  * With a ground truth, each edge carries ✓ / ↔ / ✗ and missed true edges are listed, which is
  * how `phylogeny demo` shows what a method got right.
  */
+import { directionLabel, directionOf } from './family-direction';
 import type { DetectedEdge, DetectionResult } from '../detect/types';
 import type { Lineage } from '../io/types';
 import { buildForest, type ForestNode } from './forest';
@@ -80,7 +81,7 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
     return rows;
   };
   const sections = forest.families.map((f) => ({
-    head: `family ${f.number} · ${f.ids.length} models`,
+    head: `family ${f.number} · ${f.ids.length} models` + (scored && directionLabel(directionOf(result, f.ids)) ? ` · ${directionLabel(directionOf(result, f.ids))}` : ''),
     rows: f.trees.flatMap((t) => treeRows(t, '', '', [])),
   }));
   if (forest.unrelated.length) {

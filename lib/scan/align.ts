@@ -7,7 +7,7 @@
  * prefix (row-major: the first R rows are the first R × rowSize elements) instead of being
  * dropped.
  */
-import { DtypeError } from '../errors';
+import { DtypeError, InvalidArgumentError } from '../errors';
 import { isScannable } from '../io/tensor-data';
 import type { ModelSource, TensorEntry } from '../io/types';
 import { parsePattern } from './fake-init';
@@ -20,7 +20,14 @@ export interface AlignOptions {
   include?: string[];
   /** Leave out tensors whose name matches one of these. */
   exclude?: string[];
-  /** Skip tensors whose dtype cannot be scanned instead of failing. */
+  /**
+   * Refuse tensors whose dtype cannot be scanned (integer, bool, ...) or that cannot be read
+   * in place, instead of leaving them out of the statistics (the default; each one is listed
+   * in `skipped`). Checkpoints routinely hold such tensors (BatchNorm's int64
+   * `num_batches_tracked`, attention masks), so refusing is opt-in.
+   */
+  strictDtypes?: boolean;
+  /** Accepted for compatibility: leaving such tensors out is the default. Conflicts with strictDtypes. */
   skipNonFloat?: boolean;
   /**
    * Row counts that differ are compared over the common prefix when min/max rows is at least
@@ -74,6 +81,10 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
   const include = (opts.include ?? []).map(parsePattern);
   const exclude = (opts.exclude ?? []).map(parsePattern);
   const ratio = opts.rowPrefixMinRatio ?? DEFAULT_ROW_PREFIX_RATIO;
+  if (opts.strictDtypes && opts.skipNonFloat) {
+    throw new InvalidArgumentError('E_INVALID_ARG', 'strictDtypes and skipNonFloat contradict each other (CLI: --strict-dtypes with --skip-non-float)');
+  }
+  const strict = opts.strictDtypes === true;
   const skipped: SkippedTensor[] = [];
   // name -> trailing-shape key -> members
   const byName = new Map<string, Map<string, AlignedMember[]>>();
@@ -89,18 +100,18 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
         continue;
       }
       if (t.unreadable !== undefined) {
-        if (opts.skipNonFloat) {
+        if (!strict) {
           skipped.push({ model: model.id, tensor: t.name, reason: t.unreadable });
           continue;
         }
         throw new DtypeError(
           'E_DTYPE',
-          `${t.file}: tensor '${t.name}' cannot be scanned: ${t.unreadable}; pass --skip-non-float to leave such tensors out`,
+          `${t.file}: tensor '${t.name}' cannot be scanned: ${t.unreadable}; without strictDtypes (CLI: --strict-dtypes) such tensors are left out`,
           { file: t.file, tensor: t.name },
         );
       }
       if (!isScannable(t)) {
-        if (opts.skipNonFloat) {
+        if (!strict) {
           skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} ${t.gguf ? 'has no dequantizer' : 'is not a float type'}` });
           continue;
         }
@@ -108,7 +119,7 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
           'E_DTYPE',
           `${t.file}: tensor '${t.name}' has dtype ${t.dtype}, which cannot be scanned ` +
             `(${t.gguf ? 'GGUF: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K' : 'only F32, F16, BF16 and F64'}); ` +
-            'set skipNonFloat (CLI: --skip-non-float) to leave such tensors out',
+            'without strictDtypes (CLI: --strict-dtypes) such tensors are left out',
           { file: t.file, tensor: t.name },
         );
       }

@@ -53,6 +53,13 @@ export function validateScan(obj: unknown, path: string): ScanResult {
       fail(path, `${where}: "gram" must be ${k}×${k}`);
     }
   });
+  if (r.counters !== undefined) {
+    if (!Array.isArray(r.counters)) fail(path, '"counters" must be an array');
+    r.counters.forEach((c, i) => {
+      if (!c || typeof c.name !== 'string' || !Array.isArray(c.values) || c.values.length !== M) fail(path, `counter ${i}: needs a name and ${M} values`);
+      if (c.values.some((v) => v !== null && !(Number.isSafeInteger(v) && v >= 0))) fail(path, `counter ${i} (${c.name}): values must be non-negative integers or null`);
+    });
+  }
   if (r.run && typeof r.run === 'object') r.run.backend = backendOf(r.run);
   return r;
 }
@@ -115,6 +122,9 @@ export function mergeScans(parts: { path: string; scan: ScanResult }[]): ScanRes
       bytes: parts.reduce((s, p) => s + p.scan.run.bytes, 0),
     },
   };
+  // Every shard reads every counter (they are not sharded), so the first part's stand.
+  const withCounters = parts.find((p) => p.scan.counters);
+  if (withCounters) merged.counters = withCounters.scan.counters;
   // A complete set of shards gives a full scan; an incomplete one stays marked partial.
   if (counts.length && (indices.size !== counts[0] || counts.some((c) => c !== counts[0]))) {
     merged.shard = { index: -1, count: counts[0] };

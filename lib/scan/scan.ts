@@ -12,7 +12,9 @@ import { alignModels, AlignOptions } from './align';
 import { defaultFakeInit } from './default-init';
 import { chooseDevice, DeviceRequest } from './device';
 import { buildPlan, parseShard, PlannedScan, Shard } from './plan';
+import { readCounters } from './counters';
 import type { ScanResult, ScanTensor } from './types';
+import { DtypeError } from '../errors';
 
 export interface ScanProgress {
   bytesDone: number;
@@ -81,6 +83,14 @@ function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, op
     const col = (s: number) => g.members.map((_, m) => stat(m, s));
     const gram: number[][] = [];
     for (let a = 0; a < k; a++) gram.push(Array.from(out.values.subarray(base + k * 5 + a * k, base + k * 5 + (a + 1) * k)));
+    // Σx and Σx² are finite for finite weights (overflow needs |x| > 1e154); a NaN or an
+    // infinity anywhere in the tensor makes them NaN or infinite. Refused, naming the tensor:
+    // every statistic and distance of that model would be meaningless.
+    g.members.forEach((member, m) => {
+      if (Number.isFinite(stat(m, 0)) && Number.isFinite(stat(m, 1))) return;
+      const file = member.tensor.file;
+      throw new DtypeError('E_DTYPE', `${file}: tensor '${g.name}' of model '${set.models[member.model].id}' holds NaN or infinite values`, { file, tensor: g.name });
+    });
     const t: ScanTensor = {
       name: g.name,
       shape: g.shape,
@@ -116,6 +126,8 @@ function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, op
     },
   };
   if (shard && shard.count > 1) result.shard = shard;
+  const counters = readCounters(set.models);
+  if (counters.length > 0) result.counters = counters;
   return result;
 }
 

@@ -5,6 +5,8 @@
  * float32 (exact for F16/BF16/F32).
  */
 
+import type { StepCounter } from './counters';
+
 export type FakeInitKind = 'constant' | 'uniform' | 'normal';
 
 /** The fake-initialization distribution drawn for one tensor. */
@@ -67,6 +69,12 @@ export interface ScanResult {
   fakeInit: string;
   tensors: ScanTensor[];
   skipped: SkippedTensor[];
+  /**
+   * Integer step counters (BatchNorm's `num_batches_tracked`) read as direction evidence:
+   * per counter tensor name, its value per model (null where the model lacks it). Absent when
+   * no model has one, and in files written before the field existed (lib/scan/counters.ts).
+   */
+  counters?: StepCounter[];
   /** Set on partial scans (`--shard i/n`); merged results have none. */
   shard?: { index: number; count: number };
   /** How it ran: backend, device, kernel set, threads, seconds, bytes read. */

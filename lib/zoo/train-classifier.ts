@@ -31,7 +31,7 @@ export interface TrainOutcome {
   seconds: number;
 }
 
-function gatherBatch(set: ImageSet, order: number[], start: number, end: number): { images: Float32Array; labels: Int32Array } {
+export function gatherBatch(set: ImageSet, order: number[], start: number, end: number): { images: Float32Array; labels: Int32Array } {
   const n = end - start;
   const images = new Float32Array(n * IMAGE_PIXELS);
   const labels = new Int32Array(n);

@@ -1,8 +1,8 @@
 /** Options, records and results of the model zoo (lib/zoo). */
 import type { BackendPreference, BackendReport } from './backend';
 
-export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large';
-export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large'];
+export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large' | 'regimes';
+export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large', 'regimes'];
 
 /** 'small': minutes on 2 CPU cores (CI, demo). 'paper': the paper's grid (hours to days on CPU). */
 export type ZooScale = 'small' | 'paper';
@@ -54,6 +54,11 @@ export interface ZooOptions {
   /** tiny-llama: write each leaf child as a PEFT LoRA adapter of this rank over its parent
    * (SVD of the real fine-tune; lib/zoo/peft-children.ts). Not with gguf. */
   peftRank?: number;
+  /** regimes: which training regimes (lib/zoo/regimes.ts; default all); `families` is then per regime. */
+  regimes?: string[];
+  /** regimes: the network, 'mlp' (784-64-10, default) or 'cnn-bn' (a CNN with BatchNorm whose
+   * checkpoints carry running statistics and int64 num_batches_tracked, as PyTorch's do). */
+  regimeNet?: 'mlp' | 'cnn-bn';
   /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
   backend?: BackendPreference;
   onProgress?: (p: ZooProgress) => void;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TensorData } from '../io/safetensors-writer';
-import { initBias, initWeight, InitScheme } from './init';
+import { initBiasFor, initWeight, InitScheme } from './init';
 import { inversePermutation, permuteAxes } from './layout';
 import { Rng } from './rng';
 import { PhylogenyError } from '../errors';
@@ -21,6 +21,8 @@ export interface ParamSpec {
   torchShape: number[];
   fanIn: number;
   kind: 'weight' | 'bias';
+  /** A fixed start instead of the scheme's draw (BatchNorm: weight ones, bias zeros). */
+  init?: 'ones' | 'zeros';
 }
 
 /** Parameters in tfjs layout, by PyTorch name. */
@@ -51,7 +53,9 @@ export function initWeights(net: VisionNet, scheme: InitScheme, rng: Rng): Weigh
   const w: Weights = new Map();
   for (const p of net.params) {
     const count = p.torchShape.reduce((a, b) => a * b, 1);
-    const torch = p.kind === 'weight' ? initWeight(scheme, count, p.fanIn, rng) : initBias(count, p.fanIn, rng);
+    const torch = p.init
+      ? new Float32Array(count).fill(p.init === 'ones' ? 1 : 0)
+      : p.kind === 'weight' ? initWeight(scheme, count, p.fanIn, rng) : initBiasFor(scheme, count, p.fanIn, rng);
     w.set(p.name, permuteAxes(torch, p.perm.map((i) => p.view[i]), inversePermutation(p.perm)));
   }
   return w;

@@ -12,6 +12,7 @@ import { mnistCnnPreset } from './presets/mnist-cnn';
 import { mnistFcPreset } from './presets/mnist-fc';
 import { syntheticLargePreset } from './presets/synthetic-large';
 import { tinyLlamaPreset } from './presets/tiny-llama';
+import { regimesPreset } from './presets/regimes';
 import { ZOO_PRESETS, ZooManifest, ZooOptions, ZooPreset, ZooSummary } from './types';
 import { InvalidArgumentError } from '../errors';
 
@@ -20,6 +21,7 @@ const PRESETS: Record<ZooPreset, PresetBuilder> = {
   'mnist-cnn': mnistCnnPreset,
   'tiny-llama': tinyLlamaPreset,
   'synthetic-large': syntheticLargePreset,
+  regimes: regimesPreset,
 };
 
 function presetOf(opts: ZooOptions): PresetBuilder {

@@ -157,11 +157,13 @@ describe('native scan', () => {
     expect(err.message).toMatch(/unexpected end of file/);
   });
 
-  it('refuses integer tensors unless asked to skip them', () => {
+  it('leaves integer tensors out by default and refuses them under strictDtypes', () => {
     const m = { ...set.models[0], tensors: [...set.models[0].tensors, { ...set.models[0].tensors[0], name: 'steps', dtype: 'I64' }] };
-    expect(() => alignModels([m])).toThrow(DtypeError);
-    const { skipped } = alignModels([m], { skipNonFloat: true });
-    expect(skipped).toEqual([{ model: m.id, tensor: 'steps', reason: 'dtype I64 is not a float type' }]);
+    expect(() => alignModels([m], { strictDtypes: true })).toThrow(DtypeError);
+    for (const opts of [{}, { skipNonFloat: true }]) {
+      const { skipped } = alignModels([m], opts);
+      expect(skipped).toEqual([{ model: m.id, tensor: 'steps', reason: 'dtype I64 is not a float type' }]);
+    }
   });
 
   it.each(native().cpuInfo().supportedIsas)(

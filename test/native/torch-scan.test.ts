@@ -84,6 +84,9 @@ test('a .bin model set scans bit-identically to the same weights as safetensors,
     ['child1', 'child2', 'grandchild', 'parent'].map((model) => ({ model, tensor: '3.num_batches_tracked', reason: 'dtype I64 is not a float type' })),
   );
   expect(b.skipped).toEqual([]);
+  // BatchNorm's int64 counter, read from the .bin files (tune() adds 1 per generation).
+  expect(a.counters).toEqual([{ name: '3.num_batches_tracked', values: [1, 1, 2, 0] }]);
+  expect(b.counters).toBeUndefined();
 
   const edges = (r: ReturnType<typeof detect>): string[] => r.edges.map((e) => `${e.parent}->${e.child}`).sort();
   const da = detect(a);
@@ -91,13 +94,13 @@ test('a .bin model set scans bit-identically to the same weights as safetensors,
   expect(edges(da)).toEqual(bins.lineage!.edges.map((e) => `${e.parent}->${e.child}`).sort());
 });
 
-test('a non-contiguous tensor is skipped with its strides under skipNonFloat, and refused otherwise', async () => {
+test('a non-contiguous tensor is skipped with its strides by default, and refused under strictDtypes', async () => {
   const set = await openModels([path.join(dir, 'nc')]);
   const w = set.models[1].tensors.find((t) => t.name === 'w')!;
   expect(w.unreadable).toBe('non-contiguous (strides [1, 6])');
-  const r = await scanModelSet(set, { skipNonFloat: true, device: 'cpu' });
+  const r = await scanModelSet(set, { device: 'cpu' });
   expect(r.skipped).toEqual([{ model: 'b', tensor: 'w', reason: 'non-contiguous (strides [1, 6])' }]);
   expect(r.tensors.map((t) => [t.name, t.models])).toEqual([['b', [0, 1]], ['w', [0]]]);
-  await expect(scanModelSet(set, { device: 'cpu' })).rejects.toThrow(DtypeError);
-  await expect(scanModelSet(set, { device: 'cpu' })).rejects.toThrow(/tensor 'w' cannot be scanned: non-contiguous \(strides \[1, 6\]\)/);
+  await expect(scanModelSet(set, { device: 'cpu', strictDtypes: true })).rejects.toThrow(DtypeError);
+  await expect(scanModelSet(set, { device: 'cpu', strictDtypes: true })).rejects.toThrow(/tensor 'w' cannot be scanned: non-contiguous \(strides \[1, 6\]\)/);
 });

@@ -1,5 +1,6 @@
 // Declarations only at the top: the zoo trains with tfjs, which is loaded when the command runs.
 import { SYNTHETIC_SIZES } from '../../zoo/presets/synthetic-large';
+import { REGIMES } from '../../zoo/regimes';
 import { ZOO_PRESETS } from '../../zoo/types';
 import type { ZooOptions } from '../../zoo/types';
 import { UsageError } from '../args';
@@ -11,7 +12,7 @@ export const zooCommand: Command = {
   name: 'zoo',
   summary: 'train model families with known lineage (or make synthetic large ones) for evaluation',
   description:
-    'Trains for real with tfjs (backend chain: tfjs-node-gpu, tfjs-node, wasm, cpu; the one used is printed) and writes <id>.safetensors files or Hugging Face layout directories, lineage.json (the truth) and models.json (every hyperparameter, loss and held-out accuracy). Model ids do not reveal lineage. Presets: mnist-fc (the paper\'s MLP setting), mnist-cnn, tiny-llama (LLaMA architecture, HF layout, BF16 shards, one child with a resized vocabulary), synthetic-large (clearly labelled synthetic families of large sharded BF16 models, for scale and speed only). See docs/zoo.md.',
+    'Trains for real with tfjs (backend chain: tfjs-node-gpu, tfjs-node, wasm, cpu; the one used is printed) and writes <id>.safetensors files or Hugging Face layout directories, lineage.json (the truth) and models.json (every hyperparameter, loss and held-out accuracy). Model ids do not reveal lineage. Presets: mnist-fc (the paper\'s MLP setting), mnist-cnn, tiny-llama (LLaMA architecture, HF layout, BF16 shards, one child with a resized vocabulary), synthetic-large (clearly labelled synthetic families of large sharded BF16 models, for scale and speed only), regimes (MLP families trained under different optimizers, weight decays, schedules and initialisations, with partial and tiny fine-tunes). See docs/zoo.md.',
   positionals: [],
   options: [
     { name: 'preset', alias: 'p', type: 'string', arg: 'P', description: 'which zoo', choices: [...ZOO_PRESETS] },
@@ -25,6 +26,8 @@ export const zooCommand: Command = {
     { name: 'layers', type: 'number', arg: 'N', description: 'synthetic-large: decoder layers (override the size\'s)' },
     { name: 'gguf', type: 'string', arg: 'TYPES', description: "tiny-llama: write the children as GGUF (model.gguf) instead of BF16 safetensors, comma-separated types taken in turn (e.g. 'Q8_0,Q4_K'; also F32, F16, BF16, Q4_0, Q4_1)" },
     { name: 'peft-rank', type: 'number', arg: 'R', description: 'tiny-llama: write each leaf child as a PEFT LoRA adapter of rank R over its parent (SVD of its fine-tune) instead of safetensors' },
+    { name: 'regime', type: 'list', arg: 'R', description: `regimes: which training regimes (repeatable, comma-separated; ${REGIMES.join(', ')}) [default: all]; --families is then per regime` },
+    { name: 'regime-net', type: 'string', arg: 'NET', description: "regimes: the network ('cnn-bn' saves BatchNorm running statistics and int64 num_batches_tracked, as PyTorch does)", default: 'mlp', choices: ['mlp', 'cnn-bn'] },
     { name: 'backend', type: 'string', arg: 'B', description: 'tfjs backend', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] },
     QUIET_OPTION,
   ],
@@ -32,6 +35,7 @@ export const zooCommand: Command = {
     'phylogeny zoo --preset mnist-fc --out zoos/fc --seed 1',
     'phylogeny zoo --preset tiny-llama --out zoos/llama',
     'phylogeny zoo --preset tiny-llama --gguf Q8_0,Q4_K --out zoos/llama-gguf',
+    'phylogeny zoo --preset regimes --regime adamw-strong,partial --families 2 --out zoos/regimes',
     'phylogeny zoo --preset synthetic-large --size 7b --layers 18 --children 1 --grandchildren 0 --out zoos/big',
   ],
   async run(args, io) {
@@ -56,6 +60,8 @@ export const zooCommand: Command = {
       numLayers: o.layers as number | undefined,
       gguf,
       peftRank,
+      regimes: o.regime as string[] | undefined,
+      regimeNet: o['regime-net'] as ZooOptions['regimeNet'],
       backend: o.backend as ZooOptions['backend'],
       onProgress: zooProgressHandler(bar),
       log: io.quiet ? undefined : (line) => io.err(`${line}\n`),

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { decodeToFloat32, FloatDtype } from '../../../lib/io/dtype';
 
-const SIZES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+const SIZES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8 };
 
 export interface ParsedTensor {
   dtype: string;

@@ -1,0 +1,329 @@
+/**
+ * `npm run eval:regimes`: direction across training regimes. Builds (or reuses the cached)
+ * `regimes` zoos (lib/zoo/regimes.ts: nine regimes, `--families` families each) for several
+ * seeds, scans each once, and prints Markdown tables:
+ *
+ * 1. per direction signal and regime, its reliability: the share of true parent → child
+ *    edges along which it grows (ties count ½), or for pooled per-tensor votes the share of
+ *    non-tied (edge, tensor) votes that grow; spectral statistics from a bounded second pass;
+ * 2. per method setting and regime, directed-edge accuracy (the default, the norm setting,
+ *    the fake-init score alone, MoTHer);
+ * 3. leave-one-regime-out: for each regime, the signal error rates are measured on the other
+ *    regimes' edges only, candidate settings (fixed settings and settings using those fitted
+ *    rates) are ranked by their accuracy on the other regimes, and the chosen one is scored on
+ *    the held-out regime;
+ * 4. accuracy of the chosen settings' edges per family direction-confidence bin.
+ *
+ *   npm run eval:regimes                                    # seeds 0-4, 2 families per regime
+ *   npm run eval:regimes -- --seeds 0,1 --families 1 --json out.json
+ *   npm run eval:regimes -- --presets mnist-fc     # also hold out the mnist-fc zoos (same seeds)
+ *   npm run eval:regimes -- --net cnn-bn --families 1 --seeds 0,1,2   # CNNs with BatchNorm step counters
+ *
+ * With --presets, each named preset's zoos join as one more group ("regime") in every table
+ * and in the leave-one-out, so a setting is also judged on a zoo family it was not fitted on.
+ */
+import * as fs from 'fs';
+import { detect } from '../lib/detect';
+import type { DetectOptions } from '../lib/detect/options';
+import type { DetectionResult } from '../lib/detect/types';
+import { MODEL_SIGNAL_NAMES, modelSignal } from '../lib/detect/direction-signals';
+import { tensorKurtosis } from '../lib/detect/scores';
+import { modelSpectra } from '../lib/eval/spectral';
+import { openModels } from '../lib/io/discover';
+import { scanModelSet } from '../lib/scan/scan';
+import type { ScanResult } from '../lib/scan/types';
+import { ensureZoo } from '../lib/zoo';
+import { counterSignal } from '../lib/scan/counters';
+import type { ZooPreset } from '../lib/zoo';
+import { REGIMES } from '../lib/zoo/regimes';
+import { machineDescription } from '../bench/machine';
+import { handleUsage } from './usage';
+import { InvalidArgumentError } from '../lib/errors';
+
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'json']);
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+interface Edge {
+  parent: number;
+  child: number;
+  regime: string;
+  seed: number;
+}
+
+interface Zoo {
+  seed: number;
+  scan: ScanResult;
+  ids: string[];
+  edges: Edge[];
+  /** Per model: signal name → value. */
+  signals: Map<string, Float64Array>;
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
+
+/** Fixed settings, evaluated as they are. */
+const FIXED: Record<string, DetectOptions> = {
+  default: {},
+  'norm score': { score: 'norm', directionEvidence: 'score' },
+  'fake-init score': { directionEvidence: 'score' },
+  'kurtosis votes': { directionEvidence: 'kurtosis-votes' },
+  mother: { method: 'mother' },
+};
+
+/** Settings that use error rates fitted on the training regimes (by the LOO). */
+const FITTED = ['fitted signals', 'fitted signals + tensor votes', 'fitted top-1', 'fitted top-3'] as const;
+
+/** Which model-level signals enter the fitted settings (the scan-only ones). */
+const FIT_SIGNALS = MODEL_SIGNAL_NAMES;
+
+async function loadZoo(seed: number, families: number, preset: ZooPreset, net: 'mlp' | 'cnn-bn'): Promise<Zoo> {
+  const opts = preset === 'regimes' ? { preset, seed, families, ...(net === 'mlp' ? {} : { regimeNet: net }) } : { preset, seed };
+  const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
+  const set = await openModels([zoo.outDir]);
+  const scan = await scanModelSet(set, { device: 'cpu' });
+  const ids = scan.models.map((m) => m.id);
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const regimeOf = new Map(zoo.models.map((m) => [m.id, String(m.hyperparameters.regime ?? preset)]));
+  const edges = zoo.lineage.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: regimeOf.get(e.child)!, seed }));
+  const signals = new Map<string, Float64Array>();
+  for (const name of MODEL_SIGNAL_NAMES) signals.set(name, modelSignal(name, scan.tensors, ids.length));
+  if (scan.counters) signals.set('step-counter (num_batches_tracked)', counterSignal(scan.counters, ids.length));
+  // Bounded second pass: spectral statistics of each model's matrices, averaged over matrices
+  // after dividing by their mean over models (as the scan-based signals are).
+  const spectra = set.models.map((m) => modelSpectra(m));
+  for (const key of ['stableRank', 'entropy'] as const) {
+    const names = [...spectra[0].keys()];
+    const out = new Float64Array(ids.length);
+    for (const name of names) {
+      const vals = spectra.map((s) => s.get(name)?.[key] ?? NaN);
+      const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+      vals.forEach((v, m) => (out[m] += v / mean / names.length));
+    }
+    signals.set(key === 'stableRank' ? 'stable-rank (2nd pass)' : 'spectral-entropy (2nd pass)', out);
+  }
+  return { seed, scan, ids, edges, signals };
+}
+
+/** Growth along an edge: 1 grows, 0 falls, ½ tie. */
+const grows = (v: ArrayLike<number>, e: Edge): number => (v[e.child] > v[e.parent] ? 1 : v[e.child] < v[e.parent] ? 0 : 0.5);
+
+/** Pooled per-tensor votes of one quantity: share of non-tied (edge, tensor) votes that grow. */
+function pooledVotes(z: Zoo, edges: Edge[], q: (t: ScanResult['tensors'][number], slot: number) => number | null): { up: number; total: number } {
+  let up = 0;
+  let total = 0;
+  for (const t of z.scan.tensors) {
+    const slot = new Map(t.models.map((m, s) => [m, s]));
+    for (const e of edges) {
+      const a = slot.get(e.parent);
+      const b = slot.get(e.child);
+      if (a === undefined || b === undefined) continue;
+      const va = q(t, a);
+      const vb = q(t, b);
+      if (va === null || vb === null || va === vb) continue;
+      total++;
+      if (vb > va) up++;
+    }
+  }
+  return { up, total };
+}
+
+function directedAccuracy(r: DetectionResult, z: Zoo, edges: Edge[]): { right: number; total: number } {
+  const parentOf = new Map(r.edges.map((e) => [e.child, e.parent]));
+  let right = 0;
+  for (const e of edges) if (parentOf.get(z.ids[e.child]) === z.ids[e.parent]) right++;
+  return { right, total: edges.length };
+}
+
+/** Error rate of "grows from parent to child" over edges (ties left out, Laplace-smoothed). */
+function fittedRates(zoos: Zoo[], regimes: Set<string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of FIT_SIGNALS) {
+    let wrong = 0;
+    let total = 0;
+    for (const z of zoos) {
+      const v = z.signals.get(name)!;
+      for (const e of z.edges) {
+        if (!regimes.has(e.regime)) continue;
+        const g = grows(v, e);
+        if (g === 0.5) continue;
+        total++;
+        if (g === 0) wrong++;
+      }
+    }
+    out[name] = (wrong + 1) / (total + 2);
+  }
+  return out;
+}
+
+function fittedOptions(kind: (typeof FITTED)[number], rates: Record<string, number>): DetectOptions {
+  const strength = (n: string) => Math.abs(Math.log((1 - rates[n]) / rates[n]));
+  const ranked = Object.keys(rates).sort((a, b) => strength(b) - strength(a));
+  const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, rates[n]]));
+  switch (kind) {
+    case 'fitted signals':
+      return { directionEvidence: 'score', directionSignals: pick(ranked) };
+    case 'fitted signals + tensor votes':
+      return { directionSignals: pick(ranked) };
+    case 'fitted top-1':
+      return { directionEvidence: 'score', directionSignals: pick(ranked.slice(0, 1)) };
+    case 'fitted top-3':
+      return { directionEvidence: 'score', directionSignals: pick(ranked.slice(0, 3)) };
+  }
+}
+
+/** The family direction confidence of each true edge's family under a detection (by child id). */
+function familyConfidenceOf(r: DetectionResult): Map<string, number> {
+  const out = new Map<string, number>();
+  r.families.forEach((f, i) => f.forEach((id) => out.set(id, r.familyDirections?.[i]?.confidence ?? NaN)));
+  return out;
+}
+
+async function main() {
+  const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
+  const families = Number(arg('families', '2'));
+  const presets = arg('presets', '').split(',').filter(Boolean) as ZooPreset[];
+  const net = arg('net', 'mlp') as 'mlp' | 'cnn-bn';
+  if (net !== 'mlp' && net !== 'cnn-bn') throw new InvalidArgumentError('E_INVALID_ARG', `--net must be mlp or cnn-bn (got ${net})`);
+  const zoos: Zoo[] = [];
+  for (const preset of ['regimes' as ZooPreset, ...presets]) {
+    for (const seed of seeds) {
+      const t0 = Date.now();
+      zoos.push(await loadZoo(seed, families, preset, net));
+      process.stderr.write(`${preset} seed ${seed}: ${zoos[zoos.length - 1].ids.length} models, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
+  }
+  const regimes = [...REGIMES, ...presets].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
+  const edgesOf = (z: Zoo, rs: Set<string>) => z.edges.filter((e) => rs.has(e.regime));
+  const lines: string[] = [];
+  const header = (first: string) => [`| ${first} | ${regimes.join(' | ')} | all |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`];
+  const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
+  const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
+  lines.push(
+    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''} ` +
+      `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
+    '',
+  );
+
+  // 1. Signal reliability.
+  lines.push('Signal reliability: share of true parent → child edges along which the signal grows (%; ties ½). Below 50: it falls.', '', ...header('signal'));
+  const signalNames = [...zoos[0].signals.keys()];
+  for (const name of signalNames) {
+    const cell = (rs: Set<string>) => {
+      const g = zoos.flatMap((z) => edgesOf(z, rs).map((e) => grows(z.signals.get(name)!, e)));
+      return g.reduce((a, b) => a + b, 0) / g.length;
+    };
+    lines.push(`| ${name} | ${regimes.map((r) => pct(cell(new Set([r])))).join(' | ')} | ${pct(cell(new Set(regimes)))} |`);
+  }
+  const pooled: [string, (t: ScanResult['tensors'][number], s: number) => number | null][] = [
+    ['per-tensor fake-init votes', (t, s) => t.fakeInitSq[s]],
+    ['per-tensor norm votes', (t, s) => t.sumSq[s]],
+    ['per-tensor kurtosis votes', (t, s) => tensorKurtosis(t, s)],
+  ];
+  for (const [name, q] of pooled) {
+    const cell = (rs: Set<string>) => {
+      let up = 0;
+      let total = 0;
+      for (const z of zoos) {
+        const c = pooledVotes(z, edgesOf(z, rs), q);
+        up += c.up;
+        total += c.total;
+      }
+      return up / total;
+    };
+    lines.push(`| ${name} | ${regimes.map((r) => pct(cell(new Set([r])))).join(' | ')} | ${pct(cell(new Set(regimes)))} |`);
+  }
+  lines.push('');
+
+  // 2. Fixed settings per regime (one detection per zoo, all regimes together).
+  const results = new Map<string, DetectionResult[]>();
+  for (const [name, opts] of Object.entries(FIXED)) results.set(name, zoos.map((z) => detect(z.scan, opts)));
+  const accuracy = (rs: DetectionResult[], set: Set<string>) => {
+    let right = 0;
+    let total = 0;
+    zoos.forEach((z, i) => {
+      const a = directedAccuracy(rs[i], z, edgesOf(z, set));
+      right += a.right;
+      total += a.total;
+    });
+    return right / total;
+  };
+  lines.push('Directed-edge accuracy per regime (%), fixed settings, all seeds pooled:', '', ...header('setting'));
+  for (const [name, rs] of results) lines.push(`| ${name} | ${regimes.map((r) => pct(accuracy(rs, new Set([r])))).join(' | ')} | ${pct(accuracy(rs, new Set(regimes)))} |`);
+  // The same pairs in either direction: what the tree got right, before any direction.
+  const pairs = (rs: DetectionResult[], set: Set<string>) => {
+    let right = 0;
+    let total = 0;
+    zoos.forEach((z, i) => {
+      const linked = new Set(rs[i].edges.flatMap((e) => [`${e.parent}>${e.child}`, `${e.child}>${e.parent}`]));
+      for (const e of edgesOf(z, set)) {
+        total++;
+        if (linked.has(`${z.ids[e.parent]}>${z.ids[e.child]}`)) right++;
+      }
+    });
+    return right / total;
+  };
+  if (zoos.some((z) => z.scan.counters)) {
+    const blind = zoos.map((z) => detect({ ...z.scan, counters: undefined }));
+    lines.push(`| default, step counters ignored | ${regimes.map((r) => pct(accuracy(blind, new Set([r])))).join(' | ')} | ${pct(accuracy(blind, new Set(regimes)))} |`);
+  }
+  const def = results.get('default')!;
+  lines.push(`| default, pair found (either direction) | ${regimes.map((r) => pct(pairs(def, new Set([r])))).join(' | ')} | ${pct(pairs(def, new Set(regimes)))} |`);
+  lines.push('');
+
+  // 3. Leave one regime out.
+  const candidates = [...Object.keys(FIXED).filter((n) => n !== 'mother'), ...FITTED];
+  const held: Record<string, { chosen: string; acc: number; perCandidate: Record<string, number>; rates: Record<string, number> }> = {};
+  const heldResults: { regime: string; zoo: number; result: DetectionResult }[] = [];
+  for (const out of regimes) {
+    const train = new Set(regimes.filter((r) => r !== out));
+    const rates = fittedRates(zoos, train);
+    const perTrain: Record<string, number> = {};
+    const perHeld: Record<string, number> = {};
+    const runs = new Map<string, DetectionResult[]>();
+    for (const c of candidates) {
+      const rs = (FITTED as readonly string[]).includes(c) ? zoos.map((z) => detect(z.scan, fittedOptions(c as (typeof FITTED)[number], rates))) : results.get(c)!;
+      runs.set(c, rs);
+      perTrain[c] = accuracy(rs, train);
+      perHeld[c] = accuracy(rs, new Set([out]));
+    }
+    const chosen = candidates.reduce((best, c) => (perTrain[c] > perTrain[best] + 1e-12 ? c : best), candidates[0]);
+    held[out] = { chosen, acc: perHeld[chosen], perCandidate: perHeld, rates };
+    runs.get(chosen)!.forEach((result, zoo) => heldResults.push({ regime: out, zoo, result }));
+    process.stderr.write(`LOO ${out}: chose ${chosen} (train ${pct(perTrain[chosen])}), held-out ${pct(perHeld[chosen])}\n`);
+  }
+  lines.push('Leave-one-regime-out: held-out directed accuracy (%) of each candidate (signal error rates fitted on the other regimes), and of the candidate chosen by its accuracy on the other regimes:', '', `| candidate | ${regimes.join(' | ')} | mean |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`);
+  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const c of candidates) lines.push(`| ${c} | ${regimes.map((r) => pct(held[r].perCandidate[c])).join(' | ')} | ${pct(meanOf(regimes.map((r) => held[r].perCandidate[c])))} |`);
+  lines.push(`| **chosen by LOO** | ${regimes.map((r) => `${pct(held[r].acc)} (${held[r].chosen})`).join(' | ')} | ${pct(meanOf(regimes.map((r) => held[r].acc)))} |`, '');
+
+  // 4. Accuracy per family direction-confidence bin (the LOO-chosen settings, held-out regimes).
+  const bins = [0, 0.6, 0.8, 0.95, 1.0001];
+  const binRight = bins.slice(1).map(() => 0);
+  const binTotal = bins.slice(1).map(() => 0);
+  for (const { regime, zoo, result } of heldResults) {
+    const z = zoos[zoo];
+    const conf = familyConfidenceOf(result);
+    const parentOf = new Map(result.edges.map((e) => [e.child, e.parent]));
+    for (const e of z.edges.filter((x) => x.regime === regime)) {
+      const c = conf.get(z.ids[e.child]);
+      if (c === undefined || Number.isNaN(c)) continue;
+      const b = bins.findIndex((lo, i) => i + 1 < bins.length && c >= lo && c < bins[i + 1]);
+      binTotal[b]++;
+      if (parentOf.get(z.ids[e.child]) === z.ids[e.parent]) binRight[b]++;
+    }
+  }
+  lines.push('Directed accuracy by family direction confidence (LOO-chosen settings on held-out regimes):', '', '| family direction confidence | true edges | directed accuracy (%) |', '|---|---:|---:|');
+  bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${binTotal[i]} | ${pct(binRight[i] / binTotal[i])} |`));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const json = arg('json', '');
+  if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, held }, null, 2));
+}
+
+main().catch((e) => {
+  process.stderr.write(`eval:regimes failed: ${String(e?.stack ?? e)}\n`);
+  process.exitCode = 1;
+});

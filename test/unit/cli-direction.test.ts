@@ -1,0 +1,47 @@
+/**
+ * The CLI options of this area: --strict-dtypes (and its contradiction with
+ * --skip-non-float), --direction-signal NAME=EPS and --min-direction-confidence X, on real
+ * safetensors files; bad values exit 2 naming the option.
+ */
+import * as path from 'path';
+import { main } from '../../lib/cli/main';
+import { tmpDir, writeRandomModel } from '../helpers/models';
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+describe('direction options on the command line', () => {
+  const dir = tmpDir('np-cli-direction-');
+  const shapes = [{ name: 'w', shape: [16, 9], dtype: 'F32' as const, scale: 1 }, { name: 'b', shape: [16], dtype: 'F32' as const, scale: 1 }];
+  const base = writeRandomModel(path.join(dir, 'p.safetensors'), shapes, 1);
+  writeRandomModel(path.join(dir, 'c.safetensors'), shapes.map((s) => ({ ...s, scale: 0.1 })), 2, base);
+
+  it('contradictory or malformed values exit 2 naming the option', async () => {
+    const a = await run(['scan', dir, '--strict-dtypes', '--skip-non-float', '--out', path.join(dir, 's.json'), '-q']);
+    expect(a.code).toBe(2);
+    expect(a.err).toContain('--strict-dtypes and --skip-non-float contradict each other');
+    const b = await run(['detect', dir, '--direction-signal', 'norm', '-q']);
+    expect(b.code).toBe(2);
+    expect(b.err).toContain("--direction-signal wants NAME=EPS with EPS in (0, 1); got 'norm'");
+    const c = await run(['detect', dir, '--direction-signal', 'loss=0.2', '-q']);
+    expect(c.code).toBe(2);
+    expect(c.err).toContain("unknown signal 'loss'");
+    const d = await run(['detect', dir, '--min-direction-confidence', '2', '-q']);
+    expect(d.code).toBe(2);
+    expect(d.err).toContain('--min-direction-confidence must be in [0, 1]');
+  });
+
+  it('a family below --min-direction-confidence is shown undecided; a signal with a fixed rate votes', async () => {
+    const r = await run(['detect', dir, '--min-direction-confidence', '1', '--direction-signal', 'norm=0.3', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/family 1 · 2 models · direction undecided/);
+    const j = await run(['detect', dir, '--direction-signal', 'norm=0.3', '--format', 'json', '-q']);
+    const result = JSON.parse(j.out);
+    expect(result.options.directionSignals).toEqual({ norm: 0.3 });
+    expect(result.familyDirections[0].directed).toBe(true);
+  });
+});
