@@ -31,6 +31,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'root-prior', type: 'string', arg: 'P', description: 'additive-tree: prior over each family root', choices: [...ROOT_PRIORS] },
   { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: [...DIRECTION_EVIDENCES] },
   { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: [...TREE_MODELS] },
+  { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
   { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
 ];
@@ -68,6 +69,13 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
     if (r === 'off') opts.minCorrelation = null;
     else if (r.trim() !== '' && Number.isFinite(n) && n >= -1 && n <= 1) opts.minCorrelation = n;
     else throw new UsageError(`--min-correlation must be in [-1, 1] or 'off'; got '${r}'`);
+  }
+  if (o['merge-ratio'] !== undefined) {
+    const r = o['merge-ratio'] as string;
+    const n = Number(r);
+    if (r === 'off') opts.mergeRatio = null;
+    else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 1) opts.mergeRatio = n;
+    else throw new UsageError(`--merge-ratio must be in (0, 1) or 'off'; got '${r}'`);
   }
   if (o['root-prior']) opts.rootPrior = o['root-prior'] as DetectOptions['rootPrior'];
   if (o['direction-evidence']) opts.directionEvidence = o['direction-evidence'] as DetectOptions['directionEvidence'];

@@ -23,6 +23,7 @@ import { forestResult } from './result';
 import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
 import { tensorSignals } from './root-posterior';
+import { attachMerges, findMerges, mergeFamilies, typeEdges } from './typing';
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -68,7 +69,12 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   if (dupGroups.length > 0) {
     warnings.push(`identical models (attached to the first of each group with confidence 0.5): ${dupGroups.map((g) => g.map((m) => ids[m]).join(' = ')).join('; ')}`);
   }
-  const reps = [...Array(M).keys()].filter((m) => copyOf[m] < 0);
+  // Merged children are fitted on the Gram first and left out of the tree method, which knows
+  // one parent per child; they are attached with one edge per parent afterwards.
+  const related = link.map((row) => row.map(Number.isFinite));
+  const merges = o.mergeRatio === null ? [] : findMerges(compared, [...Array(M).keys()].filter((m) => copyOf[m] < 0), related, o.mergeRatio);
+  const mergeChild = new Set(merges.map((f) => f.child));
+  const reps = [...Array(M).keys()].filter((m) => copyOf[m] < 0 && !mergeChild.has(m));
   const D = reps.map((a) => reps.map((b) => link[a][b]));
   const rawD = reps.map((a) => reps.map((b) => dist[a][b]));
 
@@ -103,11 +109,21 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   const parent = new Int32Array(M).fill(-1);
   reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];
+  const moved = attachMerges(parent, merges, dist, (m) => copyOf[m] >= 0);
   const repIndex = new Map(reps.map((m, i) => [m, i]));
   const forest = forestResult(ids, parent, (m, p) => {
-    const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
+    // A fine-tune of a merge was moved under it after the method ran: no method confidence for
+    // it. A merged child's edge is replaced by its merge edges (typeEdges) below.
+    const unknown = { direction: 0.5, pairing: 0.5, confidence: 0.25 };
+    const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : moved.has(m) || mergeChild.has(m) ? unknown : conf[repIndex.get(m)!]!;
     return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
   });
+  const idIndex = new Map(ids.map((id, i) => [id, i]));
+  forest.edges = typeEdges(forest.edges, ids, merges, (id) => copyOf[idIndex.get(id)!] >= 0, o.mergeRatio ?? 1, (a, b) => dist[a][b]);
+  if (merges.length > 0) {
+    forest.families = mergeFamilies(forest.families, forest.edges);
+    warnings.push(`merged models (fitted on the Gram as weighted averages of family members): ${merges.map((f) => `${ids[f.child]} = ${f.parents.map((p) => `${p.weight.toFixed(2)}·${ids[p.model]}`).join(' + ')}`).join('; ')}`);
+  }
   timings.confidence = round(now() - mark);
   timings.detect = round(now() - started);
 

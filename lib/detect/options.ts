@@ -86,6 +86,9 @@ export interface DetectOptions {
   /** additive-tree: 'shared-drift' refits each rooted tree allowing correlated increments;
    * 'additive' keeps the additive fit. */
   treeModel?: TreeModel;
+  /** Merges (lib/detect/typing/merge.ts): a model is a merge of 2–4 family members when its
+   * best convex fit leaves at most this share of its nearest single distance²; null: off. */
+  mergeRatio?: number | null;
 }
 
 export interface ResolvedOptions {
@@ -117,6 +120,7 @@ export interface ResolvedOptions {
   rootPrior: RootPrior;
   directionEvidence: DirectionEvidence;
   treeModel: TreeModel;
+  mergeRatio: number | null;
 }
 
 /** The method run when none is named. */
@@ -154,6 +158,8 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   rootPrior: 'attachment',
   directionEvidence: 'tensor-votes',
   treeModel: 'shared-drift',
+  // Half the least residual ratio a parent of ≤ 4 children can show (lib/detect/typing/merge.ts).
+  mergeRatio: 1 / 8,
 };
 
 /** What a method may set differently from DEFAULTS. */
