@@ -109,13 +109,12 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   const parent = new Int32Array(M).fill(-1);
   reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];
-  const moved = attachMerges(parent, merges, dist, (m) => copyOf[m] >= 0);
+  attachMerges(parent, merges);
   const repIndex = new Map(reps.map((m, i) => [m, i]));
   const forest = forestResult(ids, parent, (m, p) => {
-    // A fine-tune of a merge was moved under it after the method ran: no method confidence for
-    // it. A merged child's edge is replaced by its merge edges (typeEdges) below.
-    const unknown = { direction: 0.5, pairing: 0.5, confidence: 0.25 };
-    const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : moved.has(m) || mergeChild.has(m) ? unknown : conf[repIndex.get(m)!]!;
+    // A merged child's edge is replaced by its merge edges (typeEdges) below.
+    if (mergeChild.has(m)) return { confidence: 0 };
+    const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
     return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
   });
   const idIndex = new Map(ids.map((id, i) => [id, i]));
