@@ -2,6 +2,7 @@
 import { ggufTarget } from './gguf';
 import { safetensorsTarget } from './safetensors';
 import { torchZipTarget } from './torch-zip';
+import { frontMatterTarget } from './front-matter';
 import { FuzzTarget } from './target';
 
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [ggufTarget, safetensorsTarget, torchZipTarget];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [ggufTarget, safetensorsTarget, torchZipTarget, frontMatterTarget];

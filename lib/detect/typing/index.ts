@@ -4,6 +4,7 @@
  *   duplicate.ts  identical weights (distance 0 in the Gram), direction undetermined
  *   merge.ts      convex combinations of family members, fitted on the Gram (simplex-fit.ts)
  *   attach.ts     merges put back into the forest the tree method built without them
+ *   declared.ts   declared bases (lib/io/declared.ts) against the weights, and as a prior
  */
 import type { DetectedEdge } from '../types';
 import type { FoundMerge } from './merge';
@@ -12,6 +13,7 @@ export { findMerges, MAX_MERGE_PARENTS, type FoundMerge } from './merge';
 export { attachMerges, mergeFamilies } from './attach';
 export { orderCopies } from './duplicate';
 export { fitSimplex, type SimplexFit } from './simplex-fit';
+export { applyDeclared, STRONG, NEAR, type DeclarationInput } from './declared';
 
 /**
  * Replaces the single forest edge of each merged child by one 'merge' edge per parent (with its
