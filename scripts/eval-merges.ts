@@ -5,7 +5,9 @@
  * family (lib/zoo/merge.ts), scans it, runs the default method and counts, per kind: merged
  * children whose every true parent was found (found-both-parents), false merges (children
  * reported as merges that are not), and the untyped and typed edge accuracy. The plain zoo is
- * detected too, for false merges on fine-tune trees alone.
+ * detected too, for false merges on fine-tune trees alone, and a set with BF16 and F16 copies of
+ * one child per family (lib/zoo/quantize.ts), for the quantized typer: copies found under their
+ * source and typed quantized, and false quantized edges.
  *
  *   npm run eval:merges                              # seeds 0,1 (5 merges per kind and seed)
  *   npm run eval:merges -- --seeds 0,1,2 --kinds linear,ties --json merges.json
@@ -20,6 +22,7 @@ import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import { ensureZoo } from '../lib/zoo';
 import { MERGE_KINDS, MERGE_RECIPES, writeMergedSet, type MergeKind } from '../lib/zoo/merge';
+import { writeQuantizedSet } from '../lib/zoo/quantize';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
@@ -31,13 +34,15 @@ function arg(name: string, fallback: string): string {
 }
 
 interface Row {
-  kind: MergeKind | 'none';
+  kind: MergeKind | 'none' | 'quantized';
   seed: number;
   merges: number;
   foundAll: number;
   falseMerges: number;
   edgeAccuracy: number;
   typedEdgeAccuracy: number;
+  /** Quantized edges that are not true ones (quantized sets only). */
+  falseQuantized?: number;
   /** Found weights against true ones (linear-like kinds), per merged child. */
   weights: { truth: number[]; found: number[] }[];
 }
@@ -74,6 +79,14 @@ async function main() {
         process.stderr.write(`seed ${seed} ${kind}: ${foundAll}/${merged.length} merges with every parent, ${m.typed.falseMerges} false merges\n`);
         if (kind !== 'none') fs.rmSync(dir, { recursive: true, force: true });
       }
+      const q = writeQuantizedSet({ zooDir: zoo.outDir, lineage: zoo.lineage, outDir: path.join(tmp, `quantized-${seed}`), seed });
+      const qr = detect(await scanModelSet(await openModels([q.dir]), {}), mergeRatio === undefined ? {} : { mergeRatio });
+      const qm = evaluate(qr, q.lineage);
+      const found = q.copies.filter((c) => qr.edges.some((e) => e.parent === c.source && e.child === c.id && e.type === 'quantized')).length;
+      const falseQ = qr.edges.filter((e) => e.type === 'quantized' && !q.copies.some((c) => c.source === e.parent && c.id === e.child)).length;
+      rows.push({ kind: 'quantized', seed, merges: q.copies.length, foundAll: found, falseMerges: qm.typed.falseMerges, falseQuantized: falseQ, edgeAccuracy: qm.edgeAccuracy, typedEdgeAccuracy: qm.typed.typedEdgeAccuracy, weights: [] });
+      process.stderr.write(`seed ${seed} quantized: ${found}/${q.copies.length} copies under their source, ${falseQ} false quantized edges\n`);
+      fs.rmSync(q.dir, { recursive: true, force: true });
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -93,6 +106,11 @@ async function main() {
       const errs = rs.flatMap((r) => r.weights.filter((w) => w.found.every((x) => x > 0)).flatMap((w) => w.truth.map((t, i) => Math.abs(t - w.found[i]))));
       return `| ${kind} | ${kind === 'none' ? 'the plain zoo (fine-tunes only)' : MERGE_RECIPES[kind].about} | ${kind === 'none' ? '—' : `${found}/${n}`} | ${rs.reduce((s, r) => s + r.falseMerges, 0)} | ${pct(mean(rs.map((r) => r.edgeAccuracy)))} | ${pct(mean(rs.map((r) => r.typedEdgeAccuracy)))} | ${errs.length ? mean(errs).toFixed(3) : '—'} |`;
     }),
+    (() => {
+      const rs = rows.filter((r) => r.kind === 'quantized');
+      const n = rs.reduce((s, r) => s + r.merges, 0);
+      return `| quantized (not a merge) | a BF16 and an F16 copy of one child per family; column 3: copies found under their source and typed quantized; ${rs.reduce((s, r) => s + (r.falseQuantized ?? 0), 0)} false quantized edges | ${rs.reduce((s, r) => s + r.foundAll, 0)}/${n} | ${rs.reduce((s, r) => s + r.falseMerges, 0)} | ${pct(mean(rs.map((r) => r.edgeAccuracy)))} | ${pct(mean(rs.map((r) => r.typedEdgeAccuracy)))} | — |`;
+    })(),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = arg('json', '');

@@ -4,6 +4,7 @@ import { detect } from '../../lib/detect/detect';
 import { evaluate } from '../../lib/eval/metrics';
 import { createRng } from '../../lib/graph/rng';
 import { buildScan, gaussian, simulateZoo, type SynthModel } from '../helpers/synthetic-scan';
+import { bf16BitsToFloat, floatToBf16Bits, f16BitsToFloat, floatToF16Bits } from '../../lib/io/dtype';
 
 /** Squared Euclidean distances of points (rows). */
 function sqdist(pts: number[][]): number[][] {
@@ -107,5 +108,37 @@ describe('merges and duplicates in detect()', () => {
     const children = new Set(found.map((f) => f.child));
     for (const f of found) for (const p of f.parents) expect(children.has(p.model)).toBe(false);
     expect(() => detect(scan, { mergeRatio: 2 })).toThrow(/mergeRatio must be in \(0, 1\)/);
+  });
+});
+
+describe('quantized copies in detect()', () => {
+  const toBf16 = (x: number) => bf16BitsToFloat(floatToBf16Bits(x));
+  const toF16 = (x: number) => f16BitsToFloat(floatToF16Bits(x));
+  const round = (m: SynthModel, id: string, f: (x: number) => number): SynthModel => ({ id, tensors: Object.fromEntries(Object.entries(m.tensors).map(([n, t]) => [n, Float64Array.from(t as ArrayLike<number>, f)])) });
+
+  test('BF16 and F16 copies hang from their F32 source, typed quantized, whatever the scores say; a BF16 fine-tune stays a fine-tune', () => {
+    for (const seed of [1, 2]) {
+      const zoo = simulateZoo({ families: 2, depth: 1, branching: 3, seed });
+      const src = zoo.models.find((m) => m.id === 'f0.1')!;
+      const rng = createRng(seed);
+      const ft: SynthModel = { id: 'ft-bf16', tensors: Object.fromEntries(Object.entries(src.tensors).map(([n, t]) => [n, Float64Array.from(t as ArrayLike<number>, (x) => toBf16(x + 0.02 * gaussian(rng)))])) };
+      const models = [...zoo.models, round(src, 'q-bf16', toBf16), round(src, 'q-f16', toF16), ft];
+      const scan = buildScan(models, { shapes: zoo.shapes });
+      const idx = (id: string) => models.findIndex((m) => m.id === id);
+      const low: Record<number, string> = { [idx('q-bf16')]: 'BF16', [idx('q-f16')]: 'F16', [idx('ft-bf16')]: 'BF16' };
+      for (const t of scan.tensors) t.dtypes = t.models.map((m) => low[m] ?? 'F32');
+      const r = detect(scan);
+      const edge = (c: string) => r.edges.find((e) => e.child === c);
+      expect([edge('q-bf16')?.parent, edge('q-bf16')?.type]).toEqual(['f0.1', 'quantized']);
+      expect([edge('q-f16')?.parent, edge('q-f16')?.type]).toEqual(['f0.1', 'quantized']);
+      expect(edge('q-bf16')!.confidence).toBeGreaterThan(0.5);
+      expect(r.edges.filter((e) => e.parent === 'ft-bf16' || e.child === 'ft-bf16').every((e) => e.type !== 'quantized')).toBe(true);
+      expect(r.warnings.join('\n')).toMatch(/quantized copies .*q-bf16 from f0\.1/);
+    }
+  });
+
+  test('all-F32 zoos have no quantized edge', () => {
+    const zoo = simulateZoo({ families: 2, depth: 2, branching: [3, 1], seed: 4 });
+    expect(detect(zoo.scan).edges.some((e) => e.type === 'quantized')).toBe(false);
   });
 });

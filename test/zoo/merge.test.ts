@@ -5,6 +5,8 @@ import { MERGE_KINDS, MERGE_RECIPES, readFloatModel, writeMergedSet } from '../.
 import { Rng } from '../../lib/zoo/rng';
 import { writeSafetensors } from '../../lib/io/safetensors-writer';
 import { parseLineage } from '../../lib/io/lineage';
+import { writeQuantizedSet } from '../../lib/zoo/quantize';
+import { readHeaderSync } from '../../lib/io/safetensors';
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 
@@ -64,6 +66,13 @@ describe('writeMergedSet', () => {
         expect(back.edges.filter((e) => e.child === m.id).every((e) => e.type === 'merge')).toBe(true);
         expect(back.families[0]).toContain(m.id);
         expect(fs.readdirSync(set.dir).filter((f) => f.endsWith('.safetensors'))).toHaveLength(5);
+        if (kind === 'linear' && !fs.existsSync(path.join(dir, 'q'))) {
+          const q = writeQuantizedSet({ zooDir: zoo, lineage, outDir: path.join(dir, 'q'), seed: 0 });
+          expect(q.copies.map((c) => c.dtype)).toEqual(['BF16', 'F16']);
+          for (const c of q.copies) expect(readHeaderSync(path.join(q.dir, `${c.id}.safetensors`)).tensors[0].dtype).toBe(c.dtype);
+          const back = parseLineage('lineage.json', fs.readFileSync(path.join(q.dir, 'lineage.json'), 'utf8'));
+          expect(back.edges.filter((e) => e.type === 'quantized')).toHaveLength(2);
+        }
         if (kind === 'linear') {
           const [pa, pb] = m.parents;
           const got = readFloatModel(path.join(set.dir, `${m.id}.safetensors`)).get('w')!.data;
