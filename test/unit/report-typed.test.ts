@@ -1,5 +1,6 @@
 import { parseDetectionJson, renderDot, renderHtml, renderJson, renderText } from '../../lib/report';
 import type { DetectionResult } from '../../lib/detect/types';
+import { compareToTruth } from '../../lib/report/truth';
 
 /** A family with a merge of two siblings, an adapter, a quantized copy and a duplicate. */
 function typedResult(): DetectionResult {
@@ -69,4 +70,15 @@ describe('typed edges in every report', () => {
     expect(html).toContain('id="edge-types"');
     expect(html).toContain('merge: bold, diamond head');
   }, 60000);
+});
+
+describe('truth marks with typed truth', () => {
+  test('a duplicate found either way round is right', () => {
+    const t = compareToTruth(
+      [{ parent: 'b', child: 'a', confidence: 0.5, type: 'duplicate' }, { parent: 'y', child: 'x', confidence: 0.9 }],
+      { edges: [{ parent: 'a', child: 'b', type: 'duplicate' }, { parent: 'x', child: 'y' }], families: [] },
+    );
+    expect(t.marks).toEqual(['right', 'reversed']);
+    expect(t.missed).toEqual([]);
+  });
 });
