@@ -13,7 +13,11 @@ import type * as Zoo from './zoo';
 export { openModels } from './io/discover';
 export type { OpenModelsOptions } from './io/discover';
 export type { ModelSet, ModelSource, TensorEntry, Lineage, ModelFormat } from './io/types';
-export { readLineage } from './io/lineage';
+export { readLineage, parseLineage } from './io/lineage';
+export type { LineageEdge } from './io/types';
+export { EDGE_TYPES, type EdgeType } from './io/edge-types';
+export { readDeclarations, readAllDeclarations, type Declaration } from './io/declared';
+export { applyDeclared } from './detect/typing/declared';
 export { inspectModel, formatInspect } from './io/inspect';
 export { readHeader, readHeaderSync } from './io/safetensors';
 export { writeSafetensors, SafetensorsStreamWriter } from './io/safetensors-writer';
@@ -29,6 +33,7 @@ export type { DetectOptions, MethodName, MethodSpec, MethodContext, MethodRun, D
 
 export { evaluate } from './eval/metrics';
 export type { EvalMetrics } from './eval/metrics';
+export { typedMetrics, formatConfusion, type TypedMetrics, type TypeConfusion } from './eval/metrics';
 export { evaluateMethods, formatEvalTable, formatEvalMarkdown } from './eval/compare';
 
 // The learned detector and the zoo train with tfjs, which takes longer to load than the rest of

@@ -34,6 +34,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: [...TREE_MODELS] },
   { name: 'direction-signal', type: 'list', arg: 'NAME=EPS', description: `additive-tree: a model-level signal that votes on direction with fixed error rate EPS (< 0.5: grows from parent to child; > 0.5: falls); repeatable; signals: ${MODEL_SIGNAL_NAMES.join(', ')} (docs/detect.md)` },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (expected share of their edges with the right direction, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
+  { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
   { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
 ];
@@ -71,6 +72,13 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
     if (r === 'off') opts.minCorrelation = null;
     else if (r.trim() !== '' && Number.isFinite(n) && n >= -1 && n <= 1) opts.minCorrelation = n;
     else throw new UsageError(`--min-correlation must be in [-1, 1] or 'off'; got '${r}'`);
+  }
+  if (o['merge-ratio'] !== undefined) {
+    const r = o['merge-ratio'] as string;
+    const n = Number(r);
+    if (r === 'off') opts.mergeRatio = null;
+    else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 1) opts.mergeRatio = n;
+    else throw new UsageError(`--merge-ratio must be in (0, 1) or 'off'; got '${r}'`);
   }
   if (o['root-prior']) opts.rootPrior = o['root-prior'] as DetectOptions['rootPrior'];
   if (o['direction-evidence']) opts.directionEvidence = o['direction-evidence'] as DetectOptions['directionEvidence'];

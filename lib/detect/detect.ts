@@ -23,6 +23,7 @@ import { forestResult } from './result';
 import { methodSpec } from './methods/registry';
 import { edgeConfidences } from './confidence';
 import { tensorSignals, type DirectionSignal } from './root-posterior';
+import { attachMerges, findMerges, findQuantized, mergeFamilies, SLACK, typeEdges } from './typing';
 import { counterSignal } from '../scan/counters';
 import { modelSignal } from './direction-signals';
 import { skippedNotes } from './skipped-notes';
@@ -80,7 +81,17 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   if (dupGroups.length > 0) {
     warnings.push(`identical models (attached to the first of each group with confidence 0.5): ${dupGroups.map((g) => g.map((m) => ids[m]).join(' = ')).join('; ')}`);
   }
-  const reps = [...Array(M).keys()].filter((m) => copyOf[m] < 0);
+  // Merged children are fitted on the Gram first and left out of the tree method, which knows
+  // one parent per child; they are attached with one edge per parent afterwards.
+  // Quantized children (rounding noise of their format from a more precise model) likewise.
+  const related = link.map((row) => row.map(Number.isFinite));
+  const originals = [...Array(M).keys()].filter((m) => copyOf[m] < 0);
+  const quantized = findQuantized(compared, originals, related);
+  const quantOf = new Map(quantized.map((f) => [f.child, f]));
+  const unquantized = originals.filter((m) => !quantOf.has(m));
+  const merges = o.mergeRatio === null ? [] : findMerges(compared, unquantized, related, o.mergeRatio);
+  const mergeChild = new Set(merges.map((f) => f.child));
+  const reps = unquantized.filter((m) => !mergeChild.has(m));
   const D = reps.map((a) => reps.map((b) => link[a][b]));
   const rawD = reps.map((a) => reps.map((b) => dist[a][b]));
 
@@ -125,11 +136,25 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   const parent = new Int32Array(M).fill(-1);
   reps.forEach((m, i) => (parent[m] = run.parent[i] >= 0 ? reps[run.parent[i]] : -1));
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];
+  attachMerges(parent, merges);
+  for (const f of quantized) parent[f.child] = f.parent;
   const repIndex = new Map(reps.map((m, i) => [m, i]));
   const forest = forestResult(ids, parent, (m, p) => {
+    // A merged child's edge is replaced by its merge edges (typeEdges) below.
+    if (mergeChild.has(m)) return { confidence: 0 };
+    const q = quantOf.get(m);
+    // Precision orients it for sure; how well the noise matches its format is the pairing.
+    if (q) return { confidence: 1 - q.ratio / (2 * SLACK), distance: dist[p][m], confidenceParts: { direction: 1, pairing: 1 - q.ratio / (2 * SLACK) } };
     const c = copyOf[m] >= 0 ? { direction: 0.5, pairing: 1, confidence: 0.5 } : conf[repIndex.get(m)!]!;
     return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
   });
+  const idIndex = new Map(ids.map((id, i) => [id, i]));
+  forest.edges = typeEdges(forest.edges, ids, merges, (id) => (copyOf[idIndex.get(id)!] >= 0 ? 'duplicate' : quantOf.has(idIndex.get(id)!) ? 'quantized' : 'finetune'), o.mergeRatio ?? 1, (a, b) => dist[a][b]);
+  if (quantized.length > 0) warnings.push(`quantized copies (rounding noise of their format): ${quantized.map((f) => `${ids[f.child]} from ${ids[f.parent]}`).join('; ')}`);
+  if (merges.length > 0) {
+    forest.families = mergeFamilies(forest.families, forest.edges);
+    warnings.push(`merged models (fitted on the Gram as weighted averages of family members): ${merges.map((f) => `${ids[f.child]} = ${f.parents.map((p) => `${p.weight.toFixed(2)}·${ids[p.model]}`).join(' + ')}`).join('; ')}`);
+  }
   const directions = familyDirections(forest.families, forest.edges, o.minDirectionConfidence);
   const undirected = directions.filter((f) => !f.directed);
   if (undirected.length > 0) {

@@ -94,6 +94,9 @@ export interface DetectOptions {
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
   minDirectionConfidence?: number;
+  /** Merges (lib/detect/typing/merge.ts): a model is a merge of 2–4 family members when its
+   * best convex fit leaves at most this share of its nearest single distance²; null: off. */
+  mergeRatio?: number | null;
 }
 
 export interface ResolvedOptions {
@@ -127,6 +130,7 @@ export interface ResolvedOptions {
   treeModel: TreeModel;
   directionSignals: Record<string, number>;
   minDirectionConfidence: number;
+  mergeRatio: number | null;
 }
 
 /** The method run when none is named. */
@@ -166,6 +170,8 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   treeModel: 'shared-drift',
   directionSignals: {},
   minDirectionConfidence: 0,
+  // Half the least residual ratio a parent of ≤ 4 children can show (lib/detect/typing/merge.ts).
+  mergeRatio: 1 / 8,
 };
 
 /** What a method may set differently from DEFAULTS. */

@@ -68,6 +68,13 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     }
     minCorrelation = opts.minCorrelation;
   }
+  let mergeRatio: number | null = d.mergeRatio;
+  if (opts.mergeRatio !== undefined) {
+    if (opts.mergeRatio !== null && (typeof opts.mergeRatio !== 'number' || !(opts.mergeRatio > 0 && opts.mergeRatio < 1))) {
+      throw new InvalidArgumentError('E_INVALID_ARG', `mergeRatio must be in (0, 1) or null (got ${String(opts.mergeRatio)})`);
+    }
+    mergeRatio = opts.mergeRatio;
+  }
   const seed = opts.seed ?? d.seed;
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError('E_INVALID_ARG', `seed must be a number (got ${String(seed)})`);
   const resolved: ResolvedOptions = {
@@ -109,6 +116,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);
       return x;
     })(),
+    mergeRatio,
   };
   spec.validate?.(resolved);
   return resolved;

@@ -2,6 +2,19 @@
  * The detection result: a directed forest over the models, as `phylogeny detect --format json`
  * writes it (the JSON format is in docs/report.md). Reports (lib/report) render it; eval (lib/eval) scores it.
  */
+import type { EdgeType } from '../io/edge-types';
+
+export type { EdgeType };
+
+/** What the model's own files say its base is, and whether the weights agree (lib/io/declared.ts). */
+export interface DeclaredBase {
+  /** Declared base ids or names (config.json `_name_or_path`, README `base_model`, ...), resolved to model ids where one matches. */
+  bases: string[];
+  /** agree: a declared base is a detected parent; disagree: none is; none: nothing declared. */
+  verdict: 'agree' | 'disagree' | 'none';
+  /** Where each declaration came from, and for a disagreement what the weights say instead. */
+  evidence?: string[];
+}
 
 export interface DetectedModel {
   id: string;
@@ -10,6 +23,8 @@ export interface DetectedModel {
   params: number;
   /** Direction score: lower = closer to initialization = more likely an ancestor. */
   score: number;
+  /** Declared bases and their verdict; absent when declarations were not read. */
+  declared?: DeclaredBase;
 }
 
 export interface DetectedEdge {
@@ -21,6 +36,13 @@ export interface DetectedEdge {
   distance?: number;
   /** The two factors of `confidence` (docs/confidence.md): score margin and assignment margin. */
   confidenceParts?: { direction: number; pairing: number };
+  /** The kind of edge (lib/io/edge-types.ts); absent means finetune. A merge child has one edge per parent. */
+  type?: EdgeType;
+  /** merge edges: the parent's fitted weight in the combination. */
+  weight?: number;
+  /** finetune edges: the update looks low-rank, of about this rank. */
+  lowRank?: boolean;
+  rank?: number;
   /** Set when the edge's family was left undirected (its direction confidence is below
    * `minDirectionConfidence`): the pair is linked, the direction shown is not asserted. */
   undirected?: boolean;

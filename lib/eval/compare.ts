@@ -32,10 +32,14 @@ const pct = (x: number | null) => (x === null ? '   -  ' : `${(100 * x).toFixed(
 /** A fixed-width table, one row per method. */
 export function formatEvalTable(rows: MethodEval[]): string {
   const w = Math.max(6, ...rows.map((r) => r.method.length));
-  const head = `${'method'.padEnd(w)}  edge acc  precision  recall      F1  direction    ARI`;
+  const head = `${'method'.padEnd(w)}  edge acc  precision  recall      F1  direction    ARI   typed acc  multi-parent  false merges`;
   const lines = rows.map((r) => {
     const m = r.metrics;
-    return `${r.method.padEnd(w)}  ${pct(m.edgeAccuracy)}    ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}    ${pct(m.directionAccuracy)}  ${m.ari.toFixed(3).padStart(6)}`;
+    const t = m.typed;
+    return (
+      `${r.method.padEnd(w)}  ${pct(m.edgeAccuracy)}    ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}    ${pct(m.directionAccuracy)}  ${m.ari.toFixed(3).padStart(6)}` +
+      `      ${pct(t.typedEdgeAccuracy)}        ${pct(t.multiParentRecall)}  ${String(t.falseMerges).padStart(12)}`
+    );
   });
   return [head, '-'.repeat(head.length), ...lines].join('\n');
 }
@@ -44,11 +48,12 @@ export function formatEvalTable(rows: MethodEval[]): string {
 export function formatEvalMarkdown(rows: MethodEval[]): string {
   const p = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
   return [
-    '| method | edge accuracy | precision | recall | F1 | direction | ARI |',
-    '|---|---|---|---|---|---|---|',
+    '| method | edge accuracy | precision | recall | F1 | direction | ARI | typed accuracy | multi-parent recall | false merges |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const m = r.metrics;
-      return `| ${r.method} | ${p(m.edgeAccuracy)} | ${p(m.precision)} | ${p(m.recall)} | ${p(m.f1)} | ${p(m.directionAccuracy)} | ${m.ari.toFixed(3)} |`;
+      const t = m.typed;
+      return `| ${r.method} | ${p(m.edgeAccuracy)} | ${p(m.precision)} | ${p(m.recall)} | ${p(m.f1)} | ${p(m.directionAccuracy)} | ${m.ari.toFixed(3)} | ${p(t.typedEdgeAccuracy)} | ${p(t.multiParentRecall)} | ${t.falseMerges} |`;
     }),
   ].join('\n');
 }

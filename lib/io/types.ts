@@ -1,4 +1,5 @@
 /** What discovery (lib/io/discover.ts) finds: models, their files and their tensors. */
+import type { EdgeType } from './edge-types';
 
 /** One tensor of one model, located in one file. */
 export interface TensorEntry {
@@ -84,9 +85,20 @@ export interface AdapterInfo {
   pairs: number;
 }
 
+/** One true edge; `type` absent means a fine-tune (lib/io/edge-types.ts, lib/io/lineage.ts). */
+export interface LineageEdge {
+  parent: string;
+  child: string;
+  type?: EdgeType;
+  /** merge edges: the parent's weight in the combination. */
+  weight?: number;
+  /** finetune/peft edges: the update had this rank (a low-rank fine-tune or an adapter). */
+  rank?: number;
+}
+
 /** Ground truth written by the zoo and read by `phylogeny eval`. */
 export interface Lineage {
-  edges: { parent: string; child: string }[];
+  edges: LineageEdge[];
   families: string[][];
 }
 

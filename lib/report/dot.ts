@@ -1,6 +1,8 @@
 /**
  * Graphviz DOT: families as clusters, nodes labelled with id and score, edges with confidence
- * (pen width and colour grow with it), duplicates drawn with a double border and a dotted link.
+ * (pen width and colour grow with it), edge types by arrowhead and line (lib/report/edge-kind.ts:
+ * merges bold with a diamond head and their weight, duplicates dotted without direction),
+ * duplicates drawn with a double border and a dotted link.
  * With a ground truth, edge colour shows the truth mark instead and missed true edges are drawn
  * dashed grey. The HTML report renders this same text to SVG.
  */
@@ -9,6 +11,8 @@ import type { Lineage } from '../io/types';
 import { buildForest } from './forest';
 import { formatConfidence, formatCount, formatNumber } from './format';
 import { compareToTruth, TRUTH_SYMBOL, type TruthMark } from './truth';
+import { DOT_EDGE_STYLE, edgeTag } from './edge-kind';
+import { edgeTypeOf } from '../io/edge-types';
 
 export interface DotOptions {
   truth?: Lineage;
@@ -68,7 +72,8 @@ export function confidenceColor(c: number): string {
 }
 
 function edgeTip(e: DetectedEdge): string {
-  let tip = `${e.parent} → ${e.child}\nconfidence ${formatConfidence(e.confidence)}`;
+  const tag = edgeTag(e);
+  let tip = `${e.parent} → ${e.child}${tag ? ` (${tag})` : ''}\nconfidence ${formatConfidence(e.confidence)}`;
   const p = e.confidenceParts;
   if (p) tip += ` (direction ${formatConfidence(p.direction)} × pairing ${formatConfidence(p.pairing)})`;
   if (e.distance !== undefined) tip += `\ndistance ${formatNumber(e.distance)}`;
@@ -120,7 +125,8 @@ export function renderDot(result: DetectionResult, opts: DotOptions = {}): strin
     const mark = truth?.marks[i];
     const c = e.confidence;
     // Leading spaces keep the text off the edge, which dot routes along the label's left side.
-    let label = `  ${formatConfidence(c)}`;
+    const type = edgeTypeOf(e);
+    let label = type === 'finetune' && !e.lowRank ? `  ${formatConfidence(c)}` : `  ${edgeTag(e).replace(' (direction undetermined)', '')}\n  ${formatConfidence(c)}`;
     if (e.distance !== undefined) label += `\n  d ${formatNumber(e.distance)}`;
     if (mark) label += ` ${TRUTH_SYMBOL[mark]}`;
     const color = mark ? TRUTH_COLOR[mark] : confidenceColor(c);
@@ -131,9 +137,13 @@ export function renderDot(result: DetectionResult, opts: DotOptions = {}): strin
       `fontcolor="${mark ? color : '#3b4650'}"`,
       `tooltip=${dotLabel(edgeTip(e))}`,
     ];
-    if (c < 0.34) attrs.push('style=dashed');
-    // Edges outside the drawn tree must not pull the layout away from it.
-    if (extra.has(e)) attrs.push('constraint=false');
+    // The type's own style (lib/report/edge-kind.ts) wins over the low-confidence dash.
+    const typeStyle = DOT_EDGE_STYLE[type];
+    if (c < 0.34 && !typeStyle.some((a) => a.startsWith('style='))) attrs.push('style=dashed');
+    attrs.push(...typeStyle);
+    // Edges outside the drawn tree must not pull the layout away from it; a merge's second
+    // parent is as much a parent as the first, so it keeps its pull.
+    if (extra.has(e) && type !== 'merge') attrs.push('constraint=false');
     out.push(`  ${names.get(e.parent)} -> ${names.get(e.child)} [${attrs.join(', ')}];`);
   });
   for (const g of result.duplicates) {

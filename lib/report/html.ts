@@ -6,7 +6,9 @@
  * smuggle in a remote resource.
  */
 import { directionsSummary } from './family-direction';
-import type { DetectionResult } from '../detect/types';
+import type { DetectedModel, DetectionResult } from '../detect/types';
+import { edgeTypeOf, EDGE_TYPES } from '../io/edge-types';
+import { EDGE_LEGEND, mergeFormula, mergesOf } from './edge-kind';
 import type { Lineage } from '../io/types';
 import { renderDot } from './dot';
 import { buildForest } from './forest';
@@ -90,12 +92,13 @@ function edgesTableHtml(result: DetectionResult, truth: Truth | undefined): stri
       `<tr><td class="id">${h(e.parent)}</td><td class="id">${h(e.child)}</td>` +
       `<td class="num" data-sort="${e.confidence}"${parts(e.confidenceParts)}>${formatConfidence(e.confidence)}<span class="bar"><i style="width:${(c * 100).toFixed(0)}%"></i></span></td>` +
       num(e.distance, e.distance === undefined ? '—' : formatNumber(e.distance)) +
+      `<td data-sort="${edgeTypeOf(e)}">${h(edgeTypeOf(e))}${e.weight !== undefined ? ` <span class="muted">w ${h(formatNumber(e.weight))}</span>` : ''}${e.lowRank ? ` <span class="muted">low-rank${e.rank ? ` r${e.rank}` : ''}</span>` : ''}</td>` +
       (truth ? markCell(truth.marks[i]) : '') +
       '</tr>'
     );
   });
   return (
-    `<div class="scroll"><table class="sortable" id="edge-table"><thead><tr><th>parent</th><th>child</th><th>confidence</th><th>distance</th>` +
+    `<div class="scroll"><table class="sortable" id="edge-table"><thead><tr><th>parent</th><th>child</th><th>confidence</th><th>distance</th><th>type</th>` +
     (truth ? '<th>truth</th>' : '') +
     `</tr></thead><tbody>${edgeRows.join('')}</tbody></table></div>` +
     (truth && truth.missed.length
@@ -111,6 +114,7 @@ function forestOrder(forest: Forest): string[] {
 
 /** The sortable model table: family, parent, size, score, root and duplicate tags. */
 function modelsTableHtml(result: DetectionResult, forest: Forest, order: string[]): string {
+  const mergeParents = new Map(mergesOf(result).map((m) => [m.child, m.parents]));
   const dupOf = new Map<string, string[]>();
   for (const g of result.duplicates) for (const id of g) dupOf.set(id, g.filter((x) => x !== id));
   const modelRows = order.map((id) => {
@@ -119,11 +123,13 @@ function modelsTableHtml(result: DetectionResult, forest: Forest, order: string[
     const tags = [
       !n.edge && forest.familyOf.has(id) ? '<span class="tag">root</span>' : '',
       dupOf.has(id) ? `<span class="tag dup">= ${h(dupOf.get(id)!.join(', '))}</span>` : '',
+      declaredTag(m?.declared),
     ].join('');
+    const parents = mergeParents.get(id);
     return (
       `<tr><td class="id" title="${h(m?.path ?? '')}">${h(id)}</td>` +
       num(forest.familyOf.get(id), String(forest.familyOf.get(id) ?? '—')) +
-      `<td class="id">${h(n.edge?.parent ?? '')}</td>` +
+      `<td class="id">${h(parents ? mergeFormula(parents) : n.edge?.parent ?? '')}</td>` +
       num(m?.params, m ? formatCount(m.params) : '—') +
       num(m?.score, m ? formatNumber(m.score) : '—') +
       `<td>${tags}</td></tr>`
@@ -133,6 +139,15 @@ function modelsTableHtml(result: DetectionResult, forest: Forest, order: string[
     `<div class="scroll"><table class="sortable" id="model-table"><thead><tr><th>model</th><th>family</th><th>parent</th><th>params</th><th>score</th><th></th></tr></thead>` +
     `<tbody>${modelRows.join('')}</tbody></table></div>`
   );
+}
+
+/** What the model's files declare as its base, and whether the weights agree. */
+function declaredTag(d: DetectedModel['declared']): string {
+  if (!d || d.verdict === 'none') return '';
+  const title = h([`declared: ${d.bases.join(', ')}`, ...(d.evidence ?? [])].join('\n'));
+  return d.verdict === 'agree'
+    ? `<span class="tag" title="${title}">declared base agrees</span>`
+    : `<span class="tag dup" title="${title}">declared base disagrees: ${h(d.bases.join(', '))}</span>`;
 }
 
 /** Method, timings and options of the run. */
@@ -190,6 +205,7 @@ function pageHtml(p: PageParts): string {
 <section id="forest"><h2>Forest</h2>
 <div class="graph">${p.svg}</div>
 <p class="legend">${p.directions}${p.legend}Shaded boxes are roots; double borders mark models with identical compared weights (dotted link). Hover for details.</p>
+<p class="legend" id="edge-types">Edge types: ${EDGE_TYPES.map((t) => h(EDGE_LEGEND[t])).join(' · ')}.</p>
 </section>
 ${p.warnings}
 <div class="grid">

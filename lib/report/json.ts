@@ -7,20 +7,25 @@
  * (no score) and a null distance (edge or matrix cell) is Infinity (the two models share no
  * tensor, so they cannot be compared).
  */
-import type { DetectedEdge, DetectedModel, DetectionResult } from '../detect/types';
+import type { DeclaredBase, DetectedEdge, DetectedModel, DetectionResult } from '../detect/types';
+import { EDGE_TYPES, edgeTypeOf, isEdgeType } from '../io/edge-types';
 import { FormatError } from '../errors';
 import { buildForest } from './forest';
 
 export function renderJson(result: DetectionResult): string {
   const ordered: Record<string, unknown> = {
-    models: result.models.map((m: DetectedModel) => ({ id: m.id, path: m.path, params: m.params, score: m.score })),
+    models: result.models.map((m: DetectedModel) => ({ id: m.id, path: m.path, params: m.params, score: m.score, declared: declaredOf(m) })),
     edges: result.edges.map((e: DetectedEdge) => ({
       parent: e.parent,
       child: e.child,
+      type: edgeTypeOf(e),
+      weight: e.weight,
       confidence: e.confidence,
       distance: e.distance,
       confidenceParts: e.confidenceParts && { direction: e.confidenceParts.direction, pairing: e.confidenceParts.pairing },
       undirected: e.undirected || undefined,
+      lowRank: e.lowRank,
+      rank: e.rank,
     })),
     roots: result.roots,
     method: result.method,
@@ -33,6 +38,12 @@ export function renderJson(result: DetectionResult): string {
   };
   if (result.distances) ordered.distances = { ids: result.distances.ids, matrix: result.distances.matrix };
   return pretty(ordered, '') + '\n';
+}
+
+/** A model's declared bases; a result made without reading declarations says "none". */
+function declaredOf(m: DetectedModel): DeclaredBase {
+  const d = m.declared ?? { bases: [], verdict: 'none' };
+  return { bases: d.bases, verdict: d.verdict, evidence: d.evidence };
 }
 
 /** Deep copy with object keys sorted; values JSON cannot hold are dropped as JSON.stringify would. */
@@ -53,8 +64,12 @@ function sortKeys(v: unknown): unknown {
 const isScalar = (v: unknown): boolean => v === null || typeof v !== 'object';
 const present = (v: Record<string, unknown>): [string, unknown][] =>
   Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
-const depth = (v: unknown): number =>
-  isScalar(v) ? 0 : 1 + Math.max(0, ...(Array.isArray(v) ? v : Object.values(v as object)).map(depth));
+// An empty array or object prints as [] or {}, like a scalar: it does not make a value deeper.
+const depth = (v: unknown): number => {
+  if (isScalar(v)) return 0;
+  const inner = Array.isArray(v) ? v : Object.values(v as object);
+  return inner.length === 0 ? 0 : 1 + Math.max(0, ...inner.map(depth));
+};
 
 /** One-line form: `[1, 2]`, `{ "k": v }`. */
 function inline(v: unknown): string {
@@ -111,7 +126,7 @@ export function parseDetectionJson(text: string): DetectionResult {
     ids.add(id);
     const params = num(m.params, `${at}.params`);
     if (!(params >= 0)) throw fail(`${at}.params must be ≥ 0 (got ${params})`);
-    return { id, path: str(m.path, `${at}.path`), params, score: m.score === null ? NaN : num(m.score, `${at}.score`) };
+    return { id, path: str(m.path, `${at}.path`), params, score: m.score === null ? NaN : num(m.score, `${at}.score`), declared: parseDeclared(m.declared, `${at}.declared`) };
   });
   const known = (v: unknown, at: string): string => {
     const id = str(v, at);
@@ -127,7 +142,14 @@ export function parseDetectionJson(text: string): DetectionResult {
     if (parent === child) throw fail(`${at} joins "${parent}" to itself`);
     const confidence = num(e.confidence, `${at}.confidence`);
     if (!(confidence >= 0 && confidence <= 1)) throw fail(`${at}.confidence must lie in [0, 1] (got ${confidence})`);
-    const edge: DetectedEdge = { parent, child, confidence };
+    // Files written before edges had types hold fine-tunes only.
+    if (e.type !== undefined && !isEdgeType(e.type)) throw fail(`${at}.type must be one of ${EDGE_TYPES.join(', ')} (got ${shown(e.type)})`);
+    const edge: DetectedEdge = { parent, child, type: e.type === undefined ? 'finetune' : (e.type as DetectedEdge['type']), confidence };
+    if (e.weight !== undefined) {
+      if (edge.type !== 'merge') throw fail(`${at}.weight is only allowed on merge edges (this one is ${edge.type})`);
+      edge.weight = num(e.weight, `${at}.weight`);
+      if (!Number.isFinite(edge.weight)) throw fail(`${at}.weight must be finite`);
+    }
     if (e.distance !== undefined) {
       edge.distance = e.distance === null ? Infinity : num(e.distance, `${at}.distance`);
       if (!(edge.distance >= 0)) throw fail(`${at}.distance must be ≥ 0 (got ${edge.distance})`);
@@ -140,6 +162,14 @@ export function parseDetectionJson(text: string): DetectionResult {
       };
     }
     if (e.undirected !== undefined) edge.undirected = bool(e.undirected, `${at}.undirected`);
+    if (e.lowRank !== undefined) {
+      if (typeof e.lowRank !== 'boolean') throw fail(`${at}.lowRank must be true or false (got ${shown(e.lowRank)})`);
+      edge.lowRank = e.lowRank;
+    }
+    if (e.rank !== undefined) {
+      edge.rank = num(e.rank, `${at}.rank`);
+      if (!(Number.isInteger(edge.rank) && edge.rank >= 1)) throw fail(`${at}.rank must be a positive integer (got ${edge.rank})`);
+    }
     return edge;
   });
 
@@ -187,6 +217,21 @@ export function parseDetectionJson(text: string): DetectionResult {
   }
   if (top.distances !== undefined) result.distances = parseDistances(top.distances, known);
   return result;
+}
+
+const VERDICTS = ['agree', 'disagree', 'none'] as const;
+
+/** A model's `declared` block; absent (files written before it existed) reads as nothing declared. */
+function parseDeclared(v: unknown, at: string): DeclaredBase {
+  if (v === undefined) return { bases: [], verdict: 'none' };
+  const d = obj(v, at);
+  const bases = arr(d.bases, `${at}.bases`).map((x, i) => str(x, `${at}.bases[${i}]`));
+  const verdict = str(d.verdict, `${at}.verdict`);
+  if (!(VERDICTS as readonly string[]).includes(verdict)) throw fail(`${at}.verdict must be one of ${VERDICTS.join(', ')} (got ${shown(verdict)})`);
+  if (verdict !== 'none' && bases.length === 0) throw fail(`${at}.verdict is "${verdict}" but no base is declared`);
+  const out: DeclaredBase = { bases, verdict: verdict as DeclaredBase['verdict'] };
+  if (d.evidence !== undefined) out.evidence = arr(d.evidence, `${at}.evidence`).map((x, i) => str(x, `${at}.evidence[${i}]`));
+  return out;
 }
 
 function parseDistances(v: unknown, known: (v: unknown, at: string) => string): DetectionResult['distances'] {

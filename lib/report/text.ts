@@ -10,6 +10,8 @@ import type { Lineage } from '../io/types';
 import { buildForest, type ForestNode } from './forest';
 import { formatConfidence, formatMs, formatNumber, padStart, textWidth } from './format';
 import { compareToTruth, summarizeTruth, TRUTH_SYMBOL, type TruthMark } from './truth';
+import { edgeTag, mergeFormula, mergesOf } from './edge-kind';
+import { edgeTypeOf } from '../io/edge-types';
 
 export interface TextOptions {
   /** Ground truth: marks each edge and lists the true edges that were missed. */
@@ -32,6 +34,8 @@ interface Row {
   conf?: string;
   dist?: string;
   mark?: TruthMark;
+  /** Edge type tag for anything but a plain fine-tune (lib/report/edge-kind.ts). */
+  kind?: string;
 }
 
 export function renderText(result: DetectionResult, opts: TextOptions = {}): string {
@@ -45,7 +49,7 @@ export function renderLineageText(truth: Lineage, opts: Omit<TextOptions, 'truth
   for (const e of truth.edges) ids.add(e.parent).add(e.child);
   const asResult: DetectionResult = {
     models: [...ids].map((id) => ({ id, path: '', params: 0, score: NaN })),
-    edges: truth.edges.map((e) => ({ parent: e.parent, child: e.child, confidence: 1 })),
+    edges: truth.edges.map((e) => ({ parent: e.parent, child: e.child, type: e.type, weight: e.weight, rank: e.rank, confidence: 1 })),
     roots: [],
     families: truth.families,
     duplicates: [],
@@ -73,7 +77,15 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
     conf: scored && n.edge ? formatConfidence(n.edge.confidence) : undefined,
     dist: scored && n.edge?.distance !== undefined ? formatNumber(n.edge.distance) : undefined,
     mark: n.edge ? markOf.get(n.edge) : undefined,
+    kind: n.edge ? kindOf(n.edge) : undefined,
   });
+  // A merged child is drawn under its first parent; the tag names all of them.
+  const merges = new Map(mergesOf(result).map((m) => [m.child, m.parents]));
+  function kindOf(e: DetectedEdge): string {
+    const ps = merges.get(e.child);
+    if (ps && ps.length > 1) return `merge of ${mergeFormula(ps)}`;
+    return edgeTag(e);
+  }
   const treeRows = (n: ForestNode, lead: string, glyph: string, rows: Row[]): Row[] => {
     rows.push(rowOf(n, lead + glyph));
     const below = lead + (glyph === '├─ ' ? '│  ' : glyph === '└─ ' ? '   ' : '');
@@ -103,6 +115,7 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
     if (r.dist !== undefined) s += `  ${paint('dist', 'dim')} ${padStart(r.dist, distW)}`;
     else if (r.mark && distW) s += ' '.repeat(distW + 7);
     if (r.mark) s += `  ${paint(TRUTH_SYMBOL[r.mark], MARK_STYLE[r.mark])}`;
+    if (r.kind) s += `  ${paint(r.kind, 'cyan')}`;
     return s.trimEnd();
   };
 
@@ -113,7 +126,7 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
       ` · ${result.models.length} models · ${result.edges.length} edges · ${nFam} ${nFam === 1 ? 'family' : 'families'}` +
       (forest.unrelated.length ? ` · ${forest.unrelated.length} unrelated` : ''),
   );
-  if (scored) out.push(paint('score: lower = nearer initialization (ancestor) · conf, dist: edge from the parent', 'dim'));
+  if (scored) out.push(paint('score: lower = nearer initialization (ancestor) · conf, dist: edge from the parent · untagged edges are fine-tunes', 'dim'));
   if (truth) out.push(summarizeTruth(truth));
   for (const s of sections) {
     out.push('', paint(s.head, 'cyan'));
@@ -125,11 +138,18 @@ function render(result: DetectionResult, opts: TextOptions, scored: boolean): st
     let s = `  ${e.parent} → ${e.child}`;
     if (scored) s += `  conf ${formatConfidence(e.confidence)}`;
     if (scored && e.distance !== undefined) s += `  dist ${formatNumber(e.distance)}`;
-    return s + (m ? `  ${paint(TRUTH_SYMBOL[m], MARK_STYLE[m])}` : '');
+    const tag = edgeTag(e);
+    return s + (m ? `  ${paint(TRUTH_SYMBOL[m], MARK_STYLE[m])}` : '') + (tag ? `  ${paint(tag, 'cyan')}` : '');
   };
-  if (forest.extraEdges.length) {
+  // Second parents of a merge are expected, not an anomaly: they are listed with the merges.
+  const odd = forest.extraEdges.filter((e) => !((merges.get(e.child)?.length ?? 0) > 1 && edgeTypeOf(e) === 'merge'));
+  if (merges.size) {
+    out.push('', paint('merges (child = weighted parents)', 'cyan'));
+    for (const [child, ps] of merges) out.push(...wrap(`${child} = ${mergeFormula(ps)}`, width, '  ', '    '));
+  }
+  if (odd.length) {
     out.push('', paint('edges not drawn in the tree (second parent or cycle)', 'cyan'));
-    for (const e of forest.extraEdges) out.push(edgeLine(e));
+    for (const e of odd) out.push(edgeLine(e));
   }
   if (result.duplicates.length) {
     out.push('', paint('duplicates (identical compared weights)', 'cyan'));

@@ -7,6 +7,7 @@
  */
 import type { DetectedEdge } from '../detect/types';
 import type { Lineage } from '../io/types';
+import { edgeTypeOf } from '../io/edge-types';
 
 export type TruthMark = 'right' | 'reversed' | 'wrong';
 
@@ -28,11 +29,13 @@ const key = (p: string, c: string): string => JSON.stringify([p, c]);
 
 export function compareToTruth(edges: readonly DetectedEdge[], truth: Lineage): TruthComparison {
   const trueEdges = new Set(truth.edges.map((e) => key(e.parent, e.child)));
+  // A duplicate has no direction: either way round is right (as in lib/eval/metrics.ts).
+  const undirected = new Set(truth.edges.filter((e) => edgeTypeOf(e) === 'duplicate').flatMap((e) => [key(e.parent, e.child), key(e.child, e.parent)]));
   const found = new Set<string>();
   const marks = edges.map((e): TruthMark => {
     found.add(key(e.parent, e.child));
     found.add(key(e.child, e.parent));
-    if (trueEdges.has(key(e.parent, e.child))) return 'right';
+    if (trueEdges.has(key(e.parent, e.child)) || undirected.has(key(e.parent, e.child))) return 'right';
     if (trueEdges.has(key(e.child, e.parent))) return 'reversed';
     return 'wrong';
   });

@@ -4,6 +4,7 @@ import { ggufTarget } from './gguf';
 import { peftConfigTarget } from './peft-config';
 import { safetensorsTarget } from './safetensors';
 import { torchZipTarget } from './torch-zip';
+import { frontMatterTarget } from './front-matter';
 import { FuzzTarget } from './target';
 
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [fingerprintTarget, ggufTarget, safetensorsTarget, torchZipTarget, peftConfigTarget];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [fingerprintTarget, frontMatterTarget, ggufTarget, peftConfigTarget, safetensorsTarget, torchZipTarget];

@@ -14,8 +14,8 @@ describe('renderJson', () => {
       'models', 'edges', 'roots', 'method', 'options', 'timings',
       'families', 'duplicates', 'warnings', 'distances',
     ]);
-    expect(Object.keys(parsed.models[0])).toEqual(['id', 'path', 'params', 'score']);
-    expect(Object.keys(parsed.edges[0])).toEqual(['parent', 'child', 'confidence', 'distance']);
+    expect(Object.keys(parsed.models[0])).toEqual(['id', 'path', 'params', 'score', 'declared']);
+    expect(Object.keys(parsed.edges[0])).toEqual(['parent', 'child', 'type', 'confidence', 'distance']);
   });
 
   test('key order does not depend on how the result was built', () => {
@@ -32,7 +32,7 @@ describe('renderJson', () => {
 
   test('pretty-printed, with one matrix row per line', () => {
     const text = renderJson(sampleResult());
-    expect(text.startsWith('{\n  "models": [\n    { "id": "base", "path": "/zoo/base.safetensors", "params": 1000, "score": 0.1 },')).toBe(true);
+    expect(text.startsWith('{\n  "models": [\n    { "id": "base", "path": "/zoo/base.safetensors", "params": 1000, "score": 0.1, "declared": { "bases": [], "verdict": "none" } },')).toBe(true);
     expect(text).toContain('\n      [0, 1.5, 2, 2, 2, 9, 9, 12],\n');
     expect(text.endsWith('}\n')).toBe(true);
   });
@@ -41,7 +41,7 @@ describe('renderJson', () => {
     const r = sampleResult();
     r.edges[2].confidenceParts = { direction: 0.9, pairing: 0.888 };
     const text = renderJson(r);
-    expect(text).toContain('{ "parent": "ft-a", "child": "ft-a-1", "confidence": 0.8, "distance": 0.5, "confidenceParts": { "direction": 0.9, "pairing": 0.888 } }');
+    expect(text).toContain('{ "parent": "ft-a", "child": "ft-a-1", "type": "finetune", "confidence": 0.8, "distance": 0.5, "confidenceParts": { "direction": 0.9, "pairing": 0.888 } }');
     expect(parseDetectionJson(text)).toEqual(r);
     expect(() => parseDetectionJson(text.replace('"pairing": 0.888', '"pairing": "x"'))).toThrow(/edges\[2\]\.confidenceParts\.pairing must be a number/);
   });
@@ -51,7 +51,7 @@ describe('renderJson', () => {
     delete r.edges[0].distance;
     const parsed = JSON.parse(renderJson(r));
     expect('distance' in parsed.edges[0]).toBe(false);
-    expect(parseDetectionJson(renderJson(r)).edges[0]).toEqual({ parent: 'base', child: 'ft-a', confidence: 0.91 });
+    expect(parseDetectionJson(renderJson(r)).edges[0]).toEqual({ parent: 'base', child: 'ft-a', type: 'finetune', confidence: 0.91 });
   });
 
   test('non-finite numbers become null and come back as NaN score / Infinity distance', () => {

@@ -6,7 +6,7 @@ describe('renderText', () => {
   test('draws the forest with scores, confidences and truth marks', () => {
     const expected = [
       'phylogeny · arborescence · 8 models · 5 edges · 2 families · 1 unrelated',
-      'score: lower = nearer initialization (ancestor) · conf, dist: edge from the parent',
+      'score: lower = nearer initialization (ancestor) · conf, dist: edge from the parent · untagged edges are fine-tunes',
       'truth: 3/6 true edges recovered ✓ · 1 reversed ↔ · 1 wrong ✗ · 2 missed',
       '',
       'family 1 · 5 models',
@@ -14,7 +14,7 @@ describe('renderText', () => {
       '├─ ft-a          score 0.2000  conf 0.91  dist  1.500  ✓',
       '│  └─ ft-a-1     score 0.3000  conf 0.80  dist 0.5000  ✓',
       '└─ ft-b          score 0.2500  conf 0.40  dist  2.000  ↔',
-      '   └─ ft-b-copy  score 0.2500  conf 0.50  dist      0  ✓',
+      '   └─ ft-b-copy  score 0.2500  conf 0.50  dist      0  ✓  duplicate (direction undetermined)',
       '',
       'family 2 · 2 models',
       'other            score 0.1500',

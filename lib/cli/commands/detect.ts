@@ -16,6 +16,8 @@ import { fmtBytes, ProgressBar } from '../progress';
 import { openOptionsFrom, SCAN_OPTIONS, scanOptionsFrom } from '../scan-options';
 import { alignmentReport } from './scan';
 import { confirmEdges, detectIndex } from '../../hub/detect-index';
+import { readAllDeclarations } from '../../io/declared';
+import { applyDeclared } from '../../detect/typing/declared';
 
 /** Scans the paths, or loads --scan FILE (then paths are optional). */
 export async function scanOrLoad(args: { opts: Record<string, unknown>; positionals: string[] }, io: CommandIo): Promise<{ scan: ScanResult; set?: ModelSet }> {
@@ -60,6 +62,7 @@ export const detectCommand: Command = {
     { name: 'truth', type: 'string', arg: 'FILE', description: 'lineage.json to mark each edge right or wrong' },
     { name: 'index', type: 'string', arg: 'DIR', description: 'detect over a fingerprint index (`phylogeny index add`) instead of scanning; docs/index.md' },
     { name: 'confirm', type: 'number', arg: 'K', description: 'with --index: re-check the K most confident edges with an exact scan of their two models', default: 0 },
+    { name: 'use-declared', type: 'boolean', description: 'let declared bases (config.json _name_or_path, README base_model, adapter_config.json, safetensors metadata) decide edges the weights leave open; never overrides a confident edge. Without it declarations are only compared with the weights (agree / disagree / none)' },
     ...DETECT_OPTIONS,
     ...SCAN_OPTIONS,
     QUIET_OPTION,
@@ -91,6 +94,11 @@ export const detectCommand: Command = {
       const scanMs = Date.now() - t0;
       result = modelFiles ? await modelFiles.run(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
       result.timings = { scan: scanMs, ...result.timings };
+      // Declared bases: always compared with the weights; a prior only with --use-declared.
+      const useDeclared = Boolean(args.opts['use-declared']);
+      const readable = scan.models.filter((m) => fs.existsSync(m.path));
+      const declared = readAllDeclarations(readable, useDeclared);
+      result.warnings.push(...declared.warnings, ...applyDeclared(result, declared.byModel, useDeclared));
     }
     const truthFile = args.opts.truth as string | undefined;
     const truth = truthFile ? await readLineage(truthFile) : undefined;

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { openModels } from '../../io/discover';
 import { ALL_METHODS, evaluateMethods, formatEvalTable } from '../../eval/compare';
+import { formatConfusion } from '../../eval/metrics';
 import { scanModelSet } from '../../scan/scan';
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
@@ -12,7 +13,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'score detection methods against the truth in <dir>/lineage.json',
   description:
-    'Scans the model set once, runs each method and prints, per method: directed-edge accuracy (share of true parent->child edges found with the right direction), precision, recall and F1 over directed edges, direction accuracy on correctly paired edges, and the adjusted Rand index of the families.',
+    'Scans the model set once, runs each method and prints, per method: directed-edge accuracy (share of true parent->child edges found with the right direction), precision, recall and F1 over directed edges, direction accuracy on correctly paired edges, the adjusted Rand index of the families, typed-edge accuracy (right pair, direction and type: finetune, peft, merge, quantized, duplicate), multi-parent recall (merged children with every parent found) and false merges; then the type confusion table of the first method.',
   positionals: [{ name: 'dir', description: 'a folder of models with lineage.json', required: true }],
   options: [
     { name: 'methods', type: 'list', arg: 'A,B,...', description: `methods to compare [default: all learning-free: ${ALL_METHODS.join(', ')}]` },
@@ -40,6 +41,8 @@ export const evalCommand: Command = {
       io.out(`${JSON.stringify(rows.map((r) => ({ method: r.method, ...r.metrics, ms: r.ms })), null, 2)}\n`);
     } else {
       io.out(`${formatEvalTable(rows)}\n`);
+      // The type confusion of the first method listed (the default method unless --methods says otherwise).
+      if (rows.length > 0) io.out(`\nedge types, ${rows[0].method} (rows: true type, columns: detected type):\n${formatConfusion(rows[0].metrics.typed.confusion)}\n`);
     }
     return 0;
   },
