@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs an exact scan as a Slurm job array: N tasks each scan part i/N of the tensors
-# (`phylogeny scan --shard auto`), then one job, queued with afterok on the whole array,
-# merges the parts into OUTDIR/scan.json (`phylogeny merge`), equal to a one-machine scan.
+# Runs phylogeny work as a Slurm job array, then merges the parts in one job queued with
+# afterok on the whole array (it runs only if every task succeeded):
 #
-#   scripts/slurm/submit.sh scan MODELS OUTDIR N [--wait] [-- scan options...]
+#   scripts/slurm/submit.sh scan  MODELS OUTDIR N [--wait] [-- scan options...]
+#       N tasks each scan part i/N of the tensors (`phylogeny scan --shard auto`);
+#       the merge writes OUTDIR/scan.json, equal to a one-machine scan.
+#   scripts/slurm/submit.sh index MODELS OUTDIR N [--wait] [-- index add options...]
+#       N tasks each fingerprint every N-th model (`phylogeny index add --task auto`) into
+#       OUTDIR/part-i; the merge writes OUTDIR/index, equal to a one-machine index.
 #
 # --wait blocks until the merge has finished and fails if any task failed. Extra sbatch
 # options (partition, time, CPUs) go in SBATCH_* environment variables, as sbatch reads them.
@@ -13,10 +17,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-usage() { echo "usage: $0 scan MODELS OUTDIR N [--wait] [-- scan options...]" >&2; exit 2; }
+usage() { echo "usage: $0 scan|index MODELS OUTDIR N [--wait] [-- options...]" >&2; exit 2; }
 [ $# -ge 4 ] || usage
 kind=$1; models=$2; outdir=$3; n=$4; shift 4
-[ "$kind" = scan ] || usage
+case "$kind" in
+  scan) result=scan.json ;;
+  index) result=index ;;
+  *) usage ;;
+esac
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "submit.sh: N must be a positive integer, got '$n'" >&2; exit 2; }
 wait=()
 if [ "${1:-}" = --wait ]; then wait=(--wait); shift; fi
@@ -33,14 +41,15 @@ export NP_PHYLOGENY
 models=$(cd "$(dirname "$models")" && pwd)/$(basename "$models")
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
-rm -f "$outdir"/part-*.json "$outdir/scan.json"
+# Parts of an earlier run would be merged with this one's: start from nothing.
+rm -rf "$outdir"/part-* "${outdir:?}/$result"
 
-array=$(sbatch --parsable --array="1-$n" --chdir="$outdir" "$here/scan-task.sbatch" "$models" "$outdir" "$@")
+array=$(sbatch --parsable --array="1-$n" --chdir="$outdir" "$here/$kind-task.sbatch" "$models" "$outdir" "$@")
 array=${array%%;*}
 echo "submitted array job $array ($n tasks)" >&2
-merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes --chdir="$outdir" "${wait[@]}" "$here/scan-merge.sbatch" "$outdir")
+merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes --chdir="$outdir" "${wait[@]}" "$here/$kind-merge.sbatch" "$outdir")
 echo "submitted merge job ${merge%%;*} (after $array)" >&2
 if [ ${#wait[@]} -gt 0 ]; then
-  [ -f "$outdir/scan.json" ] || { echo "submit.sh: no $outdir/scan.json: a task failed (logs in $outdir)" >&2; exit 1; }
-  echo "$outdir/scan.json"
+  [ -e "$outdir/$result" ] || { echo "submit.sh: no $outdir/$result: a task failed (logs in $outdir)" >&2; exit 1; }
+  echo "$outdir/$result"
 fi

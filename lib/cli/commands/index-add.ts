@@ -3,6 +3,7 @@ import { DEFAULT_FINGERPRINT_CONFIG } from '../../hub/sample';
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { fmtBytes, ProgressBar } from '../progress';
+import { resolveTaskSpec } from '../task-env';
 
 export const INDEX_OPTION = { name: 'index', type: 'string' as const, arg: 'DIR', description: 'the fingerprint index directory' };
 
@@ -17,14 +18,14 @@ export const indexAddCommand: Command = {
   positionals: [{ name: 'paths', description: 'model files, model directories, or folders of models', variadic: true, required: true }],
   options: [
     { ...INDEX_OPTION, description: 'the index directory to add to (created if missing)' },
-    { name: 'task', type: 'string', arg: 'i/n', description: 'index only every n-th model found, starting at the i-th (1-based)' },
+    { name: 'task', type: 'string', arg: 'i/n|auto', description: 'index only every n-th model found, starting at the i-th (1-based); auto takes i and n from a Slurm array task or a Kubernetes Indexed Job (docs/cluster.md)' },
     { name: 'fake-init', type: 'string', arg: 'SPEC', description: 'fake-init spec (default: per model, as `scan` would choose)' },
     { name: 'batch', type: 'number', arg: 'N', description: 'models per transaction', default: 32 },
     QUIET_OPTION,
   ],
   examples: [
     'phylogeny index add ./hub --index ./hub-index',
-    'phylogeny index add ./hub --index ./parts/$SLURM_ARRAY_TASK_ID --task $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT',
+    'phylogeny index add ./hub --index ./parts/$SLURM_ARRAY_TASK_ID --task auto',
   ],
   async run(args, io) {
     const dir = args.opts.index as string | undefined;
@@ -34,7 +35,7 @@ export const indexAddCommand: Command = {
     const bar = new ProgressBar('index', { enabled: !io.quiet });
     const s = await addToIndex(dir, args.positionals, {
       config: DEFAULT_FINGERPRINT_CONFIG,
-      task: args.opts.task as string | undefined,
+      task: resolveTaskSpec(args.opts.task as string | undefined),
       fakeInit: args.opts['fake-init'] as string | undefined,
       batch,
       onProgress: (p) => bar.update(p.total ? p.done / p.total : 1, `${p.done}/${p.total} models, ${p.added} added, ${p.skipped} known`),

@@ -1,11 +1,16 @@
 /**
- * The exact scan as a real Slurm job array (scripts/slurm/submit.sh): N tasks each scan part
- * i/N with `--shard auto`, a dependent job merges them, and the result equals the scan of
- * the same models on one machine. A failing task leaves no merged scan behind.
+ * Real Slurm job arrays (scripts/slurm/submit.sh) on a private single-node cluster:
+ * - the exact scan: N tasks each scan part i/N with `--shard auto`, a dependent job merges
+ *   them, and the result equals the scan of the same models on one machine;
+ * - the fingerprint index: N tasks each index every N-th model with `--task auto` into a
+ *   partial index, a dependent job merges them, and the merged index holds the same
+ *   fingerprints and answers detection exactly as an index built on one machine;
+ * - a failing task leaves no merged result behind.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { addToIndex, detectIndex, FingerprintIndex } from '../../lib/hub';
 import { openModels } from '../../lib/io/discover';
 import { loadScan } from '../../lib/scan/result-io';
 import { scanModelSet } from '../../lib/scan/scan';
@@ -26,7 +31,7 @@ const LAYOUT: RandomTensor[] = [
   { name: 'head.weight', shape: [10, 33], dtype: 'F32' },
 ];
 
-maybe('scan as a Slurm job array', () => {
+maybe('Slurm job arrays', () => {
   const dir = tmpDir('np-slurm-');
   const models = path.join(dir, 'models');
   let cluster: Cluster;
@@ -45,8 +50,8 @@ maybe('scan as a Slurm job array', () => {
 
   afterAll(() => cluster?.stop());
 
-  function submit(out: string, n: number, extra: string[] = []): { status: number | null; stdout: string; stderr: string } {
-    return spawnSync('bash', [path.join(REPO, 'scripts/slurm/submit.sh'), 'scan', models, out, String(n), '--wait', ...extra], {
+  function submit(out: string, n: number, extra: string[] = [], kind = 'scan'): { status: number | null; stdout: string; stderr: string } {
+    return spawnSync('bash', [path.join(REPO, 'scripts/slurm/submit.sh'), kind, models, out, String(n), '--wait', ...extra], {
       env: { ...cluster.env, NP_PHYLOGENY: cli },
       encoding: 'utf8',
       timeout: 240_000,
@@ -67,6 +72,35 @@ maybe('scan as a Slurm job array', () => {
     expect(merged.models.map((m) => m.id)).toEqual(local.models.map((m) => m.id));
     expect(merged.tensors).toEqual(local.tensors);
     expect(merged.tensors).toHaveLength(LAYOUT.length);
+  }, 240_000);
+
+  it('indexes one share of the models per task and merges them into exactly the one-machine index', async () => {
+    const out = path.join(dir, 'index-out');
+    const r = submit(out, 3, [], 'index');
+    expect(r.stderr).toMatch(/submitted array job \d+ \(3 tasks\)/);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(path.join(out, 'index'));
+    const single = path.join(dir, 'single-index');
+    await addToIndex(single, [models]);
+    const counts: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const part = await FingerprintIndex.open(path.join(out, `part-${i}`));
+      counts.push(await part.count());
+      part.close();
+    }
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(Math.max(...counts)).toBe(2);
+    const a = await FingerprintIndex.open(single);
+    const b = await FingerprintIndex.open(path.join(out, 'index'));
+    const rows = await a.models();
+    expect(rows).toHaveLength(5);
+    expect(await b.models()).toEqual(rows);
+    const hashes = rows.map((row) => row.hash);
+    expect([...(await b.fingerprints(hashes))]).toEqual([...(await a.fingerprints(hashes))]);
+    a.close();
+    b.close();
+    const noTimings = <T extends { timings?: unknown }>(x: T) => ({ ...x, timings: undefined });
+    expect(noTimings(await detectIndex(path.join(out, 'index')))).toEqual(noTimings(await detectIndex(single)));
   }, 240_000);
 
   it('leaves no merged scan when a task fails, and says so', () => {
