@@ -158,7 +158,7 @@ test('the native scan of GGUF members agrees with the float64 reference at every
   }
 });
 
-test('unsupported GGUF types are refused naming the tensor, or skipped with skipNonFloat', async () => {
+test('unsupported GGUF types are left out with the reason by default, and refused naming the tensor with strictDtypes', async () => {
   const d = path.join(dir, 'q81');
   fs.mkdirSync(d, { recursive: true });
   writeGguf(path.join(d, 'odd.gguf'), {
@@ -170,9 +170,9 @@ test('unsupported GGUF types are refused naming the tensor, or skipped with skip
   });
   const set = await openModels([path.join(d, 'odd.gguf')]);
   expect(set.models[0].id).toBe('odd');
-  await expect(scanModelSet(set, { device: 'cpu' })).rejects.toThrow(DtypeError);
-  await expect(scanModelSet(set, { device: 'cpu' })).rejects.toThrow(/model\.layers\.0\.mlp\.up_proj\.weight.*Q8_1/);
-  const r = await scanModelSet(set, { device: 'cpu', skipNonFloat: true });
+  await expect(scanModelSet(set, { device: 'cpu', strictDtypes: true })).rejects.toThrow(DtypeError);
+  await expect(scanModelSet(set, { device: 'cpu', strictDtypes: true })).rejects.toThrow(/model\.layers\.0\.mlp\.up_proj\.weight.*Q8_1/);
+  const r = await scanModelSet(set, { device: 'cpu' });
   expect(r.tensors.map((t) => t.name)).toEqual(['model.norm.weight']);
   expect(r.skipped).toEqual([{ model: 'odd', tensor: 'model.layers.0.mlp.up_proj.weight', reason: 'dtype Q8_1 has no dequantizer' }]);
 });
