@@ -269,14 +269,17 @@ int main() {
     add_group(plan, 64, 333, 2);
     compare_variants("k 33, 48, 64 (register panels)", plan, true);
   }
-  {
+  // The largest groups run under one schedule only: stream ordering is exercised by every
+  // other group under both, and these two plans are most of the emulator's time.
+  const bool eager = schedule && std::string(schedule) == "eager";
+  if (!eager) {
     np::ScanPlan plan;
     plan.threads = 2;
     add_group(plan, 100, 259, 2);
     add_group(plan, 128, 197, 1);
     compare_variants("k 100, 128 (register panels)", plan, true);
   }
-  {
+  if (!eager) {
     np::ScanPlan plan;
     plan.threads = 2;
     add_group(plan, 40, 4099, 0, static_cast<int>(np::DType::BF16));
