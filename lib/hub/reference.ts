@@ -5,6 +5,7 @@
  * to it exactly.
  */
 import * as fs from 'fs';
+import { IoError } from '../errors';
 import { decodeToFloat32, DTYPE_SIZES, FloatDtype } from '../io/dtype';
 import type { NativeFingerprintOutput, NativeFingerprintPlan } from './fingerprint';
 
@@ -26,7 +27,7 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
       const buf = Buffer.alloc(rowBytes);
       for (const r of t.rows) {
         const n = fs.readSync(fds[t.file], buf, 0, rowBytes, t.offset + r * rowBytes);
-        if (n !== rowBytes) throw new Error(`${plan.files[t.file]}: short read`);
+        if (n !== rowBytes) throw new IoError('E_IO', `${plan.files[t.file]}: short read (the file changed or was truncated)`, { file: plan.files[t.file] });
         bytesRead += rowBytes;
         const x = decodeToFloat32(buf, t.dtype as FloatDtype);
         for (let e = 0; e < x.length; e++) {
