@@ -15,30 +15,15 @@ import * as path from 'path';
 import { openModels } from '../lib/io/discover';
 import { convertLlamaToGguf } from '../lib/io/gguf-from-hf';
 import type { ModelSet } from '../lib/io/types';
-import { scanModelSet } from '../lib/scan/scan';
 import { writeLlama } from './llama-fixture';
 import { machineDescription } from './machine';
+import { bestScanSeconds, numberOption } from './scan-timing';
 import { handleUsage } from '../scripts/usage';
 
 handleUsage(__filename, ['hidden', 'layers', 'reps']);
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function bestSeconds(set: ModelSet, reps: number): Promise<number> {
-  let best = Infinity;
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    await scanModelSet(set, { device: 'cpu', fakeInit: 'hf(0.02)' });
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return best;
-}
-
 async function main(): Promise<void> {
-  const hidden = option('hidden', 1024), layers = option('layers', 4), reps = option('reps', 5);
+  const hidden = numberOption('hidden', 1024), layers = numberOption('layers', 4), reps = numberOption('reps', 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-gguf-'));
   try {
     const p = writeLlama(path.join(root, 'bf16', 'parent'), hidden, layers, 1);
@@ -58,8 +43,8 @@ async function main(): Promise<void> {
     process.stdout.write('| weights | file MB | seconds | Mparam/s | bytes-of-parameters GB/s (BF16 equivalent) | rate / BF16 |\n|---|---|---|---|---|---|\n');
     let base = 0;
     for (const [name, set] of rows) {
-      await bestSeconds(set, 1); // page cache and thread pool warm
-      const s = await bestSeconds(set, reps);
+      await bestScanSeconds(set, 1); // page cache and thread pool warm
+      const s = await bestScanSeconds(set, reps);
       const rate = params / s;
       if (!base) base = rate;
       const mb = set.models.reduce((a, m) => a + m.bytes, 0) / 1e6;

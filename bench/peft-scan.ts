@@ -18,27 +18,13 @@ import type { ModelSet } from '../lib/io/types';
 import { scanModelSet } from '../lib/scan/scan';
 import { writeLlama } from './llama-fixture';
 import { machineDescription } from './machine';
+import { bestScanSeconds, numberOption } from './scan-timing';
 import { handleUsage } from '../scripts/usage';
 
 handleUsage(__filename, ['hidden', 'layers', 'rank', 'reps']);
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function bestSeconds(set: ModelSet, reps: number): Promise<number> {
-  let best = Infinity;
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    await scanModelSet(set, { device: 'cpu', fakeInit: 'hf(0.02)' });
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return best;
-}
-
 async function main(): Promise<void> {
-  const hidden = option('hidden', 1024), layers = option('layers', 4), rank = option('rank', 16), reps = option('reps', 5);
+  const hidden = numberOption('hidden', 1024), layers = numberOption('layers', 4), rank = numberOption('rank', 16), reps = numberOption('reps', 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-peft-'));
   try {
     const baseDir = path.join(root, 'with-adapters', 'base');
@@ -74,8 +60,8 @@ async function main(): Promise<void> {
     process.stdout.write('| set | models | MB read | seconds | time / base alone |\n|---|---|---|---|---|\n');
     let alone = 0;
     for (const [name, set] of rows) {
-      await bestSeconds(set, 1);
-      const s = await bestSeconds(set, reps);
+      await bestScanSeconds(set, 1);
+      const s = await bestScanSeconds(set, reps);
       if (!alone) alone = s;
       const scan = await scanModelSet(set, { device: 'cpu', fakeInit: 'hf(0.02)' });
       process.stdout.write(`| ${name} | ${set.models.length} | ${(scan.run.bytes / 1e6).toFixed(1)} | ${s.toFixed(3)} | ${(s / alone).toFixed(2)} |\n`);
