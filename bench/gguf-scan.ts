@@ -23,7 +23,7 @@ import { handleUsage } from '../scripts/usage';
 handleUsage(__filename, ['hidden', 'layers', 'reps']);
 
 async function main(): Promise<void> {
-  const hidden = numberOption('hidden', 1024), layers = numberOption('layers', 4), reps = numberOption('reps', 5);
+  const hidden = numberOption(process.argv, 'hidden', 1024), layers = numberOption(process.argv, 'layers', 4), reps = numberOption(process.argv, 'reps', 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-gguf-'));
   try {
     const p = writeLlama(path.join(root, 'bf16', 'parent'), hidden, layers, 1);

@@ -24,7 +24,7 @@ import { handleUsage } from '../scripts/usage';
 handleUsage(__filename, ['hidden', 'layers', 'rank', 'reps']);
 
 async function main(): Promise<void> {
-  const hidden = numberOption('hidden', 1024), layers = numberOption('layers', 4), rank = numberOption('rank', 16), reps = numberOption('reps', 5);
+  const hidden = numberOption(process.argv, 'hidden', 1024), layers = numberOption(process.argv, 'layers', 4), rank = numberOption(process.argv, 'rank', 16), reps = numberOption(process.argv, 'reps', 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-peft-'));
   try {
     const baseDir = path.join(root, 'with-adapters', 'base');

@@ -2,10 +2,10 @@
 import type { ModelSet } from '../lib/io/types';
 import { scanModelSet } from '../lib/scan/scan';
 
-/** `--name N` from the command line, or the fallback. */
-export function numberOption(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+/** `--name N` from the script's arguments (checked by its handleUsage), or the fallback. */
+export function numberOption(argv: readonly string[], name: string, fallback: number): number {
+  const i = argv.indexOf(`--${name}`);
+  return i > 0 ? Number(argv[i + 1]) : fallback;
 }
 
 /** The fastest of `reps` CPU scans of the set, in seconds (best-of, since other work on a
