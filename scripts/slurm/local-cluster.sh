@@ -74,7 +74,8 @@ CONF
   done
   echo "--- slurmctld log" >&2; tail -20 "$dir/slurmctld.log" "$dir/slurmctld.out" >&2 || true
   echo "--- slurmd log" >&2; tail -20 "$dir/slurmd.log" "$dir/slurmd.out" >&2 || true
-  die "the node did not come up within 30 s (logs above)"
+  stop  # leave nothing running behind a failed start (e.g. another cluster holds the ports)
+  die "the node did not come up within 30 s (logs above; are ports 16817/16818 taken?)"
 }
 
 stop() {
