@@ -5,16 +5,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../helpers/cli';
 import { parseDetectionJson } from '../../lib/report';
 import { RandomTensor, tmpDir, writeRandomModel } from '../helpers/models';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const run = runCli;
 
 const LAYOUT: RandomTensor[] = [
   { name: 'fc1.weight', shape: [32, 50], dtype: 'F32' },

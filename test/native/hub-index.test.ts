@@ -13,7 +13,7 @@ import { detectIndex } from '../../lib/hub/detect-index';
 import { mergeIndexes } from '../../lib/hub/merge';
 import { queryIndex } from '../../lib/hub/query';
 import { FingerprintIndex, INDEX_FILE } from '../../lib/hub/store';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../helpers/cli';
 import { scanModels } from '../../lib/scan/scan';
 import { tmpDir } from '../helpers/models';
 import { TEST_CONFIG, writeFamilies } from '../helpers/hub-family';
@@ -153,12 +153,7 @@ describe('fingerprint index', () => {
   });
 
   it('runs from the CLI: index add --task, index merge, index query, detect --index', async () => {
-    const run = async (args: string[]) => {
-      let out = '';
-      let err = '';
-      const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-      return { code, out, err };
-    };
+    const run = runCli;
     const cli = path.join(dir, 'cli');
     for (const t of ['1/2', '2/2']) expect((await run(['index', 'add', models, '--index', path.join(cli, t.replace('/', '-')), '--task', t, '-q'])).code).toBe(0);
     expect((await run(['index', 'merge', path.join(cli, '1-2'), path.join(cli, '2-2'), '--out', path.join(cli, 'all'), '-q'])).code).toBe(0);

@@ -4,15 +4,10 @@
  * safetensors files; bad values exit 2 naming the option.
  */
 import * as path from 'path';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../helpers/cli';
 import { tmpDir, writeRandomModel } from '../helpers/models';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('direction options on the command line', () => {
   const dir = tmpDir('np-cli-direction-');

@@ -4,19 +4,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { exitCodeOf, main } from '../../lib/cli/main';
+import { exitCodeOf } from '../../lib/cli/main';
 import { UsageError } from '../../lib/cli/args';
 import { FormatError, InvalidArgumentError, IoError } from '../../lib/errors';
 import { parseFakeInitSpec } from '../../lib/scan/fake-init';
 import { parseShard } from '../../lib/scan/plan';
 import { tmpDir, writeRandomModel } from '../helpers/models';
+import { runCli } from '../helpers/cli';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('CLI exit codes', () => {
   const dir = tmpDir('np-cli-errors-');

@@ -4,16 +4,11 @@
  */
 import { detect, METHODS, methodSpec, registerMethod, resolveOptions, type MethodName } from '../../lib/detect';
 import { InvalidArgumentError } from '../../lib/errors';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../helpers/cli';
 import { simulateZoo } from '../helpers/synthetic-scan';
 import { toy } from './toy-method/toy';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const run = runCli;
 
 registerMethod(toy);
 
