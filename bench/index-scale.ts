@@ -13,6 +13,10 @@
  *   npm run bench:index                                  # both parts, defaults
  *   npm run bench:index -- --layers 4 --models 2000      # smaller
  *   npm run bench:index -- --skip-7b --dir /tmp/np-hub   # keep the generated models in DIR
+ *   npm run bench:index -- --dir /tmp/np-hub --only query  # one part: 7b, add, query, detect, arborescence
+ *
+ * --only takes a comma-separated list of parts (7b, add, query, detect, arborescence); the
+ * 10k parts reuse the models and index in --dir when present, so each can be timed on its own.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -28,13 +32,27 @@ import { parseDetectionJson } from '../lib/report';
 import { machineDescription } from './machine';
 import { handleUsage } from '../scripts/usage';
 
-handleUsage(__filename, ['layers', 'models', 'families', 'skip-7b', 'skip-10k', 'dir', 'queries']);
+handleUsage(__filename, ['layers', 'models', 'families', 'skip-7b', 'skip-10k', 'dir', 'queries', 'only']);
+
+const PARTS = ['7b', 'add', 'query', 'detect', 'arborescence'] as const;
+type Part = (typeof PARTS)[number];
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
+
+/** The parts to run: --only's list, else all but those --skip-7b / --skip-10k leave out. */
+function partsToRun(): Set<Part> {
+  const only = arg('only', '');
+  if (only) {
+    const asked = only.split(',').map((x) => x.trim());
+    for (const a of asked) if (!(PARTS as readonly string[]).includes(a)) throw new Error(`--only: unknown part '${a}' (parts: ${PARTS.join(', ')})`);
+    return new Set(asked as Part[]);
+  }
+  return new Set(PARTS.filter((p) => (p === '7b' ? !flag('skip-7b') : !flag('skip-10k'))));
+}
 
 /** xorshift32 normals: fast enough to fill gigabytes. */
 function normals(seed: number) {
@@ -168,62 +186,67 @@ function peakRssOf(cmd: string[]): { seconds: number; peakMiB: number; stdout: s
   return { seconds, peakMiB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout };
 }
 
-async function part10k(dir: string, models: number, families: number, queries: number): Promise<string[]> {
+async function part10k(dir: string, models: number, families: number, queries: number, parts: Set<Part>): Promise<string[]> {
   const hub = path.join(dir, `hub-${models}-${families}`);
   let t = process.hrtime.bigint();
   const { edges } = writeHub(hub, models, families);
   const genSec = Number(process.hrtime.bigint() - t) / 1e9;
   const idx = path.join(dir, `idx-${models}-${families}`);
-  t = process.hrtime.bigint();
-  const added = await addToIndex(idx, [hub], { batch: 256 });
-  const addSec = Number(process.hrtime.bigint() - t) / 1e9;
-  const cli = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
-  const probes = Array.from({ length: queries }, (_, i) => path.join(hub, `f${String((i * 7) % families).padStart(3, '0')}-m${String(1 + ((i * 37) % Math.max(1, Math.floor(models / families) - 1))).padStart(4, '0')}.safetensors`));
-  const truthParent = new Map(edges.map((e) => [e.child, e.parent]));
-  const wall: number[] = [];
-  const inProc: number[] = [];
-  let right = 0;
-  for (const p of probes) {
-    const w = process.hrtime.bigint();
-    const out = execFileSync(process.execPath, [cli, 'index', 'query', p, '--index', idx, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    wall.push(Number(process.hrtime.bigint() - w) / 1e9);
-    const q = JSON.parse(out) as { parents: { id: string }[] };
-    if (q.parents[0]?.id === truthParent.get(path.basename(p, '.safetensors'))) right++;
-    inProc.push((await queryIndex(idx, p)).timings.total / 1000);
+  const out = [`## ${models} models in ${families} families (4 tensors, 41k parameters each, BF16)`, ''];
+  // The index is built when asked for, or when a later part needs it and it is not there.
+  if (parts.has('add') || !fs.existsSync(path.join(idx, 'index.duckdb'))) {
+    t = process.hrtime.bigint();
+    const added = await addToIndex(idx, [hub], { batch: 256 });
+    const addSec = Number(process.hrtime.bigint() - t) / 1e9;
+    const idxMiB = fs.statSync(path.join(idx, 'index.duckdb')).size / 2 ** 20;
+    out.push(`Generated in ${genSec.toFixed(0)} s (reused when present); \`index add\` of all: ${addSec.toFixed(1)} s (${added.added} added, ${added.skipped} known), index file ${idxMiB.toFixed(0)} MiB.`, '');
   }
-  const det = peakRssOf([process.execPath, cli, 'detect', '--index', idx, '--format', 'json', '-q']);
-  const result = parseDetectionJson(det.stdout);
-  const m = evaluate(result, { edges, families: [] });
-  const fast = peakRssOf([process.execPath, cli, 'detect', '--index', idx, '--format', 'json', '-q', '--method', 'arborescence']);
-  const mFast = evaluate(parseDetectionJson(fast.stdout), { edges, families: [] });
+  const cli = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const idxMiB = fs.statSync(path.join(idx, 'index.duckdb')).size / 2 ** 20;
-  return [
-    `## ${models} models in ${families} families (4 tensors, 41k parameters each, BF16)`,
-    '',
-    `Generated in ${genSec.toFixed(0)} s (reused when present); \`index add\` of all: ${addSec.toFixed(1)} s (${added.added} added, ${added.skipped} known), index file ${idxMiB.toFixed(0)} MiB.`,
-    '',
-    '| operation | median | max | target |',
-    '|---|---|---|---|',
-    `| \`index query\`, fresh CLI process, wall (${queries} queries) | ${med(wall).toFixed(2)} s | ${Math.max(...wall).toFixed(2)} s | < 1 s |`,
-    `| \`index query\`, in process (\`queryIndex\`) | ${med(inProc).toFixed(3)} s | ${Math.max(...inProc).toFixed(3)} s | |`,
-    `| \`detect --index\`, fresh CLI process, wall | ${det.seconds.toFixed(1)} s | | < 120 s |`,
-    `| \`detect --index\` peak RSS | ${det.peakMiB.toFixed(0)} MiB | | < 4096 MiB |`,
-    `| \`detect --index --method arborescence\`, wall | ${fast.seconds.toFixed(1)} s | | < 120 s |`,
-    `| \`detect --index --method arborescence\` peak RSS | ${fast.peakMiB.toFixed(0)} MiB | | < 4096 MiB |`,
-    '',
-    `Query: the likely parent was the true parent for ${right} of ${queries} probes. detect --index (default method): directed-edge accuracy ${(100 * m.edgeAccuracy).toFixed(1)}% over ${edges.length} true edges${m.ari !== undefined ? `, ARI ${m.ari.toFixed(3)}` : ''}; arborescence: ${(100 * mFast.edgeAccuracy).toFixed(1)}%.`,
-    `Load average when done: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} (shared machine).`,
-    '',
-  ];
+  const table = ['| operation | median | max | target |', '|---|---|---|---|'];
+  const notes: string[] = [];
+  if (parts.has('query')) {
+    const probes = Array.from({ length: queries }, (_, i) => path.join(hub, `f${String((i * 7) % families).padStart(3, '0')}-m${String(1 + ((i * 37) % Math.max(1, Math.floor(models / families) - 1))).padStart(4, '0')}.safetensors`));
+    const truthParent = new Map(edges.map((e) => [e.child, e.parent]));
+    const wall: number[] = [];
+    const inProc: number[] = [];
+    let right = 0;
+    for (const p of probes) {
+      const w = process.hrtime.bigint();
+      const res = execFileSync(process.execPath, [cli, 'index', 'query', p, '--index', idx, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      wall.push(Number(process.hrtime.bigint() - w) / 1e9);
+      const q = JSON.parse(res) as { parents: { id: string }[] };
+      if (q.parents[0]?.id === truthParent.get(path.basename(p, '.safetensors'))) right++;
+      inProc.push((await queryIndex(idx, p)).timings.total / 1000);
+    }
+    table.push(
+      `| \`index query\`, fresh CLI process, wall (${queries} queries) | ${med(wall).toFixed(2)} s | ${Math.max(...wall).toFixed(2)} s | < 1 s |`,
+      `| \`index query\`, in process (\`queryIndex\`) | ${med(inProc).toFixed(3)} s | ${Math.max(...inProc).toFixed(3)} s | |`,
+    );
+    notes.push(`Query: the likely parent was the true parent for ${right} of ${queries} probes.`);
+  }
+  for (const which of ['detect', 'arborescence'] as const) {
+    if (!parts.has(which)) continue;
+    const extra = which === 'arborescence' ? ['--method', 'arborescence'] : [];
+    const label = which === 'arborescence' ? '`detect --index --method arborescence`' : '`detect --index`';
+    const det = peakRssOf([process.execPath, cli, 'detect', '--index', idx, '--format', 'json', '-q', ...extra]);
+    const m = evaluate(parseDetectionJson(det.stdout), { edges, families: [] });
+    table.push(`| ${label}, fresh CLI process, wall | ${det.seconds.toFixed(1)} s | | < 120 s |`, `| ${label} peak RSS | ${det.peakMiB.toFixed(0)} MiB | | < 4096 MiB |`);
+    notes.push(`${label}: directed-edge accuracy ${(100 * m.edgeAccuracy).toFixed(1)}% over ${edges.length} true edges${m.ari !== undefined ? `, ARI ${m.ari.toFixed(3)}` : ''}.`);
+  }
+  if (table.length > 2) out.push(...table, '');
+  out.push(...notes, `Load average when done: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} (shared machine).`, '');
+  return out;
 }
 
 async function main() {
   const dir = arg('dir', '') || fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-index-'));
   fs.mkdirSync(dir, { recursive: true });
   const lines = ['# Fingerprint index benchmark', '', `Machine: ${machineDescription()}`, ''];
-  if (!flag('skip-7b')) lines.push(...(await part7b(dir, Number(arg('layers', '32')))));
-  if (!flag('skip-10k')) lines.push(...(await part10k(dir, Number(arg('models', '10000')), Number(arg('families', '50')), Number(arg('queries', '5')))));
+  const parts = partsToRun();
+  if (parts.has('7b')) lines.push(...(await part7b(dir, Number(arg('layers', '32')))));
+  if (PARTS.some((p) => p !== '7b' && parts.has(p)))
+    lines.push(...(await part10k(dir, Number(arg('models', '10000')), Number(arg('families', '50')), Number(arg('queries', '5')), parts)));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

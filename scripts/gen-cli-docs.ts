@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { COMMANDS } from '../lib/cli/commands';
+import { allCommands } from '../lib/cli/commands';
 import { formatOptions } from '../lib/cli/args';
 import { packageRoot } from '../lib/native';
 import { handleUsage } from './usage';
@@ -19,10 +19,10 @@ export function cliMarkdown(): string {
     'Exit codes: 0 success; 1 an error about the inputs or the run (the message names the file); 2 a usage mistake.',
     'Progress bars go to stderr (on a terminal only); `--quiet` turns them and notes off. Results go to stdout or `--out`.',
     '',
-    ...COMMANDS.map((c) => `- [\`${c.name}\`](#${c.name.replace(/ /g, '-')}): ${c.summary}`),
+    ...allCommands().map((c) => `- [\`${c.name}\`](#${c.name.replace(/ /g, '-')}): ${c.summary}`),
     '',
   ];
-  for (const c of COMMANDS) {
+  for (const c of allCommands()) {
     const pos = c.positionals.map((p) => (p.required ? `<${p.name}${p.variadic ? '...' : ''}>` : `[${p.name}${p.variadic ? '...' : ''}]`));
     parts.push(`## ${c.name}`, '', c.summary, '', '```', `phylogeny ${c.name} ${[...pos, c.options.length ? '[options]' : ''].filter(Boolean).join(' ')}`, '```', '');
     if (c.description) parts.push(c.description, '');

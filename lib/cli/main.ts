@@ -7,7 +7,7 @@ import { InvalidArgumentError, PhylogenyError } from '../errors';
 import { VERSION } from '../version';
 import { formatOptions, parseArgs, UsageError } from './args';
 import type { Command, CommandIo } from './command';
-import { COMMANDS } from './commands';
+import { allCommands, COMMAND_NAMES, loadCommand } from './commands';
 
 
 function commandHelp(c: Command): string {
@@ -24,6 +24,7 @@ function commandHelp(c: Command): string {
 }
 
 export function mainHelp(): string {
+  const COMMANDS = allCommands();
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     `phylogeny ${VERSION}: which neural networks were fine-tuned from which, from the weights alone`,
@@ -63,11 +64,11 @@ export async function main(argv: string[], io: Omit<CommandIo, 'quiet'> = {
   err: (s) => process.stderr.write(s),
 }): Promise<number> {
   // Two-word commands ("index add") take their second word from the arguments.
-  const twoWord = argv.length >= 2 && COMMANDS.some((c) => c.name === `${argv[0]} ${argv[1]}`);
+  const twoWord = argv.length >= 2 && COMMAND_NAMES.includes(`${argv[0]} ${argv[1]}`);
   const [name, ...rest] = twoWord ? [`${argv[0]} ${argv[1]}`, ...argv.slice(2)] : argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const helpName = rest.length >= 2 && COMMANDS.some((c) => c.name === `${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0];
-    const target = name === 'help' ? COMMANDS.find((c) => c.name === helpName) : undefined;
+    const helpName = rest.length >= 2 && COMMAND_NAMES.includes(`${rest[0]} ${rest[1]}`) ? `${rest[0]} ${rest[1]}` : rest[0];
+    const target = name === 'help' && helpName !== undefined ? loadCommand(helpName) : undefined;
     io.out(target ? commandHelp(target) : mainHelp());
     return 0;
   }
@@ -75,7 +76,7 @@ export async function main(argv: string[], io: Omit<CommandIo, 'quiet'> = {
     io.out(`${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = loadCommand(name);
   if (!command) {
     io.err(`phylogeny: unknown command '${name}'\n\n${mainHelp()}`);
     return 2;

@@ -18,11 +18,12 @@
  * (root-posterior.ts).
  *
  * Search: best-improvement edge swaps (cut one edge, reconnect the two sides by any other
- * pair) from several starting trees, each swap priced in O(1) after O(n²) work per cut, so a
- * pass costs O(n³). Starting trees: the minimum spanning tree and stars around the most
+ * pair) from several starting trees, each swap priced in O(1) after O(n) work per cut (sums
+ * over each side by rerooting), so a pass costs O(n² + Σ over cuts |A|·|B|): for the shallow
+ * trees of fine-tuning families far below the O(n³) of summing path sums side by side. Starting trees: the minimum spanning tree and stars around the most
  * central models (a base model with its fine-tunes is a star).
  */
-import { additiveCost, adjacency, pathSums, type TreeEdge } from '../graph/tree-paths';
+import { additiveCost, adjacency, type TreeEdge } from '../graph/tree-paths';
 
 export type { TreeEdge };
 
@@ -43,22 +44,6 @@ export interface AdditiveTreeFit {
 const START_BUDGET = 5e7;
 const starStarts = (n: number) => Math.max(1, Math.min(n, Math.floor(START_BUDGET / n ** 4)));
 
-/** Marks the side of the cut edge (a,b) that contains a. */
-function sideOf(adj: number[][], a: number, b: number, n: number): Uint8Array {
-  const inA = new Uint8Array(n);
-  inA[a] = 1;
-  const stack = [a];
-  while (stack.length > 0) {
-    const u = stack.pop()!;
-    for (const v of adj[u]) {
-      if ((u === a && v === b) || inA[v]) continue;
-      inA[v] = 1;
-      stack.push(v);
-    }
-  }
-  return inA;
-}
-
 interface Move {
   cut: number;
   x: number;
@@ -66,56 +51,147 @@ interface Move {
   gain: number;
 }
 
+/** Scratch arrays of one search, reused by every cut of every pass. */
+class CutScratch {
+  readonly side: Uint8Array;
+  readonly ord: Int32Array;
+  readonly par: Int32Array;
+  readonly rowT: Float64Array;
+  readonly ones: Float64Array;
+  readonly Sa: Float64Array;
+  readonly Sa2: Float64Array;
+  readonly SaT: Float64Array;
+  readonly d0: Float64Array;
+  readonly d1: Float64Array;
+  readonly d2: Float64Array;
+  readonly A: Int32Array;
+  readonly B: Int32Array;
+  constructor(n: number) {
+    this.side = new Uint8Array(n);
+    this.ord = new Int32Array(n);
+    this.par = new Int32Array(n);
+    this.rowT = new Float64Array(n);
+    this.ones = new Float64Array(n).fill(1);
+    this.Sa = new Float64Array(n);
+    this.Sa2 = new Float64Array(n);
+    this.SaT = new Float64Array(n);
+    this.d0 = new Float64Array(n);
+    this.d1 = new Float64Array(n);
+    this.d2 = new Float64Array(n);
+    this.A = new Int32Array(n);
+    this.B = new Int32Array(n);
+  }
+}
+
+/**
+ * The component of `root` once the edge (root, other) is cut, in BFS order from root into
+ * ord[from..), with parents in par; marks it `mark` in side. Returns its size.
+ */
+function component(adj: number[][], root: number, other: number, mark: number, s: CutScratch, from: number): number {
+  s.ord[from] = root;
+  s.par[root] = -1;
+  s.side[root] = mark;
+  let tail = from + 1;
+  for (let i = from; i < tail; i++) {
+    const u = s.ord[i];
+    for (const v of adj[u]) {
+      if ((u === root && v === other) || v === s.par[u]) continue;
+      s.par[v] = u;
+      s.side[v] = mark;
+      s.ord[tail++] = v;
+    }
+  }
+  return tail - from;
+}
+
+/**
+ * For every p of one component (BFS order ord[from, from+len)): g1[p] = Σ f(x)·S(p,x) and,
+ * when g2 is given, g2[p] = Σ f(x)·S(p,x)², x over the component, S the tree path sums of d².
+ * Rerooting: sums over each subtree bottom-up, then each node's from its parent's, so a
+ * component costs O(size) instead of the O(size²) of summing S row by row.
+ */
+function rerootSums(d2: Float64Array, n: number, s: CutScratch, from: number, len: number, f: Float64Array, g1: Float64Array, g2: Float64Array | null): void {
+  const { ord, par, d0, d1 } = s;
+  const dd = s.d2;
+  for (let i = from; i < from + len; i++) {
+    const v = ord[i];
+    d0[v] = f[v];
+    d1[v] = 0;
+    dd[v] = 0;
+  }
+  for (let i = from + len - 1; i > from; i--) {
+    const c = ord[i];
+    const v = par[c];
+    const w = d2[v * n + c];
+    d0[v] += d0[c];
+    dd[v] += dd[c] + 2 * w * d1[c] + w * w * d0[c];
+    d1[v] += d1[c] + w * d0[c];
+  }
+  const r = ord[from];
+  g1[r] = d1[r];
+  if (g2) g2[r] = dd[r];
+  const total = d0[r];
+  for (let i = from + 1; i < from + len; i++) {
+    const c = ord[i];
+    const v = par[c];
+    const w = d2[v * n + c];
+    // What lies outside c's subtree, seen from its parent v, then moved across the edge (v, c).
+    const out0 = total - d0[c];
+    const out1 = g1[v] - (d1[c] + w * d0[c]);
+    g1[c] = d1[c] + out1 + w * out0;
+    if (g2) {
+      const out2 = g2[v] - (dd[c] + 2 * w * d1[c] + w * w * d0[c]);
+      g2[c] = dd[c] + out2 + 2 * w * out1 + w * w * out0;
+    }
+  }
+}
+
 /**
  * The best swap of one pass. Cutting edge (a,b) leaves path sums inside each side unchanged;
  * reconnecting by (x', y') gives every cross pair (x in A, y in B) the path sum
  * S[x,x'] + d²(x',y') + S[y',y], so the cross part of the criterion,
- * Σ (T − a_x − b_y − w)², expands into sums over A and over B that are computed once per cut.
+ * Σ (T − a_x − b_y − w)², expands into sums over A and over B that are computed once per cut
+ * (by rerooting, O(n) a cut), then each candidate reconnection is priced in O(1).
+ * Exported for the test that holds it to a direct search on the criterion.
  */
-function bestMove(d2: Float64Array, n: number, edges: TreeEdge[]): Move | null {
-  const S = pathSums(d2, n, edges);
+export function bestMove(d2: Float64Array, n: number, edges: TreeEdge[], s: CutScratch = new CutScratch(n)): Move | null {
   const adj = adjacency(n, edges);
   let best: Move | null = null;
-  const rowT = new Float64Array(n);
-  const Sa = new Float64Array(n);
-  const Sa2 = new Float64Array(n);
-  const SaT = new Float64Array(n);
-  edges.forEach((e, cut) => {
-    const inA = sideOf(adj, e.a, e.b, n);
-    const A: number[] = [];
-    const B: number[] = [];
-    for (let v = 0; v < n; v++) (inA[v] ? A : B).push(v);
+  const { side, rowT, Sa, Sa2, SaT, A, B } = s;
+  for (let cut = 0; cut < edges.length; cut++) {
+    const e = edges[cut];
+    const a = e.a;
+    const b = e.b;
+    const lenA = component(adj, a, b, 1, s, 0);
+    const lenB = component(adj, b, a, 0, s, lenA);
+    // A and B in ascending order: candidates are visited as the pass always visited them.
+    let nA = 0;
+    let nB = 0;
+    for (let v = 0; v < n; v++) {
+      if (side[v]) A[nA++] = v;
+      else B[nB++] = v;
+    }
     let T2 = 0;
     let sumT = 0;
     rowT.fill(0);
-    for (const x of A) {
-      for (const y of B) {
-        const t = d2[x * n + y];
-        rowT[x] += t;
+    for (let i = 0; i < nA; i++) {
+      const x = A[i];
+      const row = x * n;
+      let rx = 0;
+      for (let j = 0; j < nB; j++) {
+        const y = B[j];
+        const t = d2[row + y];
+        rx += t;
         rowT[y] += t;
         T2 += t * t;
         sumT += t;
       }
+      rowT[x] = rx;
     }
-    // For each candidate end point p: Σ over its own side of S, S² and S·(cross row sum).
-    for (const side of [A, B]) {
-      for (const p of side) {
-        let s1 = 0;
-        let s2 = 0;
-        let sT = 0;
-        for (const x of side) {
-          const s = S[x * n + p];
-          s1 += s;
-          s2 += s * s;
-          sT += s * rowT[x];
-        }
-        Sa[p] = s1;
-        Sa2[p] = s2;
-        SaT[p] = sT;
-      }
-    }
-    const nA = A.length;
-    const nB = B.length;
+    rerootSums(d2, n, s, 0, lenA, s.ones, Sa, Sa2);
+    rerootSums(d2, n, s, lenA, lenB, s.ones, Sa, Sa2);
+    rerootSums(d2, n, s, 0, lenA, rowT, SaT, null);
+    rerootSums(d2, n, s, lenA, lenB, rowT, SaT, null);
     const cross = (x: number, y: number): number => {
       const w = d2[x * n + y];
       return (
@@ -123,17 +199,17 @@ function bestMove(d2: Float64Array, n: number, edges: TreeEdge[]): Move | null {
         2 * Sa[x] * Sa[y] + 2 * w * nB * Sa[x] + 2 * w * nA * Sa[y]
       );
     };
-    const a = inA[e.a] ? e.a : e.b;
-    const b = a === e.a ? e.b : e.a;
     const current = cross(a, b);
-    for (const x of A) {
-      for (const y of B) {
+    for (let i = 0; i < nA; i++) {
+      const x = A[i];
+      for (let j = 0; j < nB; j++) {
+        const y = B[j];
         if (x === a && y === b) continue;
         const gain = current - cross(x, y);
         if (gain > 0 && (best === null || gain > best.gain)) best = { cut, x, y, gain };
       }
     }
-  });
+  }
   return best;
 }
 
@@ -141,9 +217,10 @@ function bestMove(d2: Float64Array, n: number, edges: TreeEdge[]): Move | null {
 export function improveTree(d2: Float64Array, n: number, start: TreeEdge[]): { edges: TreeEdge[]; cost: number } {
   let edges = start.slice();
   let cost = additiveCost(d2, n, edges);
+  const scratch = new CutScratch(n);
   // Each swap lowers the criterion strictly, so the loop ends; the bound only guards rounding.
   for (let iter = 0; iter < 10 * n * n; iter++) {
-    const move = bestMove(d2, n, edges);
+    const move = bestMove(d2, n, edges, scratch);
     if (move === null) break;
     const next = edges.slice();
     next[move.cut] = { a: move.x, b: move.y };

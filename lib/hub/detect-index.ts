@@ -10,13 +10,15 @@
  * (fine-tunes of one base correlate near 1, independently initialised models near 0), and
  * each group is detected on its own. Results are concatenated in a fixed order.
  */
+import * as os from 'os';
 import { detect } from '../detect/detect';
 import type { DetectOptions } from '../detect/options';
 import type { DetectionResult } from '../detect/types';
+import { InvalidArgumentError } from '../errors';
 import { UnionFind } from '../graph/union-find';
 import { openModels } from '../io/discover';
 import { scanModelSet } from '../scan/scan';
-import { estimateScan } from './estimate';
+import { detectGroups } from './detect-pool';
 import { uniqueIds } from './ids';
 import { FingerprintIndex, IndexedRow } from './store';
 
@@ -26,6 +28,10 @@ export interface IndexDetectOptions extends DetectOptions {
   /** Sketch correlation that links two models into one group when splitting (default 0.5). */
   linkCorrelation?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Worker threads detecting groups at the same time (default: all cores; results do not depend on it). */
+  threads?: number;
+  /** Modules each worker requires first (detect-pool.ts; a TypeScript loader for tests). */
+  workerPreload?: string[];
 }
 
 /** Centred, unit-norm copies of the sketches: the dot product of two is their correlation. */
@@ -82,7 +88,8 @@ function combine(parts: DetectionResult[], method: string): DetectionResult {
 
 export async function detectIndex(indexDir: string, opts: IndexDetectOptions = {}): Promise<DetectionResult> {
   const started = Date.now();
-  const { jointMax = 2000, linkCorrelation = 0.5, onProgress, ...detectOpts } = opts;
+  const { jointMax = 2000, linkCorrelation = 0.5, onProgress, threads, workerPreload, ...detectOpts } = opts;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new InvalidArgumentError('E_INVALID_ARG', `threads must be a positive integer, got ${threads}`);
   const index = await FingerprintIndex.open(indexDir, { readOnly: true });
   try {
     const rows = await index.models();
@@ -118,15 +125,21 @@ export async function detectIndex(indexDir: string, opts: IndexDetectOptions = {
       }
       notes.push(`${members.length} models sharing tensors were split into ${groups} related groups by sketch correlation >= ${linkCorrelation} and detected group by group (no edges between groups)`);
     }
-    const parts: DetectionResult[] = [];
     let done = 0;
-    for (const item of items) {
+    let at = 0;
+    // Fingerprints are read from DuckDB on this thread, one group at a time as workers free up.
+    const next = async () => {
+      if (at >= items.length) return undefined;
+      const item = items[at++];
       const fps = await index.fingerprints(item.map((r) => r.hash));
-      const scan = estimateScan(item.map((r) => ({ id: idOf.get(r.hash)!, path: r.path, fingerprint: fps.get(r.hash)! })));
-      parts.push(detect(scan, detectOpts));
-      done += item.length;
+      return { models: item.map((r) => ({ id: idOf.get(r.hash)!, path: r.path, fingerprint: fps.get(r.hash)! })), opts: detectOpts };
+    };
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const workers = Math.max(1, Math.min(threads ?? cores, items.length));
+    const parts = await detectGroups(next, { threads: workers, preload: workerPreload }, (job) => {
+      done += job.models.length;
       onProgress?.(done, rows.length);
-    }
+    });
     const method = parts[0]?.method ?? String(detectOpts.method ?? 'default');
     if (parts.length === 0) {
       return { models: [], edges: [], roots: [], families: [], duplicates: [], method, options: {}, timings: {}, warnings: ['the index is empty'] };

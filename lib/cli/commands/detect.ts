@@ -86,7 +86,7 @@ export const detectCommand: Command = {
       if (args.opts.scan || args.positionals.length) throw new UsageError('--index replaces the scan: give no model paths and no --scan');
       const confirm = args.opts.confirm as number;
       if (!Number.isInteger(confirm) || confirm < 0) throw new UsageError(`--confirm must be a non-negative integer, got ${confirm}`);
-      result = await detectIndex(indexDir, detectOpts);
+      result = await detectIndex(indexDir, { ...detectOpts, threads: args.opts.threads as number | undefined });
       if (confirm > 0) await confirmEdges(result, confirm, detectOpts);
     } else {
       const t0 = Date.now();
