@@ -72,6 +72,16 @@ const FIXED: Record<string, DetectOptions> = {
   'fake-init score': { directionEvidence: 'score' },
   'kurtosis votes': { directionEvidence: 'kurtosis-votes' },
   mother: { method: 'mother' },
+  'additive fit': { treeModel: 'additive' },
+  'additive fit, score': { treeModel: 'additive', directionEvidence: 'score' },
+  'additive fit, kurtosis votes': { treeModel: 'additive', directionEvidence: 'kurtosis-votes' },
+  'additive fit, uniform prior': { treeModel: 'additive', rootPrior: 'uniform' },
+  'family rates 1': { familyRateStrength: 1 },
+  'family rates 4': { familyRateStrength: 4 },
+  'family rates 16': { familyRateStrength: 16 },
+  'additive fit, family rates 1': { treeModel: 'additive', familyRateStrength: 1 },
+  'additive fit, family rates 4': { treeModel: 'additive', familyRateStrength: 4 },
+  'additive fit, family rates 16': { treeModel: 'additive', familyRateStrength: 16 },
 };
 
 /** Settings that use error rates fitted on the training regimes (by the LOO). */

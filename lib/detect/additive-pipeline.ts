@@ -39,6 +39,7 @@ export function additiveTreeMethod(
   prior: RootPrior,
   evidence: DirectionEvidence,
   model: TreeModel = 'shared-drift',
+  strength: number | null = null,
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -50,7 +51,7 @@ export function additiveTreeMethod(
     trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
     locals.push(local);
   }
-  const rooted = rootFamilies(trees, n, score, signals, prior, evidence);
+  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, strength);
   const used = usedSignals(score, signals, evidence).map((s) => s.name);
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
   if (model === 'additive') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
@@ -67,6 +68,6 @@ export function additiveTreeMethod(
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
   });
-  const direction = directionOfRooted(refitted, rooted.roots, n, score, signals, rooted.weights, prior, evidence);
+  const direction = directionOfRooted(refitted, rooted.roots, n, score, signals, rooted.rates, prior, evidence, strength);
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

@@ -91,6 +91,11 @@ export interface DetectOptions {
    * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
    * rates measured on other zoos; they vote under both directionEvidence settings. */
   directionSignals?: Record<string, number>;
+  /** additive-tree: each family's own signal error rates, drawn around the scan-wide ones
+   * with this strength α (a Beta prior of α pseudo-votes; root-posterior.ts voteLogLik), so a
+   * signal that runs the other way in one family's training regime still roots it by
+   * agreeing with itself; null: every family votes with the scan-wide rates. */
+  familyRateStrength?: number | null;
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
   minDirectionConfidence?: number;
@@ -129,6 +134,7 @@ export interface ResolvedOptions {
   directionEvidence: DirectionEvidence;
   treeModel: TreeModel;
   directionSignals: Record<string, number>;
+  familyRateStrength: number | null;
   minDirectionConfidence: number;
   mergeRatio: number | null;
 }
@@ -169,6 +175,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   directionEvidence: 'tensor-votes',
   treeModel: 'shared-drift',
   directionSignals: {},
+  familyRateStrength: null,
   minDirectionConfidence: 0,
   // Half the least residual ratio a parent of ≤ 4 children can show (lib/detect/typing/merge.ts).
   mergeRatio: 1 / 8,

@@ -111,6 +111,11 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     directionEvidence: oneOf('directionEvidence', opts.directionEvidence ?? d.directionEvidence, DIRECTION_EVIDENCES),
     treeModel: oneOf('treeModel', opts.treeModel ?? d.treeModel, TREE_MODELS),
     directionSignals: validateDirectionSignals(opts.directionSignals ?? d.directionSignals),
+    familyRateStrength: (() => {
+      const x = opts.familyRateStrength === undefined ? d.familyRateStrength : opts.familyRateStrength;
+      if (x !== null && (typeof x !== 'number' || !(x > 0 && Number.isFinite(x)))) throw new InvalidArgumentError('E_INVALID_ARG', `familyRateStrength must be a positive number or null (got ${String(x)})`);
+      return x;
+    })(),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

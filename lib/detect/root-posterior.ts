@@ -61,6 +61,8 @@ export interface RootedFamilies {
   direction: Float64Array;
   /** The signals' final weights log((1−ε)/ε), in the order given. */
   weights: number[];
+  /** The signals' final scan-wide error rates ε, in the order given. */
+  rates: number[];
   /** EM rounds run from the start kept (1 = its first rooting already stood). */
   rounds: number;
 }
@@ -155,6 +157,13 @@ function agreement(t: Traversal, values: ArrayLike<number>): Map<number, number>
   return reroot(t, atStart, (p, c) => (vote(values, c, p) > 0 ? 1 : 0) - (vote(values, p, c) > 0 ? 1 : 0));
 }
 
+/** Non-tied votes of a signal on a tree's edges (the same under every root). */
+function voteTotal(t: Traversal, values: ArrayLike<number>): number {
+  let total = 0;
+  for (const v of t.order.slice(1)) if (vote(values, t.up.get(v)!, v) !== 0) total++;
+  return total;
+}
+
 /** Votes of a signal on the edges of trees rooted as given: how many, and how many wrong. */
 function voteCounts(traversals: Traversal[], roots: number[], values: ArrayLike<number>, rootedUp: Map<number, number>[]): { wrong: number; total: number } {
   let wrong = 0;
@@ -197,6 +206,36 @@ function rootedParents(t: Traversal, root: number): Map<number, number> {
 
 const logOdds = (eps: number) => Math.log((1 - eps) / eps);
 
+/** log Γ(x) for x > 0 (Lanczos, g = 7; relative error below 1e-13). */
+const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let a = LANCZOS[0];
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+const logBeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a + b);
+
+/**
+ * How one signal's votes on one family weigh a root: `agree` of `total` votes agree with it.
+ * With a scan-wide error rate ε alone (strength null): agree·log((1−ε)/ε), up to a constant.
+ * With a strength α, the family has an error rate of its own, drawn from Beta(α(1−ε), αε)
+ * around the scan-wide one and integrated out (beta-binomial): a family whose votes all run
+ * one way is explained whichever way that is, so a signal that falls in this family while it
+ * grows in the others still tells where the root is, by agreeing with itself (siblings
+ * fine-tuned alike move alike from their parent); the scan-wide rate decides only what the
+ * family's own votes leave open, as in a chain, which fits either end equally.
+ */
+function voteLogLik(agree: number, total: number, eps: number, strength: number | null): number {
+  if (strength === null) return agree * logOdds(eps);
+  const a0 = strength * (1 - eps);
+  const b0 = strength * eps;
+  return logBeta(agree + a0, total - agree + b0) - logBeta(a0, b0);
+}
+
 /** The signals that vote: the tensors' (for 'tensor-votes'; signals of known error rate
  * always), then the direction score, last. */
 export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
@@ -209,6 +248,8 @@ export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal
 /**
  * Roots every tree by its posterior (prior × evidence) and gives each edge its direction
  * confidence. `primary` (the direction score, lower = earlier) starts the EM and breaks ties.
+ * `strength`: null, every family votes with the scan-wide error rates; a number α, each family
+ * has rates of its own around them (voteLogLik), which signals of known error rate never get.
  */
 export function rootFamilies(
   trees: FamilyTree[],
@@ -217,11 +258,14 @@ export function rootFamilies(
   signals: DirectionSignal[],
   prior: RootPrior,
   evidence: DirectionEvidence,
+  strength: number | null = null,
 ): RootedFamilies {
   const trav = trees.map(traverse);
   const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
   const used = usedSignals(primary, signals, evidence);
   const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s.values)));
+  const totals = used.map((s) => trav.map((t) => voteTotal(t, s.values)));
+  const strengthOf = used.map((s) => (s.errorRate === undefined ? strength : null));
   const agreePrimary = trav.map((t) => agreement(t, primary));
   // The score's sign is known (it grows with training), so its error rate is at most 1/2:
   // without that, reversing every chain and every signal would fit exactly as well.
@@ -229,12 +273,12 @@ export function rootFamilies(
   const rate = (c: { wrong: number; total: number }, k: number) =>
     used[k].errorRate ?? (bounded[k] ? Math.min(0.5, errorRate(c)) : errorRate(c));
 
-  const posterior = (weights: number[], agreeOf: Map<number, number>[][]) =>
+  const posterior = (rates: number[]) =>
     trav.map((t, i) => {
       const post = new Map<number, number>();
       for (const v of t.order) {
         let s = logPrior[i].get(v)!;
-        weights.forEach((w, k) => (s += w * agreeOf[k][i].get(v)!));
+        rates.forEach((e, k) => (s += voteLogLik(agreeUsed[k][i].get(v)!, totals[k][i], e, strengthOf[k])));
         post.set(v, s);
       }
       return post;
@@ -261,10 +305,10 @@ export function rootFamilies(
     }
     return b;
   });
-  let best: { roots: number[]; weights: number[]; post: Map<number, number>[]; rounds: number; logLik: number } | null = null;
-  for (const start of [argmax(posterior([], [])), scoreRoots]) {
+  let best: { roots: number[]; rates: number[]; post: Map<number, number>[]; rounds: number; logLik: number } | null = null;
+  for (const start of [argmax(posterior([])), scoreRoots]) {
     let roots = start;
-    let weights: number[] = [];
+    let rates: number[] = [];
     let post: Map<number, number>[] = [];
     let counts: { wrong: number; total: number }[] = [];
     let rounds = 0;
@@ -273,8 +317,8 @@ export function rootFamilies(
       rounds++;
       const ups = trav.map((t, i) => rootedParents(t, roots[i]));
       counts = used.map((s) => voteCounts(trav, roots, s.values, ups));
-      weights = counts.map((c, k) => logOdds(rate(c, k)));
-      post = posterior(weights, agreeUsed);
+      rates = counts.map((c, k) => rate(c, k));
+      post = posterior(rates);
       const next = argmax(post);
       if (next.every((r, i) => r === roots[i])) break;
       roots = next;
@@ -282,14 +326,15 @@ export function rootFamilies(
     let logLik = roots.reduce((a, r, i) => a + logPrior[i].get(r)!, 0);
     for (const [k, c] of counts.entries()) {
       const e = rate(c, k);
-      logLik += (c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e);
+      if (strengthOf[k] === null) logLik += (c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e);
+      else logLik += Math.log(1 - e) + Math.log(e) + roots.reduce((a, r, i) => a + voteLogLik(agreeUsed[k][i].get(r)!, totals[k][i], e, strengthOf[k]), 0);
     }
-    if (best === null || logLik > best.logLik + 1e-9) best = { roots, weights, post, rounds, logLik };
+    if (best === null || logLik > best.logLik + 1e-9) best = { roots, rates, post, rounds, logLik };
   }
-  const { roots, weights, post, rounds } = best!;
+  const { roots, rates, post, rounds } = best!;
 
   const { parent, direction } = directionMasses(trav, roots, post, nNodes);
-  return { roots, parent, direction, weights, rounds };
+  return { roots, parent, direction, weights: rates.map(logOdds), rates, rounds };
 }
 
 /** Parent pointers under the given roots and each edge's posterior direction confidence. */
@@ -315,7 +360,7 @@ function directionMasses(trav: Traversal[], roots: number[], post: Map<number, n
 
 /**
  * Direction confidences of trees already rooted (e.g. refitted after rooting), under the
- * signal weights that rooted them: the posterior mass of the roots on each parent's side.
+ * signal error rates (and per-family strength) that rooted them: the posterior mass of the roots on each parent's side.
  */
 export function directionOfRooted(
   trees: FamilyTree[],
@@ -323,16 +368,19 @@ export function directionOfRooted(
   nNodes: number,
   primary: ArrayLike<number>,
   signals: DirectionSignal[],
-  weights: number[],
+  rates: number[],
   prior: RootPrior,
   evidence: DirectionEvidence,
+  strength: number | null = null,
 ): Float64Array {
   const trav = trees.map(traverse);
   const used = usedSignals(primary, signals, evidence);
   const post = trav.map((t) => {
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s.values));
-    return new Map(t.order.map((v) => [v, logPrior.get(v)! + weights.reduce((a, w, k) => a + w * agree[k].get(v)!, 0)]));
+    const total = used.map((s) => voteTotal(t, s.values));
+    const term = (v: number, k: number) => voteLogLik(agree[k].get(v)!, total[k], rates[k], used[k].errorRate === undefined ? strength : null);
+    return new Map(t.order.map((v) => [v, logPrior.get(v)! + rates.reduce((a, _, k) => a + term(v, k), 0)]));
   });
   return directionMasses(trav, roots, post, nNodes).direction;
 }

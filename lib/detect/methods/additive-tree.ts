@@ -17,7 +17,7 @@ export const additiveTree: MethodSpec = {
   },
   run(ctx) {
     const { D, tau, score, options: o } = ctx;
-    const run = additiveTreeMethod(D, ctx.squaredOf, tau, score, ctx.signals(), o.rootPrior, o.directionEvidence, o.treeModel);
+    const run = additiveTreeMethod(D, ctx.squaredOf, tau, score, ctx.signals(), o.rootPrior, o.directionEvidence, o.treeModel, o.familyRateStrength);
     return {
       parent: run.parent,
       rivalTau: tau,
