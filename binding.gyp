@@ -42,6 +42,7 @@
         "native/core/scan_cpu.cc",
         "native/core/scan_gguf.cc",
         "native/core/scan_lora.cc",
+        "native/core/scan_packed.cc",
         "native/core/scan_kernels.cc",
         "native/core/scan_kernels_scalar.cc",
         "native/core/scan_plan.cc",
@@ -53,6 +54,7 @@
         "native/napi/edge_napi.cc",
         "native/napi/fingerprint_napi.cc",
         "native/napi/gguf_napi.cc",
+        "native/napi/packed_napi.cc",
         "native/napi/safetensors_napi.cc",
         "native/napi/scan_napi.cc"
       ],

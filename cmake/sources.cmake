@@ -15,6 +15,7 @@ set(NP_CORE_SOURCES
   native/core/scan_cpu.cc
   native/core/scan_gguf.cc
   native/core/scan_lora.cc
+  native/core/scan_packed.cc
   native/core/scan_kernels.cc
   native/core/scan_kernels_scalar.cc
   native/core/scan_plan.cc
@@ -37,6 +38,7 @@ set(NP_NAPI_SOURCES
   native/napi/edge_napi.cc
   native/napi/fingerprint_napi.cc
   native/napi/gguf_napi.cc
+  native/napi/packed_napi.cc
   native/napi/safetensors_napi.cc
   native/napi/scan_napi.cc
 )

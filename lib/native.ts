@@ -55,6 +55,24 @@ export interface NativeScanMember {
   gguf?: { rowElems: number; rows: number; permHeads: number };
   /** A PEFT LoRA weight formed in the scan: member `base` of the group + scale · B·A (dtype 'F32'). */
   lora?: NativeLoraMember;
+  /** A GPTQ/AWQ Linear weight [out, in] unpacked in the scan (dtype 'F32'); `file`/`offset`
+   * are its qweight's (native/core/scan_packed.h). The CUDA scan refuses such members. */
+  packed?: NativePackedMember;
+}
+
+export interface NativePackedMember {
+  bits: 4 | 8;
+  awq: boolean;
+  /** 1 for GPTQ's original checkpoint format (zeros stored minus one), else 0. */
+  zeroOffset: number;
+  in: number;
+  out: number;
+  groups: number;
+  /** Group of input i is i / groupSize when there is no g_idx. */
+  groupSize: number;
+  zeros: { file: number; offset: number };
+  scales: { file: number; offset: number; dtype: string };
+  gIdx?: { file: number; offset: number };
 }
 
 export interface NativeLoraMember {
@@ -263,6 +281,8 @@ export interface NativeAddon {
   readGgufHeaderSync(path: string): NativeGgufHeader;
   /** Dequantizes whole blocks of a ggml type to float32 (tests and benchmarks). */
   dequantizeGguf(type: string, bytes: Uint8Array, elements: number): Float32Array;
+  /** Elements [start, start + length) of a GPTQ/AWQ member as the CPU scan unpacks them (tests). */
+  readPackedRange(files: string[], member: NativeScanMember, tensor: string, start: number, length: number): Float32Array;
   /** The edge encoder's forward over whole matrices, off the main thread (lib/learned). */
   startEdgeEncode(plan: NativeEdgePlan, onProgress?: (done: number, total: number) => void): { promise: Promise<NativeEdgeOutput>; cancel(): void };
 }
@@ -291,7 +311,7 @@ function candidates(): string[] {
 
 /** The addon ABI these wrappers are written against; native/addon.cc exports the same number
  * as `abiVersion`. Bump both together whenever a native export changes shape. */
-export const ADDON_ABI_VERSION = 3;
+export const ADDON_ABI_VERSION = 4;
 
 /** Rejects an addon built from other sources (a stale build/Release after a pull): its exports
  * would not match the types above and fail later in confusing ways. */

@@ -8,6 +8,10 @@
  *   - a directory with `model.safetensors` / `pytorch_model.bin` / `model.gguf` (or
  *     `diffusion_pytorch_model.{safetensors,bin}`, a diffusers component folder given on its
  *     own), or with the matching `*.index.json` and its shards (Hugging Face layout);
+ *   - a GPTQ/AWQ checkpoint: any of the above whose directory has a quantization config
+ *     (config.json quantization_config, quantize_config.json, quant_config.json); its packed
+ *     Linears read as `<prefix>.weight` [out, in] (lib/io/packed-quant.ts). AutoGPTQ's
+ *     `<model_file_base_name>.safetensors` is found through quantize_config.json;
  *   - a PEFT LoRA adapter: a directory with `adapter_config.json` and `adapter_model.safetensors`
  *     (or `.bin`), read as base + scale · B·A over its base in the set (lib/io/adapters.ts);
  *   - a diffusers pipeline: a directory with `model_index.json`, or with component folders of
@@ -25,6 +29,8 @@ import { createLimiter, Limiter } from './limiter';
 import { baseModelId, uniqueModelIds } from './model-ids';
 import { formatOfFile, formatOfIndex, TensorList, WEIGHT_FORMATS, weightFormat } from './formats';
 import { elementCount } from './safetensors';
+import { unpackQuantizedTensors } from './packed-quant';
+import { readQuantConfig } from './quant-config';
 import { loadShardedModel } from './shard-index';
 import { AdapterInfo, Lineage, ModelFormat, ModelSet, ModelSource, TensorEntry, WeightFormatName } from './types';
 
@@ -121,9 +127,27 @@ async function adapterIn(dir: string): Promise<Part | null> {
   return null;
 }
 
+/** AutoGPTQ names its weights `<model_file_base_name>.safetensors` (e.g.
+ * gptq_model-4bit-128g.safetensors) in quantize_config.json; null when there is no such file. */
+async function autoGptqWeightsIn(dir: string): Promise<Part | null> {
+  const config = path.join(dir, 'quantize_config.json');
+  const st = await statOrNull(config);
+  if (!st?.isFile() || st.size > 1 << 20) return null;
+  let base: unknown;
+  try {
+    base = (JSON.parse(await fs.promises.readFile(config, 'utf8')) as Record<string, unknown>)?.model_file_base_name;
+  } catch {
+    return null; // the config itself is validated when the model is read
+  }
+  // A plain file name only: the config may not point outside the directory.
+  if (typeof base !== 'string' || !/^[\w][\w.-]*$/.test(base) || base.includes('..')) return null;
+  const file = path.join(dir, `${base}.safetensors`);
+  return (await isFile(file)) ? { prefix: '', file, sharded: false, format: 'safetensors' } : null;
+}
+
 /** A directory as one model, or null when it is not one (it may be a model set). */
 async function modelInDirectory(dir: string, warnings: string[]): Promise<ModelPlan | null> {
-  const own = await weightsIn(dir, warnings);
+  const own = (await weightsIn(dir, warnings)) ?? (await autoGptqWeightsIn(dir));
   const adapter = await adapterIn(dir);
   if (own && adapter) warnings.push(`${dir}: holds model weights and a PEFT adapter; read ${path.basename(own.file)}`);
   if (own) return { baseId: baseModelId(dir, false), path: dir, format: own.sharded ? 'hf-sharded' : 'hf', parts: [own] };
@@ -210,7 +234,7 @@ async function discoverPath(input: string, warnings: string[]): Promise<Found> {
 
 async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | undefined, warnings: string[]): Promise<Omit<ModelSource, 'id'>> {
   const files: string[] = [];
-  const tensors: TensorEntry[] = [];
+  let tensors: TensorEntry[] = [];
   const loaded = await Promise.all(
     plan.parts.map(async (part) => {
       const format = weightFormat(part.format);
@@ -228,6 +252,11 @@ async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | un
     files.push(...model.files);
     warnings.push(...model.warnings);
     for (const t of model.tensors) tensors.push({ ...t, name: part.prefix + t.name });
+  }
+  // GPTQ/AWQ Linears become one unpacked weight each; bitsandbytes weights are refused.
+  if (plan.format !== 'peft') {
+    const quantConfig = plan.format === 'hf' || plan.format === 'hf-sharded' ? await readQuantConfig(plan.path) : undefined;
+    tensors = unpackQuantizedTensors(tensors, quantConfig, plan.path);
   }
   let bytes = 0;
   let params = 0;

@@ -33,6 +33,8 @@ export interface InspectReport {
   files: string[];
   /** For a PEFT adapter: its rank, pairs and the base it names (inspect reads it alone, so its own tensors are listed). */
   adapter?: { rank: number; pairs: number; base?: string; config: string };
+  /** GPTQ/AWQ packed Linears, one entry per method, bits and group size (the tensor list shows them unpacked). */
+  packed?: { method: string; bits: number; groupSize: number; tensors: number; actOrder: number }[];
   tensors: InspectTensor[];
   totals: InspectTotals;
   warnings: string[];
@@ -67,6 +69,17 @@ export async function inspectModel(modelPath: string, opts: { signal?: AbortSign
     totals: { tensors: tensors.length, params: m.params, bytes: m.bytes, byDtype },
     warnings: set.warnings,
   };
+  const packed = new Map<string, NonNullable<InspectReport['packed']>[number]>();
+  for (const t of m.tensors) {
+    const p = t.packed;
+    if (!p) continue;
+    const key = `${p.method}/${p.bits}/${p.groupSize}`;
+    const e = packed.get(key) ?? { method: p.method, bits: p.bits, groupSize: p.groupSize, tensors: 0, actOrder: 0 };
+    e.tensors++;
+    if (p.actOrder) e.actOrder++;
+    packed.set(key, e);
+  }
+  if (packed.size) report.packed = [...packed.values()];
   if (m.adapter) report.adapter = { rank: m.adapter.rank, pairs: m.adapter.pairs, base: m.adapter.wants, config: m.adapter.configFile };
   return report;
 }
@@ -119,6 +132,17 @@ export function formatInspect(report: InspectReport): string {
   out.push(`model ${report.id} (${[report.format, ...other].join(', ')}) at ${report.path}`);
   // GGUF mixes block types per tensor; one line says which at a glance.
   if (report.weightFormats.includes('gguf')) out.push(`weights: gguf ${typeCounts(report)}`);
+  // GPTQ/AWQ: "weights: gptq 4-bit group 128 ×7, F16×3" (the packed Linears, then the rest).
+  if (report.packed) {
+    const packedLines = report.packed.map(
+      (p) => `${p.method} ${p.bits}-bit ${p.groupSize === -1 ? 'one group' : `group ${p.groupSize}`} ×${p.tensors}${p.actOrder ? ` (act order ×${p.actOrder})` : ''}`,
+    );
+    const rest = Object.entries(report.totals.byDtype)
+      .filter(([d]) => !/^(GPTQ|AWQ)\d+$/.test(d))
+      .sort((x, y) => y[1].tensors - x[1].tensors || (x[0] < y[0] ? -1 : 1))
+      .map(([d, x]) => `${d}×${x.tensors}`);
+    out.push(`weights: ${[...packedLines, ...rest].join(', ')}`);
+  }
   const a = report.adapter;
   if (a) out.push(`adapter: PEFT LoRA r=${a.rank}, ${a.pairs} pairs, base ${a.base ? `'${a.base}'` : 'not named'} (the model is base + scale·B·A; scan it beside its base)`);
   const base = report.format === 'file' ? path.dirname(report.path) : report.path;

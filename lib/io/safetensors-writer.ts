@@ -10,8 +10,9 @@ import { InvalidArgumentError } from '../errors';
 
 export interface TensorSpec {
   name: string;
-  /** I64: integer tensors such as BatchNorm's num_batches_tracked (values must be safe integers). */
-  dtype: FloatDtype | 'I64';
+  /** I64: integer tensors such as BatchNorm's num_batches_tracked (values must be safe integers);
+   * I32: GPTQ/AWQ packed words and g_idx (values in -2^31..2^32-1, stored as their low 32 bits). */
+  dtype: FloatDtype | 'I64' | 'I32';
   shape: number[];
 }
 
@@ -93,7 +94,10 @@ export class SafetensorsStreamWriter {
       const src = typed.subarray
         ? typed.subarray(pos, pos + take)
         : (Array.prototype.slice.call(values, pos, pos + take) as number[]);
-      fs.writeSync(this.fd, spec.dtype === 'I64' ? encodeI64(src, this.path, spec.name) : encodeFloats(src, spec.dtype));
+      fs.writeSync(
+        this.fd,
+        spec.dtype === 'I64' ? encodeI64(src, this.path, spec.name) : spec.dtype === 'I32' ? encodeI32(src, this.path, spec.name) : encodeFloats(src, spec.dtype),
+      );
       pos += take;
       this.writtenInTensor += take;
       if (this.writtenInTensor === elementCount(spec.shape)) {
@@ -129,7 +133,18 @@ export class SafetensorsStreamWriter {
   }
 }
 
-/** Little-endian int64 of safe integers (the writer's only integer dtype). */
+/** Little-endian int32 words: signed or unsigned 32-bit integers, written as their low 32 bits. */
+function encodeI32(values: ArrayLike<number>, path: string, name: string): Buffer {
+  const buf = Buffer.alloc(values.length * 4);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) throw new InvalidArgumentError('E_INVALID_ARG', `${path}: tensor '${name}' (I32) needs 32-bit integers, got ${v}`);
+    buf.writeInt32LE(v | 0, i * 4);
+  }
+  return buf;
+}
+
+/** Little-endian int64 of safe integers. */
 function encodeI64(values: ArrayLike<number>, path: string, name: string): Buffer {
   const buf = Buffer.alloc(values.length * 8);
   for (let i = 0; i < values.length; i++) {

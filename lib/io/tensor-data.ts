@@ -10,10 +10,13 @@ import { DtypeError } from '../errors';
 import { decodeToFloat32, DTYPE_SIZES, FloatDtype, isFloatDtype } from './dtype';
 import { dequantizeRef } from './gguf-quant-ref';
 import { DequantType, ggmlType } from './gguf-types';
-import type { GgufLayout, TensorEntry } from './types';
+import { isScannablePacked } from './packed-quant';
+import { PackedParts, unpackPackedRef } from './packed-quant-ref';
+import type { GgufLayout, PackedLayout, TensorEntry } from './types';
 
-/** Whether the scan can read the tensor: a float dtype, or a GGUF type it dequantizes. */
-export function isScannable(t: Pick<TensorEntry, 'dtype' | 'gguf'>): boolean {
+/** Whether the scan can read the tensor: a float dtype, a GGUF type it dequantizes, or 4/8-bit GPTQ/AWQ. */
+export function isScannable(t: Pick<TensorEntry, 'dtype' | 'gguf' | 'packed'>): boolean {
+  if (t.packed) return isScannablePacked(t.packed);
   if (!t.gguf) return isFloatDtype(t.dtype);
   if (t.dtype === 'F64') return t.gguf.permHeads === 0; // read as a plain float dtype
   return ggmlType(t.dtype)?.dequantizable ?? false;
@@ -61,10 +64,67 @@ export function readValuesFd(fd: number, t: { dtype: string; offset: number; ggu
   return out;
 }
 
+/** Where a packed weight's parts are: file (an fd) and offset of each; sizes follow from the layout. */
+export interface PackedSources {
+  method: 'gptq' | 'awq';
+  bits: number;
+  in: number;
+  out: number;
+  groups: number;
+  groupSize: number;
+  zeroOffset: number;
+  qweight: { fd: number; offset: number };
+  qzeros: { fd: number; offset: number };
+  scales: { fd: number; offset: number; dtype: string };
+  gIdx?: { fd: number; offset: number };
+}
+
+function readBytes(fd: number, offset: number, bytes: number): Uint8Array {
+  const b = Buffer.alloc(bytes);
+  const n = fs.readSync(fd, b, 0, bytes, offset);
+  if (n !== bytes) throw new RangeError(`short read: ${n} of ${bytes} bytes at ${offset}`);
+  return b;
+}
+
+/** Elements [start, start + count) of a GPTQ/AWQ weight [out, in] by the reference unpacker
+ * (lib/io/packed-quant-ref.ts), its parts read whole with fs. */
+export function readPackedValues(p: PackedSources, start: number, count: number): Float32Array {
+  if (!isFloatDtype(p.scales.dtype)) throw new DtypeError('E_DTYPE', `packed-weight scales of dtype ${p.scales.dtype} cannot be read`);
+  const pack = 32 / p.bits, zeroWords = Math.ceil(p.out / pack);
+  const parts: PackedParts = {
+    method: p.method, bits: p.bits, in: p.in, out: p.out, groups: p.groups, groupSize: p.groupSize, zeroOffset: p.zeroOffset,
+    qweight: readBytes(p.qweight.fd, p.qweight.offset, p.method === 'awq' ? p.in * zeroWords * 4 : (p.in / pack) * p.out * 4),
+    qzeros: readBytes(p.qzeros.fd, p.qzeros.offset, p.groups * zeroWords * 4),
+    scales: readBytes(p.scales.fd, p.scales.offset, p.groups * p.out * DTYPE_SIZES[p.scales.dtype]),
+    scalesDtype: p.scales.dtype as FloatDtype,
+  };
+  if (p.gIdx) parts.gIdx = readBytes(p.gIdx.fd, p.gIdx.offset, p.in * 4);
+  return unpackPackedRef(parts, start, count);
+}
+
+/** A TensorEntry's packed layout as PackedSources, opening each part's file with `open`. */
+export function packedSources(l: PackedLayout, open: (file: string) => number): PackedSources {
+  const src = (t: TensorEntry) => ({ fd: open(t.file), offset: t.offset });
+  const s: PackedSources = {
+    method: l.method, bits: l.bits, in: l.in, out: l.out, groups: l.groups, groupSize: l.groupSize, zeroOffset: l.zeroOffset,
+    qweight: src(l.qweight), qzeros: src(l.qzeros), scales: { ...src(l.scales), dtype: l.scales.dtype },
+  };
+  if (l.gIdx) s.gIdx = src(l.gIdx);
+  return s;
+}
+
 /** All of a tensor's values as float32 (row-major, Hugging Face order for GGUF llama q/k,
- * formed over the base for a PEFT adapter's LoRA weight). */
+ * formed over the base for a PEFT adapter's LoRA weight, unpacked for GPTQ/AWQ). */
 export function readTensorValues(t: TensorEntry): Float32Array {
   const count = t.shape.reduce((a, b) => a * b, 1);
+  if (t.packed) {
+    const fds = new Map<string, number>();
+    try {
+      return readPackedValues(packedSources(t.packed, (f) => fds.get(f) ?? fds.set(f, fs.openSync(f, 'r')).get(f)!), 0, count);
+    } finally {
+      for (const fd of fds.values()) fs.closeSync(fd);
+    }
+  }
   if (t.lora) {
     const l = t.lora;
     return formLora(readTensorValues(l.base), readTensorValues(l.a), readTensorValues(l.b), l.rank, l.a.shape[1], l.scale, 0);

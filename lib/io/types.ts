@@ -22,6 +22,30 @@ export interface TensorEntry {
   /** Set for a PEFT LoRA adapter model's changed weights: the scan forms base + scale · B·A
    * row by row from the base model's tensor (lib/io/adapters.ts); dtype is then 'F32'. */
   lora?: LoraSource;
+  /** Set for a GPTQ/AWQ Linear weight (dtype 'GPTQ4', 'GPTQ8', 'AWQ4', ...): the scan unpacks
+   * it from these parts to the torch weight [out, in] (lib/io/packed-quant.ts); `file` and
+   * `offset` are the qweight's, `byteLength` all parts'. */
+  packed?: PackedLayout;
+}
+
+/** A GPTQ or AWQ Linear: int32 words of `bits`-bit integers, per-group scales and zero points. */
+export interface PackedLayout {
+  method: 'gptq' | 'awq';
+  bits: number;
+  /** As configured: inputs per group, or -1 for one group over all inputs. */
+  groupSize: number;
+  /** Rows of scales and qzeros. */
+  groups: number;
+  /** Added to every stored zero point: 1 for GPTQ's original checkpoint format. */
+  zeroOffset: 0 | 1;
+  in: number;
+  out: number;
+  /** g_idx is not simply i / groupSize (GPTQ act order, desc_act). */
+  actOrder: boolean;
+  qweight: TensorEntry;
+  qzeros: TensorEntry;
+  scales: TensorEntry;
+  gIdx?: TensorEntry;
 }
 
 export interface LoraSource {

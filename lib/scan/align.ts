@@ -112,13 +112,13 @@ export function alignModels(models: ModelSource[], opts: AlignOptions = {}): Ali
       }
       if (!isScannable(t)) {
         if (!strict) {
-          skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} ${t.gguf ? 'has no dequantizer' : 'is not a float type'}` });
+          skipped.push({ model: model.id, tensor: t.name, reason: `dtype ${t.dtype} ${t.gguf || t.packed ? 'has no dequantizer' : 'is not a float type'}` });
           continue;
         }
         throw new DtypeError(
           'E_DTYPE',
           `${t.file}: tensor '${t.name}' has dtype ${t.dtype}, which cannot be scanned ` +
-            `(${t.gguf ? 'GGUF: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K' : 'only F32, F16, BF16 and F64'}); ` +
+            `(${t.gguf ? 'GGUF: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K' : t.packed ? 'GPTQ/AWQ: 4 and 8 bits' : 'only F32, F16, BF16 and F64'}); ` +
             'without strictDtypes (CLI: --strict-dtypes) such tensors are left out',
           { file: t.file, tensor: t.name },
         );

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { DTYPE_SIZES } from '../io/dtype';
+import { packedMember } from '../io/packed-quant';
 import { needsDequantization } from '../io/tensor-data';
 import type { TensorEntry } from '../io/types';
 import type { NativeScanGroup, NativeScanMember, NativeScanPlan } from '../native';
@@ -28,8 +29,9 @@ export function parseShard(text: string): Shard {
   return { index: i - 1, count: n };
 }
 
-/** File bytes per element: fractional for GGUF block types. */
+/** File bytes per element: fractional for GGUF block types and packed GPTQ/AWQ weights. */
 function bytesPerElement(t: TensorEntry): number {
+  if (t.packed) return t.byteLength / (t.packed.in * t.packed.out);
   return t.gguf ? t.byteLength / (t.gguf.rows * t.gguf.rowElems) : DTYPE_SIZES[t.dtype];
 }
 
@@ -104,6 +106,8 @@ export function buildPlan(all: AlignedGroup[], opts: PlanOptions): PlannedScan {
         // GGUF block types (and llama q/k rows to reorder) go through the scan's dequantizer;
         // plain GGUF F32/F16/BF16 rows are read like safetensors.
         if (needsDequantization(m.tensor)) member.gguf = { ...m.tensor.gguf! };
+        // GPTQ/AWQ: the member reads qweight and unpacks it with the scales and zeros.
+        if (m.tensor.packed) member.packed = packedMember(m.tensor, fileOf).packed;
         const l = m.tensor.lora;
         if (l) {
           // A PEFT adapter's weight: formed from its base's member of this group (read once).

@@ -1,12 +1,12 @@
 /**
  * The float64 reference scan in plain TypeScript: reads every planned tensor with fs, turns
- * each element into a float32 as the native scan does (GGUF members dequantized by the
- * reference dequantizers, lib/io/tensor-data.ts), and sums in float64 in element order.
+ * each element into a float32 as the native scan does (GGUF members dequantized and GPTQ/AWQ
+ * members unpacked by the reference code, lib/io/tensor-data.ts), and sums in float64 in element order.
  * Slow and simple on purpose: tests hold the native scan (every kernel set, any thread count
  * and chunk size) within 1e-9 of it.
  */
 import * as fs from 'fs';
-import { formLora, readValuesFd } from '../io/tensor-data';
+import { formLora, readPackedValues, readValuesFd } from '../io/tensor-data';
 import type { NativeScanPlan } from '../native';
 import { fakeInitFill } from './philox';
 
@@ -35,7 +35,15 @@ export function referenceScan(plan: NativeScanPlan): ReferenceOutput {
       const r = new Float32Array(CHUNK);
       for (let start = 0; start < g.count; start += CHUNK) {
         const n = Math.min(CHUNK, g.count - start);
-        const xs = g.members.map((m) => (m.lora ? new Float32Array(0) : readValuesFd(fds[m.file], { ...m, name: g.name, file: plan.files[m.file] }, start, n)));
+        const xs = g.members.map((m) => {
+          if (m.lora) return new Float32Array(0);
+          const p = m.packed;
+          if (p) {
+            const at = (x: { file: number; offset: number }) => ({ fd: fds[x.file], offset: x.offset });
+            return readPackedValues({ ...p, method: p.awq ? 'awq' : 'gptq', qweight: at(m), qzeros: at(p.zeros), scales: { ...at(p.scales), dtype: p.scales.dtype }, gIdx: p.gIdx && at(p.gIdx) }, start, n);
+          }
+          return readValuesFd(fds[m.file], { ...m, name: g.name, file: plan.files[m.file] }, start, n);
+        });
         g.members.forEach((m, i) => {
           const l = m.lora;
           if (!l) return;

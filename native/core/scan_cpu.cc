@@ -14,6 +14,7 @@
 #include "core/file_cache.h"
 #include "core/scan_gguf.h"
 #include "core/scan_lora.h"
+#include "core/scan_packed.h"
 #include "core/scan_kernels.h"
 #include "core/thread_pool.h"
 
@@ -95,8 +96,7 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
       bool shared = false;
       for (size_t j = 0; j < i && !shared; ++j) {
         const ScanMember& o = group.members[j];
-        shared = !m.is_lora() && !m.dequantized() && !o.is_lora() && !o.dequantized() && o.file == m.file &&
-                 o.offset == m.offset && o.dtype == m.dtype;
+        shared = m.plain() && o.plain() && o.file == m.file && o.offset == m.offset && o.dtype == m.dtype;
       }
       if (!shared) file_bytes_per_elem += m.file_bytes_per_elem();
     }
@@ -135,6 +135,7 @@ struct Scratch {
   std::vector<DType> dtypes;
   GgufScratch gguf;
   LoraScratch lora;
+  PackedScratch packed;
   std::vector<size_t> same;  // per member: the earlier member with the same bytes, or SIZE_MAX
 };
 
@@ -236,9 +237,9 @@ class CpuScan {
     size_t need = 0;
     for (size_t m = 0; m < g.members.size(); ++m) {
       const ScanMember& mem = g.members[m];
-      for (size_t j = 0; j < m && !mem.is_lora() && !mem.dequantized(); ++j) {
+      for (size_t j = 0; j < m && mem.plain(); ++j) {
         const ScanMember& o = g.members[j];
-        if (!o.is_lora() && !o.dequantized() && o.file == mem.file && o.offset == mem.offset && o.dtype == mem.dtype) {
+        if (o.plain() && o.file == mem.file && o.offset == mem.offset && o.dtype == mem.dtype) {
           scratch.same[m] = j;
           break;
         }
@@ -259,6 +260,8 @@ class CpuScan {
       unsigned char* dst = scratch.raw.data() + member_offsets[m];
       if (mem.dequantized())
         read_gguf_range(mem, *reader, item.start, item.len, dst, scratch.gguf);
+      else if (mem.is_packed())
+        read_packed_range(mem, files_, item.start, item.len, dst, scratch.packed, g.name);
       else
         reader->read_at(mem.offset + item.start * esize, dst, item.len * esize);
     }

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/scan_gguf.h"
 #include "core/scan_lora.h"
+#include "core/scan_packed.h"
 #include "core/scan_kernels.h"
 
 namespace np {
@@ -15,6 +16,7 @@ void validate_scan_plan(const ScanPlan& plan) {
         throw Error(ErrorCode::InvalidArgument, "scan plan: tensor '" + g.name + "' refers to a missing file index");
       validate_gguf_member(m, g.count, g.name);
       validate_lora_member(g, m, plan.files.size());
+      validate_packed_member(m, g.count, plan.files.size(), g.name);
     }
   }
   if (plan.chunk_bytes == 0) throw Error(ErrorCode::InvalidArgument, "scan plan: chunk size must be positive");

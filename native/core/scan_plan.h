@@ -37,17 +37,44 @@ struct LoraRows {
   DType a_dtype = DType::F32, b_dtype = DType::F32;
 };
 
+// A GPTQ or AWQ Linear weight [out, in] packed into int32 words with per-group scales and
+// zero points, unpacked while scanning; see core/scan_packed.h. The member's file and offset
+// are its qweight's.
+struct PackedRows {
+  uint32_t bits = 0;          // 0: not a packed member; else 4 or 8
+  bool awq = false;           // packed along out in AWQ's order; otherwise GPTQ (along in)
+  uint32_t zero_offset = 0;   // added to every stored zero (1 for GPTQ's original format)
+  uint64_t in = 0, out = 0;   // the weight's shape is [out, in]
+  uint64_t groups = 0;        // rows of scales and qzeros
+  uint64_t group_size = 0;    // group of input i is i / group_size when there is no g_idx
+  uint32_t zeros_file = 0, scales_file = 0, gidx_file = 0;
+  uint64_t zeros_offset = 0, scales_offset = 0, gidx_offset = 0;
+  bool has_gidx = false;
+  DType scales_dtype = DType::F16;
+  uint32_t pack() const { return 32 / bits; }
+  // int32 words per row of qweight (GPTQ: out; AWQ: ceil(out / pack)) and per row of qzeros.
+  uint64_t zero_words() const { return (out + pack() - 1) / pack(); }
+  uint64_t weight_words() const { return awq ? zero_words() : out; }
+  uint64_t weight_rows() const { return awq ? in : in / pack(); }
+};
+
 struct ScanMember {
   uint32_t file;    // index into ScanPlan::files
   uint64_t offset;  // absolute byte offset of the tensor's first element in that file
-  DType dtype;      // what the kernels read: F32 for GGUF and LoRA members (formed first)
+  DType dtype;      // what the kernels read: F32 for GGUF, LoRA and packed members (formed first)
   GgufRows gguf;    // gguf.type set: read through dequantization
   LoraRows lora;    // lora.rank set: formed from the base member and the adapter's A and B
+  PackedRows packed;  // packed.bits set: GPTQ/AWQ words unpacked with their scales and zeros
   bool dequantized() const { return gguf.type != nullptr; }
   bool is_lora() const { return lora.rank != 0; }
+  bool is_packed() const { return packed.bits != 0; }
+  // Read in place as stored (no dequantizing or forming): members reading the same bytes
+  // can share one buffer.
+  bool plain() const { return !dequantized() && !is_lora() && !is_packed(); }
   // Bytes of the file per element (fractional for block types; for work sizes and progress).
   double file_bytes_per_elem() const {
     if (is_lora()) return 0;  // its bytes are the base's, read once for the base member
+    if (is_packed()) return static_cast<double>(packed.bits) / 8;  // qweight; scales and zeros are small
     return dequantized() ? static_cast<double>(gguf.type->block_bytes) / gguf.type->block_elems : dtype_size(dtype);
   }
 };

@@ -50,12 +50,13 @@ void validate(const ScanPlan& plan, const CudaScanOptions& o) {
     throw Error(ErrorCode::InvalidArgument, "cuda scan: the read-and-sum mode is a CPU benchmark only");
   validate_scan_plan(plan);
   // The GPU path stages raw bytes and converts on the device; it has no block dequantizer
-  // and does not form LoRA rows.
+  // and does not form LoRA rows or unpack GPTQ/AWQ words.
   for (const ScanGroup& g : plan.groups)
     for (const ScanMember& m : g.members)
-      if (m.dequantized() || m.is_lora())
+      if (!m.plain())
         throw Error(ErrorCode::Dtype,
-                    std::string("cuda scan: ") + (m.is_lora() ? "PEFT LoRA" : std::string("GGUF ") + m.gguf.type->name) +
+                    std::string("cuda scan: ") +
+                        (m.is_lora() ? "PEFT LoRA" : m.is_packed() ? (m.packed.awq ? "AWQ" : "GPTQ") : std::string("GGUF ") + m.gguf.type->name) +
                         " tensors are formed by the CPU scan only (scan with device cpu)",
                     {}, g.name);
   if (o.stage_bytes < (size_t{1} << 16)) throw Error(ErrorCode::InvalidArgument, "cuda scan: stageBytes must be at least 64 KiB");

@@ -8,6 +8,7 @@ void register_device(Napi::Env env, Napi::Object exports);
 void register_scan(Napi::Env env, Napi::Object exports);
 void register_safetensors(Napi::Env env, Napi::Object exports);
 void register_gguf(Napi::Env env, Napi::Object exports);
+void register_packed(Napi::Env env, Napi::Object exports);
 void register_scan_cuda(Napi::Env env, Napi::Object exports);  // CUDA builds only (scan_cuda_napi.cc)
 void register_edge(Napi::Env env, Napi::Object exports);
 void register_fingerprint(Napi::Env env, Napi::Object exports);

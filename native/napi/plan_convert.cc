@@ -69,6 +69,45 @@ np::LoraRows lora_rows_from_js(const Napi::Object& o, const std::string& tensor)
 
 }  // namespace
 
+// A GPTQ/AWQ member: {bits, awq, zeroOffset, in, out, groups, groupSize, zeros: {file,
+// offset}, scales: {file, offset, dtype}, gIdx?: {file, offset}}; the member's own file and
+// offset are its qweight's. Checked against its group in validate_scan_plan.
+np::PackedRows packed_from_js(const Napi::Object& o, const std::string& tensor) {
+  Napi::Env env = o.Env();
+  np::PackedRows p;
+  auto u32 = [&](uint64_t v, const char* key) {
+    if (v > UINT32_MAX) throw make_error(env, np::ErrorCode::InvalidArgument, std::string("packed.") + key + " out of range", {}, tensor);
+    return static_cast<uint32_t>(v);
+  };
+  p.bits = u32(get_u64(o, "bits"), "bits");
+  if (p.bits != 4 && p.bits != 8)
+    throw make_error(env, np::ErrorCode::Dtype, "cannot scan " + std::to_string(p.bits) + "-bit packed weights (4 or 8 bits)", {}, tensor);
+  Napi::Value awq = o.Get("awq");
+  p.awq = awq.IsBoolean() && awq.As<Napi::Boolean>().Value();
+  p.zero_offset = u32(get_u64(o, "zeroOffset"), "zeroOffset");
+  if (p.zero_offset > 1) throw make_error(env, np::ErrorCode::InvalidArgument, "packed.zeroOffset must be 0 or 1", {}, tensor);
+  p.in = get_u64(o, "in");
+  p.out = get_u64(o, "out");
+  p.groups = get_u64(o, "groups");
+  p.group_size = get_u64(o, "groupSize");
+  Napi::Object zeros = get_object(o, "zeros");
+  p.zeros_file = u32(get_u64(zeros, "file"), "zeros.file");
+  p.zeros_offset = get_u64(zeros, "offset");
+  Napi::Object scales = get_object(o, "scales");
+  p.scales_file = u32(get_u64(scales, "file"), "scales.file");
+  p.scales_offset = get_u64(scales, "offset");
+  const std::string sd = get_string(scales, "dtype");
+  if (!np::parse_scan_dtype(sd, &p.scales_dtype) || p.scales_dtype == np::DType::F64)
+    throw make_error(env, np::ErrorCode::Dtype, "cannot read packed-weight scales of dtype " + sd, {}, tensor);
+  Napi::Value gidx = o.Get("gIdx");
+  if (gidx.IsObject()) {
+    p.has_gidx = true;
+    p.gidx_file = u32(get_u64(gidx.As<Napi::Object>(), "file"), "gIdx.file");
+    p.gidx_offset = get_u64(gidx.As<Napi::Object>(), "offset");
+  }
+  return p;
+}
+
 np::Isa isa_from_js(const Napi::Value& v) {
   np::Isa isa = np::best_isa();
   if (v.IsString() && v.As<Napi::String>().Utf8Value() != "auto") {
@@ -109,7 +148,11 @@ np::ScanPlan plan_from_js(const Napi::Object& js) {
       std::string dtype = get_string(m, "dtype");
       Napi::Value gguf = m.Get("gguf");
       Napi::Value lora = m.Get("lora");
-      if (lora.IsObject()) {
+      Napi::Value packed = m.Get("packed");
+      if (packed.IsObject()) {
+        member.packed = packed_from_js(packed.As<Napi::Object>(), group.name);
+        member.dtype = np::DType::F32;  // the kernels see the unpacked floats
+      } else if (lora.IsObject()) {
         member.lora = lora_rows_from_js(lora.As<Napi::Object>(), group.name);
         member.dtype = np::DType::F32;  // the kernels see the formed floats
       } else if (gguf.IsObject()) {

@@ -16,6 +16,8 @@ np::FakeInitParams fake_from_js(const Napi::Object& fake, const std::string& ten
 // "auto" or absent: the best kernel set; otherwise it must be known and supported here.
 np::Isa isa_from_js(const Napi::Value& v);
 np::ScanPlan plan_from_js(const Napi::Object& js);
+// A GPTQ/AWQ member's `packed` object (lib/native.ts NativePackedMember).
+np::PackedRows packed_from_js(const Napi::Object& o, const std::string& tensor);
 // The edge encoder's plan; *use_cuda tells whether plan.device is 'cuda'.
 np::EdgePlan edge_plan_from_js(const Napi::Object& js, bool* use_cuda);
 // The plan's scan output as { values, offsets } on `result`.
