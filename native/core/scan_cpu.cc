@@ -81,6 +81,16 @@ class OrderedReducer {
 
 size_t block_stride(size_t k) { return static_cast<size_t>(group_output_size(k)); }
 
+// A group with LoRA members is widened to float32 as it is read: the LoRA rows are formed
+// from float32 base values, and with one dtype for every member the block kernel takes its
+// fused pass (a BF16 base beside float32 adapters would take the slower separate conversion).
+// Exact: every element is converted through float32 anyway.
+bool widened(const ScanGroup& g) {
+  for (const ScanMember& m : g.members)
+    if (m.is_lora()) return true;
+  return false;
+}
+
 std::vector<WorkItem> make_items(const ScanPlan& plan) {
   std::vector<WorkItem> items;
   for (uint32_t g = 0; g < plan.groups.size(); ++g) {
@@ -89,9 +99,10 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
     // progress counts the bytes read from the files.
     uint64_t bytes_per_elem = 0;
     double file_bytes_per_elem = 0;
+    const bool wide = widened(group);
     for (size_t i = 0; i < group.members.size(); ++i) {
       const ScanMember& m = group.members[i];
-      bytes_per_elem += dtype_size(m.dtype);
+      bytes_per_elem += wide ? 4 : dtype_size(m.dtype);
       // Bytes an earlier member already reads (an adapter's unchanged tensor) are read once.
       bool shared = false;
       for (size_t j = 0; j < i && !shared; ++j) {
@@ -132,7 +143,8 @@ struct Scratch {
   std::vector<float> r;
   std::vector<double> kernel;
   std::vector<const unsigned char*> src;
-  std::vector<DType> dtypes;
+  std::vector<DType> dtypes;  // per member: the dtype of its bytes in `raw` (read_item)
+  RawBuffer stage;            // a member's bytes before widening (groups with LoRA members)
   GgufScratch gguf;
   LoraScratch lora;
   PackedScratch packed;
@@ -147,7 +159,7 @@ void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem&
   if (plan.mode == ScanMode::ReadSum) {
     partials.assign(stride, 0.0);
     for (size_t m = 0; m < k; ++m)
-      partials[m * kNumStats + kSum] = kern.sum(g.members[m].dtype, s.raw.data() + member_offsets[m], item.len);
+      partials[m * kNumStats + kSum] = kern.sum(s.dtypes[m], s.raw.data() + member_offsets[m], item.len);
     return;
   }
   const size_t nblocks = (item.len + kBlockElems - 1) / kBlockElems;
@@ -157,8 +169,6 @@ void compute_item(const ScanPlan& plan, const ScanKernels& kern, const WorkItem&
   s.r.resize(kBlockElems);
   s.kernel.resize(kern.block_scratch(k));
   s.src.resize(k);
-  s.dtypes.resize(k);
-  for (size_t m = 0; m < k; ++m) s.dtypes[m] = g.members[m].dtype;
   for (size_t b = 0; b < nblocks; ++b) {
     const uint64_t first = b * kBlockElems;  // relative to the item
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlockElems, item.len - first));
@@ -229,11 +239,15 @@ class CpuScan {
 
   // Reads every member's bytes of an item into the scratch buffer, member after member; a
   // member reading the same bytes as an earlier one (a PEFT adapter's unchanged tensor is its
-  // base's) shares its buffer; LoRA members are formed last, from their base member's values.
+  // base's) shares its buffer; LoRA members are formed last, from their base member's values
+  // (the group widened to float32, see widened()).
   void read_item(const WorkItem& item, Scratch& scratch, std::vector<size_t>& member_offsets) {
     const ScanGroup& g = plan_.groups[item.group];
+    const bool wide = widened(g);
     member_offsets.resize(g.members.size());
     scratch.same.assign(g.members.size(), SIZE_MAX);
+    scratch.dtypes.resize(g.members.size());
+    for (size_t m = 0; m < g.members.size(); ++m) scratch.dtypes[m] = wide ? DType::F32 : g.members[m].dtype;
     size_t need = 0;
     for (size_t m = 0; m < g.members.size(); ++m) {
       const ScanMember& mem = g.members[m];
@@ -249,7 +263,7 @@ class CpuScan {
         continue;
       }
       member_offsets[m] = need;
-      need += static_cast<size_t>(item.len * dtype_size(mem.dtype));
+      need += static_cast<size_t>(item.len * dtype_size(scratch.dtypes[m]));
     }
     scratch.raw.reserve(need);
     for (size_t m = 0; m < g.members.size(); ++m) {
@@ -258,19 +272,24 @@ class CpuScan {
       const size_t esize = dtype_size(mem.dtype);
       std::shared_ptr<FileReader> reader = files_.get(mem.file);
       unsigned char* dst = scratch.raw.data() + member_offsets[m];
-      if (mem.dequantized())
+      if (mem.dequantized()) {
         read_gguf_range(mem, *reader, item.start, item.len, dst, scratch.gguf);
-      else if (mem.is_packed())
+      } else if (mem.is_packed()) {
         read_packed_range(mem, files_, item.start, item.len, dst, scratch.packed, g.name);
-      else
+      } else if (scratch.dtypes[m] != mem.dtype) {
+        scratch.stage.reserve(item.len * esize);
+        reader->read_at(mem.offset + item.start * esize, scratch.stage.data(), item.len * esize);
+        kern_.to_f32(mem.dtype, scratch.stage.data(), reinterpret_cast<float*>(dst), item.len);
+      } else {
         reader->read_at(mem.offset + item.start * esize, dst, item.len * esize);
+      }
     }
     for (size_t m = 0; m < g.members.size(); ++m) {
       const ScanMember& mem = g.members[m];
       if (!mem.is_lora()) continue;
-      const ScanMember& base = g.members[mem.lora.base];
-      form_lora_range(mem, files_, scratch.raw.data() + member_offsets[mem.lora.base], base.dtype, item.start, item.len,
-                      scratch.raw.data() + member_offsets[m], scratch.lora);
+      form_lora_range(kern_, item.group, mem, files_,
+                      reinterpret_cast<const float*>(scratch.raw.data() + member_offsets[mem.lora.base]), item.start,
+                      item.len, reinterpret_cast<float*>(scratch.raw.data() + member_offsets[m]), scratch.lora);
     }
   }
 

@@ -32,6 +32,20 @@ struct BlockArgs {
   double* scratch;  // block_scratch(k) doubles
 };
 
+// Rows of a PEFT LoRA member, out = float32(w + scale * (B A)) (see scan_lora.h): `nrows`
+// consecutive rows of a row-major [rows, cols] tensor, columns [lo, hi) of each. w (the base,
+// widened to float32) and out point at element (row 0, column lo); rows are `cols` apart.
+// A comes packed in panels of `lora_panel` columns, zero-padded: panel p holds A[k][p * panel
+// + j] at a[(p * rank + k) * panel + j], so a panel's whole k loop reads one contiguous run.
+struct LoraRowsArgs {
+  const double* a;
+  const double* b;  // [nrows, rank], float32 values held as float64
+  const float* w;
+  float* out;
+  uint64_t rank, cols, nrows, lo, hi;
+  double scale;
+};
+
 struct ScanKernels {
   Isa isa;
   // r[i] = fake_init_value(p, start + i) for i < n; start is a multiple of 64.
@@ -42,6 +56,12 @@ struct ScanKernels {
   size_t (*block_scratch)(size_t k);
   // The plain read-and-sum reference: sum of float(src element i) for i < n.
   double (*sum)(DType type, const unsigned char* src, size_t n);
+  // LoRA rows (LoraRowsArgs above) and the width of A's panels they expect.
+  void (*lora_rows)(const LoraRowsArgs& args);
+  size_t lora_panel;
+  // dst[i] = float(src element i) for i < n (a group with LoRA members is widened to float32
+  // as it is read, so every member has one dtype and the block takes its fused pass).
+  void (*to_f32)(DType type, const unsigned char* src, float* dst, size_t n);
 };
 
 const ScanKernels& scan_kernels(Isa isa);

@@ -16,8 +16,11 @@ struct Avx2V {
   static constexpr int kLanes = 4;
   static constexpr int kTile = 3;        // 9 accumulators + 6 inputs of the 16 ymm registers
   static constexpr int kMomentRows = 2;  // 10 accumulators
+  static constexpr int kLoraRows = 4, kLoraVecs = 2;  // 8 accumulators, 2 A vectors, a broadcast
   using vd = __m256d;
   static vd zero() { return _mm256_setzero_pd(); }
+  static vd set1(double x) { return _mm256_set1_pd(x); }
+  static void store_f32(float* p, vd a) { _mm_storeu_ps(p, _mm256_cvtpd_ps(a)); }
   static vd load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, vd a) { _mm256_storeu_pd(p, a); }
   static vd add(vd a, vd b) { return _mm256_add_pd(a, b); }
@@ -80,6 +83,7 @@ struct Avx2V {
 };
 
 #include "core/scan_block_impl.h"
+#include "core/scan_lora_impl.h"
 
 // ---- Philox on 8 lanes --------------------------------------------------------------------
 
@@ -345,7 +349,9 @@ double sum_avx2(DType type, const unsigned char* src, size_t n) {
 }  // namespace
 
 const ScanKernels& scan_kernels_avx2() {
-  static const ScanKernels table{Isa::Avx2, fake_init_avx2, scan_block<Avx2V>, block_scratch_doubles<Avx2V>, sum_avx2};
+  static const ScanKernels table{Isa::Avx2,          fake_init_avx2,           scan_block<Avx2V>,
+                                 block_scratch_doubles<Avx2V>, sum_avx2,   lora_rows<Avx2V>,
+                                 lora_panel_width<Avx2V>(),    widen_to_f32<Avx2V>};
   return table;
 }
 

@@ -17,8 +17,11 @@ struct Avx512V {
   static constexpr int kLanes = 8;
   static constexpr int kTile = 4;        // 16 accumulators + 8 inputs of the 32 zmm registers
   static constexpr int kMomentRows = 4;  // 20 accumulators
+  static constexpr int kLoraRows = 4, kLoraVecs = 4;  // 16 accumulators, 4 A vectors, a broadcast
   using vd = __m512d;
   static vd zero() { return _mm512_setzero_pd(); }
+  static vd set1(double x) { return _mm512_set1_pd(x); }
+  static void store_f32(float* p, vd a) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(a)); }
   static vd load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, vd a) { _mm512_storeu_pd(p, a); }
   static vd add(vd a, vd b) { return _mm512_add_pd(a, b); }
@@ -81,6 +84,7 @@ struct Avx512V {
 };
 
 #include "core/scan_block_impl.h"
+#include "core/scan_lora_impl.h"
 
 // ---- Philox on 16 lanes -----------------------------------------------------------------
 
@@ -352,7 +356,9 @@ double sum_avx512(DType type, const unsigned char* src, size_t n) {
 }  // namespace
 
 const ScanKernels& scan_kernels_avx512() {
-  static const ScanKernels table{Isa::Avx512, fake_init_avx512, scan_block<Avx512V>, block_scratch_doubles<Avx512V>, sum_avx512};
+  static const ScanKernels table{Isa::Avx512,          fake_init_avx512,           scan_block<Avx512V>,
+                                 block_scratch_doubles<Avx512V>, sum_avx512,   lora_rows<Avx512V>,
+                                 lora_panel_width<Avx512V>(),    widen_to_f32<Avx512V>};
   return table;
 }
 

@@ -1,6 +1,7 @@
 // Portable kernel set: the fused block over a plain-C++ "vector" of 4 doubles, which
 // compilers vectorize for whatever baseline the addon is built for.
 #include <algorithm>
+#include <cstring>
 
 #include "core/scan_kernels.h"
 
@@ -11,10 +12,19 @@ struct ScalarV {
   static constexpr int kLanes = 4;
   static constexpr int kTile = 2;
   static constexpr int kMomentRows = 1;
+  static constexpr int kLoraRows = 2, kLoraVecs = 2;
   struct vd {
     double v[kLanes];
   };
   static vd zero() { return vd{}; }
+  static vd set1(double x) {
+    vd r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = x;
+    return r;
+  }
+  static void store_f32(float* p, const vd& a) {
+    for (int l = 0; l < kLanes; ++l) p[l] = static_cast<float>(a.v[l]);
+  }
   static vd load(const double* p) {
     vd r;
     for (int l = 0; l < kLanes; ++l) r.v[l] = p[l];
@@ -57,6 +67,7 @@ struct ScalarV {
 };
 
 #include "core/scan_block_impl.h"
+#include "core/scan_lora_impl.h"
 
 void block_scalar(const BlockArgs& args, double* out) { scan_block<ScalarV>(args, out); }
 size_t scratch_scalar(size_t k) { return block_scratch_doubles<ScalarV>(k); }
@@ -76,7 +87,9 @@ double sum_scalar(DType type, const unsigned char* src, size_t n) {
 }  // namespace
 
 const ScanKernels& scan_kernels_scalar() {
-  static const ScanKernels table{Isa::Scalar, fake_init_scalar, block_scalar, scratch_scalar, sum_scalar};
+  static const ScanKernels table{Isa::Scalar,     fake_init_scalar,   block_scalar, scratch_scalar,
+                                 sum_scalar,      lora_rows<ScalarV>, lora_panel_width<ScalarV>(),
+                                 widen_to_f32<ScalarV>};
   return table;
 }
 

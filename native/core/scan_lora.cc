@@ -31,53 +31,53 @@ void read_doubles(FileCache& files, uint32_t file, uint64_t offset, DType t, uin
   for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<double>(load_as_float(t, raw.data() + i * es));
 }
 
-// acc[c] += bk * a[c]: one k step for a row (k outer keeps each element's sum in k order;
-// __restrict lets the compiler vectorize across c). This loop is the cost of forming LoRA rows
-// (rank multiply-adds per element), so GCC builds it for AVX-512 and AVX2 too and picks one at
-// load time; -ffp-contract=off still keeps the multiply and the add apart, so every clone
-// computes the same bits.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void add_scaled_row(double* __restrict acc, const double* __restrict a, double bk, uint64_t n) {
-  for (uint64_t c = 0; c < n; ++c) acc[c] += bk * a[c];
+// A of member `m`, packed in panels of `panel` columns (LoraRowsArgs), from the cache or read.
+const double* packed_a(const LoraRows& l, size_t panel, uint32_t group, FileCache& files, LoraScratch& s) {
+  if (s.group != group) {
+    s.a.clear();
+    s.group = group;
+  }
+  for (const LoraScratch::PackedA& p : s.a)
+    if (p.file == l.a_file && p.offset == l.a_offset) return p.panels.data();
+  const uint64_t rank = l.rank, cols = l.cols, panels = (cols + panel - 1) / panel;
+  const size_t es = dtype_size(l.a_dtype);
+  if (s.raw.size() < rank * cols * es) s.raw.resize(rank * cols * es);
+  files.get(l.a_file)->read_at(l.a_offset, s.raw.data(), rank * cols * es);
+  LoraScratch::PackedA p{l.a_file, l.a_offset, std::vector<double>(panels * rank * panel, 0.0)};
+  for (uint64_t k = 0; k < rank; ++k)
+    for (uint64_t c = 0; c < cols; ++c)
+      p.panels[((c / panel) * rank + k) * panel + c % panel] =
+          static_cast<double>(load_as_float(l.a_dtype, s.raw.data() + (k * cols + c) * es));
+  s.a.push_back(std::move(p));
+  return s.a.back().panels.data();
 }
 
 }  // namespace
 
-void form_lora_range(const ScanMember& m, FileCache& files, const unsigned char* base, DType base_dtype, uint64_t start,
-                     uint64_t len, unsigned char* dst, LoraScratch& s) {
+void form_lora_range(const ScanKernels& kern, uint32_t group, const ScanMember& m, FileCache& files, const float* base,
+                     uint64_t start, uint64_t len, float* dst, LoraScratch& s) {
   if (len == 0) return;
   const LoraRows& l = m.lora;
   const uint64_t rank = l.rank, cols = l.cols;
-  if (s.a_file != l.a_file || s.a_offset != l.a_offset || s.a.size() != rank * cols) {
-    s.a.resize(rank * cols);
-    read_doubles(files, l.a_file, l.a_offset, l.a_dtype, rank * cols, s.raw, s.a.data());
-    s.a_file = l.a_file;
-    s.a_offset = l.a_offset;
-  }
+  const double* a = packed_a(l, kern.lora_panel, group, files, s);
   const uint64_t first_row = start / cols, last_row = (start + len - 1) / cols;
-  const uint64_t nrows = last_row - first_row + 1;
-  s.b.resize(nrows * rank);
-  read_doubles(files, l.b_file, l.b_offset + first_row * rank * dtype_size(l.b_dtype), l.b_dtype, nrows * rank, s.raw,
+  s.b.resize((last_row - first_row + 1) * rank);
+  read_doubles(files, l.b_file, l.b_offset + first_row * rank * dtype_size(l.b_dtype), l.b_dtype, s.b.size(), s.raw,
                s.b.data());
-  s.acc.resize(cols);
-  s.out.resize(cols);
-  const size_t base_size = dtype_size(base_dtype);
-  uint64_t done = 0;
-  for (uint64_t r = first_row; r <= last_row; ++r) {
-    const uint64_t from = r == first_row ? start - first_row * cols : 0;
-    const uint64_t n = std::min<uint64_t>(cols - from, len - done);
-    double* __restrict acc = s.acc.data();
-    const double* brow = s.b.data() + (r - first_row) * rank;
-    std::fill(acc, acc + n, 0.0);
-    for (uint64_t k = 0; k < rank; ++k) add_scaled_row(acc, s.a.data() + k * cols + from, brow[k], n);
-    float* __restrict out = s.out.data();
-    for (uint64_t c = 0; c < n; ++c) out[c] = load_as_float(base_dtype, base + (done + c) * base_size);
-    for (uint64_t c = 0; c < n; ++c) out[c] = static_cast<float>(static_cast<double>(out[c]) + l.scale * acc[c]);
-    std::memcpy(dst + done * sizeof(float), out, n * sizeof(float));
-    done += n;
-  }
+  // Rows [r0, r1) over columns [lo, hi): the item's first row may start and its last end
+  // inside the row, the rows between are whole.
+  auto rows = [&](uint64_t r0, uint64_t r1, uint64_t lo, uint64_t hi) {
+    if (r1 <= r0 || hi <= lo) return;
+    const uint64_t at = r0 * cols + lo - start;
+    kern.lora_rows(LoraRowsArgs{a, s.b.data() + (r0 - first_row) * rank, base + at, dst + at, rank, cols, r1 - r0, lo, hi, l.scale});
+  };
+  const uint64_t from = start - first_row * cols, end = start + len - last_row * cols;
+  if (first_row == last_row) return rows(first_row, first_row + 1, from, end);
+  uint64_t r0 = first_row;
+  if (from > 0) rows(r0++, first_row + 1, from, cols);
+  const uint64_t r1 = end == cols ? last_row + 1 : last_row;
+  rows(r0, r1, 0, cols);
+  if (end < cols) rows(last_row, last_row + 1, 0, end);
 }
 
 }  // namespace np

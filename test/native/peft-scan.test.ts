@@ -18,6 +18,7 @@ import { alignModels } from '../../lib/scan/align';
 import { buildPlan } from '../../lib/scan/plan';
 import { referenceScan } from '../../lib/scan/reference';
 import { runNativePlan, scanModelSet } from '../../lib/scan/scan';
+import { native } from '../../lib/native';
 import type { ScanResult } from '../../lib/scan/types';
 import { rng, tmpDir } from '../helpers/models';
 
@@ -75,6 +76,9 @@ beforeAll(() => {
   ]);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Fresh shapes and values on every run; NP_TEST_SEED=N repeats a failing run.
+const SEED = Number(process.env.NP_TEST_SEED ?? Math.floor(Math.random() * 1e9));
 
 function statsOf(r: ScanResult) {
   return r.tensors.map((t) => ({ name: t.name, count: t.count, sum: t.sum, sumSq: t.sumSq, sumCube: t.sumCube, sumQuad: t.sumQuad, fakeInitSq: t.fakeInitSq, gram: t.gram }));
@@ -193,4 +197,65 @@ test('adapter tensors that cannot be formed are refused naming the file and tens
     await expect(p).rejects.toThrow(FormatError);
     await expect(openModels([d, path.join(dir, 'set', 'tiny-base')])).rejects.toThrow(msg);
   }
+});
+
+describe(`LoRA rows of random shapes and ranks 1, 7, 16, 64 (seed ${SEED})`, () => {
+  // Rows and columns drawn so that neither rows, columns nor tensors are multiples of the
+  // kernels' panels (8 to 32 columns), register tiles (1 to 4 rows) or the 2048-element
+  // block, plus one panel-aligned tensor; the base in all four float dtypes. Two adapters,
+  // each with ranks 1, 7, 16 and 64 by rank_pattern, A and B in BF16 and F32.
+  const MODULES: [string, number, 'F32' | 'BF16' | 'F16' | 'F64'][] = [
+    ['model.layers.0.mlp.gate_proj', 1, 'BF16'],
+    ['model.layers.0.mlp.up_proj', 7, 'F16'],
+    ['model.layers.0.self_attn.q_proj', 16, 'F32'],
+    ['model.layers.0.mlp.down_proj', 64, 'F64'],
+    ['model.layers.0.self_attn.o_proj', 16, 'BF16'],
+  ];
+  let set: Awaited<ReturnType<typeof openModels>>;
+  let mset: Awaited<ReturnType<typeof openModels>>;
+  beforeAll(async () => {
+    const r = rng(SEED);
+    const pick = (lo: number, hi: number) => lo + Math.floor(r.uniform() * (hi - lo));
+    const odd = (lo: number, hi: number) => { for (;;) { const v = pick(lo, hi); if (v % 8) return v; } };
+    const shapes = MODULES.map(([, , ], i) => (i === 4 ? [64, 96] : [odd(5, 90), odd(9, 200)]));
+    const root = path.join(dir, 'random');
+    const b = path.join(root, 'set', 'base');
+    fs.mkdirSync(b, { recursive: true });
+    const baseVals = shapes.map((sh, i) => values(sh[0] * sh[1], SEED + i, 0.05));
+    writeSafetensors(path.join(b, 'model.safetensors'), MODULES.map(([m, , dtype], i) => ({ name: `${m}.weight`, dtype, shape: shapes[i], data: baseVals[i] })));
+    const pattern = Object.fromEntries(MODULES.map(([m, rank]) => [m.split('.').pop()!, rank]));
+    for (let j = 0; j < 2; j++) {
+      const d = path.join(root, 'set', `lora${j}`);
+      fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(path.join(d, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 16, lora_alpha: 8 + j, rank_pattern: pattern, base_model_name_or_path: 'base' }));
+      writeSafetensors(path.join(d, 'adapter_model.safetensors'), MODULES.flatMap(([m, rank], i) => [
+        { name: `${P}${m}.lora_A.weight`, dtype: (i + j) % 2 ? 'F32' : 'BF16', shape: [rank, shapes[i][1]], data: values(rank * shapes[i][1], SEED + 100 * j + 10 + i, 0.3) },
+        { name: `${P}${m}.lora_B.weight`, dtype: (i + j) % 2 ? 'BF16' : 'F32', shape: [shapes[i][0], rank], data: values(shapes[i][0] * rank, SEED + 100 * j + 50 + i, 0.1) },
+      ] as TensorData[]));
+    }
+    set = await openModels([path.join(root, 'set')]);
+    // The same models merged in TypeScript (formLora: float64 products in k order) as F32.
+    fs.mkdirSync(path.join(root, 'merged'), { recursive: true });
+    for (const m of set.models)
+      writeSafetensors(path.join(root, 'merged', `${m.id}.safetensors`), m.tensors.map((t) => {
+        const l = t.lora;
+        const data = l ? formLora(readTensorValues(l.base), readTensorValues(l.a), readTensorValues(l.b), l.rank, l.a.shape[1], l.scale, 0) : readTensorValues(t);
+        return { name: t.name, dtype: 'F32', shape: t.shape, data };
+      }));
+    mset = await openModels([path.join(root, 'merged')]);
+    expect(set.models.filter((m) => m.adapter).flatMap((m) => m.tensors.map((t) => t.lora?.rank)).sort()).toEqual([1, 1, 16, 16, 16, 16, 64, 64, 7, 7]);
+  });
+
+  it.each(native().cpuInfo().supportedIsas)('every statistic equals the merged models bit for bit and the float64 reference (%s kernels)', async (isa) => {
+    for (const opts of [{ chunkMb: 0.004, threads: 2 }, { chunkMb: 2, threads: 1 }]) {
+      const a = await scanModelSet(set, { device: 'cpu', fakeInit: 'hf(0.02)', isa: isa as 'scalar', ...opts });
+      const m = await scanModelSet(mset, { device: 'cpu', fakeInit: 'hf(0.02)', isa: isa as 'scalar', ...opts });
+      expect(a.run.isa).toBe(isa);
+      expect(statsOf(a)).toEqual(statsOf(m));
+    }
+    const { plan } = buildPlan(alignModels(set.models).groups, { seed: 1, fakeInit: 'hf(0.02)', chunkBytes: 4096 });
+    const out = await runNativePlan({ ...plan, isa: isa as 'scalar' });
+    const ref = referenceScan(plan);
+    for (let i = 0; i < ref.values.length; i++) expect(Math.abs(out.values[i] - ref.values[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref.values[i])));
+  });
 });
