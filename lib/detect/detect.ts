@@ -86,9 +86,14 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   // Quantized children (rounding noise of their format from a more precise model) likewise.
   const related = link.map((row) => row.map(Number.isFinite));
   const originals = [...Array(M).keys()].filter((m) => copyOf[m] < 0);
-  const quantized = findQuantized(compared, originals, related);
+  // A PEFT adapter's weights are its base plus B·A by construction (the scan formed them so):
+  // its edge is read from the file, not inferred, and it takes no part in the fits below.
+  const idAt = new Map(ids.map((id, i) => [id, i]));
+  const adapterBase = new Map<number, number>();
+  scan.models.forEach((m, i) => m.adapter && idAt.has(m.adapter.base) && copyOf[i] < 0 && adapterBase.set(i, idAt.get(m.adapter.base)!));
+  const quantized = findQuantized(compared, originals.filter((m) => !adapterBase.has(m)), related);
   const quantOf = new Map(quantized.map((f) => [f.child, f]));
-  const unquantized = originals.filter((m) => !quantOf.has(m));
+  const unquantized = originals.filter((m) => !quantOf.has(m) && !adapterBase.has(m));
   const merges = o.mergeRatio === null ? [] : findMerges(compared, unquantized, related, o.mergeRatio);
   const mergeChild = new Set(merges.map((f) => f.child));
   const reps = unquantized.filter((m) => !mergeChild.has(m));
@@ -138,10 +143,12 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   for (let m = 0; m < M; m++) if (copyOf[m] >= 0) parent[m] = copyOf[m];
   attachMerges(parent, merges);
   for (const f of quantized) parent[f.child] = f.parent;
+  for (const [m, b] of adapterBase) parent[m] = copyOf[b] >= 0 ? copyOf[b] : b;
   const repIndex = new Map(reps.map((m, i) => [m, i]));
   const forest = forestResult(ids, parent, (m, p) => {
     // A merged child's edge is replaced by its merge edges (typeEdges) below.
     if (mergeChild.has(m)) return { confidence: 0 };
+    if (adapterBase.has(m)) return { confidence: 1, distance: dist[p][m], confidenceParts: { direction: 1, pairing: 1 } };
     const q = quantOf.get(m);
     // Precision orients it for sure; how well the noise matches its format is the pairing.
     if (q) return { confidence: 1 - q.ratio / (2 * SLACK), distance: dist[p][m], confidenceParts: { direction: 1, pairing: 1 - q.ratio / (2 * SLACK) } };
@@ -149,7 +156,15 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     return { confidence: c.confidence, distance: dist[p][m], confidenceParts: { direction: c.direction, pairing: c.pairing } };
   });
   const idIndex = new Map(ids.map((id, i) => [id, i]));
-  forest.edges = typeEdges(forest.edges, ids, merges, (id) => (copyOf[idIndex.get(id)!] >= 0 ? 'duplicate' : quantOf.has(idIndex.get(id)!) ? 'quantized' : 'finetune'), o.mergeRatio ?? 1, (a, b) => dist[a][b]);
+  const kindOf = (id: string) => {
+    const m = idIndex.get(id)!;
+    return copyOf[m] >= 0 ? 'duplicate' : quantOf.has(m) ? 'quantized' : adapterBase.has(m) ? 'peft' : 'finetune';
+  };
+  forest.edges = typeEdges(forest.edges, ids, merges, kindOf, o.mergeRatio ?? 1, (a, b) => dist[a][b]);
+  for (const e of forest.edges) {
+    const a = scan.models[idIndex.get(e.child)!].adapter;
+    if (e.type === 'peft' && a) e.rank = a.rank;
+  }
   if (quantized.length > 0) warnings.push(`quantized copies (rounding noise of their format): ${quantized.map((f) => `${ids[f.child]} from ${ids[f.parent]}`).join('; ')}`);
   if (merges.length > 0) {
     forest.families = mergeFamilies(forest.families, forest.edges);

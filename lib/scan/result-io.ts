@@ -41,6 +41,13 @@ export function validateScan(obj: unknown, path: string): ScanResult {
   if (!Array.isArray(r.models)) fail(path, '"models" must be an array');
   if (!Array.isArray(r.tensors)) fail(path, '"tensors" must be an array');
   const M = r.models.length;
+  r.models.forEach((m, i) => {
+    const a = m?.adapter;
+    if (a === undefined) return;
+    if (!a || typeof a.base !== 'string' || !r.models.some((o) => o?.id === a.base) || !(Number.isInteger(a.rank) && a.rank >= 1)) {
+      fail(path, `model ${i} (${String(m?.id)}): "adapter" must name a base among the models and a positive integer rank`);
+    }
+  });
   r.tensors.forEach((t, i) => {
     const where = `tensor ${i} (${String(t?.name)})`;
     if (!t || typeof t.name !== 'string' || !Array.isArray(t.models)) fail(path, `${where}: missing name or models`);

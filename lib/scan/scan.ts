@@ -111,7 +111,7 @@ function assemble(set: ModelSet, planned: PlannedScan, out: NativeScanOutput, op
   const result: ScanResult = {
     format: 'neural-phylogeny/scan',
     version: 1,
-    models: set.models.map((m) => ({ id: m.id, path: m.path, params: m.params, bytes: m.bytes })),
+    models: set.models.map((m) => ({ id: m.id, path: m.path, params: m.params, bytes: m.bytes, ...(m.adapter?.baseId ? { adapter: { base: m.adapter.baseId, rank: m.adapter.rank } } : {}) })),
     seed: opts.seed ?? 0,
     fakeInit: opts.fakeInit ?? DEFAULT_FAKE_INIT,
     tensors,

@@ -49,6 +49,9 @@ export interface ScanModel {
   path: string;
   params: number;
   bytes: number;
+  /** Set for a PEFT adapter: the base in the set its weights were formed over, and its rank.
+   * Its edge is then read from the file, not inferred (lib/detect/detect.ts). */
+  adapter?: { base: string; rank: number };
 }
 
 /** A tensor that was left out of the scan, and why. */

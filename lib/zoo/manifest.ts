@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { createHash } from 'crypto';
-import type { Lineage } from '../io/types';
+import type { Lineage, LineageEdge } from '../io/types';
 import { ZooManifest, ZooModelRecord } from './types';
 import { FormatError } from '../errors';
 
@@ -26,11 +26,16 @@ export function lineageOf(models: ZooModelRecord[]): Lineage {
   const ids = new Set(models.map((m) => m.id));
   const edges = models
     .filter((m) => m.parent !== null)
-    .map((m) => {
-      if (!ids.has(m.parent as string)) throw new FormatError('E_FORMAT', `model ${m.id}: parent ${m.parent} is not in the zoo`);
-      return { parent: m.parent as string, child: m.id };
+    .flatMap((m): LineageEdge[] => {
+      const o = m.origin;
+      const parents = o?.parents ?? [{ id: m.parent as string, weight: NaN }];
+      for (const p of parents) if (!ids.has(p.id)) throw new FormatError('E_FORMAT', `model ${m.id}: parent ${p.id} is not in the zoo`);
+      // Untyped zoos keep their old lineage.json exactly (no type field: a fine-tune).
+      if (!o) return [{ parent: m.parent as string, child: m.id }];
+      if (o.type === 'merge') return parents.map((p) => ({ parent: p.id, child: m.id, type: 'merge', weight: p.weight }));
+      return [{ parent: m.parent as string, child: m.id, type: o.type, ...(o.rank ? { rank: o.rank } : {}) }];
     })
-    .sort((a, b) => (a.child < b.child ? -1 : a.child > b.child ? 1 : 0));
+    .sort((a, b) => (a.child < b.child ? -1 : a.child > b.child ? 1 : a.parent < b.parent ? -1 : 1));
   const parentOf = new Map(models.map((m) => [m.id, m.parent]));
   const rootOf = (id: string): string => {
     const seen = new Set<string>();

@@ -37,29 +37,34 @@ export async function writeLeafChildrenAsAdapters(outDir: string, models: ZooMod
   const written: string[] = [];
   for (const rec of models) {
     if (rec.parent === null || parents.has(rec.id)) continue;
-    const dir = path.join(outDir, rec.path);
-    const [child] = (await openModels([dir])).models;
-    const [base] = (await openModels([path.join(outDir, rec.parent)])).models;
-    const baseByName = new Map(base.tensors.map((t) => [t.name, t]));
-    const tensors: TensorData[] = [];
-    for (const t of child.tensors) {
-      const bt = baseByName.get(t.name);
-      const v = readTensorValues(t);
-      const module = t.name.replace(/\.weight$/, '');
-      if (bt && t.shape.length === 2 && /^model\.layers\./.test(t.name) && bt.shape.join() === t.shape.join()) {
-        const w = readTensorValues(bt);
-        const d = v.map((x, i) => x - w[i]);
-        const { a, b } = lowRank(d, t.shape[0], t.shape[1], rank);
-        tensors.push({ name: `base_model.model.${module}.lora_A.weight`, dtype: 'F32', shape: [rank, t.shape[1]], data: a });
-        tensors.push({ name: `base_model.model.${module}.lora_B.weight`, dtype: 'F32', shape: [t.shape[0], rank], data: b });
-      } else {
-        tensors.push({ name: `base_model.model.${module}.modules_to_save.default.weight`, dtype: 'F32', shape: t.shape, data: v });
-      }
-    }
-    for (const f of fs.readdirSync(dir)) if (/\.safetensors(\.index\.json)?$/.test(f)) fs.rmSync(path.join(dir, f));
-    writeSafetensors(path.join(dir, 'adapter_model.safetensors'), tensors);
-    fs.writeFileSync(path.join(dir, ADAPTER_CONFIG), JSON.stringify({ peft_type: 'LORA', r: rank, lora_alpha: rank, base_model_name_or_path: rec.parent, bias: 'none', task_type: 'CAUSAL_LM' }, null, 2) + '\n');
+    await rewriteAsAdapter(outDir, rec.path, rec.parent, rank);
     written.push(rec.id);
   }
   return written;
+}
+
+/** Rewrites the HF directory `outDir/childPath` as a rank-`rank` adapter over `outDir/parentId`. */
+export async function rewriteAsAdapter(outDir: string, childPath: string, parentId: string, rank: number): Promise<void> {
+  const dir = path.join(outDir, childPath);
+  const [child] = (await openModels([dir])).models;
+  const [base] = (await openModels([path.join(outDir, parentId)])).models;
+  const baseByName = new Map(base.tensors.map((t) => [t.name, t]));
+  const tensors: TensorData[] = [];
+  for (const t of child.tensors) {
+    const bt = baseByName.get(t.name);
+    const v = readTensorValues(t);
+    const module = t.name.replace(/\.weight$/, '');
+    if (bt && t.shape.length === 2 && /^model\.layers\./.test(t.name) && bt.shape.join() === t.shape.join()) {
+      const w = readTensorValues(bt);
+      const d = v.map((x, i) => x - w[i]);
+      const { a, b } = lowRank(d, t.shape[0], t.shape[1], rank);
+      tensors.push({ name: `base_model.model.${module}.lora_A.weight`, dtype: 'F32', shape: [rank, t.shape[1]], data: a });
+      tensors.push({ name: `base_model.model.${module}.lora_B.weight`, dtype: 'F32', shape: [t.shape[0], rank], data: b });
+    } else {
+      tensors.push({ name: `base_model.model.${module}.modules_to_save.default.weight`, dtype: 'F32', shape: t.shape, data: v });
+    }
+  }
+  for (const f of fs.readdirSync(dir)) if (/\.safetensors(\.index\.json)?$/.test(f)) fs.rmSync(path.join(dir, f));
+  writeSafetensors(path.join(dir, 'adapter_model.safetensors'), tensors);
+  fs.writeFileSync(path.join(dir, ADAPTER_CONFIG), JSON.stringify({ peft_type: 'LORA', r: rank, lora_alpha: rank, base_model_name_or_path: parentId, bias: 'none', task_type: 'CAUSAL_LM' }, null, 2) + '\n');
 }

@@ -1,8 +1,9 @@
 /** Options, records and results of the model zoo (lib/zoo). */
 import type { BackendPreference, BackendReport } from './backend';
+import type { EdgeType } from '../io/edge-types';
 
-export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large' | 'regimes';
-export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large', 'regimes'];
+export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large' | 'regimes' | 'hub';
+export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large', 'regimes', 'hub'];
 
 /** 'small': minutes on 2 CPU cores (CI, demo). 'paper': the paper's grid (hours to days on CPU). */
 export type ZooScale = 'small' | 'paper';
@@ -110,6 +111,10 @@ export interface ZooModelRecord {
   gguf?: { file: string; type: string; tensorTypes: Record<string, number> };
   /** Set when the model was written as a PEFT LoRA adapter over its parent (peftRank option). */
   peft?: { rank: number };
+  /** How the model came from its parent(s), when not a plain fine-tune of `parent` (hub preset):
+   * the edge type for lineage.json, every parent of a merge with its weight (`parent` is then
+   * the heaviest), and the rank of a low-rank update. */
+  origin?: { type: EdgeType; parents?: { id: string; weight: number }[]; rank?: number; recipe?: string };
 }
 
 /** models.json. */

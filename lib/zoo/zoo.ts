@@ -13,6 +13,7 @@ import { mnistFcPreset } from './presets/mnist-fc';
 import { syntheticLargePreset } from './presets/synthetic-large';
 import { tinyLlamaPreset } from './presets/tiny-llama';
 import { regimesPreset } from './presets/regimes';
+import { hubPreset } from './presets/hub';
 import { ZOO_PRESETS, ZooManifest, ZooOptions, ZooPreset, ZooSummary } from './types';
 import { InvalidArgumentError } from '../errors';
 
@@ -22,6 +23,7 @@ const PRESETS: Record<ZooPreset, PresetBuilder> = {
   'tiny-llama': tinyLlamaPreset,
   'synthetic-large': syntheticLargePreset,
   regimes: regimesPreset,
+  hub: hubPreset,
 };
 
 function presetOf(opts: ZooOptions): PresetBuilder {

@@ -96,6 +96,8 @@ function reparent(result: DetectionResult, id: string, base: string, dist: (a: s
     reversed.parent = base;
     reversed.child = id;
     if (current) current.child = base;
+    // Identical weights: whatever hung from the copy hangs from the original the card names.
+    if (edgeTypeOf(reversed) === 'duplicate') for (const e of result.edges) if (e.parent === id && e !== reversed) e.parent = base;
     fixRoots(result);
     return `${base} → ${id} turned round to follow the declaration`;
   }

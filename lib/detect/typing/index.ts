@@ -27,7 +27,7 @@ export function typeEdges(
   ids: string[],
   merges: FoundMerge[],
   /** The type of the (single) forest edge into a child that is not a merge. */
-  kindOf: (id: string) => 'finetune' | 'duplicate' | 'quantized',
+  kindOf: (id: string) => 'finetune' | 'duplicate' | 'quantized' | 'peft',
   mergeRatio: number,
   distance: (a: number, b: number) => number,
 ): DetectedEdge[] {

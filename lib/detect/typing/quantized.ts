@@ -3,9 +3,10 @@
  * the source is rounding noise whose size the format fixes, so it is found from the scan's
  * Gram and dtypes alone: for each tensor where q is stored less precisely than p, rounding adds
  * about ‖p_t‖² × FORMAT_NOISE[q's dtype] to ‖p − q‖²; where both have the same dtype it adds
- * nothing. q is a quantized child of p when ‖p − q‖² ≤ SLACK × that expectation, p is at least
- * as precise as q on every shared tensor and more precise on one. The direction is the
- * precision: quantizing only loses bits. A fine-tune stored at lower precision moves further
+ * nothing. q is a quantized child of p when ‖p − q‖² ≤ SLACK × that expectation and q's
+ * expected rounding noise exceeds p's (a tensor stored finer in q than in p, like the F32
+ * norms of a GGUF copy of a BF16 model, is a widening: exact, allowed, expected noise counted
+ * once). The direction is the precision: quantizing only loses bits. A fine-tune stored at lower precision moves further
  * than its rounding and stays a fine-tune.
  *
  * Expected noise per element, relative to the mean square of the values:
@@ -58,8 +59,9 @@ export function findQuantized(tensors: ScanTensor[], models: number[], related: 
     for (const p of models) {
       if (p === q || !related[p][q]) continue;
       let d2 = 0;
-      let expected = 0;
-      let lessPrecise = false;
+      let gainQ = 0;
+      let gainP = 0;
+      let known = true;
       let shared = 0;
       for (const t of tensors) {
         const i = t.models.indexOf(p);
@@ -67,16 +69,20 @@ export function findQuantized(tensors: ScanTensor[], models: number[], related: 
         if (i < 0 || j < 0) continue;
         const np = FORMAT_NOISE[t.dtypes[i]];
         const nq = FORMAT_NOISE[t.dtypes[j]];
-        if (np === undefined || nq === undefined || np > nq) {
-          lessPrecise = true;
+        if (np === undefined || nq === undefined) {
+          known = false;
           break;
         }
         shared++;
         d2 += squaredDifference(t, i, j);
-        if (nq > np) expected += t.gram[i][i] * nq;
+        // Rounding into the coarser of the two adds its noise; a tensor widened into a finer
+        // dtype (GGUF keeps norms in F32 over a BF16 source) adds none and costs nothing.
+        if (nq > np) gainQ += t.gram[i][i] * (nq - np);
+        else gainP += t.gram[i][i] * (np - nq);
       }
-      if (lessPrecise || shared === 0 || !(expected > 0)) continue;
-      const ratio = d2 / expected;
+      // q is the coarser copy overall: quantizing only loses bits.
+      if (!known || shared === 0 || !(gainQ > gainP)) continue;
+      const ratio = d2 / (gainQ + gainP);
       if (ratio <= SLACK && (!best || ratio < best.ratio)) best = { child: q, parent: p, ratio };
     }
     if (best) out.push(best);

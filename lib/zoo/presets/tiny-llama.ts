@@ -21,7 +21,7 @@ import { byteTokenizer, Tokenizer, wordTokenizer } from '../llama/tokenizer';
 import { evaluateLm, trainLm } from '../llama/train';
 import { PresetBuilder, PresetContext, PresetResult } from './context';
 
-interface LmScale {
+export interface LmScale {
   config: LlamaConfig;
   seqLen: number;
   batchSize: number;
@@ -34,7 +34,7 @@ interface LmScale {
   families: number;
 }
 
-const SCALES: Record<ZooScale, LmScale> = {
+export const LM_SCALES: Record<ZooScale, LmScale> = {
   small: {
     config: { vocabSize: 256, hiddenSize: 64, intermediateSize: 176, numLayers: 2, numHeads: 4, numKvHeads: 4, maxPositions: 128, rmsNormEps: 1e-5, ropeTheta: 10000, initializerRange: 0.02 },
     seqLen: 64,
@@ -64,7 +64,7 @@ const SCALES: Record<ZooScale, LmScale> = {
 /** Vocabulary size of the resized child: bytes + recipe words, rounded up to a multiple of 64. */
 export const RESIZED_VOCAB = Math.ceil((256 + RECIPE_WORD_TOKENS.length) / 64) * 64;
 
-interface LmPlanEntry {
+export interface LmPlanEntry {
   key: string;
   generation: 0 | 1 | 2;
   parentKey: string | null;
@@ -92,13 +92,13 @@ function lmPlan(families: number): LmPlanEntry[] {
 
 function normalize(o: ZooOptions): Record<string, unknown> {
   const scale = o.scale ?? 'small';
-  const key: Record<string, unknown> = { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? SCALES[scale].families };
+  const key: Record<string, unknown> = { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? LM_SCALES[scale].families };
   if (o.gguf?.length) key.gguf = o.gguf; // absent by default, so existing cache keys stay
   if (o.peftRank) key.peftRank = o.peftRank;
   return key;
 }
 
-interface TrainedLm {
+export interface TrainedLm {
   id: string;
   config: LlamaConfig;
   weights: LlamaWeights;
@@ -167,7 +167,7 @@ function lmStart(ctx: PresetContext, sc: LmScale, e: LmPlanEntry, parent: Traine
 }
 
 /** Phase 4: the trained weights as a Hugging Face checkpoint directory named by the id. */
-function writeLm(ctx: PresetContext, id: string, config: LlamaConfig, weights: LlamaWeights): void {
+export function writeLm(ctx: PresetContext, id: string, config: LlamaConfig, weights: LlamaWeights): void {
   const tensors = toHfTensors(config, weights);
   const data = new Map(tensors.map((t) => [t.spec.name, t.data]));
   writeHfCheckpoint(
@@ -176,10 +176,18 @@ function writeLm(ctx: PresetContext, id: string, config: LlamaConfig, weights: L
   );
 }
 
-/** Phases 1-5 for one planned model: data, start, train, write, record. Parents are built first. */
-async function buildLm(ctx: PresetContext, sc: LmScale, backendName: string, plan: LmPlanEntry[], i: number, byKey: Map<string, TrainedLm>, tokenizers: { bytes: Tokenizer; words: Tokenizer }): Promise<ZooModelRecord> {
+/** The two tokenizers a plan needs (bytes; bytes + recipe words after a resize). */
+export function lmTokenizers(): { bytes: Tokenizer; words: Tokenizer } {
+  return { bytes: byteTokenizer(), words: wordTokenizer(RECIPE_WORD_TOKENS) };
+}
+
+/**
+ * Phases 1-5 for one planned model: data, start, train, write, record. Parents are built first.
+ * `preset` names the ids (modelId), so other presets built from these models (hub) get their own.
+ */
+export async function buildLm(ctx: PresetContext, sc: LmScale, backendName: string, plan: LmPlanEntry[], i: number, byKey: Map<string, TrainedLm>, tokenizers: { bytes: Tokenizer; words: Tokenizer }, preset = 'tiny-llama'): Promise<ZooModelRecord> {
   const e = plan[i];
-  const id = modelId('tiny-llama', ctx.seed, e.key);
+  const id = modelId(preset, ctx.seed, e.key);
   const parent = e.parentKey ? byKey.get(e.parentKey) : undefined;
   const steps = e.parentKey ? sc.childSteps : sc.parentSteps;
   const lr = e.parentKey ? sc.childLr : sc.parentLr;
@@ -279,13 +287,13 @@ function lmRecord(r: {
 }
 
 async function build(ctx: PresetContext): Promise<PresetResult> {
-  const sc = SCALES[ctx.scale];
+  const sc = LM_SCALES[ctx.scale];
   const backend = await selectBackend(ctx.options.backend ?? 'auto');
   ctx.log(`tfjs backend: ${describeBackend(backend)}`);
   const plan = lmPlan(ctx.options.families ?? sc.families);
   // Parents come before their children in the plan, so each child finds its parent here.
   const byKey = new Map<string, TrainedLm>();
-  const tokenizers = { bytes: byteTokenizer(), words: wordTokenizer(RECIPE_WORD_TOKENS) };
+  const tokenizers = lmTokenizers();
   const models: ZooModelRecord[] = [];
   for (let i = 0; i < plan.length; i++) models.push(await buildLm(ctx, sc, backend.name, plan, i, byKey, tokenizers));
   const gguf = ctx.options.gguf ?? [];
