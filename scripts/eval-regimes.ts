@@ -82,6 +82,11 @@ const FIXED: Record<string, DetectOptions> = {
   'additive fit, family rates 1': { treeModel: 'additive', familyRateStrength: 1 },
   'additive fit, family rates 4': { treeModel: 'additive', familyRateStrength: 4 },
   'additive fit, family rates 16': { treeModel: 'additive', familyRateStrength: 16 },
+  'family flips 0.05': { familyFlip: 0.05 },
+  'family flips 0.2': { familyFlip: 0.2 },
+  'additive fit, family flips 0.05': { treeModel: 'additive', familyFlip: 0.05 },
+  'additive fit, family flips 0.2': { treeModel: 'additive', familyFlip: 0.2 },
+  'additive fit, score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2 },
 };
 
 /** Settings that use error rates fitted on the training regimes (by the LOO). */
