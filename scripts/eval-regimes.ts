@@ -72,16 +72,17 @@ const FIXED: Record<string, DetectOptions> = {
   'fake-init score': { directionEvidence: 'score' },
   'kurtosis votes': { directionEvidence: 'kurtosis-votes' },
   mother: { method: 'mother' },
+  // Without the shared-drift refit, which a wrong root leads astray.
   'additive fit': { treeModel: 'additive' },
-  'additive fit, score': { treeModel: 'additive', directionEvidence: 'score' },
-  'additive fit, kurtosis votes': { treeModel: 'additive', directionEvidence: 'kurtosis-votes' },
-  'additive fit, uniform prior': { treeModel: 'additive', rootPrior: 'uniform' },
-  'family rates 1': { familyRateStrength: 1 },
+  'additive fit, fake-init score': { treeModel: 'additive', directionEvidence: 'score' },
+  // Per-family error rates (a Beta prior of strength 4 around the scan-wide ones).
   'family rates 4': { familyRateStrength: 4 },
-  'family rates 16': { familyRateStrength: 16 },
-  'additive fit, family rates 1': { treeModel: 'additive', familyRateStrength: 1 },
-  'additive fit, family rates 4': { treeModel: 'additive', familyRateStrength: 4 },
-  'additive fit, family rates 16': { treeModel: 'additive', familyRateStrength: 16 },
+  // Per family, a kind of evidence may be reversed (prior probability π).
+  'family flips 0.05': { familyFlip: 0.05 },
+  'family flips 0.2': { familyFlip: 0.2 },
+  'fake-init score, family flips 0.05': { directionEvidence: 'score', familyFlip: 0.05 },
+  'fake-init score, family flips 0.2': { directionEvidence: 'score', familyFlip: 0.2 },
+  'additive fit, fake-init score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2 },
 };
 
 /** Settings that use error rates fitted on the training regimes (by the LOO). */

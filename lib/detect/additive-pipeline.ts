@@ -8,7 +8,7 @@
 import { fitAdditiveTree, type TreeEdge } from './additive-fit';
 import { thresholdComponents } from '../graph/components';
 import { fillMissing } from '../graph/shortest-paths';
-import { directionOfRooted, rootFamilies, usedSignals, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
+import { directionOfRooted, rootFamilies, usedSignals, type FamilyVoting, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 
 import type { TreeModel } from './options';
@@ -39,7 +39,7 @@ export function additiveTreeMethod(
   prior: RootPrior,
   evidence: DirectionEvidence,
   model: TreeModel = 'shared-drift',
-  strength: number | null = null,
+  voting: FamilyVoting = null,
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -51,7 +51,7 @@ export function additiveTreeMethod(
     trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
     locals.push(local);
   }
-  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, strength);
+  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting);
   const used = usedSignals(score, signals, evidence).map((s) => s.name);
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
   if (model === 'additive') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
@@ -68,6 +68,6 @@ export function additiveTreeMethod(
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
   });
-  const direction = directionOfRooted(refitted, rooted.roots, n, score, signals, rooted.rates, prior, evidence, strength);
+  const direction = directionOfRooted(refitted, rooted.roots, n, score, signals, rooted.rates, prior, evidence, voting);
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

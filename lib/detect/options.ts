@@ -96,6 +96,10 @@ export interface DetectOptions {
    * signal that runs the other way in one family's training regime still roots it by
    * agreeing with itself; null: every family votes with the scan-wide rates. */
   familyRateStrength?: number | null;
+  /** additive-tree: prior probability π that a family's training regime reverses a whole
+   * kind of direction evidence (fake-init distances with the score; kurtosis) against the
+   * scan-wide error rates (root-posterior.ts familyLogLik); null: never. */
+  familyFlip?: number | null;
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
   minDirectionConfidence?: number;
@@ -135,6 +139,7 @@ export interface ResolvedOptions {
   treeModel: TreeModel;
   directionSignals: Record<string, number>;
   familyRateStrength: number | null;
+  familyFlip: number | null;
   minDirectionConfidence: number;
   mergeRatio: number | null;
 }
@@ -176,6 +181,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   treeModel: 'shared-drift',
   directionSignals: {},
   familyRateStrength: null,
+  familyFlip: null,
   minDirectionConfidence: 0,
   // Half the least residual ratio a parent of ≤ 4 children can show (lib/detect/typing/merge.ts).
   mergeRatio: 1 / 8,

@@ -116,6 +116,11 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (x !== null && (typeof x !== 'number' || !(x > 0 && Number.isFinite(x)))) throw new InvalidArgumentError('E_INVALID_ARG', `familyRateStrength must be a positive number or null (got ${String(x)})`);
       return x;
     })(),
+    familyFlip: (() => {
+      const x = opts.familyFlip === undefined ? d.familyFlip : opts.familyFlip;
+      if (x !== null && (typeof x !== 'number' || !(x > 0 && x < 0.5))) throw new InvalidArgumentError('E_INVALID_ARG', `familyFlip must be in (0, 0.5) or null (got ${String(x)})`);
+      return x;
+    })(),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

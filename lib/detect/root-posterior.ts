@@ -220,20 +220,64 @@ export function logGamma(x: number): number {
 const logBeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a + b);
 
 /**
- * How one signal's votes on one family weigh a root: `agree` of `total` votes agree with it.
- * With a scan-wide error rate ε alone (strength null): agree·log((1−ε)/ε), up to a constant.
- * With a strength α, the family has an error rate of its own, drawn from Beta(α(1−ε), αε)
- * around the scan-wide one and integrated out (beta-binomial): a family whose votes all run
- * one way is explained whichever way that is, so a signal that falls in this family while it
- * grows in the others still tells where the root is, by agreeing with itself (siblings
- * fine-tuned alike move alike from their parent); the scan-wide rate decides only what the
- * family's own votes leave open, as in a chain, which fits either end equally.
+ * How the votes of one family weigh a root, per signal k: `agree[k]` of its `total[k]`
+ * non-tied votes agree with the root, ε_k its scan-wide error rate.
+ *
+ * - pooled (null): Σ agree·log((1−ε)/ε) (up to a constant): every family votes with the
+ *   scan-wide rates.
+ * - { strength: α }: each family has error rates of its own, drawn from Beta(α(1−ε), αε)
+ *   around the scan-wide ones and integrated out (beta-binomial).
+ * - { flip: π }: the training regime of a family may reverse a whole kind of evidence (weight
+ *   decay shrinks what other regimes grow): per kind — fake-init distances (the direction
+ *   score with them) and kurtosis — the family's votes count as they are or all reversed,
+ *   reversed with prior probability π, and both are summed over. One bit per kind and family,
+ *   not a rate per signal, so noise signals cannot each find a root of their own.
+ * Signals of known error rate (step counters, fixed signals) always vote as they are.
  */
-function voteLogLik(agree: number, total: number, eps: number, strength: number | null): number {
-  if (strength === null) return agree * logOdds(eps);
-  const a0 = strength * (1 - eps);
-  const b0 = strength * eps;
-  return logBeta(agree + a0, total - agree + b0) - logBeta(a0, b0);
+export type FamilyVoting = null | { strength: number } | { flip: number };
+
+/** The kind of evidence a signal belongs to, for { flip } (null: never reversed). */
+function evidenceKind(s: DirectionSignal): string | null {
+  if (s.errorRate !== undefined) return null;
+  if (s.name === 'score' || s.name.endsWith(':fake-init')) return 'fake-init';
+  if (s.name.endsWith(':kurtosis')) return 'kurtosis';
+  return null;
+}
+
+function familyLogLik(agree: number[], total: number[], rates: number[], used: DirectionSignal[], voting: FamilyVoting): number {
+  let out = 0;
+  const kinds = new Map<string, { keep: number; flip: number }>();
+  rates.forEach((eps, k) => {
+    const w = logOdds(eps);
+    const fixed = used[k].errorRate !== undefined;
+    if (voting === null || fixed) {
+      out += agree[k] * w;
+    } else if ('strength' in voting) {
+      const a0 = voting.strength * (1 - eps);
+      const b0 = voting.strength * eps;
+      out += logBeta(agree[k] + a0, total[k] - agree[k] + b0) - logBeta(a0, b0) - total[k] * Math.log(eps);
+    } else {
+      const kind = evidenceKind(used[k]);
+      if (kind === null) {
+        out += agree[k] * w;
+        return;
+      }
+      const acc = kinds.get(kind) ?? { keep: 0, flip: 0 };
+      kinds.set(kind, acc);
+      // Reversed, the disagreeing votes agree: (total − agree)·w against agree·w.
+      acc.keep += agree[k] * w;
+      acc.flip += (total[k] - agree[k]) * w;
+    }
+  });
+  if (voting !== null && 'flip' in voting) {
+    for (const { keep, flip } of kinds.values()) {
+      const a = Math.log(1 - voting.flip) + keep;
+      const b = Math.log(voting.flip) + flip;
+      const m = Math.max(a, b);
+      out += m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+    }
+  }
+  return out;
 }
 
 /** The signals that vote: the tensors' (for 'tensor-votes'; signals of known error rate
@@ -248,8 +292,8 @@ export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal
 /**
  * Roots every tree by its posterior (prior × evidence) and gives each edge its direction
  * confidence. `primary` (the direction score, lower = earlier) starts the EM and breaks ties.
- * `strength`: null, every family votes with the scan-wide error rates; a number α, each family
- * has rates of its own around them (voteLogLik), which signals of known error rate never get.
+ * `voting`: how a family's votes weigh its roots under the scan-wide error rates
+ * (familyLogLik; null: as they are).
  */
 export function rootFamilies(
   trees: FamilyTree[],
@@ -258,14 +302,13 @@ export function rootFamilies(
   signals: DirectionSignal[],
   prior: RootPrior,
   evidence: DirectionEvidence,
-  strength: number | null = null,
+  voting: FamilyVoting = null,
 ): RootedFamilies {
   const trav = trees.map(traverse);
   const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
   const used = usedSignals(primary, signals, evidence);
   const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s.values)));
   const totals = used.map((s) => trav.map((t) => voteTotal(t, s.values)));
-  const strengthOf = used.map((s) => (s.errorRate === undefined ? strength : null));
   const agreePrimary = trav.map((t) => agreement(t, primary));
   // The score's sign is known (it grows with training), so its error rate is at most 1/2:
   // without that, reversing every chain and every signal would fit exactly as well.
@@ -277,9 +320,9 @@ export function rootFamilies(
     trav.map((t, i) => {
       const post = new Map<number, number>();
       for (const v of t.order) {
-        let s = logPrior[i].get(v)!;
-        rates.forEach((e, k) => (s += voteLogLik(agreeUsed[k][i].get(v)!, totals[k][i], e, strengthOf[k])));
-        post.set(v, s);
+        const agree = rates.map((_, k) => agreeUsed[k][i].get(v)!);
+        const total = rates.map((_, k) => totals[k][i]);
+        post.set(v, logPrior[i].get(v)! + familyLogLik(agree, total, rates, used, voting));
       }
       return post;
     });
@@ -323,11 +366,21 @@ export function rootFamilies(
       if (next.every((r, i) => r === roots[i])) break;
       roots = next;
     }
-    let logLik = roots.reduce((a, r, i) => a + logPrior[i].get(r)!, 0);
-    for (const [k, c] of counts.entries()) {
-      const e = rate(c, k);
-      if (strengthOf[k] === null) logLik += (c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e);
-      else logLik += Math.log(1 - e) + Math.log(e) + roots.reduce((a, r, i) => a + voteLogLik(agreeUsed[k][i].get(r)!, totals[k][i], e, strengthOf[k]), 0);
+    let logLik = 0;
+    if (voting === null) {
+      logLik = roots.reduce((a, r, i) => a + logPrior[i].get(r)!, 0);
+      for (const [k, c] of counts.entries()) {
+        const e = rate(c, k);
+        logLik += (c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e);
+      }
+    } else {
+      // The posterior at the chosen roots holds prior × votes; add the votes' constant
+      // (total·log ε) and the Beta(2,2) on each rate.
+      logLik = roots.reduce((a, r, i) => a + post[i].get(r)!, 0);
+      for (const [k, c] of counts.entries()) {
+        const e = rate(c, k);
+        logLik += c.total * Math.log(e) + Math.log(e) + Math.log(1 - e);
+      }
     }
     if (best === null || logLik > best.logLik + 1e-9) best = { roots, rates, post, rounds, logLik };
   }
@@ -360,7 +413,7 @@ function directionMasses(trav: Traversal[], roots: number[], post: Map<number, n
 
 /**
  * Direction confidences of trees already rooted (e.g. refitted after rooting), under the
- * signal error rates (and per-family strength) that rooted them: the posterior mass of the roots on each parent's side.
+ * signal error rates and family voting that rooted them: the posterior mass of the roots on each parent's side.
  */
 export function directionOfRooted(
   trees: FamilyTree[],
@@ -371,7 +424,7 @@ export function directionOfRooted(
   rates: number[],
   prior: RootPrior,
   evidence: DirectionEvidence,
-  strength: number | null = null,
+  voting: FamilyVoting = null,
 ): Float64Array {
   const trav = trees.map(traverse);
   const used = usedSignals(primary, signals, evidence);
@@ -379,8 +432,7 @@ export function directionOfRooted(
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s.values));
     const total = used.map((s) => voteTotal(t, s.values));
-    const term = (v: number, k: number) => voteLogLik(agree[k].get(v)!, total[k], rates[k], used[k].errorRate === undefined ? strength : null);
-    return new Map(t.order.map((v) => [v, logPrior.get(v)! + rates.reduce((a, _, k) => a + term(v, k), 0)]));
+    return new Map(t.order.map((v) => [v, logPrior.get(v)! + familyLogLik(agree.map((a) => a.get(v)!), total, rates, used, voting)]));
   });
   return directionMasses(trav, roots, post, nNodes).direction;
 }

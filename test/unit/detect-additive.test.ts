@@ -1,7 +1,7 @@
 import { fitAdditiveTree } from '../../lib/detect/additive-fit';
 import { additiveCost, fillMissing, pathSums, type TreeEdge } from '../../lib/graph';
 import { squaredDistancesOver } from '../../lib/detect/distances';
-import { rootFamilies, tensorSignals, type FamilyTree } from '../../lib/detect/root-posterior';
+import { logGamma, rootFamilies, tensorSignals, type FamilyTree } from '../../lib/detect/root-posterior';
 import { minimumSpanningForest } from '../../lib/graph/components';
 import { refitSharedDrift, sharedDriftCost } from '../../lib/detect/shared-drift';
 import { detect } from '../../lib/detect';
@@ -212,6 +212,51 @@ describe('rooting by prior and evidence', () => {
     const r = rootFamilies(chains, 8, rises, [{ name: 'falls', values: falls }, { name: 'falls too', values: falls.map((x) => 2 * x) }], 'uniform', 'tensor-votes');
     expect(r.roots).toEqual([0, 4]);
     expect(r.weights[0]).toBeLessThan(0);
+  });
+
+  test('family flips: a family whose regime reverses the score is still rooted at its centre', () => {
+    // Six stars of four children; the score rises parent → child in five and falls in the
+    // sixth (as norms do under tiny or weight-decayed fine-tunes).
+    const stars: FamilyTree[] = [0, 1, 2, 3, 4, 5].map((f) => ({ nodes: [5 * f, 5 * f + 1, 5 * f + 2, 5 * f + 3, 5 * f + 4], edges: [1, 2, 3, 4].map((k) => ({ a: 5 * f, b: 5 * f + k })) }));
+    const score = Array.from({ length: 30 }, (_, v) => (v >= 25 ? -(v % 5) : v % 5));
+    // With the scan-wide error rate, the reversed star is rooted at its lowest child.
+    expect(rootFamilies(stars, 30, score, [], 'attachment', 'score').roots).toEqual([0, 5, 10, 15, 20, 29]);
+    for (const voting of [{ flip: 0.05 }, { flip: 0.2 }, { strength: 4 }]) {
+      const r = rootFamilies(stars, 30, score, [], 'attachment', 'score', voting);
+      expect(r.roots).toEqual([0, 5, 10, 15, 20, 25]);
+      // The reversed star's edges are oriented with confidence above ½.
+      for (const v of [26, 27, 28, 29]) expect(r.direction[v]).toBeGreaterThan(0.5);
+    }
+  });
+
+  test('family flips do not reverse chains that agree with the scan: keeping is a priori likelier', () => {
+    const chains: FamilyTree[] = [0, 4, 8].map((o) => ({ nodes: [o, o + 1, o + 2, o + 3], edges: [0, 1, 2].map((k) => ({ a: o + k, b: o + k + 1 })) }));
+    const score = Array.from({ length: 12 }, (_, v) => v % 4);
+    // A chain reversed together with its score fits its votes exactly as well; the prior
+    // probability of a flip (π < ½) keeps the scan's direction.
+    expect(rootFamilies(chains, 12, score, [], 'uniform', 'score', { flip: 0.2 }).roots).toEqual([0, 4, 8]);
+  });
+
+  test('family flips never reverse a signal of known error rate (step counters)', () => {
+    const star5: FamilyTree = { nodes: [0, 1, 2, 3, 4], edges: [1, 2, 3, 4].map((b) => ({ a: 0, b })) };
+    // The score says child 4 is the root; the counters say 0; a flip cannot turn the counters.
+    const score = [0, -1, -2, -3, -4];
+    const counter = { name: 'step-counter', values: [100, 120, 130, 140, 150], errorRate: 1e-3 };
+    expect(rootFamilies([star5], 5, score, [counter], 'uniform', 'score', { flip: 0.2 }).roots).toEqual([0]);
+  });
+
+  test('logGamma, on which the per-family rates rest: factorials, Γ(½), and a beta-binomial that sums to one', () => {
+    // Σ over agree = 0..T of C(T, agree)·B(agree + α(1−ε), T − agree + αε)/B(α(1−ε), αε) = 1.
+    const lbeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a + b);
+    const lchoose = (n: number, k: number) => logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+    for (const [T, eps, alpha] of [[4, 0.2, 4], [7, 0.45, 1], [3, 0.05, 16]]) {
+      let total = 0;
+      for (let a = 0; a <= T; a++) total += Math.exp(lchoose(T, a) + lbeta(a + alpha * (1 - eps), T - a + alpha * eps) - lbeta(alpha * (1 - eps), alpha * eps));
+      expect(total).toBeCloseTo(1, 10);
+    }
+    // logGamma against factorials and Γ(½) = √π.
+    expect(logGamma(10)).toBeCloseTo(Math.log(362880), 10);
+    expect(logGamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 10);
   });
 
   test('signals per tensor: fake-init distance and kurtosis, NaN where a model lacks the tensor', () => {
