@@ -36,7 +36,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (expected share of their edges with the right direction, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
-  { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory (--method learned)' },
+  { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory for --method learned (default: the detector shipped in the package, docs/learned.md)' },
 ];
 
 export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOptions {

@@ -19,11 +19,16 @@ export interface MethodEval {
 
 export const ALL_METHODS: MethodName[] = METHODS.map((m) => m.name);
 
+/** Scores one result (of any method, the learned detector's included) against the truth. */
+export function evaluateResult(method: string, result: DetectionResult, truth: Lineage, ms: number): MethodEval {
+  return { method, metrics: evaluate(result, truth), result, ms };
+}
+
 export function evaluateMethods(scan: ScanResult, truth: Lineage, methods: string[] = ALL_METHODS, base: DetectOptions = {}): MethodEval[] {
   return methods.map((method) => {
     const t0 = Date.now();
     const result = detect(scan, { ...base, method: method as MethodName });
-    return { method, metrics: evaluate(result, truth), result, ms: Date.now() - t0 };
+    return evaluateResult(method, result, truth, Date.now() - t0);
   });
 }
 

@@ -13,16 +13,17 @@ import { selectBackend } from '../zoo/backend';
 import { prepareSet } from './data';
 import { EncoderEngine, runDetector } from './infer';
 import { NativeEncodeOptions } from './native-encoder';
+import { shippedDetectorDir } from './shipped';
 import { disposeDetector, loadDetector } from './store';
 
 export interface DetectLearnedOptions extends NativeEncodeOptions {
-  /** Detector directory (from trainDetector / `phylogeny train`). */
-  detector: string;
+  /** Detector directory (from trainDetector / `phylogeny train`); default: the shipped one (detectors/default). */
+  detector?: string;
   /** Encoder engine (default 'native'; 'tfjs' for small models without the addon). */
   engine?: EncoderEngine;
 }
 
-export async function detectLearned(scan: ScanResult, set: ModelSet, opts: DetectLearnedOptions): Promise<DetectionResult> {
+export async function detectLearned(scan: ScanResult, set: ModelSet, opts: DetectLearnedOptions = {}): Promise<DetectionResult> {
   const t0 = Date.now();
   const ids = scan.models.map((m) => m.id);
   const setIds = set.models.map((m) => m.id);
@@ -30,7 +31,8 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
     throw new InvalidArgumentError('E_INVALID_ARG', `detectLearned: the scan's models (${ids.join(', ')}) are not the model set's (${setIds.join(', ')})`);
   }
   await selectBackend('auto');
-  const { model, manifest } = loadDetector(opts.detector);
+  const detector = opts.detector ?? shippedDetectorDir();
+  const { model, manifest } = loadDetector(detector);
   try {
     const t1 = Date.now();
     const ps = prepareSet('input', set, scan, model.config);
@@ -43,7 +45,7 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
       duplicates: [],
       distances: { ids, matrix: ps.features.distances },
       method: 'learned',
-      options: { detector: opts.detector, engine: opts.engine ?? 'native', config: model.config, trainedWith: manifest.packageVersion, candidatePairs: ps.features.pairs.length, encoderTensors: ps.tensors.map((t) => t.name), encoding },
+      options: { detector, shipped: opts.detector === undefined, engine: opts.engine ?? 'native', config: model.config, trainedWith: manifest.packageVersion, candidatePairs: ps.features.pairs.length, encoderTensors: ps.tensors.map((t) => t.name), encoding },
       timings: { load: t1 - t0, features: t2 - t1, detector: t3 - t2, detect: Date.now() - t0 },
       warnings: tf.getBackend() === 'cpu' ? ['tfjs ran on its pure-JS cpu backend (slow)'] : [],
     };

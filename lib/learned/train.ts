@@ -17,6 +17,8 @@ import { saveDetector } from './store';
 export interface TrainOptions {
   /** Zoo directories (each with lineage.json). */
   zoos: string[];
+  /** How detector.json names the zoos (default: their directories; the shipped detector names presets and seeds, not cache paths). */
+  zooLabels?: string[];
   /** Detector directory to write. */
   out: string;
   epochs?: number;
@@ -119,7 +121,7 @@ export async function trainDetector(opts: TrainOptions): Promise<TrainReport> {
     seconds: (Date.now() - t0) / 1000,
   };
   saveDetector(opts.out, fit.model, {
-    zoos: opts.zoos,
+    zoos: opts.zooLabels ?? opts.zoos,
     seed,
     epochs: report.epochs,
     bestEpoch: report.bestEpoch,

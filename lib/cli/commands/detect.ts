@@ -77,7 +77,6 @@ export const detectCommand: Command = {
     const method = args.opts.method as string;
     const modelFiles = methodSpec(method).modelFiles;
     const detector = args.opts.detector as string | undefined;
-    if (modelFiles && !detector) throw new UsageError(`--method ${method} needs --detector DIR (see \`phylogeny train\`)`);
     if (modelFiles && args.opts.scan) throw new UsageError(`--method ${method} reads the weights: give model paths, not --scan`);
     const indexDir = args.opts.index as string | undefined;
     let result: DetectionResult;
@@ -92,7 +91,7 @@ export const detectCommand: Command = {
       const t0 = Date.now();
       const { scan, set } = await scanOrLoad(args, io);
       const scanMs = Date.now() - t0;
-      result = modelFiles ? await modelFiles.run(scan, set!, { detector: detector! }) : detect(scan, detectOpts);
+      result = modelFiles ? await modelFiles.run(scan, set!, { detector }) : detect(scan, detectOpts);
       result.timings = { scan: scanMs, ...result.timings };
       // Declared bases: always compared with the weights; a prior only with --use-declared.
       const useDeclared = Boolean(args.opts['use-declared']);

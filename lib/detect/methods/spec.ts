@@ -46,8 +46,8 @@ export interface MethodRun {
 export interface ModelFilesRun {
   /** Why `detect(scan)` cannot run it, and what to call instead. */
   why: string;
-  /** Extra options this method needs (e.g. the detector directory). */
-  run(scan: ScanResult, set: ModelSet, opts: { detector: string }): Promise<DetectionResult>;
+  /** Extra options this method takes (the detector directory; default: the detector shipped in the package). */
+  run(scan: ScanResult, set: ModelSet, opts: { detector?: string }): Promise<DetectionResult>;
 }
 
 export interface MethodSpec {
