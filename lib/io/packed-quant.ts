@@ -137,6 +137,12 @@ export function unpackQuantizedTensors(tensors: TensorEntry[], cfg: QuantConfig 
     parts[p.part] = t;
     byPrefix.set(p.prefix, parts);
   }
+  for (const [prefix, parts] of byPrefix) {
+    // A plain module may own a tensor called `scales` (e.g. a learned scale); qzeros and g_idx
+    // are only ever parts of a packed Linear.
+    const orphan = parts.qzeros ?? parts.g_idx;
+    if (!parts.qweight && orphan) refuse(orphan, `has no ${prefix}.qweight beside it`);
+  }
   const quantized = [...byPrefix].filter(([, parts]) => parts.qweight);
   if (!quantized.length) return tensors;
   const first = quantized[0][1].qweight!;
@@ -146,13 +152,7 @@ export function unpackQuantizedTensors(tensors: TensorEntry[], cfg: QuantConfig 
   const names = new Set(tensors.map((t) => t.name));
   const replace = new Map<TensorEntry, TensorEntry | null>();
   for (const [prefix, parts] of byPrefix) {
-    if (!parts.qweight) {
-      const orphan = parts.qzeros ?? parts.scales ?? parts.g_idx!;
-      // A plain module may own a tensor called `scales` (e.g. a learned scale); only refuse
-      // quantization parts when their set is clearly incomplete.
-      if (parts.qzeros || parts.g_idx) refuse(orphan, `has no ${prefix}.qweight beside it`);
-      continue;
-    }
+    if (!parts.qweight) continue;
     if (names.has(`${prefix}.weight`)) refuse(parts.qweight, `${prefix}.weight is also present: a Linear is either packed or not`);
     const layout = layoutOf(prefix, parts, packedCfg);
     const q = parts.qweight;
