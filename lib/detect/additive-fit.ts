@@ -57,7 +57,8 @@ class CutScratch {
   readonly ord: Int32Array;
   readonly par: Int32Array;
   readonly rowT: Float64Array;
-  readonly ones: Float64Array;
+  readonly e0: Float64Array;
+  readonly e1: Float64Array;
   readonly Sa: Float64Array;
   readonly Sa2: Float64Array;
   readonly SaT: Float64Array;
@@ -71,7 +72,8 @@ class CutScratch {
     this.ord = new Int32Array(n);
     this.par = new Int32Array(n);
     this.rowT = new Float64Array(n);
-    this.ones = new Float64Array(n).fill(1);
+    this.e0 = new Float64Array(n);
+    this.e1 = new Float64Array(n);
     this.Sa = new Float64Array(n);
     this.Sa2 = new Float64Array(n);
     this.SaT = new Float64Array(n);
@@ -105,44 +107,52 @@ function component(adj: number[][], root: number, other: number, mark: number, s
 }
 
 /**
- * For every p of one component (BFS order ord[from, from+len)): g1[p] = Σ f(x)·S(p,x) and,
- * when g2 is given, g2[p] = Σ f(x)·S(p,x)², x over the component, S the tree path sums of d².
+ * For every p of one component (BFS order ord[from, from+len)), with x over the component and
+ * S the tree path sums of d²: Sa[p] = Σ S(p,x), Sa2[p] = Σ S(p,x)², SaT[p] = Σ S(p,x)·rowT[x].
  * Rerooting: sums over each subtree bottom-up, then each node's from its parent's, so a
  * component costs O(size) instead of the O(size²) of summing S row by row.
  */
-function rerootSums(d2: Float64Array, n: number, s: CutScratch, from: number, len: number, f: Float64Array, g1: Float64Array, g2: Float64Array | null): void {
-  const { ord, par, d0, d1 } = s;
+function rerootSums(d2: Float64Array, n: number, s: CutScratch, from: number, len: number): void {
+  const { ord, par, d0, d1, rowT, e0, e1, Sa, Sa2, SaT } = s;
   const dd = s.d2;
-  for (let i = from; i < from + len; i++) {
+  const end = from + len;
+  for (let i = from; i < end; i++) {
     const v = ord[i];
-    d0[v] = f[v];
+    d0[v] = 1;
     d1[v] = 0;
     dd[v] = 0;
+    e0[v] = rowT[v];
+    e1[v] = 0;
   }
-  for (let i = from + len - 1; i > from; i--) {
+  for (let i = end - 1; i > from; i--) {
     const c = ord[i];
     const v = par[c];
     const w = d2[v * n + c];
     d0[v] += d0[c];
     dd[v] += dd[c] + 2 * w * d1[c] + w * w * d0[c];
     d1[v] += d1[c] + w * d0[c];
+    e0[v] += e0[c];
+    e1[v] += e1[c] + w * e0[c];
   }
   const r = ord[from];
-  g1[r] = d1[r];
-  if (g2) g2[r] = dd[r];
+  Sa[r] = d1[r];
+  Sa2[r] = dd[r];
+  SaT[r] = e1[r];
   const total = d0[r];
-  for (let i = from + 1; i < from + len; i++) {
+  const totalT = e0[r];
+  for (let i = from + 1; i < end; i++) {
     const c = ord[i];
     const v = par[c];
     const w = d2[v * n + c];
     // What lies outside c's subtree, seen from its parent v, then moved across the edge (v, c).
     const out0 = total - d0[c];
-    const out1 = g1[v] - (d1[c] + w * d0[c]);
-    g1[c] = d1[c] + out1 + w * out0;
-    if (g2) {
-      const out2 = g2[v] - (dd[c] + 2 * w * d1[c] + w * w * d0[c]);
-      g2[c] = dd[c] + out2 + 2 * w * out1 + w * w * out0;
-    }
+    const out1 = Sa[v] - (d1[c] + w * d0[c]);
+    const out2 = Sa2[v] - (dd[c] + 2 * w * d1[c] + w * w * d0[c]);
+    Sa[c] = d1[c] + out1 + w * out0;
+    Sa2[c] = dd[c] + out2 + 2 * w * out1 + w * w * out0;
+    const outT0 = totalT - e0[c];
+    const outT1 = SaT[v] - (e1[c] + w * e0[c]);
+    SaT[c] = e1[c] + outT1 + w * outT0;
   }
 }
 
@@ -188,10 +198,8 @@ export function bestMove(d2: Float64Array, n: number, edges: TreeEdge[], s: CutS
       }
       rowT[x] = rx;
     }
-    rerootSums(d2, n, s, 0, lenA, s.ones, Sa, Sa2);
-    rerootSums(d2, n, s, lenA, lenB, s.ones, Sa, Sa2);
-    rerootSums(d2, n, s, 0, lenA, rowT, SaT, null);
-    rerootSums(d2, n, s, lenA, lenB, rowT, SaT, null);
+    rerootSums(d2, n, s, 0, lenA);
+    rerootSums(d2, n, s, lenA, lenB);
     const cross = (x: number, y: number): number => {
       const w = d2[x * n + y];
       return (

@@ -48,7 +48,9 @@ function startWorker(preload: string[]): Worker {
  */
 export async function detectGroups(next: () => Promise<GroupJob | undefined>, opts: PoolOptions, onDone?: (job: GroupJob) => void): Promise<DetectionResult[]> {
   const results: DetectionResult[] = [];
-  if (opts.threads <= 1) {
+  // Run from the TypeScript sources without a loader to hand the workers: no workers.
+  const canStart = path.extname(WORKER_FILE) === '.js' || (opts.preload ?? []).length > 0;
+  if (opts.threads <= 1 || !canStart) {
     for (let job = await next(); job; job = await next()) {
       results.push(detectGroup(job.models, job.opts));
       onDone?.(job);

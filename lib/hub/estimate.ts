@@ -69,15 +69,60 @@ export function gatherGroup(members: FingerprintTensor[], rowsCompared: number):
   return { coords, rows: rows.length, cols: cols.length };
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
+/**
+ * scale·⟨coords[a], coords[b]⟩ for the pairs asked for: 'all', or 'first-row' (the first model
+ * with each model, and the diagonal; the rest NaN), which is all a query needs from its
+ * candidates. Four dot products share one pass over `a`; each is still summed in index order,
+ * so every entry is the same number as a plain loop gives.
+ */
+function gramOf(coords: Float64Array[], scale: number, pairs: 'all' | 'first-row'): number[][] {
+  const k = coords.length;
+  const gram: number[][] = Array.from({ length: k }, () => new Array<number>(k).fill(pairs === 'all' ? 0 : NaN));
+  const set = (a: number, b: number, v: number) => {
+    gram[a][b] = scale * v;
+    gram[b][a] = scale * v;
+  };
+  for (let a = 0; a < k; a++) {
+    const x = coords[a];
+    const len = x.length;
+    const bs = pairs === 'all' ? Array.from({ length: k - a }, (_, i) => a + i) : a === 0 ? Array.from({ length: k }, (_, i) => i) : [a];
+    let i = 0;
+    for (; i + 4 <= bs.length; i += 4) {
+      const y0 = coords[bs[i]];
+      const y1 = coords[bs[i + 1]];
+      const y2 = coords[bs[i + 2]];
+      const y3 = coords[bs[i + 3]];
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let e = 0; e < len; e++) {
+        const v = x[e];
+        s0 += v * y0[e];
+        s1 += v * y1[e];
+        s2 += v * y2[e];
+        s3 += v * y3[e];
+      }
+      set(a, bs[i], s0);
+      set(a, bs[i + 1], s1);
+      set(a, bs[i + 2], s2);
+      set(a, bs[i + 3], s3);
+    }
+    for (; i < bs.length; i++) {
+      const y = coords[bs[i]];
+      let s0 = 0;
+      for (let e = 0; e < len; e++) s0 += x[e] * y[e];
+      set(a, bs[i], s0);
+    }
+  }
+  return gram;
 }
 
 export interface EstimateOptions {
   include?: string[];
   exclude?: string[];
+  /** Gram entries computed: 'all' (default), or 'first-row' (the first model with every model, and the diagonal; others NaN). */
+  gram?: 'all' | 'first-row';
 }
 
 /** The estimated scan of the given models (their fingerprints must share one config). */
@@ -107,15 +152,7 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
       continue;
     }
     const scale = g.count / (rows * cols);
-    const k = fts.length;
-    const gram: number[][] = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    for (let a = 0; a < k; a++) {
-      for (let b = a; b < k; b++) {
-        const v = scale * dot(coords[a], coords[b]);
-        gram[a][b] = v;
-        gram[b][a] = v;
-      }
-    }
+    const gram = gramOf(coords, scale, opts.gram ?? 'all');
     const own = (t: FingerprintTensor) => g.count / (t.rows.length * shapeView(t.shape).rowLen);
     const kept = (t: FingerprintTensor) => g.count / (t.rows.length * t.cols.length);
     const t: ScanTensor = {

@@ -102,7 +102,8 @@ export async function queryIndex(indexDir: string, modelPath: string, opts: Quer
       { id: queryId, path: model.path, fingerprint: rec.fingerprint },
       ...rows.map((r, i) => ({ id: ids[i], path: r.path, fingerprint: fps.get(r.hash)! })),
     ];
-    const scan = estimateScan(members);
+    // Only the query's row of each Gram: the candidates' distances to each other are not used.
+    const scan = estimateScan(members, { gram: 'first-row' });
     const d = computeDistances(scan.tensors, members.length, { metric: 'euclidean', normalize: 'rms', combine: 'mean' });
     const rho = weightCorrelation(scan.tensors, members.length).rho;
     const minCorrelation = opts.detect?.minCorrelation ?? 0.25;

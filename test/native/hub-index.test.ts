@@ -46,6 +46,17 @@ describe('fingerprint index', () => {
     expect(q.parents[0].confidence).toBeGreaterThan(0);
   });
 
+  it('detects split groups on worker threads exactly as on one thread', async () => {
+    // jointMax 5 splits the 12 models into their related groups (one per family).
+    const preload = [path.join(__dirname, '..', 'helpers', 'ts-register.js')];
+    const one = await detectIndex(single, { jointMax: 5, threads: 1 });
+    const two = await detectIndex(single, { jointMax: 5, threads: 2, workerPreload: preload });
+    expect(one.options.parts).toBe(3);
+    expect(one.warnings.join('\n')).toMatch(/split into 3 related groups/);
+    expect(noTimings(two)).toEqual(noTimings(one));
+    await expect(detectIndex(single, { threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
+  });
+
   it('detects on estimated statistics what the exact scan detects', async () => {
     const est = await detectIndex(single);
     const exact = detect(await scanModels([models]));

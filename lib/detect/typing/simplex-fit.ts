@@ -57,7 +57,9 @@ export function fitSimplex(toTarget: number[], among: number[][], maxMembers = 4
   if (!(unit > 0) || !Number.isFinite(unit)) return null;
   const t = toTarget.map((v) => v / unit);
   const g = among.map((r) => r.map((v) => v / unit));
-  const K = (i: number, j: number): number => 0.5 * (t[i] + t[j] - g[i][j]);
+  const K = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) K[i * k + j] = 0.5 * (t[i] + t[j] - g[i][j]);
+  const face = new FaceSolver(Math.min(k, maxMembers));
   let best: SimplexFit | null = null;
   for (let mask = 1; mask < 1 << k; mask++) {
     const members: number[] = [];
@@ -69,14 +71,9 @@ export function fitSimplex(toTarget: number[], among: number[][], maxMembers = 4
       weights = [1];
       residual = t[members[0]];
     } else {
-      // KKT system [K 1; 1ᵀ 0][w; μ] = [0; 1]: regular while the candidates are affinely
-      // independent, even when the target lies exactly in their hull (K itself is then singular).
-      const n = members.length;
-      const A = members.map((i) => [...members.map((j) => K(i, j)), 1]);
-      A.push([...members.map(() => 1), 0]);
-      const x = solve(A, [...members.map(() => 0), 1]);
+      const x = face.solve(K, k, members);
       if (!x) continue;
-      weights = x.slice(0, n);
+      weights = x;
       if (weights.some((w) => !(w > minWeight))) continue;
       residual = simplexResidual(t, g, members, weights);
     }
@@ -84,6 +81,71 @@ export function fitSimplex(toTarget: number[], among: number[][], maxMembers = 4
   }
   if (best) best.residual *= unit;
   return best;
+}
+
+/**
+ * The KKT system of one face, [K 1; 1ᵀ 0][w; μ] = [0; 1], solved as `solve` solves it (same
+ * pivots, same operations in the same order, so the same numbers) in one reused buffer: a
+ * fit tries up to 162 faces, and building nested arrays for each was most of its time.
+ * Regular while the candidates are affinely independent, even when the target lies exactly in
+ * their hull (K itself is then singular).
+ */
+class FaceSolver {
+  private readonly M: Float64Array;
+  private readonly x: Float64Array;
+  private readonly w: number;
+  constructor(maxMembers: number) {
+    this.w = maxMembers + 2;
+    this.M = new Float64Array((maxMembers + 1) * this.w);
+    this.x = new Float64Array(maxMembers + 1);
+  }
+
+  /** The weights of the face's members, or null when the system is singular. */
+  solve(K: Float64Array, k: number, members: number[], rel = 1e-12): number[] | null {
+    const m = members.length;
+    const n = m + 1;
+    const W = this.w;
+    const M = this.M;
+    let scale = 1e-300;
+    for (let a = 0; a < m; a++) {
+      let rowMax = 1;
+      for (let b = 0; b < m; b++) {
+        const v = K[members[a] * k + members[b]];
+        M[a * W + b] = v;
+        if (Math.abs(v) > rowMax) rowMax = Math.abs(v);
+      }
+      M[a * W + m] = 1;
+      M[a * W + n] = 0;
+      if (rowMax > scale) scale = rowMax;
+    }
+    for (let b = 0; b < m; b++) M[m * W + b] = 1;
+    M[m * W + m] = 0;
+    M[m * W + n] = 1;
+    if (1 > scale) scale = 1;
+    for (let col = 0; col < n; col++) {
+      let piv = col;
+      for (let r = col + 1; r < n; r++) if (Math.abs(M[r * W + col]) > Math.abs(M[piv * W + col])) piv = r;
+      if (Math.abs(M[piv * W + col]) <= rel * scale) return null;
+      if (piv !== col) {
+        for (let c = 0; c <= n; c++) {
+          const tmp = M[col * W + c];
+          M[col * W + c] = M[piv * W + c];
+          M[piv * W + c] = tmp;
+        }
+      }
+      for (let r = col + 1; r < n; r++) {
+        const f = M[r * W + col] / M[col * W + col];
+        for (let c = col; c <= n; c++) M[r * W + c] -= f * M[col * W + c];
+      }
+    }
+    const x = this.x;
+    for (let r = n - 1; r >= 0; r--) {
+      let s = M[r * W + n];
+      for (let c = r + 1; c < n; c++) s -= M[r * W + c] * x[c];
+      x[r] = s / M[r * W + r];
+    }
+    return Array.from(x.subarray(0, m));
+  }
 }
 
 /** The same residual for given weights, straight from the definition (for checks). */
