@@ -38,6 +38,7 @@
         "native/core/gguf.cc",
         "native/core/gguf_quant.cc",
         "native/core/json.cc",
+        "native/core/low_rank.cc",
         "native/core/safetensors.cc",
         "native/core/scan_cpu.cc",
         "native/core/scan_gguf.cc",
@@ -52,6 +53,7 @@
         "native/napi/promise_job.cc",
         "native/napi/edge_napi.cc",
         "native/napi/fingerprint_napi.cc",
+        "native/napi/low_rank_napi.cc",
         "native/napi/gguf_napi.cc",
         "native/napi/safetensors_napi.cc",
         "native/napi/scan_napi.cc"

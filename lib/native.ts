@@ -265,6 +265,9 @@ export interface NativeAddon {
   dequantizeGguf(type: string, bytes: Uint8Array, elements: number): Float32Array;
   /** The edge encoder's forward over whole matrices, off the main thread (lib/learned). */
   startEdgeEncode(plan: NativeEdgePlan, onProgress?: (done: number, total: number) => void): { promise: Promise<NativeEdgeOutput>; cancel(): void };
+  /** Top singular values of child − parent (parent null: of child) by a randomized range
+   * finder, off the main thread (native/core/low_rank.h); lib/detect/typing/low-rank.ts. */
+  lowRankSpectrum(child: Float32Array, parent: Float32Array | null, rows: number, cols: number, options?: { k?: number; powerIters?: number; seed?: number }): Promise<{ singular: Float64Array; energy: number }>;
 }
 
 let cached: NativeAddon | undefined;
@@ -291,7 +294,7 @@ function candidates(): string[] {
 
 /** The addon ABI these wrappers are written against; native/addon.cc exports the same number
  * as `abiVersion`. Bump both together whenever a native export changes shape. */
-export const ADDON_ABI_VERSION = 3;
+export const ADDON_ABI_VERSION = 4;
 
 /** Rejects an addon built from other sources (a stale build/Release after a pull): its exports
  * would not match the types above and fail later in confusing ways. */
