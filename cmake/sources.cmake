@@ -11,6 +11,7 @@ set(NP_CORE_SOURCES
   native/core/gguf.cc
   native/core/gguf_quant.cc
   native/core/json.cc
+  native/core/low_rank.cc
   native/core/safetensors.cc
   native/core/scan_cpu.cc
   native/core/scan_gguf.cc
@@ -37,6 +38,7 @@ set(NP_NAPI_SOURCES
   native/napi/promise_job.cc
   native/napi/edge_napi.cc
   native/napi/fingerprint_napi.cc
+  native/napi/low_rank_napi.cc
   native/napi/gguf_napi.cc
   native/napi/packed_napi.cc
   native/napi/safetensors_napi.cc

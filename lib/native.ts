@@ -285,6 +285,9 @@ export interface NativeAddon {
   readPackedRange(files: string[], member: NativeScanMember, tensor: string, start: number, length: number): Float32Array;
   /** The edge encoder's forward over whole matrices, off the main thread (lib/learned). */
   startEdgeEncode(plan: NativeEdgePlan, onProgress?: (done: number, total: number) => void): { promise: Promise<NativeEdgeOutput>; cancel(): void };
+  /** Top singular values of child − parent (parent null: of child) by a randomized range
+   * finder, off the main thread (native/core/low_rank.h); lib/detect/typing/low-rank.ts. */
+  lowRankSpectrum(child: Float32Array, parent: Float32Array | null, rows: number, cols: number, options?: { k?: number; powerIters?: number; seed?: number }): Promise<{ singular: Float64Array; energy: number }>;
 }
 
 let cached: NativeAddon | undefined;

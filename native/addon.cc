@@ -14,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #endif
   np_napi::register_edge(env, exports);
   np_napi::register_fingerprint(env, exports);
+  np_napi::register_low_rank(env, exports);
   // lib/native.ts ADDON_ABI_VERSION: bump both whenever an export changes shape.
   exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;

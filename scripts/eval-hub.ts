@@ -16,11 +16,14 @@
  *   npm run eval:hub                                  # seeds 0..4 (zoos cached)
  *   npm run eval:hub -- --seeds 0,1 --zoos /tmp/hub   # zoos in /tmp/hub/s<seed>
  *   npm run eval:hub -- --json hub.json
+ *   npm run eval:hub -- --no-sparse-merges           # without the TIES/DARE pass (lib/detect/typing/sparse-merge.ts)
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../lib/detect/detect';
 import { applyDeclared } from '../lib/detect/typing/declared';
+import { markLowRank } from '../lib/detect/typing/low-rank';
+import { applySparseMerges, findSparseMerges } from '../lib/detect/typing/sparse-merge';
 import type { DetectionResult } from '../lib/detect/types';
 import { evaluate, formatConfusion } from '../lib/eval/metrics';
 import { readAllDeclarations } from '../lib/io/declared';
@@ -32,7 +35,7 @@ import { ensureZoo } from '../lib/zoo';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'zoos', 'json']);
+handleUsage(__filename, ['seeds', 'zoos', 'json', 'no-sparse-merges']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,15 +124,19 @@ export function scoreHub(result: DetectionResult, truth: Lineage, declaredBases:
 async function main() {
   const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
   const zoos = arg('zoos', '');
+  const noSparse = process.argv.includes('--no-sparse-merges');
   const rows: { seed: number; mode: 'weights' | 'declared'; s: HubScore }[] = [];
   for (const seed of seeds) {
     const zoo = await ensureZoo({ preset: 'hub', seed, ...(zoos ? { outDir: path.join(zoos, `s${seed}`) } : {}), log: (l) => process.stderr.write(`${l}\n`) });
     const scan = await scanModelSet(await openModels([zoo.outDir]), {});
     const decl = readAllDeclarations(scan.models, true);
     const bases = new Map([...decl.byModel].map(([id, ds]) => [id, ds.map((d) => d.resolved)]));
+    const set = await openModels([zoo.outDir]);
     for (const mode of ['weights', 'declared'] as const) {
       const result = detect(scan);
+      if (!noSparse) applySparseMerges(result, findSparseMerges(result, set));
       applyDeclared(result, decl.byModel, mode === 'declared');
+      await markLowRank(result, set);
       const s = scoreHub(result, zoo.lineage as Lineage, bases);
       rows.push({ seed, mode, s });
       process.stderr.write(
@@ -145,7 +152,7 @@ async function main() {
     return `${n}/${d} = ${d ? (n / d).toFixed(3) : '—'}`;
   };
   const lines = [
-    `Typed lineage on the hub zoo (tiny-llama, default method additive-tree), seeds ${seeds.join(', ')}`,
+    `Typed lineage on the hub zoo (tiny-llama, default method additive-tree${noSparse ? ', no sparse-merge pass' : ''}), seeds ${seeds.join(', ')}`,
     `Machine: ${machineDescription()}`,
     '',
     '| measure | target | weights only | with declarations as a prior |',

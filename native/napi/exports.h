@@ -12,5 +12,6 @@ void register_packed(Napi::Env env, Napi::Object exports);
 void register_scan_cuda(Napi::Env env, Napi::Object exports);  // CUDA builds only (scan_cuda_napi.cc)
 void register_edge(Napi::Env env, Napi::Object exports);
 void register_fingerprint(Napi::Env env, Napi::Object exports);
+void register_low_rank(Napi::Env env, Napi::Object exports);
 
 }  // namespace np_napi

@@ -18,6 +18,8 @@ import { alignmentReport } from './scan';
 import { confirmEdges, detectIndex } from '../../hub/detect-index';
 import { readAllDeclarations } from '../../io/declared';
 import { applyDeclared } from '../../detect/typing/declared';
+import { markLowRank } from '../../detect/typing/low-rank';
+import { applySparseMerges, findSparseMerges } from '../../detect/typing/sparse-merge';
 
 /** Scans the paths, or loads --scan FILE (then paths are optional). */
 export async function scanOrLoad(args: { opts: Record<string, unknown>; positionals: string[] }, io: CommandIo): Promise<{ scan: ScanResult; set?: ModelSet }> {
@@ -63,6 +65,8 @@ export const detectCommand: Command = {
     { name: 'index', type: 'string', arg: 'DIR', description: 'detect over a fingerprint index (`phylogeny index add`) instead of scanning; docs/index.md' },
     { name: 'confirm', type: 'number', arg: 'K', description: 'with --index: re-check the K most confident edges with an exact scan of their two models', default: 0 },
     { name: 'use-declared', type: 'boolean', description: 'let declared bases (config.json _name_or_path, README base_model, adapter_config.json, safetensors metadata) decide edges the weights leave open; never overrides a confident edge. Without it declarations are only compared with the weights (agree / disagree / none)' },
+    { name: 'sparse-merges', type: 'boolean', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices (at most 64M elements per edge) and retypes a child that equals its parent on most entries and whose changes are other family members\' changes as a TIES/DARE-style merge of those (docs/typed.md); --no-sparse-merges skips it. Needs the model files', default: true },
+    { name: 'low-rank-max', type: 'number', arg: 'R', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices and marks an edge low-rank (a merged LoRA) when every changed matrix has numerical rank ≤ R (randomized sketch, docs/detect.md); 0 skips it. Needs the model files', default: 16 },
     ...DETECT_OPTIONS,
     ...SCAN_OPTIONS,
     QUIET_OPTION,
@@ -93,11 +97,15 @@ export const detectCommand: Command = {
       const scanMs = Date.now() - t0;
       result = modelFiles ? await modelFiles.run(scan, set!, { detector }) : detect(scan, detectOpts);
       result.timings = { scan: scanMs, ...result.timings };
+      if (args.opts['sparse-merges'] !== false && set) result.warnings.push(...applySparseMerges(result, findSparseMerges(result, set)));
       // Declared bases: always compared with the weights; a prior only with --use-declared.
       const useDeclared = Boolean(args.opts['use-declared']);
       const readable = scan.models.filter((m) => fs.existsSync(m.path));
       const declared = readAllDeclarations(readable, useDeclared);
       result.warnings.push(...declared.warnings, ...applyDeclared(result, declared.byModel, useDeclared));
+      const lowRankMax = args.opts['low-rank-max'] as number;
+      if (!Number.isInteger(lowRankMax) || lowRankMax < 0) throw new UsageError(`--low-rank-max must be a non-negative integer, got ${lowRankMax}`);
+      if (lowRankMax > 0 && set) result.warnings.push(...(await markLowRank(result, set, { maxRank: lowRankMax })));
     }
     const truthFile = args.opts.truth as string | undefined;
     const truth = truthFile ? await readLineage(truthFile) : undefined;
