@@ -1,6 +1,7 @@
 /**
  * The CLI options of this area: --strict-dtypes (and its contradiction with
- * --skip-non-float), --direction-signal NAME=EPS and --min-direction-confidence X, on real
+ * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off and
+ * --min-direction-confidence X, on real
  * safetensors files; bad values exit 2 naming the option.
  */
 import * as path from 'path';
@@ -28,6 +29,16 @@ describe('direction options on the command line', () => {
     const d = await run(['detect', dir, '--min-direction-confidence', '2', '-q']);
     expect(d.code).toBe(2);
     expect(d.err).toContain('--min-direction-confidence must be in [0, 1]');
+    const e = await run(['detect', dir, '--family-flip', '0.7', '-q']);
+    expect(e.code).toBe(2);
+    expect(e.err).toContain("--family-flip must be in (0, 0.5) or 'off'; got '0.7'");
+  });
+
+  it('--family-flip reaches the options, and off turns it off', async () => {
+    const on = JSON.parse((await run(['detect', dir, '--family-flip', '0.1', '--format', 'json', '-q'])).out);
+    expect(on.options.familyFlip).toBe(0.1);
+    const off = JSON.parse((await run(['detect', dir, '--family-flip', 'off', '--format', 'json', '-q'])).out);
+    expect(off.options.familyFlip).toBeNull();
   });
 
   it('a family below --min-direction-confidence is shown undecided; a signal with a fixed rate votes', async () => {
