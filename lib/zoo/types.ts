@@ -55,6 +55,9 @@ export interface ZooOptions {
   /** tiny-llama: write each leaf child as a PEFT LoRA adapter of this rank over its parent
    * (SVD of the real fine-tune; lib/zoo/peft-children.ts). Not with gguf. */
   peftRank?: number;
+  /** tiny-llama: write each child (every model with a parent) as a 4-bit GPTQ checkpoint
+   * (round-to-nearest, groups of 128; lib/zoo/gptq-children.ts). Not with gguf or peftRank. */
+  gptq?: boolean;
   /** regimes: which training regimes (lib/zoo/regimes.ts; default all); `families` is then per regime. */
   regimes?: string[];
   /** regimes: the network, 'mlp' (784-64-10, default) or 'cnn-bn' (a CNN with BatchNorm whose
@@ -109,6 +112,9 @@ export interface ZooModelRecord {
   /** Set when the model's weights were converted to GGUF (tiny-llama with the gguf option):
    * the file in its directory, the type asked for, and tensors per ggml type written. */
   gguf?: { file: string; type: string; tensorTypes: Record<string, number> };
+  /** Set when the model was written as a GPTQ checkpoint (gptq option): bits, group size and
+   * the number of packed Linears. */
+  gptq?: { bits: number; groupSize: number; packed: number };
   /** Set when the model was written as a PEFT LoRA adapter over its parent (peftRank option). */
   peft?: { rank: number };
   /** How the model came from its parent(s), when not a plain fine-tune of `parent` (hub preset):

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
 import { writeChildrenAsGguf } from '../../lib/zoo/gguf-children';
+import { writeChildrenAsGptq } from '../../lib/zoo/gptq-children';
 import { writeLeafChildrenAsAdapters } from '../../lib/zoo/peft-children';
 import { detect } from '../../lib/detect';
 import { evaluate } from '../../lib/eval/metrics';
@@ -168,6 +169,37 @@ test('children written as GGUF: same lineage found beside safetensors parents', 
     const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
     const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
     process.stdout.write(`tiny-llama with GGUF children: ${found}/${truth.size} edges found with direction\n`);
+    const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
+    expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
+
+// The zoo's gptq option on the same trained weights: children rewritten as 4-bit GPTQ
+// (round-to-nearest, groups of 128, so one group per 64-wide row and two for down_proj's 176)
+// are unpacked in the scan, line up with their safetensors parents and keep the lineage.
+test('children written as 4-bit GPTQ: same lineage found beside safetensors parents', async () => {
+  const dir = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-gptq`);
+  fs.cpSync(tmp.dir, dir, { recursive: true });
+  try {
+    const records = zoo.models.map((m) => ({ ...m }));
+    await writeChildrenAsGptq(dir, records);
+    const children = records.filter((m) => m.parent !== null);
+    expect(children.map((m) => m.gptq)).toEqual(children.map(() => ({ bits: 4, groupSize: 128, packed: 7 * 2 })));
+    for (const m of children) expect(fs.readdirSync(path.join(dir, m.id)).sort()).toEqual(['config.json', 'model.safetensors']);
+    const set = await openModels([dir]);
+    expect(set.models.filter((m) => m.tensors.some((t) => t.dtype === 'GPTQ4')).length).toBe(4);
+    const scan = await scanModelSet(set, { device: 'cpu' });
+    expect(scan.skipped).toEqual([]);
+    expect(scan.tensors.every((t) => t.models.length >= 2)).toBe(true); // every packed weight aligned with its parent's
+    const result = detect(scan);
+    const resized = zoo.models.find((m) => m.initialization.vocabularyResized)!;
+    expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
+    expect(evaluate(result, set.lineage!).ari).toBe(1);
+    const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
+    const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
+    process.stdout.write(`tiny-llama with GPTQ children: ${found}/${truth.size} edges found with direction\n`);
     const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
     expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
   } finally {

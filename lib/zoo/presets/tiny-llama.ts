@@ -8,6 +8,7 @@
 import * as path from 'path';
 import { describeBackend, selectBackend } from '../backend';
 import { writeChildrenAsGguf } from '../gguf-children';
+import { writeChildrenAsGptq, ZOO_GPTQ_GROUP } from '../gptq-children';
 import { writeLeafChildrenAsAdapters } from '../peft-children';
 import { writeHfCheckpoint } from '../hf-writer';
 import { modelId } from '../ids';
@@ -95,6 +96,7 @@ function normalize(o: ZooOptions): Record<string, unknown> {
   const key: Record<string, unknown> = { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? LM_SCALES[scale].families };
   if (o.gguf?.length) key.gguf = o.gguf; // absent by default, so existing cache keys stay
   if (o.peftRank) key.peftRank = o.peftRank;
+  if (o.gptq) key.gptq = true;
   return key;
 }
 
@@ -298,6 +300,8 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
   for (let i = 0; i < plan.length; i++) models.push(await buildLm(ctx, sc, backend.name, plan, i, byKey, tokenizers));
   const gguf = ctx.options.gguf ?? [];
   if (gguf.length) await writeChildrenAsGguf(ctx.outDir, models, gguf);
+  const gptq = ctx.options.gptq === true;
+  if (gptq) await writeChildrenAsGptq(ctx.outDir, models);
   const peftRank = ctx.options.peftRank;
   if (peftRank) for (const id of await writeLeafChildrenAsAdapters(ctx.outDir, models, peftRank)) models.find((m) => m.id === id)!.peft = { rank: peftRank };
   return {
@@ -312,6 +316,9 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
       'Tokenizer: one token per byte (no tokenizer files are written); config.json keeps the transformers default bos/eos ids (1, 2), which the generated text does not use.',
       ...(gguf.length
         ? [`Children converted to GGUF (${gguf.join(', ')} in turn; model.gguf beside config.json, q/k rows permuted as llama.cpp's converter does); rows that are not whole blocks of the type fall back (see models.json gguf.tensorTypes).`]
+        : []),
+      ...(gptq
+        ? [`Children written as 4-bit GPTQ checkpoints (every decoder Linear packed, groups of ${ZOO_GPTQ_GROUP}, checkpoint_format gptq): round-to-nearest per group, a format writer and not the GPTQ algorithm, so each child is the trained child plus rounding error.`]
         : []),
       ...(peftRank
         ? [`Leaf children written as PEFT LoRA adapters of rank ${peftRank} over their parent (SVD of each decoder weight's fine-tune; embeddings, lm_head and norms saved whole): the model each stands for is the parent plus that low-rank change, not the trained child exactly.`]
