@@ -21,7 +21,7 @@ export interface ScoreSettings {
 }
 
 /** E[r²] per element of the tensor's fake-init distribution. */
-export function initSecondMoment(t: ScanTensor): number {
+export function initSecondMoment(t: Pick<ScanTensor, 'fakeInit'>): number {
   const { kind, a, b } = t.fakeInit;
   if (kind === 'constant') return a * a;
   if (kind === 'uniform') return (a * a + a * b + b * b) / 3;

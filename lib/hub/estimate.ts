@@ -7,7 +7,8 @@
  * Gram entries are exact sums over those coordinates, scaled by count / coordinates, so a
  * squared difference is the exact squared difference on the sample, scaled. Per-model sums
  * (moments, Σ(x − r)²) are scaled the same way from each model's own sample; a tensor kept
- * whole gives exact statistics.
+ * whole gives exact statistics. Σ(x − r)² is estimated from Σx² over the whole sampled rows
+ * (fakeInitEstimate below says why).
  */
 import { alignModels } from '../scan/align';
 import { parseFakeInitSpec, resolveFakeInit } from '../scan/fake-init';
@@ -15,6 +16,7 @@ import type { ModelSource } from '../io/types';
 import type { ScanResult, ScanTensor, SkippedTensor } from '../scan/types';
 import type { Fingerprint, FingerprintTensor } from './fingerprint';
 import { shapeView } from './sample';
+import { initSecondMoment } from '../detect/scores';
 
 export interface IndexedModel {
   id: string;
@@ -118,6 +120,26 @@ function gramOf(coords: Float64Array[], scale: number, pairs: 'all' | 'first-row
   return gram;
 }
 
+/**
+ * Σ(x − r)² over the tensor, estimated as Σx² + Σr² − 2Σxr. The fingerprint holds Σ(x − r)²
+ * over the kept values only (sampled rows × `cols` columns), but Σx² is known over the whole
+ * sampled rows (moments[1]): 24× more elements for an mnist-fc layer, and Σx² carries what
+ * tells a parent from its child (the change of the weights' norm). Σr² is the same for every
+ * model with the tensor: its expectation, count · E[r²]. The cross term has expectation 0 (r is
+ * a seeded draw independent of the weights) and is left out: its realised value is of order
+ * √count · σx · σr, while estimating it from the kept values would add noise √(count / kept)
+ * times larger. On the mnist-fc zoos the kept-values estimate ordered parents and children
+ * wrongly often enough to cost the k-means methods (which make a cluster's lowest score its
+ * parent) 4 points on their own. A tensor kept whole keeps its exact value.
+ */
+function fakeInitEstimate(t: FingerprintTensor, count: number, fake: ScanTensor['fakeInit']): number {
+  const { rowLen } = shapeView(t.shape);
+  const kept = t.rows.length * t.cols.length;
+  const own = t.rows.length * rowLen;
+  if (kept === own) return t.fakeInitSq * (count / kept);
+  return t.moments[1] * (count / own) + count * initSecondMoment({ fakeInit: fake });
+}
+
 export interface EstimateOptions {
   include?: string[];
   exclude?: string[];
@@ -154,7 +176,6 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
     const scale = g.count / (rows * cols);
     const gram = gramOf(coords, scale, opts.gram ?? 'all');
     const own = (t: FingerprintTensor) => g.count / (t.rows.length * shapeView(t.shape).rowLen);
-    const kept = (t: FingerprintTensor) => g.count / (t.rows.length * t.cols.length);
     const t: ScanTensor = {
       name: g.name,
       shape: g.shape,
@@ -166,9 +187,10 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
       sumSq: fts.map((f) => f.moments[1] * own(f)),
       sumCube: fts.map((f) => f.moments[2] * own(f)),
       sumQuad: fts.map((f) => f.moments[3] * own(f)),
-      fakeInitSq: fts.map((f) => f.fakeInitSq * kept(f)),
+      fakeInitSq: [],
       gram,
     };
+    t.fakeInitSq = fts.map((f) => fakeInitEstimate(f, g.count, t.fakeInit));
     if (g.rowPrefix) t.rowPrefix = g.rowPrefix;
     tensors.push(t);
   }

@@ -1,0 +1,47 @@
+/**
+ * Statistics estimated from fingerprints (lib/hub/estimate.ts) against the exact scan of the
+ * same real files: the fake-init distance Σ(x − r)², on which the direction scores rest, is
+ * estimated from Σx² over the whole sampled rows plus count · E[r²], so the difference between a
+ * parent and a child whose weights grew is estimated to well under a percent even when the kept
+ * columns are few and the columns' scales differ widely (where the kept values alone are off
+ * by several percent).
+ */
+import * as path from 'path';
+import { openModels } from '../../lib/io/discover';
+import { writeSafetensors } from '../../lib/io/safetensors-writer';
+import { fingerprintModel } from '../../lib/hub/fingerprint';
+import { estimateScan } from '../../lib/hub/estimate';
+import type { FingerprintConfig } from '../../lib/hub/sample';
+import { scanModelSet } from '../../lib/scan/scan';
+import { rng, tmpDir } from '../helpers/models';
+
+// 67,200 parameters at a budget of 8,192: every row is read, 32 of 700 columns are kept.
+const CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, budget: 8192, keepMin: 1024, cols: 32 };
+
+it('estimates the change of Σ(x − r)² from parent to child from the whole sampled rows', async () => {
+  const dir = tmpDir('np-hub-est-');
+  const r = rng(5);
+  const rows = 96, cols = 700;
+  // Columns of very different scales (as input pixels that training never touched beside ones
+  // it did): a sample of 32 columns sees their mix only roughly.
+  const parent = Float32Array.from({ length: rows * cols }, (_, i) => r.normal() * (i % cols % 9 === 0 ? 0.2 : 0.01));
+  const child = parent.map((x) => x * 1.05);
+  for (const [id, data] of [['parent', parent], ['child', child]] as const)
+    writeSafetensors(path.join(dir, `${id}.safetensors`), [{ name: 'fc.weight', dtype: 'F32', shape: [rows, cols], data }]);
+  const set = await openModels([dir]);
+  const exact = await scanModelSet(set, { device: 'cpu', fakeInit: 'auto' });
+  const fps = await Promise.all(set.models.map(async (m) => ({ id: m.id, path: m.path, fingerprint: await fingerprintModel(m, { config: CONFIG, fakeInit: exact.fakeInit }) })));
+  const t = fps[0].fingerprint.tensors[0];
+  expect([t.rows.length, t.cols.length]).toEqual([rows, 32]); // sampled by columns only
+  const est = estimateScan(fps).tensors[0];
+  const ex = exact.tensors[0];
+  const [c, p] = [set.models.findIndex((m) => m.id === 'child'), set.models.findIndex((m) => m.id === 'parent')];
+  const diff = (s: number[]) => s[ex.models.indexOf(c)] - s[ex.models.indexOf(p)];
+  expect(Math.abs(diff(est.fakeInitSq) / diff(ex.fakeInitSq) - 1)).toBeLessThan(0.005);
+  // The kept values alone (what the fingerprint stores) estimate the same difference far worse.
+  const keptOnly = fps.map((f) => f.fingerprint.tensors[0].fakeInitSq * (rows * cols) / (rows * 32));
+  const keptDiff = keptOnly[set.models.findIndex((m) => m.id === 'child')] - keptOnly[set.models.findIndex((m) => m.id === 'parent')];
+  expect(Math.abs(keptDiff / diff(ex.fakeInitSq) - 1)).toBeGreaterThan(0.02);
+  // Every row was read, so Σx² is exact and so is the estimate of the total up to Σ(r² − 2xr).
+  for (const m of [c, p]) expect(Math.abs(est.fakeInitSq[m] / ex.fakeInitSq[ex.models.indexOf(m)] - 1)).toBeLessThan(0.02);
+});
