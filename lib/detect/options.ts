@@ -98,7 +98,7 @@ export interface DetectOptions {
   familyRateStrength?: number | null;
   /** additive-tree: prior probability π that a family's training regime reverses a whole
    * kind of direction evidence (fake-init distances with the score; kurtosis) against the
-   * scan-wide error rates (root-posterior.ts familyLogLik); null: never. */
+   * scan-wide error rates (root-posterior.ts familyLogLik); null: never. Default 0.2. */
   familyFlip?: number | null;
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
@@ -181,7 +181,9 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   treeModel: 'shared-drift',
   directionSignals: {},
   familyRateStrength: null,
-  familyFlip: null,
+  // Chosen by leave-one-regime-out on the regimes zoos and mnist-fc, among the settings that
+  // keep the per-tensor votes (npm run eval:regimes; docs/detect.md).
+  familyFlip: 0.2,
   minDirectionConfidence: 0,
   // Half the least residual ratio a parent of ≤ 4 children can show (lib/detect/typing/merge.ts).
   mergeRatio: 1 / 8,
