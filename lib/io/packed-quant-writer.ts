@@ -89,7 +89,10 @@ export function quantizePacked(w: Float32Array, out: number, inF: number, o: Pac
       if (v > hi[g]) hi[g] = v;
     }
     for (let g = 0; g < groups; g++) {
-      let s = f16BitsToFloat(floatToF16Bits((hi[g] - lo[g]) / maxq));
+      // The step, rounded up to F16 (scales are stored in F16), so the group's range fits maxq steps.
+      const raw = (hi[g] - lo[g]) / maxq;
+      let s = f16BitsToFloat(floatToF16Bits(raw));
+      if (s < raw) s = f16BitsToFloat(floatToF16Bits(raw) + 1);
       if (!(s > 0) || !Number.isFinite(s)) s = 1;
       scales[g * out + r] = s;
       // The zero point the format can store: 0..maxq, or 1..maxq+1 in GPTQ's original format.

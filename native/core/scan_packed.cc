@@ -78,6 +78,8 @@ const int32_t* group_of_inputs(const PackedRows& p, FileCache& files, PackedScra
   } else {
     for (uint64_t i = 0; i < p.in; ++i) s.gidx[i] = static_cast<int32_t>(i / p.group_size);
   }
+  s.gidx_sequential = p.group_size > 0;
+  for (uint64_t i = 0; i < p.in && s.gidx_sequential; ++i) s.gidx_sequential = s.gidx[i] == static_cast<int32_t>(i / p.group_size);
   s.gidx_file = file;
   s.gidx_offset = offset;
   s.gidx_in = p.in;
@@ -88,6 +90,23 @@ const int32_t* group_of_inputs(const PackedRows& p, FileCache& files, PackedScra
 // The field of output o in its packed word: a shift in bits.
 uint32_t out_shift(const PackedRows& p, uint64_t o) {
   return p.awq ? 4 * kAwqSlot[o % 8] : p.bits * static_cast<uint32_t>(o % p.pack());
+}
+
+// GPTQ inputs [from, to) of one output, both multiples of PACK, when every word's inputs
+// share a group (groups in input order, group_size a multiple of PACK): one strided word load
+// and one scale/zero per PACK outputs, and a fixed-count inner loop the compiler unrolls and
+// vectorizes. Same arithmetic, element by element, as the general loop.
+template <uint32_t BITS>
+void gptq_words(const uint32_t* __restrict col, uint64_t stride, const int32_t* __restrict gidx, const float* __restrict sr,
+                const float* __restrict zr, uint64_t from, uint64_t to, float* __restrict out) {
+  constexpr uint32_t PACK = 32 / BITS, MASK = (1u << BITS) - 1;
+  for (uint64_t i = from; i < to; i += PACK) {
+    const uint32_t w = col[(i / PACK) * stride];
+    const int32_t g = gidx[i];
+    const float sc = sr[g], z = zr[g];
+    float* __restrict o = out + (i - from);
+    for (uint32_t k = 0; k < PACK; ++k) o[k] = sc * (static_cast<float>((w >> (BITS * k)) & MASK) - z);
+  }
 }
 
 }  // namespace
@@ -145,10 +164,23 @@ void read_packed_range(const ScanMember& m, FileCache& files, uint64_t start, ui
       }
     } else {
       const uint32_t* __restrict col = s.words.data() + j;
-      for (uint64_t i = from; i < from + n; ++i) {
-        const uint32_t q = (col[(i >> log_pack) * rows] >> (bits * (i & (pack - 1)))) & mask;
-        const int32_t g = gidx[i];
-        row[i - from] = sr[g] * (static_cast<float>(q) - zr[g]);
+      auto general = [&](uint64_t a, uint64_t b) {
+        for (uint64_t i = a; i < b; ++i) {
+          const uint32_t q = (col[(i >> log_pack) * rows] >> (bits * (i & (pack - 1)))) & mask;
+          const int32_t g = gidx[i];
+          row[i - from] = sr[g] * (static_cast<float>(q) - zr[g]);
+        }
+      };
+      // Whole words of one group go through the unrolled loop; the partial words at either
+      // end of the range (and act-order tensors) through the general one.
+      const uint64_t a = std::min(from + n, (from + pack - 1) / pack * pack), b = std::max(a, (from + n) / pack * pack);
+      if (s.gidx_sequential && p.group_size % pack == 0 && b > a) {
+        general(from, a);
+        if (bits == 4) gptq_words<4>(col, rows, gidx, sr, zr, a, b, row + (a - from));
+        else gptq_words<8>(col, rows, gidx, sr, zr, a, b, row + (a - from));
+        general(b, from + n);
+      } else {
+        general(from, from + n);
       }
     }
     std::memcpy(dst + done * sizeof(float), row, n * sizeof(float));

@@ -39,6 +39,7 @@ struct PackedScratch {
   std::vector<float> scale, zero;   // per output row of the item, per group: [row][group]
   std::vector<float> row;           // one formed row
   std::vector<int32_t> gidx;        // group of each input (read or computed once per tensor)
+  bool gidx_sequential = false;     // gidx[i] == i / group_size for every i (no act order)
   uint32_t gidx_file = UINT32_MAX;  // which tensor `gidx` belongs to
   uint64_t gidx_offset = 0, gidx_in = 0, gidx_group_size = 0;
 };

@@ -4,7 +4,8 @@
  * bit for bit, on fresh random words, zeros, scales and g_idx: GPTQ and AWQ, 4 and 8 bits,
  * with and without act order, F16/BF16/F32 scales, both zero-point conventions, feature counts
  * that are not multiples of the pack or group size where the format allows it, and ranges that
- * start and end inside rows (so both the one-read and the row-by-row column reads run). Then
+ * start and end inside rows and words (so both the one-read and the row-by-row column reads,
+ * and both the unrolled whole-word loop and the general loop, run). Then
  * the writer's round-to-nearest quantizer against the error bound it implies.
  */
 import * as fs from 'fs';
@@ -40,6 +41,10 @@ const CASES: PackedSpec[] = [
   { method: 'gptq', bits: 8, in: 44, out: 7, groupSize: 12, actOrder: true, scalesDtype: 'F32' },
   { method: 'gptq', bits: 8, in: 36, out: 301, groupSize: -1 },
   { method: 'gptq', bits: 4, in: 24, out: 5, groupSize: 1, actOrder: true },
+  // groups in input order and whole words: the scan's unrolled word loop, with partial words at
+  // the ends of the random ranges going through the general loop
+  { method: 'gptq', bits: 4, in: 256, out: 9, groupSize: 32 },
+  { method: 'gptq', bits: 8, in: 96, out: 10, groupSize: 32, zeroOffset: 0, scalesDtype: 'BF16' },
   { method: 'awq', bits: 4, in: 37, out: 13, groupSize: 16 },
   { method: 'awq', bits: 4, in: 50, out: 203, groupSize: 8, scalesDtype: 'BF16' },
   { method: 'awq', bits: 4, in: 3, out: 1, groupSize: 128 },
