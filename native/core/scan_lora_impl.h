@@ -33,13 +33,16 @@ inline void lora_tile(const LoraRowsArgs& g, const double* ap, size_t row, size_
       for (int j = 0; j < C; ++j) acc[r][j] = V::fma(bk, av[j], acc[r][j]);
     }
   }
-  // Element (row + r, c) of w and out sits at (row + r) * cols + c - lo.
+  // Element (row + r, c) of w and out sits at (row + r) * cols + c - lo. (Locals: the stores
+  // to out would otherwise make the compiler reload g's fields after each one.)
+  const size_t cols = g.cols, lo = g.lo;
+  const float* w = g.w;
+  float* out = g.out;
   if (from == c0 && to == c0 + T) {
     const typename V::vd scale = V::set1(g.scale);
     for (int r = 0; r < R; ++r) {
-      const size_t at = (row + r) * g.cols + c0 - g.lo;
-      for (int j = 0; j < C; ++j)
-        V::store_f32(g.out + at + j * L, V::add(V::load_f32(g.w + at + j * L), V::mul(scale, acc[r][j])));
+      const size_t at = (row + r) * cols + c0 - lo;
+      for (int j = 0; j < C; ++j) V::store_f32(out + at + j * L, V::add(V::load_f32(w + at + j * L), V::mul(scale, acc[r][j])));
     }
     return;
   }
@@ -49,8 +52,8 @@ inline void lora_tile(const LoraRowsArgs& g, const double* ap, size_t row, size_
     for (int j = 0; j < C; ++j) V::store(tmp + r * T + j * L, acc[r][j]);
   for (int r = 0; r < R; ++r)
     for (size_t c = from; c < to; ++c) {
-      const size_t at = (row + r) * g.cols + c - g.lo;
-      g.out[at] = static_cast<float>(static_cast<double>(g.w[at]) + g.scale * tmp[r * T + (c - c0)]);
+      const size_t at = (row + r) * cols + c - lo;
+      out[at] = static_cast<float>(static_cast<double>(w[at]) + g.scale * tmp[r * T + (c - c0)]);
     }
 }
 
