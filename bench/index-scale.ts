@@ -17,6 +17,9 @@
  *
  * --only takes a comma-separated list of parts (7b, add, query, detect, arborescence); the
  * 10k parts reuse the models and index in --dir when present, so each can be timed on its own.
+ * --baseline CLI runs the same queries and detections with another build's CLI (e.g. an
+ * earlier commit's dist/lib/cli/main.js) in the same command: wall and CPU side by side, and
+ * whether its answers are identical (timings aside).
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -32,7 +35,7 @@ import { parseDetectionJson } from '../lib/report';
 import { machineDescription } from './machine';
 import { handleUsage } from '../scripts/usage';
 
-handleUsage(__filename, ['layers', 'models', 'families', 'skip-7b', 'skip-10k', 'dir', 'queries', 'only']);
+handleUsage(__filename, ['layers', 'models', 'families', 'skip-7b', 'skip-10k', 'dir', 'queries', 'only', 'baseline']);
 
 const PARTS = ['7b', 'add', 'query', 'detect', 'arborescence'] as const;
 type Part = (typeof PARTS)[number];
@@ -231,6 +234,10 @@ async function part10k(dir: string, models: number, families: number, queries: n
     const cpu: number[] = [];
     const floor: number[] = [];
     const inProc: number[] = [];
+    const baseline = arg('baseline', '');
+    const bWall: number[] = [];
+    const bCpu: number[] = [];
+    let same = 0;
     let right = 0;
     for (const p of probes) {
       // The floor, in the same loop: a fresh Node process that does nothing.
@@ -239,6 +246,12 @@ async function part10k(dir: string, models: number, families: number, queries: n
       wall.push(run.seconds);
       cpu.push(run.cpu);
       const q = JSON.parse(run.stdout) as { parents: { id: string }[] };
+      if (baseline) {
+        const b = peakRssOf([process.execPath, baseline, 'index', 'query', p, '--index', idx, '--format', 'json']);
+        bWall.push(b.seconds);
+        bCpu.push(b.cpu);
+        if (JSON.stringify({ ...JSON.parse(b.stdout), timings: 0 }) === JSON.stringify({ ...q, timings: 0 })) same++;
+      }
       if (q.parents[0]?.id === truthParent.get(path.basename(p, '.safetensors'))) right++;
       inProc.push((await queryIndex(idx, p)).timings.total / 1000);
     }
@@ -248,6 +261,14 @@ async function part10k(dir: string, models: number, families: number, queries: n
       `| \`node -e 0\` (the floor: a Node process doing nothing), wall | ${med(floor).toFixed(2)} s | ${Math.max(...floor).toFixed(2)} s | |`,
       `| \`index query\`, in process (\`queryIndex\`) | ${med(inProc).toFixed(3)} s | ${Math.max(...inProc).toFixed(3)} s | |`,
     );
+    if (baseline) {
+      table.push(
+        `| baseline \`index query\` (--baseline), wall | ${med(bWall).toFixed(2)} s | ${Math.max(...bWall).toFixed(2)} s | |`,
+        `| baseline \`index query\`, CPU (user + system) | ${med(bCpu).toFixed(2)} s | ${Math.max(...bCpu).toFixed(2)} s | |`,
+        `| CPU ratio, baseline / this build (medians) | ${(med(bCpu) / med(cpu)).toFixed(2)}× | | |`,
+      );
+      notes.push(`Baseline CLI: ${baseline}; its answers were identical (timings aside) for ${same} of ${queries} probes.`);
+    }
     notes.push(`Query: the likely parent was the true parent for ${right} of ${queries} probes.`);
   }
   for (const which of ['detect', 'arborescence'] as const) {
@@ -255,7 +276,20 @@ async function part10k(dir: string, models: number, families: number, queries: n
     const extra = which === 'arborescence' ? ['--method', 'arborescence'] : [];
     const label = which === 'arborescence' ? '`detect --index --method arborescence`' : '`detect --index`';
     const det = peakRssOf([process.execPath, cli, 'detect', '--index', idx, '--format', 'json', '-q', ...extra]);
-    const m = evaluate(parseDetectionJson(det.stdout), { edges, families: [] });
+    const parsed = parseDetectionJson(det.stdout);
+    const m = evaluate(parsed, { edges, families: [] });
+    const baseline = arg('baseline', '');
+    if (baseline) {
+      const b = peakRssOf([process.execPath, baseline, 'detect', '--index', idx, '--format', 'json', '-q', ...extra]);
+      const bp = parseDetectionJson(b.stdout);
+      const key = (r: typeof parsed) => JSON.stringify(r.edges.map((e) => [e.parent, e.child, e.confidence]));
+      table.push(
+        `| baseline ${label} (--baseline), wall | ${b.seconds.toFixed(1)} s | | |`,
+        `| baseline ${label}, CPU (user + system, all threads) | ${b.cpu.toFixed(1)} s | | |`,
+        `| ${label} CPU ratio, baseline / this build | ${(b.cpu / det.cpu).toFixed(2)}× | | |`,
+      );
+      notes.push(`Baseline ${label}: edges and confidences ${key(bp) === key(parsed) ? 'identical' : 'DIFFERENT'} to this build's; directed-edge accuracy ${(100 * evaluate(bp, { edges, families: [] }).edgeAccuracy).toFixed(1)}%.`);
+    }
     table.push(
       `| ${label}, fresh CLI process, wall | ${det.seconds.toFixed(1)} s | | < 120 s |`,
       `| ${label}, CPU (user + system, all threads) | ${det.cpu.toFixed(1)} s | | |`,
