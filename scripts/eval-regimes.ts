@@ -330,6 +330,8 @@ async function main() {
   const bins = [0, 0.6, 0.8, 0.95, 1.0001];
   const binRight = bins.slice(1).map(() => 0);
   const binTotal = bins.slice(1).map(() => 0);
+  // Reversed: the pair found with parent and child swapped (a direction error, not a tree one).
+  const binReversed = bins.slice(1).map(() => 0);
   for (const { regime, zoo, result } of heldResults) {
     const z = zoos[zoo];
     const conf = familyConfidenceOf(result);
@@ -340,10 +342,11 @@ async function main() {
       const b = bins.findIndex((lo, i) => i + 1 < bins.length && c >= lo && c < bins[i + 1]);
       binTotal[b]++;
       if (parentOf.get(z.ids[e.child]) === z.ids[e.parent]) binRight[b]++;
+      if (parentOf.get(z.ids[e.parent]) === z.ids[e.child]) binReversed[b]++;
     }
   }
-  lines.push('Directed accuracy by family direction confidence (settings chosen by LOO among those with per-tensor votes, on held-out regimes):', '', '| family direction confidence | true edges | directed accuracy (%) |', '|---|---:|---:|');
-  bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${binTotal[i]} | ${pct(binRight[i] / binTotal[i])} |`));
+  lines.push('Directed accuracy by family direction confidence (settings chosen by LOO among those with per-tensor votes, on held-out regimes):', '', '| family direction confidence | true edges | directed accuracy (%) | found reversed |', '|---|---:|---:|---:|');
+  bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${binTotal[i]} | ${pct(binRight[i] / binTotal[i])} | ${binReversed[i]} |`));
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = arg('json', '');
   if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, held }, null, 2));

@@ -19,6 +19,7 @@ import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import { ensureZoo } from '../lib/zoo';
 import type { ZooPreset } from '../lib/zoo';
+import { REGIMES } from '../lib/zoo/regimes';
 import { handleUsage } from './usage';
 
 handleUsage(__filename, ['seeds', 'presets', 'families']);
@@ -254,7 +255,8 @@ async function main() {
       process.stderr.write(`${preset} seed ${seed} done\n`);
     }
   }
-  const groups = [...tally.values().next().value!.keys()];
+  const seen = [...tally.values().next().value!.keys()];
+  const groups = [...REGIMES, ...presets].filter((g) => seen.includes(g));
   process.stdout.write(`| quantity | ${groups.join(' | ')} | all |\n|---|${groups.map(() => '---:').join('|')}|---:|\n`);
   for (const [name, byGroup] of tally) {
     let e = 0;
