@@ -66,7 +66,8 @@ export async function detectGroups(next: () => Promise<GroupJob | undefined>, op
       load.set(w, 0);
       w.on('message', (m: Reply) => {
         load.set(w, load.get(w)! - 1);
-        const p = pending.get(m.id)!;
+        const p = pending.get(m.id);
+        if (!p) return; // already rejected by a worker's crash
         pending.delete(m.id);
         if ('result' in m) p.resolve(m.result);
         else {
