@@ -51,16 +51,25 @@ export function applyDeclared(result: DetectionResult, decl: Map<string, Declara
   }
   const familyOf = new Map<string, number>();
   result.families.forEach((f, i) => f.forEach((id) => familyOf.set(id, i)));
+  // Identical models cannot be told apart, so a base naming either copy names both, and a copy
+  // shares the other's parent: which copy the tree drew on top is arbitrary.
+  const copies = new Map<string, Set<string>>();
+  for (const e of result.edges) {
+    if (edgeTypeOf(e) !== 'duplicate') continue;
+    const g = new Set([...(copies.get(e.parent) ?? [e.parent]), ...(copies.get(e.child) ?? [e.child])]);
+    for (const id of g) copies.set(id, g);
+  }
+  const same = (id: string) => copies.get(id) ?? new Set([id]);
   for (const m of result.models) {
     const ds = decl.get(m.id) ?? [];
-    const into = result.edges.filter((e) => e.child === m.id || (edgeTypeOf(e) === 'duplicate' && e.parent === m.id));
-    const parentOf = (e: DetectedEdge) => (e.child === m.id ? e.parent : e.child);
+    const into = result.edges.filter((e) => same(m.id).has(e.child) || (edgeTypeOf(e) === 'duplicate' && e.parent === m.id));
+    const parentOf = (e: DetectedEdge) => (e.child === m.id ? e.parent : same(m.id).has(e.child) && e.parent !== m.id ? e.parent : e.child);
     const inSet = ds.filter((d) => d.resolved !== null);
     const bases = ds.map((d) => d.resolved ?? d.base);
     let declared: DeclaredBase;
     if (ds.length === 0) declared = { bases: [], verdict: 'none' };
     else if (inSet.length === 0) declared = { bases, verdict: 'none', evidence: ds.map((d) => `${d.source}: ${d.base} (not among the compared models)`) };
-    else if (inSet.some((d) => into.some((e) => parentOf(e) === d.resolved))) declared = { bases, verdict: 'agree', evidence: inSet.map((d) => `${d.source}: ${d.base}`) };
+    else if (inSet.some((d) => into.some((e) => same(parentOf(e)).has(d.resolved!)))) declared = { bases, verdict: 'agree', evidence: inSet.map((d) => `${d.source}: ${d.base}`) };
     else {
       const found = into.filter((e) => e.child === m.id);
       const weights = found.length
@@ -91,7 +100,8 @@ function reparent(result: DetectionResult, id: string, base: string, dist: (a: s
   const reversed = result.edges.find((e) => e.parent === id && e.child === base);
   if (reversed) {
     if (!(edgeTypeOf(reversed) === 'duplicate' || reversed.confidence < STRONG)) return null;
-    if (current && !(edgeTypeOf(current) === 'duplicate' || current.confidence < STRONG)) return null;
+    // Turning identical copies round moves no evidence: the family parent stays where it is.
+    if (edgeTypeOf(reversed) !== 'duplicate' && current && !(edgeTypeOf(current) === 'duplicate' || current.confidence < STRONG)) return null;
     // Turn the edge round: base takes id's place (and its parent), id hangs from base.
     reversed.parent = base;
     reversed.child = id;

@@ -102,6 +102,9 @@ export function findSparseMerges(result: DetectionResult, set: ModelSet): Sparse
   const inSet = new Set(set.models.map((m) => m.id));
   const familyOf = new Map<string, string[]>();
   for (const f of result.families) for (const id of f) familyOf.set(id, f);
+  // A copy (quantized, duplicate) or an adapter explains what its source explains: only models
+  // that are their own weights are candidate parents.
+  const copy = new Set(result.edges.filter((e) => ['quantized', 'duplicate', 'peft'].includes(edgeTypeOf(e))).map((e) => e.child));
   const found: SparseMerge[] = [];
   for (const e of result.edges) {
     if (edgeTypeOf(e) !== 'finetune' || !inSet.has(e.child) || !inSet.has(e.parent)) continue;
@@ -116,7 +119,7 @@ export function findSparseMerges(result: DetectionResult, set: ModelSet): Sparse
     if (unchanged < SPARSE) continue;
     const parents: SparseMerge['parents'] = [];
     for (const m of familyOf.get(e.child) ?? []) {
-      if (m === e.child || m === e.parent || !inSet.has(m)) continue;
+      if (m === e.child || m === e.parent || !inSet.has(m) || copy.has(m)) continue;
       const mm = matrices(set, [e.child, e.parent, m]);
       if (mm.names.length !== mats.names.length) continue;
       const x = explained(c, p, mm.names.map((n) => mm.get(m, n)));

@@ -26,15 +26,18 @@ import { deriveSeed, Rng } from '../rng';
 import { hfConfigJson, llamaTensorSpecs } from '../llama/config';
 import { toHfTensors } from '../llama/model';
 import { TEXT_DOMAINS, TextDomain } from '../llama/text';
-import { MERGE_RECIPES, MergeKind } from '../merge-kinds';
+import { MERGE_RECIPES } from '../merge-kinds';
 import { lowRank, rewriteAsAdapter } from '../peft-children';
 import { writeHfCheckpoint } from '../hf-writer';
 import { openModels } from '../../io/discover';
 import { readTensorValues } from '../../io/tensor-data';
 import type { ZooModelRecord, ZooOptions } from '../types';
-import { buildLm, LM_SCALES, LmPlanEntry, LmScale, lmTokenizers, TrainedLm } from './tiny-llama';
+import { buildLm, LM_SCALES, LmScale, lmTokenizers, TrainedLm } from './tiny-llama';
 import { PresetBuilder, PresetContext, PresetResult } from './context';
-import { HUB_QUANTIZED_KINDS, HubQuantizedKind } from './hub-quantized';
+import { HUB_QUANTIZED_KINDS } from './hub-quantized';
+import { DUPLICATES, HUB_LORA_RANK, MERGES, MISLABELS, NO_CARD, QUANTIZED, TRAINED } from './hub-plan';
+
+export { HUB_LORA_RANK, MISLABELS } from './hub-plan';
 
 /** The tiny-llama small model with shorter schedules (the hub tests typing, not training). */
 const HUB_SCALE: LmScale = {
@@ -45,63 +48,6 @@ const HUB_SCALE: LmScale = {
   trainChars: { parent: 60_000, child: 20_000 },
   testChars: 6_000,
 };
-
-/** Rank of the adapters and merged LoRAs. */
-export const HUB_LORA_RANK = 4;
-
-type Trained = LmPlanEntry & { as: 'full' | 'peft' | 'lora-merged' };
-
-/** Models trained with tfjs, parents first. Keys say where a model sits; ids hide them. Children
- * of one parent get different domains: two siblings tuned on one task drift alike, and the tree
- * then reads one as the other's parent (seen when a/l0 and a/c1 both learnt 'records'). */
-const TRAINED: Trained[] = [
-  { key: 'a', generation: 0, parentKey: null, domain: 'stories', resize: false, as: 'full' },
-  { key: 'b', generation: 0, parentKey: null, domain: 'stories', resize: false, as: 'full' },
-  { key: 'x', generation: 0, parentKey: null, domain: 'records', resize: false, as: 'full' },
-  { key: 'a/c0', generation: 1, parentKey: 'a', domain: 'arithmetic', resize: false, as: 'full' },
-  { key: 'a/c1', generation: 1, parentKey: 'a', domain: 'records', resize: false, as: 'full' },
-  { key: 'a/c0/g0', generation: 2, parentKey: 'a/c0', domain: 'code', resize: false, as: 'full' },
-  { key: 'a/c1/g0', generation: 2, parentKey: 'a/c1', domain: 'code', resize: false, as: 'full' },
-  { key: 'b/c0', generation: 1, parentKey: 'b', domain: 'code', resize: false, as: 'full' },
-  { key: 'b/c1', generation: 1, parentKey: 'b', domain: 'arithmetic', resize: false, as: 'full' },
-  { key: 'b/c0/g0', generation: 2, parentKey: 'b/c0', domain: 'records', resize: false, as: 'full' },
-  { key: 'b/c1/g0', generation: 2, parentKey: 'b/c1', domain: 'records', resize: false, as: 'full' },
-  { key: 'a/p0', generation: 1, parentKey: 'a', domain: 'code', resize: false, as: 'peft' },
-  { key: 'a/c0/p0', generation: 2, parentKey: 'a/c0', domain: 'records', resize: false, as: 'peft' },
-  { key: 'b/p0', generation: 1, parentKey: 'b', domain: 'records', resize: false, as: 'peft' },
-  { key: 'a/l0', generation: 1, parentKey: 'a', domain: 'recipes', resize: false, as: 'lora-merged' },
-  { key: 'b/l0', generation: 1, parentKey: 'b', domain: 'recipes', resize: false, as: 'lora-merged' },
-];
-
-/** Merged children: recipe, the two merged models and the base of task-vector recipes. */
-const MERGES: { key: string; kind: MergeKind; a: string; b: string; base: string; relation: 'siblings' | 'cousins' }[] = [
-  { key: 'a/m-linear', kind: 'linear', a: 'a/c0', b: 'a/c1', base: 'a', relation: 'siblings' },
-  { key: 'a/m-slerp', kind: 'slerp', a: 'a/c0/g0', b: 'a/c1/g0', base: 'a', relation: 'cousins' },
-  { key: 'a/m-ties', kind: 'ties', a: 'a/c0', b: 'a/c1', base: 'a', relation: 'siblings' },
-  { key: 'b/m-slerp', kind: 'slerp', a: 'b/c0', b: 'b/c1', base: 'b', relation: 'siblings' },
-  { key: 'b/m-linear', kind: 'linear', a: 'b/c0/g0', b: 'b/c1/g0', base: 'b', relation: 'cousins' },
-  { key: 'b/m-ties', kind: 'ties', a: 'b/c0/g0', b: 'b/c1/g0', base: 'b', relation: 'cousins' },
-];
-
-/** Quantized copies: one entry per child kind (a GPTQ kind is one more entry in HUB_QUANTIZED_KINDS and here). */
-const QUANTIZED: { key: string; source: string; kind: HubQuantizedKind }[] = [
-  { key: 'a/c1/q8', source: 'a/c1', kind: 'gguf-q8_0' },
-  { key: 'b/c0/q4k', source: 'b/c0', kind: 'gguf-q4_k' },
-];
-
-const DUPLICATES: { key: string; source: string }[] = [{ key: 'b/c1/copy', source: 'b/c1' }];
-
-/** Models whose card is left out (a hub has many models without one). The duplicate keeps a
- * card naming its source, as a re-upload's does: nothing in identical weights can order them. */
-const NO_CARD = new Set(['a', 'b', 'x', 'a/c1/g0', 'b/c0', 'b/l0']);
-
-/** Realistic mislabels: [model, what its card wrongly names]. The seed picks one per zoo. */
-export const MISLABELS: [string, string][] = [
-  ['a/c0/g0', 'a'], // a grandchild naming the family's base instead of its parent
-  ['b/c1/g0', 'b'],
-  ['a/c1', 'b'], // the other family's base
-  ['b/m-slerp', 'b'], // a merge naming the base its parents were tuned from
-];
 
 function normalize(o: ZooOptions): Record<string, unknown> {
   return { preset: 'hub', scale: 'small', seed: o.seed ?? 0 };
