@@ -12,11 +12,13 @@
  *   npm run eval:merges                              # seeds 0,1 (5 merges per kind and seed)
  *   npm run eval:merges -- --seeds 0,1,2 --kinds linear,ties --json merges.json
  *   npm run eval:merges -- --merge-ratio 0.2         # another residual bound
+ *   npm run eval:merges -- --sparse-merges           # plus the TIES/DARE pass over tensors (lib/detect/typing/sparse-merge.ts)
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { detect } from '../lib/detect/detect';
+import { applySparseMerges, findSparseMerges } from '../lib/detect/typing/sparse-merge';
 import { evaluate } from '../lib/eval/metrics';
 import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
@@ -26,7 +28,7 @@ import { writeQuantizedSet } from '../lib/zoo/quantize';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'kinds', 'json', 'merge-ratio']);
+handleUsage(__filename, ['seeds', 'kinds', 'json', 'merge-ratio', 'sparse-merges']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,6 +55,7 @@ async function main() {
   for (const k of kinds) if (!MERGE_KINDS.includes(k)) throw new Error(`--kinds: unknown merge kind '${k}' (${MERGE_KINDS.join(', ')})`);
   const ratioArg = arg('merge-ratio', '');
   const mergeRatio = ratioArg === '' ? undefined : Number(ratioArg);
+  const sparse = process.argv.includes('--sparse-merges');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'np-merges-'));
   const rows: Row[] = [];
   try {
@@ -69,6 +72,7 @@ async function main() {
         const models = await openModels([dir]);
         const scan = await scanModelSet(models, {});
         const result = detect(scan, mergeRatio === undefined ? {} : { mergeRatio });
+        if (sparse) applySparseMerges(result, findSparseMerges(result, models));
         const m = evaluate(result, truth);
         const weights = merged.map((mm) => ({
           truth: mm.parents.map((p) => p.weight),
@@ -94,7 +98,7 @@ async function main() {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const lines = [
-    `Merges of trained mnist-fc siblings (one per family and kind), default method additive-tree${mergeRatio === undefined ? '' : `, mergeRatio ${mergeRatio}`}; zoo seeds ${seeds.join(', ')}`,
+    `Merges of trained mnist-fc siblings (one per family and kind), default method additive-tree${mergeRatio === undefined ? '' : `, mergeRatio ${mergeRatio}`}${sparse ? ', with the sparse-merge pass' : ''}; zoo seeds ${seeds.join(', ')}`,
     `Machine: ${machineDescription()}`,
     '',
     '| merge kind | recipe | merged children found with every parent | false merges | edge accuracy (untyped) | typed edge accuracy | mean abs weight error (found) |',

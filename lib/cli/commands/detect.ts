@@ -66,7 +66,7 @@ export const detectCommand: Command = {
     { name: 'confirm', type: 'number', arg: 'K', description: 'with --index: re-check the K most confident edges with an exact scan of their two models', default: 0 },
     { name: 'use-declared', type: 'boolean', description: 'let declared bases (config.json _name_or_path, README base_model, adapter_config.json, safetensors metadata) decide edges the weights leave open; never overrides a confident edge. Without it declarations are only compared with the weights (agree / disagree / none)' },
     { name: 'sparse-merges', type: 'boolean', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices (at most 64M elements per edge) and retypes a child that equals its parent on most entries and whose changes are other family members\' changes as a TIES/DARE-style merge of those (docs/typed.md); --no-sparse-merges skips it. Needs the model files', default: true },
-    { name: 'low-rank-max', type: 'number', arg: 'R', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices and marks an edge low-rank (a merged LoRA) when every changed matrix has numerical rank ≤ R (randomized sketch, docs/detect.md); 0 skips it. Needs the model files', default: 16 },
+    { name: 'low-rank-max', type: 'number', arg: 'R', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices and marks an edge low-rank (a merged LoRA) when every changed matrix has numerical rank ≤ R (randomized sketch, docs/typed.md); 0 skips it. Needs the model files', default: 16 },
     ...DETECT_OPTIONS,
     ...SCAN_OPTIONS,
     QUIET_OPTION,
