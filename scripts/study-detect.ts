@@ -33,6 +33,7 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 /** The variants compared: every method at its defaults, then additive-tree ablations. */
 export const VARIANTS: { name: string; opts: DetectOptions }[] = [
   { name: 'additive-tree', opts: { method: 'additive-tree' } },
+  { name: 'additive-tree, family flips off', opts: { method: 'additive-tree', familyFlip: null } },
   { name: 'additive-tree, additive fit only', opts: { method: 'additive-tree', treeModel: 'additive' } },
   { name: 'additive-tree, score evidence', opts: { method: 'additive-tree', directionEvidence: 'score' } },
   { name: 'additive-tree, uniform prior', opts: { method: 'additive-tree', rootPrior: 'uniform' } },
