@@ -5,7 +5,7 @@ export { trainDetector, testAccuracy, TRAIN_OPTIONS } from './train';
 export type { TrainOptions, TrainReport, TestResult } from './train';
 export type { EpochReport } from './fit';
 export { fitDetector } from './fit';
-export { loadDetector, saveDetector, readDetectorManifest, DetectorLoadError, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION } from './store';
+export { loadDetector, saveDetector, disposeDetector, readDetectorManifest, DetectorLoadError, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION } from './store';
 export type { DetectorManifest } from './store';
 export { DEFAULT_CONFIG } from './model';
 export { shippedDetectorDir, SHIPPED_TRAINING } from './shipped';
