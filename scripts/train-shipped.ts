@@ -3,8 +3,8 @@
  * `detect --method learned` uses without --detector) on the zoos and settings of
  * SHIPPED_TRAINING (lib/learned/shipped.ts): the `regimes` zoos of seeds 0-4, 2 families per
  * regime, children split 7:1:2 with seed 0, early stopping on the val children. Zoos come
- * from ensureZoo (cached; built when missing). Deterministic given the seeds on one tfjs
- * backend (wasm here).
+ * from ensureZoo (cached; built when missing). Every random choice is seeded (split,
+ * initialization, crops), so a rerun on the same tfjs backend should give the same weights.
  *
  *   npm run train:shipped [-- --out DIR]      # default: detectors/default of this checkout
  */
