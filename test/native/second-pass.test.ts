@@ -82,7 +82,7 @@ describe('second pass', () => {
     expect(found[1].parents[0].ratio).toBeCloseTo(5, 0);
     expect(found[0].parents[0].ratio).toBeCloseTo(1, 1);
     applySparseMerges(r, found);
-    expect(r.edges.filter((e) => e.child === 'ties').map((e) => [e.parent, e.type])).toEqual([['a', 'merge'], ['b', 'merge']].sort());
+    expect(r.edges.filter((e) => e.child === 'ties').map((e) => [e.parent, e.type]).sort()).toEqual([['a', 'merge'], ['b', 'merge']]);
     expect(r.edges.filter((e) => e.type === 'finetune').map((e) => e.child).sort()).toEqual(['a', 'b', 'lora']);
   });
 
