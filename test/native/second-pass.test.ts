@@ -82,7 +82,14 @@ describe('second pass', () => {
     expect(found[1].parents[0].ratio).toBeCloseTo(5, 0);
     expect(found[0].parents[0].ratio).toBeCloseTo(1, 1);
     applySparseMerges(r, found);
-    expect(r.edges.filter((e) => e.child === 'ties').map((e) => [e.parent, e.type])).toEqual([['a', 'merge'], ['b', 'merge']].sort());
+    expect(r.edges.filter((e) => e.child === 'ties').map((e) => [e.parent, e.type]).sort()).toEqual([['a', 'merge'], ['b', 'merge']]);
     expect(r.edges.filter((e) => e.type === 'finetune').map((e) => e.child).sort()).toEqual(['a', 'b', 'lora']);
+  });
+
+  it('looks for the base above the detected parent when the tree hung the merge under a merged model', async () => {
+    const set = await openModels([dir]);
+    const r = result([['base', 'a'], ['base', 'b'], ['a', 'ties']], set.models.map((m) => m.id));
+    const found = findSparseMerges(r, set);
+    expect(found.map((f) => [f.child, f.base, f.parents.map((p) => p.id).sort()])).toEqual([['ties', 'base', ['a', 'b']]]);
   });
 });

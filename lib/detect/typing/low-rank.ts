@@ -26,6 +26,8 @@ import { FORMAT_NOISE, SLACK } from './quantized';
 export const CAPTURE = 0.01;
 /** Columns sketched beyond maxRank. */
 export const OVERSAMPLE = 8;
+/** Elements of each model read per edge at most (the first matrices in file order). */
+export const MAX_ELEMENTS_PER_EDGE = 64 * 1024 * 1024;
 
 export interface LowRankOptions {
   /** Largest rank reported as low (default 16; the sketch has maxRank + OVERSAMPLE columns). */
@@ -86,9 +88,13 @@ export async function markLowRank(result: DetectionResult, set: ModelSet, opts: 
     let changed = 0;
     let rank = 0;
     let low = true;
+    let read = 0;
     for (const t of child.tensors) {
       const q = pt.get(t.name);
       if (!q || t.shape.length !== 2 || q.shape.join() !== t.shape.join() || !isScannable(t) || !isScannable(q) || t.lora || q.lora) continue;
+      // Bounded reads: past the cap the verdict rests on the matrices read so far.
+      read += t.shape[0] * t.shape[1];
+      if (read > MAX_ELEMENTS_PER_EDGE && changed > 0) break;
       const m = await matrixRank(t, q, maxRank, opts.seed ?? 0);
       if (m.energy === 0) continue;
       changed++;

@@ -8,7 +8,8 @@
  * entry, 1/(1 − p)·λ for DARE) on a large share of entries.
  *
  * For each finetune edge p → c the 2-D matrices both share are read by byte range: c is a sparse
- * merge over p when at least SPARSE of their entries are exactly equal; its parents are then
+ * merge over p (or over one of p's ANCESTORS nearest ancestors, when the tree hung c under one of
+ * the merged models) when at least SPARSE of their entries are exactly equal; its parents are then
  * the other members m of the family whose change m − p explains at least EXPLAINS of c's
  * changed entries with one ratio (the most common ratio (c − p)ᵢ / (m − p)ᵢ, within 2%). With two
  * or more such parents the edge p → c is replaced by merge edges, weighted by how much each
@@ -27,6 +28,8 @@ import { edgeTypeOf } from '../../io/edge-types';
 import type { DetectedEdge, DetectionResult } from '../types';
 
 export const SPARSE = 0.3;
+/** Ancestors of the detected parent tried as the merge's base. */
+export const ANCESTORS = 2;
 export const EXPLAINS = 0.2;
 /** Ratio buckets are this wide in log space (≈ 2%). */
 const BUCKET = 0.02;
@@ -106,26 +109,34 @@ export function findSparseMerges(result: DetectionResult, set: ModelSet): Sparse
   // that are their own weights are candidate parents.
   const copy = new Set(result.edges.filter((e) => ['quantized', 'duplicate', 'peft'].includes(edgeTypeOf(e))).map((e) => e.child));
   const found: SparseMerge[] = [];
+  const treeParent = new Map(result.edges.map((x) => [x.child, x.parent]));
   for (const e of result.edges) {
     if (edgeTypeOf(e) !== 'finetune' || !inSet.has(e.child) || !inSet.has(e.parent)) continue;
-    const mats = matrices(set, [e.child, e.parent]);
-    if (!mats.names.length) continue;
-    const c = mats.names.map((n) => mats.get(e.child, n));
-    const p = mats.names.map((n) => mats.get(e.parent, n));
-    let same = 0;
-    let total = 0;
-    for (let t = 0; t < c.length; t++) for (let i = 0; i < c[t].length; i++) (total++, c[t][i] === p[t][i] && same++);
-    const unchanged = same / total;
-    if (unchanged < SPARSE) continue;
+    // The base is the detected parent or, when the tree hung the merge under one of the models
+    // merged, an ancestor of it: at most ANCESTORS steps up are read.
+    let base: string | undefined = e.parent;
+    let hit: { base: string; mats: Matrices; c: Float32Array[]; p: Float32Array[]; unchanged: number } | null = null;
+    for (let up = 0; up <= ANCESTORS && base && inSet.has(base) && !hit; up++, base = treeParent.get(base!)) {
+      const mats = matrices(set, [e.child, base]);
+      if (!mats.names.length) break;
+      const c = mats.names.map((n) => mats.get(e.child, n));
+      const p = mats.names.map((n) => mats.get(base!, n));
+      let same = 0;
+      let total = 0;
+      for (let t = 0; t < c.length; t++) for (let i = 0; i < c[t].length; i++) (total++, c[t][i] === p[t][i] && same++);
+      if (same / total >= SPARSE) hit = { base: base!, mats, c, p, unchanged: same / total };
+    }
+    if (!hit) continue;
+    const { mats, c, p, unchanged, base: baseId } = hit;
     const parents: SparseMerge['parents'] = [];
     for (const m of familyOf.get(e.child) ?? []) {
-      if (m === e.child || m === e.parent || !inSet.has(m) || copy.has(m)) continue;
-      const mm = matrices(set, [e.child, e.parent, m]);
+      if (m === e.child || m === baseId || !inSet.has(m) || copy.has(m)) continue;
+      const mm = matrices(set, [e.child, baseId, m]);
       if (mm.names.length !== mats.names.length) continue;
       const x = explained(c, p, mm.names.map((n) => mm.get(m, n)));
       if (x.share >= EXPLAINS) parents.push({ id: m, explains: x.share, ratio: x.ratio });
     }
-    if (parents.length >= 2) found.push({ child: e.child, base: e.parent, unchanged, parents: parents.sort((a, b) => b.explains - a.explains) });
+    if (parents.length >= 2) found.push({ child: e.child, base: baseId, unchanged, parents: parents.sort((a, b) => b.explains - a.explains) });
   }
   return found;
 }
