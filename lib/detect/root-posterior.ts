@@ -232,7 +232,8 @@ const logBeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a
  *   score with them) and kurtosis — the family's votes count as they are or all reversed,
  *   reversed with prior probability π, and both are summed over. One bit per kind and family,
  *   not a rate per signal, so noise signals cannot each find a root of their own.
- * Signals of known error rate (step counters, fixed signals) always vote as they are.
+ * Signals of known error rate (step counters, fixed signals) always vote as they are, and a
+ * family in which one of them is informative takes no flips.
  */
 export type FamilyVoting = null | { strength: number } | { flip: number };
 
@@ -246,6 +247,10 @@ function evidenceKind(s: DirectionSignal): string | null {
 
 function familyLogLik(agree: number[], total: number[], rates: number[], used: DirectionSignal[], voting: FamilyVoting): number {
   let out = 0;
+  // A family whose models carry step counters that differ is ordered by them (a counter only
+  // grows along fine-tuning): a reversed reading of its weight statistics would only let many
+  // weak votes outweigh that one near-certain vote, so such a family votes as it is.
+  if (voting !== null && 'flip' in voting && used.some((s, k) => s.errorRate !== undefined && total[k] > 0)) voting = null;
   const kinds = new Map<string, { keep: number; flip: number }>();
   rates.forEach((eps, k) => {
     const w = logOdds(eps);

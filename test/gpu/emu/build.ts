@@ -28,6 +28,7 @@ const HOST = [
   'native/core/scan_plan.cc',
   'native/core/scan_gguf.cc',
   'native/core/scan_lora.cc',
+  'native/core/scan_packed.cc',
   'native/core/gguf_quant.cc',
   'native/core/thread_pool.cc',
   'test/gpu/emu/emu_runtime.cc',
