@@ -22,7 +22,7 @@ describe('hub plan', () => {
     expect(peft.some((e) => parentOf.get(e.parentKey!) !== null)).toBe(true);
     expect(TRAINED.filter((e) => e.as === 'lora-merged').length).toBeGreaterThanOrEqual(1);
     for (const kind of ['linear', 'slerp', 'ties'] as const) expect(MERGES.filter((m) => m.kind === kind).map((m) => m.relation).sort()).toEqual(['cousins', 'siblings']);
-    expect(QUANTIZED.map((q) => q.kind).sort()).toEqual(['gguf-q4_k', 'gguf-q8_0']);
+    expect(QUANTIZED.map((q) => q.kind).sort()).toEqual(['gguf-q4_k', 'gguf-q8_0', 'gptq-4bit']);
     expect(DUPLICATES.length).toBe(1);
   });
 

@@ -13,6 +13,8 @@
  *   floats, round to nearest with p mantissa bits: u²/3, u = 2^−p (F16: p = 11, BF16: p = 8);
  *   ggml block formats, b bits over a block's range ±max with max ≈ 2.1σ (the expected largest
  *   |x| of 32 Gaussian values): step² / 12 = (2·2.1/2^b)² / 12 ≈ 1.47 / 4^b.
+ *   GPTQ/AWQ, b bits with a scale and zero per group of g inputs spanning the group's range,
+ *   about 2·√(2 ln g)·σ for g Gaussian values (6.2σ at g = 128): step² / 12 = (6.2/(2^b − 1))² / 12.
  * These are models of the formats, not fits: SLACK = 4 leaves room for heavier-tailed weights
  * and for formats whose scales are finer (the K-quants are below the model, never above).
  */
@@ -21,6 +23,7 @@ import { squaredDifference } from '../distances';
 
 const float = (p: number): number => 2 ** (-2 * p) / 3;
 const block = (bits: number): number => 1.47 / 4 ** bits;
+const grouped = (bits: number): number => (6.2 / (2 ** bits - 1)) ** 2 / 12;
 
 /** Expected relative mean-square rounding noise per element, by dtype name. */
 export const FORMAT_NOISE: Readonly<Record<string, number>> = {
@@ -40,6 +43,9 @@ export const FORMAT_NOISE: Readonly<Record<string, number>> = {
   IQ4_XS: block(4),
   Q3_K: block(3),
   Q2_K: block(2),
+  GPTQ4: grouped(4),
+  GPTQ8: grouped(8),
+  AWQ4: grouped(4),
 };
 
 export const SLACK = 4;

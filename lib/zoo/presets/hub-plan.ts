@@ -52,10 +52,11 @@ export const MERGES: { key: string; kind: MergeKind; a: string; b: string; base:
   { key: 'b/m-ties', kind: 'ties', a: 'b/c0/g0', b: 'b/c1/g0', base: 'b', relation: 'cousins' },
 ];
 
-/** Quantized copies: one entry per child kind (a GPTQ kind is one more entry in HUB_QUANTIZED_KINDS and here). */
+/** Quantized copies: one entry per child kind (a new kind is one more entry in HUB_QUANTIZED_KINDS and here). */
 export const QUANTIZED: { key: string; source: string; kind: HubQuantizedKind }[] = [
   { key: 'a/c1/q8', source: 'a/c1', kind: 'gguf-q8_0' },
   { key: 'b/c0/q4k', source: 'b/c0', kind: 'gguf-q4_k' },
+  { key: 'a/c0/gptq', source: 'a/c0', kind: 'gptq-4bit' },
 ];
 
 export const DUPLICATES: { key: string; source: string }[] = [{ key: 'b/c1/copy', source: 'b/c1' }];
