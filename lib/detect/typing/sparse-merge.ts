@@ -100,6 +100,14 @@ function explained(c: Float32Array[], p: Float32Array[], m: Float32Array[]): { s
   return { share: changed ? best / changed : 0, ratio: Math.exp(at * BUCKET) };
 }
 
+/** The share of entries where `m` equals `p` exactly. */
+function unchangedShare(m: Float32Array[], p: Float32Array[]): number {
+  let same = 0;
+  let total = 0;
+  for (let t = 0; t < m.length; t++) for (let i = 0; i < m[t].length; i++) (total++, m[t][i] === p[t][i] && same++);
+  return total ? same / total : 0;
+}
+
 /** Sparse merges among the finetune edges of `result` (see the header); returns what it found. */
 export function findSparseMerges(result: DetectionResult, set: ModelSet): SparseMerge[] {
   const inSet = new Set(set.models.map((m) => m.id));
@@ -121,10 +129,8 @@ export function findSparseMerges(result: DetectionResult, set: ModelSet): Sparse
       if (!mats.names.length) break;
       const c = mats.names.map((n) => mats.get(e.child, n));
       const p = mats.names.map((n) => mats.get(base!, n));
-      let same = 0;
-      let total = 0;
-      for (let t = 0; t < c.length; t++) for (let i = 0; i < c[t].length; i++) (total++, c[t][i] === p[t][i] && same++);
-      if (same / total >= SPARSE) hit = { base: base!, mats, c, p, unchanged: same / total };
+      const unchanged = unchangedShare(c, p);
+      if (unchanged >= SPARSE) hit = { base: base!, mats, c, p, unchanged };
     }
     if (!hit) continue;
     const { mats, c, p, unchanged, base: baseId } = hit;
@@ -133,7 +139,12 @@ export function findSparseMerges(result: DetectionResult, set: ModelSet): Sparse
       if (m === e.child || m === baseId || !inSet.has(m) || copy.has(m)) continue;
       const mm = matrices(set, [e.child, baseId, m]);
       if (mm.names.length !== mats.names.length) continue;
-      const x = explained(c, p, mm.names.map((n) => mm.get(m, n)));
+      const mv = mm.names.map((n) => mm.get(m, n));
+      // Another sparse merge over the same base (a TIES beside a DARE of the same models) carries
+      // its parents' changes entry by entry, so it would "explain" this one too: only models whose
+      // own change is dense (fine-tunes) are candidate parents.
+      if (unchangedShare(mv, p) >= SPARSE) continue;
+      const x = explained(c, p, mv);
       if (x.share >= EXPLAINS) parents.push({ id: m, explains: x.share, ratio: x.ratio });
     }
     if (parents.length >= 2) found.push({ child: e.child, base: baseId, unchanged, parents: parents.sort((a, b) => b.explains - a.explains) });
