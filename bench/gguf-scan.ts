@@ -17,7 +17,7 @@ import { convertLlamaToGguf } from '../lib/io/gguf-from-hf';
 import type { ModelSet } from '../lib/io/types';
 import { writeLlama } from './llama-fixture';
 import { machineDescription } from './machine';
-import { bestScanSeconds, numberOption } from './scan-timing';
+import { numberOption, writeRateTable } from './scan-timing';
 import { handleUsage } from '../scripts/usage';
 
 handleUsage(__filename, ['hidden', 'layers', 'reps']);
@@ -39,17 +39,7 @@ async function main(): Promise<void> {
       }
       rows.push([`${type} GGUF`, await openModels([path.join(root, type)])]);
     }
-    process.stdout.write(`# GGUF scan vs BF16 scan: 2 llama models, hidden ${hidden}, ${layers} layers, ${(params / 1e6).toFixed(1)}M parameters in all; best of ${reps}\n# ${machineDescription()}\n`);
-    process.stdout.write('| weights | file MB | seconds | Mparam/s | bytes-of-parameters GB/s (BF16 equivalent) | rate / BF16 |\n|---|---|---|---|---|---|\n');
-    let base = 0;
-    for (const [name, set] of rows) {
-      await bestScanSeconds(set, 1); // page cache and thread pool warm
-      const s = await bestScanSeconds(set, reps);
-      const rate = params / s;
-      if (!base) base = rate;
-      const mb = set.models.reduce((a, m) => a + m.bytes, 0) / 1e6;
-      process.stdout.write(`| ${name} | ${mb.toFixed(1)} | ${s.toFixed(3)} | ${(rate / 1e6).toFixed(0)} | ${((rate * 2) / 1e9).toFixed(2)} | ${(rate / base).toFixed(2)} |\n`);
-    }
+    await writeRateTable(`GGUF scan vs BF16 scan: 2 llama models, hidden ${hidden}, ${layers} layers, ${(params / 1e6).toFixed(1)}M parameters in all`, rows, params, reps, machineDescription());
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

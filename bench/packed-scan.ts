@@ -17,7 +17,7 @@ import { PackOptions, writePackedModel } from '../lib/io/packed-quant-writer';
 import type { ModelSet } from '../lib/io/types';
 import { writeLlama } from './llama-fixture';
 import { machineDescription } from './machine';
-import { bestScanSeconds, numberOption } from './scan-timing';
+import { numberOption, writeRateTable } from './scan-timing';
 import { handleUsage } from '../scripts/usage';
 
 handleUsage(__filename, ['hidden', 'layers', 'reps']);
@@ -38,22 +38,11 @@ async function main(): Promise<void> {
     const bf16 = await openModels([path.join(root, 'bf16')]);
     const params = bf16.models.reduce((s, m) => s + m.params, 0);
     const rows: [string, ModelSet][] = [['BF16 safetensors', bf16]];
-    VARIANTS.forEach(([name, o], k) => {
+    for (const [k, [name, o]] of VARIANTS.entries()) {
       for (const m of bf16.models) writePackedModel(m, path.join(root, `v${k}`, m.id), o);
-      rows.push([name, undefined as unknown as ModelSet]);
-    });
-    for (let k = 0; k < VARIANTS.length; k++) rows[k + 1][1] = await openModels([path.join(root, `v${k}`)]);
-    process.stdout.write(`# GPTQ/AWQ scan vs BF16 scan: 2 llama models, hidden ${hidden}, ${layers} layers, ${(params / 1e6).toFixed(1)}M parameters in all; best of ${reps}\n# ${machineDescription()}\n`);
-    process.stdout.write('| weights | file MB | seconds | Mparam/s | bytes-of-parameters GB/s (BF16 equivalent) | rate / BF16 |\n|---|---|---|---|---|---|\n');
-    let base = 0;
-    for (const [name, set] of rows) {
-      await bestScanSeconds(set, 1); // page cache and thread pool warm
-      const s = await bestScanSeconds(set, reps);
-      const rate = params / s;
-      if (!base) base = rate;
-      const mb = set.models.reduce((a, m) => a + m.bytes, 0) / 1e6;
-      process.stdout.write(`| ${name} | ${mb.toFixed(1)} | ${s.toFixed(3)} | ${(rate / 1e6).toFixed(0)} | ${((rate * 2) / 1e9).toFixed(2)} | ${(rate / base).toFixed(2)} |\n`);
+      rows.push([name, await openModels([path.join(root, `v${k}`)])]);
     }
+    await writeRateTable(`GPTQ/AWQ scan vs BF16 scan: 2 llama models, hidden ${hidden}, ${layers} layers, ${(params / 1e6).toFixed(1)}M parameters in all`, rows, params, reps, machineDescription());
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
