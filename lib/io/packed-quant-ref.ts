@@ -11,19 +11,16 @@
  * rounding gives the float32 product the native code computes.)
  */
 import { decodeToFloat32, FloatDtype } from './dtype';
+import type { PackedLayout } from './types';
 
 /** AWQ's packing order: output o mod 8 = j sits in nibble AWQ_SLOT[j] of its word. */
 export const AWQ_SLOT = [0, 4, 1, 5, 2, 6, 3, 7] as const;
 
-export interface PackedParts {
-  method: 'gptq' | 'awq';
-  bits: number;
-  in: number;
-  out: number;
-  groups: number;
-  /** -1: one group over all inputs (used only without gIdx). */
-  groupSize: number;
-  zeroOffset: number;
+/** The numbers that place every packed value (PackedLayout's, without its tensors); groupSize
+ * -1 is one group over all inputs (used only without gIdx). */
+export type PackedGeometry = Pick<PackedLayout, 'method' | 'bits' | 'in' | 'out' | 'groups' | 'groupSize'> & { zeroOffset: number };
+
+export interface PackedParts extends PackedGeometry {
   /** Raw little-endian bytes of each part as stored. */
   qweight: Uint8Array;
   qzeros: Uint8Array;

@@ -11,7 +11,7 @@ import { decodeToFloat32, DTYPE_SIZES, FloatDtype, isFloatDtype } from './dtype'
 import { dequantizeRef } from './gguf-quant-ref';
 import { DequantType, ggmlType } from './gguf-types';
 import { isScannablePacked } from './packed-quant';
-import { PackedParts, unpackPackedRef } from './packed-quant-ref';
+import { PackedGeometry, PackedParts, unpackPackedRef } from './packed-quant-ref';
 import type { GgufLayout, PackedLayout, TensorEntry } from './types';
 
 /** Whether the scan can read the tensor: a float dtype, a GGUF type it dequantizes, or 4/8-bit GPTQ/AWQ. */
@@ -65,14 +65,7 @@ export function readValuesFd(fd: number, t: { dtype: string; offset: number; ggu
 }
 
 /** Where a packed weight's parts are: file (an fd) and offset of each; sizes follow from the layout. */
-export interface PackedSources {
-  method: 'gptq' | 'awq';
-  bits: number;
-  in: number;
-  out: number;
-  groups: number;
-  groupSize: number;
-  zeroOffset: number;
+export interface PackedSources extends PackedGeometry {
   qweight: { fd: number; offset: number };
   qzeros: { fd: number; offset: number };
   scales: { fd: number; offset: number; dtype: string };
