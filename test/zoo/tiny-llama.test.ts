@@ -12,7 +12,9 @@ import { writeLeafChildrenAsAdapters } from '../../lib/zoo/peft-children';
 import { detect } from '../../lib/detect';
 import { evaluate } from '../../lib/eval/metrics';
 import { openModels } from '../../lib/io/discover';
+import type { ModelSet } from '../../lib/io/types';
 import { scanModelSet } from '../../lib/scan/scan';
+import type { ScanResult } from '../../lib/scan/types';
 import { parseSafetensors } from './helpers/safetensors';
 import { tempDir } from './helpers/tmp';
 
@@ -142,6 +144,25 @@ test('read like a real HF checkpoint; the resized child aligned by row prefix an
   expect(evaluate(result, set.lineage!).ari).toBe(1);
 }, 120_000);
 
+/**
+ * A set whose children were rewritten in another format (`what`): nothing skipped, every tensor
+ * aligned across formats, the family and the resized child's parent found, and the same edges
+ * as the all-safetensors zoo.
+ */
+async function expectSameLineage(scan: ScanResult, set: ModelSet, what: string): Promise<void> {
+  expect(scan.skipped).toEqual([]);
+  expect(scan.tensors.every((t) => t.models.length >= 2)).toBe(true);
+  const result = detect(scan);
+  const resized = zoo.models.find((m) => m.initialization.vocabularyResized)!;
+  expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
+  expect(evaluate(result, set.lineage!).ari).toBe(1);
+  const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
+  const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
+  process.stdout.write(`tiny-llama with ${what} children: ${found}/${truth.size} edges found with direction\n`);
+  const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
+  expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
+}
+
 // The zoo's gguf option on the same trained weights: children converted to GGUF (Q8_0 and
 // Q4_K in turn, q/k rows permuted as llama.cpp's converter does) are read in HF names and row
 // order and detection still finds the family and the resized child's parent.
@@ -160,17 +181,7 @@ test('children written as GGUF: same lineage found beside safetensors parents', 
     expect(set.models.filter((m) => m.weightFormats?.includes('gguf')).length).toBe(4);
     const scan = await scanModelSet(set, { device: 'cpu' });
     expect(scan.fakeInit).toBe('hf(0.02)');
-    expect(scan.skipped).toEqual([]);
-    expect(scan.tensors.every((t) => t.models.length >= 2)).toBe(true); // every tensor aligned across formats
-    const result = detect(scan);
-    const resized = zoo.models.find((m) => m.initialization.vocabularyResized)!;
-    expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
-    expect(evaluate(result, set.lineage!).ari).toBe(1);
-    const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
-    const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
-    process.stdout.write(`tiny-llama with GGUF children: ${found}/${truth.size} edges found with direction\n`);
-    const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
-    expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
+    await expectSameLineage(scan, set, 'GGUF');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -190,18 +201,7 @@ test('children written as 4-bit GPTQ: same lineage found beside safetensors pare
     for (const m of children) expect(fs.readdirSync(path.join(dir, m.id)).sort()).toEqual(['config.json', 'model.safetensors']);
     const set = await openModels([dir]);
     expect(set.models.filter((m) => m.tensors.some((t) => t.dtype === 'GPTQ4')).length).toBe(4);
-    const scan = await scanModelSet(set, { device: 'cpu' });
-    expect(scan.skipped).toEqual([]);
-    expect(scan.tensors.every((t) => t.models.length >= 2)).toBe(true); // every packed weight aligned with its parent's
-    const result = detect(scan);
-    const resized = zoo.models.find((m) => m.initialization.vocabularyResized)!;
-    expect(result.edges.find((e) => e.child === resized.id)?.parent).toBe(resized.parent);
-    expect(evaluate(result, set.lineage!).ari).toBe(1);
-    const truth = new Set(set.lineage!.edges.map((e) => `${e.parent}>${e.child}`));
-    const found = result.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length;
-    process.stdout.write(`tiny-llama with GPTQ children: ${found}/${truth.size} edges found with direction\n`);
-    const st = detect(await scanModelSet(await openModels([tmp.dir]), { device: 'cpu' }));
-    expect(result.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(st.edges.map((e) => `${e.parent}>${e.child}`).sort());
+    await expectSameLineage(await scanModelSet(set, { device: 'cpu' }), set, 'GPTQ');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
