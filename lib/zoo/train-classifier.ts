@@ -10,6 +10,7 @@ import { crossEntropy } from './ops';
 import { Rng } from './rng';
 import { VisionNet, Weights } from './vision-net';
 import { PhylogenyError } from '../errors';
+import type { ZooModelRecord } from './types';
 
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } as const;
 
@@ -122,4 +123,25 @@ export function evaluateClassifier(net: VisionNet, weights: Weights, data: Image
     tf.dispose([...vars.values()]);
   }
   return { accuracy: correct / data.count, loss: lossSum / data.count };
+}
+
+/** What a trained classifier's manifest record says of its training, shared by the presets that
+ * train classifiers (the vision zoos and the regimes zoo). */
+export function classifierOutcome(
+  out: { lossHistory: number[]; seconds: number },
+  ev: { accuracy: number; loss: number },
+  parentEval: { accuracy: number; loss: number } | null,
+  backend: string,
+): Pick<ZooModelRecord, 'finalLoss' | 'lossHistory' | 'accuracy' | 'heldOutLoss' | 'parentAccuracyOnTask' | 'parentHeldOutLossOnTask' | 'backend' | 'trainSeconds' | 'synthetic'> {
+  return {
+    finalLoss: out.lossHistory[out.lossHistory.length - 1] ?? null,
+    lossHistory: out.lossHistory,
+    accuracy: ev.accuracy,
+    heldOutLoss: ev.loss,
+    parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
+    parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
+    backend,
+    trainSeconds: out.seconds,
+    synthetic: false,
+  };
 }

@@ -19,7 +19,7 @@ import { ADAM_BETAS } from '../optim';
 import { LORA_RANK, parseRegimes, RegimePlanEntry, regimePlan, TrainRecipe } from '../regimes';
 import { deriveSeed, Rng } from '../rng';
 import { VisionTaskSet } from '../tasks';
-import { evaluateClassifier } from '../train-classifier';
+import { classifierOutcome, evaluateClassifier } from '../train-classifier';
 import { trainRegime } from '../train-regime';
 import { ZooModelRecord, ZooOptions } from '../types';
 import { initWeights, paramCount, toTorchTensors, VisionNet, Weights } from '../vision-net';
@@ -179,17 +179,9 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
       initialization,
       epochs: null,
       steps: out.steps,
-      finalLoss: out.lossHistory[out.lossHistory.length - 1] ?? null,
-      lossHistory: out.lossHistory,
-      accuracy: ev.accuracy,
-      heldOutLoss: ev.loss,
+      ...classifierOutcome(out, ev, parentEval, backend.name),
       parent: e.parentKey ? idByKey.get(e.parentKey)! : null,
       generation: e.generation,
-      parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
-      parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
-      backend: backend.name,
-      trainSeconds: out.seconds,
-      synthetic: false,
     });
   }
   return {

@@ -12,7 +12,7 @@ import { INIT_DESCRIPTIONS } from '../init';
 import { modelId } from '../ids';
 import { deriveSeed, Rng } from '../rng';
 import { TaskSizes, VisionTaskSet } from '../tasks';
-import { ADAM, evaluateClassifier, trainClassifier } from '../train-classifier';
+import { ADAM, classifierOutcome, evaluateClassifier, trainClassifier } from '../train-classifier';
 import { ZooModelRecord, ZooOptions, ZooPreset, ZooScale } from '../types';
 import { initWeights, paramCount, toTorchTensors, VisionNet, Weights } from '../vision-net';
 import { PresetBuilder, PresetContext, PresetResult } from './context';
@@ -130,17 +130,9 @@ async function buildVisionZoo(cfg: VisionPresetConfig, ctx: PresetContext): Prom
       initialization,
       epochs,
       steps: out.steps,
-      finalLoss,
-      lossHistory: out.lossHistory,
-      accuracy: ev.accuracy,
-      heldOutLoss: ev.loss,
+      ...classifierOutcome(out, ev, parentEval, backend.name),
       parent: e.parentKey ? (idByKey.get(e.parentKey) as string) : null,
       generation: e.generation,
-      parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
-      parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
-      backend: backend.name,
-      trainSeconds: out.seconds,
-      synthetic: false,
     });
   }
   return {
