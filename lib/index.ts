@@ -17,7 +17,7 @@ export { readLineage, parseLineage } from './io/lineage';
 export type { LineageEdge } from './io/types';
 export { EDGE_TYPES, type EdgeType } from './io/edge-types';
 export { readDeclarations, readAllDeclarations, type Declaration } from './io/declared';
-export { applyDeclared } from './detect/typing/declared';
+export { applyDeclared, type DeclaredUse } from './detect/typing/declared';
 export { inspectModel, formatInspect } from './io/inspect';
 export { readHeader, readHeaderSync } from './io/safetensors';
 export { writeSafetensors, SafetensorsStreamWriter } from './io/safetensors-writer';

@@ -52,6 +52,27 @@ describe('typed lineage in the CLI', () => {
     expect(strict.err).toMatch(/README\.md: front matter line 2/);
   });
 
+  it('a card orders identical copies by default; --weights-only leaves them in model order', async () => {
+    // '0copy' sorts before 'orig', so model order draws the re-upload on top of its source.
+    const copies = path.join(dir, 'copies');
+    const at = (id: string) => (fs.mkdirSync(path.join(copies, id), { recursive: true }), path.join(copies, id, 'model.safetensors'));
+    const root = writeRandomModel(at('root'), LAYOUT, 4);
+    const orig = writeRandomModel(at('orig'), LAYOUT.map((t) => ({ ...t, scale: 0.02 })), 5, root);
+    fs.copyFileSync(path.join(copies, 'orig', 'model.safetensors'), at('0copy'));
+    writeRandomModel(at('kid'), LAYOUT.map((t) => ({ ...t, scale: 0.02 })), 6, orig);
+    fs.writeFileSync(path.join(copies, '0copy', 'README.md'), '---\nbase_model: orig\n---\n');
+    const edges = async (...flags: string[]) => {
+      const r = await run(['detect', copies, '--format', 'json', '-q', ...flags]);
+      expect(r.code).toBe(0);
+      return parseDetectionJson(r.out).edges.map((e) => `${e.parent}>${e.child}:${e.type}`).sort();
+    };
+    expect(await edges()).toEqual(['orig>0copy:duplicate', 'orig>kid:finetune', 'root>orig:finetune']);
+    expect(await edges('--weights-only')).toEqual(['0copy>kid:finetune', '0copy>orig:duplicate', 'root>0copy:finetune']);
+    const both = await run(['detect', copies, '--weights-only', '--use-declared', '-q']);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--use-declared and --weights-only contradict/);
+  });
+
   it('eval prints typed accuracy and the type confusion table', async () => {
     const r = await run(['eval', set, '--methods', 'additive-tree', '-q']);
     expect(r.code).toBe(0);

@@ -119,6 +119,28 @@ describe('declared against the weights', () => {
     expect(far.edges.map((e) => `${e.parent}>${e.child}`)).toEqual(['r>a', 'r>b']);
   });
 
+  test("by default ('copies') a card orders identical copies and nothing else", () => {
+    // y is the original, x its re-upload drawn on top: x's children hang from y once ordered.
+    const edges = () => [
+      { parent: 'r', child: 'x', type: 'finetune' as const, confidence: 0.9 },
+      { parent: 'x', child: 'y', type: 'duplicate' as const, confidence: 0.5, distance: 0 },
+      { parent: 'x', child: 'g', type: 'finetune' as const, confidence: 0.8 },
+      { parent: 'r', child: 'w', type: 'finetune' as const, confidence: 0.2 },
+    ];
+    const ids = ['r', 'x', 'y', 'g', 'w'];
+    const copies = result(edges(), ids, { 'g|w': 11 });
+    // w's card names g: a weak edge the prior would move, but copies mode leaves it.
+    applyDeclared(copies, decl({ x: 'y', w: 'g' }), 'copies');
+    expect(copies.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(['r>w', 'r>y', 'y>g', 'y>x']);
+    expect(copies.models.find((m) => m.id === 'x')!.declared!.verdict).toBe('agree');
+    const prior = result(edges(), ids, { 'g|w': 11 });
+    applyDeclared(prior, decl({ x: 'y', w: 'g' }), 'prior');
+    expect(prior.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(['g>w', 'r>y', 'y>g', 'y>x']);
+    const none = result(edges(), ids, { 'g|w': 11 });
+    applyDeclared(none, decl({ x: 'y', w: 'g' }), 'none');
+    expect(none.edges.map((e) => `${e.parent}>${e.child}`).sort()).toEqual(['r>w', 'r>x', 'x>g', 'x>y']);
+  });
+
   test('the prior orders a duplicate pair and turns round a weak reversed edge', () => {
     const dup = result([{ parent: 'x', child: 'y', type: 'duplicate', confidence: 0.5, distance: 0 }], ['x', 'y']);
     applyDeclared(dup, decl({ x: 'y' }), true);

@@ -64,7 +64,8 @@ export const detectCommand: Command = {
     { name: 'truth', type: 'string', arg: 'FILE', description: 'lineage.json to mark each edge right or wrong' },
     { name: 'index', type: 'string', arg: 'DIR', description: 'detect over a fingerprint index (`phylogeny index add`) instead of scanning; docs/index.md' },
     { name: 'confirm', type: 'number', arg: 'K', description: 'with --index: re-check the K most confident edges with an exact scan of their two models', default: 0 },
-    { name: 'use-declared', type: 'boolean', description: 'let declared bases (config.json _name_or_path, README base_model, adapter_config.json, safetensors metadata) decide edges the weights leave open; never overrides a confident edge. Without it declarations are only compared with the weights (agree / disagree / none)' },
+    { name: 'use-declared', type: 'boolean', description: 'let declared bases (config.json _name_or_path, README base_model, adapter_config.json, safetensors metadata) decide edges the weights leave open; never overrides a confident edge. Without it declarations only order identical copies (which the weights cannot) and are compared with the weights (agree / disagree / none)' },
+    { name: 'weights-only', type: 'boolean', description: 'let no declaration change the result, not even the order of identical copies (drawn then in model order); declarations are still compared with the weights' },
     { name: 'sparse-merges', type: 'boolean', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices (at most 64M elements per edge) and retypes a child that equals its parent on most entries and whose changes are other family members\' changes as a TIES/DARE-style merge of those (docs/typed.md); --no-sparse-merges skips it. Needs the model files', default: true },
     { name: 'low-rank-max', type: 'number', arg: 'R', description: 'a second, bounded pass over the finetune edges found: reads both models\' matrices and marks an edge low-rank (a merged LoRA) when every changed matrix has numerical rank ≤ R (randomized sketch, docs/typed.md); 0 skips it. Needs the model files', default: 16 },
     ...DETECT_OPTIONS,
@@ -98,11 +99,14 @@ export const detectCommand: Command = {
       result = modelFiles ? await modelFiles.run(scan, set!, { detector }) : detect(scan, detectOpts);
       result.timings = { scan: scanMs, ...result.timings };
       if (args.opts['sparse-merges'] !== false && set) result.warnings.push(...applySparseMerges(result, findSparseMerges(result, set)));
-      // Declared bases: always compared with the weights; a prior only with --use-declared.
+      // Declared bases: always compared with the weights; by default they order identical
+      // copies only, a prior with --use-declared, nothing with --weights-only.
       const useDeclared = Boolean(args.opts['use-declared']);
+      if (useDeclared && args.opts['weights-only']) throw new UsageError('--use-declared and --weights-only contradict each other: give one');
       const readable = scan.models.filter((m) => fs.existsSync(m.path));
       const declared = readAllDeclarations(readable, useDeclared);
-      result.warnings.push(...declared.warnings, ...applyDeclared(result, declared.byModel, useDeclared));
+      const use = useDeclared ? 'prior' : args.opts['weights-only'] ? 'none' : 'copies';
+      result.warnings.push(...declared.warnings, ...applyDeclared(result, declared.byModel, use));
       const lowRankMax = args.opts['low-rank-max'] as number;
       if (!Number.isInteger(lowRankMax) || lowRankMax < 0) throw new UsageError(`--low-rank-max must be a non-negative integer, got ${lowRankMax}`);
       if (lowRankMax > 0 && set) result.warnings.push(...(await markLowRank(result, set, { maxRank: lowRankMax })));

@@ -10,6 +10,12 @@
  * base is either the model's detected child (the edge is turned round) or no descendant of it
  * and not much farther than the detected parent (≤ NEAR × its distance). Merged children are
  * left alone: their parents come from a fit, not from a tree.
+ *
+ * Identical copies are the one case the weights cannot decide at all: which copy the tree draws
+ * on top (and hangs the group's children from) is arbitrary. So by default ('copies') a
+ * declaration may order a group of copies and nothing else: a copy whose card names the other
+ * as its base is drawn as its child. That moves no weight evidence (the copies' statistics are
+ * equal) and a wrong card can only choose between identical models. 'none' compares only.
  */
 import type { DetectedEdge, DetectionResult, DeclaredBase } from '../types';
 import { edgeTypeOf } from '../../io/edge-types';
@@ -36,14 +42,20 @@ function distanceOf(result: DetectionResult): (a: string, b: string) => number {
   };
 }
 
-/** Applies the prior (when asked) and sets every model's `declared`; returns notes for warnings. */
-export function applyDeclared(result: DetectionResult, decl: Map<string, DeclarationInput[]>, prior: boolean): string[] {
+/** What declarations may change: nothing, the order of identical copies, or weak edges too. */
+export type DeclaredUse = 'none' | 'copies' | 'prior';
+
+/** Applies declarations as `use` allows (a boolean: true = 'prior', false = 'none') and sets
+ * every model's `declared`; returns notes for warnings. */
+export function applyDeclared(result: DetectionResult, decl: Map<string, DeclarationInput[]>, use: DeclaredUse | boolean): string[] {
+  const mode: DeclaredUse = use === true ? 'prior' : use === false ? 'none' : use;
   const notes: string[] = [];
   const dist = distanceOf(result);
-  if (prior) {
+  if (mode !== 'none') {
     for (const m of result.models) {
       for (const d of decl.get(m.id) ?? []) {
         if (d.resolved === null) continue;
+        if (mode === 'copies' && !isCopyOnTop(result, m.id, d.resolved)) continue;
         const note = reparent(result, m.id, d.resolved, dist);
         if (note) notes.push(`${note} (declared in ${d.source})`);
       }
@@ -87,6 +99,11 @@ export function applyDeclared(result: DetectionResult, decl: Map<string, Declara
     m.declared = declared;
   }
   return notes;
+}
+
+/** Whether `id` is drawn as the parent of its identical copy `base` (a duplicate edge). */
+function isCopyOnTop(result: DetectionResult, id: string, base: string): boolean {
+  return result.edges.some((e) => e.parent === id && e.child === base && edgeTypeOf(e) === 'duplicate');
 }
 
 /** Makes `base` the parent of `id` where the prior may; a note when it did, else null. */

@@ -15,7 +15,7 @@ export { attachMerges, mergeFamilies } from './attach';
 export { orderCopies } from './duplicate';
 export { fitSimplex, type SimplexFit } from './simplex-fit';
 export { findQuantized, FORMAT_NOISE, SLACK, type FoundQuantized } from './quantized';
-export { applyDeclared, STRONG, NEAR, type DeclarationInput } from './declared';
+export { applyDeclared, STRONG, NEAR, type DeclarationInput, type DeclaredUse } from './declared';
 
 /**
  * Replaces the single forest edge of each merged child by one 'merge' edge per parent (with its
