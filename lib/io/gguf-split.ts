@@ -104,7 +104,7 @@ function splitKey(h: GgufHeader, key: string): number | undefined {
   const v = own(h, key);
   if (v === undefined) return undefined;
   const type = h.metadataTypes[key];
-  if (type !== SPLIT_KEY_TYPES[key]) throw refuse(h.path, `${key} must be a ${SPLIT_KEY_TYPES[key]} (found ${type})`);
+  if (type !== SPLIT_KEY_TYPES[key]) throw refuse(h.path, `${key} must be of type ${SPLIT_KEY_TYPES[key]} (found ${type})`);
   return v as number;
 }
 
