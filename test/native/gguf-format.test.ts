@@ -13,6 +13,7 @@ import { dequantizeRef } from '../../lib/io/gguf-quant-ref';
 import { GGML_TYPES, DequantType, ggmlBytes } from '../../lib/io/gguf-types';
 import { encodeGguf, llamaMetadata, writeGguf, writeGgufSplit } from '../../lib/io/gguf-writer';
 import { openModels } from '../../lib/io/discover';
+import { runCli } from '../helpers/cli';
 import { FormatError, IoError } from '../../lib/errors';
 import { tmpDir } from './safetensors-helpers';
 import { baseFile, build, headerBytes, kv, RawFile, splitBase, splitKvs, u32, u64 } from './gguf-helpers';
@@ -392,6 +393,19 @@ describe('split GGUF models: what gguf-split and plain files may hold', () => {
     const one = await openModels([path.join(d, M(2))]);
     expect(one.models[0].path).toBe(path.join(d, M(1)));
     expect((await openModels([d])).models.map((m) => m.id)).toEqual(['m', 'other']);
+  });
+
+  it('`phylogeny inspect` on any file of a split model shows the one model and says it is split; a broken split exits 1 naming the file', async () => {
+    const d = write(path.join(dir, 'split-cli'), splitEdited());
+    const r = await runCli(['inspect', path.join(d, M(3))]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`model m (file, gguf) at ${path.join(d, M(1))}`);
+    expect(r.out).toContain('split into 3 files (llama.cpp gguf-split), read as one model');
+    expect(r.out).toMatch(/^total: 3 tensors,/m);
+    fs.rmSync(path.join(d, M(2)));
+    const bad = await runCli(['inspect', path.join(d, M(3))]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${path.join(d, M(1))}: split file 1 of 3 of the model 'm', but m-00002-of-00003.gguf is missing`);
   });
 
   it('a folder holding model-0000i-of-0000N.gguf is one model named by the folder', async () => {
