@@ -7,9 +7,8 @@
  * headers are checked against each other here, before the scan allocates anything; a broken
  * rule is a FormatError naming the file and the rule (docs/formats.md, "Split GGUF models").
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import { FormatError, IoError } from '../errors';
+import { FormatError } from '../errors';
 import type { GgufHeader, GgufValue } from './gguf';
 
 export const SPLIT_NO = 'split.no';
@@ -81,18 +80,6 @@ export function groupSplitNames(dir: string, names: string[], only?: string): { 
     groups.push({ prefix, files: Array.from({ length: count }, (_, i) => at(slots.get(i + 1)!)) });
   }
   return groups;
-}
-
-/** The files of the split model `file` belongs to (the directory is listed; names checked). */
-export async function splitSiblings(file: string, split: SplitName): Promise<string[]> {
-  const dir = path.dirname(file);
-  let names: string[];
-  try {
-    names = await fs.promises.readdir(dir);
-  } catch (e) {
-    throw new IoError('E_IO', `${dir}: cannot list the files of the split model '${split.prefix}': ${(e as Error).message}`, { file: dir, cause: e });
-  }
-  return groupSplitNames(dir, names, split.prefix)[0].files;
 }
 
 function own(h: GgufHeader, key: string): GgufValue | undefined {
