@@ -5,7 +5,11 @@
  * several. A
  * model is
  *   - a `.safetensors`, `.bin`, `.pt`, `.pth` or `.gguf` file;
- *   - a directory with `model.safetensors` / `pytorch_model.bin` / `model.gguf` (or
+ *   - a split GGUF model: the files `<prefix>-00001-of-0000N.gguf` ... `-0000N-of-0000N.gguf`
+ *     that llama.cpp's gguf-split writes, found in a directory (or given, any of them) and read
+ *     as one model with id `<prefix>` (lib/io/gguf-split.ts);
+ *   - a directory with `model.safetensors` / `pytorch_model.bin` / `model.gguf` (or split
+ *     `model-0000i-of-0000N.gguf`, or
  *     `diffusion_pytorch_model.{safetensors,bin}`, a diffusers component folder given on its
  *     own), or with the matching `*.index.json` and its shards (Hugging Face layout);
  *   - a GPTQ/AWQ checkpoint: any of the above whose directory has a quantization config
@@ -54,8 +58,9 @@ const OTHER_WEIGHTS = /\.(ckpt|h5|onnx|msgpack|npz)$/i;
  * not a model, and pickles of arbitrary classes that the checkpoint reader would refuse. */
 const TRAINING_STATE = /^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$/;
 
-/** Where a model's tensors come from: one file or one shard index, with a name prefix. */
-type Part = { prefix: string; file: string; sharded: boolean; format: WeightFormatName };
+/** Where a model's tensors come from: one file, one shard index, or the files of a split
+ * model (`split`, in order; `file` is the first), with a name prefix. */
+type Part = { prefix: string; file: string; sharded: boolean; format: WeightFormatName; split?: string[] };
 
 interface ModelPlan {
   baseId: string;
@@ -82,8 +87,24 @@ async function isFile(p: string): Promise<boolean> {
   return (await statOrNull(p))?.isFile() ?? false;
 }
 
-/** The weights of a single-model directory in one format: a file or an index (the file
- * wins if both). */
+/** The split files of a format named `<stem>-0000i-of-0000N.<ext>` in `dir`, in order, or null. */
+async function splitWeightsIn(dir: string, format: (typeof WEIGHT_FORMATS)[number], stem: string): Promise<Part | null> {
+  if (!format.split) return null;
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch {
+    return null;
+  }
+  const files: string[] = [];
+  for (const n of names) if (format.split.parse(n)?.prefix === stem && (await isFile(path.join(dir, n)))) files.push(n);
+  if (!files.length) return null;
+  const [group] = format.split.group(dir, files, stem);
+  return { prefix: '', file: group.files[0], sharded: false, format: format.name, split: group.files };
+}
+
+/** The weights of a single-model directory in one format: a file, an index (the file wins
+ * if both), or split files. */
 async function weightsInFormat(dir: string, format: (typeof WEIGHT_FORMATS)[number], warnings: string[]): Promise<Part | null> {
   for (const stem of format.stems) {
     const single = path.join(dir, stem + format.singleSuffix);
@@ -94,6 +115,8 @@ async function weightsInFormat(dir: string, format: (typeof WEIGHT_FORMATS)[numb
       return { prefix: '', file: single, sharded: false, format: format.name };
     }
     if (hasIndex) return { prefix: '', file: index, sharded: true, format: format.name };
+    const split = await splitWeightsIn(dir, format, stem);
+    if (split) return split;
   }
   return null;
 }
@@ -150,7 +173,7 @@ async function modelInDirectory(dir: string, warnings: string[]): Promise<ModelP
   const own = (await weightsIn(dir, warnings)) ?? (await autoGptqWeightsIn(dir));
   const adapter = await adapterIn(dir);
   if (own && adapter) warnings.push(`${dir}: holds model weights and a PEFT adapter; read ${path.basename(own.file)}`);
-  if (own) return { baseId: baseModelId(dir, false), path: dir, format: own.sharded ? 'hf-sharded' : 'hf', parts: [own] };
+  if (own) return { baseId: baseModelId(dir, false), path: dir, format: own.sharded || own.split ? 'hf-sharded' : 'hf', parts: [own] };
   if (adapter) return { baseId: baseModelId(dir, false), path: dir, format: 'peft', parts: [adapter] };
   const hasModelIndex = await isFile(path.join(dir, 'model_index.json'));
   const parts: Part[] = [];
@@ -175,13 +198,33 @@ interface Found {
   lineageFiles: { setDir: string; file: string }[];
 }
 
+/** A split model found by its files (`files` in order): one model with id `prefix`, at its first file. */
+function splitModel(prefix: string, files: string[], format: WeightFormatName): ModelPlan {
+  return { baseId: prefix, path: files[0], format: 'file', parts: [{ prefix: '', file: files[0], sharded: false, format, split: files }] };
+}
+
 /** A directory of models: its weight files and model subdirectories. */
 async function modelSet(dir: string, warnings: string[]): Promise<Found> {
   const found: Found = { models: [], lineageFiles: [] };
+  const entries: { name: string; st: fs.Stats }[] = [];
   for (const name of (await fs.promises.readdir(dir)).sort()) {
+    const st = await statOrNull(path.join(dir, name));
+    if (st) entries.push({ name, st });
+  }
+  // Split models first: their files are one model each, not one model per file.
+  const inSplit = new Set<string>();
+  for (const format of WEIGHT_FORMATS) {
+    const split = format.split;
+    if (!split) continue;
+    const names = entries.filter((e) => e.st.isFile() && formatOfFile(e.name) === format && split.parse(e.name)).map((e) => e.name);
+    for (const g of split.group(dir, names)) {
+      found.models.push({ ...splitModel(g.prefix, g.files, format.name), setDir: dir });
+      for (const f of g.files) inSplit.add(path.basename(f));
+    }
+  }
+  for (const { name, st } of entries) {
     const p = path.join(dir, name);
-    const st = await statOrNull(p);
-    if (!st) continue;
+    if (inSplit.has(name)) continue;
     if (st.isFile()) {
       if (name === LINEAGE_FILE) found.lineageFiles.push({ setDir: dir, file: p });
       else if (TRAINING_STATE.test(name)) warnings.push(`${p}: skipped (training state saved by the Trainer, not model weights)`);
@@ -224,6 +267,18 @@ async function discoverPath(input: string, warnings: string[]): Promise<Found> {
     const format = formatOfFile(name);
     if (!format)
       throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a model (expected a .safetensors, .bin, .pt, .pth or .gguf file, or a directory)`, { file: abs });
+    // One file of a split model stands for the whole model, found beside it.
+    const split = format.split?.parse(name);
+    if (split && format.split) {
+      let names: string[];
+      try {
+        names = await fs.promises.readdir(path.dirname(abs));
+      } catch (e) {
+        throw new IoError('E_IO', `${path.dirname(abs)}: cannot list the files of the split model '${split.prefix}': ${(e as Error).message}`, { file: abs, cause: e });
+      }
+      const [group] = format.split.group(path.dirname(abs), names, split.prefix);
+      return { models: [splitModel(split.prefix, group.files, format.name)], lineageFiles: [] };
+    }
     return { models: [{ baseId: baseModelId(abs, true), path: abs, format: 'file', parts: [{ prefix: '', file: abs, sharded: false, format: format.name }] }], lineageFiles: [] };
   }
   if (!st.isDirectory()) throw new InvalidArgumentError('E_INVALID_ARG', `${abs}: not a file or directory`, { file: abs });
@@ -244,6 +299,11 @@ async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | un
           return format.readTensors(file);
         });
       if (part.sharded) return { part, model: await loadShardedModel(part.file, read) };
+      if (part.split) {
+        checkAbort(signal);
+        const list = await format.split!.readTensors(part.split, run);
+        return { part, model: { files: part.split, tensors: list.tensors, warnings: list.warnings } };
+      }
       const list = await read(part.file);
       return { part, model: { files: [part.file], tensors: list.tensors, warnings: list.warnings } };
     }),
@@ -266,6 +326,8 @@ async function loadModel(plan: ModelPlan, run: Limiter, signal: AbortSignal | un
   }
   const weightFormats = [...new Set(plan.parts.map((p) => p.format))].sort();
   const source: Omit<ModelSource, 'id'> = { path: plan.path, format: plan.format, weightFormats, files, tensors, bytes, params };
+  const splitFiles = plan.parts.reduce((n, p) => n + (p.split && p.split.length > 1 ? p.split.length : 0), 0);
+  if (splitFiles) source.ggufSplit = { files: splitFiles };
   if (plan.format === 'peft') source.adapter = await readAdapter(plan.path, files[0], tensors);
   return source;
 }
@@ -327,7 +389,9 @@ export async function openModels(paths: string[], opts: OpenModelsOptions = {}):
       const real = await realpathOr(m.path);
       let index = seen.get(real);
       if (index !== undefined) {
-        warnings.push(`${m.path}: the same model as ${plans[index].path}; read once`);
+        // The files of one split model given one by one (x-*.gguf) are that model, no mistake.
+        const sameSplit = m.parts[0]?.split && m.path === plans[index].path && m.format === 'file';
+        if (!sameSplit) warnings.push(`${m.path}: the same model as ${plans[index].path}; read once`);
       } else {
         index = plans.push(m) - 1;
         seen.set(real, index);

@@ -4,7 +4,10 @@
  * everything after discovery (plan, scan) is the same for every format; GGUF entries also
  * carry their row layout, and the scan dequantizes them (lib/io/gguf-tensors.ts).
  */
-import { readGgufTensors } from './gguf-tensors';
+import { readGgufHeader } from './gguf';
+import { groupSplitNames, parseSplitName, SplitName } from './gguf-split';
+import { readGgufModel, readGgufTensors } from './gguf-tensors';
+import type { Limiter } from './limiter';
 import { readHeader } from './safetensors';
 import { readTorchCheckpoint } from './torch-checkpoint';
 import type { TensorEntry, WeightFormatName } from './types';
@@ -24,6 +27,18 @@ export interface WeightFormat {
   singleSuffix: string;
   indexSuffix: string;
   readTensors(file: string): Promise<TensorList>;
+  /** Set for formats whose tools split one model into several files found by their names
+   * (llama.cpp's gguf-split): a model is then the group of files, read together. */
+  split?: SplitLayout;
+}
+
+export interface SplitLayout {
+  /** What a file name says about its place in a split model; undefined if it is not a split file. */
+  parse(fileName: string): SplitName | undefined;
+  /** The split models among a directory's file names (only the one with prefix `only` if given), checked by name. */
+  group(dir: string, names: string[], only?: string): { prefix: string; files: string[] }[];
+  /** One model's tensor list from its files in order; `run` bounds the reads at once. */
+  readTensors(files: string[], run: Limiter): Promise<TensorList>;
 }
 
 async function readSafetensors(file: string): Promise<TensorList> {
@@ -52,14 +67,20 @@ export const WEIGHT_FORMATS: readonly WeightFormat[] = [
     readTensors: readTorchCheckpoint,
   },
   {
-    // llama.cpp's single-file format; a directory holds it as model.gguf. GGUF has no shard
-    // index of its own, so an index in the Hugging Face form is the only one recognised.
+    // llama.cpp's format; a directory holds it as model.gguf. GGUF has no shard index of its
+    // own (an index in the Hugging Face form is recognised); gguf-split's files
+    // (`<prefix>-00001-of-0000N.gguf`, ...) are found by name and read as one model.
     name: 'gguf',
     extensions: ['.gguf'],
     stems: ['model'],
     singleSuffix: '.gguf',
     indexSuffix: '.gguf.index.json',
     readTensors: readGgufTensors,
+    split: {
+      parse: parseSplitName,
+      group: groupSplitNames,
+      readTensors: (files, run) => readGgufModel(files, (f) => run(() => readGgufHeader(f))),
+    },
   },
 ];
 

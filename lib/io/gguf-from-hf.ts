@@ -16,13 +16,15 @@ import { FormatError, InvalidArgumentError } from '../errors';
 import { hfRowToGgufRow, hfToGgufName, permutedHeads } from './gguf-names';
 import { ggmlType } from './gguf-types';
 import { QuantizeType } from './gguf-quantize';
-import { GgufWriteTensor, llamaMetadata, writeGguf } from './gguf-writer';
+import { GgufSplitOptions, GgufWriteTensor, llamaMetadata, writeGguf, writeGgufSplit } from './gguf-writer';
 import { readTensorValues } from './tensor-data';
 import type { ModelSource } from './types';
 
 export interface GgufConversion {
   /** Type of each tensor written, by HF name. */
   types: Record<string, string>;
+  /** The files written: `outFile`, or with `split` the split files in order. */
+  files: string[];
 }
 
 /** The type a tensor with rows of `rowElems` gets when `asked` is wanted. */
@@ -50,9 +52,9 @@ function intField(cfg: Record<string, unknown>, key: string, file: string): numb
 
 /**
  * Writes `model` (a llama checkpoint with config.json in its directory) to `outFile` as GGUF
- * with weights in `type`.
+ * with weights in `type`; with `split`, as gguf-split's files `<outFile without .gguf>-00001-of-0000N.gguf`, ...
  */
-export function convertLlamaToGguf(model: ModelSource, outFile: string, type: QuantizeType): GgufConversion {
+export function convertLlamaToGguf(model: ModelSource, outFile: string, type: QuantizeType, split?: GgufSplitOptions): GgufConversion {
   const dir = model.format === 'file' ? path.dirname(model.path) : model.path;
   const cfgFile = path.join(dir, 'config.json');
   let cfg: Record<string, unknown>;
@@ -90,6 +92,7 @@ export function convertLlamaToGguf(model: ModelSource, outFile: string, type: Qu
       },
     };
   });
+  if (split) return { types, files: writeGgufSplit(outFile.replace(/\.gguf$/i, ''), { metadata, tensors }, split) };
   writeGguf(outFile, { metadata, tensors });
-  return { types };
+  return { types, files: [outFile] };
 }

@@ -2,10 +2,12 @@
  * Writes GGUF v3 files from TypeScript (test fixtures, and later the zoo): typed metadata,
  * then tensor infos, then each tensor's bytes at an aligned offset. Tensors are produced and
  * written one at a time (a tensor's data may be a function), so a file larger than memory can
- * be written; the file goes to `<path>.tmp` and is renamed on completion.
+ * be written; the file goes to `<path>.tmp` and is renamed on completion. A model can also be
+ * written split over several files as llama.cpp's gguf-split does (writeGgufSplit).
  */
 import * as fs from 'fs';
 import { InvalidArgumentError } from '../errors';
+import { SPLIT_COUNT, SPLIT_NO, SPLIT_TENSORS, splitFileName } from './gguf-split';
 import { ggmlBytes, ggmlType } from './gguf-types';
 import { quantize, QuantizeType, QUANTIZE_TYPES } from './gguf-quantize';
 
@@ -153,6 +155,54 @@ export function writeGguf(path: string, opts: GgufWriteOptions): void {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
+}
+
+export interface GgufSplitOptions {
+  /** How many files (1..65535: split.count is a u16). */
+  files: number;
+  /** No tensor in the first file, only the metadata (gguf-split's --no-tensor-first-split). */
+  metadataOnlyFirst?: boolean;
+}
+
+/**
+ * One model's write options as the files gguf-split makes of it: the first file gets all the
+ * metadata (and the alignment), every file split.no, split.count and split.tensors.count and
+ * its run of tensors, in order (runs as equal as they can be); later files have only the split
+ * keys, so their alignment is the default 32, as gguf-split writes them.
+ */
+export function splitGgufOptions(opts: GgufWriteOptions, split: GgufSplitOptions): GgufWriteOptions[] {
+  const n = split.files;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('E_INVALID_ARG', `GGUF writer: split into ${n} files (1..65535)`);
+  const skip = split.metadataOnlyFirst && n > 1 ? 1 : 0;
+  const total = opts.tensors.length;
+  const start = (k: number) => (k < skip ? 0 : Math.floor(((k - skip) * total) / (n - skip)));
+  return Array.from({ length: n }, (_, k) => {
+    const keys: Record<string, GgufWriteValue> = {
+      [SPLIT_NO]: { type: 'u16', value: k },
+      [SPLIT_COUNT]: { type: 'u16', value: n },
+      [SPLIT_TENSORS]: { type: 'i32', value: total },
+    };
+    return {
+      metadata: k === 0 ? { ...(opts.metadata ?? {}), ...keys } : keys,
+      tensors: k < skip ? [] : opts.tensors.slice(start(k), k + 1 < n ? start(k + 1) : total),
+      alignment: k === 0 ? opts.alignment : undefined,
+    };
+  });
+}
+
+/** The files of a split model in memory, in order (small fixtures, fuzzing). */
+export function encodeGgufSplit(opts: GgufWriteOptions, split: GgufSplitOptions): Buffer[] {
+  return splitGgufOptions(opts, split).map(encodeGguf);
+}
+
+/** Writes `<prefix>-00001-of-0000N.gguf` ... (prefix is a path without `.gguf`); returns the paths in order. */
+export function writeGgufSplit(prefix: string, opts: GgufWriteOptions, split: GgufSplitOptions): string[] {
+  const parts = splitGgufOptions(opts, split);
+  return parts.map((o, k) => {
+    const file = splitFileName(prefix, k + 1, parts.length);
+    writeGguf(file, o);
+    return file;
+  });
 }
 
 /** llama.* hyperparameters and the general keys a llama-family GGUF carries. */

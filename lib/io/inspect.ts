@@ -35,6 +35,8 @@ export interface InspectReport {
   adapter?: { rank: number; pairs: number; base?: string; config: string };
   /** GPTQ/AWQ packed Linears, one entry per method, bits and group size (the tensor list shows them unpacked). */
   packed?: { method: string; bits: number; groupSize: number; tensors: number; actOrder: number }[];
+  /** A GGUF model split by llama.cpp's gguf-split: how many files (listed in `files`). */
+  ggufSplit?: { files: number };
   tensors: InspectTensor[];
   totals: InspectTotals;
   warnings: string[];
@@ -80,6 +82,7 @@ export async function inspectModel(modelPath: string, opts: { signal?: AbortSign
     packed.set(key, e);
   }
   if (packed.size) report.packed = [...packed.values()];
+  if (m.ggufSplit) report.ggufSplit = { ...m.ggufSplit };
   if (m.adapter) report.adapter = { rank: m.adapter.rank, pairs: m.adapter.pairs, base: m.adapter.wants, config: m.adapter.configFile };
   return report;
 }
@@ -132,6 +135,7 @@ export function formatInspect(report: InspectReport): string {
   out.push(`model ${report.id} (${[report.format, ...other].join(', ')}) at ${report.path}`);
   // GGUF mixes block types per tensor; one line says which at a glance.
   if (report.weightFormats.includes('gguf')) out.push(`weights: gguf ${typeCounts(report)}`);
+  if (report.ggufSplit) out.push(`split into ${report.ggufSplit.files} files (llama.cpp gguf-split), read as one model`);
   // GPTQ/AWQ: "weights: gptq 4-bit group 128 ×7, F16×3" (the packed Linears, then the rest).
   if (report.packed) {
     const packedLines = report.packed.map(

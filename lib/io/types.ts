@@ -94,6 +94,8 @@ export interface ModelSource {
   params: number;
   /** Set for a PEFT adapter directory (format 'peft'). */
   adapter?: AdapterInfo;
+  /** Set for a GGUF model split by llama.cpp's gguf-split: the number of files (in `files`). */
+  ggufSplit?: { files: number };
 }
 
 /** A PEFT LoRA adapter and the base it was matched to. */

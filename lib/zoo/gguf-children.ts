@@ -3,7 +3,8 @@
  * safetensors checkpoint to model.gguf (llama.cpp's layout, q/k rows permuted, weights
  * quantized; lib/io/gguf-from-hf.ts) and its safetensors files removed, so the lineage stays
  * the same while parents and children are stored in different formats. The types are taken in
- * turn, child after child.
+ * turn, child after child. Each child may be split into several files as llama.cpp's gguf-split
+ * writes them (model-00001-of-0000N.gguf, ...).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -24,8 +25,9 @@ export function parseGgufTypes(types: string[]): QuantizeType[] {
   return types as QuantizeType[];
 }
 
-/** Converts the children among `models` (HF directories under `outDir`) and records it on each. */
-export async function writeChildrenAsGguf(outDir: string, models: ZooModelRecord[], types: string[]): Promise<void> {
+/** Converts the children among `models` (HF directories under `outDir`) and records it on
+ * each; with `splitFiles`, each child is written split into that many files (gguf-split's layout). */
+export async function writeChildrenAsGguf(outDir: string, models: ZooModelRecord[], types: string[], splitFiles?: number): Promise<void> {
   const asked = parseGgufTypes(types);
   let j = 0;
   for (const rec of models) {
@@ -33,10 +35,12 @@ export async function writeChildrenAsGguf(outDir: string, models: ZooModelRecord
     const type = asked[j++ % asked.length];
     const dir = path.join(outDir, rec.path);
     const model = (await openModels([dir])).models[0];
-    const { types: written } = convertLlamaToGguf(model, path.join(dir, GGUF_FILE), type);
+    const split = splitFiles ? { files: splitFiles } : undefined;
+    const { types: written, files } = convertLlamaToGguf(model, path.join(dir, GGUF_FILE), type, split);
     for (const f of fs.readdirSync(dir)) if (/\.safetensors(\.index\.json)?$/.test(f)) fs.rmSync(path.join(dir, f));
     const tensorTypes: Record<string, number> = {};
     for (const t of Object.values(written)) tensorTypes[t] = (tensorTypes[t] ?? 0) + 1;
-    rec.gguf = { file: GGUF_FILE, type, tensorTypes };
+    rec.gguf = { file: path.basename(files[0]), type, tensorTypes };
+    if (split) rec.gguf.splitFiles = files.length;
   }
 }

@@ -52,6 +52,9 @@ export interface ZooOptions {
   /** tiny-llama: write each child (every model with a parent) as GGUF instead of BF16
    * safetensors, taking these types in turn ('Q8_0', 'Q4_K', ...; lib/io/gguf-from-hf.ts). */
   gguf?: string[];
+  /** tiny-llama with gguf: write each child split into this many files, as llama.cpp's
+   * gguf-split does (`model-00001-of-0000N.gguf`, ...; lib/io/gguf-split.ts). */
+  ggufSplit?: number;
   /** tiny-llama: write each leaf child as a PEFT LoRA adapter of this rank over its parent
    * (SVD of the real fine-tune; lib/zoo/peft-children.ts). Not with gguf. */
   peftRank?: number;
@@ -110,8 +113,9 @@ export interface ZooModelRecord {
   trainSeconds: number;
   synthetic: boolean;
   /** Set when the model's weights were converted to GGUF (tiny-llama with the gguf option):
-   * the file in its directory, the type asked for, and tensors per ggml type written. */
-  gguf?: { file: string; type: string; tensorTypes: Record<string, number> };
+   * the file in its directory (the first of `splitFiles` with ggufSplit), the type asked for,
+   * and tensors per ggml type written. */
+  gguf?: { file: string; type: string; tensorTypes: Record<string, number>; splitFiles?: number };
   /** Set when the model was written as a GPTQ checkpoint (gptq option): bits, group size and
    * the number of packed Linears. */
   gptq?: { bits: number; groupSize: number; packed: number };

@@ -3,16 +3,20 @@
  * in a copy of a valid file, must be refused with a FormatError whose message names the file
  * and the rule (and the tensor where there is one), by the sync and async readers alike. Then
  * what a too strict reader would wrongly refuse, and a writer -> reader -> dequantizer round trip.
+ * Split models (llama.cpp's gguf-split, lib/io/gguf-split.ts): each rule broken on its own in a
+ * copy of a valid three-file model, refused at discovery naming the file that breaks it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { dequantizeGguf, readGgufHeader, readGgufHeaderSync, GgufArray } from '../../lib/io/gguf';
 import { dequantizeRef } from '../../lib/io/gguf-quant-ref';
 import { GGML_TYPES, DequantType, ggmlBytes } from '../../lib/io/gguf-types';
-import { encodeGguf, llamaMetadata, writeGguf } from '../../lib/io/gguf-writer';
+import { encodeGguf, llamaMetadata, writeGguf, writeGgufSplit } from '../../lib/io/gguf-writer';
+import { openModels } from '../../lib/io/discover';
+import { runCli } from '../helpers/cli';
 import { FormatError, IoError } from '../../lib/errors';
 import { tmpDir } from './safetensors-helpers';
-import { baseFile, build, headerBytes, kv, RawFile, u32, u64 } from './gguf-helpers';
+import { baseFile, build, headerBytes, kv, RawFile, splitBase, splitKvs, u32, u64 } from './gguf-helpers';
 
 const dir = tmpDir('np-gguf-format-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -272,5 +276,143 @@ describe('GGUF round trip: writer -> native reader -> native dequantizer', () =>
       for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - values[k][i]));
       expect(worst).toBeLessThanOrEqual(tolerance[t.type]);
     });
+  });
+});
+
+interface SplitCase {
+  name: string;
+  /** File name -> bytes, written into a fresh folder. */
+  files: () => Record<string, Buffer>;
+  /** What is given to discovery: the folder (default) or one of its files. */
+  open?: string;
+  rule: RegExp;
+  /** The file the error names. */
+  file: string;
+  tensor?: string;
+}
+
+const M = (no: number, count = 3) => `m-${String(no).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.gguf`;
+/** The valid split model with `edit` applied to its RawFiles, as files m-0000i-of-00003.gguf. */
+function splitEdited(edit: (f: RawFile[]) => void = () => undefined): Record<string, Buffer> {
+  const f = splitBase();
+  edit(f);
+  return Object.fromEntries(f.map((x, i) => [M(i + 1), build(x)]));
+}
+function without(files: Record<string, Buffer>, ...names: string[]): Record<string, Buffer> {
+  return Object.fromEntries(Object.entries(files).filter(([n]) => !names.includes(n)));
+}
+/** Replaces key `key` of a file's metadata. */
+function setKv(f: RawFile, key: string, v: Parameters<typeof kv>[1] | null): void {
+  const i = f.kvs.findIndex((k) => k.key === key);
+  if (v === null) f.kvs.splice(i, 1);
+  else f.kvs[i] = kv(key, v);
+}
+
+const splitCases: SplitCase[] = [
+  // By name, before any header is read
+  { name: 'a missing file', files: () => without(splitEdited(), M(2)), rule: /split file 1 of 3 of the model 'm', but m-00002-of-00003\.gguf is missing from/, file: M(1) },
+  { name: 'a lone -00002-of-00003 without its siblings', files: () => without(splitEdited(), M(1), M(3)), open: M(2), rule: /split file 2 of 3 of the model 'm', but m-00001-of-00003\.gguf, m-00003-of-00003\.gguf are missing/, file: M(2) },
+  { name: 'names that disagree on the number of files', files: () => { const f = splitEdited(); f[M(3, 4)] = f[M(3)]; return without(f, M(3)); }, rule: /its name says 4 split files but m-00001-of-00003\.gguf says 3/, file: M(3, 4) },
+  { name: 'a file number outside 1..N', files: () => ({ ...splitEdited(), [M(4)]: splitEdited()[M(3)] }), rule: /split file number 4 is outside 1\.\.3/, file: M(4) },
+  { name: 'a file number given twice (name case)', files: () => ({ ...splitEdited(), [M(2).replace('.gguf', '.GGUF')]: splitEdited()[M(2)] }), rule: /split file number 2 is also the number of m-00002-of-00003\.GGUF/, file: M(2) },
+  // Split keys against the names and each other
+  { name: 'split.count that disagrees with the names', files: () => splitEdited((f) => setKv(f[1], 'split.count', { type: 'u16', value: 4 })), rule: /split\.count is 4 but the file names say 3 files/, file: M(2) },
+  { name: 'no split.count', files: () => splitEdited((f) => setKv(f[2], 'split.count', null)), rule: /has no split\.count, but its name makes it file 3 of 3 of a split model/, file: M(3) },
+  { name: 'split.no that disagrees with the name', files: () => splitEdited((f) => setKv(f[2], 'split.no', { type: 'u16', value: 5 })), rule: /split\.no is 5 but its name makes it file 3 of 3 \(split\.no 2\)/, file: M(3) },
+  { name: 'a duplicate split.no', files: () => splitEdited((f) => setKv(f[1], 'split.no', { type: 'u16', value: 0 })), rule: /split\.no 0 is also the split\.no of .*m-00001-of-00003\.gguf/, file: M(2) },
+  { name: 'no split.no', files: () => splitEdited((f) => setKv(f[1], 'split.no', null)), rule: /has no split\.no, but its name makes it file 2 of 3/, file: M(2) },
+  { name: 'split.count of another type than u16', files: () => splitEdited((f) => setKv(f[0], 'split.count', { type: 'u32', value: 3 })), rule: /split\.count must be of type u16 \(found u32\)/, file: M(1) },
+  { name: 'split.tensors.count of another type than i32', files: () => splitEdited((f) => setKv(f[2], 'split.tensors.count', { type: 'u64', value: 3 })), rule: /split\.tensors\.count must be of type i32 \(found u64\)/, file: M(3) },
+  { name: 'a tensor named in two files', files: () => splitEdited((f) => (f[2].tensors[0].name = 'a')), rule: /tensor 'a' is also in .*m-00001-of-00003\.gguf/, file: M(3), tensor: 'a' },
+  { name: 'tensors that do not add up to split.tensors.count', files: () => splitEdited((f) => f.forEach((x) => setKv(x, 'split.tensors.count', { type: 'i32', value: 4 }))), rule: /split\.tensors\.count says 4 tensors but the 3 files hold 3/, file: M(1) },
+  { name: 'split.tensors.count that differs between files', files: () => splitEdited((f) => setKv(f[2], 'split.tensors.count', { type: 'i32', value: 4 })), rule: /split\.tensors\.count 4 differs from 3 in .*m-00001-of-00003\.gguf/, file: M(3) },
+  { name: 'no split.tensors.count in the first file', files: () => splitEdited((f) => setKv(f[0], 'split.tensors.count', null)), rule: /has no split\.tensors\.count \(the tensors of all 3 files together\)/, file: M(1) },
+  { name: 'files of different GGUF versions', files: () => splitEdited((f) => (f[1].version = 2)), rule: /GGUF version 2 differs from version 3 of .*m-00001-of-00003\.gguf/, file: M(2) },
+  { name: 'a later file of another architecture', files: () => splitEdited((f) => f[2].kvs.push(kv('general.architecture', { type: 'string', value: 'gpt2' }))), rule: /general\.architecture 'gpt2' differs from 'llama' in/, file: M(3) },
+  { name: 'a file whose split.count says it is one of several, under a plain name', files: () => ({ 'x.gguf': splitEdited()[M(1)] }), rule: /split\.count 3 says it is one file of a split model, but its name does not end in -0000i-of-0000N\.gguf/, file: 'x.gguf' },
+  { name: 'a file of the split that is itself malformed', files: () => { const f = splitEdited(); f[M(3)] = f[M(3)].subarray(0, f[M(3)].length - 1); return f; }, rule: /tensor 'c': data \[0, \+144\) runs past the end of the data section/, file: M(3), tensor: 'c' },
+];
+
+describe('split GGUF models: discovery refuses what gguf-split cannot have written', () => {
+  it('the split base is valid: one model of three files, the tensors of all of them', async () => {
+    const d = path.join(dir, 'split-base');
+    fs.mkdirSync(d);
+    for (const [n, b] of Object.entries(splitEdited())) fs.writeFileSync(path.join(d, n), b);
+    const set = await openModels([d]);
+    expect(set.models.map((m) => [m.id, m.files.map((f) => path.basename(f)), m.ggufSplit])).toEqual([['m', [M(1), M(2), M(3)], { files: 3 }]]);
+    expect(set.models[0].tensors.map((t) => [t.name, path.basename(t.file), t.dtype])).toEqual([['a', M(1), 'F32'], ['b', M(2), 'Q8_0'], ['c', M(3), 'Q4_K']]);
+  });
+
+  it.each(splitCases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+    const d = path.join(dir, `split-case-${i}`);
+    fs.mkdirSync(d);
+    for (const [n, b] of Object.entries(c.files())) fs.writeFileSync(path.join(d, n), b);
+    const err = await openModels([c.open ? path.join(d, c.open) : d]).catch((e) => e);
+    const file = path.join(d, c.file);
+    expect(err).toBeInstanceOf(FormatError);
+    expect(err.message).toMatch(c.rule);
+    expect(err.message.startsWith(`${file}: `)).toBe(true);
+    expect(err.file).toBe(file);
+    expect(err.tensor).toBe(c.tensor);
+  });
+});
+
+describe('split GGUF models: what gguf-split and plain files may hold', () => {
+  const write = (d: string, files: Record<string, Buffer>): string => {
+    fs.mkdirSync(d, { recursive: true });
+    for (const [n, b] of Object.entries(files)) fs.writeFileSync(path.join(d, n), b);
+    return d;
+  };
+
+  it('a plain file with split.count 1 (and split.no 0, split.tensors.count), or no split keys, is a model on its own', async () => {
+    const one = baseFile();
+    one.kvs.push(...splitKvs(0, 1, 3));
+    const d = write(path.join(dir, 'split-plain'), { 'one.gguf': build(one), 'none.gguf': build(baseFile()), 'z-00001-of-00001.gguf': build(baseFile()) });
+    const set = await openModels([d]);
+    expect(set.models.map((m) => [m.id, m.tensors.length, m.files.length, m.ggufSplit])).toEqual([['none', 3, 1, undefined], ['one', 3, 1, undefined], ['z', 3, 1, undefined]]);
+  });
+
+  it('later files with the default alignment beside a first file with its own (as gguf-split writes them)', async () => {
+    const d = path.join(dir, 'split-aligned');
+    fs.mkdirSync(d);
+    const files = writeGgufSplit(path.join(d, 'al'), {
+      alignment: 256,
+      metadata: llamaMetadata({ blockCount: 1, embeddingLength: 32, feedForwardLength: 64, headCount: 2 }),
+      tensors: ['token_embd.weight', 'output_norm.weight', 'output.weight'].map((name, k) => ({ name, type: 'F32', dims: [32, 2], data: new Float32Array(64).fill(k) })),
+    }, { files: 3 });
+    const h = files.map((f) => readGgufHeaderSync(f));
+    expect(h.map((x) => x.alignment)).toEqual([256, 32, 32]);
+    const set = await openModels([d]);
+    expect(set.models.map((m) => [m.id, m.tensors.map((t) => t.name)])).toEqual([['al', ['model.embed_tokens.weight', 'model.norm.weight', 'lm_head.weight']]]);
+  });
+
+  it('the files given one by one, or any one of them, are the one model, without a warning', async () => {
+    const d = write(path.join(dir, 'split-given'), { ...splitEdited(), 'other.gguf': build(baseFile()) });
+    const all = await openModels([M(3), M(1), M(2)].map((n) => path.join(d, n)));
+    expect([all.models.map((m) => m.id), all.warnings]).toEqual([['m'], []]);
+    const one = await openModels([path.join(d, M(2))]);
+    expect(one.models[0].path).toBe(path.join(d, M(1)));
+    expect((await openModels([d])).models.map((m) => m.id)).toEqual(['m', 'other']);
+  });
+
+  it('`phylogeny inspect` on any file of a split model shows the one model and says it is split; a broken split exits 1 naming the file', async () => {
+    const d = write(path.join(dir, 'split-cli'), splitEdited());
+    const r = await runCli(['inspect', path.join(d, M(3))]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`model m (file, gguf) at ${path.join(d, M(1))}`);
+    expect(r.out).toContain('split into 3 files (llama.cpp gguf-split), read as one model');
+    expect(r.out).toMatch(/^total: 3 tensors,/m);
+    fs.rmSync(path.join(d, M(2)));
+    const bad = await runCli(['inspect', path.join(d, M(3))]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${path.join(d, M(1))}: split file 1 of 3 of the model 'm', but m-00002-of-00003.gguf is missing`);
+  });
+
+  it('a folder holding model-0000i-of-0000N.gguf is one model named by the folder', async () => {
+    const d = write(path.join(dir, 'split-folder', 'llama-q8'), Object.fromEntries(Object.entries(splitEdited()).map(([n, b]) => [n.replace(/^m-/, 'model-'), b])));
+    for (const p of [d, path.dirname(d)]) {
+      const set = await openModels([p]);
+      expect(set.models.map((m) => [m.id, m.format, m.path, m.files.length])).toEqual([['llama-q8', 'hf-sharded', d, 3]]);
+    }
   });
 });

@@ -3,12 +3,13 @@
  * process): mutations of valid files (bit flips, truncations, hostile counts, lengths and
  * types, splices) must each be refused with a FormatError/IoError naming the file, or be
  * accepted with a header that obeys the format (checked independently) and tensors that
- * dequantize as the TypeScript reference does. The seed is fixed, so a failure reproduces.
+ * dequantize as the TypeScript reference does. Mutated files of a split model are read back
+ * among their unmutated siblings under the split rules. The seed is fixed, so a failure reproduces.
  */
 import * as fs from 'fs';
 import { readGgufHeader, readGgufHeaderSync } from '../../lib/io/gguf';
 import { Mutator } from '../../scripts/fuzz/mutate';
-import { ggufTarget } from '../../scripts/fuzz/gguf';
+import { ggufTarget, splitOutcomes } from '../../scripts/fuzz/gguf';
 import { FUZZ_TARGETS } from '../../scripts/fuzz/registry';
 import { newCounts, record, runCase } from '../../scripts/fuzz/batch';
 import { tmpDir } from './safetensors-helpers';
@@ -17,7 +18,7 @@ const dir = tmpDir('np-gguf-fuzz-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('GGUF fuzzing', () => {
-  const mutator = new Mutator(ggufTarget.seeds(dir), 0x67677566);
+  const mutator = new Mutator(ggufTarget.seeds(dir), 0x67677566, ggufTarget.mutate);
 
   it('every registered target accepts its own seeds', () => {
     for (const t of FUZZ_TARGETS) {
@@ -42,6 +43,10 @@ describe('GGUF fuzzing', () => {
     // Both outcomes are exercised, so the mutations neither all break nor all miss the header.
     expect(counts.ok).toBeGreaterThan(50);
     expect(counts.refused).toBeGreaterThan(500);
+    // Split models were put together from mutated files and both accepted and refused.
+    process.stdout.write(`gguf fuzz, 1,200 cases: ${counts.ok} ok, ${counts.refused} refused; split models ${splitOutcomes.accepted} accepted, ${splitOutcomes.refused} refused\n`);
+    expect(splitOutcomes.accepted).toBeGreaterThan(50);
+    expect(splitOutcomes.refused).toBeGreaterThan(50);
   });
 
   it('the async reader agrees with the sync one on 150 mutations', async () => {

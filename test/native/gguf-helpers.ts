@@ -77,3 +77,23 @@ export function baseFile(): RawFile {
     data,
   };
 }
+
+/** The split keys gguf-split gives every file: split.no (u16), split.count (u16), split.tensors.count (i32). */
+export function splitKvs(no: number, count: number, tensors: number): RawKv[] {
+  return [kv('split.no', { type: 'u16', value: no }), kv('split.count', { type: 'u16', value: count }), kv('split.tensors.count', { type: 'i32', value: tensors })];
+}
+
+/**
+ * A valid split model as gguf-split lays it out, file by file: the base file's metadata and
+ * tensor 'a' in the first, 'b' (Q8_0) in the second, 'c' (Q4_K) in the third; every file the
+ * split keys. Each split case breaks one thing in a copy of these.
+ */
+export function splitBase(): RawFile[] {
+  const b = baseFile();
+  const n = 3;
+  return [
+    { kvs: [...b.kvs, ...splitKvs(0, n, 3)], tensors: [{ ...b.tensors[0], offset: 0 }], data: b.data.subarray(0, 32) },
+    { kvs: splitKvs(1, n, 3), tensors: [{ ...b.tensors[1], offset: 0 }], data: b.data.subarray(32, 66) },
+    { kvs: splitKvs(2, n, 3), tensors: [{ ...b.tensors[2], offset: 0 }], data: b.data.subarray(96, 240) },
+  ];
+}

@@ -3,14 +3,16 @@
  * per head as llama.cpp's converter does) is read back in Hugging Face names and row order.
  * An F32 GGUF scans bit for bit like the safetensors it came from; Q8_0/Q4_K tensors are
  * dequantized in the scan to exactly the values of the TypeScript reference dequantizers; the
- * native scan agrees with the float64 reference at chunk sizes that cut rows and blocks.
+ * native scan agrees with the float64 reference at chunk sizes that cut rows and blocks. The
+ * same child split over three files as llama.cpp's gguf-split does scans bit for bit like the
+ * child written as one file.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { DtypeError } from '../../lib/errors';
 import { openModels } from '../../lib/io/discover';
 import { convertLlamaToGguf, ggufTypeFor } from '../../lib/io/gguf-from-hf';
-import { writeGguf, llamaMetadata } from '../../lib/io/gguf-writer';
+import { GgufSplitOptions, writeGguf, llamaMetadata } from '../../lib/io/gguf-writer';
 import { readGgufTensors } from '../../lib/io/gguf-tensors';
 import { formatInspect, inspectModel } from '../../lib/io/inspect';
 import { writeSafetensors } from '../../lib/io/safetensors-writer';
@@ -73,6 +75,26 @@ async function withGgufChild(type: 'F32' | 'Q8_0' | 'Q4_K'): Promise<ModelSet> {
     const child = (await openModels([path.join(dir, 'st', 'child')])).models[0];
     convertLlamaToGguf(child, path.join(set, 'child', 'model.gguf'), type);
   }
+  return openModels([set]);
+}
+
+/**
+ * The parent (safetensors) beside the child converted to GGUF `type`, as one file or split: in
+ * its own folder (`model.gguf` / `model-0000i-of-0000N.gguf`, config.json beside), or as files
+ * of the set (`child.gguf` / `child-0000i-of-0000N.gguf`).
+ */
+async function ggufChildAs(name: string, type: 'Q8_0' | 'Q4_K', layout: 'dir' | 'file', split?: GgufSplitOptions): Promise<ModelSet> {
+  const set = path.join(dir, name);
+  fs.mkdirSync(set, { recursive: true });
+  fs.cpSync(path.join(dir, 'st', 'parent'), path.join(set, 'parent'), { recursive: true });
+  const child = (await openModels([path.join(dir, 'st', 'child')])).models[0];
+  let out = path.join(set, 'child.gguf');
+  if (layout === 'dir') {
+    fs.mkdirSync(path.join(set, 'child'));
+    fs.copyFileSync(path.join(dir, 'st', 'child', 'config.json'), path.join(set, 'child', 'config.json'));
+    out = path.join(set, 'child', 'model.gguf');
+  }
+  convertLlamaToGguf(child, out, type, split);
   return openModels([set]);
 }
 
@@ -199,4 +221,47 @@ test('inspect names the GGUF weights and their types', async () => {
   const text = formatInspect(report);
   expect(text).toMatch(/^model child \(hf, gguf\)/);
   expect(text).toMatch(/weights: gguf Q4_K×9, F32×3/);
+});
+
+// llama.cpp's gguf-split layout (the first file all the metadata, every file its run of
+// tensors and the split keys): one model whose tensors come from three files, q/k rows
+// un-permuted with the first file's head counts, every statistic and Gram entry equal. In
+// the second case the first file holds only metadata (gguf-split --no-tensor-first-split), so
+// q and k live in a file without head counts and their Gram entries with the parent (HF row
+// order) only match if the first file's counts were applied.
+test.each([
+  ['Q8_0', 'dir', false],
+  ['Q4_K', 'file', true],
+] as const)('%s split into 3 files (%s layout, metadata-only first file: %s) scans bit for bit like the same model in one file', async (type, layout, metadataOnlyFirst) => {
+  const one = await ggufChildAs(`one-${type}`, type, layout);
+  const split = await ggufChildAs(`split-${type}`, type, layout, { files: 3, metadataOnlyFirst });
+  expect(split.warnings).toEqual(one.warnings);
+  const child = split.models.find((m) => m.id === 'child')!;
+  expect(split.models.map((m) => m.id)).toEqual(['child', 'parent']);
+  expect(child.files.map((f) => path.basename(f))).toEqual(['-00001-of-00003.gguf', '-00002-of-00003.gguf', '-00003-of-00003.gguf'].map((s) => `${layout === 'dir' ? 'model' : 'child'}${s}`));
+  expect(child.ggufSplit).toEqual({ files: 3 });
+  expect(new Set(child.tensors.map((t) => t.file)).size).toBe(metadataOnlyFirst ? 2 : 3);
+  const q = child.tensors.find((t) => t.name.endsWith('q_proj.weight'))!;
+  if (metadataOnlyFirst) expect(q.file).not.toBe(child.files[0]);
+  expect(q.gguf!.permHeads).toBe(4);
+  const single = one.models.find((m) => m.id === 'child')!;
+  const strip = (m: typeof child) => m.tensors.map((t) => ({ ...t, file: '', offset: 0 }));
+  expect(strip(child)).toEqual(strip(single));
+  const a = await scanModelSet(split, { device: 'cpu', chunkMb: 0.01 });
+  const b = await scanModelSet(one, { device: 'cpu', chunkMb: 0.01 });
+  expect(a.tensors.length).toBe(SHAPES.length);
+  expect(a.skipped).toEqual([]);
+  expect(a.fakeInit).toBe(b.fakeInit);
+  expect(a.tensors).toEqual(b.tensors); // every moment, fake-init distance and Gram entry, exactly
+  expect(a.models.map((m) => [m.id, m.params, m.bytes])).toEqual(b.models.map((m) => [m.id, m.params, m.bytes]));
+});
+
+test('inspect shows a split GGUF as one model split into its files', async () => {
+  const report = await inspectModel(path.join(dir, 'split-Q4_K', 'child-00002-of-00003.gguf'));
+  const text = formatInspect(report);
+  expect(report.id).toBe('child');
+  expect(report.files).toHaveLength(3);
+  expect(text).toMatch(/^model child \(file, gguf\) at .*child-00001-of-00003\.gguf$/m);
+  expect(text).toMatch(/^split into 3 files \(llama\.cpp gguf-split\), read as one model$/m);
+  expect(text).toMatch(/^total: 12 tensors,/m);
 });

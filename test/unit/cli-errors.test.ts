@@ -27,6 +27,15 @@ describe('CLI exit codes', () => {
     expect(r.err).toContain("phylogeny scan --help");
   });
 
+  it('zoo --gguf-split without --gguf, or not a whole number of files, exits 2', async () => {
+    for (const args of [['--gguf-split', '3'], ['--gguf', 'Q8_0', '--gguf-split', '0']]) {
+      const r = await run(['zoo', '--preset', 'tiny-llama', '--out', path.join(dir, 'never'), ...args, '-q']);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('--gguf-split takes a whole number of files from 1 to 65535, with --gguf');
+    }
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+  });
+
   it('a bad --fake-init exits 2 like a bad --threads', async () => {
     const r = await run(['scan', model, '--fake-init', 'w=bogus(1)', '--out', out, '-q']);
     expect(r.code).toBe(2);

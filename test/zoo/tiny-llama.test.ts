@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { buildZoo, RESIZED_VOCAB, ZooSummary } from '../../lib/zoo';
 import { writeChildrenAsGguf } from '../../lib/zoo/gguf-children';
+import { convertLlamaToGguf } from '../../lib/io/gguf-from-hf';
+import type { QuantizeType } from '../../lib/io/gguf-quantize';
 import { writeChildrenAsGptq } from '../../lib/zoo/gptq-children';
 import { writeLeafChildrenAsAdapters } from '../../lib/zoo/peft-children';
 import { detect } from '../../lib/detect';
@@ -165,8 +167,9 @@ async function expectSameLineage(scan: ScanResult, set: ModelSet, what: string):
 
 // The zoo's gguf option on the same trained weights: children converted to GGUF (Q8_0 and
 // Q4_K in turn, q/k rows permuted as llama.cpp's converter does) are read in HF names and row
-// order and detection still finds the family and the resized child's parent.
-test('children written as GGUF: same lineage found beside safetensors parents', async () => {
+// order and detection still finds the family and the resized child's parent. That child is
+// split over three files as llama.cpp's gguf-split writes them, and is still one model.
+test('children written as GGUF, one split into 3 files: same lineage found beside safetensors parents', async () => {
   const dir = path.join(tmp.dir, '..', `${path.basename(tmp.dir)}-gguf`);
   fs.cpSync(tmp.dir, dir, { recursive: true });
   try {
@@ -177,11 +180,17 @@ test('children written as GGUF: same lineage found beside safetensors parents', 
     // hidden 64: Q4_K's 256-element blocks do not fit, so its rows fall back to Q4_0 (F16 where 32 does not divide)
     expect(Object.keys(children[1].gguf!.tensorTypes).sort()).toEqual(['F16', 'F32', 'Q4_0']);
     for (const m of children) expect(fs.readdirSync(path.join(dir, m.id)).sort()).toEqual(['config.json', 'model.gguf']);
+    const resized = children.find((m) => m.initialization.vocabularyResized)!;
+    fs.rmSync(path.join(dir, resized.id, 'model.gguf'));
+    const original = (await openModels([path.join(tmp.dir, resized.id)])).models[0];
+    convertLlamaToGguf(original, path.join(dir, resized.id, 'model.gguf'), resized.gguf!.type as QuantizeType, { files: 3 });
     const set = await openModels([dir]);
     expect(set.models.filter((m) => m.weightFormats?.includes('gguf')).length).toBe(4);
+    const split = set.models.find((m) => m.id === resized.id)!;
+    expect([split.ggufSplit, split.files.map((f) => path.basename(f))]).toEqual([{ files: 3 }, ['model-00001-of-00003.gguf', 'model-00002-of-00003.gguf', 'model-00003-of-00003.gguf']]);
     const scan = await scanModelSet(set, { device: 'cpu' });
     expect(scan.fakeInit).toBe('hf(0.02)');
-    await expectSameLineage(scan, set, 'GGUF');
+    await expectSameLineage(scan, set, 'GGUF (one split into 3 files)');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -25,6 +25,7 @@ export const zooCommand: Command = {
     { name: 'grandchildren', type: 'number', arg: 'N', description: 'synthetic-large: grandchildren per family' },
     { name: 'layers', type: 'number', arg: 'N', description: 'synthetic-large: decoder layers (override the size\'s)' },
     { name: 'gguf', type: 'string', arg: 'TYPES', description: "tiny-llama: write the children as GGUF (model.gguf) instead of BF16 safetensors, comma-separated types taken in turn (e.g. 'Q8_0,Q4_K'; also F32, F16, BF16, Q4_0, Q4_1)" },
+    { name: 'gguf-split', type: 'number', arg: 'N', description: "tiny-llama with --gguf: write each child split into N files as llama.cpp's gguf-split does (model-00001-of-0000N.gguf, ...), read back as one model" },
     { name: 'gptq', type: 'boolean', description: 'tiny-llama: write the children as 4-bit GPTQ checkpoints (round-to-nearest per group of 128, not the GPTQ algorithm) instead of BF16 safetensors' },
     { name: 'peft-rank', type: 'number', arg: 'R', description: 'tiny-llama: write each leaf child as a PEFT LoRA adapter of rank R over its parent (SVD of its fine-tune) instead of safetensors' },
     { name: 'regime', type: 'list', arg: 'R', description: `regimes: which training regimes (repeatable, comma-separated; ${REGIMES.join(', ')}) [default: all]; --families is then per regime` },
@@ -36,6 +37,7 @@ export const zooCommand: Command = {
     'phylogeny zoo --preset mnist-fc --out zoos/fc --seed 1',
     'phylogeny zoo --preset tiny-llama --out zoos/llama',
     'phylogeny zoo --preset tiny-llama --gguf Q8_0,Q4_K --out zoos/llama-gguf',
+    'phylogeny zoo --preset tiny-llama --gguf Q8_0 --gguf-split 3 --out zoos/llama-gguf-split',
     'phylogeny zoo --preset tiny-llama --gptq --out zoos/llama-gptq',
     'phylogeny zoo --preset regimes --regime adamw-strong,partial --families 2 --out zoos/regimes',
     'phylogeny zoo --preset synthetic-large --size 7b --layers 18 --children 1 --grandchildren 0 --out zoos/big',
@@ -46,6 +48,9 @@ export const zooCommand: Command = {
     if (!o.out) throw new UsageError('zoo needs --out DIR');
     const gguf = typeof o.gguf === 'string' ? o.gguf.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     if (gguf && o.preset !== 'tiny-llama') throw new UsageError('--gguf applies to --preset tiny-llama only');
+    const ggufSplit = o['gguf-split'] as number | undefined;
+    if (ggufSplit !== undefined && (!gguf || !Number.isInteger(ggufSplit) || ggufSplit < 1 || ggufSplit > 65535))
+      throw new UsageError('--gguf-split takes a whole number of files from 1 to 65535, with --gguf');
     const gptq = Boolean(o.gptq);
     if (gptq && (o.preset !== 'tiny-llama' || gguf)) throw new UsageError('--gptq applies to --preset tiny-llama only, without --gguf');
     const peftRank = o['peft-rank'] as number | undefined;
@@ -63,6 +68,7 @@ export const zooCommand: Command = {
       grandchildrenPerFamily: o.grandchildren as number | undefined,
       numLayers: o.layers as number | undefined,
       gguf,
+      ggufSplit,
       peftRank,
       gptq: gptq || undefined,
       regimes: o.regime as string[] | undefined,

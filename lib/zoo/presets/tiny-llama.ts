@@ -95,6 +95,7 @@ function normalize(o: ZooOptions): Record<string, unknown> {
   const scale = o.scale ?? 'small';
   const key: Record<string, unknown> = { preset: 'tiny-llama', scale, seed: o.seed ?? 0, families: o.families ?? LM_SCALES[scale].families };
   if (o.gguf?.length) key.gguf = o.gguf; // absent by default, so existing cache keys stay
+  if (o.gguf?.length && o.ggufSplit) key.ggufSplit = o.ggufSplit;
   if (o.peftRank) key.peftRank = o.peftRank;
   if (o.gptq) key.gptq = true;
   return key;
@@ -299,7 +300,8 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
   const models: ZooModelRecord[] = [];
   for (let i = 0; i < plan.length; i++) models.push(await buildLm(ctx, sc, backend.name, plan, i, byKey, tokenizers));
   const gguf = ctx.options.gguf ?? [];
-  if (gguf.length) await writeChildrenAsGguf(ctx.outDir, models, gguf);
+  const ggufSplit = ctx.options.ggufSplit;
+  if (gguf.length) await writeChildrenAsGguf(ctx.outDir, models, gguf, ggufSplit);
   const gptq = ctx.options.gptq === true;
   if (gptq) await writeChildrenAsGptq(ctx.outDir, models);
   const peftRank = ctx.options.peftRank;
@@ -315,7 +317,7 @@ async function build(ctx: PresetContext): Promise<PresetResult> {
       'Accuracy is next-token accuracy on held-out generated text of the model’s own domain.',
       'Tokenizer: one token per byte (no tokenizer files are written); config.json keeps the transformers default bos/eos ids (1, 2), which the generated text does not use.',
       ...(gguf.length
-        ? [`Children converted to GGUF (${gguf.join(', ')} in turn; model.gguf beside config.json, q/k rows permuted as llama.cpp's converter does); rows that are not whole blocks of the type fall back (see models.json gguf.tensorTypes).`]
+        ? [`Children converted to GGUF (${gguf.join(', ')} in turn; ${ggufSplit ? `split into ${ggufSplit} files model-00001-of-${String(ggufSplit).padStart(5, '0')}.gguf, ... as llama.cpp's gguf-split writes them` : 'model.gguf'} beside config.json, q/k rows permuted as llama.cpp's converter does); rows that are not whole blocks of the type fall back (see models.json gguf.tensorTypes).`]
         : []),
       ...(gptq
         ? [`Children written as 4-bit GPTQ checkpoints (every decoder Linear packed, groups of ${ZOO_GPTQ_GROUP}, checkpoint_format gptq): round-to-nearest per group, a format writer and not the GPTQ algorithm, so each child is the trained child plus rounding error.`]
