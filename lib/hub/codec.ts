@@ -1,27 +1,32 @@
 /**
  * The binary form of a fingerprint, as the index stores it (one BLOB per model):
  *
- *   "NPFP" | u32 version (1) | u32 n = JSON length | n bytes of UTF-8 JSON | zero padding to 4
- *   then per tensor, in JSON order: rows u32[nRows], cols u32[nCols], values f32[nRows·nCols]
+ *   "NPFP" | u32 version (2) | u32 n = JSON length | n bytes of UTF-8 JSON | zero padding to 4
+ *   then per tensor, in JSON order: rows u32[nRows], values f32[nRows·nCols]
  *
  * all little-endian. The JSON holds everything else (config, fake-init spec, sizes, per tensor
- * name, dtype, shape, row rate, counts, moments, Σ(x − r)²). The decoder checks every field and
+ * name, dtype, shape, row rate, column mode, counts, moments, Σ(x − r)²). The kept columns are
+ * not stored: they follow from the config's seed, the tensor's name and shape, the column mode
+ * and the rows (lib/hub/sample.ts), and storing per-row columns would double a record.
+ * Version 1 kept one set of columns for every row and stored it; its records are refused. The decoder checks every field and
  * that the binary part has exactly the announced length before it allocates, so a damaged
  * record is a FormatError naming where it came from, never a crash or a huge allocation.
  */
 import { FormatError } from '../errors';
 import type { Fingerprint, FingerprintTensor } from './fingerprint';
-import { checkConfig, FingerprintConfig, shapeView } from './sample';
+import { checkConfig, ColMode, FingerprintConfig, perRowColumnsCached, shapeView } from './sample';
 
 const MAGIC = 'NPFP';
-export const FINGERPRINT_CODEC_VERSION = 1;
+export const FINGERPRINT_CODEC_VERSION = 2;
 
 interface TensorJson {
   name: string;
   dtype: string;
   shape: number[];
   rowRate: number;
+  colMode: ColMode;
   nRows: number;
+  /** Columns kept per row. */
   nCols: number;
   moments: number[];
   fakeInitSq: number;
@@ -48,13 +53,13 @@ export function encodeFingerprint(fp: Fingerprint): Buffer {
     reads: fp.reads,
     skipped: fp.skipped,
     tensors: fp.tensors.map((t) => ({
-      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, nRows: t.rows.length, nCols: t.cols.length,
+      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nRows: t.rows.length, nCols: t.nCols,
       moments: [...t.moments], fakeInitSq: t.fakeInitSq,
     })),
   };
   const text = Buffer.from(JSON.stringify(json), 'utf8');
   const pad = (4 - (text.length % 4)) % 4;
-  const binary = fp.tensors.reduce((s, t) => s + 4 * (t.rows.length + t.cols.length + t.values.length), 0);
+  const binary = fp.tensors.reduce((s, t) => s + 4 * (t.rows.length + t.values.length), 0);
   const out = Buffer.alloc(12 + text.length + pad + binary);
   out.write(MAGIC, 0, 'latin1');
   out.writeUInt32LE(FINGERPRINT_CODEC_VERSION, 4);
@@ -62,7 +67,7 @@ export function encodeFingerprint(fp: Fingerprint): Buffer {
   text.copy(out, 12);
   let at = 12 + text.length + pad;
   for (const t of fp.tensors) {
-    for (const a of [t.rows, t.cols, t.values]) {
+    for (const a of [t.rows, t.values]) {
       Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
       at += a.byteLength;
     }
@@ -81,6 +86,8 @@ function checkTensor(t: unknown, fail: (why: string) => never): TensorJson {
   if (!isNum(o.rowRate) || o.rowRate <= 0 || o.rowRate > 1) fail(`tensor '${o.name}': bad row rate`);
   const { rows, rowLen } = shapeView(o.shape);
   if (!isInt(o.nRows, rows) || !isInt(o.nCols, rowLen)) fail(`tensor '${o.name}': row or column count larger than its shape`);
+  if (o.colMode !== 'all' && o.colMode !== 'per-row') fail(`tensor '${o.name}': bad column mode`);
+  if (o.colMode === 'all' && o.nCols !== rowLen) fail(`tensor '${o.name}': column mode 'all' with ${o.nCols} of ${rowLen} columns`);
   if (!Array.isArray(o.moments) || o.moments.length !== 4 || !o.moments.every(isNum)) fail(`tensor '${o.name}': bad moments`);
   if (!isNum(o.fakeInitSq)) fail(`tensor '${o.name}': bad fakeInitSq`);
   return o as TensorJson;
@@ -119,7 +126,7 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
   }
   const tensors = json.tensors.map((t) => checkTensor(t, fail));
   const start = 12 + n + ((4 - (n % 4)) % 4);
-  const need = tensors.reduce((s, t) => s + 4 * (t.nRows + t.nCols + t.nRows * t.nCols), 0);
+  const need = tensors.reduce((s, t) => s + 4 * (t.nRows + t.nRows * t.nCols), 0);
   if (start + need !== b.length) fail(`binary part is ${b.length - start} bytes, the tensors need ${need}`);
   const aligned = new Uint8Array(b.length - start);
   aligned.set(b.subarray(start));
@@ -131,12 +138,13 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
   };
   const out: FingerprintTensor[] = tensors.map((t) => {
     const rows = take(t.nRows, (x, o, l) => new Uint32Array(x, o, l));
-    const cols = take(t.nCols, (x, o, l) => new Uint32Array(x, o, l));
     const values = take(t.nRows * t.nCols, (x, o, l) => new Float32Array(x, o, l));
     const { rows: R, rowLen } = shapeView(t.shape);
-    if (!ascendingBelow(rows, R) || !ascendingBelow(cols, rowLen)) fail(`tensor '${t.name}': rows or columns not ascending within the shape`);
+    if (!ascendingBelow(rows, R)) fail(`tensor '${t.name}': rows not ascending within the shape`);
+    // Derived, not stored (see above); bounded by the values just checked against the record's length.
+    const cols = t.colMode === 'all' ? Uint32Array.from({ length: rowLen }, (_, i) => i) : perRowColumnsCached(config.seed, t.name, t.shape, t.nCols, rows);
     return {
-      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, rows, cols, values,
+      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nCols: t.nCols, rows, cols, values,
       moments: [t.moments[0], t.moments[1], t.moments[2], t.moments[3]], fakeInitSq: t.fakeInitSq,
     };
   });

@@ -1,7 +1,7 @@
 /**
  * A model's fingerprint: for every float tensor, a fixed sample of rows (lib/hub/sample.ts)
- * read natively with positional reads of just those rows, keeping the values of fixed columns
- * and the exact moments of every element read, plus Σ(x − r)² against the fake initialization
+ * read natively with positional reads of just those rows, keeping the values of each row's own
+ * sampled columns and the exact moments of every element read, plus Σ(x − r)² against the fake initialization
  * over the kept values. Everything the learning-free methods need is estimated from it
  * (lib/hub/estimate.ts): squared differences exactly on the kept coordinates, then scaled.
  */
@@ -11,7 +11,7 @@ import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit, siblingWeightN
 import { fakeInitValue, philoxKey } from '../scan/philox';
 import type { ModelSource, TensorEntry } from '../io/types';
 import { native } from '../native';
-import { checkConfig, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
+import { checkConfig, ColMode, colsOfRow, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
 import { rowLayoutOf } from './row-layout';
 
 export interface FingerprintTensor {
@@ -20,8 +20,11 @@ export interface FingerprintTensor {
   shape: number[];
   rowRate: number;
   rows: Uint32Array;
+  /** 'all': `cols` lists every column, for every row; 'per-row': rows.length × nCols indices (sample.ts). */
+  colMode: ColMode;
+  nCols: number;
   cols: Uint32Array;
-  /** rows.length × cols.length kept values, row-major. */
+  /** rows.length × nCols kept values, row-major. */
   values: Float32Array;
   /** Σx, Σx², Σx³, Σx⁴ over every element of the sampled rows. */
   moments: [number, number, number, number];
@@ -70,7 +73,11 @@ export interface NativeFingerprintOutput {
 export interface NativeFingerprintPlan {
   files: string[];
   coalesceBytes?: number;
-  tensors: { file: number; offset: number; dtype: string; totalRows: number; rowLen: number; rows: Uint32Array; cols: Uint32Array }[];
+  /**
+   * cols: the kept columns, shared by every row (colsPerRow false or absent), or rows.length ×
+   * k indices, row-major, each row's ascending (colsPerRow true).
+   */
+  tensors: { file: number; offset: number; dtype: string; totalRows: number; rowLen: number; rows: Uint32Array; cols: Uint32Array; colsPerRow?: boolean }[];
 }
 
 /** The addon's reader; a clear error when the build predates it. */
@@ -115,7 +122,7 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): 
     const { rows, rowLen } = shapeView(t.shape);
     entries.push(t);
     samples.push(s);
-    tensors.push({ file: fi, offset: t.offset, dtype: t.dtype, totalRows: rows, rowLen, rows: s.rows, cols: s.cols });
+    tensors.push({ file: fi, offset: t.offset, dtype: t.dtype, totalRows: rows, rowLen, rows: s.rows, cols: s.cols, colsPerRow: s.colMode === 'per-row' });
   }
   // Rows closer than 8 KiB are read in one call: a read costs about as much as 8 KiB of data,
   // and reading longer gaps would spend the read budget on rows nobody keeps.
@@ -132,7 +139,7 @@ function fakeInitSquares(spec: ReturnType<typeof parseFakeInitSpec>, seed: numbe
   const { rows, rowLen } = shapeView(t.shape);
   let s = 0;
   let k = 0;
-  if (t.rows.length === rows && t.cols.length === rowLen) {
+  if (t.rows.length === rows && t.colMode === 'all') {
     // Kept whole: the addon draws the whole tensor's r in one call (JS Philox costs ~1 µs a value).
     const r = native().fakeInit(params, 0, rows * rowLen);
     for (let i = 0; i < r.length; i++) {
@@ -141,12 +148,12 @@ function fakeInitSquares(spec: ReturnType<typeof parseFakeInitSpec>, seed: numbe
     }
     return s;
   }
-  for (const r of t.rows) {
-    for (const c of t.cols) {
+  t.rows.forEach((r, i) => {
+    for (const c of colsOfRow(t, i)) {
       const d = t.values[k++] - fakeInitValue(params, r * rowLen + c);
       s += d * d;
     }
-  }
+  });
   return s;
 }
 
@@ -162,13 +169,15 @@ export function assembleFingerprint(
   let at = 0;
   const tensors = planned.entries.map((e, i) => {
     const s = planned.samples[i];
-    const n = s.rows.length * s.cols.length;
+    const n = s.rows.length * s.nCols;
     const t: FingerprintTensor = {
       name: e.name,
       dtype: e.dtype,
       shape: e.shape.slice(),
       rowRate: s.rowRate,
       rows: s.rows,
+      colMode: s.colMode,
+      nCols: s.nCols,
       cols: s.cols,
       values: out.values.slice(at, at + n),
       moments: [out.moments[4 * i], out.moments[4 * i + 1], out.moments[4 * i + 2], out.moments[4 * i + 3]],

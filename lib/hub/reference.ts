@@ -10,7 +10,8 @@ import { decodeToFloat32, DTYPE_SIZES, FloatDtype } from '../io/dtype';
 import type { NativeFingerprintOutput, NativeFingerprintPlan } from './fingerprint';
 
 export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerprintOutput {
-  const total = plan.tensors.reduce((s, t) => s + t.rows.length * t.cols.length, 0);
+  const perRow = (t: NativeFingerprintPlan['tensors'][number]) => (t.colsPerRow ? (t.rows.length ? t.cols.length / t.rows.length : 0) : t.cols.length);
+  const total = plan.tensors.reduce((s, t) => s + t.rows.length * perRow(t), 0);
   const values = new Float32Array(total);
   const moments = new Float64Array(plan.tensors.length * 4);
   const fds = plan.files.map((f) => fs.openSync(f, 'r'));
@@ -25,7 +26,8 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
       let s3 = 0;
       let s4 = 0;
       const buf = Buffer.alloc(rowBytes);
-      for (const r of t.rows) {
+      const k = perRow(t);
+      for (const [i, r] of t.rows.entries()) {
         const n = fs.readSync(fds[t.file], buf, 0, rowBytes, t.offset + r * rowBytes);
         if (n !== rowBytes) throw new IoError('E_IO', `${plan.files[t.file]}: short read (the file changed or was truncated)`, { file: plan.files[t.file] });
         bytesRead += rowBytes;
@@ -38,7 +40,8 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
           s3 += v2 * v;
           s4 += v2 * v2;
         }
-        for (const c of t.cols) values[at++] = x[c];
+        const cols = t.colsPerRow ? t.cols.subarray(i * k, (i + 1) * k) : t.cols;
+        for (const c of cols) values[at++] = x[c];
       }
       moments.set([s1, s2, s3, s4], ti * 4);
     });

@@ -21,7 +21,12 @@ function duckdb(): Duck {
 }
 
 export const INDEX_FORMAT = 'neural-phylogeny/fingerprint-index';
-export const INDEX_VERSION = 1;
+/**
+ * 2: each sampled row keeps columns of its own (lib/hub/sample.ts). Version 1 kept the same
+ * columns in every row; its fingerprints sample other coordinates, so the two are never mixed:
+ * opening, adding to or merging a version-1 index is refused with what to do.
+ */
+export const INDEX_VERSION = 2;
 export const INDEX_FILE = 'index.duckdb';
 
 export interface IndexedRow {
@@ -280,8 +285,10 @@ async function readMeta(conn: Conn, file: string): Promise<FingerprintConfig> {
   }
   const meta = new Map(rows.map(([k, v]) => [String(k), String(v)]));
   if (meta.get('format') !== INDEX_FORMAT) throw new IndexError('E_INDEX', `${file}: not a fingerprint index (format ${meta.get('format') ?? 'missing'})`, { file });
-  if (meta.get('version') !== String(INDEX_VERSION))
-    throw new IndexError('E_INDEX', `${file}: fingerprint index version ${meta.get('version')}, this library reads ${INDEX_VERSION}`, { file });
+  if (meta.get('version') !== String(INDEX_VERSION)) {
+    const why = meta.get('version') === '1' ? ' (its fingerprints keep the same columns in every sampled row; this version keeps columns per row, and the two cannot be compared)' : '';
+    throw new IndexError('E_INDEX', `${file}: fingerprint index version ${meta.get('version')}, this library reads ${INDEX_VERSION}${why}; build a new index from the models with \`phylogeny index add\``, { file });
+  }
   try {
     return checkConfig(JSON.parse(meta.get('config') ?? '') as FingerprintConfig);
   } catch (e) {

@@ -43,12 +43,18 @@ void convert_row(const uint8_t* src, DType dtype, uint64_t n, float* dst) {
   }
 }
 
-void check_ascending(const std::vector<uint64_t>& v, uint64_t limit, const char* what, const std::string& file) {
-  for (size_t i = 0; i < v.size(); ++i) {
+void check_ascending(const uint64_t* v, size_t n, uint64_t limit, const char* what, const std::string& file) {
+  for (size_t i = 0; i < n; ++i) {
     if (v[i] >= limit || (i > 0 && v[i] <= v[i - 1]))
       throw Error(ErrorCode::InvalidArgument,
                   file + ": fingerprint plan: " + what + " must be strictly ascending and in range", file);
   }
+}
+
+// Kept columns per row (validated: cols.size() is a multiple of rows.size() when per row).
+uint64_t cols_per_row(const FingerprintTensor& t) {
+  if (!t.cols_per_row) return t.cols.size();
+  return t.rows.empty() ? 0 : t.cols.size() / t.rows.size();
 }
 
 // Dense row-major layout: row r is row_len elements at offset + r·row_len·size.
@@ -56,6 +62,7 @@ void read_dense(const FileReader& f, const FingerprintTensor& t, uint64_t coales
                 uint64_t* bytes, uint64_t* reads) {
   const uint64_t esz = dtype_size(t.dtype);
   const uint64_t row_bytes = t.row_len * esz;
+  const uint64_t nc = cols_per_row(t);
   std::vector<uint8_t> buf;
   std::vector<float> row(t.row_len);
   double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
@@ -82,8 +89,9 @@ void read_dense(const FileReader& f, const FingerprintTensor& t, uint64_t coales
         s3 += v2 * v;
         s4 += v2 * v2;
       }
-      float* out = kept + (k * t.cols.size());
-      for (size_t c = 0; c < t.cols.size(); ++c) out[c] = row[t.cols[c]];
+      float* out = kept + k * nc;
+      const uint64_t* cols = t.cols.data() + (t.cols_per_row ? k * nc : 0);
+      for (size_t c = 0; c < nc; ++c) out[c] = row[cols[c]];
     }
     i = j;
   }
@@ -115,9 +123,16 @@ FingerprintOutput read_fingerprint(const FingerprintPlan& plan) {
     const uint64_t bytes = t.total_rows * t.row_len * esz;
     if (bytes / esz / t.row_len != t.total_rows || t.offset > f.size() || bytes > f.size() - t.offset)
       throw Error(ErrorCode::Format, f.path() + ": tensor data runs past the end of the file", f.path());
-    check_ascending(t.rows, t.total_rows, "rows", f.path());
-    check_ascending(t.cols, t.row_len, "cols", f.path());
-    total_kept += t.rows.size() * t.cols.size();
+    check_ascending(t.rows.data(), t.rows.size(), t.total_rows, "rows", f.path());
+    if (t.cols_per_row) {
+      if (t.rows.empty() ? !t.cols.empty() : t.cols.size() % t.rows.size() != 0)
+        throw Error(ErrorCode::InvalidArgument, f.path() + ": fingerprint plan: per-row cols must hold the same count for every row", f.path());
+      const uint64_t nc = cols_per_row(t);
+      for (size_t k = 0; k < t.rows.size(); ++k) check_ascending(t.cols.data() + k * nc, nc, t.row_len, "cols", f.path());
+    } else {
+      check_ascending(t.cols.data(), t.cols.size(), t.row_len, "cols", f.path());
+    }
+    total_kept += t.rows.size() * cols_per_row(t);
   }
   FingerprintOutput out;
   out.values.resize(total_kept);
@@ -131,7 +146,7 @@ FingerprintOutput read_fingerprint(const FingerprintPlan& plan) {
                    &out.bytes_read, &out.reads);
         break;
     }
-    at += t.rows.size() * t.cols.size();
+    at += t.rows.size() * cols_per_row(t);
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return out;

@@ -1,6 +1,7 @@
 // Fingerprint reads: a fixed sample of rows of each tensor, read with one positional read per
-// run of nearby sampled rows instead of the whole file. Each row contributes the values of a
-// fixed set of columns (kept), and the exact moments of every element read. lib/hub decides
+// run of nearby sampled rows instead of the whole file. Each row contributes the values of its
+// kept columns (one list shared by every row, or a list per row), and the exact moments of
+// every element read. lib/hub decides
 // which rows and columns (the same for every model with that tensor name and shape); this
 // file only reads and converts, so the TypeScript reference (lib/hub/reference.ts) can hold
 // it to the same numbers.
@@ -27,7 +28,10 @@ struct FingerprintTensor {
   uint64_t total_rows = 0;    // rows the tensor has (for validation)
   uint64_t row_len = 0;       // elements per row
   std::vector<uint64_t> rows; // strictly ascending, < total_rows
-  std::vector<uint64_t> cols; // strictly ascending, < row_len: the kept columns of each row
+  // The kept columns, each list strictly ascending and < row_len: one list for every row
+  // (cols_per_row false), or rows.size() lists of equal length, row-major (cols_per_row true).
+  std::vector<uint64_t> cols;
+  bool cols_per_row = false;
 };
 
 struct FingerprintPlan {
@@ -38,7 +42,7 @@ struct FingerprintPlan {
 };
 
 struct FingerprintOutput {
-  // Per tensor, rows.size() × cols.size() kept values (row-major), tensors concatenated.
+  // Per tensor, rows.size() × (columns per row) kept values (row-major), tensors concatenated.
   std::vector<float> values;
   // Per tensor: sum, Σx², Σx³, Σx⁴ over every element of the sampled rows (float64 over the
   // float32-converted elements, in element order).

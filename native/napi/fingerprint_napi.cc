@@ -50,6 +50,10 @@ np::FingerprintPlan plan_from_js(const Napi::Object& p) {
     ft.row_len = get_u64(t, "rowLen");
     ft.rows = index_list(t, "rows");
     ft.cols = index_list(t, "cols");
+    Napi::Value per_row = t.Get("colsPerRow");
+    if (!per_row.IsUndefined() && !per_row.IsBoolean())
+      throw np::Error(np::ErrorCode::InvalidArgument, "readFingerprint: tensor.colsPerRow must be a boolean");
+    ft.cols_per_row = per_row.IsBoolean() && per_row.As<Napi::Boolean>().Value();
     plan.tensors.push_back(std::move(ft));
   }
   return plan;

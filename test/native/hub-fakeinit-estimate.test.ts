@@ -15,7 +15,7 @@ import type { FingerprintConfig } from '../../lib/hub/sample';
 import { scanModelSet } from '../../lib/scan/scan';
 import { rng, tmpDir } from '../helpers/models';
 
-// 67,200 parameters at a budget of 8,192: every row is read, 32 of 700 columns are kept.
+// 67,200 parameters at a budget of 8,192: every row is read, 32 of its 700 columns are kept.
 const CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, budget: 8192, keepMin: 1024, cols: 32 };
 
 it('estimates the change of Σ(x − r)² from parent to child from the whole sampled rows', async () => {
@@ -32,7 +32,7 @@ it('estimates the change of Σ(x − r)² from parent to child from the whole sa
   const exact = await scanModelSet(set, { device: 'cpu', fakeInit: 'auto' });
   const fps = await Promise.all(set.models.map(async (m) => ({ id: m.id, path: m.path, fingerprint: await fingerprintModel(m, { config: CONFIG, fakeInit: exact.fakeInit }) })));
   const t = fps[0].fingerprint.tensors[0];
-  expect([t.rows.length, t.cols.length]).toEqual([rows, 32]); // sampled by columns only
+  expect([t.rows.length, t.nCols, t.colMode]).toEqual([rows, 32, 'per-row']); // sampled by columns only
   const est = estimateScan(fps).tensors[0];
   const ex = exact.tensors[0];
   const [c, p] = [set.models.findIndex((m) => m.id === 'child'), set.models.findIndex((m) => m.id === 'parent')];

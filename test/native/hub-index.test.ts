@@ -128,6 +128,32 @@ describe('fingerprint index', () => {
     ix.close();
   });
 
+  it('refuses an index of the first fingerprint layout (version 1) everywhere, naming it, never mixing', async () => {
+    // A version-1 index: the same tables, meta saying version 1 (its rows kept shared columns).
+    const old = path.join(dir, 'v1');
+    await mergeIndexes([single], old);
+    const duck = await import('@duckdb/node-api');
+    const inst = await duck.DuckDBInstance.create(path.join(old, INDEX_FILE));
+    const c = await inst.connect();
+    await c.run("UPDATE meta SET value = '1' WHERE key = 'version'");
+    c.closeSync();
+    inst.closeSync();
+    const before = fs.readFileSync(path.join(old, INDEX_FILE));
+    const named = new RegExp(`${path.join(old, INDEX_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprint index version 1, this library reads 2 \\(its fingerprints keep the same columns`);
+    await expect(FingerprintIndex.open(old)).rejects.toThrow(named);
+    await expect(addToIndex(old, [models], { config: TEST_CONFIG })).rejects.toThrow(IndexError);
+    await expect(queryIndex(old, path.join(models, 'f0-a.safetensors'))).rejects.toThrow(named);
+    await expect(detectIndex(old)).rejects.toThrow(named);
+    // Merging refuses it as the first part and as a later one, and the output gets nothing of it.
+    await expect(mergeIndexes([old, single], path.join(dir, 'mixed1'))).rejects.toThrow(named);
+    const mixed = path.join(dir, 'mixed2');
+    await expect(mergeIndexes([single, old], mixed)).rejects.toThrow(named);
+    const ix = await FingerprintIndex.open(mixed);
+    expect(await ix.count()).toBe(12);
+    ix.close();
+    expect(fs.readFileSync(path.join(old, INDEX_FILE)).equals(before)).toBe(true);
+  });
+
   it('resumes after a run killed midway, with nothing half-written', async () => {
     const killed = path.join(dir, 'killed');
     const script = [

@@ -17,6 +17,13 @@ test('the seeds are valid records', () => {
   for (const s of fingerprintTarget.seeds(os.tmpdir())) expect(() => fingerprintTarget.check('seed', s)).not.toThrow();
 });
 
+test('a record of the first layout (version 1, shared columns) is refused, naming its version', () => {
+  const [seed] = fingerprintTarget.seeds(os.tmpdir());
+  const old = Buffer.from(seed);
+  old.writeUInt32LE(1, 4);
+  expect(() => fingerprintTarget.check('old-record', old)).toThrow(/old-record: not a valid fingerprint record: version 1, this library reads 2/);
+});
+
 test(`${CASES} seeded mutations: each a FormatError or a valid record`, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-fp-fuzz-'));
   const mutator = new Mutator(fingerprintTarget.seeds(dir), SEED);
