@@ -88,6 +88,7 @@ function checkTensor(t: unknown, fail: (why: string) => never): TensorJson {
   if (!isInt(o.nRows, rows) || !isInt(o.nCols, rowLen)) fail(`tensor '${o.name}': row or column count larger than its shape`);
   if (o.colMode !== 'all' && o.colMode !== 'per-row') fail(`tensor '${o.name}': bad column mode`);
   if (o.colMode === 'all' && o.nCols !== rowLen) fail(`tensor '${o.name}': column mode 'all' with ${o.nCols} of ${rowLen} columns`);
+  if (o.colMode === 'per-row' && 2 * o.nCols > rowLen) fail(`tensor '${o.name}': ${o.nCols} per-row columns of ${rowLen} (at most half are sampled)`);
   if (!Array.isArray(o.moments) || o.moments.length !== 4 || !o.moments.every(isNum)) fail(`tensor '${o.name}': bad moments`);
   if (!isNum(o.fakeInitSq)) fail(`tensor '${o.name}': bad fakeInitSq`);
   return o as TensorJson;

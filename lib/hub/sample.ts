@@ -15,7 +15,8 @@
  * subset of those at a higher rate, and the rows below R are the same whatever the row count,
  * so two models whose row counts differ (a resized vocabulary) share exactly the sampled rows
  * of their common prefix at the lower of their two rates. Each sampled row is read whole (its
- * moments are exact over the row) and keeps the values of `cols` columns of its own, drawn from
+ * moments are exact over the row) and keeps the values of `cols` columns of its own (more when
+ * every row is sampled and the tensor's share allows, colsPerRowOf), drawn from
  * a hash of (column key, row index): a different set per row, so the kept coordinates spread
  * over every column of the tensor, yet the same set for that row in every model with the
  * tensor. With one fixed set of columns for all rows (the first layout), which kind of input
@@ -130,20 +131,34 @@ function nextPow2(n: number): number {
   return p;
 }
 
+/** Values a sampled tensor aims to keep: its share of the model's kept fraction, at least keepMin. */
+function keepOf(c: FingerprintConfig, shape: number[], keepRate: number): { bucket: number; keep: number } {
+  const { rows, rowLen } = shapeView(shape);
+  const bucket = nextPow2(rows);
+  return { bucket, keep: Math.max(c.keepMin, bucket * rowLen * keepRate) };
+}
+
+/**
+ * Columns kept per sampled row: every column when the tensor is kept whole (or the model is,
+ * or rows are no longer than `cols`); else `cols`, or more when even every row at `cols`
+ * columns would keep less than the tensor's share (an mnist-fc fc1 of 64 × 784 at a kept
+ * fraction of 1/8: 98 columns of each row, not 32, which kept 1/24). A row that would keep more
+ * than half its columns keeps all of them (at most twice its share).
+ */
+export function colsPerRowOf(c: FingerprintConfig, shape: number[], keepRate: number): number {
+  const { rows, rowLen } = shapeView(shape);
+  if (rows * rowLen <= c.wholeMax || keepRate >= 1 || rowLen <= c.cols) return rowLen;
+  const { bucket, keep } = keepOf(c, shape, keepRate);
+  const k = Math.max(c.cols, Math.ceil(keep / bucket));
+  return 2 * k > rowLen ? rowLen : k;
+}
+
 /** The row rate of a tensor: 1 when kept whole, else from the rounded-up row count. */
 export function rowRateOf(c: FingerprintConfig, shape: number[], keepRate: number): number {
   const { rows, rowLen } = shapeView(shape);
   if (rows * rowLen <= c.wholeMax || keepRate >= 1) return 1;
-  const k = Math.min(rowLen, c.cols);
-  const bucket = nextPow2(rows);
-  const keep = Math.max(c.keepMin, bucket * rowLen * keepRate);
-  return Math.min(1, Math.ceil(keep / k) / bucket);
-}
-
-/** True when every column of the sampled rows is kept (whole tensor, whole model, or short rows). */
-export function keepsAllColumns(c: FingerprintConfig, shape: number[], keepRate: number): boolean {
-  const { rows, rowLen } = shapeView(shape);
-  return rows * rowLen <= c.wholeMax || keepRate >= 1 || rowLen <= c.cols;
+  const { bucket, keep } = keepOf(c, shape, keepRate);
+  return Math.min(1, Math.ceil(keep / colsPerRowOf(c, shape, keepRate)) / bucket);
 }
 
 /** The hash key of row r's column draws. */
@@ -153,44 +168,41 @@ export function rowColumnKey(colKey: number, r: number): number {
 
 /**
  * Writes the `k` kept columns of row `r` (ascending) to out[at..at+k): a simple random sample
- * without replacement of [0, rowLen), drawn from the hash sequence u(key, 0), u(key, 1), …
- * with key a hash of (colKey, r); repeated draws are skipped. Expected draws stay below 2k
- * because k ≤ rowLen / 2 here: for a larger k the rowLen − k left-out columns are drawn instead
- * (the same distribution). O(k²) with k = 32, never O(rowLen): a 4096-wide row costs 32 draws.
+ * without replacement of [0, rowLen), the first k distinct values of the hash sequence
+ * ⌊u(key, j) · rowLen⌋, j = 0, 1, …, with key a hash of (colKey, r). So a row keeping fewer
+ * columns keeps a subset of what it keeps with more. Needs 2k ≤ rowLen (the sampler keeps
+ * whole rows beyond that, and the decoder refuses more), so fewer than 1.4k draws are expected.
  */
 export function rowColumns(colKey: number, r: number, rowLen: number, k: number, out: Uint32Array, at: number): void {
-  const leaveOut = 2 * k > rowLen;
-  const m = leaveOut ? rowLen - k : k;
+  if (2 * k > rowLen) throw new InvalidArgumentError('E_INVALID_ARG', `per-row columns: ${k} of ${rowLen} is more than half`);
   const key = rowColumnKey(colKey, r);
-  const picked = new Uint32Array(m);
-  let n = 0;
-  for (let j = 0; n < m; j++) {
-    const c = Math.floor(unitHash(key, j) * rowLen);
-    // Insert into the sorted prefix picked[0..n), unless already there.
-    let i = n;
-    while (i > 0 && picked[i - 1] > c) i--;
-    if (i > 0 && picked[i - 1] === c) continue;
-    picked.copyWithin(i + 1, i, n);
-    picked[i] = c;
-    n++;
-  }
-  if (!leaveOut) {
-    out.set(picked, at);
+  const mine = out.subarray(at, at + k);
+  if (k <= 64) {
+    // Insertion into the sorted prefix: no allocation for the common k.
+    let n = 0;
+    for (let j = 0; n < k; j++) {
+      const c = Math.floor(unitHash(key, j) * rowLen);
+      let i = n;
+      while (i > 0 && mine[i - 1] > c) i--;
+      if (i > 0 && mine[i - 1] === c) continue;
+      mine.copyWithin(i + 1, i, n);
+      mine[i] = c;
+      n++;
+    }
     return;
   }
-  let p = 0;
-  let w = at;
-  for (let c = 0; c < rowLen; c++) {
-    if (p < m && picked[p] === c) p++;
-    else out[w++] = c;
-  }
+  const seen = new Set<number>();
+  for (let j = 0; seen.size < k; j++) seen.add(Math.floor(unitHash(key, j) * rowLen));
+  mine.set(Array.from(seen));
+  mine.sort();
 }
 
 /** The kept columns of a tensor's sampled rows (see TensorSample). */
 export function colsOf(c: FingerprintConfig, name: string, shape: number[], keepRate: number, rows: Uint32Array): { colMode: ColMode; nCols: number; cols: Uint32Array } {
   const { rowLen } = shapeView(shape);
-  if (keepsAllColumns(c, shape, keepRate)) return { colMode: 'all', nCols: rowLen, cols: Uint32Array.from({ length: rowLen }, (_, i) => i) };
-  return { colMode: 'per-row', nCols: c.cols, cols: perRowColumns(c.seed, name, shape, c.cols, rows) };
+  const k = colsPerRowOf(c, shape, keepRate);
+  if (k === rowLen) return { colMode: 'all', nCols: rowLen, cols: Uint32Array.from({ length: rowLen }, (_, i) => i) };
+  return { colMode: 'per-row', nCols: k, cols: perRowColumns(c.seed, name, shape, k, rows) };
 }
 
 /** Per-row columns of the given rows (rows.length × k, row-major); depends on seed, name, trailing shape, k and the rows only. */

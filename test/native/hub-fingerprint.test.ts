@@ -137,25 +137,28 @@ describe('fingerprint sampling', () => {
   it('draws each row\'s columns as the plain reference does, uniformly over the row', () => {
     // The reference: the same hash sequence, a Set for repeats, sorted at the end.
     const reference = (colKey: number, r: number, rowLen: number, k: number): number[] => {
-      const leaveOut = 2 * k > rowLen;
-      const m = leaveOut ? rowLen - k : k;
       const key = rowColumnKey(colKey, r);
       const picked = new Set<number>();
-      for (let j = 0; picked.size < m; j++) picked.add(Math.floor(unitHash(key, j) * rowLen));
-      const all = leaveOut ? Array.from({ length: rowLen }, (_, c) => c).filter((c) => !picked.has(c)) : [...picked];
-      return all.sort((x, y) => x - y);
+      for (let j = 0; picked.size < k; j++) picked.add(Math.floor(unitHash(key, j) * rowLen));
+      return [...picked].sort((x, y) => x - y);
     };
     const seed = (Date.now() ^ process.pid) >>> 0;
     const u = rng(seed);
     for (let trial = 0; trial < 200; trial++) {
-      const rowLen = 1 + Math.floor(u.uniform() * 700);
-      const k = 1 + Math.floor(u.uniform() * rowLen);
+      const rowLen = 2 + Math.floor(u.uniform() * 700);
+      const k = 1 + Math.floor(u.uniform() * Math.floor(rowLen / 2));
       const colKey = Math.floor(u.uniform() * 2 ** 32);
       const r = Math.floor(u.uniform() * 100000);
       const out = new Uint32Array(k + 3);
       rowColumns(colKey, r, rowLen, k, out, 3);
       expect({ seed, rowLen, k, cols: Array.from(out.subarray(3)) }).toEqual({ seed, rowLen, k, cols: reference(colKey, r, rowLen, k) });
+      // Fewer columns of the same row: a subset.
+      const fewer = new Uint32Array(Math.max(1, k >> 1));
+      rowColumns(colKey, r, rowLen, fewer.length, fewer, 0);
+      const all = new Set(out.subarray(3));
+      for (const c of fewer) expect(all.has(c)).toBe(true);
     }
+    expect(() => rowColumns(1, 2, 9, 5, new Uint32Array(5), 0)).toThrow(/more than half/);
     // Over many rows every column is kept about equally often (k / rowLen of the rows).
     const rowLen = 97;
     const k = 8;
@@ -168,6 +171,18 @@ describe('fingerprint sampling', () => {
     }
     const want = (5000 * k) / rowLen;
     for (const h of hits) expect(Math.abs(h - want)).toBeLessThan(5 * Math.sqrt(want));
+  });
+
+  it('keeps a tensor\'s share of the budget when every row is sampled (more columns per row)', () => {
+    // mnist-fc's fc1 at the default budget: 51k parameters keep 1/8, all 64 rows are sampled.
+    const c = DEFAULT_FINGERPRINT_CONFIG;
+    const keep = keepRateFor(c, 64 * 784 + 64 + 640 + 10);
+    expect(keep).toBe(1 / 8);
+    const s = sampleTensor(c, 'fc1.weight', [64, 784], keep);
+    expect([s.rowRate, s.rows.length, s.colMode, s.nCols]).toEqual([1, 64, 'per-row', 98]);
+    // Rows of 150 at 1/2: 75 columns is half the row, kept per row; 76 would be whole rows.
+    expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [64, 150], 1 / 2).nCols).toBe(75);
+    expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [64, 151], 1 / 2)).toMatchObject({ colMode: 'all', nCols: 151 });
   });
 
   it('keeps a 7B LLaMA-shaped model under 2 MB and reads under 2% of it', () => {
