@@ -10,6 +10,7 @@ import { openModels } from '../../lib/io/discover';
 import { writeTorchCheckpoint } from '../../lib/io/torch-writer';
 import { fingerprintModel, fingerprintPlan, nativeReadFingerprint } from '../../lib/hub/fingerprint';
 import { referenceFingerprint } from '../../lib/hub/reference';
+import { defaultFakeInit } from '../../lib/scan/default-init';
 import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, rowColumnKey, rowColumns, sampleKeys, sampleTensor, unitHash } from '../../lib/hub/sample';
 import { rng, tmpDir, writeRandomModel } from '../helpers/models';
 import type { FloatDtype } from '../../lib/io/dtype';
@@ -29,13 +30,16 @@ describe('native fingerprint reader', () => {
       { name: 'e', shape: [], dtype },
     ], 11);
     const set = await openModels([file]);
-    for (const coalesce of [0, 64 * 1024]) {
-      const planned = fingerprintPlan(set.models[0], SMALL);
-      const plan = { ...planned.plan, coalesceBytes: coalesce };
+    const fake = defaultFakeInit({ models: set.models, warnings: [] }).spec;
+    for (const [coalesce, threads] of [[0, 1], [64 * 1024, 3]]) {
+      const planned = fingerprintPlan(set.models[0], SMALL, fake);
+      const plan = { ...planned.plan, coalesceBytes: coalesce, threads };
       const got = await nativeReadFingerprint(plan);
       const want = referenceFingerprint(plan);
       expect(Array.from(got.values)).toEqual(Array.from(want.values));
       expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
+      expect(Array.from(got.fakeSq)).toEqual(Array.from(want.fakeSq));
+      expect(want.fakeSq.every((x) => x > 0)).toBe(true);
       // Coalescing reads the gaps too, never less than the rows.
       expect(got.bytesRead).toBeGreaterThanOrEqual(want.bytesRead);
       if (coalesce === 0) expect(got.bytesRead).toBe(want.bytesRead);
@@ -55,13 +59,18 @@ describe('native fingerprint reader', () => {
     }));
     writeRandomModel(file, specs, fresh);
     const config: FingerprintConfig = { seed: int(0, 1000), wholeMax: int(10, 60), budget: int(64, 400), keepMin: int(8, 40), cols: int(1, 9) };
-    const planned = fingerprintPlan((await openModels([file])).models[0], config);
+    const model = (await openModels([file])).models[0];
+    const planned = fingerprintPlan(model, config, defaultFakeInit({ models: [model], warnings: [] }).spec);
     expect(planned.plan.tensors.some((t) => t.colsPerRow)).toBe(true);
-    const plan = { ...planned.plan, coalesceBytes: int(0, 3000) };
+    const plan = { ...planned.plan, coalesceBytes: int(0, 3000), threads: int(1, 6) };
     const got = await nativeReadFingerprint(plan);
     const want = referenceFingerprint(plan);
     expect(Array.from(got.values)).toEqual(Array.from(want.values));
     expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
+    expect(Array.from(got.fakeSq)).toEqual(Array.from(want.fakeSq));
+    // The fingerprint keeps what the reader summed.
+    const fp = await fingerprintModel(model, { config });
+    expect(fp.tensors.map((t) => t.fakeInitSq)).toEqual(Array.from(want.fakeSq));
   });
 
   it('refuses per-row columns that are out of order, out of range or uneven', async () => {

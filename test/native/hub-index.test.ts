@@ -37,6 +37,20 @@ describe('fingerprint index', () => {
     expect(s.bytesRead).toBe(0);
   });
 
+  it('keeps a model already present as it is when a batch brings it again (same hash, twice in one batch too)', async () => {
+    const copy = path.join(dir, 'again');
+    await mergeIndexes([single], copy);
+    const ix = await FingerprintIndex.open(copy);
+    const [row] = await ix.models();
+    const [{ fingerprint }] = await ix.rowsWithFingerprints([row.hash]);
+    const rec = { ...row, id: 'renamed', fingerprint, sketch: new Float32Array(128) };
+    await ix.addBatch([rec, rec], [{ path: '/nowhere/x.safetensors', size: 1, mtimeMs: 2, hash: row.hash }]);
+    expect(await ix.count()).toBe(12);
+    expect((await ix.models()).find((r) => r.hash === row.hash)!.id).toBe(row.id);
+    expect(await ix.knownFile('/nowhere/x.safetensors', 1, 2)).toBe(row.hash);
+    ix.close();
+  });
+
   it('answers where a model comes from, with direction and confidence', async () => {
     const q = await queryIndex(single, path.join(models, 'f1-b.safetensors'));
     expect(q.model.indexed).toBe(true);
