@@ -108,7 +108,7 @@ export async function addToIndex(indexDir: string, paths: string[], opts: AddOpt
   // creates the database (each takes a good part of a first add); an existing index is opened
   // first, because what it knows decides what is read.
   const creating = !fs.existsSync(path.join(path.resolve(indexDir), INDEX_FILE));
-  const opening = FingerprintIndex.open(indexDir, { create: true, config });
+  const opening = FingerprintIndex.open(indexDir, { create: true, config, oneThread: true });
   const early = creating && mine.length && !opts.signal?.aborted ? firstRecord(mine[0], config, opts) : undefined;
   let index: FingerprintIndex;
   try {

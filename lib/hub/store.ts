@@ -78,8 +78,13 @@ export class FingerprintIndex {
     private readonly conn: Conn,
   ) {}
 
-  /** Opens an index directory; `create` makes it (with `config`) when it does not exist. */
-  static async open(dir: string, opts: { create?: boolean; config?: FingerprintConfig; readOnly?: boolean } = {}): Promise<FingerprintIndex> {
+  /**
+   * Opens an index directory; `create` makes it (with `config`) when it does not exist.
+   * `oneThread` runs DuckDB on one thread: `index add` inserts a few rows per batch, and
+   * starting DuckDB's worker threads cost it 20–40 ms a run here (a tenth of adding a 7B model)
+   * while they competed with the fingerprint reader for the cores.
+   */
+  static async open(dir: string, opts: { create?: boolean; config?: FingerprintConfig; readOnly?: boolean; oneThread?: boolean } = {}): Promise<FingerprintIndex> {
     const abs = path.resolve(dir);
     const file = path.join(abs, INDEX_FILE);
     const exists = fs.existsSync(file);
@@ -92,7 +97,7 @@ export class FingerprintIndex {
     let instance: Awaited<ReturnType<Duck['DuckDBInstance']['create']>>;
     let conn: Conn;
     try {
-      instance = await d.DuckDBInstance.create(file, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await d.DuckDBInstance.create(file, { ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}), ...(opts.oneThread ? { threads: '1' } : {}) });
       conn = await instance.connect();
     } catch (e) {
       throw new IndexError('E_INDEX', `${file}: cannot open the fingerprint index: ${(e as Error).message}`, { file, cause: e });
