@@ -8,6 +8,13 @@ import type { Fingerprint } from '../../lib/hub/fingerprint';
 import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, perRowColumns, shapeView } from '../../lib/hub/sample';
 import { FuzzTarget } from './target';
 
+function bf16Values(n: number, k: number): Float32Array {
+  const v = Float32Array.from({ length: n }, (_, i) => Math.sin(i + k));
+  const bits = new Uint32Array(v.buffer);
+  for (let i = 0; i < n; i++) bits[i] &= 0xffff0000;
+  return v;
+}
+
 function seeds(): Buffer[] {
   const fp = (shapes: number[][], rowsKept: number, colsKept: number): Fingerprint => ({
     config: DEFAULT_FINGERPRINT_CONFIG,
@@ -29,7 +36,8 @@ function seeds(): Buffer[] {
         name, dtype: k % 2 ? 'BF16' : 'F32', shape, rowRate: nr / rows, rows: picked,
         colMode: perRow ? 'per-row' as const : 'all' as const, nCols: nc,
         cols: perRow ? perRowColumns(DEFAULT_FINGERPRINT_CONFIG.seed, name, shape, nc, picked) : Uint32Array.from({ length: nc }, (_, i) => i),
-        values: Float32Array.from({ length: nr * nc }, (_, i) => Math.sin(i + k)),
+        // BF16 tensors hold BF16 values (zero low halves: stored as 16 bits), F32 ones any.
+        values: k % 2 ? bf16Values(nr * nc, k) : Float32Array.from({ length: nr * nc }, (_, i) => Math.sin(i + k)),
         moments: [0.1, 2, -0.3, 4], fakeInitSq: 1.5,
       };
     }),
