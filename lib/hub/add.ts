@@ -6,13 +6,14 @@
  * transaction).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { InvalidArgumentError } from '../errors';
 import { listModelPaths, openModels } from '../io/discover';
 import type { ModelSource } from '../io/types';
 import { fingerprintModel } from './fingerprint';
 import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig } from './sample';
 import { archSignature, contentHash, sketchOf, tensorSetSignature } from './signature';
-import { FileStamp, FingerprintIndex, NewModel } from './store';
+import { FileStamp, FingerprintIndex, INDEX_FILE, NewModel } from './store';
 
 export interface Task {
   /** 0-based. */
@@ -90,12 +91,32 @@ export async function indexRecord(model: ModelSource, config: FingerprintConfig,
   };
 }
 
+/** The first model of a new index, opened and fingerprinted while the index is created. */
+async function firstRecord(entry: { path: string; id: string }, config: FingerprintConfig, opts: AddOptions) {
+  const set = await openModels([entry.path], { signal: opts.signal });
+  const rec = await indexRecord({ ...set.models[0], id: entry.id }, config, opts.fakeInit);
+  return { set, rec };
+}
+
 export async function addToIndex(indexDir: string, paths: string[], opts: AddOptions = {}): Promise<AddSummary> {
   const started = Date.now();
   const task = typeof opts.task === 'string' ? parseTask(opts.task) : opts.task;
   const listed = await listModelPaths(paths);
   const mine = task ? listed.filter((_, i) => i % task.count === task.index) : listed;
-  const index = await FingerprintIndex.open(indexDir, { create: true, config: opts.config ?? DEFAULT_FINGERPRINT_CONFIG });
+  const config = opts.config ?? DEFAULT_FINGERPRINT_CONFIG;
+  // A new index knows no file yet, so the first model is opened and fingerprinted while DuckDB
+  // creates the database (each takes a good part of a first add); an existing index is opened
+  // first, because what it knows decides what is read.
+  const creating = !fs.existsSync(path.join(path.resolve(indexDir), INDEX_FILE));
+  const opening = FingerprintIndex.open(indexDir, { create: true, config, oneThread: true });
+  const early = creating && mine.length && !opts.signal?.aborted ? firstRecord(mine[0], config, opts) : undefined;
+  let index: FingerprintIndex;
+  try {
+    index = await opening;
+  } catch (e) {
+    await early?.catch(() => undefined);
+    throw e;
+  }
   const batchSize = Math.max(1, opts.batch ?? 32);
   const summary: AddSummary = { index: index.dir, listed: listed.length, selected: mine.length, added: 0, skipped: 0, bytesRead: 0, modelBytes: 0, seconds: 0, warnings: [] };
   try {
@@ -110,18 +131,20 @@ export async function addToIndex(indexDir: string, paths: string[], opts: AddOpt
     for (let i = 0; i < mine.length; i++) {
       if (opts.signal?.aborted) break;
       const entry = mine[i];
-      const set = await openModels([entry.path], { signal: opts.signal });
+      // (Read with the config asked for: the index's own, unless another process created it meanwhile.)
+      const first = i === 0 && early && JSON.stringify(index.config) === JSON.stringify(config) ? await early : undefined;
+      const set = first?.set ?? (await openModels([entry.path], { signal: opts.signal }));
       summary.warnings.push(...set.warnings);
       const model = { ...set.models[0], id: entry.id };
       const fileStamps = await stampsOf(model);
-      const known = await Promise.all(fileStamps.map((s) => index.knownFile(s.path, s.size, s.mtimeMs)));
+      const known = first ? [] : await Promise.all(fileStamps.map((s) => index.knownFile(s.path, s.size, s.mtimeMs)));
       let handled = false;
-      if (known.every((h) => h !== undefined) && new Set(known).size === 1 && (await index.hasModel(known[0]!))) {
+      if (!first && known.every((h) => h !== undefined) && new Set(known).size === 1 && (await index.hasModel(known[0]!))) {
         summary.skipped++;
         handled = true;
       }
       if (!handled) {
-        const rec = await indexRecord(model, index.config, opts.fakeInit);
+        const rec = first?.rec ?? (await indexRecord(model, index.config, opts.fakeInit));
         summary.bytesRead += rec.bytesRead;
         summary.modelBytes += rec.bytes;
         if (seen.has(rec.hash) || (await index.hasModel(rec.hash))) summary.skipped++;
@@ -137,6 +160,7 @@ export async function addToIndex(indexDir: string, paths: string[], opts: AddOpt
     }
     await flush();
   } finally {
+    await early?.catch(() => undefined);
     index.close();
   }
   summary.seconds = (Date.now() - started) / 1000;

@@ -1,30 +1,41 @@
 /**
  * The binary form of a fingerprint, as the index stores it (one BLOB per model):
  *
- *   "NPFP" | u32 version (1) | u32 n = JSON length | n bytes of UTF-8 JSON | zero padding to 4
- *   then per tensor, in JSON order: rows u32[nRows], cols u32[nCols], values f32[nRows·nCols]
+ *   "NPFP" | u32 version (2) | u32 n = JSON length | n bytes of UTF-8 JSON | zero padding to 4
+ *   then per tensor, in JSON order: rows u32[nRows], values f32[nRows·nCols], or, when
+ *   valueBits is 16, the values' upper halves u16[nRows·nCols] and zero padding to 4 bytes
  *
  * all little-endian. The JSON holds everything else (config, fake-init spec, sizes, per tensor
- * name, dtype, shape, row rate, counts, moments, Σ(x − r)²). The decoder checks every field and
+ * name, dtype, shape, row rate, column mode, counts, moments, Σ(x − r)²). The kept columns are
+ * not stored: they follow from the config's seed, the tensor's name and shape, the column mode
+ * and the rows (lib/hub/sample.ts), and storing per-row columns would double a record.
+ * Version 1 kept one set of columns for every row and stored it; its records are refused.
+ * A tensor whose kept values all have zero low halves (every value of a BF16 tensor, widened to
+ * float32) stores the upper halves only: exactly the same values in half the bytes, which is
+ * what DuckDB's insert and checkpoint cost scales with (a 7B BF16 model: 0.7 MB, not 1.4). The decoder checks every field and
  * that the binary part has exactly the announced length before it allocates, so a damaged
  * record is a FormatError naming where it came from, never a crash or a huge allocation.
  */
 import { FormatError } from '../errors';
 import type { Fingerprint, FingerprintTensor } from './fingerprint';
-import { checkConfig, FingerprintConfig, shapeView } from './sample';
+import { checkConfig, ColMode, FingerprintConfig, perRowColumnsCached, shapeView } from './sample';
 
 const MAGIC = 'NPFP';
-export const FINGERPRINT_CODEC_VERSION = 1;
+export const FINGERPRINT_CODEC_VERSION = 2;
 
 interface TensorJson {
   name: string;
   dtype: string;
   shape: number[];
   rowRate: number;
+  colMode: ColMode;
   nRows: number;
+  /** Columns kept per row. */
   nCols: number;
   moments: number[];
   fakeInitSq: number;
+  /** 32: values stored as float32; 16: their upper halves (the lower halves are zero). */
+  valueBits: 16 | 32;
 }
 
 interface FingerprintJson {
@@ -48,26 +59,43 @@ export function encodeFingerprint(fp: Fingerprint): Buffer {
     reads: fp.reads,
     skipped: fp.skipped,
     tensors: fp.tensors.map((t) => ({
-      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, nRows: t.rows.length, nCols: t.cols.length,
-      moments: [...t.moments], fakeInitSq: t.fakeInitSq,
+      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nRows: t.rows.length, nCols: t.nCols,
+      moments: [...t.moments], fakeInitSq: t.fakeInitSq, valueBits: lowHalvesZero(t.values) ? 16 : 32,
     })),
   };
   const text = Buffer.from(JSON.stringify(json), 'utf8');
   const pad = (4 - (text.length % 4)) % 4;
-  const binary = fp.tensors.reduce((s, t) => s + 4 * (t.rows.length + t.cols.length + t.values.length), 0);
+  const binary = json.tensors.reduce((s, t) => s + 4 * t.nRows + valueBytes(t.valueBits, t.nRows * t.nCols), 0);
   const out = Buffer.alloc(12 + text.length + pad + binary);
   out.write(MAGIC, 0, 'latin1');
   out.writeUInt32LE(FINGERPRINT_CODEC_VERSION, 4);
   out.writeUInt32LE(text.length, 8);
   text.copy(out, 12);
   let at = 12 + text.length + pad;
-  for (const t of fp.tensors) {
-    for (const a of [t.rows, t.cols, t.values]) {
-      Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
-      at += a.byteLength;
+  fp.tensors.forEach((t, i) => {
+    Buffer.from(t.rows.buffer, t.rows.byteOffset, t.rows.byteLength).copy(out, at);
+    at += t.rows.byteLength;
+    if (json.tensors[i].valueBits === 32) {
+      Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength).copy(out, at);
+    } else {
+      const bits = new Uint32Array(t.values.buffer, t.values.byteOffset, t.values.length);
+      for (let k = 0; k < bits.length; k++) out.writeUInt16LE(bits[k] >>> 16, at + 2 * k);
     }
-  }
+    at += valueBytes(json.tensors[i].valueBits, t.values.length);
+  });
   return out;
+}
+
+/** Bytes of n stored values (16-bit ones padded to 4). */
+function valueBytes(bits: 16 | 32, n: number): number {
+  return bits === 32 ? 4 * n : 4 * Math.ceil(n / 2);
+}
+
+/** True when every value's lower 16 bits are zero (a BF16 value widened to float32). */
+function lowHalvesZero(values: Float32Array): boolean {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let k = 0; k < bits.length; k++) if ((bits[k] & 0xffff) !== 0) return false;
+  return true;
 }
 
 const isInt = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
@@ -81,8 +109,12 @@ function checkTensor(t: unknown, fail: (why: string) => never): TensorJson {
   if (!isNum(o.rowRate) || o.rowRate <= 0 || o.rowRate > 1) fail(`tensor '${o.name}': bad row rate`);
   const { rows, rowLen } = shapeView(o.shape);
   if (!isInt(o.nRows, rows) || !isInt(o.nCols, rowLen)) fail(`tensor '${o.name}': row or column count larger than its shape`);
+  if (o.colMode !== 'all' && o.colMode !== 'per-row') fail(`tensor '${o.name}': bad column mode`);
+  if (o.colMode === 'all' && o.nCols !== rowLen) fail(`tensor '${o.name}': column mode 'all' with ${o.nCols} of ${rowLen} columns`);
+  if (o.colMode === 'per-row' && 2 * o.nCols > rowLen) fail(`tensor '${o.name}': ${o.nCols} per-row columns of ${rowLen} (at most half are sampled)`);
   if (!Array.isArray(o.moments) || o.moments.length !== 4 || !o.moments.every(isNum)) fail(`tensor '${o.name}': bad moments`);
   if (!isNum(o.fakeInitSq)) fail(`tensor '${o.name}': bad fakeInitSq`);
+  if (o.valueBits !== 16 && o.valueBits !== 32) fail(`tensor '${o.name}': bad valueBits`);
   return o as TensorJson;
 }
 
@@ -119,24 +151,31 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
   }
   const tensors = json.tensors.map((t) => checkTensor(t, fail));
   const start = 12 + n + ((4 - (n % 4)) % 4);
-  const need = tensors.reduce((s, t) => s + 4 * (t.nRows + t.nCols + t.nRows * t.nCols), 0);
+  const need = tensors.reduce((s, t) => s + 4 * t.nRows + valueBytes(t.valueBits, t.nRows * t.nCols), 0);
   if (start + need !== b.length) fail(`binary part is ${b.length - start} bytes, the tensors need ${need}`);
   const aligned = new Uint8Array(b.length - start);
   aligned.set(b.subarray(start));
   let at = 0;
-  const take = <T>(count: number, make: (buf: ArrayBuffer, off: number, len: number) => T): T => {
-    const v = make(aligned.buffer, at, count);
-    at += 4 * count;
-    return v;
-  };
   const out: FingerprintTensor[] = tensors.map((t) => {
-    const rows = take(t.nRows, (x, o, l) => new Uint32Array(x, o, l));
-    const cols = take(t.nCols, (x, o, l) => new Uint32Array(x, o, l));
-    const values = take(t.nRows * t.nCols, (x, o, l) => new Float32Array(x, o, l));
+    const rows = new Uint32Array(aligned.buffer, at, t.nRows);
+    at += 4 * t.nRows;
+    const count = t.nRows * t.nCols;
+    let values: Float32Array;
+    if (t.valueBits === 32) values = new Float32Array(aligned.buffer, at, count);
+    else {
+      const halves = new Uint16Array(aligned.buffer, at, count);
+      if (count % 2 === 1 && new Uint16Array(aligned.buffer, at + 2 * count, 1)[0] !== 0) fail(`tensor '${t.name}': padding is not zero`);
+      values = new Float32Array(count);
+      const bits = new Uint32Array(values.buffer);
+      for (let k = 0; k < count; k++) bits[k] = halves[k] << 16;
+    }
+    at += valueBytes(t.valueBits, count);
     const { rows: R, rowLen } = shapeView(t.shape);
-    if (!ascendingBelow(rows, R) || !ascendingBelow(cols, rowLen)) fail(`tensor '${t.name}': rows or columns not ascending within the shape`);
+    if (!ascendingBelow(rows, R)) fail(`tensor '${t.name}': rows not ascending within the shape`);
+    // Derived, not stored (see above); bounded by the values just checked against the record's length.
+    const cols = t.colMode === 'all' ? Uint32Array.from({ length: rowLen }, (_, i) => i) : perRowColumnsCached(config.seed, t.name, t.shape, t.nCols, rows);
     return {
-      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, rows, cols, values,
+      name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nCols: t.nCols, rows, cols, values,
       moments: [t.moments[0], t.moments[1], t.moments[2], t.moments[3]], fakeInitSq: t.fakeInitSq,
     };
   });

@@ -3,7 +3,8 @@
  * on an index unchanged. Tensors are aligned exactly as the scan aligns them (lib/scan/align:
  * by name and shape, row prefixes for resized vocabularies). Within a group, the compared
  * coordinates are the sampled rows of the common row prefix at the lowest row rate of the
- * members (every member has them: samples are nested) and the columns all members kept; the
+ * members (every member has them: samples are nested) and, in each row, the columns all
+ * members kept of it (each row keeps columns of its own, the same in every model); the
  * Gram entries are exact sums over those coordinates, scaled by count / coordinates, so a
  * squared difference is the exact squared difference on the sample, scaled. Per-model sums
  * (moments, Σ(x − r)²) are scaled the same way from each model's own sample; a tensor kept
@@ -15,7 +16,7 @@ import { parseFakeInitSpec, resolveFakeInit } from '../scan/fake-init';
 import type { ModelSource } from '../io/types';
 import type { ScanResult, ScanTensor, SkippedTensor } from '../scan/types';
 import type { Fingerprint, FingerprintTensor } from './fingerprint';
-import { shapeView } from './sample';
+import { colsOfRow, shapeView } from './sample';
 import { initSecondMoment } from '../detect/scores';
 
 export interface IndexedModel {
@@ -25,18 +26,19 @@ export interface IndexedModel {
 }
 
 /** Positions in `a` (ascending) of the values of `want` (ascending, all present in `a`). */
-function positions(a: Uint32Array, want: Uint32Array): Int32Array {
+function positions(a: Uint32Array, want: Uint32Array): Int32Array | undefined {
   const out = new Int32Array(want.length);
   let i = 0;
   for (let k = 0; k < want.length; k++) {
     while (i < a.length && a[i] < want[k]) i++;
-    if (i >= a.length || a[i] !== want[k]) return new Int32Array(0);
+    if (i >= a.length || a[i] !== want[k]) return undefined;
     out[k] = i;
   }
   return out;
 }
 
 function intersect(a: Uint32Array, b: Uint32Array): Uint32Array {
+  if (a === b) return a;
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -51,24 +53,59 @@ function intersect(a: Uint32Array, b: Uint32Array): Uint32Array {
   return Uint32Array.from(out);
 }
 
-/** The compared coordinates of one group's members, gathered as float64 rows (one per member). */
-export function gatherGroup(members: FingerprintTensor[], rowsCompared: number): { coords: Float64Array[]; rows: number; cols: number } {
+/** Same length and elements (the common case: every member derived the same columns). */
+function sameList(a: Uint32Array, b: Uint32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The compared coordinates of one group's members, gathered as float64 vectors (one per
+ * member): the sampled rows of the common prefix at the lowest row rate (every member has them)
+ * and, in each such row, the columns every member kept of it. Members sampled alike keep the
+ * same columns of a row (sample.ts); a member kept whole keeps all of them.
+ */
+export function gatherGroup(members: FingerprintTensor[], rowsCompared: number): { coords: Float64Array[]; rows: number; coordinates: number } {
   let low = members[0];
   for (const m of members) if (m.rowRate < low.rowRate) low = m;
   const rows = low.rows.filter((r) => r < rowsCompared);
-  let cols = members[0].cols;
-  for (const m of members.slice(1)) cols = intersect(cols, m.cols);
-  const coords = members.map((m) => {
-    const rp = positions(m.rows, rows);
-    const cp = positions(m.cols, cols);
-    const out = new Float64Array(rows.length * cols.length);
-    if (rp.length !== rows.length || cp.length !== cols.length) return new Float64Array(0);
-    const nc = m.cols.length;
+  const rowPos = members.map((m) => positions(m.rows, rows));
+  if (rowPos.some((p) => p === undefined)) return { coords: members.map(() => new Float64Array(0)), rows: 0, coordinates: 0 };
+  // Per compared row: the shared columns, and each member's positions of them in its row.
+  const rowCols: Uint32Array[] = [];
+  const colPos: Int32Array[][] = members.map(() => []);
+  let total = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const own = members.map((m, mi) => colsOfRow(m, rowPos[mi]![i]));
+    let cols = own[0];
+    for (const c of own.slice(1)) cols = intersect(cols, c);
+    rowCols.push(cols);
+    members.forEach((_, mi) => {
+      // Identical lists (the usual case) need no search.
+      colPos[mi].push(sameList(own[mi], cols) ? firstN(cols.length) : positions(own[mi], cols)!);
+    });
+    total += cols.length;
+  }
+  const coords = members.map((m, mi) => {
+    const out = new Float64Array(total);
     let k = 0;
-    for (const r of rp) for (const c of cp) out[k++] = m.values[r * nc + c];
+    const rp = rowPos[mi]!;
+    for (let i = 0; i < rows.length; i++) {
+      const base = rp[i] * m.nCols;
+      for (const c of colPos[mi][i]) out[k++] = m.values[base + c];
+    }
     return out;
   });
-  return { coords, rows: rows.length, cols: cols.length };
+  return { coords, rows: rows.length, coordinates: total };
+}
+
+let identity = new Int32Array(0);
+/** 0, 1, …, n − 1 (a shared view: never written to). */
+function firstN(n: number): Int32Array {
+  if (identity.length < n) identity = Int32Array.from({ length: Math.max(n, 2 * identity.length) }, (_, i) => i);
+  return identity.subarray(0, n);
 }
 
 /**
@@ -134,7 +171,7 @@ function gramOf(coords: Float64Array[], scale: number, pairs: 'all' | 'first-row
  */
 function fakeInitEstimate(t: FingerprintTensor, count: number, fake: ScanTensor['fakeInit']): number {
   const { rowLen } = shapeView(t.shape);
-  const kept = t.rows.length * t.cols.length;
+  const kept = t.values.length;
   const own = t.rows.length * rowLen;
   if (kept === own) return t.fakeInitSq * (count / kept);
   return t.moments[1] * (count / own) + count * initSecondMoment({ fakeInit: fake });
@@ -168,12 +205,12 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
   for (const g of groups) {
     const fts = g.members.map((m) => byName[m.model].get(g.name)!);
     const rowsCompared = g.shape.length === 0 ? 1 : g.shape[0];
-    const { coords, rows, cols } = gatherGroup(fts, rowsCompared);
-    if (rows === 0 || cols === 0 || coords.some((c) => c.length === 0)) {
+    const { coords, rows, coordinates } = gatherGroup(fts, rowsCompared);
+    if (rows === 0 || coordinates === 0) {
       for (const m of g.members) left.push({ model: models[m.model].id, tensor: g.name, reason: 'no sampled coordinates in common with the other models' });
       continue;
     }
-    const scale = g.count / (rows * cols);
+    const scale = g.count / coordinates;
     const gram = gramOf(coords, scale, opts.gram ?? 'all');
     const own = (t: FingerprintTensor) => g.count / (t.rows.length * shapeView(t.shape).rowLen);
     const t: ScanTensor = {

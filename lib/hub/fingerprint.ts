@@ -1,17 +1,17 @@
 /**
  * A model's fingerprint: for every float tensor, a fixed sample of rows (lib/hub/sample.ts)
- * read natively with positional reads of just those rows, keeping the values of fixed columns
- * and the exact moments of every element read, plus Σ(x − r)² against the fake initialization
+ * read natively with positional reads of just those rows, keeping the values of each row's own
+ * sampled columns and the exact moments of every element read, plus Σ(x − r)² against the fake initialization
  * over the kept values. Everything the learning-free methods need is estimated from it
  * (lib/hub/estimate.ts): squared differences exactly on the kept coordinates, then scaled.
  */
 import { fromNative, InvalidArgumentError } from '../errors';
 import { defaultFakeInit } from '../scan/default-init';
 import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit, siblingWeightName } from '../scan/fake-init';
-import { fakeInitValue, philoxKey } from '../scan/philox';
+import { philoxKey } from '../scan/philox';
 import type { ModelSource, TensorEntry } from '../io/types';
 import { native } from '../native';
-import { checkConfig, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
+import { checkConfig, ColMode, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
 import { rowLayoutOf } from './row-layout';
 
 export interface FingerprintTensor {
@@ -20,8 +20,11 @@ export interface FingerprintTensor {
   shape: number[];
   rowRate: number;
   rows: Uint32Array;
+  /** 'all': `cols` lists every column, for every row; 'per-row': rows.length × nCols indices (sample.ts). */
+  colMode: ColMode;
+  nCols: number;
   cols: Uint32Array;
-  /** rows.length × cols.length kept values, row-major. */
+  /** rows.length × nCols kept values, row-major. */
   values: Float32Array;
   /** Σx, Σx², Σx³, Σx⁴ over every element of the sampled rows. */
   moments: [number, number, number, number];
@@ -62,15 +65,36 @@ function readable(t: TensorEntry): string | undefined {
 export interface NativeFingerprintOutput {
   values: Float32Array;
   moments: Float64Array;
+  /** Per tensor, Σ(x − r)² over its kept values (0 for a tensor planned without `fake`). */
+  fakeSq: Float64Array;
   bytesRead: number;
   reads: number;
   seconds: number;
 }
 
+/** A tensor's fake initialization as the addon takes it (lib/scan/philox.ts). */
+export interface NativeFakeInitParams {
+  kind: number;
+  a: number;
+  b: number;
+  key0: number;
+  key1: number;
+}
+
 export interface NativeFingerprintPlan {
   files: string[];
   coalesceBytes?: number;
-  tensors: { file: number; offset: number; dtype: string; totalRows: number; rowLen: number; rows: Uint32Array; cols: Uint32Array }[];
+  /** Tensors read at once (default: the addon's, a few per core). */
+  threads?: number;
+  /**
+   * cols: the kept columns, shared by every row (colsPerRow false or absent), or rows.length ×
+   * k indices, row-major, each row's ascending (colsPerRow true).
+   */
+  tensors: {
+    file: number; offset: number; dtype: string; totalRows: number; rowLen: number; rows: Uint32Array; cols: Uint32Array; colsPerRow?: boolean;
+    /** r of Σ(x − r)² over the kept values (element index row · rowLen + column). */
+    fake?: NativeFakeInitParams;
+  }[];
 }
 
 /** The addon's reader; a clear error when the build predates it. */
@@ -84,8 +108,19 @@ export function nativeReadFingerprint(plan: NativeFingerprintPlan): Promise<Nati
   });
 }
 
-/** The read plan of a model's tensors (exported for the float64 reference in tests). */
-export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): {
+/** The fake initialization of one of a model's tensors, as the scan resolves it. */
+function fakeParams(spec: ReturnType<typeof parseFakeInitSpec>, seed: number, model: ModelSource, t: TensorEntry): NativeFakeInitParams {
+  const sibling = siblingWeightName(t.name);
+  const siblingShape = sibling === undefined ? undefined : model.tensors.find((x) => x.name === sibling)?.shape;
+  const fi = resolveFakeInit(spec, t.name, { shape: t.shape, siblingWeightShape: siblingShape });
+  return { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, ...philoxKey(seed, t.name) };
+}
+
+/**
+ * The read plan of a model's tensors (exported for the float64 reference in tests); with a
+ * fake-init spec the reader also sums Σ(x − r)² over the kept values.
+ */
+export function fingerprintPlan(model: ModelSource, config: FingerprintConfig, fakeInit?: string): {
   plan: NativeFingerprintPlan;
   entries: TensorEntry[];
   samples: ReturnType<typeof sampleTensor>[];
@@ -97,6 +132,7 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): 
   const samples: ReturnType<typeof sampleTensor>[] = [];
   const skipped: { tensor: string; reason: string }[] = [];
   const tensors: NativeFingerprintPlan['tensors'] = [];
+  const spec = fakeInit === undefined ? undefined : parseFakeInitSpec(fakeInit);
   const sorted = [...model.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const keepRate = keepRateFor(config, sorted.reduce((s, t) => s + (readable(t) === undefined ? shapeView(t.shape).rows * shapeView(t.shape).rowLen : 0), 0));
   for (const t of sorted) {
@@ -115,39 +151,14 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig): 
     const { rows, rowLen } = shapeView(t.shape);
     entries.push(t);
     samples.push(s);
-    tensors.push({ file: fi, offset: t.offset, dtype: t.dtype, totalRows: rows, rowLen, rows: s.rows, cols: s.cols });
+    tensors.push({
+      file: fi, offset: t.offset, dtype: t.dtype, totalRows: rows, rowLen, rows: s.rows, cols: s.cols, colsPerRow: s.colMode === 'per-row',
+      ...(spec ? { fake: fakeParams(spec, config.seed, model, t) } : {}),
+    });
   }
   // Rows closer than 8 KiB are read in one call: a read costs about as much as 8 KiB of data,
   // and reading longer gaps would spend the read budget on rows nobody keeps.
   return { plan: { files, tensors, coalesceBytes: 8192 }, entries, samples, skipped };
-}
-
-/** Σ(x − r)² over the kept values of one tensor. */
-function fakeInitSquares(spec: ReturnType<typeof parseFakeInitSpec>, seed: number, model: ModelSource, t: FingerprintTensor): number {
-  const sibling = siblingWeightName(t.name);
-  const siblingShape = sibling === undefined ? undefined : model.tensors.find((x) => x.name === sibling)?.shape;
-  const fi = resolveFakeInit(spec, t.name, { shape: t.shape, siblingWeightShape: siblingShape });
-  const key = philoxKey(seed, t.name);
-  const params = { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, ...key };
-  const { rows, rowLen } = shapeView(t.shape);
-  let s = 0;
-  let k = 0;
-  if (t.rows.length === rows && t.cols.length === rowLen) {
-    // Kept whole: the addon draws the whole tensor's r in one call (JS Philox costs ~1 µs a value).
-    const r = native().fakeInit(params, 0, rows * rowLen);
-    for (let i = 0; i < r.length; i++) {
-      const d = t.values[i] - r[i];
-      s += d * d;
-    }
-    return s;
-  }
-  for (const r of t.rows) {
-    for (const c of t.cols) {
-      const d = t.values[k++] - fakeInitValue(params, r * rowLen + c);
-      s += d * d;
-    }
-  }
-  return s;
 }
 
 /** Assembles a fingerprint from a plan's native (or reference) output. */
@@ -156,26 +167,26 @@ export function assembleFingerprint(
   config: FingerprintConfig,
   fakeInit: string,
   planned: ReturnType<typeof fingerprintPlan>,
-  out: { values: Float32Array; moments: Float64Array; bytesRead: number; reads: number },
+  out: { values: Float32Array; moments: Float64Array; fakeSq: Float64Array; bytesRead: number; reads: number },
 ): Fingerprint {
-  const spec = parseFakeInitSpec(fakeInit);
   let at = 0;
   const tensors = planned.entries.map((e, i) => {
     const s = planned.samples[i];
-    const n = s.rows.length * s.cols.length;
+    const n = s.rows.length * s.nCols;
     const t: FingerprintTensor = {
       name: e.name,
       dtype: e.dtype,
       shape: e.shape.slice(),
       rowRate: s.rowRate,
       rows: s.rows,
+      colMode: s.colMode,
+      nCols: s.nCols,
       cols: s.cols,
       values: out.values.slice(at, at + n),
       moments: [out.moments[4 * i], out.moments[4 * i + 1], out.moments[4 * i + 2], out.moments[4 * i + 3]],
-      fakeInitSq: 0,
+      fakeInitSq: out.fakeSq[i],
     };
     at += n;
-    t.fakeInitSq = fakeInitSquares(spec, config.seed, model, t);
     return t;
   });
   return {
@@ -195,7 +206,7 @@ export async function fingerprintModel(model: ModelSource, opts: FingerprintOpti
   const config = checkConfig(opts.config ?? DEFAULT_FINGERPRINT_CONFIG);
   const fakeInit = opts.fakeInit ?? defaultFakeInit({ models: [model], warnings: [] }).spec;
   parseFakeInitSpec(fakeInit);
-  const planned = fingerprintPlan(model, config);
+  const planned = fingerprintPlan(model, config, fakeInit);
   const out = await nativeReadFingerprint(planned.plan);
   return assembleFingerprint(model, config, fakeInit, planned, out);
 }

@@ -1,18 +1,39 @@
 /**
  * The float64 reference of the native fingerprint reader, in plain TypeScript: one fs read per
  * sampled row, each element converted to float32 as the native reader does, moments summed
- * in float64 in the same order (row by row, element by element). Tests hold the native reader
- * to it exactly.
+ * in float64 in the order every reader uses (per row: element e into lane e mod 8, lanes
+ * combined ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), rows added in order), and
+ * Σ(x − r)² over the kept values in output order with r from the JavaScript Philox. Tests
+ * hold the native reader to it exactly.
  */
 import * as fs from 'fs';
 import { IoError } from '../errors';
 import { decodeToFloat32, DTYPE_SIZES, FloatDtype } from '../io/dtype';
+import { fakeInitValue } from '../scan/philox';
 import type { NativeFingerprintOutput, NativeFingerprintPlan } from './fingerprint';
 
+/** Σx, Σx², Σx³, Σx⁴ of one row in the readers' lane order (see above). */
+export function referenceRowMoments(x: Float32Array): [number, number, number, number] {
+  const lanes = [0, 1, 2, 3].map(() => new Float64Array(8));
+  for (let e = 0; e < x.length; e++) {
+    const l = e % 8;
+    const v = x[e];
+    const v2 = v * v;
+    lanes[0][l] += v;
+    lanes[1][l] += v2;
+    lanes[2][l] += v2 * v;
+    lanes[3][l] += v2 * v2;
+  }
+  const combine = (s: Float64Array) => ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  return [combine(lanes[0]), combine(lanes[1]), combine(lanes[2]), combine(lanes[3])];
+}
+
 export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerprintOutput {
-  const total = plan.tensors.reduce((s, t) => s + t.rows.length * t.cols.length, 0);
+  const perRow = (t: NativeFingerprintPlan['tensors'][number]) => (t.colsPerRow ? (t.rows.length ? t.cols.length / t.rows.length : 0) : t.cols.length);
+  const total = plan.tensors.reduce((s, t) => s + t.rows.length * perRow(t), 0);
   const values = new Float32Array(total);
   const moments = new Float64Array(plan.tensors.length * 4);
+  const fakeSq = new Float64Array(plan.tensors.length);
   const fds = plan.files.map((f) => fs.openSync(f, 'r'));
   let bytesRead = 0;
   try {
@@ -20,30 +41,30 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
     plan.tensors.forEach((t, ti) => {
       const size = DTYPE_SIZES[t.dtype];
       const rowBytes = t.rowLen * size;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let s4 = 0;
+      const sums = [0, 0, 0, 0];
+      let fake = 0;
       const buf = Buffer.alloc(rowBytes);
-      for (const r of t.rows) {
+      const k = perRow(t);
+      for (const [i, r] of t.rows.entries()) {
         const n = fs.readSync(fds[t.file], buf, 0, rowBytes, t.offset + r * rowBytes);
         if (n !== rowBytes) throw new IoError('E_IO', `${plan.files[t.file]}: short read (the file changed or was truncated)`, { file: plan.files[t.file] });
         bytesRead += rowBytes;
         const x = decodeToFloat32(buf, t.dtype as FloatDtype);
-        for (let e = 0; e < x.length; e++) {
-          const v = x[e];
-          const v2 = v * v;
-          s1 += v;
-          s2 += v2;
-          s3 += v2 * v;
-          s4 += v2 * v2;
+        referenceRowMoments(x).forEach((m, j) => (sums[j] += m));
+        const cols = t.colsPerRow ? t.cols.subarray(i * k, (i + 1) * k) : t.cols;
+        for (const c of cols) {
+          values[at++] = x[c];
+          if (t.fake) {
+            const d = x[c] - fakeInitValue(t.fake, r * t.rowLen + c);
+            fake += d * d;
+          }
         }
-        for (const c of t.cols) values[at++] = x[c];
       }
-      moments.set([s1, s2, s3, s4], ti * 4);
+      moments.set(sums, ti * 4);
+      fakeSq[ti] = fake;
     });
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
-  return { values, moments, bytesRead, reads: 0, seconds: 0 };
+  return { values, moments, fakeSq, bytesRead, reads: 0, seconds: 0 };
 }

@@ -21,7 +21,12 @@ function duckdb(): Duck {
 }
 
 export const INDEX_FORMAT = 'neural-phylogeny/fingerprint-index';
-export const INDEX_VERSION = 1;
+/**
+ * 2: each sampled row keeps columns of its own (lib/hub/sample.ts). Version 1 kept the same
+ * columns in every row; its fingerprints sample other coordinates, so the two are never mixed:
+ * opening, adding to or merging a version-1 index is refused with what to do.
+ */
+export const INDEX_VERSION = 2;
 export const INDEX_FILE = 'index.duckdb';
 
 export interface IndexedRow {
@@ -73,8 +78,13 @@ export class FingerprintIndex {
     private readonly conn: Conn,
   ) {}
 
-  /** Opens an index directory; `create` makes it (with `config`) when it does not exist. */
-  static async open(dir: string, opts: { create?: boolean; config?: FingerprintConfig; readOnly?: boolean } = {}): Promise<FingerprintIndex> {
+  /**
+   * Opens an index directory; `create` makes it (with `config`) when it does not exist.
+   * `oneThread` runs DuckDB on one thread: `index add` inserts a few rows per batch, and
+   * starting DuckDB's worker threads cost it 20–40 ms a run here (a tenth of adding a 7B model)
+   * while they competed with the fingerprint reader for the cores.
+   */
+  static async open(dir: string, opts: { create?: boolean; config?: FingerprintConfig; readOnly?: boolean; oneThread?: boolean } = {}): Promise<FingerprintIndex> {
     const abs = path.resolve(dir);
     const file = path.join(abs, INDEX_FILE);
     const exists = fs.existsSync(file);
@@ -87,7 +97,7 @@ export class FingerprintIndex {
     let instance: Awaited<ReturnType<Duck['DuckDBInstance']['create']>>;
     let conn: Conn;
     try {
-      instance = await d.DuckDBInstance.create(file, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await d.DuckDBInstance.create(file, { ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}), ...(opts.oneThread ? { threads: '1' } : {}) });
       conn = await instance.connect();
     } catch (e) {
       throw new IndexError('E_INDEX', `${file}: cannot open the fingerprint index: ${(e as Error).message}`, { file, cause: e });
@@ -138,9 +148,19 @@ export class FingerprintIndex {
     const d = duckdb();
     await this.conn.run('BEGIN TRANSACTION');
     try {
+      // Models already present are found by key and left out, rather than with ON CONFLICT DO
+      // NOTHING: DuckDB's conflict path cost 0.2–0.4 s for one 1.4 MB record here (a 7B
+      // model's), the plain insert a tenth of that.
+      const present = new Set<string>();
+      if (models.length) {
+        const r = await this.conn.runAndReadAll(`SELECT hash FROM models WHERE hash IN (${inList(models.map((m) => m.hash))})`);
+        for (const [h] of r.getRows()) present.add(String(h));
+      }
       for (const m of models) {
+        if (present.has(m.hash)) continue;
+        present.add(m.hash);
         await this.conn.run(
-          'INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING',
+          'INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
           [m.hash, m.id, m.path, m.arch, m.tensorSet, m.params, m.bytes, m.bytesRead, d.blobValue(encodeFingerprint(m.fingerprint)), d.listValue(Array.from(m.sketch))],
           [d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.BIGINT, d.BIGINT, d.BIGINT, d.BLOB, d.LIST(d.FLOAT)],
         );
@@ -280,8 +300,10 @@ async function readMeta(conn: Conn, file: string): Promise<FingerprintConfig> {
   }
   const meta = new Map(rows.map(([k, v]) => [String(k), String(v)]));
   if (meta.get('format') !== INDEX_FORMAT) throw new IndexError('E_INDEX', `${file}: not a fingerprint index (format ${meta.get('format') ?? 'missing'})`, { file });
-  if (meta.get('version') !== String(INDEX_VERSION))
-    throw new IndexError('E_INDEX', `${file}: fingerprint index version ${meta.get('version')}, this library reads ${INDEX_VERSION}`, { file });
+  if (meta.get('version') !== String(INDEX_VERSION)) {
+    const why = meta.get('version') === '1' ? ' (its fingerprints keep the same columns in every sampled row; this version keeps columns per row, and the two cannot be compared)' : '';
+    throw new IndexError('E_INDEX', `${file}: fingerprint index version ${meta.get('version')}, this library reads ${INDEX_VERSION}${why}; build a new index from the models with \`phylogeny index add\``, { file });
+  }
   try {
     return checkConfig(JSON.parse(meta.get('config') ?? '') as FingerprintConfig);
   } catch (e) {

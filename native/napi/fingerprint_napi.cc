@@ -1,5 +1,5 @@
-// readFingerprint(plan) -> Promise<{ values, moments, bytesRead, reads, seconds }>: the sampled
-// rows of a fingerprint plan (core/fingerprint.h), read on a worker thread.
+// readFingerprint(plan) -> Promise<{ values, moments, fakeSq, bytesRead, reads, threads, seconds }>:
+// the sampled rows of a fingerprint plan (core/fingerprint.h), read off the main thread.
 #include <napi.h>
 
 #include <cstring>
@@ -11,6 +11,7 @@
 #include "core/fingerprint.h"
 #include "napi/convert.h"
 #include "napi/exports.h"
+#include "napi/plan_convert.h"
 #include "napi/promise_job.h"
 
 namespace np_napi {
@@ -36,6 +37,9 @@ np::FingerprintPlan plan_from_js(const Napi::Object& p) {
     plan.files.push_back(std::move(s));
   }
   plan.coalesce_bytes = static_cast<uint64_t>(get_number_or(p, "coalesceBytes", 64 * 1024));
+  const double threads = get_number_or(p, "threads", 0);
+  if (!(threads >= 0 && threads <= 256)) throw np::Error(np::ErrorCode::InvalidArgument, "readFingerprint: threads must be 0 to 256");
+  plan.threads = static_cast<int>(threads);
   Napi::Array tensors = get_array(p, "tensors");
   for (uint32_t i = 0; i < tensors.Length(); ++i) {
     Napi::Value tv = tensors.Get(i);
@@ -50,6 +54,16 @@ np::FingerprintPlan plan_from_js(const Napi::Object& p) {
     ft.row_len = get_u64(t, "rowLen");
     ft.rows = index_list(t, "rows");
     ft.cols = index_list(t, "cols");
+    Napi::Value per_row = t.Get("colsPerRow");
+    if (!per_row.IsUndefined() && !per_row.IsBoolean())
+      throw np::Error(np::ErrorCode::InvalidArgument, "readFingerprint: tensor.colsPerRow must be a boolean");
+    ft.cols_per_row = per_row.IsBoolean() && per_row.As<Napi::Boolean>().Value();
+    Napi::Value fake = t.Get("fake");
+    if (!fake.IsUndefined()) {
+      if (!fake.IsObject()) throw np::Error(np::ErrorCode::InvalidArgument, "readFingerprint: tensor.fake must be an object");
+      ft.fake = fake_from_js(fake.As<Napi::Object>());
+      ft.has_fake = true;
+    }
     plan.tensors.push_back(std::move(ft));
   }
   return plan;
@@ -68,8 +82,12 @@ class FingerprintJob : public PromiseJob {
     if (!out_.values.empty()) std::memcpy(values.Data(), out_.values.data(), out_.values.size() * 4);
     Napi::Float64Array moments = Napi::Float64Array::New(env, out_.moments.size());
     if (!out_.moments.empty()) std::memcpy(moments.Data(), out_.moments.data(), out_.moments.size() * 8);
+    Napi::Float64Array fake_sq = Napi::Float64Array::New(env, out_.fake_sq.size());
+    if (!out_.fake_sq.empty()) std::memcpy(fake_sq.Data(), out_.fake_sq.data(), out_.fake_sq.size() * 8);
     o.Set("values", values);
     o.Set("moments", moments);
+    o.Set("fakeSq", fake_sq);
+    o.Set("threads", Napi::Number::New(env, out_.threads));
     o.Set("bytesRead", Napi::Number::New(env, static_cast<double>(out_.bytes_read)));
     o.Set("reads", Napi::Number::New(env, static_cast<double>(out_.reads)));
     o.Set("seconds", Napi::Number::New(env, out_.seconds));

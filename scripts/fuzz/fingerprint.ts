@@ -5,8 +5,15 @@
  */
 import { decodeFingerprint, encodeFingerprint } from '../../lib/hub/codec';
 import type { Fingerprint } from '../../lib/hub/fingerprint';
-import { DEFAULT_FINGERPRINT_CONFIG, shapeView } from '../../lib/hub/sample';
+import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, perRowColumns, shapeView } from '../../lib/hub/sample';
 import { FuzzTarget } from './target';
+
+function bf16Values(n: number, k: number): Float32Array {
+  const v = Float32Array.from({ length: n }, (_, i) => Math.sin(i + k));
+  const bits = new Uint32Array(v.buffer);
+  for (let i = 0; i < n; i++) bits[i] &= 0xffff0000;
+  return v;
+}
 
 function seeds(): Buffer[] {
   const fp = (shapes: number[][], rowsKept: number, colsKept: number): Fingerprint => ({
@@ -20,12 +27,17 @@ function seeds(): Buffer[] {
     tensors: shapes.map((shape, k) => {
       const { rows, rowLen } = shapeView(shape);
       const nr = Math.min(rows, rowsKept);
-      const nc = Math.min(rowLen, colsKept);
+      // Rows longer than colsKept keep columns of their own (per-row); shorter ones all.
+      const perRow = rowLen > colsKept;
+      const nc = perRow ? colsKept : rowLen;
+      const picked = Uint32Array.from({ length: nr }, (_, i) => i * Math.floor(rows / nr));
+      const name = `t${k}.weight`;
       return {
-        name: `t${k}.weight`, dtype: k % 2 ? 'BF16' : 'F32', shape, rowRate: nr / rows,
-        rows: Uint32Array.from({ length: nr }, (_, i) => i * Math.floor(rows / nr)),
-        cols: Uint32Array.from({ length: nc }, (_, i) => i),
-        values: Float32Array.from({ length: nr * nc }, (_, i) => Math.sin(i + k)),
+        name, dtype: k % 2 ? 'BF16' : 'F32', shape, rowRate: nr / rows, rows: picked,
+        colMode: perRow ? 'per-row' as const : 'all' as const, nCols: nc,
+        cols: perRow ? perRowColumns(DEFAULT_FINGERPRINT_CONFIG.seed, name, shape, nc, picked) : Uint32Array.from({ length: nc }, (_, i) => i),
+        // BF16 tensors hold BF16 values (zero low halves: stored as 16 bits), F32 ones any.
+        values: k % 2 ? bf16Values(nr * nc, k) : Float32Array.from({ length: nr * nc }, (_, i) => Math.sin(i + k)),
         moments: [0.1, 2, -0.3, 4], fakeInitSq: 1.5,
       };
     }),
@@ -41,9 +53,14 @@ function check(path: string, bytes: Buffer): void {
   const fp = decodeFingerprint(bytes, path);
   for (const t of fp.tensors) {
     const { rows, rowLen } = shapeView(t.shape);
-    if (t.values.length !== t.rows.length * t.cols.length) fail(`${t.name}: value count`);
+    if (t.values.length !== t.rows.length * t.nCols) fail(`${t.name}: value count`);
+    if (t.cols.length !== (t.colMode === 'all' ? rowLen : t.rows.length * t.nCols)) fail(`${t.name}: column count`);
     for (let i = 0; i < t.rows.length; i++) if (t.rows[i] >= rows || (i > 0 && t.rows[i] <= t.rows[i - 1])) fail(`${t.name}: rows`);
-    for (let i = 0; i < t.cols.length; i++) if (t.cols[i] >= rowLen || (i > 0 && t.cols[i] <= t.cols[i - 1])) fail(`${t.name}: cols`);
+    for (let r = 0; r < t.rows.length; r++) {
+      const cols = colsOfRow(t, r);
+      if (cols.length !== t.nCols) fail(`${t.name}: row ${r}'s column count`);
+      for (let i = 0; i < cols.length; i++) if (cols[i] >= rowLen || (i > 0 && cols[i] <= cols[i - 1])) fail(`${t.name}: cols`);
+    }
     if (!(t.rowRate > 0 && t.rowRate <= 1)) fail(`${t.name}: row rate`);
   }
   // The binary part must round-trip exactly (JSON text may be respelled, the arrays may not).

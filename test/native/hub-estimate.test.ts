@@ -11,11 +11,13 @@ import { estimateScan, gatherGroup, IndexedModel } from '../../lib/hub/estimate'
 import { fingerprintModel } from '../../lib/hub/fingerprint';
 import { rng, tmpDir, writeRandomModel } from '../helpers/models';
 import { LAYOUT, TEST_CONFIG } from '../helpers/hub-family';
+import { colsOfRow, keepRateFor, sampleTensor } from '../../lib/hub/sample';
 
 describe('estimated Gram', () => {
   const dir = tmpDir('np-hub-est-');
   const seed = (Date.now() ^ (process.pid << 10)) >>> 0;
   let models: IndexedModel[] = [];
+  const weights: Map<string, Float32Array>[] = [];
 
   beforeAll(async () => {
     const u = rng(seed);
@@ -26,11 +28,40 @@ describe('estimated Gram', () => {
       const p = path.join(dir, `m${i}.safetensors`);
       const parent = i > 0 && u.uniform() < 0.6 ? root : undefined;
       const values = writeRandomModel(p, parent ? LAYOUT.map((t) => ({ ...t, scale: 0.01 })) : LAYOUT, (seed + i * 7919) >>> 0, parent);
+      weights.push(values);
       if (i === 0) root = values;
       paths.push(p);
     }
     const set = await openModels(paths);
     models = await Promise.all(set.models.map(async (m) => ({ id: m.id, path: m.path, fingerprint: await fingerprintModel(m, { config: TEST_CONFIG }) })));
+  });
+
+  test(`a squared difference is exact on the sampled rows and each row's own columns, scaled (seed ${seed})`, () => {
+    const est = estimateScan(models);
+    let checked = 0;
+    for (const spec of LAYOUT.filter((t) => t.dtype === 'F32' && t.shape.length === 2)) {
+      const t = est.tensors.find((x) => x.name === spec.name)!;
+      const keep = keepRateFor(TEST_CONFIG, LAYOUT.reduce((a, x) => a + x.shape.reduce((p, d) => p * d, 1), 0));
+      // The coordinates from the sampler alone, and the weights as written (F32: exact).
+      const s = sampleTensor(TEST_CONFIG, spec.name, spec.shape, keep);
+      expect(s.colMode).toBe('per-row');
+      const rowLen = spec.shape[1];
+      const coords: number[] = [];
+      s.rows.forEach((r, i) => colsOfRow(s, i).forEach((c) => coords.push(r * rowLen + c)));
+      for (let a = 0; a < models.length; a++) {
+        for (let b = a + 1; b < models.length; b++) {
+          const [x, y] = [weights[a].get(spec.name)!, weights[b].get(spec.name)!];
+          let d = 0;
+          for (const i of coords) d += (x[i] - y[i]) ** 2;
+          const want = (d * t.count) / coords.length;
+          const [ia, ib] = [t.models.indexOf(a), t.models.indexOf(b)];
+          const got = t.gram[ia][ia] + t.gram[ib][ib] - 2 * t.gram[ia][ib];
+          expect(Math.abs(got - want)).toBeLessThan(1e-9 * (t.gram[ia][ia] + t.gram[ib][ib]));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 
   test.each([1, 2, 3, 4, 5, 6, 7])(`%i models: every entry equals the plain float64 sum (seed ${seed})`, (k) => {
@@ -40,8 +71,8 @@ describe('estimated Gram', () => {
     expect(all.tensors.length).toBe(LAYOUT.length);
     for (const [ti, t] of all.tensors.entries()) {
       const fts = t.models.map((m) => some[m].fingerprint.tensors.find((x) => x.name === t.name)!);
-      const { coords, rows, cols } = gatherGroup(fts, t.shape[0]);
-      const scale = t.count / (rows * cols);
+      const { coords, coordinates } = gatherGroup(fts, t.shape[0]);
+      const scale = t.count / coordinates;
       for (let a = 0; a < k; a++) {
         for (let b = 0; b < k; b++) {
           let s = 0;

@@ -15,7 +15,8 @@ import type { FingerprintConfig } from '../../lib/hub/sample';
 import { scanModelSet } from '../../lib/scan/scan';
 import { rng, tmpDir } from '../helpers/models';
 
-// 67,200 parameters at a budget of 8,192: every row is read, 32 of 700 columns are kept.
+// 67,200 parameters at a budget of 8,192 (kept fraction 1/16): every row is read, 44 of its 700
+// columns are kept (the tensor's share: 128 · 700 / 16 over 128 rows).
 const CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, budget: 8192, keepMin: 1024, cols: 32 };
 
 it('estimates the change of Σ(x − r)² from parent to child from the whole sampled rows', async () => {
@@ -23,7 +24,7 @@ it('estimates the change of Σ(x − r)² from parent to child from the whole sa
   const r = rng(5);
   const rows = 96, cols = 700;
   // Columns of very different scales (as input pixels that training never touched beside ones
-  // it did): a sample of 32 columns sees their mix only roughly.
+  // it did): a sample of 44 columns sees their mix only roughly.
   const parent = Float32Array.from({ length: rows * cols }, (_, i) => r.normal() * (i % cols % 9 === 0 ? 0.2 : 0.01));
   const child = parent.map((x) => x * 1.05);
   for (const [id, data] of [['parent', parent], ['child', child]] as const)
@@ -32,14 +33,14 @@ it('estimates the change of Σ(x − r)² from parent to child from the whole sa
   const exact = await scanModelSet(set, { device: 'cpu', fakeInit: 'auto' });
   const fps = await Promise.all(set.models.map(async (m) => ({ id: m.id, path: m.path, fingerprint: await fingerprintModel(m, { config: CONFIG, fakeInit: exact.fakeInit }) })));
   const t = fps[0].fingerprint.tensors[0];
-  expect([t.rows.length, t.cols.length]).toEqual([rows, 32]); // sampled by columns only
+  expect([t.rows.length, t.nCols, t.colMode]).toEqual([rows, 44, 'per-row']); // sampled by columns only
   const est = estimateScan(fps).tensors[0];
   const ex = exact.tensors[0];
   const [c, p] = [set.models.findIndex((m) => m.id === 'child'), set.models.findIndex((m) => m.id === 'parent')];
   const diff = (s: number[]) => s[ex.models.indexOf(c)] - s[ex.models.indexOf(p)];
   expect(Math.abs(diff(est.fakeInitSq) / diff(ex.fakeInitSq) - 1)).toBeLessThan(0.005);
   // The kept values alone (what the fingerprint stores) estimate the same difference far worse.
-  const keptOnly = fps.map((f) => f.fingerprint.tensors[0].fakeInitSq * (rows * cols) / (rows * 32));
+  const keptOnly = fps.map((f) => f.fingerprint.tensors[0].fakeInitSq * (rows * cols) / (rows * 44));
   const keptDiff = keptOnly[set.models.findIndex((m) => m.id === 'child')] - keptOnly[set.models.findIndex((m) => m.id === 'parent')];
   expect(Math.abs(keptDiff / diff(ex.fakeInitSq) - 1)).toBeGreaterThan(0.02);
   // Every row was read, so Σx² is exact and so is the estimate of the total up to Σ(r² − 2xr).

@@ -1,15 +1,17 @@
 /**
  * The native fingerprint reader against the float64 TypeScript reference on random files
  * (every float dtype, sizes that are not multiples of anything, safetensors and PyTorch .bin),
- * the sampling's invariants (same rows for every model with a tensor, nested across row
- * counts), and the size and read budget on a 7B-shaped tensor list.
+ * the sampling's invariants (same rows and per-row columns for every model with a tensor,
+ * nested across row counts; the column draw against a plain reference), and the size and read
+ * budget on a 7B-shaped tensor list.
  */
 import * as path from 'path';
 import { openModels } from '../../lib/io/discover';
 import { writeTorchCheckpoint } from '../../lib/io/torch-writer';
 import { fingerprintModel, fingerprintPlan, nativeReadFingerprint } from '../../lib/hub/fingerprint';
 import { referenceFingerprint } from '../../lib/hub/reference';
-import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor } from '../../lib/hub/sample';
+import { defaultFakeInit } from '../../lib/scan/default-init';
+import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, rowColumnKey, rowColumns, sampleKeys, sampleTensor, unitHash } from '../../lib/hub/sample';
 import { rng, tmpDir, writeRandomModel } from '../helpers/models';
 import type { FloatDtype } from '../../lib/io/dtype';
 
@@ -28,17 +30,61 @@ describe('native fingerprint reader', () => {
       { name: 'e', shape: [], dtype },
     ], 11);
     const set = await openModels([file]);
-    for (const coalesce of [0, 64 * 1024]) {
-      const planned = fingerprintPlan(set.models[0], SMALL);
-      const plan = { ...planned.plan, coalesceBytes: coalesce };
+    const fake = defaultFakeInit({ models: set.models, warnings: [] }).spec;
+    for (const [coalesce, threads] of [[0, 1], [64 * 1024, 3]]) {
+      const planned = fingerprintPlan(set.models[0], SMALL, fake);
+      const plan = { ...planned.plan, coalesceBytes: coalesce, threads };
       const got = await nativeReadFingerprint(plan);
       const want = referenceFingerprint(plan);
       expect(Array.from(got.values)).toEqual(Array.from(want.values));
       expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
+      expect(Array.from(got.fakeSq)).toEqual(Array.from(want.fakeSq));
+      expect(want.fakeSq.every((x) => x > 0)).toBe(true);
       // Coalescing reads the gaps too, never less than the rows.
       expect(got.bytesRead).toBeGreaterThanOrEqual(want.bytesRead);
       if (coalesce === 0) expect(got.bytesRead).toBe(want.bytesRead);
     }
+  });
+
+  const fresh = (Date.now() ^ (process.pid << 12)) >>> 0;
+  it(`matches the reference on fresh random shapes and configs, per-row columns (seed ${fresh})`, async () => {
+    const u = rng(fresh);
+    const int = (lo: number, hi: number) => lo + Math.floor(u.uniform() * (hi - lo + 1));
+    const dir = tmpDir();
+    const file = path.join(dir, 'fresh.safetensors');
+    const dtypes: FloatDtype[] = ['F32', 'F16', 'BF16', 'F64'];
+    const specs = Array.from({ length: int(2, 5) }, (_, i) => ({
+      name: `t${i}.weight`, dtype: dtypes[int(0, 3)],
+      shape: u.uniform() < 0.3 ? [int(40, 211), int(2, 5), int(3, 9)] : [int(40, 301), int(3, 97)],
+    }));
+    writeRandomModel(file, specs, fresh);
+    const config: FingerprintConfig = { seed: int(0, 1000), wholeMax: int(10, 60), budget: int(64, 400), keepMin: int(8, 40), cols: int(1, 9) };
+    const model = (await openModels([file])).models[0];
+    const planned = fingerprintPlan(model, config, defaultFakeInit({ models: [model], warnings: [] }).spec);
+    expect(planned.plan.tensors.some((t) => t.colsPerRow)).toBe(true);
+    const plan = { ...planned.plan, coalesceBytes: int(0, 3000), threads: int(1, 6) };
+    const got = await nativeReadFingerprint(plan);
+    const want = referenceFingerprint(plan);
+    expect(Array.from(got.values)).toEqual(Array.from(want.values));
+    expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
+    expect(Array.from(got.fakeSq)).toEqual(Array.from(want.fakeSq));
+    // The fingerprint keeps what the reader summed.
+    const fp = await fingerprintModel(model, { config });
+    expect(fp.tensors.map((t) => t.fakeInitSq)).toEqual(Array.from(want.fakeSq));
+  });
+
+  it('refuses per-row columns that are out of order, out of range or uneven', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'm.safetensors');
+    writeRandomModel(file, [{ name: 'w', shape: [10, 10], dtype: 'F32' }], 1);
+    const t = { file: 0, offset: 8, dtype: 'F32', totalRows: 10, rowLen: 10, rows: Uint32Array.of(1, 4), colsPerRow: true };
+    const offset = (await openModels([file])).models[0].tensors[0].offset;
+    const plan = (cols: Uint32Array) => ({ files: [file], tensors: [{ ...t, offset, cols }] });
+    await expect(nativeReadFingerprint(plan(Uint32Array.of(0, 5, 3, 2)))).rejects.toThrow(/ascending/);
+    await expect(nativeReadFingerprint(plan(Uint32Array.of(0, 5, 3, 10)))).rejects.toThrow(/in range/);
+    await expect(nativeReadFingerprint(plan(Uint32Array.of(0, 5, 3)))).rejects.toThrow(/same count/);
+    const ok = await nativeReadFingerprint(plan(Uint32Array.of(0, 5, 2, 9)));
+    expect(Array.from(ok.values)).toEqual(Array.from(referenceFingerprint(plan(Uint32Array.of(0, 5, 2, 9))).values));
   });
 
   it('reads PyTorch .bin checkpoints the same as safetensors with the same weights', async () => {
@@ -82,7 +128,70 @@ describe('fingerprint sampling', () => {
     const high = low === a ? big : a;
     const highSet = new Set(high.rows);
     for (const r of low.rows) if (r < 32000) expect(highSet.has(r)).toBe(true);
-    expect(Array.from(a.cols)).toEqual(Array.from(big.cols));
+    // Each row keeps columns of its own, the same in both models wherever both sampled it.
+    expect(a.colMode).toBe('per-row');
+    const bigAt = new Map(Array.from(big.rows, (r, i) => [r, i]));
+    let shared = 0;
+    a.rows.forEach((r, i) => {
+      const j = bigAt.get(r);
+      if (j === undefined) return;
+      shared++;
+      expect(Array.from(colsOfRow(a, i))).toEqual(Array.from(colsOfRow(big, j)));
+    });
+    expect(shared).toBeGreaterThan(0);
+    const distinct = new Set(Array.from(a.rows, (_, i) => colsOfRow(a, i).join(',')));
+    expect(distinct.size).toBe(a.rows.length);
+  });
+
+  it('draws each row\'s columns as the plain reference does, uniformly over the row', () => {
+    // The reference: the same hash sequence, a Set for repeats, sorted at the end.
+    const reference = (colKey: number, r: number, rowLen: number, k: number): number[] => {
+      const key = rowColumnKey(colKey, r);
+      const picked = new Set<number>();
+      for (let j = 0; picked.size < k; j++) picked.add(Math.floor(unitHash(key, j) * rowLen));
+      return [...picked].sort((x, y) => x - y);
+    };
+    const seed = (Date.now() ^ process.pid) >>> 0;
+    const u = rng(seed);
+    for (let trial = 0; trial < 200; trial++) {
+      const rowLen = 2 + Math.floor(u.uniform() * 700);
+      const k = 1 + Math.floor(u.uniform() * Math.floor(rowLen / 2));
+      const colKey = Math.floor(u.uniform() * 2 ** 32);
+      const r = Math.floor(u.uniform() * 100000);
+      const out = new Uint32Array(k + 3);
+      rowColumns(colKey, r, rowLen, k, out, 3);
+      expect({ seed, rowLen, k, cols: Array.from(out.subarray(3)) }).toEqual({ seed, rowLen, k, cols: reference(colKey, r, rowLen, k) });
+      // Fewer columns of the same row: a subset.
+      const fewer = new Uint32Array(Math.max(1, k >> 1));
+      rowColumns(colKey, r, rowLen, fewer.length, fewer, 0);
+      const all = new Set(out.subarray(3));
+      for (const c of fewer) expect(all.has(c)).toBe(true);
+    }
+    expect(() => rowColumns(1, 2, 9, 5, new Uint32Array(5), 0)).toThrow(/more than half/);
+    // Over many rows every column is kept about equally often (k / rowLen of the rows).
+    const rowLen = 97;
+    const k = 8;
+    const hits = new Float64Array(rowLen);
+    const { colKey } = sampleKeys(0, 'fc.weight', [5000, rowLen]);
+    const out = new Uint32Array(k);
+    for (let r = 0; r < 5000; r++) {
+      rowColumns(colKey, r, rowLen, k, out, 0);
+      for (const c of out) hits[c]++;
+    }
+    const want = (5000 * k) / rowLen;
+    for (const h of hits) expect(Math.abs(h - want)).toBeLessThan(5 * Math.sqrt(want));
+  });
+
+  it('keeps a tensor\'s share of the budget when every row is sampled (more columns per row)', () => {
+    // mnist-fc's fc1 at the default budget: 51k parameters keep 1/8, all 64 rows are sampled.
+    const c = DEFAULT_FINGERPRINT_CONFIG;
+    const keep = keepRateFor(c, 64 * 784 + 64 + 640 + 10);
+    expect(keep).toBe(1 / 8);
+    const s = sampleTensor(c, 'fc1.weight', [64, 784], keep);
+    expect([s.rowRate, s.rows.length, s.colMode, s.nCols]).toEqual([1, 64, 'per-row', 98]);
+    // Rows of 150 at 1/2: 75 columns is half the row, kept per row; 76 would be whole rows.
+    expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [64, 150], 1 / 2).nCols).toBe(75);
+    expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [64, 151], 1 / 2)).toMatchObject({ colMode: 'all', nCols: 151 });
   });
 
   it('keeps a 7B LLaMA-shaped model under 2 MB and reads under 2% of it', () => {
@@ -98,7 +207,8 @@ describe('fingerprint sampling', () => {
     for (const [i, s] of shapes.entries()) {
       const sample = sampleTensor(c, `t${i}`, s, keepRate);
       const rowLen = s.length > 1 ? s[1] : 1;
-      kept += sample.rows.length * sample.cols.length * 4 + (sample.rows.length + sample.cols.length) * 4;
+      // The record stores rows and values; the columns follow from the rows (codec.ts).
+      kept += sample.rows.length * sample.nCols * 4 + sample.rows.length * 4;
       read += sample.rows.length * rowLen;
       total += s.reduce((a, b) => a * b, 1);
     }

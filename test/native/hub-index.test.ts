@@ -37,6 +37,20 @@ describe('fingerprint index', () => {
     expect(s.bytesRead).toBe(0);
   });
 
+  it('keeps a model already present as it is when a batch brings it again (same hash, twice in one batch too)', async () => {
+    const copy = path.join(dir, 'again');
+    await mergeIndexes([single], copy);
+    const ix = await FingerprintIndex.open(copy);
+    const [row] = await ix.models();
+    const [{ fingerprint }] = await ix.rowsWithFingerprints([row.hash]);
+    const rec = { ...row, id: 'renamed', fingerprint, sketch: new Float32Array(128) };
+    await ix.addBatch([rec, rec], [{ path: '/nowhere/x.safetensors', size: 1, mtimeMs: 2, hash: row.hash }]);
+    expect(await ix.count()).toBe(12);
+    expect((await ix.models()).find((r) => r.hash === row.hash)!.id).toBe(row.id);
+    expect(await ix.knownFile('/nowhere/x.safetensors', 1, 2)).toBe(row.hash);
+    ix.close();
+  });
+
   it('answers where a model comes from, with direction and confidence', async () => {
     const q = await queryIndex(single, path.join(models, 'f1-b.safetensors'));
     expect(q.model.indexed).toBe(true);
@@ -126,6 +140,32 @@ describe('fingerprint index', () => {
     const ix = await FingerprintIndex.open(damaged);
     expect(await ix.count()).toBe(12);
     ix.close();
+  });
+
+  it('refuses an index of the first fingerprint layout (version 1) everywhere, naming it, never mixing', async () => {
+    // A version-1 index: the same tables, meta saying version 1 (its rows kept shared columns).
+    const old = path.join(dir, 'v1');
+    await mergeIndexes([single], old);
+    const duck = await import('@duckdb/node-api');
+    const inst = await duck.DuckDBInstance.create(path.join(old, INDEX_FILE));
+    const c = await inst.connect();
+    await c.run("UPDATE meta SET value = '1' WHERE key = 'version'");
+    c.closeSync();
+    inst.closeSync();
+    const before = fs.readFileSync(path.join(old, INDEX_FILE));
+    const named = new RegExp(`${path.join(old, INDEX_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprint index version 1, this library reads 2 \\(its fingerprints keep the same columns`);
+    await expect(FingerprintIndex.open(old)).rejects.toThrow(named);
+    await expect(addToIndex(old, [models], { config: TEST_CONFIG })).rejects.toThrow(IndexError);
+    await expect(queryIndex(old, path.join(models, 'f0-a.safetensors'))).rejects.toThrow(named);
+    await expect(detectIndex(old)).rejects.toThrow(named);
+    // Merging refuses it as the first part and as a later one, and the output gets nothing of it.
+    await expect(mergeIndexes([old, single], path.join(dir, 'mixed1'))).rejects.toThrow(named);
+    const mixed = path.join(dir, 'mixed2');
+    await expect(mergeIndexes([single, old], mixed)).rejects.toThrow(named);
+    const ix = await FingerprintIndex.open(mixed);
+    expect(await ix.count()).toBe(12);
+    ix.close();
+    expect(fs.readFileSync(path.join(old, INDEX_FILE)).equals(before)).toBe(true);
   });
 
   it('resumes after a run killed midway, with nothing half-written', async () => {
