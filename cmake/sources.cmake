@@ -59,6 +59,7 @@ set(NP_CUDA_SOURCES
   native/cuda/scan_reduce_kernel.cu
   native/cuda/scan_cross_kernel.cu
   native/cuda/scan_warp_kernel.cu
+  native/cuda/stage_members.cc
   native/cuda/stage_readers.cc
   native/napi/scan_cuda_napi.cc
 )

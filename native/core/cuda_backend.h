@@ -55,6 +55,9 @@ struct CudaScanOptions {
   // with its plan (cuda_scan::PassKernels::Tile), to compare the register kernels against on
   // the same data. Same results up to float64 rounding.
   bool tile_kernel = false;
+  // Staged bytes per reader task (a run of one member of an item, stage_members.h); tests cut
+  // it small so pieces split rows and blocks of formed members.
+  size_t piece_bytes = size_t{4} << 20;
 };
 
 struct CudaScanResult {

@@ -7,6 +7,10 @@
 // (scan_reduce_kernel). Reading batch b + 1, copying batch b and computing batch b - 1 overlap,
 // so the slowest of the three sets the pace; the kernels are meant to be far from it.
 //
+// Members stored as GGUF blocks, GPTQ/AWQ words or PEFT LoRA factors are made dense float32
+// on the host by the reader threads with the CPU scan's code (stage_members.h), so the device
+// sees ordinary dense members and the formed values are bit for bit the CPU scan's.
+//
 // Resident: every tensor is read and copied once into one device buffer, then the passes run
 // over whole tensors `repeat` times, timed with CUDA events (the "weights already on the GPU"
 // figure of the benchmark).
@@ -49,19 +53,10 @@ void validate(const ScanPlan& plan, const CudaScanOptions& o) {
   if (plan.mode != ScanMode::Full)
     throw Error(ErrorCode::InvalidArgument, "cuda scan: the read-and-sum mode is a CPU benchmark only");
   validate_scan_plan(plan);
-  // The GPU path stages raw bytes and converts on the device; it has no block dequantizer
-  // and does not form LoRA rows or unpack GPTQ/AWQ words.
-  for (const ScanGroup& g : plan.groups)
-    for (const ScanMember& m : g.members)
-      if (!m.plain())
-        throw Error(ErrorCode::Dtype,
-                    std::string("cuda scan: ") +
-                        (m.is_lora() ? "PEFT LoRA" : m.is_packed() ? (m.packed.awq ? "AWQ" : "GPTQ") : std::string("GGUF ") + m.gguf.type->name) +
-                        " tensors are formed by the CPU scan only (scan with device cpu)",
-                    {}, g.name);
   if (o.stage_bytes < (size_t{1} << 16)) throw Error(ErrorCode::InvalidArgument, "cuda scan: stageBytes must be at least 64 KiB");
   if (o.slots < 2 || o.slots > 16) throw Error(ErrorCode::InvalidArgument, "cuda scan: slots must be 2..16");
   if (o.repeat < 1) throw Error(ErrorCode::InvalidArgument, "cuda scan: repeat must be at least 1");
+  if (o.piece_bytes < 1) throw Error(ErrorCode::InvalidArgument, "cuda scan: piece_bytes must be positive");
 }
 
 // The passes of every distinct group size, with their destination maps on the device.
@@ -150,31 +145,6 @@ class PassTable {
   int max_stride_ = 0;
   DeviceMem dst_;
 };
-
-std::vector<cuda_scan::ReadPiece> read_pieces(const ScanPlan& plan, const cuda_scan::WorkPlan& w) {
-  constexpr uint64_t kPiece = uint64_t{4} << 20;  // several threads share a large member range
-  std::vector<cuda_scan::ReadPiece> pieces;
-  for (size_t b = 0; b < w.batches.size(); ++b) {
-    for (size_t i = w.batches[b].first; i < w.batches[b].end; ++i) {
-      const cuda_scan::Item& it = w.items[i];
-      const ScanGroup& g = plan.groups[it.group];
-      for (size_t m = 0; m < g.members.size(); ++m) {
-        const uint64_t size = dtype_size(g.members[m].dtype);
-        const uint64_t begin = g.members[m].offset + it.start * size, length = it.len * size;
-        for (uint64_t o = 0; o < length; o += kPiece) {
-          cuda_scan::ReadPiece p;
-          p.file = g.members[m].file;
-          p.file_offset = begin + o;
-          p.length = std::min(kPiece, length - o);
-          p.batch = b;
-          p.stage_offset = it.member_offset[m] + o;
-          pieces.push_back(p);
-        }
-      }
-    }
-  }
-  return pieces;
-}
 
 // The Gram diagonal is Σx² (the moment: the device computes it once), then the lower
 // triangle mirrors the upper as on the CPU.
@@ -270,7 +240,9 @@ class CudaScan {
     }
     std::vector<unsigned char*> host;
     for (size_t s = 0; s < slots; ++s) host.push_back(pinned.slot(s));
-    cuda_scan::StageReaders readers(plan_.files, read_pieces(plan_, work_), nb, host, readers_n_);
+    const cuda_scan::MemberStager stager(plan_, work_, scan_kernels(plan_.isa));
+    cuda_scan::StageReaders readers(plan_.files, stager, cuda_scan::stage_pieces(plan_, work_, o_.piece_bytes), nb, host,
+                                    readers_n_);
     readers.allow(slots);
 
     for (size_t b = 0; b < nb; ++b) {
@@ -326,7 +298,9 @@ class CudaScan {
         copied.push_back(std::make_unique<Event>());
         host.push_back(pinned.slot(s));
       }
-      cuda_scan::StageReaders readers(plan_.files, read_pieces(plan_, work_), nb, host, readers_n_);
+      const cuda_scan::MemberStager stager(plan_, work_, scan_kernels(plan_.isa));
+      cuda_scan::StageReaders readers(plan_.files, stager, cuda_scan::stage_pieces(plan_, work_, o_.piece_bytes), nb,
+                                      host, readers_n_);
       readers.allow(slots);
       for (size_t b = 0; b < nb; ++b) {
         const size_t s = b % slots;
@@ -336,6 +310,7 @@ class CudaScan {
           const cuda_scan::Item& it = work_.items[i];
           const ScanGroup& g = plan_.groups[it.group];
           for (size_t m = 0; m < g.members.size(); ++m) {
+            if (same_bytes_as(g, m) != SIZE_MAX) continue;  // shares an earlier member's place
             const uint64_t size = dtype_size(g.members[m].dtype);
             NP_CUDA_CHECK(cudaMemcpyAsync(dev + where[it.group][m] + it.start * size, host[s] + it.member_offset[m],
                                           it.len * size, cudaMemcpyHostToDevice, copy.get()));

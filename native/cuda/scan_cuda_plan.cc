@@ -99,8 +99,12 @@ WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes) {
   WorkPlan w;
   for (uint32_t g = 0; g < plan.groups.size(); ++g) {
     const ScanGroup& group = plan.groups[g];
+    // Items are sized by every member's staged bytes, shared or not: so a plan and the same
+    // plan with shared bytes written out twice (or formed members written out as float32)
+    // cut the same items and sum in the same order.
     uint64_t bytes_per_elem = 0;
     for (const ScanMember& m : group.members) bytes_per_elem += dtype_size(m.dtype);
+    const double file_bytes_per_elem = group_file_bytes_per_elem(group);
     uint64_t chunk = stage_bytes / bytes_per_elem / kItemAlign * kItemAlign;
     if (chunk == 0) chunk = kItemAlign;
     for (uint64_t s = 0; s < group.count; s += chunk) {
@@ -108,14 +112,16 @@ WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes) {
       it.group = g;
       it.start = s;
       it.len = std::min<uint64_t>(chunk, group.count - s);
-      it.model_bytes = it.len * bytes_per_elem;
+      it.model_bytes = static_cast<uint64_t>(static_cast<double>(it.len) * file_bytes_per_elem + 0.5);
       w.total_bytes += it.model_bytes;
       w.items.push_back(std::move(it));
     }
   }
   auto stage_of = [&](const Item& it) {
+    const ScanGroup& group = plan.groups[it.group];
     uint64_t b = 0;
-    for (const ScanMember& m : plan.groups[it.group].members) b += region_bytes(it.len, m.dtype);
+    for (size_t m = 0; m < group.members.size(); ++m)
+      if (same_bytes_as(group, m) == SIZE_MAX) b += region_bytes(it.len, group.members[m].dtype);
     return b;
   };
   w.slot_bytes = stage_bytes;
@@ -131,9 +137,15 @@ WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes) {
     Batch& b = w.batches.back();
     it.stage_offset = b.stage_bytes;
     uint64_t off = it.stage_offset;
-    for (const ScanMember& m : plan.groups[it.group].members) {
+    const ScanGroup& group = plan.groups[it.group];
+    for (size_t m = 0; m < group.members.size(); ++m) {
+      const size_t same = same_bytes_as(group, m);
+      if (same != SIZE_MAX) {
+        it.member_offset.push_back(it.member_offset[same]);
+        continue;
+      }
       it.member_offset.push_back(off);
-      off += region_bytes(it.len, m.dtype);
+      off += region_bytes(it.len, group.members[m].dtype);
     }
     b.stage_bytes += need;
     b.model_bytes += it.model_bytes;
@@ -146,9 +158,15 @@ uint64_t plan_resident(const ScanPlan& plan, std::vector<std::vector<uint64_t>>*
   uint64_t total = 0;
   offsets->assign(plan.groups.size(), {});
   for (size_t g = 0; g < plan.groups.size(); ++g) {
-    for (const ScanMember& m : plan.groups[g].members) {
+    const ScanGroup& group = plan.groups[g];
+    for (size_t m = 0; m < group.members.size(); ++m) {
+      const size_t same = same_bytes_as(group, m);
+      if (same != SIZE_MAX) {
+        (*offsets)[g].push_back((*offsets)[g][same]);
+        continue;
+      }
       (*offsets)[g].push_back(total);
-      total += region_bytes(plan.groups[g].count, m.dtype);
+      total += region_bytes(group.count, group.members[m].dtype);
     }
   }
   return total;

@@ -16,6 +16,7 @@ const KERNELS = ['fake_init_kernel', 'scan_cross_kernel', 'scan_pass_kernel', 's
 const HOST = [
   'native/cuda/scan_cuda.cc',
   'native/cuda/scan_cuda_plan.cc',
+  'native/cuda/stage_members.cc',
   'native/cuda/stage_readers.cc',
   'native/cuda/cuda_device.cc',
   'native/cuda/cuda_tools.cc',
@@ -32,6 +33,8 @@ const HOST = [
   'native/core/gguf_quant.cc',
   'native/core/thread_pool.cc',
   'test/gpu/emu/emu_runtime.cc',
+  'test/gpu/emu/plan_json.cc',
+  'native/core/json.cc',
   'test/gpu/emu/emu_main.cc',
 ];
 
