@@ -3,7 +3,8 @@
  * a GPTQ 4-bit child, a LoRA adapter: scripts/formed-set.ts) beside BF16 models, against the
  * BF16 models alone, on the GPU and on the CPU, all in one process on one machine. The rate is
  * parameters per second (what the kernels see, whatever the storage), so "formed / BF16 only"
- * on one device is what forming costs per parameter there. Files in the page cache (written
+ * on one device is what forming costs per parameter there; on the GPU the formed set runs
+ * twice, Q8_0 dequantized on the GPU (the default) and on the host. Files in the page cache (written
  * just before, scanned once before timing); best of --reps. Without a usable GPU the CPU rows
  * alone are printed, with the reason.
  *
@@ -35,11 +36,11 @@ interface Row {
   ratio: number;
 }
 
-async function best(set: ModelSet, device: 'cpu' | 'cuda', reps: number): Promise<number> {
+async function best(set: ModelSet, device: 'cpu' | 'cuda', reps: number, deviceDequant = true): Promise<number> {
   let s = Infinity;
   for (let r = 0; r <= reps; r++) {
     const t0 = process.hrtime.bigint();
-    await scanModelSet(set, { device, fakeInit: 'hf(0.02)' });
+    await scanModelSet(set, { device, fakeInit: 'hf(0.02)', cuda: { deviceDequant } });
     const t = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r > 0) s = Math.min(s, t); // run 0 warms the page cache and the device
   }
@@ -64,8 +65,10 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const device of devices) {
       let base = 0;
-      for (const [name, set] of [['BF16 only', plain], ['BF16 + GGUF Q8_0, Q4_K + GPTQ 4-bit + LoRA', formed]] as const) {
-        const s = await best(set, device, reps);
+      const sets: [string, ModelSet, boolean][] = [['BF16 only', plain, true], ['BF16 + GGUF Q8_0, Q4_K + GPTQ 4-bit + LoRA', formed, true]];
+      if (device === 'cuda') sets.push(['same, Q8_0 dequantized on the host', formed, false]);
+      for (const [name, set, deviceDequant] of sets) {
+        const s = await best(set, device, reps, deviceDequant);
         const rate = params(set) / s;
         if (!base) base = rate;
         rows.push({ set: `${name} (${set.models.length} models)`, device, params: params(set), seconds: s, mparamPerSecond: rate / 1e6, ratio: rate / base });

@@ -53,6 +53,7 @@ set(NP_CUDA_SOURCES
   native/cuda/device_probe.cu
   native/cuda/edge_encoder.cu
   native/cuda/fake_init_kernel.cu
+  native/cuda/gguf_expand_kernel.cu
   native/cuda/scan_cuda.cc
   native/cuda/scan_cuda_plan.cc
   native/cuda/scan_pass_kernel.cu

@@ -116,6 +116,9 @@ export interface NativeCudaScanOptions {
   repeat?: number;
   /** Gram path: FP64 tensor cores ('dmma', sm_80+), FP64 FMA, or the best available. */
   gram?: 'auto' | 'dmma' | 'fma';
+  /** Streaming: copy GGUF Q8_0 members as stored and dequantize them on the GPU (default
+   * true); false dequantizes them on the host like the other formed members (docs/cuda.md). */
+  deviceDequant?: boolean;
 }
 
 /** What every native pass reports about how it ran: the scan and the edge encoder alike. */

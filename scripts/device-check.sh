@@ -392,7 +392,7 @@ CPP
   $CXX $flags -mavx2 -mfma -mf16c -c native/core/scan_kernels_avx2.cc -o "$dir/obj/avx2.o" & pids+=($!)
   $CXX $flags -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -c native/core/scan_kernels_avx512.cc -o "$dir/obj/avx512.o" & pids+=($!)
   $CXX $flags -c "$dir/check.cc" -o "$dir/obj/check.o" & pids+=($!)
-  for f in fake_init_kernel scan_pass_kernel scan_reduce_kernel scan_warp_kernel scan_cross_kernel; do
+  for f in fake_init_kernel gguf_expand_kernel scan_pass_kernel scan_reduce_kernel scan_warp_kernel scan_cross_kernel; do
     nvcc $nvflags -c "native/cuda/$f.cu" -o "$dir/obj/$f.o" & pids+=($!)
   done
   for f in scan_cuda scan_cuda_plan stage_members stage_readers cuda_device cuda_tools; do

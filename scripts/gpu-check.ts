@@ -6,8 +6,9 @@
  * moments and Gram within 1e-6 of their natural magnitude, fake-init distances within 1e-6
  * relative; the device fake init bitwise equal to the CPU's; determinism. Then a set with
  * members the scan forms on the host (scripts/formed-set.ts: GGUF Q8_0 and Q4_K, GPTQ 4-bit,
- * a LoRA adapter beside BF16 models): each variant against the CPU scan, and the CUDA scan
- * bitwise equal to that of the set's float32 copy (the formed values reach the GPU exactly).
+ * a LoRA adapter beside BF16 models): each variant (and Q8_0 dequantized on the host rather
+ * than the GPU) against the CPU scan, and the CUDA scan bitwise equal to that of the set's
+ * float32 copy (the formed values reach the GPU exactly).
  *
  *   node dist/scripts/gpu-check.js [--quick | --formed-only] [--json out.json]
  *
@@ -210,13 +211,14 @@ export async function runFormedCase(dir: string): Promise<{ results: CaseResult[
   const cpu = await runNativePlan(formed);
   const results: CaseResult[] = [];
   const M = formed.groups[0].members.length;
-  for (const v of VARIANTS) {
+  // Q8_0 members are expanded on the GPU by default; once more with them formed on the host.
+  for (const v of [...VARIANTS, { label: 'host-dequant', cuda: { deviceDequant: false } }]) {
     const out = await runNativePlan({ ...formed, cuda: v.cuda }, undefined, undefined, { device: 'cuda' });
     const errors = compareScans(formed, cpu, out);
     results.push({ M, variant: `formed ${v.label}`, errors, ok: errorsOk(errors) && out.backend === 'cuda' && out.bytes === cpu.bytes, isa: `${out.device} ${out.isa}` });
   }
   let bitwise = true;
-  for (const cuda of [{}, { stageBytes: 65536 }]) {
+  for (const cuda of [{}, { stageBytes: 65536 }, { deviceDequant: false }]) {
     const a = await runNativePlan({ ...formed, cuda }, undefined, undefined, { device: 'cuda' });
     const b = await runNativePlan({ ...dense!, cuda }, undefined, undefined, { device: 'cuda' });
     bitwise &&= Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength).equals(Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength));

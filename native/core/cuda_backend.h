@@ -58,6 +58,9 @@ struct CudaScanOptions {
   // Staged bytes per reader task (a run of one member of an item, stage_members.h); tests cut
   // it small so pieces split rows and blocks of formed members.
   size_t piece_bytes = size_t{4} << 20;
+  // Streaming: GGUF Q8_0 members are copied as stored and dequantized on the device (JS:
+  // cuda.deviceDequant, default true); false forms them on the host like the other types.
+  bool device_dequant = true;
 };
 
 struct CudaScanResult {

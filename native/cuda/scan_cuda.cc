@@ -9,7 +9,9 @@
 //
 // Members stored as GGUF blocks, GPTQ/AWQ words or PEFT LoRA factors are made dense float32
 // on the host by the reader threads with the CPU scan's code (stage_members.h), so the device
-// sees ordinary dense members and the formed values are bit for bit the CPU scan's.
+// sees ordinary dense members and the formed values are bit for bit the CPU scan's. GGUF
+// Q8_0 members (when streaming) are staged raw instead and expanded on the device
+// (gguf_expand_kernel) before the batch's passes, to the same bits.
 //
 // Resident: every tensor is read and copied once into one device buffer, then the passes run
 // over whole tensors `repeat` times, timed with CUDA events (the "weights already on the GPU"
@@ -28,6 +30,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_device.h"
 #include "cuda/cuda_raii.h"
+#include "cuda/gguf_expand_kernel.cuh"
 #include "cuda/scan_cross_kernel.cuh"
 #include "cuda/scan_cuda_plan.h"
 #include "cuda/scan_pass_kernel.cuh"
@@ -185,7 +188,9 @@ class CudaScan {
     offsets_.push_back(total_values);
     out.isa = Isa::Scalar;  // not a CPU kernel set; the napi layer reports the device instead
 
-    work_ = cuda_scan::plan_work(plan_, o_.stage_bytes);
+    // Q8_0 members are expanded on the device when streaming; the resident mode copies formed
+    // members from the host (it is the benchmarks' on-GPU figure, not the reading path).
+    work_ = cuda_scan::plan_work(plan_, o_.stage_bytes, o_.device_dequant && !o_.resident);
     total_bytes_ = work_.total_bytes;
     readers_n_ = o_.readers > 0 ? o_.readers : static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
     out.threads = readers_n_;
@@ -255,10 +260,21 @@ class CudaScan {
         progress(work_.batches[b - slots].model_bytes);
       }
       const cuda_scan::Batch& batch = work_.batches[b];
-      NP_CUDA_CHECK(cudaMemcpyAsync(dev[s].get(), host[s], batch.stage_bytes, cudaMemcpyHostToDevice, copy.get()));
+      NP_CUDA_CHECK(cudaMemcpyAsync(dev[s].get(), host[s], batch.copy_bytes, cudaMemcpyHostToDevice, copy.get()));
       NP_CUDA_CHECK(cudaEventRecord(copied[s]->get(), copy.get()));
       NP_CUDA_CHECK(cudaStreamWaitEvent(compute.get(), copied[s]->get(), 0));
-      const unsigned char* base = dev[s].get<unsigned char>();
+      unsigned char* base = dev[s].get<unsigned char>();
+      // Device-expanded Q8_0 members first, on the compute stream: their float32 regions are
+      // written before any pass of the batch reads them.
+      for (size_t i = batch.first; i < batch.end; ++i) {
+        const cuda_scan::Item& it = work_.items[i];
+        for (const cuda_scan::Item::Expand& e : it.expand) {
+          const GgufRows& r = plan_.groups[it.group].members[e.member].gguf;
+          const cuda_scan::ExpandQ8Args a{base + e.raw_offset, e.first_row, r.row_elems, r.rows, r.perm_heads, it.start,
+                                          it.len, reinterpret_cast<float*>(base + it.member_offset[e.member])};
+          NP_CUDA_CHECK(cuda_scan::launch_expand_q8_0(a, compute.get()));
+        }
+      }
       for (size_t i = batch.first; i < batch.end; ++i) {
         const cuda_scan::Item& it = work_.items[i];
         const ScanGroup& g = plan_.groups[it.group];

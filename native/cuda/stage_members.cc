@@ -30,8 +30,20 @@ std::vector<StagePiece> stage_pieces(const ScanPlan& plan, const WorkPlan& work,
     for (size_t i = work.batches[b].first; i < work.batches[b].end; ++i) {
       const Item& it = work.items[i];
       const ScanGroup& g = plan.groups[it.group];
+      for (size_t e = 0; e < it.expand.size(); ++e) {
+        StagePiece p;
+        p.batch = b;
+        p.item = i;
+        p.member = it.expand[e].member;
+        p.len = it.len;
+        p.expand = static_cast<int32_t>(e);
+        pieces.push_back(p);
+      }
       for (size_t m = 0; m < g.members.size(); ++m) {
         if (g.members[m].is_lora() || same_bytes_as(g, m) != SIZE_MAX) continue;
+        bool expanded = false;
+        for (const Item::Expand& e : it.expand) expanded = expanded || e.member == m;
+        if (expanded) continue;
         // Staged bytes per element of this piece: the member's own and its adapters' floats.
         const uint64_t per_elem = dtype_size(g.members[m].dtype) + 4 * adapters[it.group][m].size();
         const uint64_t run = std::max<uint64_t>(64, piece_bytes / per_elem / 64 * 64);
@@ -59,6 +71,12 @@ void MemberStager::stage(const StagePiece& p, unsigned char* stage, FileCache& f
   const Item& it = work_.items[p.item];
   const ScanGroup& g = plan_.groups[it.group];
   const ScanMember& m = g.members[p.member];
+  if (p.expand >= 0) {
+    const Item::Expand& e = it.expand[static_cast<size_t>(p.expand)];
+    files.get(m.file)->read_at(m.offset + e.first_row * gguf_row_bytes(m.gguf), stage + e.raw_offset,
+                               static_cast<size_t>(e.raw_bytes));
+    return;
+  }
   const uint64_t start = it.start + p.first;
   const size_t es = dtype_size(m.dtype);  // float32 for dequantized and unpacked members
   unsigned char* dst = stage + it.member_offset[p.member] + p.first * es;

@@ -6,7 +6,8 @@
 //   GPTQ/AWQ packed    read_packed_range (core/scan_packed.h: unpacked with scales and zeros)
 //   PEFT LoRA          form_lora_range (core/scan_lora.h): base + scale * (B A), from the
 //                      base member's values staged in the same piece, so the base is read once
-// Plain members are pread as stored. A piece is one reader task: a run of one member's
+// Plain members are pread as stored, and so are the raw rows of Q8_0 members the device
+// expands (WorkPlan, Item::expand). A piece is one reader task: a run of one member's
 // elements of one item (plus, for a LoRA base, the same run of each adapter formed from it).
 // No CUDA here: the buffers are plain pointers.
 #pragma once
@@ -31,6 +32,7 @@ struct StagePiece {
   uint32_t member = 0;   // member of the item's group whose region this fills
   uint64_t first = 0;    // elements [first, first + len) of the item
   uint64_t len = 0;
+  int32_t expand = -1;   // >= 0: Item::expand[expand]'s raw GGUF rows, read as stored
 };
 
 // The pieces of every batch, in batch order: each member region an item owns (members sharing

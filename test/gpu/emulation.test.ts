@@ -61,9 +61,10 @@ maybe('CUDA scan on the CPU emulator', () => {
     expect(out).not.toMatch(/^FAIL/m);
   }, 600000);
 
-  // BF16 + GGUF Q8_0 + Q4_K + GPTQ 4-bit + a LoRA adapter: the emulator holds the CUDA scan to
-  // its CPU scan and bitwise to the set's float32 copy; here its values are held to the
-  // addon's own CPU scan of the same plan (any kernel set: within float64 rounding).
+  // BF16 + GGUF Q8_0 + Q4_K + GPTQ 4-bit + a LoRA adapter: the emulator holds the CUDA scan
+  // (Q8_0 expanded on the device, and on the host) to its CPU scan and bitwise to the set's
+  // float32 copy; here its values are held to the addon's own CPU scan of the same plan (any
+  // kernel set: within float64 rounding).
   it('forms GGUF, GPTQ and LoRA members on the host: the CPU scan\'s statistics, bitwise the float32 copy\'s', async () => {
     const dir = tmpDir('np-emu-formed-');
     try {
@@ -80,10 +81,11 @@ maybe('CUDA scan on the CPU emulator', () => {
       }
       expect(out).toMatch(/PASSED: 0 failure/);
       expect(out).not.toMatch(/^FAIL/m);
-      const [, gguf, packed, lora] = /formed members: gguf (\d+) packed (\d+) lora (\d+)/.exec(out)!.map(Number);
+      const [, gguf, packed, lora, expanded] = /formed members: gguf (\d+) packed (\d+) lora (\d+); Q8_0 item members expanded on the device: (\d+)/.exec(out)!.map(Number);
       expect(gguf).toBeGreaterThanOrEqual(6);
       expect(packed).toBe(3);
       expect(lora).toBe(2);
+      expect(expanded).toBeGreaterThan(0);
       const cpu = await runNativePlan(formed);
       const raw = fs.readFileSync(files[2]);
       const got = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const KERNELS = ['fake_init_kernel', 'scan_cross_kernel', 'scan_pass_kernel', 'scan_reduce_kernel', 'scan_warp_kernel'];
+const KERNELS = ['fake_init_kernel', 'gguf_expand_kernel', 'scan_cross_kernel', 'scan_pass_kernel', 'scan_reduce_kernel', 'scan_warp_kernel'];
 const HOST = [
   'native/cuda/scan_cuda.cc',
   'native/cuda/scan_cuda_plan.cc',

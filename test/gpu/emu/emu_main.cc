@@ -224,8 +224,9 @@ void compare_variants(const std::string& name, const np::ScanPlan& plan, bool wi
 // plan lib/scan/plan.ts built for a set written by the project's writers (GGUF, GPTQ, PEFT
 // members among plain ones); dense.json the same set with every formed member written out as
 // float32 from the TypeScript reference values. Checks: the CUDA scan of formed.json against
-// the CPU scan (every variant); bitwise the CUDA scan of dense.json (the formed values reach
-// the device exactly); errors inside forming reach the caller as the CPU scan raises them.
+// the CPU scan (every variant; Q8_0 expanded on the device, or on the host); bitwise the CUDA
+// scan of dense.json (the formed values reach the device exactly); errors inside forming
+// reach the caller as the CPU scan raises them.
 // Writes the CUDA scan's values (raw float64) for the test to hold against the addon's scan.
 int plan_mode(const std::string& formed_path, const std::string& dense_path, const std::string& out_path) {
   const np::ScanPlan plan = np_emu::read_plan_json(formed_path);
@@ -237,7 +238,10 @@ int plan_mode(const std::string& formed_path, const std::string& dense_path, con
       packed += m.is_packed();
       lora += m.is_lora();
     }
-  std::printf("formed members: gguf %zu packed %zu lora %zu\n", gguf, packed, lora);
+  size_t expanded = 0;
+  for (const np::cuda_scan::Item& it : np::cuda_scan::plan_work(plan, 64 * 1024, true).items) expanded += it.expand.size();
+  std::printf("formed members: gguf %zu packed %zu lora %zu; Q8_0 item members expanded on the device: %zu\n", gguf, packed,
+              lora, expanded);
   // Host-side variants only (the kernels are the generic checks' business): one item per
   // group; 64 KiB items in 4 KiB reader pieces, which cut rows, GGUF blocks and GPTQ groups;
   // the resident pipeline with those pieces.
@@ -247,7 +251,12 @@ int plan_mode(const std::string& formed_path, const std::string& dense_path, con
   pieces.piece_bytes = 4096;
   np::CudaScanOptions resident = pieces;
   resident.resident = true;
-  const std::pair<const char*, np::CudaScanOptions> variants[] = {{"default", {}}, {"64KiB items, 4KiB pieces", pieces}, {"resident, 4KiB pieces", resident}};
+  np::CudaScanOptions host = pieces;
+  host.device_dequant = false;
+  const std::pair<const char*, np::CudaScanOptions> variants[] = {{"default", {}},
+                                                                  {"64KiB items, 4KiB pieces", pieces},
+                                                                  {"64KiB, 4KiB pieces, Q8_0 on the host", host},
+                                                                  {"resident, 4KiB pieces", resident}};
   np::ScanOutput first;
   for (const auto& [label, o] : variants) {
     const np::CudaScanResult r = gpu(plan, o);
@@ -286,8 +295,10 @@ int plan_mode(const std::string& formed_path, const std::string& dense_path, con
     check(found && !gpu_msg.empty() && gpu_code == cpu_code && gpu_code != np::ErrorCode::Internal,
           std::string(what) + ": " + gpu_msg);
   };
-  same_error("GGUF rows past the file", [](np::ScanMember& m) { m.offset += uint64_t{1} << 40; },
-             [](const np::ScanMember& m) { return m.dequantized(); });
+  same_error("GGUF Q4_K rows past the file", [](np::ScanMember& m) { m.offset += uint64_t{1} << 40; },
+             [](const np::ScanMember& m) { return m.dequantized() && std::string(m.gguf.type->name) == "Q4_K"; });
+  same_error("GGUF Q8_0 rows (expanded on the device) past the file", [](np::ScanMember& m) { m.offset += uint64_t{1} << 40; },
+             [](const np::ScanMember& m) { return m.dequantized() && std::string(m.gguf.type->name) == "Q8_0"; });
   same_error("packed g_idx out of range", [](np::ScanMember& m) {
     m.packed.has_gidx = true;
     m.packed.gidx_file = m.file;
