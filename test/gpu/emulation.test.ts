@@ -65,7 +65,7 @@ maybe('CUDA scan on the CPU emulator', () => {
   // (Q8_0 expanded on the device, and on the host) to its CPU scan and bitwise to the set's
   // float32 copy; here its values are held to the addon's own CPU scan of the same plan (any
   // kernel set: within float64 rounding).
-  it('forms GGUF, GPTQ and LoRA members on the host: the CPU scan\'s statistics, bitwise the float32 copy\'s', async () => {
+  it('forms GGUF, GPTQ and LoRA members (on the host; Q8_0 on the device): the CPU scan\'s statistics, bitwise the float32 copy\'s', async () => {
     const dir = tmpDir('np-emu-formed-');
     try {
       const { formed, dense } = await writeFormedSet(dir, { dense: true });
