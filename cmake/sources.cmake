@@ -53,12 +53,14 @@ set(NP_CUDA_SOURCES
   native/cuda/device_probe.cu
   native/cuda/edge_encoder.cu
   native/cuda/fake_init_kernel.cu
+  native/cuda/gguf_expand_kernel.cu
   native/cuda/scan_cuda.cc
   native/cuda/scan_cuda_plan.cc
   native/cuda/scan_pass_kernel.cu
   native/cuda/scan_reduce_kernel.cu
   native/cuda/scan_cross_kernel.cu
   native/cuda/scan_warp_kernel.cu
+  native/cuda/stage_members.cc
   native/cuda/stage_readers.cc
   native/napi/scan_cuda_napi.cc
 )

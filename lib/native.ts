@@ -51,12 +51,12 @@ export interface NativeScanMember {
   offset: number;
   /** A float dtype, or with `gguf` the ggml type the scan dequantizes ('Q4_K', 'Q8_0', 'F16', ...). */
   dtype: string;
-  /** GGUF row layout (lib/io/types.ts GgufLayout); the CUDA scan refuses such members. */
+  /** GGUF row layout (lib/io/types.ts GgufLayout); dequantized to float32 by either scan (the CUDA one on the host). */
   gguf?: { rowElems: number; rows: number; permHeads: number };
   /** A PEFT LoRA weight formed in the scan: member `base` of the group + scale · B·A (dtype 'F32'). */
   lora?: NativeLoraMember;
   /** A GPTQ/AWQ Linear weight [out, in] unpacked in the scan (dtype 'F32'); `file`/`offset`
-   * are its qweight's (native/core/scan_packed.h). The CUDA scan refuses such members. */
+   * are its qweight's (native/core/scan_packed.h). Either scan unpacks it (the CUDA one on the host). */
   packed?: NativePackedMember;
 }
 
@@ -116,6 +116,9 @@ export interface NativeCudaScanOptions {
   repeat?: number;
   /** Gram path: FP64 tensor cores ('dmma', sm_80+), FP64 FMA, or the best available. */
   gram?: 'auto' | 'dmma' | 'fma';
+  /** Streaming: copy GGUF Q8_0 members as stored and dequantize them on the GPU (default
+   * true); false dequantizes them on the host like the other formed members (docs/cuda.md). */
+  deviceDequant?: boolean;
 }
 
 /** What every native pass reports about how it ran: the scan and the edge encoder alike. */

@@ -174,24 +174,31 @@ CPP
 #   .devnode (this machine's node binary, packed), the CUDA addon (build-cuda/Release, or
 #   NEURAL_PHYLOGENY_ADDON), dist/ (npm run build:ts). Never stops the other sections.
 # =============================================================================================
-cuda_scan() {
-  local dir="$OUT/cuda-scan"
-  mkdir -p "$dir"
-  : > "$dir/summary.txt"
+# Puts node on PATH (unpacked from the carried .devnode) and exports NEURAL_PHYLOGENY_ADDON;
+# says what is missing into $1/summary.txt and fails when it cannot.
+node_and_addon() {
+  local dir="$1" name="$2"
   if ! command -v node >/dev/null && [ -f .devnode/node.xz ]; then
     mkdir -p /tmp/nb && xz -dc .devnode/node.xz > /tmp/nb/node && chmod +x /tmp/nb/node && export PATH=/tmp/nb:$PATH
   fi
   if ! command -v node >/dev/null; then
-    echo "cuda-scan: no node (carry .devnode)" | tee -a "$dir/summary.txt"; return 0
+    echo "$name: no node (carry .devnode)" | tee -a "$dir/summary.txt"; return 1
   fi
   local addon="${NEURAL_PHYLOGENY_ADDON:-}"
   [ -z "$addon" ] && for a in build-cuda/Release/neural_phylogeny.node build/Release/neural_phylogeny.node; do
     [ -f "$a" ] && { addon="$ROOT/$a"; break; }
   done
-  if [ -z "$addon" ] || [ ! -f dist/scripts/gpu-check.js ] || [ ! -f dist/bench/cuda-scan.js ]; then
-    echo "cuda-scan: missing the CUDA addon or dist/ (carry build-cuda/Release and dist)" | tee -a "$dir/summary.txt"; return 0
+  if [ -z "$addon" ] || [ ! -f dist/scripts/gpu-check.js ]; then
+    echo "$name: missing the CUDA addon or dist/ (carry build-cuda/Release and dist)" | tee -a "$dir/summary.txt"; return 1
   fi
   export NEURAL_PHYLOGENY_ADDON="$addon"
+}
+
+cuda_scan() {
+  local dir="$OUT/cuda-scan"
+  mkdir -p "$dir"
+  : > "$dir/summary.txt"
+  node_and_addon "$dir" cuda-scan || return 0
   nvidia-smi > "$dir/nvidia-smi.txt" 2>&1 || true
   node -e 'const a=require(process.env.NEURAL_PHYLOGENY_ADDON);console.log(JSON.stringify(a.cudaStatus()))' > "$dir/cuda-status.json" 2>&1 || true
   local rc_check=0 rc_bench=0
@@ -379,22 +386,48 @@ CPP
   local nvflags="-std=c++17 -O3 --expt-relaxed-constexpr -Inative -arch=${NP_NVCC_ARCH:-native}"
   # Compile in parallel (the device's minutes are counted); any failure stops the section.
   local pids=()
-  for f in scan_cpu scan_kernels scan_kernels_scalar scan_plan file_cache file_reader cpu_features thread_pool; do
+  for f in scan_cpu scan_kernels scan_kernels_scalar scan_plan scan_gguf scan_lora scan_packed gguf_quant file_cache file_reader cpu_features thread_pool; do
     $CXX $flags -c "native/core/$f.cc" -o "$dir/obj/$f.o" & pids+=($!)
   done
   $CXX $flags -mavx2 -mfma -mf16c -c native/core/scan_kernels_avx2.cc -o "$dir/obj/avx2.o" & pids+=($!)
   $CXX $flags -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -c native/core/scan_kernels_avx512.cc -o "$dir/obj/avx512.o" & pids+=($!)
   $CXX $flags -c "$dir/check.cc" -o "$dir/obj/check.o" & pids+=($!)
-  for f in fake_init_kernel scan_pass_kernel scan_reduce_kernel scan_warp_kernel scan_cross_kernel; do
+  for f in fake_init_kernel gguf_expand_kernel scan_pass_kernel scan_reduce_kernel scan_warp_kernel scan_cross_kernel; do
     nvcc $nvflags -c "native/cuda/$f.cu" -o "$dir/obj/$f.o" & pids+=($!)
   done
-  for f in scan_cuda scan_cuda_plan stage_readers cuda_device cuda_tools; do
+  for f in scan_cuda scan_cuda_plan stage_members stage_readers cuda_device cuda_tools; do
     nvcc -std=c++17 -O3 -Inative -c "native/cuda/$f.cc" -o "$dir/obj/$f.o" & pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || { echo "scan-large-m: compile failed" | tee "$dir/result.txt"; return 0; }; done
   nvcc -o "$dir/check" "$dir/obj/"*.o -lpthread
   timeout "${NP_LARGE_M_TIMEOUT:-240}" "$dir/check" "$dir" 2>&1 | tee "$dir/result.txt" || true
   rm -f "$dir/small.bin" "$dir/big.bin"
+}
+
+# =============================================================================================
+# Section: cuda-formed. Model sets with members the CUDA scan forms on the host (GGUF Q8_0 and
+# Q4_K, GPTQ 4-bit, a PEFT LoRA adapter, beside BF16 models; scripts/formed-set.ts): the GPU
+# against the CPU for every variant and bitwise against the set's float32 copy
+# (node dist/scripts/gpu-check.js --formed-only), then the benchmark (node
+# dist/bench/cuda-formed.js: parameters/s of the formed set against the BF16 models alone, on
+# the GPU and the CPU; NP_FORMED_ARGS e.g. "--hidden 2048 --layers 8 --bf16 8"). Needs what
+# cuda-scan needs. Not yet run on a GPU.
+# =============================================================================================
+cuda_formed() {
+  local dir="$OUT/cuda-formed"
+  mkdir -p "$dir"
+  : > "$dir/summary.txt"
+  node_and_addon "$dir" cuda-formed || return 0
+  local rc_check=0 rc_bench=0
+  timeout "${NP_CHECK_TIMEOUT:-150}" node dist/scripts/gpu-check.js --formed-only --json "$dir/gpu-check.json" > "$dir/gpu-check.log" 2>&1 || rc_check=$?
+  timeout "${NP_BENCH_TIMEOUT:-200}" node dist/bench/cuda-formed.js ${NP_FORMED_ARGS:-} --json "$dir/bench.json" \
+    > "$dir/bench.txt" 2> "$dir/bench.log" || rc_bench=$?
+  {
+    echo "cuda-formed: gpu-check exit $rc_check, bench exit $rc_bench ($(date -u +%Y-%m-%dT%H:%MZ))"
+    grep -E "FAIL|formed|gpu-check:" "$dir/gpu-check.log" | tail -8 || true
+    cat "$dir/bench.txt"
+  } >> "$dir/summary.txt"
+  return 0
 }
 
 # The short table, last, whatever happened: each section's summary.txt (or result.txt).
@@ -408,12 +441,13 @@ print_summaries() {
 trap print_summaries EXIT
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(cuda-scan edge-encoder scan-large-m)
+[ ${#sections[@]} -eq 0 ] && sections=(cuda-scan cuda-formed edge-encoder scan-large-m)
 for s in "${sections[@]}"; do
   case "$s" in
     edge-encoder) edge_encoder ;;
     cuda-scan) cuda_scan ;;
+    cuda-formed) cuda_formed ;;
     scan-large-m) scan_large_m ;;
-    *) echo "unknown section $s (known: edge-encoder, cuda-scan, scan-large-m)" >&2; exit 2 ;;
+    *) echo "unknown section $s (known: edge-encoder, cuda-scan, cuda-formed, scan-large-m)" >&2; exit 2 ;;
   esac
 done

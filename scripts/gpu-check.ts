@@ -4,9 +4,13 @@
  * sizes off every tile, every dtype mixed within a tensor, the three fake-init kinds; each
  * CUDA scan variant (DMMA, FP64 FMA, small staging buffers, resident) against the CPU scan:
  * moments and Gram within 1e-6 of their natural magnitude, fake-init distances within 1e-6
- * relative; the device fake init bitwise equal to the CPU's; determinism.
+ * relative; the device fake init bitwise equal to the CPU's; determinism. Then a set with
+ * members the scan forms on the host (scripts/formed-set.ts: GGUF Q8_0 and Q4_K, GPTQ 4-bit,
+ * a LoRA adapter beside BF16 models): each variant (and Q8_0 dequantized on the host rather
+ * than the GPU) against the CPU scan, and the CUDA scan bitwise equal to that of the set's
+ * float32 copy (the formed values reach the GPU exactly).
  *
- *   node dist/scripts/gpu-check.js [--quick] [--json out.json]
+ *   node dist/scripts/gpu-check.js [--quick | --formed-only] [--json out.json]
  *
  * test/gpu/scan-cuda.test.ts runs the same checks under jest. Exit code 0: all passed; 1: a
  * check failed; 2: no usable GPU (the reason is printed).
@@ -21,10 +25,11 @@ import { native, NativeCudaScanOptions, NativeFakeInit, NativeScanOutput, Native
 import { alignModels } from '../lib/scan/align';
 import { buildPlan } from '../lib/scan/plan';
 import { runNativePlan } from '../lib/scan/scan';
+import { writeFormedSet } from './formed-set';
 import { handleUsage } from './usage';
 
 // Only as a program: test/gpu imports the checks, under jest's own argv (e.g. --maxWorkers).
-if (require.main === module) handleUsage(__filename, ['quick', 'json']);
+if (require.main === module) handleUsage(__filename, ['quick', 'formed-only', 'json']);
 
 export const TOLERANCE = 1e-6;
 const DTYPES: FloatDtype[] = ['BF16', 'F32', 'F16', 'F64'];
@@ -200,6 +205,27 @@ export async function runCase(M: number, dir: string): Promise<{ results: CaseRe
   return { results, deterministic };
 }
 
+/** The formed set: every variant against the CPU scan; bitwise against its float32 copy. */
+export async function runFormedCase(dir: string): Promise<{ results: CaseResult[]; bitwise: boolean }> {
+  const { formed, dense } = await writeFormedSet(dir, { dense: true });
+  const cpu = await runNativePlan(formed);
+  const results: CaseResult[] = [];
+  const M = formed.groups[0].members.length;
+  // Q8_0 members are expanded on the GPU by default; once more with them formed on the host.
+  for (const v of [...VARIANTS, { label: 'host-dequant', cuda: { deviceDequant: false } }]) {
+    const out = await runNativePlan({ ...formed, cuda: v.cuda }, undefined, undefined, { device: 'cuda' });
+    const errors = compareScans(formed, cpu, out);
+    results.push({ M, variant: `formed ${v.label}`, errors, ok: errorsOk(errors) && out.backend === 'cuda' && out.bytes === cpu.bytes, isa: `${out.device} ${out.isa}` });
+  }
+  let bitwise = true;
+  for (const cuda of [{}, { stageBytes: 65536 }, { deviceDequant: false }]) {
+    const a = await runNativePlan({ ...formed, cuda }, undefined, undefined, { device: 'cuda' });
+    const b = await runNativePlan({ ...dense!, cuda }, undefined, undefined, { device: 'cuda' });
+    bitwise &&= Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength).equals(Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength));
+  }
+  return { results, bitwise };
+}
+
 function usableReason(): string | undefined {
   const addon = native();
   const st = addon.cudaStatus();
@@ -209,7 +235,7 @@ function usableReason(): string | undefined {
 }
 
 async function main(): Promise<number> {
-  const quick = process.argv.includes('--quick');
+  const quick = process.argv.includes('--quick'), formedOnly = process.argv.includes('--formed-only');
   const jsonAt = process.argv.indexOf('--json');
   const reason = usableReason();
   if (reason) {
@@ -221,12 +247,12 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-gpu-check-'));
   const lines: string[] = [];
   let failed = 0;
-  const fi = fakeInitMismatches();
-  lines.push(`fake init bitwise: ${fi.length ? `FAIL (${fi.length})` : 'ok'}`);
+  const fi = formedOnly ? [] : fakeInitMismatches();
+  if (!formedOnly) lines.push(`fake init bitwise: ${fi.length ? `FAIL (${fi.length})` : 'ok'}`);
   for (const f of fi.slice(0, 5)) lines.push(`  ${f}`);
   failed += fi.length ? 1 : 0;
   const all: CaseResult[] = [];
-  for (const M of quick ? QUICK_CASES : CASES) {
+  for (const M of formedOnly ? [] : quick ? QUICK_CASES : CASES) {
     const sub = fs.mkdtempSync(path.join(dir, `M${M}-`));
     const { results, deterministic } = await runCase(M, sub);
     fs.rmSync(sub, { recursive: true, force: true });
@@ -241,6 +267,18 @@ async function main(): Promise<number> {
     lines.push(`M=${String(M).padStart(2)} deterministic  ${deterministic ? 'ok' : 'FAIL'}`);
     if (!deterministic) failed++;
   }
+  const formedDir = fs.mkdtempSync(path.join(dir, 'formed-'));
+  const formed = await runFormedCase(formedDir);
+  for (const r of formed.results) {
+    all.push(r);
+    if (!r.ok) failed++;
+    lines.push(
+      `${r.variant.padEnd(23)} moments ${r.errors.moments.toExponential(1)} fake ${r.errors.fakeInit.toExponential(1)} ` +
+        `gram ${r.errors.gram.toExponential(1)} ${r.ok ? 'ok' : `FAIL (${r.errors.where})`}`,
+    );
+  }
+  lines.push(`formed = float32 copy bitwise ${formed.bitwise ? 'ok' : 'FAIL'}`);
+  if (!formed.bitwise) failed++;
   fs.rmSync(dir, { recursive: true, force: true });
   for (const l of lines) console.log(l);
   console.log(`gpu-check: ${failed ? `FAILED (${failed})` : 'all passed'} (tolerance ${TOLERANCE}; ${all[0]?.isa ?? ''})`);

@@ -146,15 +146,8 @@ export async function scanModelSet(set: ModelSet, opts: ScanOptions = {}): Promi
     isa: opts.isa,
   });
   const plan = opts.cuda ? { ...planned.plan, cuda: opts.cuda } : planned.plan;
-  // GGUF block types are dequantized by the CPU scan only: 'auto' falls back with a note, an
-  // explicit 'cuda' is refused by the CUDA driver naming the tensor.
-  // GPTQ/AWQ words likewise are unpacked by the CPU scan only.
-  const dequantized = plan.groups.some((g) => g.members.some((m) => m.gguf));
-  const packed = plan.groups.some((g) => g.members.some((m) => m.packed));
-  if (device.device === 'cuda' && (dequantized || packed) && (opts.device ?? 'auto') === 'auto') {
-    const what = [dequantized ? 'GGUF block types are dequantized' : '', packed ? 'GPTQ/AWQ weights are unpacked' : ''].filter(Boolean).join(' and ');
-    Object.assign(device, { device: 'cpu', fallbackReason: `${what} on the CPU only` });
-  }
+  // GGUF, GPTQ/AWQ and LoRA members scan on either device: the CUDA scan forms them on the
+  // host with the CPU scan's code (docs/cuda.md, "Formed members").
   const target: ScanTarget = device.device === 'cuda' ? { device: 'cuda', cudaDevice: device.cudaDevice } : { device: 'cpu' };
   // On CUDA, run.backend is 'cuda', run.device names the GPU and run.isa its architecture and Gram path.
   const out = await runNativePlan(plan, opts.onProgress, opts.signal, target);

@@ -55,6 +55,12 @@ struct CudaScanOptions {
   // with its plan (cuda_scan::PassKernels::Tile), to compare the register kernels against on
   // the same data. Same results up to float64 rounding.
   bool tile_kernel = false;
+  // Staged bytes per reader task (a run of one member of an item, stage_members.h); tests cut
+  // it small so pieces split rows and blocks of formed members.
+  size_t piece_bytes = size_t{4} << 20;
+  // Streaming: GGUF Q8_0 members are copied as stored and dequantized on the device (JS:
+  // cuda.deviceDequant, default true); false forms them on the host like the other types.
+  bool device_dequant = true;
 };
 
 struct CudaScanResult {

@@ -98,19 +98,10 @@ std::vector<WorkItem> make_items(const ScanPlan& plan) {
     // Items are sized by the bytes held in memory (a GGUF member's floats after dequantizing);
     // progress counts the bytes read from the files.
     uint64_t bytes_per_elem = 0;
-    double file_bytes_per_elem = 0;
     const bool wide = widened(group);
-    for (size_t i = 0; i < group.members.size(); ++i) {
-      const ScanMember& m = group.members[i];
-      bytes_per_elem += wide ? 4 : dtype_size(m.dtype);
-      // Bytes an earlier member already reads (an adapter's unchanged tensor) are read once.
-      bool shared = false;
-      for (size_t j = 0; j < i && !shared; ++j) {
-        const ScanMember& o = group.members[j];
-        shared = m.plain() && o.plain() && o.file == m.file && o.offset == m.offset && o.dtype == m.dtype;
-      }
-      if (!shared) file_bytes_per_elem += m.file_bytes_per_elem();
-    }
+    for (const ScanMember& m : group.members) bytes_per_elem += wide ? 4 : dtype_size(m.dtype);
+    // Bytes an earlier member already reads (an adapter's unchanged tensor) are read once.
+    const double file_bytes_per_elem = group_file_bytes_per_elem(group);
     uint64_t chunk = plan.chunk_bytes / bytes_per_elem / kBlockElems * kBlockElems;
     if (chunk == 0) chunk = kBlockElems;
     for (uint64_t s = 0; s < group.count; s += chunk) {
@@ -250,14 +241,7 @@ class CpuScan {
     for (size_t m = 0; m < g.members.size(); ++m) scratch.dtypes[m] = wide ? DType::F32 : g.members[m].dtype;
     size_t need = 0;
     for (size_t m = 0; m < g.members.size(); ++m) {
-      const ScanMember& mem = g.members[m];
-      for (size_t j = 0; j < m && mem.plain(); ++j) {
-        const ScanMember& o = g.members[j];
-        if (o.plain() && o.file == mem.file && o.offset == mem.offset && o.dtype == mem.dtype) {
-          scratch.same[m] = j;
-          break;
-        }
-      }
+      scratch.same[m] = same_bytes_as(g, m);
       if (scratch.same[m] != SIZE_MAX) {
         member_offsets[m] = member_offsets[scratch.same[m]];
         continue;

@@ -25,9 +25,23 @@ void validate_gguf_member(const ScanMember& m, uint64_t count, const std::string
                 {}, tensor);
 }
 
+void gguf_row_span(const GgufRows& g, uint64_t start, uint64_t len, uint64_t* lo, uint64_t* hi) {
+  const uint64_t first_row = start / g.row_elems, last_row = (start + len - 1) / g.row_elems;
+  *lo = first_row;
+  *hi = last_row;
+  if (!g.perm_heads) return;
+  *lo = UINT64_MAX;
+  *hi = 0;
+  for (uint64_t r = first_row; r <= last_row; ++r) {
+    const uint64_t gr = gguf_row_of_hf_row(r, g.rows, g.perm_heads);
+    *lo = std::min(*lo, gr);
+    *hi = std::max(*hi, gr);
+  }
+}
+
 namespace {
 
-uint64_t row_bytes(const GgufRows& g) { return g.row_elems / g.type->block_elems * g.type->block_bytes; }
+uint64_t row_bytes(const GgufRows& g) { return gguf_row_bytes(g); }
 
 // Reads GGUF rows [first, first + n) into scratch.raw; returns the bytes.
 const unsigned char* read_rows(const ScanMember& m, const FileReader& file, uint64_t first, uint64_t n, GgufScratch& s) {
@@ -57,18 +71,9 @@ void read_gguf_range(const ScanMember& m, const FileReader& file, uint64_t start
   if (len == 0) return;
   const GgufRows& g = m.gguf;
   const uint64_t first_row = start / g.row_elems, last_row = (start + len - 1) / g.row_elems;
-  // One read covers every GGUF row the range needs: the rows themselves, or for permuted q/k
-  // the span of their images (which stay inside the heads the range touches).
-  uint64_t lo = first_row, hi = last_row;
-  if (g.perm_heads) {
-    lo = UINT64_MAX;
-    hi = 0;
-    for (uint64_t r = first_row; r <= last_row; ++r) {
-      const uint64_t gr = gguf_row_of_hf_row(r, g.rows, g.perm_heads);
-      lo = std::min(lo, gr);
-      hi = std::max(hi, gr);
-    }
-  }
+  // One read covers every GGUF row the range needs.
+  uint64_t lo, hi;
+  gguf_row_span(g, start, len, &lo, &hi);
   const unsigned char* raw = read_rows(m, file, lo, hi - lo + 1, s);
   const uint64_t rb = row_bytes(g);
   uint64_t done = 0;

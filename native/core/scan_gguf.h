@@ -9,16 +9,18 @@
 #include <vector>
 
 #include "core/file_reader.h"
+#include "core/gguf_rows.h"
 #include "core/scan_plan.h"
 
 namespace np {
 
-// Inside head h (2 * half rows), HF row h*2*half + s*half + i is GGUF row h*2*half + 2*i + s.
-inline uint64_t gguf_row_of_hf_row(uint64_t r, uint64_t rows, uint32_t heads) {
-  const uint64_t half = rows / heads / 2;
-  const uint64_t h = r / (2 * half), q = r % (2 * half);
-  return h * 2 * half + 2 * (q % half) + q / half;
-}
+// The GGUF rows [*lo, *hi] that HF elements [start, start + len) of a tensor laid out as g come from (the
+// rows themselves, or for permuted q/k the span of their images, which stay inside the heads
+// the range touches); len > 0.
+void gguf_row_span(const GgufRows& g, uint64_t start, uint64_t len, uint64_t* lo, uint64_t* hi);
+
+// Bytes of one GGUF row of m.
+inline uint64_t gguf_row_bytes(const GgufRows& g) { return g.row_elems / g.type->block_elems * g.type->block_bytes; }
 
 // Per-thread buffers, grown to the largest request and reused.
 struct GgufScratch {

@@ -22,6 +22,23 @@ void validate_scan_plan(const ScanPlan& plan) {
   if (plan.chunk_bytes == 0) throw Error(ErrorCode::InvalidArgument, "scan plan: chunk size must be positive");
 }
 
+size_t same_bytes_as(const ScanGroup& g, size_t m) {
+  const ScanMember& mem = g.members[m];
+  if (!mem.plain()) return SIZE_MAX;
+  for (size_t j = 0; j < m; ++j) {
+    const ScanMember& o = g.members[j];
+    if (o.plain() && o.file == mem.file && o.offset == mem.offset && o.dtype == mem.dtype) return j;
+  }
+  return SIZE_MAX;
+}
+
+double group_file_bytes_per_elem(const ScanGroup& g) {
+  double bytes = 0;
+  for (size_t m = 0; m < g.members.size(); ++m)
+    if (same_bytes_as(g, m) == SIZE_MAX) bytes += g.members[m].file_bytes_per_elem();
+  return bytes;
+}
+
 void init_scan_output(const ScanPlan& plan, ScanOutput& out) {
   out.offsets.clear();
   out.offsets.reserve(plan.groups.size());

@@ -87,6 +87,16 @@ struct ScanGroup {
   std::vector<ScanMember> members;
 };
 
+// The earlier member of g whose bytes member m reads too (a PEFT adapter's unchanged tensor
+// is its base's: both plain, same file, offset and dtype), or SIZE_MAX. Every scan driver
+// reads such bytes once and lets the members share them.
+size_t same_bytes_as(const ScanGroup& g, size_t m);
+
+// File bytes one element of g costs to read, over all members (shared bytes counted once);
+// what progress and ScanOutput::bytes count. The drivers give an item of len elements
+// round(len * this) bytes, so they agree on totals however they cut items.
+double group_file_bytes_per_elem(const ScanGroup& g);
+
 enum class ScanMode : int {
   Full = 0,     // moments, Gram and fake-init distance
   ReadSum = 1,  // the memory-bandwidth reference: read the same bytes, sum them (kSum only)

@@ -7,6 +7,12 @@
 // (scan_reduce_kernel). Reading batch b + 1, copying batch b and computing batch b - 1 overlap,
 // so the slowest of the three sets the pace; the kernels are meant to be far from it.
 //
+// Members stored as GGUF blocks, GPTQ/AWQ words or PEFT LoRA factors are made dense float32
+// on the host by the reader threads with the CPU scan's code (stage_members.h), so the device
+// sees ordinary dense members and the formed values are bit for bit the CPU scan's. GGUF
+// Q8_0 members (when streaming) are staged raw instead and expanded on the device
+// (gguf_expand_kernel) before the batch's passes, to the same bits.
+//
 // Resident: every tensor is read and copied once into one device buffer, then the passes run
 // over whole tensors `repeat` times, timed with CUDA events (the "weights already on the GPU"
 // figure of the benchmark).
@@ -24,6 +30,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_device.h"
 #include "cuda/cuda_raii.h"
+#include "cuda/gguf_expand_kernel.cuh"
 #include "cuda/scan_cross_kernel.cuh"
 #include "cuda/scan_cuda_plan.h"
 #include "cuda/scan_pass_kernel.cuh"
@@ -49,19 +56,10 @@ void validate(const ScanPlan& plan, const CudaScanOptions& o) {
   if (plan.mode != ScanMode::Full)
     throw Error(ErrorCode::InvalidArgument, "cuda scan: the read-and-sum mode is a CPU benchmark only");
   validate_scan_plan(plan);
-  // The GPU path stages raw bytes and converts on the device; it has no block dequantizer
-  // and does not form LoRA rows or unpack GPTQ/AWQ words.
-  for (const ScanGroup& g : plan.groups)
-    for (const ScanMember& m : g.members)
-      if (!m.plain())
-        throw Error(ErrorCode::Dtype,
-                    std::string("cuda scan: ") +
-                        (m.is_lora() ? "PEFT LoRA" : m.is_packed() ? (m.packed.awq ? "AWQ" : "GPTQ") : std::string("GGUF ") + m.gguf.type->name) +
-                        " tensors are formed by the CPU scan only (scan with device cpu)",
-                    {}, g.name);
   if (o.stage_bytes < (size_t{1} << 16)) throw Error(ErrorCode::InvalidArgument, "cuda scan: stageBytes must be at least 64 KiB");
   if (o.slots < 2 || o.slots > 16) throw Error(ErrorCode::InvalidArgument, "cuda scan: slots must be 2..16");
   if (o.repeat < 1) throw Error(ErrorCode::InvalidArgument, "cuda scan: repeat must be at least 1");
+  if (o.piece_bytes < 1) throw Error(ErrorCode::InvalidArgument, "cuda scan: piece_bytes must be positive");
 }
 
 // The passes of every distinct group size, with their destination maps on the device.
@@ -151,31 +149,6 @@ class PassTable {
   DeviceMem dst_;
 };
 
-std::vector<cuda_scan::ReadPiece> read_pieces(const ScanPlan& plan, const cuda_scan::WorkPlan& w) {
-  constexpr uint64_t kPiece = uint64_t{4} << 20;  // several threads share a large member range
-  std::vector<cuda_scan::ReadPiece> pieces;
-  for (size_t b = 0; b < w.batches.size(); ++b) {
-    for (size_t i = w.batches[b].first; i < w.batches[b].end; ++i) {
-      const cuda_scan::Item& it = w.items[i];
-      const ScanGroup& g = plan.groups[it.group];
-      for (size_t m = 0; m < g.members.size(); ++m) {
-        const uint64_t size = dtype_size(g.members[m].dtype);
-        const uint64_t begin = g.members[m].offset + it.start * size, length = it.len * size;
-        for (uint64_t o = 0; o < length; o += kPiece) {
-          cuda_scan::ReadPiece p;
-          p.file = g.members[m].file;
-          p.file_offset = begin + o;
-          p.length = std::min(kPiece, length - o);
-          p.batch = b;
-          p.stage_offset = it.member_offset[m] + o;
-          pieces.push_back(p);
-        }
-      }
-    }
-  }
-  return pieces;
-}
-
 // The Gram diagonal is Σx² (the moment: the device computes it once), then the lower
 // triangle mirrors the upper as on the CPU.
 void finish_output(const ScanPlan& plan, ScanOutput& out) {
@@ -215,7 +188,9 @@ class CudaScan {
     offsets_.push_back(total_values);
     out.isa = Isa::Scalar;  // not a CPU kernel set; the napi layer reports the device instead
 
-    work_ = cuda_scan::plan_work(plan_, o_.stage_bytes);
+    // Q8_0 members are expanded on the device when streaming; the resident mode copies formed
+    // members from the host (it is the benchmarks' on-GPU figure, not the reading path).
+    work_ = cuda_scan::plan_work(plan_, o_.stage_bytes, o_.device_dequant && !o_.resident);
     total_bytes_ = work_.total_bytes;
     readers_n_ = o_.readers > 0 ? o_.readers : static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
     out.threads = readers_n_;
@@ -270,7 +245,9 @@ class CudaScan {
     }
     std::vector<unsigned char*> host;
     for (size_t s = 0; s < slots; ++s) host.push_back(pinned.slot(s));
-    cuda_scan::StageReaders readers(plan_.files, read_pieces(plan_, work_), nb, host, readers_n_);
+    const cuda_scan::MemberStager stager(plan_, work_, scan_kernels(plan_.isa));
+    cuda_scan::StageReaders readers(plan_.files, stager, cuda_scan::stage_pieces(plan_, work_, o_.piece_bytes), nb, host,
+                                    readers_n_);
     readers.allow(slots);
 
     for (size_t b = 0; b < nb; ++b) {
@@ -283,10 +260,21 @@ class CudaScan {
         progress(work_.batches[b - slots].model_bytes);
       }
       const cuda_scan::Batch& batch = work_.batches[b];
-      NP_CUDA_CHECK(cudaMemcpyAsync(dev[s].get(), host[s], batch.stage_bytes, cudaMemcpyHostToDevice, copy.get()));
+      NP_CUDA_CHECK(cudaMemcpyAsync(dev[s].get(), host[s], batch.copy_bytes, cudaMemcpyHostToDevice, copy.get()));
       NP_CUDA_CHECK(cudaEventRecord(copied[s]->get(), copy.get()));
       NP_CUDA_CHECK(cudaStreamWaitEvent(compute.get(), copied[s]->get(), 0));
-      const unsigned char* base = dev[s].get<unsigned char>();
+      unsigned char* base = dev[s].get<unsigned char>();
+      // Device-expanded Q8_0 members first, on the compute stream: their float32 regions are
+      // written before any pass of the batch reads them.
+      for (size_t i = batch.first; i < batch.end; ++i) {
+        const cuda_scan::Item& it = work_.items[i];
+        for (const cuda_scan::Item::Expand& e : it.expand) {
+          const GgufRows& r = plan_.groups[it.group].members[e.member].gguf;
+          const cuda_scan::ExpandQ8Args a{base + e.raw_offset, e.first_row, r.row_elems, r.rows, r.perm_heads, it.start,
+                                          it.len, reinterpret_cast<float*>(base + it.member_offset[e.member])};
+          NP_CUDA_CHECK(cuda_scan::launch_expand_q8_0(a, compute.get()));
+        }
+      }
       for (size_t i = batch.first; i < batch.end; ++i) {
         const cuda_scan::Item& it = work_.items[i];
         const ScanGroup& g = plan_.groups[it.group];
@@ -326,7 +314,9 @@ class CudaScan {
         copied.push_back(std::make_unique<Event>());
         host.push_back(pinned.slot(s));
       }
-      cuda_scan::StageReaders readers(plan_.files, read_pieces(plan_, work_), nb, host, readers_n_);
+      const cuda_scan::MemberStager stager(plan_, work_, scan_kernels(plan_.isa));
+      cuda_scan::StageReaders readers(plan_.files, stager, cuda_scan::stage_pieces(plan_, work_, o_.piece_bytes), nb,
+                                      host, readers_n_);
       readers.allow(slots);
       for (size_t b = 0; b < nb; ++b) {
         const size_t s = b % slots;
@@ -336,6 +326,7 @@ class CudaScan {
           const cuda_scan::Item& it = work_.items[i];
           const ScanGroup& g = plan_.groups[it.group];
           for (size_t m = 0; m < g.members.size(); ++m) {
+            if (same_bytes_as(g, m) != SIZE_MAX) continue;  // shares an earlier member's place
             const uint64_t size = dtype_size(g.members[m].dtype);
             NP_CUDA_CHECK(cudaMemcpyAsync(dev + where[it.group][m] + it.start * size, host[s] + it.member_offset[m],
                                           it.len * size, cudaMemcpyHostToDevice, copy.get()));

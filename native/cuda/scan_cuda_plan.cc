@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/scan_gguf.h"
 #include "core/scan_kernels.h"
 
 namespace np {
@@ -95,12 +96,24 @@ uint64_t region_bytes(uint64_t len, DType t) {
   return (vec * dtype_size(t) + kRegionAlign - 1) / kRegionAlign * kRegionAlign;
 }
 
-WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes) {
+bool expands_on_device(const ScanGroup& g, size_t m) {
+  const ScanMember& mem = g.members[m];
+  if (!mem.dequantized() || std::string(mem.gguf.type->name) != "Q8_0") return false;
+  for (const ScanMember& o : g.members)
+    if (o.is_lora() && o.lora.base == m) return false;
+  return true;
+}
+
+WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes, bool device_q8) {
   WorkPlan w;
   for (uint32_t g = 0; g < plan.groups.size(); ++g) {
     const ScanGroup& group = plan.groups[g];
+    // Items are sized by every member's staged bytes, shared or not: so a plan and the same
+    // plan with shared bytes written out twice (or formed members written out as float32)
+    // cut the same items and sum in the same order.
     uint64_t bytes_per_elem = 0;
     for (const ScanMember& m : group.members) bytes_per_elem += dtype_size(m.dtype);
+    const double file_bytes_per_elem = group_file_bytes_per_elem(group);
     uint64_t chunk = stage_bytes / bytes_per_elem / kItemAlign * kItemAlign;
     if (chunk == 0) chunk = kItemAlign;
     for (uint64_t s = 0; s < group.count; s += chunk) {
@@ -108,36 +121,84 @@ WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes) {
       it.group = g;
       it.start = s;
       it.len = std::min<uint64_t>(chunk, group.count - s);
-      it.model_bytes = it.len * bytes_per_elem;
+      it.model_bytes = static_cast<uint64_t>(static_cast<double>(it.len) * file_bytes_per_elem + 0.5);
       w.total_bytes += it.model_bytes;
       w.items.push_back(std::move(it));
     }
   }
+  // Per group, the members expanded on the device.
+  std::vector<std::vector<bool>> expanded(plan.groups.size());
+  for (size_t g = 0; g < plan.groups.size(); ++g)
+    for (size_t m = 0; m < plan.groups[g].members.size(); ++m)
+      expanded[g].push_back(device_q8 && expands_on_device(plan.groups[g], m));
+  // Raw GGUF rows an item needs of an expanded member.
+  auto raw_rows = [&](const Item& it, size_t m, uint64_t* first_row) {
+    const GgufRows& r = plan.groups[it.group].members[m].gguf;
+    uint64_t lo, hi;
+    gguf_row_span(r, it.start, it.len, &lo, &hi);
+    *first_row = lo;
+    return (hi - lo + 1) * gguf_row_bytes(r);
+  };
+  auto round_up = [](uint64_t b) { return (b + kRegionAlign - 1) / kRegionAlign * kRegionAlign; };
   auto stage_of = [&](const Item& it) {
-    uint64_t b = 0;
-    for (const ScanMember& m : plan.groups[it.group].members) b += region_bytes(it.len, m.dtype);
+    const ScanGroup& group = plan.groups[it.group];
+    uint64_t b = 0, first_row;
+    for (size_t m = 0; m < group.members.size(); ++m) {
+      if (same_bytes_as(group, m) != SIZE_MAX) continue;
+      b += region_bytes(it.len, group.members[m].dtype);
+      if (expanded[it.group][m]) b += round_up(raw_rows(it, m, &first_row));
+    }
     return b;
   };
   w.slot_bytes = stage_bytes;
   for (const Item& it : w.items) w.slot_bytes = std::max(w.slot_bytes, stage_of(it));
   for (size_t i = 0; i < w.items.size(); ++i) {
-    Item& it = w.items[i];
-    const uint64_t need = stage_of(it);
+    const uint64_t need = stage_of(w.items[i]);
     if (w.batches.empty() || w.batches.back().stage_bytes + need > w.slot_bytes) {
       Batch b;
       b.first = b.end = i;
       w.batches.push_back(b);
     }
     Batch& b = w.batches.back();
-    it.stage_offset = b.stage_bytes;
-    uint64_t off = it.stage_offset;
-    for (const ScanMember& m : plan.groups[it.group].members) {
-      it.member_offset.push_back(off);
-      off += region_bytes(it.len, m.dtype);
-    }
     b.stage_bytes += need;
-    b.model_bytes += it.model_bytes;
+    b.model_bytes += w.items[i].model_bytes;
     b.end = i + 1;
+  }
+  // Each batch: the regions the host fills, item after item (copy_bytes of them), then the
+  // float32 regions of device-expanded members, which are never copied.
+  for (Batch& b : w.batches) {
+    uint64_t off = 0;
+    for (size_t i = b.first; i < b.end; ++i) {
+      Item& it = w.items[i];
+      const ScanGroup& group = plan.groups[it.group];
+      it.stage_offset = off;
+      it.member_offset.assign(group.members.size(), 0);
+      for (size_t m = 0; m < group.members.size(); ++m) {
+        const size_t same = same_bytes_as(group, m);
+        if (same != SIZE_MAX) {
+          it.member_offset[m] = it.member_offset[same];
+        } else if (expanded[it.group][m]) {
+          Item::Expand e;
+          e.member = static_cast<uint32_t>(m);
+          e.raw_offset = off;
+          e.raw_bytes = raw_rows(it, m, &e.first_row);
+          off += round_up(e.raw_bytes);
+          it.expand.push_back(e);
+        } else {
+          it.member_offset[m] = off;
+          off += region_bytes(it.len, group.members[m].dtype);
+        }
+      }
+    }
+    b.copy_bytes = off;
+    for (size_t i = b.first; i < b.end; ++i) {
+      Item& it = w.items[i];
+      for (const Item::Expand& e : it.expand) {
+        it.member_offset[e.member] = off;
+        off += region_bytes(it.len, DType::F32);
+      }
+    }
+    b.stage_bytes = off;
   }
   return w;
 }
@@ -146,9 +207,15 @@ uint64_t plan_resident(const ScanPlan& plan, std::vector<std::vector<uint64_t>>*
   uint64_t total = 0;
   offsets->assign(plan.groups.size(), {});
   for (size_t g = 0; g < plan.groups.size(); ++g) {
-    for (const ScanMember& m : plan.groups[g].members) {
+    const ScanGroup& group = plan.groups[g];
+    for (size_t m = 0; m < group.members.size(); ++m) {
+      const size_t same = same_bytes_as(group, m);
+      if (same != SIZE_MAX) {
+        (*offsets)[g].push_back((*offsets)[g][same]);
+        continue;
+      }
       (*offsets)[g].push_back(total);
-      total += region_bytes(plan.groups[g].count, m.dtype);
+      total += region_bytes(group.count, group.members[m].dtype);
     }
   }
   return total;

@@ -49,14 +49,26 @@ std::vector<PassPlan> plan_passes(size_t k, PassKernels kernels = PassKernels::R
 struct Item {
   uint32_t group = 0;
   uint64_t start = 0, len = 0;
-  uint64_t model_bytes = 0;             // bytes read from the files
+  uint64_t model_bytes = 0;             // bytes read from the files (as the CPU scan counts them)
   uint64_t stage_offset = 0;            // byte offset of the item in its batch's staging buffer
-  std::vector<uint64_t> member_offset;  // byte offset of each member's data in the staging buffer
+  // Byte offset of each member's data in the staging buffer, in the member's dtype (float32
+  // for GGUF, GPTQ/AWQ and LoRA members: formed on the host, see stage_members.h). A member
+  // reading the same bytes as an earlier one (same_bytes_as) shares that member's region.
+  std::vector<uint64_t> member_offset;
+  // Q8_0 members expanded on the device (expands_on_device): their raw GGUF rows are staged
+  // and copied at raw_offset; member_offset is then a float32 region in the batch's tail that
+  // only the device writes (gguf_expand_kernel).
+  struct Expand {
+    uint32_t member = 0;
+    uint64_t raw_offset = 0, first_row = 0, raw_bytes = 0;
+  };
+  std::vector<Expand> expand;
 };
 
 struct Batch {
   size_t first = 0, end = 0;  // items [first, end)
-  uint64_t stage_bytes = 0;
+  uint64_t copy_bytes = 0;    // the prefix read on the host and copied to the device
+  uint64_t stage_bytes = 0;   // copy_bytes plus the float32 tail of device-expanded members
   uint64_t model_bytes = 0;
 };
 
@@ -71,12 +83,18 @@ struct WorkPlan {
 // kernel reads 8 at a time), rounded up to kRegionAlign.
 uint64_t region_bytes(uint64_t len, DType t);
 
-// Items of about `stage_bytes` (all members together; at least kItemAlign elements), packed
-// in order into batches of at most max(stage_bytes, largest item) staged bytes.
-WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes);
+// Whether member m of g is dequantized on the device when the scan allows it: a GGUF Q8_0
+// member that no LoRA adapter of g is formed from (those need its values on the host).
+bool expands_on_device(const ScanGroup& g, size_t m);
+
+// Items of about `stage_bytes` (all members together, counted in their staged dtypes whether
+// or not they share bytes; at least kItemAlign elements), packed in order into batches of at
+// most max(stage_bytes, largest item) staged bytes (device-expanded members count their raw
+// rows and their float32 region). `device_q8`: expand Q8_0 members on the device.
+WorkPlan plan_work(const ScanPlan& plan, uint64_t stage_bytes, bool device_q8 = false);
 
 // Device-resident layout: for each group, for each member, where its whole tensor lives in
-// one device buffer; returns the buffer's size.
+// one device buffer (members sharing bytes share the place); returns the buffer's size.
 uint64_t plan_resident(const ScanPlan& plan, std::vector<std::vector<uint64_t>>* offsets);
 
 }  // namespace cuda_scan

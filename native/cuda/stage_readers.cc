@@ -7,13 +7,14 @@
 
 namespace np {
 namespace cuda_scan {
-StageReaders::StageReaders(const std::vector<std::string>& files, std::vector<ReadPiece> pieces, size_t batches,
-                           std::vector<unsigned char*> slots, int threads)
-    : pieces_(std::move(pieces)),
+StageReaders::StageReaders(const std::vector<std::string>& files, const MemberStager& stager,
+                           std::vector<StagePiece> pieces, size_t batches, std::vector<unsigned char*> slots, int threads)
+    : stager_(stager),
+      pieces_(std::move(pieces)),
       slots_(std::move(slots)),
       remaining_(batches, 0),
       files_(files) {
-  for (const ReadPiece& p : pieces_) ++remaining_[p.batch];
+  for (const StagePiece& p : pieces_) ++remaining_[p.batch];
   try {
     for (int t = 0; t < threads; ++t) threads_.emplace_back([this] { run(); });
   } catch (...) {
@@ -51,6 +52,7 @@ bool StageReaders::wait(size_t b, const std::atomic<bool>* cancel) {
 }
 
 void StageReaders::run() {
+  MemberStager::Scratch scratch;
   for (;;) {
     size_t index;
     {
@@ -60,10 +62,9 @@ void StageReaders::run() {
       if (stop_ || next_ >= pieces_.size()) return;
       index = next_++;
     }
-    const ReadPiece& p = pieces_[index];
+    const StagePiece& p = pieces_[index];
     try {
-      unsigned char* dst = slots_[p.batch % slots_.size()] + p.stage_offset;
-      files_.get(p.file)->read_at(p.file_offset, dst, static_cast<size_t>(p.length));
+      stager_.stage(p, slots_[p.batch % slots_.size()], files_, scratch);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) {

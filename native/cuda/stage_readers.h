@@ -1,8 +1,8 @@
-// Host threads that read the planned byte ranges of the model files (pread) into pinned
-// staging buffers, batch by batch, running ahead of the GPU by as many batches as there are
-// buffers. The scan driver says which batches may be read (their buffer's previous copy to
-// the device is done) and waits for each batch in order. No CUDA here: the buffers are plain
-// pointers (cudaHostAlloc'd by the caller).
+// Host threads that fill pinned staging buffers, batch by batch, running ahead of the GPU by
+// as many batches as there are buffers: each takes the next piece (stage_members.h: pread, or
+// read and made dense on the host) in order. The scan driver says which batches may be read
+// (their buffer's previous copy to the device is done) and waits for each batch in order. No
+// CUDA here: the buffers are plain pointers (cudaHostAlloc'd by the caller).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -15,23 +15,17 @@
 #include <vector>
 
 #include "core/file_cache.h"
+#include "cuda/stage_members.h"
 
 namespace np {
 namespace cuda_scan {
 
-struct ReadPiece {
-  uint32_t file = 0;
-  uint64_t file_offset = 0;
-  uint64_t length = 0;
-  size_t batch = 0;
-  uint64_t stage_offset = 0;  // in the batch's staging buffer
-};
-
 class StageReaders {
  public:
-  // Batch b is read into slots[b % slots.size()]. Pieces must be in batch order.
-  StageReaders(const std::vector<std::string>& files, std::vector<ReadPiece> pieces, size_t batches,
-               std::vector<unsigned char*> slots, int threads);
+  // Batch b is read into slots[b % slots.size()]. Pieces must be in batch order; `stager`
+  // (which must outlive the readers) fills them.
+  StageReaders(const std::vector<std::string>& files, const MemberStager& stager, std::vector<StagePiece> pieces,
+               size_t batches, std::vector<unsigned char*> slots, int threads);
   ~StageReaders();
   StageReaders(const StageReaders&) = delete;
   StageReaders& operator=(const StageReaders&) = delete;
@@ -39,14 +33,15 @@ class StageReaders {
   // Batches [0, end) may be read.
   void allow(size_t end);
   // Blocks until batch b is read. Returns false when cancelled (polled every 10 ms); rethrows
-  // the first read error (E_IO naming the file).
+  // the first read error (E_IO naming the file, or what forming a member raised).
   bool wait(size_t b, const std::atomic<bool>* cancel);
   void stop();
 
  private:
   void run();
 
-  std::vector<ReadPiece> pieces_;
+  const MemberStager& stager_;
+  std::vector<StagePiece> pieces_;
   std::vector<unsigned char*> slots_;
   std::vector<size_t> remaining_;  // unread pieces per batch
   std::mutex mutex_;

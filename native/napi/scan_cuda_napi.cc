@@ -3,7 +3,8 @@
 //   startScanCuda(plan, onProgress?, device?) -> { promise, cancel() }   (like startScan)
 //   fakeInitCuda(params, start, count, device?) -> Float32Array            (tests)
 //   cudaBandwidth(device?, bytes?) -> Promise<{ deviceName, h2dPinned, h2dPageable, d2d }>
-// plan.cuda holds the CUDA-only options: { stageBytes, slots, readers, resident, repeat, gram }.
+// plan.cuda holds the CUDA-only options: { stageBytes, slots, readers, resident, repeat, gram,
+// deviceDequant }.
 #include <napi.h>
 
 
@@ -37,6 +38,11 @@ np::CudaScanOptions options_from_js(const Napi::Object& plan, int device) {
     o.resident = resident.As<Napi::Boolean>().Value();
   }
   o.repeat = static_cast<int>(get_number_or(c, "repeat", 1));
+  Napi::Value device_dequant = c.Get("deviceDequant");
+  if (!device_dequant.IsUndefined()) {
+    if (!device_dequant.IsBoolean()) throw make_error(env, np::ErrorCode::InvalidArgument, "cuda.deviceDequant must be a boolean");
+    o.device_dequant = device_dequant.As<Napi::Boolean>().Value();
+  }
   Napi::Value gram = c.Get("gram");
   if (!gram.IsUndefined()) {
     const std::string g = gram.IsString() ? gram.As<Napi::String>().Utf8Value() : "";

@@ -12,7 +12,7 @@ import { native } from '../../lib/native';
 import { chooseDevice } from '../../lib/scan/device';
 import { runNativePlan, scanModelSet } from '../../lib/scan/scan';
 import { writeSafetensors } from '../../lib/io/safetensors-writer';
-import { CASES, fakeInitMismatches, planFor, runCase, TOLERANCE, writeModelSet } from '../../scripts/gpu-check';
+import { CASES, fakeInitMismatches, planFor, runCase, runFormedCase, TOLERANCE, writeModelSet } from '../../scripts/gpu-check';
 import { tmpDir } from '../helpers/models';
 
 const addon = native();
@@ -41,6 +41,12 @@ gpuDescribe('CUDA scan (on a GPU)', () => {
       expect([msg, r.errors.gram <= TOLERANCE]).toEqual([msg, true]);
     }
     expect(deterministic).toBe(true);
+  });
+
+  it('GGUF, GPTQ and LoRA members (formed on the host): every variant within tolerance, bitwise the float32 copy', async () => {
+    const { results, bitwise } = await runFormedCase(tmpDir());
+    for (const r of results) expect([r.variant, JSON.stringify(r.errors), r.ok]).toEqual([r.variant, JSON.stringify(r.errors), true]);
+    expect(bitwise).toBe(true);
   });
 
   it("device 'auto' and 'cuda' scan on the GPU and record it", async () => {

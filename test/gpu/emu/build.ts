@@ -12,10 +12,11 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const KERNELS = ['fake_init_kernel', 'scan_cross_kernel', 'scan_pass_kernel', 'scan_reduce_kernel', 'scan_warp_kernel'];
+const KERNELS = ['fake_init_kernel', 'gguf_expand_kernel', 'scan_cross_kernel', 'scan_pass_kernel', 'scan_reduce_kernel', 'scan_warp_kernel'];
 const HOST = [
   'native/cuda/scan_cuda.cc',
   'native/cuda/scan_cuda_plan.cc',
+  'native/cuda/stage_members.cc',
   'native/cuda/stage_readers.cc',
   'native/cuda/cuda_device.cc',
   'native/cuda/cuda_tools.cc',
@@ -32,6 +33,8 @@ const HOST = [
   'native/core/gguf_quant.cc',
   'native/core/thread_pool.cc',
   'test/gpu/emu/emu_runtime.cc',
+  'test/gpu/emu/plan_json.cc',
+  'native/core/json.cc',
   'test/gpu/emu/emu_main.cc',
 ];
 

@@ -4,7 +4,8 @@
 // passes and, as the benchmarks' baseline, for everything; sizes off every tile, every dtype
 // mixed, all three fake-init kinds), both Gram paths, small staging buffers (many items and
 // batches), the resident mode, determinism, the fake init bitwise, progress, cancellation and
-// error paths. Prints one line per check; exits 1 on the first failure.
+// error paths. Prints one line per check; exits 1 on the first failure. With --plan (see
+// plan_mode below) it scans a plan written as JSON: a set with GGUF, GPTQ and LoRA members.
 //
 // What it cannot show: that the GPU runs these kernels as the emulator does (WMMA hardware,
 // memory model, speed). test/gpu/scan-cuda.test.ts and scripts/gpu-check do that on a GPU.
@@ -28,6 +29,7 @@
 #include "cuda/scan_cross_kernel.cuh"
 #include "cuda/scan_cuda_plan.h"
 #include "cuda/scan_warp_kernel.cuh"
+#include "plan_json.h"
 
 namespace np_emu {
 void set_fail_launches(bool fail);
@@ -218,9 +220,105 @@ void compare_variants(const std::string& name, const np::ScanPlan& plan, bool wi
   }
 }
 
+// Plan mode: emu --plan formed.json --dense dense.json --out values.bin. formed.json is a
+// plan lib/scan/plan.ts built for a set written by the project's writers (GGUF, GPTQ, PEFT
+// members among plain ones); dense.json the same set with every formed member written out as
+// float32 from the TypeScript reference values. Checks: the CUDA scan of formed.json against
+// the CPU scan (every variant; Q8_0 expanded on the device, or on the host); bitwise the CUDA
+// scan of dense.json (the formed values reach the device exactly); errors inside forming
+// reach the caller as the CPU scan raises them.
+// Writes the CUDA scan's values (raw float64) for the test to hold against the addon's scan.
+int plan_mode(const std::string& formed_path, const std::string& dense_path, const std::string& out_path) {
+  const np::ScanPlan plan = np_emu::read_plan_json(formed_path);
+  const np::ScanPlan dense = np_emu::read_plan_json(dense_path);
+  size_t gguf = 0, packed = 0, lora = 0;
+  for (const np::ScanGroup& g : plan.groups)
+    for (const np::ScanMember& m : g.members) {
+      gguf += m.dequantized();
+      packed += m.is_packed();
+      lora += m.is_lora();
+    }
+  size_t expanded = 0;
+  for (const np::cuda_scan::Item& it : np::cuda_scan::plan_work(plan, 64 * 1024, true).items) expanded += it.expand.size();
+  std::printf("formed members: gguf %zu packed %zu lora %zu; Q8_0 item members expanded on the device: %zu\n", gguf, packed,
+              lora, expanded);
+  // Host-side variants only (the kernels are the generic checks' business): one item per
+  // group; 64 KiB items in 4 KiB reader pieces, which cut rows, GGUF blocks and GPTQ groups;
+  // the resident pipeline with those pieces.
+  const np::ScanOutput want = cpu(plan);
+  np::CudaScanOptions pieces;
+  pieces.stage_bytes = 64 * 1024;
+  pieces.piece_bytes = 4096;
+  np::CudaScanOptions resident = pieces;
+  resident.resident = true;
+  np::CudaScanOptions host = pieces;
+  host.device_dequant = false;
+  const std::pair<const char*, np::CudaScanOptions> variants[] = {{"default", {}},
+                                                                  {"64KiB items, 4KiB pieces", pieces},
+                                                                  {"64KiB, 4KiB pieces, Q8_0 on the host", host},
+                                                                  {"resident, 4KiB pieces", resident}};
+  np::ScanOutput first;
+  for (const auto& [label, o] : variants) {
+    const np::CudaScanResult r = gpu(plan, o);
+    std::string where;
+    const double err = max_rel(plan, want, r.output, &where);
+    char line[512];
+    std::snprintf(line, sizeof line, "formed set [%s]: max relative error %.2e%s%s, bytes %llu (cpu %llu)", label, err,
+                  err <= 1e-12 ? "" : " at ", err <= 1e-12 ? "" : where.c_str(), static_cast<unsigned long long>(r.output.bytes),
+                  static_cast<unsigned long long>(want.bytes));
+    check(err <= 1e-12 && r.output.bytes == want.bytes, line);
+    if (o.resident) continue;
+    // The float32 copy's scan under the same options: the same items, the same sums.
+    check(gpu(dense, o).output.values == r.output.values, std::string("formed set equals its float32 copy bitwise [") + label + "]");
+    if (first.values.empty()) first = r.output;
+  }
+  std::printf("bytes %llu\n", static_cast<unsigned long long>(first.bytes));
+  std::ofstream(out_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(first.values.data()), static_cast<std::streamsize>(first.values.size() * sizeof(double)));
+
+  // A GGUF member whose rows run past its file; a packed member whose g_idx is its qweight's
+  // random words (groups out of range). Same error code from both scans.
+  auto same_error = [&](const char* what, const std::function<void(np::ScanMember&)>& breakit, bool (*kind)(const np::ScanMember&)) {
+    np::ScanPlan broken = plan;
+    bool found = false;
+    for (np::ScanGroup& g : broken.groups)
+      for (np::ScanMember& m : g.members)
+        if (!found && kind(m)) {
+          breakit(m);
+          found = true;
+        }
+    np::ErrorCode cpu_code = np::ErrorCode::Internal, gpu_code = np::ErrorCode::Internal;
+    const std::string cpu_msg = error_of([&] { cpu(broken); }, &cpu_code);
+    np::CudaScanOptions o;
+    o.stage_bytes = 64 * 1024;
+    const std::string gpu_msg = error_of([&] { gpu(broken, o); }, &gpu_code);
+    check(found && !gpu_msg.empty() && gpu_code == cpu_code && gpu_code != np::ErrorCode::Internal,
+          std::string(what) + ": " + gpu_msg);
+  };
+  same_error("GGUF Q4_K rows past the file", [](np::ScanMember& m) { m.offset += uint64_t{1} << 40; },
+             [](const np::ScanMember& m) { return m.dequantized() && std::string(m.gguf.type->name) == "Q4_K"; });
+  same_error("GGUF Q8_0 rows (expanded on the device) past the file", [](np::ScanMember& m) { m.offset += uint64_t{1} << 40; },
+             [](const np::ScanMember& m) { return m.dequantized() && std::string(m.gguf.type->name) == "Q8_0"; });
+  same_error("packed g_idx out of range", [](np::ScanMember& m) {
+    m.packed.has_gidx = true;
+    m.packed.gidx_file = m.file;
+    m.packed.gidx_offset = m.offset;
+  }, [](const np::ScanMember& m) { return m.is_packed(); });
+  std::printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "PASSED", g_failures);
+  return g_failures ? 1 : 0;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc == 7 && std::string(argv[1]) == "--plan" && std::string(argv[3]) == "--dense" && std::string(argv[5]) == "--out") {
+    try {
+      return plan_mode(argv[2], argv[4], argv[6]);
+    } catch (const std::exception& e) {
+      std::printf("FAIL plan mode: %s\n", e.what());
+      return 1;
+    }
+  }
   const char* schedule = std::getenv("EMU_SCHEDULE");
   std::printf("schedule: %s\n", schedule ? schedule : "lazy");
   char tmpl[] = "/tmp/np-cuda-emu-XXXXXX";

@@ -129,6 +129,8 @@ inline T __ldg(const T* p) { return *p; }
 
 template <class T>
 inline T __ldcs(const T* p) { return *p; }
+// One IEEE float32 multiply, round to nearest (the emulator is built with -ffp-contract=off).
+inline float __fmul_rn(float a, float b) { return a * b; }
 inline float __uint_as_float(unsigned u) {
   float f;
   std::memcpy(&f, &u, 4);
