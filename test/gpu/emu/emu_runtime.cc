@@ -3,7 +3,15 @@
 // fibers that switch only at __syncthreads. The fibers of each barrier-to-barrier segment run
 // in a freshly shuffled order, so code that reads another thread's shared-memory writes
 // without a barrier between them gets wrong answers here (as it might on a GPU).
+//
+// A fiber starts with setcontext (its own stack, made by makecontext) and then switches with
+// _setjmp/_longjmp: swapcontext saves and restores the signal mask with a system call at every
+// switch, which made the kernel's time (sys) as large as the emulation's own at thousands of
+// barriers per block. _longjmp to another stack is what fiber libraries do; the fortified
+// longjmp check (which refuses a jump to a "lower" stack) must not be compiled in.
+#undef _FORTIFY_SOURCE
 #include <cuda_runtime.h>
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <algorithm>
@@ -19,8 +27,10 @@
 namespace {
 
 struct Fiber {
-  ucontext_t ctx;
+  ucontext_t ctx;  // only to start the fiber
+  jmp_buf jb;      // where it waits once started
   std::vector<char> stack;
+  bool started = false;
   bool done = false;
   bool at_barrier = false;  // waits at __syncthreads
   bool at_warp = false;     // waits at a warp barrier (__syncwarp, shuffles, mma)
@@ -35,7 +45,7 @@ std::vector<Slot> g_slots;
 
 dim3 g_thread, g_block, g_grid, g_block_dim;
 std::vector<Fiber> g_fibers;
-ucontext_t g_sched;
+jmp_buf g_sched;
 size_t g_current = 0;
 std::vector<unsigned char> g_shared;
 void (*g_entry)(void*) = nullptr;
@@ -47,7 +57,22 @@ cudaError_t g_last_error = cudaSuccess;
 void fiber_main() {
   g_entry(g_ctx);
   g_fibers[g_current].done = true;
-  swapcontext(&g_fibers[g_current].ctx, &g_sched);
+  _longjmp(g_sched, 1);  // never resumed: its stack is reset before the next start
+}
+
+// Scheduler → fiber t (returns when it waits or finishes).
+void resume(Fiber& f) {
+  if (_setjmp(g_sched) != 0) return;
+  if (!f.started) {
+    f.started = true;
+    setcontext(&f.ctx);
+  }
+  _longjmp(f.jb, 1);
+}
+
+// Fiber → scheduler; returns when the scheduler resumes this fiber.
+void wait_here(Fiber& f) {
+  if (_setjmp(f.jb) == 0) _longjmp(g_sched, 1);
 }
 
 void run_block(unsigned threads) {
@@ -56,6 +81,7 @@ void run_block(unsigned threads) {
   for (unsigned t = 0; t < threads; ++t) {
     Fiber& f = g_fibers[t];
     f.done = false;
+    f.started = false;
     f.at_barrier = false;
     if (f.stack.size() < kStack) f.stack.resize(kStack);
     getcontext(&f.ctx);
@@ -81,7 +107,7 @@ void run_block(unsigned threads) {
         ran = true;
         g_current = t;
         g_thread = dim3(t, 0, 0);
-        swapcontext(&g_sched, &f.ctx);
+        resume(f);
       }
       for (unsigned w = 0; w < warps; ++w) {
         bool all = true, anyw = false;
@@ -133,13 +159,13 @@ void set_last_error(cudaError_t e) { g_last_error = e; }
 void syncthreads() {
   Fiber& f = g_fibers[g_current];
   f.at_barrier = true;
-  swapcontext(&f.ctx, &g_sched);
+  wait_here(f);
 }
 
 void syncwarp() {
   Fiber& f = g_fibers[g_current];
   f.at_warp = true;
-  swapcontext(&f.ctx, &g_sched);
+  wait_here(f);
 }
 
 double shfl(double v, int src) {
