@@ -68,6 +68,17 @@ function sameList(a: Uint32Array, b: Uint32Array): boolean {
  * same columns of a row (sample.ts); a member kept whole keeps all of them.
  */
 export function gatherGroup(members: FingerprintTensor[], rowsCompared: number): { coords: Float64Array[]; rows: number; coordinates: number } {
+  // The usual group (one architecture, one kept fraction): every member sampled the same rows
+  // and columns, so the compared values are a prefix of each member's, in the same order. The
+  // per-row intersection below gives the same coordinates; this skips its bookkeeping, which
+  // made a query's estimate twice as slow.
+  const m0 = members[0];
+  if (members.every((m) => m.colMode === m0.colMode && m.nCols === m0.nCols && sameList(m.rows, m0.rows) && sameList(m.cols, m0.cols))) {
+    let n = 0;
+    while (n < m0.rows.length && m0.rows[n] < rowsCompared) n++;
+    const total = n * m0.nCols;
+    return { coords: members.map((m) => Float64Array.from(m.values.subarray(0, total))), rows: n, coordinates: total };
+  }
   let low = members[0];
   for (const m of members) if (m.rowRate < low.rowRate) low = m;
   const rows = low.rows.filter((r) => r < rowsCompared);

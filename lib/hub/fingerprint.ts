@@ -97,15 +97,20 @@ export interface NativeFingerprintPlan {
   }[];
 }
 
-/** The addon's reader; a clear error when the build predates it. */
-export function nativeReadFingerprint(plan: NativeFingerprintPlan): Promise<NativeFingerprintOutput> {
+/**
+ * The addon's reader; a clear error when the build predates it. Every failure is a rejection
+ * (the addon refuses a malformed plan synchronously, a bad file from its worker).
+ */
+export async function nativeReadFingerprint(plan: NativeFingerprintPlan): Promise<NativeFingerprintOutput> {
   const addon = native() as unknown as { readFingerprint?: (p: NativeFingerprintPlan) => Promise<NativeFingerprintOutput> };
   if (typeof addon.readFingerprint !== 'function') {
     throw new InvalidArgumentError('E_INVALID_ARG', 'the native addon has no readFingerprint; rebuild it with `npm run build:native`');
   }
-  return addon.readFingerprint(plan).catch((e: unknown) => {
+  try {
+    return await addon.readFingerprint(plan);
+  } catch (e) {
     throw fromNative(e);
-  });
+  }
 }
 
 /** The fake initialization of one of a model's tensors, as the scan resolves it. */

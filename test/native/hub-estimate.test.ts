@@ -64,6 +64,33 @@ describe('estimated Gram', () => {
     expect(checked).toBeGreaterThan(0);
   });
 
+  test('members sampled differently (kept whole, other rates, a shorter row count) are compared on the coordinates all of them kept', () => {
+    // Values that name their coordinate: model m's value at (r, c) is m + r / 1000 + c / 1e6.
+    const shape = [40, 100];
+    const at = (m: number, r: number, c: number) => Math.fround(m + r / 1000 + c / 1e6);
+    const member = (m: number, keep: number, rows = shape[0]) => {
+      const s = sampleTensor(TEST_CONFIG, 'w', [rows, shape[1]], keep);
+      const values = new Float32Array(s.rows.length * s.nCols);
+      s.rows.forEach((r, i) => colsOfRow(s, i).forEach((c, j) => (values[i * s.nCols + j] = at(m, r, c))));
+      return { name: 'w', dtype: 'F32', shape: [rows, shape[1]], ...s, values, moments: [0, 0, 0, 0] as [number, number, number, number], fakeInitSq: 0 };
+    };
+    const members = [member(0, 1), member(1, 1 / 4), member(2, 1 / 8), member(3, 1 / 8, 37)];
+    expect(members.map((m) => m.colMode)).toEqual(['all', 'per-row', 'per-row', 'per-row']);
+    const { coords, coordinates } = gatherGroup(members, 37);
+    // The expected coordinates, from the samples alone: rows of the lowest rate below 37, and
+    // in each the columns every member kept.
+    const low = members.reduce((a, b) => (b.rowRate < a.rowRate ? b : a));
+    const want: [number, number][] = [];
+    for (const r of low.rows) {
+      if (r >= 37) continue;
+      const kept = members.map((m) => new Set(colsOfRow(m, m.rows.indexOf(r))));
+      for (let c = 0; c < shape[1]; c++) if (kept.every((k) => k.has(c))) want.push([r, c]);
+    }
+    expect(coordinates).toBe(want.length);
+    expect(want.length).toBeGreaterThan(0);
+    coords.forEach((x, m) => expect(Array.from(x)).toEqual(want.map(([r, c]) => at(m, r, c))));
+  });
+
   test.each([1, 2, 3, 4, 5, 6, 7])(`%i models: every entry equals the plain float64 sum (seed ${seed})`, (k) => {
     const some = models.slice(0, k);
     const all = estimateScan(some);

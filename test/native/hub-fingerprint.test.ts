@@ -83,6 +83,14 @@ describe('native fingerprint reader', () => {
     await expect(nativeReadFingerprint(plan(Uint32Array.of(0, 5, 3, 2)))).rejects.toThrow(/ascending/);
     await expect(nativeReadFingerprint(plan(Uint32Array.of(0, 5, 3, 10)))).rejects.toThrow(/in range/);
     await expect(nativeReadFingerprint(plan(Uint32Array.of(0, 5, 3)))).rejects.toThrow(/same count/);
+    // Malformed plan fields are refused before anything is read.
+    const bad = (extra: object) => nativeReadFingerprint({ ...plan(Uint32Array.of(0, 5, 2, 9)), ...extra } as never);
+    await expect(bad({ threads: -1 })).rejects.toThrow(/threads/);
+    await expect(bad({ threads: 1e9 })).rejects.toThrow(/threads/);
+    const tensor = (extra: object) => ({ files: [file], tensors: [{ ...t, offset, cols: Uint32Array.of(0, 5, 2, 9), ...extra }] }) as never;
+    await expect(nativeReadFingerprint(tensor({ colsPerRow: 'yes' }))).rejects.toThrow(/colsPerRow/);
+    await expect(nativeReadFingerprint(tensor({ fake: 3 }))).rejects.toThrow(/fake/);
+    await expect(nativeReadFingerprint(tensor({ fake: { kind: 7, a: 0, b: 1, key0: 0, key1: 0 } }))).rejects.toThrow(/kind/);
     const ok = await nativeReadFingerprint(plan(Uint32Array.of(0, 5, 2, 9)));
     expect(Array.from(ok.values)).toEqual(Array.from(referenceFingerprint(plan(Uint32Array.of(0, 5, 2, 9))).values));
   });
