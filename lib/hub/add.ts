@@ -100,16 +100,14 @@ async function firstRecord(entry: { path: string; id: string }, config: Fingerpr
 
 export async function addToIndex(indexDir: string, paths: string[], opts: AddOptions = {}): Promise<AddSummary> {
   const started = Date.now();
-  const task = typeof opts.task === 'string' ? parseTask(opts.task) : opts.task;
-  const listed = await listModelPaths(paths);
-  const mine = task ? listed.filter((_, i) => i % task.count === task.index) : listed;
+  const mine = await selectModels(paths, opts);
   const config = opts.config ?? DEFAULT_FINGERPRINT_CONFIG;
   // A new index knows no file yet, so the first model is opened and fingerprinted while DuckDB
   // creates the database (each takes a good part of a first add); an existing index is opened
   // first, because what it knows decides what is read.
   const creating = !fs.existsSync(path.join(path.resolve(indexDir), INDEX_FILE));
   const opening = FingerprintIndex.open(indexDir, { create: true, config, oneThread: true });
-  const early = creating && mine.length && !opts.signal?.aborted ? firstRecord(mine[0], config, opts) : undefined;
+  const early = creating && mine.selected.length && !opts.signal?.aborted ? firstRecord(mine.selected[0], config, opts) : undefined;
   let index: FingerprintIndex;
   try {
     index = await opening;
@@ -117,52 +115,82 @@ export async function addToIndex(indexDir: string, paths: string[], opts: AddOpt
     await early?.catch(() => undefined);
     throw e;
   }
-  const batchSize = Math.max(1, opts.batch ?? 32);
-  const summary: AddSummary = { index: index.dir, listed: listed.length, selected: mine.length, added: 0, skipped: 0, bytesRead: 0, modelBytes: 0, seconds: 0, warnings: [] };
   try {
-    let pending: NewModel[] = [];
-    let stamps: FileStamp[] = [];
-    const flush = async () => {
-      if (pending.length || stamps.length) await index.addBatch(pending, stamps);
-      pending = [];
-      stamps = [];
-    };
-    const seen = new Set<string>();
-    for (let i = 0; i < mine.length; i++) {
-      if (opts.signal?.aborted) break;
-      const entry = mine[i];
-      // (Read with the config asked for: the index's own, unless another process created it meanwhile.)
-      const first = i === 0 && early && JSON.stringify(index.config) === JSON.stringify(config) ? await early : undefined;
-      const set = first?.set ?? (await openModels([entry.path], { signal: opts.signal }));
-      summary.warnings.push(...set.warnings);
-      const model = { ...set.models[0], id: entry.id };
-      const fileStamps = await stampsOf(model);
-      const known = first ? [] : await Promise.all(fileStamps.map((s) => index.knownFile(s.path, s.size, s.mtimeMs)));
-      let handled = false;
-      if (!first && known.every((h) => h !== undefined) && new Set(known).size === 1 && (await index.hasModel(known[0]!))) {
-        summary.skipped++;
-        handled = true;
-      }
-      if (!handled) {
-        const rec = first?.rec ?? (await indexRecord(model, index.config, opts.fakeInit));
-        summary.bytesRead += rec.bytesRead;
-        summary.modelBytes += rec.bytes;
-        if (seen.has(rec.hash) || (await index.hasModel(rec.hash))) summary.skipped++;
-        else {
-          pending.push(rec);
-          seen.add(rec.hash);
-          summary.added++;
-        }
-        stamps.push(...fileStamps.map((s) => ({ ...s, hash: rec.hash })));
-      }
-      opts.onProgress?.({ done: i + 1, total: mine.length, added: summary.added, skipped: summary.skipped, path: entry.path, bytesRead: summary.bytesRead });
-      if (pending.length >= batchSize) await flush();
-    }
-    await flush();
+    // (Read with the config asked for: the index's own, unless another process created it meanwhile.)
+    const first = early && JSON.stringify(index.config) === JSON.stringify(config) ? early : undefined;
+    return await addSelected(index, mine, opts, started, first);
   } finally {
     await early?.catch(() => undefined);
     index.close();
   }
+}
+
+/**
+ * Adds models to an index the caller has opened and will close: what a long-running indexer
+ * (or a script adding models one at a time) does, so that opening DuckDB and its closing
+ * checkpoint are paid once, not per call. Same selection, skipping and batching as addToIndex.
+ */
+export async function addToOpenIndex(index: FingerprintIndex, paths: string[], opts: AddOptions = {}): Promise<AddSummary> {
+  const started = Date.now();
+  return addSelected(index, await selectModels(paths, opts), opts, started);
+}
+
+type Listed = Awaited<ReturnType<typeof listModelPaths>>;
+
+async function selectModels(paths: string[], opts: AddOptions): Promise<{ listed: number; selected: Listed }> {
+  const task = typeof opts.task === 'string' ? parseTask(opts.task) : opts.task;
+  const listed = await listModelPaths(paths);
+  return { listed: listed.length, selected: task ? listed.filter((_, i) => i % task.count === task.index) : listed };
+}
+
+async function addSelected(
+  index: FingerprintIndex,
+  models: { listed: number; selected: Listed },
+  opts: AddOptions,
+  started: number,
+  early?: ReturnType<typeof firstRecord>,
+): Promise<AddSummary> {
+  const mine = models.selected;
+  const batchSize = Math.max(1, opts.batch ?? 32);
+  const summary: AddSummary = { index: index.dir, listed: models.listed, selected: mine.length, added: 0, skipped: 0, bytesRead: 0, modelBytes: 0, seconds: 0, warnings: [] };
+  let pending: NewModel[] = [];
+  let stamps: FileStamp[] = [];
+  const flush = async () => {
+    if (pending.length || stamps.length) await index.addBatch(pending, stamps);
+    pending = [];
+    stamps = [];
+  };
+  const seen = new Set<string>();
+  for (let i = 0; i < mine.length; i++) {
+    if (opts.signal?.aborted) break;
+    const entry = mine[i];
+    const first = i === 0 && early ? await early : undefined;
+    const set = first?.set ?? (await openModels([entry.path], { signal: opts.signal }));
+    summary.warnings.push(...set.warnings);
+    const model = { ...set.models[0], id: entry.id };
+    const fileStamps = await stampsOf(model);
+    const known = first ? [] : await Promise.all(fileStamps.map((s) => index.knownFile(s.path, s.size, s.mtimeMs)));
+    let handled = false;
+    if (!first && known.every((h) => h !== undefined) && new Set(known).size === 1 && (await index.hasModel(known[0]!))) {
+      summary.skipped++;
+      handled = true;
+    }
+    if (!handled) {
+      const rec = first?.rec ?? (await indexRecord(model, index.config, opts.fakeInit));
+      summary.bytesRead += rec.bytesRead;
+      summary.modelBytes += rec.bytes;
+      if (seen.has(rec.hash) || (await index.hasModel(rec.hash))) summary.skipped++;
+      else {
+        pending.push(rec);
+        seen.add(rec.hash);
+        summary.added++;
+      }
+      stamps.push(...fileStamps.map((s) => ({ ...s, hash: rec.hash })));
+    }
+    opts.onProgress?.({ done: i + 1, total: mine.length, added: summary.added, skipped: summary.skipped, path: entry.path, bytesRead: summary.bytesRead });
+    if (pending.length >= batchSize) await flush();
+  }
+  await flush();
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
 }

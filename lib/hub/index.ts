@@ -1,5 +1,5 @@
 /** The fingerprint index for hub-scale sets (docs/index.md): add, query, detect, merge. */
-export { addToIndex, parseTask, indexRecord } from './add';
+export { addToIndex, addToOpenIndex, parseTask, indexRecord } from './add';
 export type { AddOptions, AddProgress, AddSummary, Task } from './add';
 export { queryIndex } from './query';
 export type { QueryOptions, QueryResult, Relative, LineageLink } from './query';

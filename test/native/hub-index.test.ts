@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../../lib/detect/detect';
 import { IndexError, FormatError } from '../../lib/errors';
-import { addToIndex } from '../../lib/hub/add';
+import { addToIndex, addToOpenIndex } from '../../lib/hub/add';
 import { detectIndex } from '../../lib/hub/detect-index';
 import { mergeIndexes } from '../../lib/hub/merge';
 import { queryIndex } from '../../lib/hub/query';
@@ -49,6 +49,30 @@ describe('fingerprint index', () => {
     expect((await ix.models()).find((r) => r.hash === row.hash)!.id).toBe(row.id);
     expect(await ix.knownFile('/nowhere/x.safetensors', 1, 2)).toBe(row.hash);
     ix.close();
+  });
+
+  it('adds into an index the caller keeps open, one call per model, the same rows and fingerprints as one add', async () => {
+    const kept = path.join(dir, 'kept-open');
+    const files = fs.readdirSync(models).filter((f) => f.endsWith('.safetensors')).sort();
+    const ix = await FingerprintIndex.open(kept, { create: true, config: TEST_CONFIG });
+    try {
+      let added = 0;
+      for (const f of files) added += (await addToOpenIndex(ix, [path.join(models, f)])).added;
+      expect(added).toBe(12);
+      // The same file again is known by its stamp: nothing read.
+      const again = await addToOpenIndex(ix, [path.join(models, files[0])]);
+      expect([again.added, again.skipped, again.bytesRead]).toEqual([0, 1, 0]);
+    } finally {
+      ix.close();
+    }
+    const a = await FingerprintIndex.open(single);
+    const b = await FingerprintIndex.open(kept);
+    const rows = await a.models();
+    expect(await b.models()).toEqual(rows);
+    const hashes = rows.map((r) => r.hash);
+    expect([...(await b.fingerprints(hashes))]).toEqual([...(await a.fingerprints(hashes))]);
+    a.close();
+    b.close();
   });
 
   it('answers where a model comes from, with direction and confidence', async () => {
