@@ -3,7 +3,8 @@
  * the fingerprint index, and how noisy the estimated distances are. For each zoo (as
  * eval:index: one exact scan, fingerprints with the default config): directed-edge accuracy of
  * the exact scan, of the estimated scan, and of the estimated scan with one statistic put back
- * from the exact scan (fake-init distance, Gram matrix, moments); then, per sampled tensor, the
+ * from the exact scan (fake-init distance, Gram matrix, moments), and of the estimate of Σ(x − r)²
+ * from Σx² alone where the reader summed it over a tensor read whole; then, per sampled tensor, the
  * root-mean-square relative error of the estimated squared distance ‖a − b‖² over the zoo's
  * parent–child pairs, for the kept columns (each row its own) and, simulated from the full
  * weights, for the first fingerprint layout: a sample of the same size in which every row keeps
@@ -74,8 +75,11 @@ async function main(): Promise<void> {
     const fps: IndexedModel[] = [];
     for (const m of set.models) fps.push({ id: m.id, path: m.path, fingerprint: await fingerprintModel(m, { config: DEFAULT_FINGERPRINT_CONFIG, fakeInit: exact.fakeInit }) });
     const est = estimateScan(fps);
+    // The estimate as it was before the reader summed Σ(x − r)² over tensors read whole.
+    const rowsOnly = estimateScan(fps.map((f) => ({ ...f, fingerprint: { ...f.fingerprint, tensors: f.fingerprint.tensors.map(({ fakeInitWholeSq: _, ...t }) => t) } })));
     const variants: [string, ScanResult][] = [
       ['exact', exact], ['estimated', est],
+      ['est, Σ(x − r)² from Σx² only', rowsOnly],
       ['est+exact fakeInitSq', withExact(est, exact, ['fakeInitSq'])],
       ['est+exact gram', withExact(est, exact, ['gram'])],
       ['est+exact moments', withExact(est, exact, ['sum', 'sumSq', 'sumCube', 'sumQuad'])],

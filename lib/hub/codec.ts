@@ -6,7 +6,9 @@
  *   valueBits is 16, the values' upper halves u16[nRows·nCols] and zero padding to 4 bytes
  *
  * all little-endian. The JSON holds everything else (config, fake-init spec, sizes, per tensor
- * name, dtype, shape, row rate, column mode, counts, moments, Σ(x − r)²). The kept columns are
+ * name, dtype, shape, row rate, column mode, counts, moments, Σ(x − r)² over the kept values and,
+ * when every row was sampled, over the whole tensor: an optional field, so records written before it
+ * existed still decode, and their estimate falls back as lib/hub/estimate.ts says). The kept columns are
  * not stored: they follow from the config's seed, the tensor's name and shape, the column mode
  * and the rows (lib/hub/sample.ts), and storing per-row columns would double a record.
  * Version 1 kept one set of columns for every row and stored it; its records are refused.
@@ -34,6 +36,8 @@ interface TensorJson {
   nCols: number;
   moments: number[];
   fakeInitSq: number;
+  /** Σ(x − r)² over the whole tensor, when every row was sampled (absent in older records). */
+  fakeInitWholeSq?: number;
   /** 32: values stored as float32; 16: their upper halves (the lower halves are zero). */
   valueBits: 16 | 32;
 }
@@ -60,7 +64,9 @@ export function encodeFingerprint(fp: Fingerprint): Buffer {
     skipped: fp.skipped,
     tensors: fp.tensors.map((t) => ({
       name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nRows: t.rows.length, nCols: t.nCols,
-      moments: [...t.moments], fakeInitSq: t.fakeInitSq, valueBits: lowHalvesZero(t.values) ? 16 : 32,
+      moments: [...t.moments], fakeInitSq: t.fakeInitSq,
+      ...(t.fakeInitWholeSq === undefined ? {} : { fakeInitWholeSq: t.fakeInitWholeSq }),
+      valueBits: lowHalvesZero(t.values) ? 16 : 32,
     })),
   };
   const text = Buffer.from(JSON.stringify(json), 'utf8');
@@ -114,6 +120,9 @@ function checkTensor(t: unknown, fail: (why: string) => never): TensorJson {
   if (o.colMode === 'per-row' && 2 * o.nCols > rowLen) fail(`tensor '${o.name}': ${o.nCols} per-row columns of ${rowLen} (at most half are sampled)`);
   if (!Array.isArray(o.moments) || o.moments.length !== 4 || !o.moments.every(isNum)) fail(`tensor '${o.name}': bad moments`);
   if (!isNum(o.fakeInitSq)) fail(`tensor '${o.name}': bad fakeInitSq`);
+  if (o.fakeInitWholeSq !== undefined && (!isNum(o.fakeInitWholeSq) || o.fakeInitWholeSq < 0 || o.nRows !== rows)) {
+    fail(`tensor '${o.name}': bad fakeInitWholeSq (a finite sum, and only when every row is kept)`);
+  }
   if (o.valueBits !== 16 && o.valueBits !== 32) fail(`tensor '${o.name}': bad valueBits`);
   return o as TensorJson;
 }
@@ -177,6 +186,7 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
     return {
       name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nCols: t.nCols, rows, cols, values,
       moments: [t.moments[0], t.moments[1], t.moments[2], t.moments[3]], fakeInitSq: t.fakeInitSq,
+      ...(t.fakeInitWholeSq === undefined ? {} : { fakeInitWholeSq: t.fakeInitWholeSq }),
     };
   });
   return {

@@ -2,7 +2,7 @@
  * A model's fingerprint: for every float tensor, a fixed sample of rows (lib/hub/sample.ts)
  * read natively with positional reads of just those rows, keeping the values of each row's own
  * sampled columns and the exact moments of every element read, plus Σ(x − r)² against the fake initialization
- * over the kept values. Everything the learning-free methods need is estimated from it
+ * over the kept values (and over the whole tensor when every row was read). Everything the learning-free methods need is estimated from it
  * (lib/hub/estimate.ts): squared differences exactly on the kept coordinates, then scaled.
  */
 import { fromNative, InvalidArgumentError } from '../errors';
@@ -30,6 +30,11 @@ export interface FingerprintTensor {
   moments: [number, number, number, number];
   /** Σ(x − r)² over the kept values, r the fake initialization at their positions. */
   fakeInitSq: number;
+  /**
+   * Σ(x − r)² over every element of the tensor, present when every row was sampled (each
+   * sampled row is read whole, so the whole tensor was in hand): then exact.
+   */
+  fakeInitWholeSq?: number;
 }
 
 export interface Fingerprint {
@@ -67,6 +72,8 @@ export interface NativeFingerprintOutput {
   moments: Float64Array;
   /** Per tensor, Σ(x − r)² over its kept values (0 for a tensor planned without `fake`). */
   fakeSq: Float64Array;
+  /** Per tensor, Σ(x − r)² over all its elements when every row was sampled and `fake` given; NaN otherwise. */
+  fakeWholeSq: Float64Array;
   bytesRead: number;
   reads: number;
   seconds: number;
@@ -92,7 +99,7 @@ export interface NativeFingerprintPlan {
    */
   tensors: {
     file: number; offset: number; dtype: string; totalRows: number; rowLen: number; rows: Uint32Array; cols: Uint32Array; colsPerRow?: boolean;
-    /** r of Σ(x − r)² over the kept values (element index row · rowLen + column). */
+    /** r of Σ(x − r)² over the kept values, and over every element when every row is sampled (element index row · rowLen + column). */
     fake?: NativeFakeInitParams;
   }[];
 }
@@ -172,7 +179,7 @@ export function assembleFingerprint(
   config: FingerprintConfig,
   fakeInit: string,
   planned: ReturnType<typeof fingerprintPlan>,
-  out: { values: Float32Array; moments: Float64Array; fakeSq: Float64Array; bytesRead: number; reads: number },
+  out: { values: Float32Array; moments: Float64Array; fakeSq: Float64Array; fakeWholeSq: Float64Array; bytesRead: number; reads: number },
 ): Fingerprint {
   let at = 0;
   const tensors = planned.entries.map((e, i) => {
@@ -190,6 +197,7 @@ export function assembleFingerprint(
       values: out.values.slice(at, at + n),
       moments: [out.moments[4 * i], out.moments[4 * i + 1], out.moments[4 * i + 2], out.moments[4 * i + 3]],
       fakeInitSq: out.fakeSq[i],
+      ...(Number.isNaN(out.fakeWholeSq[i]) ? {} : { fakeInitWholeSq: out.fakeWholeSq[i] }),
     };
     at += n;
     return t;

@@ -3,7 +3,8 @@
  * sampled row, each element converted to float32 as the native reader does, moments summed
  * in float64 in the order every reader uses (per row: element e into lane e mod 8, lanes
  * combined ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), rows added in order), and
- * Σ(x − r)² over the kept values in output order with r from the JavaScript Philox. Tests
+ * Σ(x − r)² over the kept values in output order with r from the JavaScript Philox (and, when
+ * every row is sampled, over every element in row order). Tests
  * hold the native reader to it exactly.
  */
 import * as fs from 'fs';
@@ -34,6 +35,7 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
   const values = new Float32Array(total);
   const moments = new Float64Array(plan.tensors.length * 4);
   const fakeSq = new Float64Array(plan.tensors.length);
+  const fakeWholeSq = new Float64Array(plan.tensors.length).fill(NaN);
   const fds = plan.files.map((f) => fs.openSync(f, 'r'));
   let bytesRead = 0;
   try {
@@ -43,6 +45,8 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
       const rowBytes = t.rowLen * size;
       const sums = [0, 0, 0, 0];
       let fake = 0;
+      let fakeAll = 0;
+      const allRows = t.rows.length === t.totalRows;
       const buf = Buffer.alloc(rowBytes);
       const k = perRow(t);
       for (const [i, r] of t.rows.entries()) {
@@ -59,12 +63,19 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
             fake += d * d;
           }
         }
+        if (t.fake && allRows) {
+          for (let e = 0; e < t.rowLen; e++) {
+            const d = x[e] - fakeInitValue(t.fake, r * t.rowLen + e);
+            fakeAll += d * d;
+          }
+        }
       }
       moments.set(sums, ti * 4);
       fakeSq[ti] = fake;
+      if (t.fake && allRows) fakeWholeSq[ti] = fakeAll;
     });
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
-  return { values, moments, fakeSq, bytesRead, reads: 0, seconds: 0 };
+  return { values, moments, fakeSq, fakeWholeSq, bytesRead, reads: 0, seconds: 0 };
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -71,6 +72,7 @@ uint64_t cols_per_row(const FingerprintTensor& t) {
 struct TensorResult {
   double moments[4] = {0, 0, 0, 0};
   double fake_sq = 0;
+  double fake_whole_sq = std::numeric_limits<double>::quiet_NaN();
   uint64_t bytes = 0;
   uint64_t reads = 0;
 };
@@ -83,9 +85,13 @@ void read_dense(const ScanKernels& kern, const FileReader& f, const FingerprintT
   const uint64_t row_bytes = t.row_len * esz;
   const uint64_t nc = cols_per_row(t);
   const bool whole_rows = !t.cols_per_row && nc == t.row_len;
+  // Every row sampled: the whole tensor passes through here, so Σ(x − r)² over all of it is
+  // exact for the price of the fake init of elements already read (only tensors a model
+  // reads whole pay it; the sampled tensors of a big model do not).
+  const bool all_rows = t.rows.size() == t.total_rows;
   row.resize(t.row_len);
-  if (t.has_fake && whole_rows) r.resize(t.row_len);
-  double s1 = 0, s2 = 0, s3 = 0, s4 = 0, fake = 0;
+  if (t.has_fake && (whole_rows || all_rows)) r.resize(t.row_len);
+  double s1 = 0, s2 = 0, s3 = 0, s4 = 0, fake = 0, fake_all = 0;
   size_t i = 0;
   while (i < t.rows.size()) {
     // One read covers rows[i..j) while the gap to the next sampled row stays small.
@@ -124,6 +130,13 @@ void read_dense(const ScanKernels& kern, const FileReader& f, const FingerprintT
           const double d = static_cast<double>(out[c]) - static_cast<double>(fake_init_value(t.fake, base + cols[c]));
           fake += d * d;
         }
+        if (all_rows) {
+          fake_init_range(kern, t.fake, base, r.data(), t.row_len);
+          for (uint64_t c = 0; c < t.row_len; ++c) {
+            const double d = static_cast<double>(row[c]) - static_cast<double>(r[c]);
+            fake_all += d * d;
+          }
+        }
       }
     }
     i = j;
@@ -133,6 +146,7 @@ void read_dense(const ScanKernels& kern, const FileReader& f, const FingerprintT
   res->moments[2] = s3;
   res->moments[3] = s4;
   res->fake_sq = fake;
+  if (t.has_fake && all_rows) res->fake_whole_sq = whole_rows ? fake : fake_all;
 }
 
 }  // namespace
@@ -173,6 +187,7 @@ FingerprintOutput read_fingerprint(const FingerprintPlan& plan) {
   out.values.resize(at.back());
   out.moments.assign(plan.tensors.size() * 4, 0.0);
   out.fake_sq.assign(plan.tensors.size(), 0.0);
+  out.fake_whole_sq.assign(plan.tensors.size(), std::numeric_limits<double>::quiet_NaN());
   std::vector<TensorResult> results(plan.tensors.size());
   const ScanKernels& kern = scan_kernels(best_isa());
   // Tensors are handed out largest first, so one big tensor does not start last.
@@ -218,6 +233,7 @@ FingerprintOutput read_fingerprint(const FingerprintPlan& plan) {
   for (size_t ti = 0; ti < results.size(); ++ti) {
     for (int k = 0; k < 4; ++k) out.moments[4 * ti + k] = results[ti].moments[k];
     out.fake_sq[ti] = results[ti].fake_sq;
+    out.fake_whole_sq[ti] = results[ti].fake_whole_sq;
     out.bytes_read += results[ti].bytes;
     out.reads += results[ti].reads;
   }

@@ -57,6 +57,10 @@ struct FingerprintOutput {
   std::vector<double> moments;
   // Per tensor: Σ(x − r)² over its kept values in output order (float64; 0 without has_fake).
   std::vector<double> fake_sq;
+  // Per tensor: Σ(x − r)² over every element, in row order (float64), when every row of the
+  // tensor is sampled and has_fake: its rows are then in hand whole, so the tensor's value is
+  // exact at the cost of the fake init of the elements read. NaN otherwise.
+  std::vector<double> fake_whole_sq;
   uint64_t bytes_read = 0;
   uint64_t reads = 0;
   int threads = 1;

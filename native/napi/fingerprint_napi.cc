@@ -1,4 +1,4 @@
-// readFingerprint(plan) -> Promise<{ values, moments, fakeSq, bytesRead, reads, threads, seconds }>:
+// readFingerprint(plan) -> Promise<{ values, moments, fakeSq, fakeWholeSq, bytesRead, reads, threads, seconds }>:
 // the sampled rows of a fingerprint plan (core/fingerprint.h), read off the main thread.
 #include <napi.h>
 
@@ -87,6 +87,9 @@ class FingerprintJob : public PromiseJob {
     o.Set("values", values);
     o.Set("moments", moments);
     o.Set("fakeSq", fake_sq);
+    Napi::Float64Array fake_whole = Napi::Float64Array::New(env, out_.fake_whole_sq.size());
+    if (!out_.fake_whole_sq.empty()) std::memcpy(fake_whole.Data(), out_.fake_whole_sq.data(), out_.fake_whole_sq.size() * 8);
+    o.Set("fakeWholeSq", fake_whole);
     o.Set("threads", Napi::Number::New(env, out_.threads));
     o.Set("bytesRead", Napi::Number::New(env, static_cast<double>(out_.bytes_read)));
     o.Set("reads", Napi::Number::New(env, static_cast<double>(out_.reads)));

@@ -39,10 +39,12 @@ function seeds(): Buffer[] {
         // BF16 tensors hold BF16 values (zero low halves: stored as 16 bits), F32 ones any.
         values: k % 2 ? bf16Values(nr * nc, k) : Float32Array.from({ length: nr * nc }, (_, i) => Math.sin(i + k)),
         moments: [0.1, 2, -0.3, 4], fakeInitSq: 1.5,
+        // Every row kept: the whole tensor's Σ(x − r)² travels too.
+        ...(nr === rows ? { fakeInitWholeSq: 2.5 } : {}),
       };
     }),
   });
-  return [encodeFingerprint(fp([[12, 5], [7], []], 3, 2)), encodeFingerprint(fp([[100, 30]], 10, 8))];
+  return [encodeFingerprint(fp([[12, 5], [7], []], 3, 2)), encodeFingerprint(fp([[100, 30]], 10, 8)), encodeFingerprint(fp([[4, 30], [9, 3]], 5, 8))];
 }
 
 function fail(what: string): never {
@@ -62,6 +64,7 @@ function check(path: string, bytes: Buffer): void {
       for (let i = 0; i < cols.length; i++) if (cols[i] >= rowLen || (i > 0 && cols[i] <= cols[i - 1])) fail(`${t.name}: cols`);
     }
     if (!(t.rowRate > 0 && t.rowRate <= 1)) fail(`${t.name}: row rate`);
+    if (t.fakeInitWholeSq !== undefined && (t.rows.length !== rows || !(t.fakeInitWholeSq >= 0))) fail(`${t.name}: whole-tensor Σ(x − r)² without every row`);
   }
   // The binary part must round-trip exactly (JSON text may be respelled, the arrays may not).
   const again = decodeFingerprint(encodeFingerprint(fp), path);
@@ -69,6 +72,7 @@ function check(path: string, bytes: Buffer): void {
     const a = fp.tensors[k];
     const b = again.tensors[k];
     if (Buffer.compare(Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength), Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength)) !== 0) fail('values do not round-trip');
+    if (a.fakeInitWholeSq !== b.fakeInitWholeSq) fail('whole-tensor Σ(x − r)² does not round-trip');
   }
 }
 

@@ -10,6 +10,8 @@ import { openModels } from '../../lib/io/discover';
 import { writeTorchCheckpoint } from '../../lib/io/torch-writer';
 import { fingerprintModel, fingerprintPlan, nativeReadFingerprint } from '../../lib/hub/fingerprint';
 import { referenceFingerprint } from '../../lib/hub/reference';
+import { readTensorValues } from '../../lib/io/tensor-data';
+import { fakeInitValue } from '../../lib/scan/philox';
 import { defaultFakeInit } from '../../lib/scan/default-init';
 import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, rowColumnKey, rowColumns, sampleKeys, sampleTensor, unitHash } from '../../lib/hub/sample';
 import { rng, tmpDir, writeRandomModel } from '../helpers/models';
@@ -39,6 +41,7 @@ describe('native fingerprint reader', () => {
       expect(Array.from(got.values)).toEqual(Array.from(want.values));
       expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
       expect(Array.from(got.fakeSq)).toEqual(Array.from(want.fakeSq));
+      expect(Array.from(got.fakeWholeSq)).toEqual(Array.from(want.fakeWholeSq));
       expect(want.fakeSq.every((x) => x > 0)).toBe(true);
       // Coalescing reads the gaps too, never less than the rows.
       expect(got.bytesRead).toBeGreaterThanOrEqual(want.bytesRead);
@@ -68,9 +71,42 @@ describe('native fingerprint reader', () => {
     expect(Array.from(got.values)).toEqual(Array.from(want.values));
     expect(Array.from(got.moments)).toEqual(Array.from(want.moments));
     expect(Array.from(got.fakeSq)).toEqual(Array.from(want.fakeSq));
+    expect(Array.from(got.fakeWholeSq)).toEqual(Array.from(want.fakeWholeSq));
     // The fingerprint keeps what the reader summed.
     const fp = await fingerprintModel(model, { config });
     expect(fp.tensors.map((t) => t.fakeInitSq)).toEqual(Array.from(want.fakeSq));
+  });
+
+  it('sums Σ(x − r)² over the whole tensor when every row is sampled, and only then', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'wide.safetensors');
+    // Few long rows (every row sampled, a few columns each kept) beside a tall tensor (rows sampled).
+    writeRandomModel(file, [
+      { name: 'wide.weight', shape: [6, 517], dtype: 'BF16' },
+      { name: 'tall.weight', shape: [403, 9], dtype: 'F32' },
+    ], 5);
+    const model = (await openModels([file])).models[0];
+    const fake = defaultFakeInit({ models: [model], warnings: [] }).spec;
+    const config: FingerprintConfig = { seed: 1, wholeMax: 10, budget: 256, keepMin: 16, cols: 4 };
+    const planned = fingerprintPlan(model, config, fake);
+    const got = await nativeReadFingerprint({ ...planned.plan, threads: 2 });
+    const want = referenceFingerprint(planned.plan);
+    expect(Array.from(got.fakeWholeSq)).toEqual(Array.from(want.fakeWholeSq));
+    const byName = new Map(planned.plan.tensors.map((t, i) => [model.tensors.find((e) => e.offset === t.offset)!.name, { t, i }]));
+    const wide = byName.get('wide.weight')!;
+    const tall = byName.get('tall.weight')!;
+    expect(wide.t.rows.length).toBe(6);
+    expect(wide.t.cols.length).toBeLessThan(6 * 517);
+    expect(tall.t.rows.length).toBeLessThan(403);
+    expect(Number.isNaN(got.fakeWholeSq[tall.i])).toBe(true);
+    // Against a plain sum over every element of the tensor (float64, element order).
+    const x = await readTensorValues(model.tensors.find((e) => e.name === 'wide.weight')!);
+    let s = 0;
+    for (let e = 0; e < x.length; e++) s += (x[e] - fakeInitValue(wide.t.fake!, e)) ** 2;
+    expect(got.fakeWholeSq[wide.i]).toBeCloseTo(s, 6);
+    const fp = await fingerprintModel(model, { config, fakeInit: fake });
+    expect(fp.tensors.find((t) => t.name === 'wide.weight')!.fakeInitWholeSq).toBe(got.fakeWholeSq[wide.i]);
+    expect(fp.tensors.find((t) => t.name === 'tall.weight')!.fakeInitWholeSq).toBeUndefined();
   });
 
   it('refuses per-row columns that are out of order, out of range or uneven', async () => {

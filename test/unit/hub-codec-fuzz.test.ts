@@ -25,6 +25,18 @@ test('a record of the first layout (version 1, shared columns) is refused, namin
   expect(() => fingerprintTarget.check('old-record', old)).toThrow(/old-record: not a valid fingerprint record: version 1, this library reads 2/);
 });
 
+test('the whole-tensor Σ(x − r)² round-trips, and is refused on a tensor whose rows were sampled', () => {
+  const seeds = fingerprintTarget.seeds(os.tmpdir());
+  const fp = decodeFingerprint(seeds[2], 'seed');
+  expect(fp.tensors.map((t) => t.fakeInitWholeSq)).toEqual([2.5, undefined]);
+  expect(decodeFingerprint(encodeFingerprint(fp), 'again').tensors[0].fakeInitWholeSq).toBe(2.5);
+  const lying = { ...fp, tensors: [fp.tensors[0], { ...fp.tensors[1], fakeInitWholeSq: 1 }] };
+  expect(() => decodeFingerprint(encodeFingerprint(lying), 'lying')).toThrow(/lying: not a valid fingerprint record: tensor 't1.weight': bad fakeInitWholeSq/);
+  // A record without the field (written before it existed) still decodes.
+  const old = { ...fp, tensors: fp.tensors.map(({ fakeInitWholeSq: _, ...t }) => t) };
+  expect(decodeFingerprint(encodeFingerprint(old), 'old').tensors.map((t) => t.fakeInitWholeSq)).toEqual([undefined, undefined]);
+});
+
 test('BF16 values are stored in 16 bits and decode to the same float32 values; others in 32', () => {
   const fp = decodeFingerprint(fingerprintTarget.seeds(os.tmpdir())[0], 'seed');
   const make = (values: Float32Array) => ({ ...fp, tensors: [{ ...fp.tensors[0], values: values.slice(0, fp.tensors[0].values.length) }] });
