@@ -3,9 +3,11 @@
  * every attention and MLP weight, random A and B) scanned together, beside the base alone and
  * beside the base with the 4 adapters merged and saved as BF16 safetensors (what the scan would
  * read without adapter support). Files in the page cache, all cores, best of --reps, one
- * process on one machine.
+ * process on one machine. `--device cuda` scans on the GPU (the adapters are then formed by
+ * the host's reader threads while the GPU computes the statistics; scripts/device-check.sh
+ * cuda-formed runs it there).
  *
- *   npm run bench:peft [-- --hidden 1024 --layers 4 --rank 16 --reps 5]
+ *   npm run bench:peft [-- --hidden 1024 --layers 4 --rank 16 --reps 5 --device cpu|cuda]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -21,9 +23,17 @@ import { machineDescription } from './machine';
 import { bestScanSeconds, numberOption } from './scan-timing';
 import { handleUsage } from '../scripts/usage';
 
-handleUsage(__filename, ['hidden', 'layers', 'rank', 'reps']);
+handleUsage(__filename, ['hidden', 'layers', 'rank', 'reps', 'device']);
+
+function deviceOption(): 'cpu' | 'cuda' {
+  const i = process.argv.indexOf('--device');
+  const d = i > 0 ? process.argv[i + 1] : 'cpu';
+  if (d !== 'cpu' && d !== 'cuda') throw new Error(`--device must be cpu or cuda, got '${d}'`);
+  return d;
+}
 
 async function main(): Promise<void> {
+  const device = deviceOption();
   const hidden = numberOption(process.argv, 'hidden', 1024), layers = numberOption(process.argv, 'layers', 4), rank = numberOption(process.argv, 'rank', 16), reps = numberOption(process.argv, 'reps', 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'np-bench-peft-'));
   try {
@@ -56,14 +66,14 @@ async function main(): Promise<void> {
       ['base + 4 LoRA adapters', adapters],
       ['base + 4 merged BF16 models', await openModels([path.join(root, 'merged')])],
     ];
-    process.stdout.write(`# PEFT scan: llama hidden ${hidden}, ${layers} layers, ${(base.params / 1e6).toFixed(1)}M parameters, 4 adapters of rank ${rank}; best of ${reps}\n# ${machineDescription()}\n`);
+    process.stdout.write(`# PEFT scan (${device}): llama hidden ${hidden}, ${layers} layers, ${(base.params / 1e6).toFixed(1)}M parameters, 4 adapters of rank ${rank}; best of ${reps}\n# ${machineDescription()}\n`);
     process.stdout.write('| set | models | MB read | seconds | time / base alone |\n|---|---|---|---|---|\n');
     let alone = 0;
     for (const [name, set] of rows) {
-      await bestScanSeconds(set, 1);
-      const s = await bestScanSeconds(set, reps);
+      await bestScanSeconds(set, 1, device);
+      const s = await bestScanSeconds(set, reps, device);
       if (!alone) alone = s;
-      const scan = await scanModelSet(set, { device: 'cpu', fakeInit: 'hf(0.02)' });
+      const scan = await scanModelSet(set, { device, fakeInit: 'hf(0.02)' });
       process.stdout.write(`| ${name} | ${set.models.length} | ${(scan.run.bytes / 1e6).toFixed(1)} | ${s.toFixed(3)} | ${(s / alone).toFixed(2)} |\n`);
     }
   } finally {

@@ -2,6 +2,7 @@
  * table of scan rates against the first (BF16) row. */
 import type { ModelSet } from '../lib/io/types';
 import { scanModelSet } from '../lib/scan/scan';
+import type { DeviceRequest } from '../lib/scan/device';
 
 /** `--name N` from the script's arguments (checked by its handleUsage), or the fallback. */
 export function numberOption(argv: readonly string[], name: string, fallback: number): number {
@@ -9,13 +10,13 @@ export function numberOption(argv: readonly string[], name: string, fallback: nu
   return i > 0 ? Number(argv[i + 1]) : fallback;
 }
 
-/** The fastest of `reps` CPU scans of the set, in seconds (best-of, since other work on a
- * shared machine only ever slows a run down). */
-export async function bestScanSeconds(set: ModelSet, reps: number): Promise<number> {
+/** The fastest of `reps` scans of the set (on the CPU unless `device` says otherwise), in
+ * seconds (best-of, since other work on a shared machine only ever slows a run down). */
+export async function bestScanSeconds(set: ModelSet, reps: number, device: DeviceRequest = 'cpu'): Promise<number> {
   let best = Infinity;
   for (let r = 0; r < reps; r++) {
     const t0 = process.hrtime.bigint();
-    await scanModelSet(set, { device: 'cpu', fakeInit: 'hf(0.02)' });
+    await scanModelSet(set, { device, fakeInit: 'hf(0.02)' });
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return best;

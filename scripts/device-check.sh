@@ -410,22 +410,26 @@ CPP
 # against the CPU for every variant and bitwise against the set's float32 copy
 # (node dist/scripts/gpu-check.js --formed-only), then the benchmark (node
 # dist/bench/cuda-formed.js: parameters/s of the formed set against the BF16 models alone, on
-# the GPU and the CPU; NP_FORMED_ARGS e.g. "--hidden 2048 --layers 8 --bf16 8"). Needs what
-# cuda-scan needs. Not yet run on a GPU.
+# the GPU and the CPU; NP_FORMED_ARGS e.g. "--hidden 2048 --layers 8 --bf16 8"), and the PEFT
+# benchmark on the GPU (node dist/bench/peft-scan.js --device cuda: a base with 4 LoRA adapters
+# against the base alone, the adapters formed by the host's reader threads; NP_PEFT_ARGS e.g.
+# "--hidden 4096 --layers 8"). Needs what cuda-scan needs. Not yet run on a GPU.
 # =============================================================================================
 cuda_formed() {
   local dir="$OUT/cuda-formed"
   mkdir -p "$dir"
   : > "$dir/summary.txt"
   node_and_addon "$dir" cuda-formed || return 0
-  local rc_check=0 rc_bench=0
+  local rc_check=0 rc_bench=0 rc_peft=0
   timeout "${NP_CHECK_TIMEOUT:-150}" node dist/scripts/gpu-check.js --formed-only --json "$dir/gpu-check.json" > "$dir/gpu-check.log" 2>&1 || rc_check=$?
   timeout "${NP_BENCH_TIMEOUT:-200}" node dist/bench/cuda-formed.js ${NP_FORMED_ARGS:-} --json "$dir/bench.json" \
     > "$dir/bench.txt" 2> "$dir/bench.log" || rc_bench=$?
+  timeout "${NP_BENCH_TIMEOUT:-200}" node dist/bench/peft-scan.js --device cuda --reps 3 ${NP_PEFT_ARGS:-} \
+    > "$dir/peft.txt" 2> "$dir/peft.log" || rc_peft=$?
   {
-    echo "cuda-formed: gpu-check exit $rc_check, bench exit $rc_bench ($(date -u +%Y-%m-%dT%H:%MZ))"
+    echo "cuda-formed: gpu-check exit $rc_check, bench exit $rc_bench, peft exit $rc_peft ($(date -u +%Y-%m-%dT%H:%MZ))"
     grep -E "FAIL|formed|gpu-check:" "$dir/gpu-check.log" | tail -8 || true
-    cat "$dir/bench.txt"
+    cat "$dir/bench.txt" "$dir/peft.txt"
   } >> "$dir/summary.txt"
   return 0
 }

@@ -22,11 +22,18 @@ function duckdb(): Duck {
 
 export const INDEX_FORMAT = 'neural-phylogeny/fingerprint-index';
 /**
- * 2: each sampled row keeps columns of its own (lib/hub/sample.ts). Version 1 kept the same
- * columns in every row; its fingerprints sample other coordinates, so the two are never mixed:
- * opening, adding to or merging a version-1 index is refused with what to do.
+ * 3: a tensor that would sample more than half its rows samples all of them (lib/hub/sample.ts).
+ * 2: each sampled row keeps columns of its own. 1 kept the same columns in every row. Older
+ * fingerprints sample other coordinates (and hash differently), so versions are never mixed:
+ * opening, adding to or merging an older index is refused with what to do.
  */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
+
+/** Why an index of an older version cannot be read, by version. */
+const OLDER: Record<string, string> = {
+  '1': 'its fingerprints keep the same columns in every sampled row; this version keeps columns per row, and the two cannot be compared',
+  '2': 'its fingerprints sample the rows of tensors that this version reads whole, so the same model would be keyed twice',
+};
 export const INDEX_FILE = 'index.duckdb';
 
 export interface IndexedRow {
@@ -301,7 +308,7 @@ async function readMeta(conn: Conn, file: string): Promise<FingerprintConfig> {
   const meta = new Map(rows.map(([k, v]) => [String(k), String(v)]));
   if (meta.get('format') !== INDEX_FORMAT) throw new IndexError('E_INDEX', `${file}: not a fingerprint index (format ${meta.get('format') ?? 'missing'})`, { file });
   if (meta.get('version') !== String(INDEX_VERSION)) {
-    const why = meta.get('version') === '1' ? ' (its fingerprints keep the same columns in every sampled row; this version keeps columns per row, and the two cannot be compared)' : '';
+    const why = OLDER[meta.get('version') ?? ''] ? ` (${OLDER[meta.get('version')!]})` : '';
     throw new IndexError('E_INDEX', `${file}: fingerprint index version ${meta.get('version')}, this library reads ${INDEX_VERSION}${why}; build a new index from the models with \`phylogeny index add\``, { file });
   }
   try {

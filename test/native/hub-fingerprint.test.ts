@@ -238,6 +238,22 @@ describe('fingerprint sampling', () => {
     expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [64, 151], 1 / 2)).toMatchObject({ colMode: 'all', nCols: 151 });
   });
 
+  it('samples every row of a tensor that would sample more than half of them, and no more than that', () => {
+    const c = DEFAULT_FINGERPRINT_CONFIG;
+    // mnist-cnn's conv2 (16 rows of 72 = 1,152 > wholeMax) in a 9k-parameter model (kept 1/2):
+    // keepMin asks for 15 of 16 rows, so all 16 are read and the tensor is kept whole.
+    expect(keepRateFor(c, 80 + 1168 + 7850)).toBe(1 / 2);
+    const conv2 = sampleTensor(c, 'conv2.weight', [16, 8, 3, 3], 1 / 2);
+    expect([conv2.rowRate, conv2.rows.length, conv2.colMode]).toEqual([1, 16, 'all']);
+    // At exactly half (tiny-llama's k_proj, 64 × 64 at 1/32) rows stay sampled.
+    const k = sampleTensor(c, 'model.layers.0.self_attn.k_proj.weight', [64, 64], 1 / 32);
+    expect(k.rowRate).toBe(0.5);
+    expect(k.rows.length).toBeLessThan(64);
+    // Just above half (66 of 128 rows at 40 columns): every row; below half: unchanged.
+    expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [100, 40], 0.51).rowRate).toBe(1);
+    expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [1000, 200], 0.05).rowRate).toBe(320 / 1024);
+  });
+
   it('keeps a 7B LLaMA-shaped model under 2 MB and reads under 2% of it', () => {
     const c = DEFAULT_FINGERPRINT_CONFIG;
     const shapes: number[][] = [[32000, 4096], [32000, 4096], [4096]];

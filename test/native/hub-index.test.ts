@@ -177,7 +177,7 @@ describe('fingerprint index', () => {
     c.closeSync();
     inst.closeSync();
     const before = fs.readFileSync(path.join(old, INDEX_FILE));
-    const named = new RegExp(`${path.join(old, INDEX_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprint index version 1, this library reads 2 \\(its fingerprints keep the same columns`);
+    const named = new RegExp(`${path.join(old, INDEX_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprint index version 1, this library reads 3 \\(its fingerprints keep the same columns`);
     await expect(FingerprintIndex.open(old)).rejects.toThrow(named);
     await expect(addToIndex(old, [models], { config: TEST_CONFIG })).rejects.toThrow(IndexError);
     await expect(queryIndex(old, path.join(models, 'f0-a.safetensors'))).rejects.toThrow(named);
@@ -190,6 +190,13 @@ describe('fingerprint index', () => {
     expect(await ix.count()).toBe(12);
     ix.close();
     expect(fs.readFileSync(path.join(old, INDEX_FILE)).equals(before)).toBe(true);
+    // Version 2 (rows sampled where this version reads every row) is refused with its own reason.
+    const inst2 = await duck.DuckDBInstance.create(path.join(old, INDEX_FILE));
+    const c2 = await inst2.connect();
+    await c2.run("UPDATE meta SET value = '2' WHERE key = 'version'");
+    c2.closeSync();
+    inst2.closeSync();
+    await expect(FingerprintIndex.open(old)).rejects.toThrow(/fingerprint index version 2, this library reads 3 \(its fingerprints sample the rows of tensors that this version reads whole/);
   });
 
   it('resumes after a run killed midway, with nothing half-written', async () => {
