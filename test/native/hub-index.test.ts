@@ -20,6 +20,21 @@ import { TEST_CONFIG, writeFamilies } from '../helpers/hub-family';
 
 const noTimings = <T extends { timings?: unknown }>(x: T) => ({ ...x, timings: undefined });
 
+/** `dir` holds the same model rows and fingerprints as `reference`. */
+async function expectSameIndex(dir: string, reference: string): Promise<void> {
+  const a = await FingerprintIndex.open(reference);
+  const b = await FingerprintIndex.open(dir);
+  try {
+    const rows = await a.models();
+    expect(await b.models()).toEqual(rows);
+    const hashes = rows.map((r) => r.hash);
+    expect([...(await b.fingerprints(hashes))]).toEqual([...(await a.fingerprints(hashes))]);
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
 describe('fingerprint index', () => {
   const dir = tmpDir('np-hub-');
   const models = path.join(dir, 'models');
@@ -65,14 +80,7 @@ describe('fingerprint index', () => {
     } finally {
       ix.close();
     }
-    const a = await FingerprintIndex.open(single);
-    const b = await FingerprintIndex.open(kept);
-    const rows = await a.models();
-    expect(await b.models()).toEqual(rows);
-    const hashes = rows.map((r) => r.hash);
-    expect([...(await b.fingerprints(hashes))]).toEqual([...(await a.fingerprints(hashes))]);
-    a.close();
-    b.close();
+    await expectSameIndex(kept, single);
   });
 
   it('answers where a model comes from, with direction and confidence', async () => {
@@ -119,14 +127,7 @@ describe('fingerprint index', () => {
     expect(counts).toEqual([4, 4, 4]);
     const merged = path.join(dir, 'merged');
     await mergeIndexes([parts[2], parts[0], parts[1]], merged);
-    const a = await FingerprintIndex.open(single);
-    const b = await FingerprintIndex.open(merged);
-    const rowsA = await a.models();
-    expect(await b.models()).toEqual(rowsA);
-    const hashes = rowsA.map((r) => r.hash);
-    expect([...(await b.fingerprints(hashes))]).toEqual([...(await a.fingerprints(hashes))]);
-    a.close();
-    b.close();
+    await expectSameIndex(merged, single);
     const query = path.join(models, 'f2-c.safetensors');
     expect(noTimings(await queryIndex(merged, query))).toEqual(noTimings(await queryIndex(single, query)));
     expect(noTimings(await detectIndex(merged))).toEqual(noTimings(await detectIndex(single)));
