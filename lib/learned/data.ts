@@ -13,7 +13,7 @@ import { EncoderVars, encodeWindows, LATENT } from './encoder';
 import { CandidateOptions, EDGE_FEATURES, NODE_FEATURES, encoderTensors, pairScale, setFeatures, SetFeatures, tensorFeatures, TENSOR_FEATURES, tensorInfo } from './features';
 import { tokenGraph, TokenGraph } from './graph';
 import { TREE_EDGE_FEATURES, TREE_NODE_FEATURES } from './tree-features';
-import type { DetectorConfig, SetInputs } from './model';
+import { LEGACY_TREE_OPTIONS, type DetectorConfig, type SetInputs } from './model';
 import type { Mulberry32Rng } from '../graph';
 
 export type Role = 'root' | 'train' | 'val' | 'test';
@@ -34,7 +34,7 @@ export interface PreparedSet {
 }
 
 export function prepareSet(name: string, set: ModelSet, scan: ScanResult, cfg: DetectorConfig): PreparedSet {
-  const opts: CandidateOptions = { candidates: cfg.candidates, k: cfg.k };
+  const opts: CandidateOptions = { candidates: cfg.candidates, k: cfg.k, treeOptions: cfg.treeOptions ?? LEGACY_TREE_OPTIONS };
   const features = setFeatures(scan, opts);
   if (cfg.treeInput === false) zeroTreeInput(features);
   const graph = tokenGraph(features.pairs, scan.models.length);

@@ -11,6 +11,7 @@ import { computeDistances } from '../detect/distances';
 import { computeScores, tensorKurtosis } from '../detect/scores';
 import type { ScanResult, ScanTensor } from '../scan/types';
 import { matrixShape, tensorType } from './matrix';
+import type { TreeRootOptions } from './model';
 import { additiveTreeView, treeFeatures, TREE_EDGE_FEATURES, TREE_NODE_FEATURES } from './tree-features';
 
 export type CandidateMode = 'families' | 'knn' | 'both';
@@ -19,6 +20,8 @@ export interface CandidateOptions {
   candidates: CandidateMode;
   /** Nearest neighbours per model (knn, both). */
   k: number;
+  /** The additive tree's root options for the tree-input features (default: the package's). */
+  treeOptions?: TreeRootOptions;
 }
 
 export interface Pair {
@@ -117,7 +120,7 @@ export function setFeatures(scan: ScanResult, opts: CandidateOptions): SetFeatur
   const tensors = sharedTensors(scan);
   const distances = computeDistances(tensors, M, { metric: 'euclidean', normalize: 'relative', combine: 'mean' });
   const scores = computeScores(tensors, M, { kind: 'fake-init', normalize: 'none', combine: 'sum', tensors: 'all' });
-  const tree = additiveTreeView(scan);
+  const tree = additiveTreeView(scan, undefined, opts.treeOptions);
   const pairs = candidatePairs(scan, distances, opts, tree.families);
   const treeF = treeFeatures(tensors, pairs, tree);
 

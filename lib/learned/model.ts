@@ -4,6 +4,7 @@
  * from the node features; a masked transformer over all tokens; a logit per edge token and a
  * "no parent" logit per node token.
  */
+import { DEFAULTS } from '../detect/options';
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
@@ -38,7 +39,24 @@ export interface DetectorConfig {
   treePrior: number;
   /** false: the additive-tree features are zeroed (an ablation; treePrior should then be 0). */
   treeInput: boolean;
+  /**
+   * The additive tree's root options its tree-input features are computed with: a detector
+   * must see the features it was trained on, whatever the package's defaults have since
+   * become. Recorded at training (the defaults then); absent in older detector files, which
+   * read as LEGACY_TREE_OPTIONS.
+   */
+  treeOptions?: TreeRootOptions;
 }
+
+/** additive-tree options that move its roots, and with them the tree-input features. */
+export interface TreeRootOptions {
+  familyFlip: number | null;
+  familyNoise: number | null;
+}
+
+/** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
+ * noise (the defaults until family noise was added). */
+export const LEGACY_TREE_OPTIONS: TreeRootOptions = { familyFlip: 0.2, familyNoise: null };
 
 export const DEFAULT_CONFIG: DetectorConfig = {
   channels: 4,
@@ -54,6 +72,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   useEncoder: true,
   treePrior: 3,
   treeInput: true,
+  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise },
 };
 
 export interface DetectorVars {

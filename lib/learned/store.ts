@@ -14,7 +14,7 @@ import { VERSION } from '../version';
 import { createRng } from '../graph';
 import { foldEncoder } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES } from './features';
-import { createDetector, DEFAULT_CONFIG, DetectorConfig, DetectorVars, namedVars } from './model';
+import { createDetector, DEFAULT_CONFIG, DetectorConfig, DetectorVars, LEGACY_TREE_OPTIONS, namedVars, type TreeRootOptions } from './model';
 
 export const DETECTOR_FORMAT = 'neural-phylogeny/detector';
 export const DETECTOR_FORMAT_VERSION = 1;
@@ -63,6 +63,14 @@ export function saveDetector(dir: string, model: DetectorVars, training: Record<
   fs.writeFileSync(path.join(dir, DETECTOR_JSON), JSON.stringify(manifest, null, 2) + '\n');
 }
 
+function validTreeOptions(x: unknown): x is TreeRootOptions {
+  if (typeof x !== 'object' || x === null) return false;
+  const { familyFlip: f, familyNoise: n } = x as Record<string, unknown>;
+  const flipOk = f === null || (typeof f === 'number' && f > 0 && f < 0.5);
+  const noiseOk = n === null || (typeof n === 'number' && n > 0 && n + (typeof f === 'number' ? f : 0) < 1);
+  return flipOk && noiseOk;
+}
+
 export function readDetectorManifest(dir: string): DetectorManifest {
   const file = path.join(dir, DETECTOR_JSON);
   if (!fs.existsSync(file)) throw new DetectorLoadError(dir, `no ${DETECTOR_JSON} (not a detector directory; make one with \`phylogeny train\`)`);
@@ -80,6 +88,10 @@ export function readDetectorManifest(dir: string): DetectorManifest {
   if (JSON.stringify(m.edgeFeatures) !== JSON.stringify(EDGE_FEATURES) || JSON.stringify(m.nodeFeatures) !== JSON.stringify(NODE_FEATURES)) {
     throw new DetectorLoadError(dir, 'its features differ from this version\'s (retrain it)');
   }
+  const to = (m.config as Partial<DetectorConfig> | undefined)?.treeOptions as unknown;
+  if (to !== undefined && !validTreeOptions(to)) {
+    throw new DetectorLoadError(dir, `config.treeOptions must be { familyFlip: null or in (0, 0.5), familyNoise: null or in (0, 1 − familyFlip) }, got ${JSON.stringify(to)}`);
+  }
   return m;
 }
 
@@ -89,7 +101,9 @@ export function loadDetector(dir: string): { model: DetectorVars; manifest: Dete
   if (!fs.existsSync(file)) throw new DetectorLoadError(dir, `no ${DETECTOR_WEIGHTS}`);
   const header = readHeaderSync(file);
   const fd = fs.openSync(file, 'r');
-  const config: DetectorConfig = { ...DEFAULT_CONFIG, ...manifest.config };
+  // A detector saved without its tree options was trained with the legacy ones, not with
+  // whatever the defaults are now.
+  const config: DetectorConfig = { ...DEFAULT_CONFIG, ...manifest.config, treeOptions: manifest.config.treeOptions ?? LEGACY_TREE_OPTIONS };
   const model = createDetector(config, createRng(0).next);
   try {
     const byName = new Map(header.tensors.map((t) => [t.name, t]));

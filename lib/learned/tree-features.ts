@@ -8,6 +8,7 @@
 import { additiveCost, fillMissing, type TreeEdge } from '../graph';
 import { detect } from '../detect/detect';
 import { squaredDistancesOver } from '../detect/distances';
+import type { TreeRootOptions } from './model';
 import type { DetectionResult } from '../detect/types';
 import type { ScanResult, ScanTensor } from '../scan/types';
 import type { Pair } from './features';
@@ -28,8 +29,8 @@ export interface TreeView {
   direction: Float64Array;
 }
 
-export function additiveTreeView(scan: ScanResult, result?: DetectionResult): TreeView {
-  const r = result ?? detect(scan, { method: 'additive-tree' });
+export function additiveTreeView(scan: ScanResult, result?: DetectionResult, rootOptions?: TreeRootOptions): TreeView {
+  const r = result ?? detect(scan, { method: 'additive-tree', ...rootOptions });
   const M = scan.models.length;
   const index = new Map(scan.models.map((m, i) => [m.id, i]));
   const parent = new Int32Array(M).fill(-1);

@@ -34,6 +34,8 @@ describe('the shipped learned detector', () => {
     expect(bytes).toBeLessThan(400 * 1024);
     const { model } = loadDetector(dir);
     expect(model.config.dModel).toBeGreaterThan(0);
+    // Its tree-input features are computed as in its training, not with today's defaults.
+    expect(model.config.treeOptions).toEqual(m.config.treeOptions ?? { familyFlip: 0.2, familyNoise: null });
     disposeDetector(model);
   });
 

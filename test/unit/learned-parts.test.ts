@@ -17,6 +17,7 @@ import { matrixShape, tensorType, TENSOR_TYPES } from '../../lib/learned/matrix'
 import { createDetector, DEFAULT_CONFIG, detectorLogits } from '../../lib/learned/model';
 import { additiveTreeView } from '../../lib/learned/tree-features';
 import { DetectorLoadError, loadDetector, saveDetector, DETECTOR_JSON } from '../../lib/learned/store';
+import { LEGACY_TREE_OPTIONS } from '../../lib/learned/model';
 import { simulateZoo } from '../helpers/synthetic-scan';
 
 beforeAll(async () => {
@@ -196,5 +197,23 @@ describe('detector directory', () => {
     expect(() => loadDetector(dir)).toThrow(/format version 2/);
     fs.writeFileSync(file, good);
     expect(() => loadDetector(path.join(dir, 'nope'))).toThrow(/nope.*no detector\.json/);
+  });
+
+  it('keeps the tree options it was trained with: recorded, legacy when absent, checked', () => {
+    const file = path.join(dir, DETECTOR_JSON);
+    const good = fs.readFileSync(file, 'utf8');
+    // Saved now: the package's additive-tree defaults, read back as they are.
+    expect(JSON.parse(good).config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4 });
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4 });
+    // A detector file from before the options were recorded: the options of that time.
+    const old = JSON.parse(good);
+    delete old.config.treeOptions;
+    fs.writeFileSync(file, JSON.stringify(old));
+    expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, 'x']) {
+      fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
+      expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
+    }
+    fs.writeFileSync(file, good);
   });
 });
