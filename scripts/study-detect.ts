@@ -34,6 +34,8 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 export const VARIANTS: { name: string; opts: DetectOptions }[] = [
   { name: 'additive-tree', opts: { method: 'additive-tree' } },
   { name: 'additive-tree, family flips off', opts: { method: 'additive-tree', familyFlip: null } },
+  { name: 'additive-tree, family noise off', opts: { method: 'additive-tree', familyNoise: null } },
+  { name: 'additive-tree, family flips 0.2, noise off (the previous default)', opts: { method: 'additive-tree', familyFlip: 0.2, familyNoise: null } },
   { name: 'additive-tree, additive fit only', opts: { method: 'additive-tree', treeModel: 'additive' } },
   { name: 'additive-tree, score evidence', opts: { method: 'additive-tree', directionEvidence: 'score' } },
   { name: 'additive-tree, uniform prior', opts: { method: 'additive-tree', rootPrior: 'uniform' } },

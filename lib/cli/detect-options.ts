@@ -33,7 +33,8 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: [...DIRECTION_EVIDENCES] },
   { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: [...TREE_MODELS] },
   { name: 'direction-signal', type: 'list', arg: 'NAME=EPS', description: `additive-tree: a model-level signal that votes on direction with fixed error rate EPS (< 0.5: grows from parent to child; > 0.5: falls); repeatable; signals: ${MODEL_SIGNAL_NAMES.join(', ')} (docs/detect.md)` },
-  { name: 'family-flip', type: 'string', arg: 'P|off', description: "additive-tree: prior probability that a family's training regime reverses a whole kind of direction evidence (fake-init distances with the score; kurtosis) against the rest of the scan (docs/detect.md; default 0.2), or 'off'" },
+  { name: 'family-flip', type: 'string', arg: 'P|off', description: "additive-tree: prior probability that a family's training regime reverses a whole kind of direction evidence (fake-init distances with the score; kurtosis) against the rest of the scan (docs/detect.md; default 0.1), or 'off'" },
+  { name: 'family-noise', type: 'string', arg: 'P|off', description: "additive-tree, with --family-flip: prior probability that a family's training regime leaves a whole kind of direction evidence without direction (its votes coin tosses), so it does not move the family's root (docs/detect.md; default 0.4), or 'off'" },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (expected share of their edges with the right direction, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
@@ -99,6 +100,13 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
     if (r === 'off') opts.familyFlip = null;
     else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 0.5) opts.familyFlip = n;
     else throw new UsageError(`--family-flip must be in (0, 0.5) or 'off'; got '${r}'`);
+  }
+  if (o['family-noise'] !== undefined) {
+    const r = o['family-noise'] as string;
+    const n = Number(r);
+    if (r === 'off') opts.familyNoise = null;
+    else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 1) opts.familyNoise = n;
+    else throw new UsageError(`--family-noise must be in (0, 1) or 'off'; got '${r}'`);
   }
   if (o['min-direction-confidence'] !== undefined) {
     const x = o['min-direction-confidence'] as number;

@@ -121,6 +121,12 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (x !== null && (typeof x !== 'number' || !(x > 0 && x < 0.5))) throw new InvalidArgumentError('E_INVALID_ARG', `familyFlip must be in (0, 0.5) or null (got ${String(x)})`);
       return x;
     })(),
+    familyNoise: (() => {
+      const x = opts.familyNoise === undefined ? d.familyNoise : opts.familyNoise;
+      const flip = opts.familyFlip === undefined ? d.familyFlip : opts.familyFlip;
+      if (x !== null && (typeof x !== 'number' || !(x > 0 && x + (flip ?? 0) < 1))) throw new InvalidArgumentError('E_INVALID_ARG', `familyNoise must be in (0, 1 − familyFlip) or null (got ${String(x)})`);
+      return x;
+    })(),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

@@ -231,11 +231,14 @@ const logBeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a
  *   decay shrinks what other regimes grow): per kind — fake-init distances (the direction
  *   score with them) and kurtosis — the family's votes count as they are or all reversed,
  *   reversed with prior probability π, and both are summed over. One bit per kind and family,
- *   not a rate per signal, so noise signals cannot each find a root of their own.
+ *   not a rate per signal, so noise signals cannot each find a root of their own. With
+ *   `noise: ν` a third reading: the kind carries no direction in this family (each vote a
+ *   coin toss), prior ν, so a kind that is informative elsewhere but split in this family
+ *   (kurtosis under a tiny fine-tune) stops pulling its root to wherever the split falls.
  * Signals of known error rate (step counters, fixed signals) always vote as they are, and a
  * family in which one of them is informative takes no flips.
  */
-export type FamilyVoting = null | { strength: number } | { flip: number };
+export type FamilyVoting = null | { strength: number } | { flip: number; noise?: number };
 
 /** The kind of evidence a signal belongs to, for { flip } (null: never reversed). */
 function evidenceKind(s: DirectionSignal): string | null {
@@ -251,7 +254,7 @@ function familyLogLik(agree: number[], total: number[], rates: number[], used: D
   // grows along fine-tuning): a reversed reading of its weight statistics would only let many
   // weak votes outweigh that one near-certain vote, so such a family votes as it is.
   if (voting !== null && 'flip' in voting && used.some((s, k) => s.errorRate !== undefined && total[k] > 0)) voting = null;
-  const kinds = new Map<string, { keep: number; flip: number }>();
+  const kinds = new Map<string, { keep: number; flip: number; noise: number }>();
   rates.forEach((eps, k) => {
     const w = logOdds(eps);
     const fixed = used[k].errorRate !== undefined;
@@ -267,19 +270,23 @@ function familyLogLik(agree: number[], total: number[], rates: number[], used: D
         out += agree[k] * w;
         return;
       }
-      const acc = kinds.get(kind) ?? { keep: 0, flip: 0 };
+      const acc = kinds.get(kind) ?? { keep: 0, flip: 0, noise: 0 };
       kinds.set(kind, acc);
-      // Reversed, the disagreeing votes agree: (total − agree)·w against agree·w.
+      // Reversed, the disagreeing votes agree: (total − agree)·w against agree·w. All three
+      // readings drop the same constant total·log ε: as coin tosses, total·log ½ − that.
       acc.keep += agree[k] * w;
       acc.flip += (total[k] - agree[k]) * w;
+      acc.noise += total[k] * (Math.log(0.5) - Math.log(eps));
     }
   });
   if (voting !== null && 'flip' in voting) {
-    for (const { keep, flip } of kinds.values()) {
-      const a = Math.log(1 - voting.flip) + keep;
+    const nu = voting.noise ?? 0;
+    for (const { keep, flip, noise } of kinds.values()) {
+      const a = Math.log(1 - voting.flip - nu) + keep;
       const b = Math.log(voting.flip) + flip;
-      const m = Math.max(a, b);
-      out += m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+      const c = nu > 0 ? Math.log(nu) + noise : -Infinity;
+      const m = Math.max(a, b, c);
+      out += m + Math.log(Math.exp(a - m) + Math.exp(b - m) + Math.exp(c - m));
     }
   }
   return out;

@@ -1,6 +1,6 @@
 /**
  * The CLI options of this area: --strict-dtypes (and its contradiction with
- * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off and
+ * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off, --family-noise P|off and
  * --min-direction-confidence X, on real
  * safetensors files; bad values exit 2 naming the option.
  */
@@ -32,13 +32,29 @@ describe('direction options on the command line', () => {
     const e = await run(['detect', dir, '--family-flip', '0.7', '-q']);
     expect(e.code).toBe(2);
     expect(e.err).toContain("--family-flip must be in (0, 0.5) or 'off'; got '0.7'");
+    const f = await run(['detect', dir, '--family-noise', '1.2', '-q']);
+    expect(f.code).toBe(2);
+    expect(f.err).toContain("--family-noise must be in (0, 1) or 'off'; got '1.2'");
+    // The three readings' priors must leave the kept one some probability.
+    const g = await run(['detect', dir, '--family-flip', '0.4', '--family-noise', '0.7', '-q']);
+    expect(g.code).not.toBe(0);
+    expect(g.err).toContain('familyNoise must be in (0, 1 − familyFlip)');
   });
 
   it('--family-flip reaches the options, and off turns it off', async () => {
-    const on = JSON.parse((await run(['detect', dir, '--family-flip', '0.1', '--format', 'json', '-q'])).out);
-    expect(on.options.familyFlip).toBe(0.1);
+    const on = JSON.parse((await run(['detect', dir, '--family-flip', '0.3', '--format', 'json', '-q'])).out);
+    expect(on.options.familyFlip).toBe(0.3);
     const off = JSON.parse((await run(['detect', dir, '--family-flip', 'off', '--format', 'json', '-q'])).out);
     expect(off.options.familyFlip).toBeNull();
+  });
+
+  it('--family-noise reaches the options (default 0.4), and off turns it off', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options).toMatchObject({ familyFlip: 0.1, familyNoise: 0.4 });
+    const on = JSON.parse((await run(['detect', dir, '--family-noise', '0.2', '--format', 'json', '-q'])).out);
+    expect(on.options.familyNoise).toBe(0.2);
+    const off = JSON.parse((await run(['detect', dir, '--family-noise', 'off', '--format', 'json', '-q'])).out);
+    expect(off.options.familyNoise).toBeNull();
   });
 
   it('a family below --min-direction-confidence is shown undecided; a signal with a fixed rate votes', async () => {

@@ -237,6 +237,27 @@ describe('rooting by prior and evidence', () => {
     expect(rootFamilies(chains, 12, score, [], 'uniform', 'score', { flip: 0.2 }).roots).toEqual([0, 4, 8]);
   });
 
+  test('family noise: a kind of evidence that is split in one family stops moving its root', () => {
+    // Six stars of four children. The score rises parent → child everywhere; three kurtosis
+    // tensors rise in five stars but in the sixth alternate (−1, +1, −1, +1 around the centre,
+    // as under a tiny fine-tune), so under the scan-wide rates that star is best rooted at a
+    // child (3 of 4 votes agree there, 2 of 4 at the centre), and reversing the kind does not
+    // help. Read as coin tosses, the split votes no longer favour any root.
+    const stars: FamilyTree[] = [0, 1, 2, 3, 4, 5].map((f) => ({ nodes: [5 * f, 5 * f + 1, 5 * f + 2, 5 * f + 3, 5 * f + 4], edges: [1, 2, 3, 4].map((k) => ({ a: 5 * f, b: 5 * f + k })) }));
+    const score = Array.from({ length: 30 }, (_, v) => v % 5);
+    const split = [0, -1, 1, -1, 1];
+    const kurt = Array.from({ length: 30 }, (_, v) => (v >= 25 ? split[v % 5] : v % 5));
+    const signals = [1, 2, 3].map((k) => ({ name: `t${k}:kurtosis`, values: kurt.map((x) => k * x) }));
+    const without = rootFamilies(stars, 30, score, signals, 'attachment', 'tensor-votes', { flip: 0.1 }).roots;
+    expect(without.slice(0, 5)).toEqual([0, 5, 10, 15, 20]);
+    expect([26, 28]).toContain(without[5]);
+    const r = rootFamilies(stars, 30, score, signals, 'attachment', 'tensor-votes', { flip: 0.1, noise: 0.4 });
+    expect(r.roots).toEqual([0, 5, 10, 15, 20, 25]);
+    // Where the kind agrees with itself (the first five stars) the noise reading costs little:
+    // their edges stay confidently directed.
+    for (const v of [1, 2, 3, 4]) expect(r.direction[v]).toBeGreaterThan(0.95);
+  });
+
   test('family flips never reverse a signal of known error rate (step counters)', () => {
     const star5: FamilyTree = { nodes: [0, 1, 2, 3, 4], edges: [1, 2, 3, 4].map((b) => ({ a: 0, b })) };
     // The score says child 4 is the root; the counters say 0; a flip cannot turn the counters.
@@ -290,7 +311,9 @@ describe('additive-tree through detect', () => {
   test('correlated sibling drifts of different lengths: beats the arborescence', () => {
     let additive = 0;
     let arborescence = 0;
-    for (const seed of [21, 22, 23]) {
+    // Eight seeds: on three, one edge more or less moves the mean by 3 points.
+    const seeds = [21, 22, 23, 24, 25, 26, 27, 28];
+    for (const seed of seeds) {
       const zoo = simulateZoo({ families: 4, depth: 2, branching: [4, 1], monotone: 'none', fineTuneScale: 0.3, decay: 1, siblingCorrelation: 0.15, scaleSpread: 3, seed });
       const r = detect(zoo.scan, { method: 'additive-tree' });
       expect(isForest(Array.from(zoo.scan.models, (m) => {
@@ -304,8 +327,8 @@ describe('additive-tree through detect', () => {
       additive += evaluate(r, zoo.lineage).edgeAccuracy;
       arborescence += evaluate(detect(zoo.scan, { method: 'arborescence' }), zoo.lineage).edgeAccuracy;
     }
-    // Measured: 0.89 against 0.79 for the arborescence on these seeds.
-    expect(additive / 3).toBeGreaterThanOrEqual(0.85);
+    // Measured: 0.90 against 0.76 for the arborescence on these seeds.
+    expect(additive / seeds.length).toBeGreaterThanOrEqual(0.85);
     expect(additive).toBeGreaterThan(arborescence);
   });
 
