@@ -41,6 +41,16 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'detector', type: 'string', arg: 'DIR', description: 'trained detector directory for --method learned (default: the detector shipped in the package, docs/learned.md)' },
 ];
 
+/** A `--NAME X|off` option: undefined when absent, null for 'off', else a number in range. */
+function numberOrOff(o: Record<string, unknown>, name: string, ok: (n: number) => boolean, range: string): number | null | undefined {
+  if (o[name] === undefined) return undefined;
+  const r = o[name] as string;
+  const n = Number(r);
+  if (r === 'off') return null;
+  if (r.trim() !== '' && Number.isFinite(n) && ok(n)) return n;
+  throw new UsageError(`--${name} must be in ${range} or 'off'; got '${r}'`);
+}
+
 export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOptions {
   const o = args.opts;
   const opts: DetectOptions = { method: (method ?? o.method) as DetectOptions['method'] };
@@ -68,20 +78,10 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (o.within) opts.within = o.within as DetectOptions['within'];
   if (o.restarts !== undefined) opts.restarts = o.restarts as number;
   if (o['cluster-seed'] !== undefined) opts.seed = o['cluster-seed'] as number;
-  if (o['min-correlation'] !== undefined) {
-    const r = o['min-correlation'] as string;
-    const n = Number(r);
-    if (r === 'off') opts.minCorrelation = null;
-    else if (r.trim() !== '' && Number.isFinite(n) && n >= -1 && n <= 1) opts.minCorrelation = n;
-    else throw new UsageError(`--min-correlation must be in [-1, 1] or 'off'; got '${r}'`);
-  }
-  if (o['merge-ratio'] !== undefined) {
-    const r = o['merge-ratio'] as string;
-    const n = Number(r);
-    if (r === 'off') opts.mergeRatio = null;
-    else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 1) opts.mergeRatio = n;
-    else throw new UsageError(`--merge-ratio must be in (0, 1) or 'off'; got '${r}'`);
-  }
+  const minCorrelation = numberOrOff(o, 'min-correlation', (n) => n >= -1 && n <= 1, '[-1, 1]');
+  if (minCorrelation !== undefined) opts.minCorrelation = minCorrelation;
+  const mergeRatio = numberOrOff(o, 'merge-ratio', (n) => n > 0 && n < 1, '(0, 1)');
+  if (mergeRatio !== undefined) opts.mergeRatio = mergeRatio;
   if (o['root-prior']) opts.rootPrior = o['root-prior'] as DetectOptions['rootPrior'];
   if (o['direction-evidence']) opts.directionEvidence = o['direction-evidence'] as DetectOptions['directionEvidence'];
   if (o['direction-signal']) {
@@ -94,20 +94,10 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
     }
     opts.directionSignals = signals;
   }
-  if (o['family-flip'] !== undefined) {
-    const r = o['family-flip'] as string;
-    const n = Number(r);
-    if (r === 'off') opts.familyFlip = null;
-    else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 0.5) opts.familyFlip = n;
-    else throw new UsageError(`--family-flip must be in (0, 0.5) or 'off'; got '${r}'`);
-  }
-  if (o['family-noise'] !== undefined) {
-    const r = o['family-noise'] as string;
-    const n = Number(r);
-    if (r === 'off') opts.familyNoise = null;
-    else if (r.trim() !== '' && Number.isFinite(n) && n > 0 && n < 1) opts.familyNoise = n;
-    else throw new UsageError(`--family-noise must be in (0, 1) or 'off'; got '${r}'`);
-  }
+  const familyFlip = numberOrOff(o, 'family-flip', (n) => n > 0 && n < 0.5, '(0, 0.5)');
+  if (familyFlip !== undefined) opts.familyFlip = familyFlip;
+  const familyNoise = numberOrOff(o, 'family-noise', (n) => n > 0 && n < 1, '(0, 1)');
+  if (familyNoise !== undefined) opts.familyNoise = familyNoise;
   if (o['min-direction-confidence'] !== undefined) {
     const x = o['min-direction-confidence'] as number;
     if (!(x >= 0 && x <= 1)) throw new UsageError(`--min-direction-confidence must be in [0, 1]; got ${x}`);
