@@ -55,15 +55,17 @@ describe('model-level direction signals', () => {
 
 describe('family direction confidence', () => {
   const r = detect(zoo.scan);
-  test('one per family, the mean of its edges\' direction confidences', () => {
+  test('one per family: 1 minus the expected number of its reversed edges (at least 0)', () => {
     expect(r.familyDirections).toHaveLength(r.families.length);
     r.families.forEach((f, i) => {
       const d = r.familyDirections![i];
       expect(f).toContain(d.root);
       expect(r.roots).toContain(d.root);
       const edges = r.edges.filter((e) => f.includes(e.child));
-      const mean = edges.reduce((a, e) => a + e.confidenceParts!.direction, 0) / edges.length;
-      expect(d.confidence).toBeCloseTo(mean, 12);
+      const reversed = edges.reduce((a, e) => a + 1 - e.confidenceParts!.direction, 0);
+      expect(d.confidence).toBeCloseTo(Math.max(0, 1 - reversed), 12);
+      // Never above the least sure edge: a family is directed right only if each edge is.
+      expect(d.confidence!).toBeLessThanOrEqual(Math.min(...edges.map((e) => e.confidenceParts!.direction)) + 1e-12);
       expect(d.directed).toBe(true);
     });
   });
