@@ -20,6 +20,9 @@
  *   npm run eval:regimes -- --seeds 0,1 --families 1 --json out.json
  *   npm run eval:regimes -- --presets mnist-fc     # also hold out the mnist-fc zoos (same seeds)
  *   npm run eval:regimes -- --net cnn-bn --families 1 --seeds 0,1,2   # CNNs with BatchNorm step counters
+ *   npm run eval:regimes -- --presets mnist-fc,mnist-cnn,tiny-llama --torch-seeds 0,1
+ *       # also the PyTorch-trained families (scripts/torch_families.py; --python to name the
+ *       # interpreter, default /usr/bin/python3), one group per architecture and regime
  *
  * With --presets, each named preset's zoos join as one more group ("regime") in every table
  * and in the leave-one-out, so a setting is also judged on a zoo family it was not fitted on.
@@ -39,10 +42,11 @@ import { counterSignal } from '../lib/scan/counters';
 import type { ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
+import { ensureTorchFamilies, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
 import { InvalidArgumentError } from '../lib/errors';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'torch-seeds', 'python', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,12 +121,16 @@ const FIT_SIGNALS = MODEL_SIGNAL_NAMES;
 async function loadZoo(seed: number, families: number, preset: ZooPreset, net: 'mlp' | 'cnn-bn'): Promise<Zoo> {
   const opts = preset === 'regimes' ? { preset, seed, families, ...(net === 'mlp' ? {} : { regimeNet: net }) } : { preset, seed };
   const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
-  const set = await openModels([zoo.outDir]);
+  return loadSet(seed, zoo.outDir, new Map(zoo.models.map((m) => [m.id, String(m.hyperparameters.regime ?? preset)])));
+}
+
+/** A model set with its lineage, each true edge in the group of its child (`groupOf`). */
+async function loadSet(seed: number, dir: string, groupOf: Map<string, string>): Promise<Zoo> {
+  const set = await openModels([dir]);
   const scan = await scanModelSet(set, { device: 'cpu' });
   const ids = scan.models.map((m) => m.id);
   const index = new Map(ids.map((id, i) => [id, i]));
-  const regimeOf = new Map(zoo.models.map((m) => [m.id, String(m.hyperparameters.regime ?? preset)]));
-  const edges = zoo.lineage.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: regimeOf.get(e.child)!, seed }));
+  const edges = set.lineage!.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: groupOf.get(e.child)!, seed }));
   const signals = new Map<string, Float64Array>();
   for (const name of MODEL_SIGNAL_NAMES) signals.set(name, modelSignal(name, scan.tensors, ids.length));
   if (scan.counters) signals.set('step-counter (num_batches_tracked)', counterSignal(scan.counters, ids.length));
@@ -230,14 +238,23 @@ async function main() {
       process.stderr.write(`${preset} seed ${seed}: ${zoos[zoos.length - 1].ids.length} models, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
   }
-  const regimes = [...REGIMES, ...presets].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
+  const torchSeeds = arg('torch-seeds', '').split(',').filter(Boolean).map(Number);
+  const torchNames = new Set<string>();
+  for (const seed of torchSeeds) {
+    const dir = ensureTorchFamilies(seed, 2, arg('python', '/usr/bin/python3'));
+    const groups = new Map([...torchGroups(dir)].map(([id, g]) => [id, `torch ${g}`]));
+    groups.forEach((g) => torchNames.add(g));
+    zoos.push(await loadSet(seed, dir, groups));
+    process.stderr.write(`torch seed ${seed}: ${zoos[zoos.length - 1].ids.length} models\n`);
+  }
+  const regimes = [...REGIMES, ...presets, ...[...torchNames].sort()].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
   const edgesOf = (z: Zoo, rs: Set<string>) => z.edges.filter((e) => rs.has(e.regime));
   const lines: string[] = [];
   const header = (first: string) => [`| ${first} | ${regimes.join(' | ')} | all |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`];
   const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
   const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
   lines.push(
-    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''} ` +
+    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime), seeds ${torchSeeds.join(', ')}` : ''} ` +
       `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
     '',
   );

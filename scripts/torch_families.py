@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Families of small models trained by PyTorch, for `npm run eval:torch`.
+
+Training code, initialisation, optimizers and architecture sizes independent of lib/zoo (which
+trains with tfjs): a check of the detection defaults on models made by other code. Each family
+is a root trained from PyTorch's own initialisation on Fashion-MNIST, three children fine-tuned
+from it on derived tasks (labels permuted, images rotated 90 degrees, images inverted) and a
+grandchild fine-tuned from the first child (images rotated 180 degrees): 4 true edges.
+
+Regimes (the optimizer of the root and of its fine-tunes):
+  adam          Adam lr 1e-3, no weight decay
+  sgd-wd        SGD lr 0.05, momentum 0.9, weight decay 5e-4
+  adamw-cosine  AdamW lr 1e-3, weight decay 0.05, cosine schedule
+  tiny          root as adam; fine-tunes Adam lr 1e-5 for 20 steps
+Architectures: mlp (784-128-64-10, ReLU) and cnn-bn (two 3x3 conv layers of 8 and 16 channels
+with BatchNorm, then a linear layer: its state dict holds running_mean, running_var and the
+int64 num_batches_tracked, as every PyTorch BatchNorm checkpoint does).
+
+Writes OUT/<id>.safetensors (state-dict names, F32 and I64), OUT/lineage.json
+({"edges": [{"parent", "child"}]}) and OUT/groups.json (id -> "arch/regime"); OUT/done last.
+
+  /usr/bin/python3 scripts/torch_families.py --out DIR [--seed 0] [--families 2]
+      [--samples 10000] [--data /usr/share/datasets/fashion-mnist]
+
+Exit status 3 when the data set or torch is missing (the message says which).
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import sys
+
+
+def fail(msg, code=3):
+    sys.stderr.write(msg + "\n")
+    sys.exit(code)
+
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+except ImportError as e:  # pragma: no cover - depends on the machine
+    fail(f"torch_families.py needs numpy and torch ({e}); on Debian: apt-get install python3-torch")
+
+
+def read_idx(path, magic, dims):
+    """A gzipped IDX file, validated before its payload is used."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 + 4 * dims:
+        fail(f"{path}: truncated IDX header")
+    got_magic = struct.unpack(">I", data[:4])[0]
+    if got_magic != magic:
+        fail(f"{path}: IDX magic {got_magic:#x}, expected {magic:#x}")
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    n = 1
+    for s in shape:
+        n *= s
+    if len(data) != 4 + 4 * dims + n:
+        fail(f"{path}: {len(data)} bytes, the header declares {4 + 4 * dims + n}")
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load_data(root, samples, seed):
+    images = os.path.join(root, "train-images-idx3-ubyte.gz")
+    labels = os.path.join(root, "train-labels-idx1-ubyte.gz")
+    if not (os.path.exists(images) and os.path.exists(labels)):
+        fail(f"Fashion-MNIST not found in {root} (Debian: apt-get install dataset-fashion-mnist)")
+    x = read_idx(images, 0x803, 3)
+    y = read_idx(labels, 0x801, 1)
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(len(y))[:samples]
+    xs = torch.tensor(x[pick], dtype=torch.float32).unsqueeze(1) / 255.0
+    ys = torch.tensor(y[pick], dtype=torch.int64)
+    return xs, ys
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+class CnnBn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.bn1(self.conv1(x))), 2)
+        x = torch.max_pool2d(torch.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(x.flatten(1))
+
+
+ARCHS = {"mlp": Mlp, "cnn-bn": CnnBn}
+REGIMES = ["adam", "sgd-wd", "adamw-cosine", "tiny"]
+
+
+def optimizer(regime, params, fine_tune):
+    if regime == "sgd-wd":
+        return torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=5e-4)
+    if regime == "adamw-cosine":
+        return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
+    if regime == "tiny" and fine_tune:
+        return torch.optim.Adam(params, lr=1e-5)
+    return torch.optim.Adam(params, lr=1e-3)
+
+
+def task(name, xs, ys, perm):
+    if name == "base":
+        return xs, ys
+    if name == "permuted":
+        return xs, perm[ys]
+    if name == "rot90":
+        return torch.rot90(xs, 1, (2, 3)), ys
+    if name == "inverted":
+        return 1.0 - xs, ys
+    if name == "rot180":
+        return torch.rot90(xs, 2, (2, 3)), ys
+    raise ValueError(name)
+
+
+def train(model, regime, xs, ys, epochs, fine_tune, gen):
+    model.train()
+    opt = optimizer(regime, model.parameters(), fine_tune)
+    steps_per_epoch = math.ceil(len(ys) / 64)
+    total = 20 if (regime == "tiny" and fine_tune) else epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total) if regime == "adamw-cosine" else None
+    step = 0
+    while step < total:
+        order = torch.randperm(len(ys), generator=gen)
+        for i in range(0, len(ys), 64):
+            if step >= total:
+                break
+            idx = order[i:i + 64]
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(xs[idx]), ys[idx])
+            loss.backward()
+            opt.step()
+            if sched:
+                sched.step()
+            step += 1
+    return model
+
+
+def write_safetensors(path, state):
+    """state: name -> tensor. F32 for floating tensors, I64 for integer ones."""
+    header = {}
+    blobs = []
+    offset = 0
+    for name in sorted(state):
+        t = state[name].detach().cpu()
+        if t.dtype.is_floating_point:
+            arr, dtype = t.to(torch.float32).numpy().astype("<f4"), "F32"
+        else:
+            arr, dtype = t.to(torch.int64).numpy().astype("<i8"), "I64"
+        b = arr.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--families", type=int, default=2)
+    ap.add_argument("--samples", type=int, default=10000)
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    a = ap.parse_args()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    os.makedirs(a.out, exist_ok=True)
+    xs, ys = load_data(a.data, a.samples, a.seed)
+    edges, groups = [], {}
+    for arch in ARCHS:
+        for regime in REGIMES:
+            for fam in range(a.families):
+                s = 1000 * a.seed + 100 * REGIMES.index(regime) + 10 * list(ARCHS).index(arch) + fam
+                torch.manual_seed(s)
+                gen = torch.Generator().manual_seed(s)
+                perm = torch.randperm(10, generator=gen)
+                tag = f"pt-{arch}-{regime}-s{a.seed}f{fam}"
+                root = train(ARCHS[arch](), regime, *task("base", xs, ys, perm), 2, False, gen)
+                models = {"root": root}
+                for role, parent, name in [("c1", "root", "permuted"), ("c2", "root", "rot90"), ("c3", "root", "inverted"), ("g1", "c1", "rot180")]:
+                    child = ARCHS[arch]()
+                    child.load_state_dict(models[parent].state_dict())
+                    models[role] = train(child, regime, *task(name, xs, ys, perm), 1, True, gen)
+                    edges.append({"parent": f"{tag}-{parent}", "child": f"{tag}-{role}"})
+                for role, m in models.items():
+                    write_safetensors(os.path.join(a.out, f"{tag}-{role}.safetensors"), m.state_dict())
+                    groups[f"{tag}-{role}"] = f"{arch}/{regime}"
+                sys.stderr.write(f"{tag}: 5 models\n")
+    with open(os.path.join(a.out, "lineage.json"), "w") as f:
+        json.dump({"edges": edges}, f, indent=1)
+    with open(os.path.join(a.out, "groups.json"), "w") as f:
+        json.dump(groups, f, indent=1)
+    with open(os.path.join(a.out, "done"), "w") as f:
+        f.write("ok\n")
+
+
+if __name__ == "__main__":
+    main()
