@@ -10,6 +10,7 @@ import { thresholdComponents } from '../graph/components';
 import { fillMissing } from '../graph/shortest-paths';
 import { directionOfRooted, rootFamilies, usedSignals, type FamilyVoting, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
+import { repairByCounters } from './counter-repair';
 
 import type { TreeModel } from './options';
 export type { TreeModel };
@@ -54,13 +55,11 @@ export function additiveTreeMethod(
   const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting);
   const used = usedSignals(score, signals, evidence).map((s) => s.name);
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
-  if (model === 'additive') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
-
   const parent = Int32Array.from(rooted.parent);
   const rho: Record<number, number> = {};
   const refitted: FamilyTree[] = trees.map((t, i) => {
     const m = t.nodes.length;
-    if (m < 3 || m > MAX_REFIT_SIZE) return t;
+    if (model === 'additive' || m < 3 || m > MAX_REFIT_SIZE) return t;
     const index = new Map(t.nodes.map((v, j) => [v, j]));
     const start = Int32Array.from(t.nodes, (v) => (rooted.parent[v] >= 0 ? index.get(rooted.parent[v])! : -1));
     const fit = refitSharedDrift(locals[i], m, start);
@@ -68,6 +67,20 @@ export function additiveTreeMethod(
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
   });
-  const direction = directionOfRooted(refitted, rooted.roots, n, score, signals, rooted.rates, prior, evidence, voting);
+  // Step counters rule out some trees (counter-repair.ts); a repaired family gets its new
+  // tree, root and direction confidences.
+  const counter = signals.find((s) => s.name === 'step-counter');
+  const roots = [...rooted.roots];
+  let repaired = false;
+  if (counter) {
+    refitted.forEach((t, i) => {
+      if (!repairByCounters(t.nodes, parent, counter.values, locals[i])) return;
+      repaired = true;
+      roots[i] = t.nodes.find((v) => parent[v] < 0)!;
+      refitted[i] = { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
+    });
+  }
+  if (model === 'additive' && !repaired) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
+  const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting);
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

@@ -181,6 +181,39 @@ describe('step counters', () => {
     expect(edges(detect(withScan, { directionEvidence: 'score' }))).toEqual(TRUE_EDGES);
   });
 
+  test('rule out trees in which a parent holds a larger counter than its child', async () => {
+    // The grandchild half-way between the parent and its own parent (a fine-tune that undoes
+    // part of the one before it), so the weights' tree is parent - grandchild - child1.
+    const r = rng(7);
+    const dir = path.join(root, 'between');
+    fs.mkdirSync(dir, { recursive: true });
+    const names = ['fc.weight', 'fc.bias', 'bn.weight', 'bn.bias'];
+    const size = (n: string) => (n === 'fc.weight' ? 32 * 24 : 32);
+    const base = new Map(names.map((n) => [n, Float32Array.from({ length: size(n) }, () => 0.3 * r.normal())]));
+    const step = (w: Map<string, Float32Array>, scale: number, seed: number) => {
+      const q = rng(seed);
+      return new Map([...w].map(([k, v]) => [k, Float32Array.from(v, (x) => x + scale * q.normal())]));
+    };
+    const c1 = step(base, 0.1, 11);
+    const c2 = step(base, 0.1, 12);
+    const half = new Map([...base].map(([k, v]) => [k, Float32Array.from(v, (x, i) => 0.5 * (x + c1.get(k)![i]))]));
+    // (Closer to the midpoint, 0.01 instead of 0.05, the grandchild is typed as a merge of the two.)
+    const g = step(half, 0.05, 13);
+    for (const [name, w, c] of [['parent', base, 1000n], ['child1', c1, 1400n], ['child2', c2, 1250n], ['grandchild', g, 1800n]] as const) {
+      writeRaw(path.join(dir, `${name}.safetensors`), bnModel(w, c));
+    }
+    const scan = await scanModelSet(await openModels([dir]), { device: 'cpu' });
+    const result = detect(scan);
+    const counter = new Map([['parent', 1000], ['child1', 1400], ['child2', 1250], ['grandchild', 1800]]);
+    for (const e of result.edges) expect(counter.get(e.parent)!).toBeLessThanOrEqual(counter.get(e.child)!);
+    const parentOf = new Map(result.edges.map((e) => [e.child, e.parent]));
+    expect(result.edges).toHaveLength(3);
+    // Without the repair: grandchild → child1, which no counter allows.
+    expect(parentOf.get('child1')).toBe('parent');
+    expect(parentOf.get('child2')).toBe('parent');
+    expect(result.roots).toContain('parent');
+  });
+
   test('travel through scan.json: validated on load, kept by a merge of shards', async () => {
     const set = await openModels([path.join(root, 'with')]);
     const p1 = await scanModelSet(set, { device: 'cpu', shard: '1/2' });
