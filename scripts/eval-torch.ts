@@ -97,6 +97,7 @@ async function main() {
   // Reversed true edges by the family direction confidence of the default.
   const bins = [0, 0.6, 0.8, 0.95, 1.0001];
   const n = bins.slice(1).map(() => ({ total: 0, right: 0, reversed: 0 }));
+  const reversedEdges: string[] = [];
   for (const z of zoos) {
     const r = z.results.get('default')!;
     const conf = new Map<string, number>();
@@ -108,11 +109,15 @@ async function main() {
       const b = bins.findIndex((lo, i) => i + 1 < bins.length && c >= lo && c < bins[i + 1]);
       n[b].total++;
       if (parentOf.get(child) === parent) n[b].right++;
-      if (parentOf.get(parent) === child) n[b].reversed++;
+      if (parentOf.get(parent) === child) {
+        n[b].reversed++;
+        reversedEdges.push(`| ${z.group.get(child)} | ${parent} → ${child} | ${c.toFixed(3)} |`);
+      }
     }
   }
   lines.push('The default by family direction confidence:', '', '| family direction confidence | true edges | directed accuracy (%) | found reversed |', '|---|---:|---:|---:|');
   bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${n[i].total} | ${pct(n[i])} | ${n[i].reversed} |`));
+  lines.push('', 'True edges the default found reversed, with their family\'s direction confidence:', '', '| group | true edge | family direction confidence |', '|---|---|---:|', ...reversedEdges);
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = arg('json', '');
   if (json) {

@@ -187,8 +187,9 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   directionSignals: {},
   familyRateStrength: null,
   // Both chosen by leave-one-group-out over the nine regimes and the mnist-fc, mnist-cnn and
-  // tiny-llama zoos: the pair chosen in 9 of the 12 folds (npm run eval:regimes -- --presets
-  // mnist-fc,mnist-cnn,tiny-llama; docs/detect.md).
+  // tiny-llama zoos: the pair chosen in every fold, alone or tied (npm run eval:regimes --
+  // --presets mnist-fc,mnist-cnn,tiny-llama; docs/detect.md, which also shows where it does
+  // not help: PyTorch-trained families).
   familyFlip: 0.1,
   familyNoise: 0.4,
   minDirectionConfidence: 0,

@@ -13,6 +13,7 @@ import { writeSafetensors } from '../io/safetensors-writer';
 import { VERSION } from '../version';
 import { createRng } from '../graph';
 import { foldEncoder } from './encoder';
+import { resolveOptions } from '../detect/resolve-options';
 import { EDGE_FEATURES, NODE_FEATURES } from './features';
 import { createDetector, DEFAULT_CONFIG, DetectorConfig, DetectorVars, LEGACY_TREE_OPTIONS, namedVars, type TreeRootOptions } from './model';
 
@@ -63,12 +64,17 @@ export function saveDetector(dir: string, model: DetectorVars, training: Record<
   fs.writeFileSync(path.join(dir, DETECTOR_JSON), JSON.stringify(manifest, null, 2) + '\n');
 }
 
-function validTreeOptions(x: unknown): x is TreeRootOptions {
-  if (typeof x !== 'object' || x === null) return false;
-  const { familyFlip: f, familyNoise: n } = x as Record<string, unknown>;
-  const flipOk = f === null || (typeof f === 'number' && f > 0 && f < 0.5);
-  const noiseOk = n === null || (typeof n === 'number' && n > 0 && n + (typeof f === 'number' ? f : 0) < 1);
-  return flipOk && noiseOk;
+/** Why `x` is not a TreeRootOptions, or null: both keys present, and values detect accepts
+ * (resolveOptions holds the rules, so they are written once). */
+function treeOptionsProblem(x: unknown): string | null {
+  if (typeof x !== 'object' || x === null || !('familyFlip' in x) || !('familyNoise' in x)) return 'not an object with familyFlip and familyNoise';
+  const { familyFlip, familyNoise } = x as TreeRootOptions;
+  try {
+    resolveOptions({ method: 'additive-tree', familyFlip, familyNoise });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 export function readDetectorManifest(dir: string): DetectorManifest {
@@ -89,9 +95,8 @@ export function readDetectorManifest(dir: string): DetectorManifest {
     throw new DetectorLoadError(dir, 'its features differ from this version\'s (retrain it)');
   }
   const to = (m.config as Partial<DetectorConfig> | undefined)?.treeOptions as unknown;
-  if (to !== undefined && !validTreeOptions(to)) {
-    throw new DetectorLoadError(dir, `config.treeOptions must be { familyFlip: null or in (0, 0.5), familyNoise: null or in (0, 1 − familyFlip) }, got ${JSON.stringify(to)}`);
-  }
+  const problem = to === undefined ? null : treeOptionsProblem(to);
+  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise }, got ${JSON.stringify(to)} (${problem})`);
   return m;
 }
 

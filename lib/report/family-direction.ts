@@ -1,6 +1,6 @@
 /**
- * How reports show a family's direction confidence (DetectionResult.familyDirections): the
- * expected share of its edges with the right direction, or "undecided" for a family left
+ * How reports show a family's direction confidence (DetectionResult.familyDirections): 1 −
+ * the expected number of its reversed edges, or "undecided" for a family left
  * undirected by minDirectionConfidence. Matched to a drawn family by its root.
  */
 import type { DetectionResult, FamilyDirection } from '../detect/types';
