@@ -23,7 +23,7 @@ import { ALL_METHODS, evaluateMethods } from '../lib/eval/compare';
 import { addToIndex } from '../lib/hub/add';
 import { estimateScan } from '../lib/hub/estimate';
 import { DEFAULT_FINGERPRINT_CONFIG } from '../lib/hub/sample';
-import { uniqueIds } from '../lib/hub/ids';
+import { scanOrder, uniqueIds } from '../lib/hub/ids';
 import { FingerprintIndex } from '../lib/hub/store';
 import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
@@ -49,7 +49,8 @@ async function indexScan(dir: string): Promise<ScanResult> {
     const rows = await index.models();
     const ids = uniqueIds(rows);
     const fps = await index.fingerprints(rows.map((r) => r.hash));
-    return estimateScan(rows.map((r, i) => ({ id: ids[i], path: r.path, fingerprint: fps.get(r.hash)! })));
+    // In a scan's model order, as detectIndex does: the comparison is then of statistics alone.
+    return estimateScan(scanOrder(ids).map((i) => ({ id: ids[i], path: rows[i].path, fingerprint: fps.get(rows[i].hash)! })));
   } finally {
     index.close();
   }

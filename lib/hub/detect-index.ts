@@ -19,7 +19,7 @@ import { UnionFind } from '../graph/union-find';
 import { openModels } from '../io/discover';
 import { scanModelSet } from '../scan/scan';
 import { detectGroups } from './detect-pool';
-import { uniqueIds } from './ids';
+import { scanOrder, uniqueIds } from './ids';
 import { FingerprintIndex, IndexedRow } from './store';
 
 export interface IndexDetectOptions extends DetectOptions {
@@ -132,7 +132,8 @@ export async function detectIndex(indexDir: string, opts: IndexDetectOptions = {
       if (at >= items.length) return undefined;
       const item = items[at++];
       const fps = await index.fingerprints(item.map((r) => r.hash));
-      return { models: item.map((r) => ({ id: idOf.get(r.hash)!, path: r.path, fingerprint: fps.get(r.hash)! })), opts: detectOpts };
+      const ordered = scanOrder(item.map((r) => idOf.get(r.hash)!)).map((i) => item[i]);
+      return { models: ordered.map((r) => ({ id: idOf.get(r.hash)!, path: r.path, fingerprint: fps.get(r.hash)! })), opts: detectOpts };
     };
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     const workers = Math.max(1, Math.min(threads ?? cores, items.length));

@@ -17,7 +17,7 @@ import { openModels } from '../io/discover';
 import { scanModelSet } from '../scan/scan';
 import { indexRecord } from './add';
 import { estimateScan, IndexedModel } from './estimate';
-import { uniqueIds } from './ids';
+import { scanOrder, uniqueIds } from './ids';
 import { FingerprintIndex } from './store';
 
 export interface QueryOptions {
@@ -112,7 +112,8 @@ export async function queryIndex(indexDir: string, modelPath: string, opts: Quer
       .sort((a, b) => a.distance - b.distance || (a.hash < b.hash ? -1 : 1));
     // Detection over the model and its related candidates: the neighbourhood its edges live in.
     const relatedIdx = [0, ...rows.map((_, i) => i + 1).filter((i) => rho[0][i] >= (minCorrelation ?? -1))];
-    const local = estimateScan(relatedIdx.map((i) => members[i]));
+    const related = relatedIdx.map((i) => members[i]);
+    const local = estimateScan(scanOrder(related.map((m) => m.id)).map((i) => related[i]));
     const result = detect(local, opts.detect ?? {});
     const paths = new Map(members.map((m) => [m.id, m.path]));
     const family = result.families.find((f) => f.includes(queryId)) ?? [queryId];
