@@ -18,6 +18,8 @@ import type { ScanResult, ScanTensor, SkippedTensor } from '../scan/types';
 import type { Fingerprint, FingerprintTensor } from './fingerprint';
 import { colsOfRow, shapeView } from './sample';
 import { initSecondMoment } from '../detect/scores';
+import { FAKE_INIT_KIND_CODE } from '../scan/fake-init';
+import { fakeInitValue, philoxKey } from '../scan/philox';
 
 export interface IndexedModel {
   id: string;
@@ -192,6 +194,49 @@ function fakeInitEstimate(t: FingerprintTensor, count: number, fake: ScanTensor[
   return t.moments[1] * (count / own) + count * initSecondMoment({ fakeInit: fake });
 }
 
+/**
+ * A member with more rows than the group compares (a resized vocabulary: the scan compares the
+ * common row prefix) must not have its statistics scaled from all its rows, whose added rows
+ * are newly initialised and unlike the rest (tiny-llama's 320-row child: Σx² of its 256 compared
+ * rows was overstated by 24%). Its statistics come from its kept values in the prefix instead:
+ * exact when the tensor was kept whole (the fake initialization redrawn at each position, as the
+ * scan draws it), else scaled from those values, with Σ(x − r)² from Σx² as fakeInitEstimate
+ * does. Undefined when the member has no more rows than are compared.
+ */
+function prefixStats(
+  f: FingerprintTensor,
+  rowsCompared: number,
+  count: number,
+  fake: ScanTensor['fakeInit'],
+  seed: number,
+  name: string,
+): { moments: [number, number, number, number]; fakeInitSq: number } | undefined {
+  const { rows, rowLen } = shapeView(f.shape);
+  if (rows <= rowsCompared) return undefined;
+  const whole = f.colMode === 'all' && f.nCols === rowLen && f.rows.length === rows;
+  const m: [number, number, number, number] = [0, 0, 0, 0];
+  let kept = 0;
+  let fakeSq = 0;
+  const p = whole ? { kind: FAKE_INIT_KIND_CODE[fake.kind], a: fake.a, b: fake.b, ...philoxKey(seed, name) } : undefined;
+  for (let i = 0; i < f.rows.length && f.rows[i] < rowsCompared; i++) {
+    const cols = colsOfRow(f, i);
+    for (let k = 0; k < cols.length; k++) {
+      const x = f.values[i * f.nCols + k];
+      const x2 = x * x;
+      m[0] += x;
+      m[1] += x2;
+      m[2] += x2 * x;
+      m[3] += x2 * x2;
+      if (p) fakeSq += (x - fakeInitValue(p, f.rows[i] * rowLen + cols[k])) ** 2;
+    }
+    kept += cols.length;
+  }
+  if (kept === 0) return undefined;
+  const scale = count / kept;
+  const moments = m.map((v) => v * scale) as [number, number, number, number];
+  return { moments, fakeInitSq: p ? fakeSq : moments[1] + count * initSecondMoment({ fakeInit: fake }) };
+}
+
 export interface EstimateOptions {
   include?: string[];
   exclude?: string[];
@@ -243,7 +288,16 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
       gram,
     };
     t.fakeInitSq = fts.map((f) => fakeInitEstimate(f, g.count, t.fakeInit));
-    if (g.rowPrefix) t.rowPrefix = g.rowPrefix;
+    if (g.rowPrefix) {
+      t.rowPrefix = g.rowPrefix;
+      const seed = models[0].fingerprint.config.seed;
+      fts.forEach((f, i) => {
+        const p = prefixStats(f, rowsCompared, g.count, t.fakeInit, seed, g.name);
+        if (p === undefined) return;
+        [t.sum[i], t.sumSq[i], t.sumCube[i], t.sumQuad[i]] = p.moments;
+        t.fakeInitSq[i] = p.fakeInitSq;
+      });
+    }
     tensors.push(t);
   }
   return {
