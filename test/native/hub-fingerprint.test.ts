@@ -227,8 +227,9 @@ describe('fingerprint sampling', () => {
   });
 
   it('keeps a tensor\'s share of the budget when every row is sampled (more columns per row)', () => {
-    // mnist-fc's fc1 at the default budget: 51k parameters keep 1/8, all 64 rows are sampled.
-    const c = DEFAULT_FINGERPRINT_CONFIG;
+    // mnist-fc's fc1 at a budget of 8,192 (the default keeps the model whole): 51k parameters
+    // keep 1/8, all 64 rows are sampled.
+    const c = { ...DEFAULT_FINGERPRINT_CONFIG, budget: 2 ** 13 };
     const keep = keepRateFor(c, 64 * 784 + 64 + 640 + 10);
     expect(keep).toBe(1 / 8);
     const s = sampleTensor(c, 'fc1.weight', [64, 784], keep);
@@ -239,7 +240,7 @@ describe('fingerprint sampling', () => {
   });
 
   it('samples every row of a tensor that would sample more than half of them, and no more than that', () => {
-    const c = DEFAULT_FINGERPRINT_CONFIG;
+    const c = { ...DEFAULT_FINGERPRINT_CONFIG, budget: 2 ** 13 };
     // mnist-cnn's conv2 (16 rows of 72 = 1,152 > wholeMax) in a 9k-parameter model (kept 1/2):
     // keepMin asks for 15 of 16 rows, so all 16 are read and the tensor is kept whole.
     expect(keepRateFor(c, 80 + 1168 + 7850)).toBe(1 / 2);
@@ -252,6 +253,14 @@ describe('fingerprint sampling', () => {
     // Just above half (66 of 128 rows at 40 columns): every row; below half: unchanged.
     expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [100, 40], 0.51).rowRate).toBe(1);
     expect(sampleTensor({ ...c, keepMin: 1 }, 'w', [1000, 200], 0.05).rowRate).toBe(320 / 1024);
+  });
+
+  it('keeps the zoo presets\' models whole by default, so their estimates are exact', () => {
+    const c = DEFAULT_FINGERPRINT_CONFIG;
+    // mnist-cnn (9,098), mnist-fc and the regimes MLP (50,890), tiny-llama (133,440 parameters).
+    for (const params of [9098, 50890, 133440, 2 ** 18]) expect(keepRateFor(c, params)).toBe(1);
+    expect(keepRateFor(c, 2 ** 18 + 1)).toBe(1 / 2);
+    expect(keepRateFor(c, 10 * 2 ** 18)).toBe(1 / 16);
   });
 
   it('keeps a 7B LLaMA-shaped model under 2 MB and reads under 2% of it', () => {

@@ -7,6 +7,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../../lib/detect/detect';
+import { ALL_METHODS } from '../../lib/eval/compare';
 import { IndexError, FormatError } from '../../lib/errors';
 import { addToIndex, addToOpenIndex } from '../../lib/hub/add';
 import { detectIndex } from '../../lib/hub/detect-index';
@@ -113,6 +114,21 @@ describe('fingerprint index', () => {
     const truth = new Set(edges.map((e) => `${e.parent}>${e.child}`));
     expect(exact.edges.filter((e) => truth.has(`${e.parent}>${e.child}`))).toHaveLength(9);
     expect(est.edges.filter((e) => truth.has(`${e.parent}>${e.child}`)).length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('with every model kept whole (the default budget here), gives every method the exact scan\'s answer', async () => {
+    // Fingerprints of these 11k-parameter models are the models, so the estimated statistics
+    // are the scan's; detectIndex also lists the models in the scan's order (the index keeps
+    // them by content hash), which the k-means methods' seeded restarts depend on.
+    const whole = path.join(dir, 'whole');
+    await addToIndex(whole, [models]);
+    const scan = await scanModels([models]);
+    for (const method of ALL_METHODS) {
+      const est = await detectIndex(whole, { method, threads: 1 });
+      const exact = detect(scan, { method });
+      const edges = (r: { edges: { parent: string; child: string }[] }) => r.edges.map((e) => `${e.parent}>${e.child}`).sort();
+      expect({ method, edges: edges(est), families: est.families }).toEqual({ method, edges: edges(exact), families: exact.families });
+    }
   });
 
   it('merges task shares into an index that answers exactly as one built on one machine', async () => {
