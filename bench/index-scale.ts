@@ -260,7 +260,7 @@ async function part10k(dir: string, models: number, families: number, queries: n
   const { edges } = writeHub(hub, models, families);
   const genSec = Number(process.hrtime.bigint() - t) / 1e9;
   const idx = path.join(dir, `idx-${models}-${families}`);
-  const out = [`## ${models} models in ${families} families (4 tensors, 41k parameters each, BF16)`, ''];
+  const out = [`## ${models} models in ${families} families (4 tensors, 49,472 parameters each, BF16: kept whole, with 16 KB probes for queries)`, ''];
   // The index is built when asked for, or when a later part needs it and it is not there.
   if (parts.has('add') || !fs.existsSync(path.join(idx, 'index.duckdb'))) {
     t = process.hrtime.bigint();

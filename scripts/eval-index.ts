@@ -10,8 +10,10 @@
  *   npm run eval:index -- --json runs.json
  *   npm run eval:index -- --dirs ~/.cache/neural-phylogeny/zoos/mnist-fc-small-seed0-1162ecae,...
  *
- * --budget N sets the fingerprint budget (values kept per model; default 8,192, which keeps
- * 1/8 of an mnist-fc model); --budget 262144 keeps these small zoo models whole (exact).
+ * --whole-params N keeps models of at most N parameters whole (default 262,144: every zoo
+ * preset's models, so their estimates are exact); --whole-params 0 samples them at the budget
+ * as their probes are (1/8 of an mnist-fc model). --budget N sets the values a sampled model
+ * keeps (default 8,192).
  *
  * --dirs evaluates zoos already on disk (each a folder with lineage.json; preset and seed read
  * from the folder name `<preset>-<scale>-seed<N>-<key>`) instead of building them.
@@ -33,7 +35,7 @@ import type { ZooPreset } from '../lib/zoo';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['presets', 'seeds', 'methods', 'json', 'dirs', 'budget']);
+handleUsage(__filename, ['presets', 'seeds', 'methods', 'json', 'dirs', 'budget', 'whole-params']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,6 +75,11 @@ async function main() {
   const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
   const methods = arg('methods', ALL_METHODS.join(',')).split(',');
   const runs: Run[] = [];
+  const config = {
+    ...DEFAULT_FINGERPRINT_CONFIG,
+    budget: Number(arg('budget', String(DEFAULT_FINGERPRINT_CONFIG.budget))),
+    wholeParams: Number(arg('whole-params', String(DEFAULT_FINGERPRINT_CONFIG.wholeParams))),
+  };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'np-eval-index-'));
   const given = arg('dirs', '').split(',').filter(Boolean).map((d) => {
     const m = /^(.*)-[a-z]+-seed(\d+)-[0-9a-f]+$/.exec(path.basename(d));
@@ -92,7 +99,7 @@ async function main() {
         const truth = set.lineage;
         const exactScan = await scanModelSet(set);
         const dir = path.join(tmp, `${preset}-${seed}`);
-        const added = await addToIndex(dir, [outDir], { config: { ...DEFAULT_FINGERPRINT_CONFIG, budget: Number(arg('budget', String(DEFAULT_FINGERPRINT_CONFIG.budget))) } });
+        const added = await addToIndex(dir, [outDir], { config });
         const est = await indexScan(dir);
         const exact = evaluateMethods(exactScan, truth, methods);
         const estimated = evaluateMethods(est, truth, methods);
@@ -108,7 +115,7 @@ async function main() {
   }
   const pct = (x: number) => (100 * x).toFixed(1);
   const lines = [
-    `Directed-edge accuracy (%), exact scan vs fingerprint index (budget ${arg('budget', String(DEFAULT_FINGERPRINT_CONFIG.budget))} values per model), mean over zoo seeds ${seeds.join(', ')} (small scale)`,
+    `Directed-edge accuracy (%), exact scan vs fingerprint index (models of at most ${config.wholeParams} parameters kept whole, larger ones sampled at a budget of ${config.budget} values), mean over zoo seeds ${seeds.join(', ')} (small scale)`,
     `Machine: ${machineDescription()}`,
     '',
     `| method | ${presets.map((p) => `${p} exact | ${p} index | Δ points`).join(' | ')} |`,

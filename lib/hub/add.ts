@@ -9,8 +9,8 @@ import * as fs from 'fs';
 import { InvalidArgumentError } from '../errors';
 import { listModelPaths, openModels } from '../io/discover';
 import type { ModelSource } from '../io/types';
-import { fingerprintModel } from './fingerprint';
-import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig } from './sample';
+import { fingerprintModel, keepRateOfModel } from './fingerprint';
+import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, probeConfigOf } from './sample';
 import { archSignature, contentHash, sketchOf, tensorSetSignature } from './signature';
 import { FileStamp, FingerprintIndex, NewModel } from './store';
 
@@ -76,7 +76,12 @@ async function stampsOf(model: ModelSource): Promise<{ path: string; size: numbe
 /** Builds the index row of one opened model. */
 export async function indexRecord(model: ModelSource, config: FingerprintConfig, fakeInit?: string): Promise<NewModel> {
   const fingerprint = await fingerprintModel(model, { config, fakeInit });
+  // A model kept whole only because of wholeParams also gets its probe (sample.ts): a second
+  // read, of a model of at most wholeParams parameters.
+  const pc = probeConfigOf(config);
+  const probe = keepRateOfModel(model, config) === 1 && keepRateOfModel(model, pc) < 1 ? await fingerprintModel(model, { config: pc, fakeInit: fingerprint.fakeInit }) : undefined;
   return {
+    ...(probe ? { probe } : {}),
     hash: contentHash(fingerprint),
     id: model.id,
     path: model.path,

@@ -154,7 +154,7 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
   let config: FingerprintConfig;
   try {
     config = checkConfig({ ...(json.config as FingerprintConfig) });
-    config = { seed: config.seed, wholeMax: config.wholeMax, budget: config.budget, keepMin: config.keepMin, cols: config.cols };
+    config = { seed: config.seed, wholeMax: config.wholeMax, wholeParams: config.wholeParams, budget: config.budget, keepMin: config.keepMin, cols: config.cols };
   } catch {
     return fail('bad config');
   }

@@ -137,8 +137,8 @@ export async function detectIndex(indexDir: string, opts: IndexDetectOptions = {
     };
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     const workers = Math.max(1, Math.min(threads ?? cores, items.length));
-    const parts = await detectGroups(next, { threads: workers, preload: workerPreload }, (job) => {
-      done += job.models.length;
+    const parts = await detectGroups(next, { threads: workers, preload: workerPreload }, (models) => {
+      done += models;
       onProgress?.(done, rows.length);
     });
     const method = parts[0]?.method ?? String(detectOpts.method ?? 'default');

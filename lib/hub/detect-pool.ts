@@ -46,20 +46,23 @@ function startWorker(preload: string[]): Worker {
  * worker in flight (fingerprints are loaded only as fast as they are used), and returns the
  * results in job order. With one thread everything runs on the calling thread.
  */
-export async function detectGroups(next: () => Promise<GroupJob | undefined>, opts: PoolOptions, onDone?: (job: GroupJob) => void): Promise<DetectionResult[]> {
+export async function detectGroups(next: () => Promise<GroupJob | undefined>, opts: PoolOptions, onDone?: (models: number) => void): Promise<DetectionResult[]> {
   const results: DetectionResult[] = [];
   // Run from the TypeScript sources without a loader to hand the workers: no workers.
   const canStart = path.extname(WORKER_FILE) === '.js' || (opts.preload ?? []).length > 0;
   if (opts.threads <= 1 || !canStart) {
     for (let job = await next(); job; job = await next()) {
       results.push(detectGroup(job.models, job.opts));
-      onDone?.(job);
+      onDone?.(job.models.length);
     }
     return results;
   }
   const workers = Array.from({ length: opts.threads }, () => startWorker(opts.preload ?? []));
   try {
-    const jobs: GroupJob[] = [];
+    // A job's fingerprints are held until its reply (a failed group is detected again here),
+    // then let go: holding every group's (2 GB for 10,000 whole 49k-parameter models) set the
+    // peak memory of detect --index.
+    const jobs: (GroupJob | undefined)[] = [];
     const pending = new Map<number, { resolve: (r: DetectionResult) => void; reject: (e: unknown) => void }>();
     const load = new Map<Worker, number>();
     for (const w of workers) {
@@ -69,11 +72,13 @@ export async function detectGroups(next: () => Promise<GroupJob | undefined>, op
         const p = pending.get(m.id);
         if (!p) return; // already rejected by a worker's crash
         pending.delete(m.id);
+        const job = jobs[m.id]!;
+        jobs[m.id] = undefined;
         if ('result' in m) p.resolve(m.result);
         else {
           // Again here, for the library's own error (class, code, file) rather than a message.
           try {
-            p.resolve(detectGroup(jobs[m.id].models, jobs[m.id].opts));
+            p.resolve(detectGroup(job.models, job.opts));
           } catch (e) {
             p.reject(e);
           }
@@ -93,10 +98,10 @@ export async function detectGroups(next: () => Promise<GroupJob | undefined>, op
       while (Math.min(...load.values()) >= 2) await Promise.race(waiting);
       const w = workers.reduce((a, b) => (load.get(b)! < load.get(a)! ? b : a));
       load.set(w, load.get(w)! + 1);
-      const done = job;
+      const count = job.models.length;
       const p = new Promise<DetectionResult>((resolve, reject) => pending.set(id, { resolve, reject }));
       const settled = p.then(
-        () => onDone?.(done),
+        () => onDone?.(count),
         () => undefined,
       );
       waiting.add(settled);

@@ -64,12 +64,15 @@ function sameList(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 /**
- * The compared coordinates of one group's members, gathered as float64 vectors (one per
- * member): the sampled rows of the common prefix at the lowest row rate (every member has them)
+ * The compared coordinates of one group's members, gathered as float32 vectors (one per
+ * member; views of the kept values where every member kept the same ones, so nothing is
+ * copied — widening to float64 here was a query's largest cost once small models were kept
+ * whole, and gains nothing: a product of two float32 values is exact in float64, where the
+ * Gram sums): the sampled rows of the common prefix at the lowest row rate (every member has them)
  * and, in each such row, the columns every member kept of it. Members sampled alike keep the
  * same columns of a row (sample.ts); a member kept whole keeps all of them.
  */
-export function gatherGroup(members: FingerprintTensor[], rowsCompared: number): { coords: Float64Array[]; rows: number; coordinates: number } {
+export function gatherGroup(members: FingerprintTensor[], rowsCompared: number): { coords: Float32Array[]; rows: number; coordinates: number } {
   // The usual group (one architecture, one kept fraction): every member sampled the same rows
   // and columns, so the compared values are a prefix of each member's, in the same order. The
   // per-row intersection below gives the same coordinates; this skips its bookkeeping, which
@@ -79,13 +82,13 @@ export function gatherGroup(members: FingerprintTensor[], rowsCompared: number):
     let n = 0;
     while (n < m0.rows.length && m0.rows[n] < rowsCompared) n++;
     const total = n * m0.nCols;
-    return { coords: members.map((m) => Float64Array.from(m.values.subarray(0, total))), rows: n, coordinates: total };
+    return { coords: members.map((m) => m.values.subarray(0, total)), rows: n, coordinates: total };
   }
   let low = members[0];
   for (const m of members) if (m.rowRate < low.rowRate) low = m;
   const rows = low.rows.filter((r) => r < rowsCompared);
   const rowPos = members.map((m) => positions(m.rows, rows));
-  if (rowPos.some((p) => p === undefined)) return { coords: members.map(() => new Float64Array(0)), rows: 0, coordinates: 0 };
+  if (rowPos.some((p) => p === undefined)) return { coords: members.map(() => new Float32Array(0)), rows: 0, coordinates: 0 };
   // Per compared row: the shared columns, and each member's positions of them in its row.
   const rowCols: Uint32Array[] = [];
   const colPos: Int32Array[][] = members.map(() => []);
@@ -102,7 +105,7 @@ export function gatherGroup(members: FingerprintTensor[], rowsCompared: number):
     total += cols.length;
   }
   const coords = members.map((m, mi) => {
-    const out = new Float64Array(total);
+    const out = new Float32Array(total);
     let k = 0;
     const rp = rowPos[mi]!;
     for (let i = 0; i < rows.length; i++) {
@@ -127,7 +130,7 @@ function firstN(n: number): Int32Array {
  * candidates. Four dot products share one pass over `a`; each is still summed in index order,
  * so every entry is the same number as a plain loop gives.
  */
-function gramOf(coords: Float64Array[], scale: number, pairs: 'all' | 'first-row'): number[][] {
+function gramOf(coords: Float32Array[], scale: number, pairs: 'all' | 'first-row'): number[][] {
   const k = coords.length;
   const gram: number[][] = Array.from({ length: k }, () => new Array<number>(k).fill(pairs === 'all' ? 0 : NaN));
   const set = (a: number, b: number, v: number) => {

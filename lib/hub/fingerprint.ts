@@ -128,6 +128,11 @@ function fakeParams(spec: ReturnType<typeof parseFakeInitSpec>, seed: number, mo
   return { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, ...philoxKey(seed, t.name) };
 }
 
+/** The kept fraction of a model: by the parameters of the tensors a fingerprint can read. */
+export function keepRateOfModel(model: ModelSource, config: FingerprintConfig): number {
+  return keepRateFor(config, model.tensors.reduce((s, t) => s + (readable(t) === undefined ? shapeView(t.shape).rows * shapeView(t.shape).rowLen : 0), 0));
+}
+
 /**
  * The read plan of a model's tensors (exported for the float64 reference in tests); with a
  * fake-init spec the reader also sums Σ(x − r)² over the kept values.
@@ -146,7 +151,7 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig, f
   const tensors: NativeFingerprintPlan['tensors'] = [];
   const spec = fakeInit === undefined ? undefined : parseFakeInitSpec(fakeInit);
   const sorted = [...model.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const keepRate = keepRateFor(config, sorted.reduce((s, t) => s + (readable(t) === undefined ? shapeView(t.shape).rows * shapeView(t.shape).rowLen : 0), 0));
+  const keepRate = keepRateOfModel(model, config);
   for (const t of sorted) {
     const why = readable(t);
     if (why !== undefined) {

@@ -2,7 +2,8 @@
  * "Where does this model come from?" against an index: fingerprint the model (or reuse its
  * indexed fingerprint), take the nearest models of its architecture by sketch inside DuckDB
  * (plus every model that shares its tensors under another architecture, compared exactly),
- * estimate a scan of the model and those candidates from their fingerprints, and run
+ * estimate a scan of the model and those candidates from their fingerprints (probes, for
+ * models kept whole: samples at the budget, so a query loads and compares little), and run
  * detection on it: relatives by estimated distance and correlation, likely parents and
  * children with direction and confidence. `confirm` re-runs the best candidates with the
  * exact scan of just those models.
@@ -18,6 +19,7 @@ import { scanModelSet } from '../scan/scan';
 import { indexRecord } from './add';
 import { estimateScan, IndexedModel } from './estimate';
 import { scanOrder, uniqueIds } from './ids';
+import { DEFAULT_FINGERPRINT_CONFIG } from './sample';
 import { FingerprintIndex } from './store';
 
 export interface QueryOptions {
@@ -77,12 +79,23 @@ function links(result: DetectionResult, id: string, paths: Map<string, string>, 
 export async function queryIndex(indexDir: string, modelPath: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const t0 = Date.now();
   const timings: Record<string, number> = {};
-  const index = await FingerprintIndex.open(indexDir, { readOnly: true });
-  try {
+  // The model is opened and fingerprinted (with the default config, which most indexes use)
+  // while DuckDB loads and opens the index: each is about a third of a query here.
+  const reading = (async () => {
     const set = await openModels([modelPath]);
     if (set.models.length !== 1) throw new InvalidArgumentError('E_INVALID_ARG', `${modelPath}: give one model to query, found ${set.models.length}`);
-    const model = set.models[0];
-    const rec = await indexRecord(model, index.config);
+    return { model: set.models[0], rec: await indexRecord(set.models[0], DEFAULT_FINGERPRINT_CONFIG) };
+  })();
+  let index: FingerprintIndex;
+  try {
+    index = await FingerprintIndex.open(indexDir, { readOnly: true });
+  } catch (e) {
+    await reading.catch(() => undefined);
+    throw e;
+  }
+  try {
+    const { model, rec: early } = await reading;
+    const rec = JSON.stringify(index.config) === JSON.stringify(DEFAULT_FINGERPRINT_CONFIG) ? early : await indexRecord(model, index.config);
     timings.fingerprint = Date.now() - t0;
     let mark = Date.now();
     const indexed = await index.hasModel(rec.hash);
@@ -91,7 +104,9 @@ export async function queryIndex(indexDir: string, modelPath: string, opts: Quer
     const hashes = [...new Set([...near.map((n) => n.hash), ...cousins])];
     timings.prefilter = Date.now() - mark;
     mark = Date.now();
-    const loaded = await index.rowsWithFingerprints(hashes);
+    // Probes where models have them: a query compares samples at the budget, so what it loads
+    // and compares stays small when small models are kept whole (lib/hub/sample.ts).
+    const loaded = await index.rowsWithFingerprints(hashes, { probe: true });
     const rows = loaded.map((l) => l.row);
     const fps = new Map(loaded.map((l) => [l.row.hash, l.fingerprint]));
     timings.load = Date.now() - mark;
@@ -99,7 +114,7 @@ export async function queryIndex(indexDir: string, modelPath: string, opts: Quer
     const ids = uniqueIds(rows);
     const queryId = ids.includes(model.id) ? `${model.id} (query)` : model.id;
     const members: IndexedModel[] = [
-      { id: queryId, path: model.path, fingerprint: rec.fingerprint },
+      { id: queryId, path: model.path, fingerprint: rec.probe ?? rec.fingerprint },
       ...rows.map((r, i) => ({ id: ids[i], path: r.path, fingerprint: fps.get(r.hash)! })),
     ];
     // Only the query's row of each Gram: the candidates' distances to each other are not used.

@@ -6,8 +6,8 @@
  *
  * A tensor is seen as rows × rowLen (shape[0] rows; 1-D tensors are rows of one element).
  * The kept fraction is one per model, a power of two: 1 when the model's parameters fit the
- * budget (a small model's fingerprint is the model, and its estimates are exact), else
- * 2^-⌈log2(params / budget)⌉, so every model of one architecture samples alike and models of
+ * budget or `wholeParams` (a small model's fingerprint is the model, and its estimates are
+ * exact), else 2^-⌈log2(params / budget)⌉, so every model of one architecture samples alike and models of
  * slightly different sizes (a resized vocabulary) usually too.
  *
  * Small tensors (≤ wholeMax elements) are kept whole. Otherwise row r is sampled when
@@ -31,7 +31,9 @@ export interface FingerprintConfig {
   seed: number;
   /** Tensors with at most this many elements are kept whole. */
   wholeMax: number;
-  /** Values a fingerprint aims to keep (float32 each); models up to this many parameters are kept whole. */
+  /** Models of at most this many parameters are kept whole (0: only those within the budget). */
+  wholeParams: number;
+  /** Values a sampled fingerprint aims to keep (float32 each); models up to this many parameters are kept whole. */
   budget: number;
   /** At least this many elements kept per large tensor. */
   keepMin: number;
@@ -40,28 +42,36 @@ export interface FingerprintConfig {
 }
 
 /**
- * Defaults. The budget: a model of at most 262,144 parameters (512 KB in BF16, 1 MB in F32:
+ * Defaults. A model of at most `wholeParams` = 262,144 parameters (512 KB in BF16, 1 MB in F32:
  * no more than a 7B model's fingerprint) is kept whole, so its fingerprint is the model and
- * every estimate is exact: detection over the index then gives the exact scan's answer on
- * every zoo preset (eval:index). At 8,192 the Gram of an mnist-fc model (51k parameters, 1/8
- * kept) was off by 1.3–2.1% rms and moved the default method by up to 3 of 25 edges on a seed.
- * A larger model keeps between half the budget and the budget: 2^-⌈log2(params / budget)⌉.
- * A 7B LLaMA-shaped model (291 tensors, 6.7e9 parameters: kept fraction 2^-15) keeps mostly
- * keepMin per tensor, about 350k values (1.4 MB as float32, under a 2 MB limit; under 1 MB as
- * its record, BF16 values in 16 bits) and reads about 0.5% of its bytes. The budget also sizes
- * the index: DuckDB reads blobs at about 100 MB/s here, so loading, not comparing, is the cost
- * of a query's 64 candidates (a 49k-parameter BF16 model, kept whole: about 100 KB).
+ * every estimate is exact: detection over the index gives the exact scan's answer on every zoo
+ * preset and seed (eval:index). Sampled, an mnist-fc model (51k parameters, 1/8 kept) had its
+ * Gram off by 1.3–2.1% rms, which moved the default method by up to 3 of 25 edges on a seed.
+ * A larger model keeps a power-of-two fraction of itself, between half the budget (8,192 values)
+ * and the budget: a 7B LLaMA-shaped model (291 tensors, 6.7e9 parameters) keeps mostly keepMin
+ * per tensor, about 340k values (1.4 MB as float32, under a 2 MB limit; 0.93 MB as its record,
+ * BF16 values in 16 bits) and reads about 0.5% of its bytes. The budget sizes what a query
+ * loads: DuckDB reads blobs at about 25–100 MB/s here, so a model kept whole also gets a
+ * **probe**, its fingerprint at `probeConfigOf` (sampled at the budget), which `index query`
+ * compares instead (lib/hub/query.ts): a 49k-parameter BF16 model's record is 103 KB whole,
+ * its probe 16 KB.
  */
-export const DEFAULT_FINGERPRINT_CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, budget: 2 ** 18, keepMin: 1024, cols: 32 };
+export const DEFAULT_FINGERPRINT_CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, wholeParams: 2 ** 18, budget: 2 ** 13, keepMin: 1024, cols: 32 };
+
+/** The config of a model's probe: the same sampling, with no model kept whole beyond the budget. */
+export function probeConfigOf(c: FingerprintConfig): FingerprintConfig {
+  return { ...c, wholeParams: 0 };
+}
 
 /** The kept fraction of a model with `params` parameters (see above). */
 export function keepRateFor(c: FingerprintConfig, params: number): number {
-  if (params <= c.budget) return 1;
+  if (params <= Math.max(c.budget, c.wholeParams)) return 1;
   return 2 ** -Math.ceil(Math.log2(params / c.budget));
 }
 
 export function checkConfig(c: FingerprintConfig): FingerprintConfig {
   const ok = Number.isSafeInteger(c.seed) && c.seed >= 0 && Number.isSafeInteger(c.wholeMax) && c.wholeMax >= 0 &&
+    Number.isSafeInteger(c.wholeParams) && c.wholeParams >= 0 &&
     Number.isSafeInteger(c.budget) && c.budget >= 1 && Number.isSafeInteger(c.keepMin) && c.keepMin >= 1 &&
     Number.isSafeInteger(c.cols) && c.cols >= 1;
   if (!ok) throw new InvalidArgumentError('E_INVALID_ARG', `fingerprint config is invalid: ${JSON.stringify(c)}`);

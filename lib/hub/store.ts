@@ -22,17 +22,21 @@ function duckdb(): Duck {
 
 export const INDEX_FORMAT = 'neural-phylogeny/fingerprint-index';
 /**
+ * 4: models of at most wholeParams parameters are kept whole, and get a probe (a fingerprint
+ * sampled at the budget, which queries compare; column `probe`, NULL where the fingerprint is
+ * already sampled).
  * 3: a tensor that would sample more than half its rows samples all of them (lib/hub/sample.ts).
  * 2: each sampled row keeps columns of its own. 1 kept the same columns in every row. Older
  * fingerprints sample other coordinates (and hash differently), so versions are never mixed:
  * opening, adding to or merging an older index is refused with what to do.
  */
-export const INDEX_VERSION = 3;
+export const INDEX_VERSION = 4;
 
 /** Why an index of an older version cannot be read, by version. */
 const OLDER: Record<string, string> = {
   '1': 'its fingerprints keep the same columns in every sampled row; this version keeps columns per row, and the two cannot be compared',
   '2': 'its fingerprints sample the rows of tensors that this version reads whole, so the same model would be keyed twice',
+  '3': 'it samples models that this version keeps whole (up to 262,144 parameters by default) and holds no probes for queries',
 };
 export const INDEX_FILE = 'index.duckdb';
 
@@ -51,6 +55,8 @@ export interface IndexedRow {
 
 export interface NewModel extends IndexedRow {
   fingerprint: Fingerprint;
+  /** The fingerprint sampled at the budget, for a model whose own is kept whole (lib/hub/sample.ts). */
+  probe?: Fingerprint;
   sketch: Float32Array;
 }
 
@@ -66,7 +72,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS models (
      hash VARCHAR PRIMARY KEY, id VARCHAR NOT NULL, path VARCHAR NOT NULL, arch VARCHAR NOT NULL,
      tensor_set VARCHAR NOT NULL, params BIGINT NOT NULL, bytes BIGINT NOT NULL, bytes_read BIGINT NOT NULL,
-     fingerprint BLOB NOT NULL, sketch FLOAT[] NOT NULL)`,
+     fingerprint BLOB NOT NULL, sketch FLOAT[] NOT NULL, probe BLOB)`,
   `CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT NOT NULL, mtime_ms DOUBLE NOT NULL, hash VARCHAR NOT NULL)`,
 ];
 
@@ -167,9 +173,10 @@ export class FingerprintIndex {
         if (present.has(m.hash)) continue;
         present.add(m.hash);
         await this.conn.run(
-          'INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-          [m.hash, m.id, m.path, m.arch, m.tensorSet, m.params, m.bytes, m.bytesRead, d.blobValue(encodeFingerprint(m.fingerprint)), d.listValue(Array.from(m.sketch))],
-          [d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.BIGINT, d.BIGINT, d.BIGINT, d.BLOB, d.LIST(d.FLOAT)],
+          'INSERT INTO models VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+          [m.hash, m.id, m.path, m.arch, m.tensorSet, m.params, m.bytes, m.bytesRead, d.blobValue(encodeFingerprint(m.fingerprint)), d.listValue(Array.from(m.sketch)),
+            m.probe ? d.blobValue(encodeFingerprint(m.probe)) : null],
+          [d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.BIGINT, d.BIGINT, d.BIGINT, d.BLOB, d.LIST(d.FLOAT), d.BLOB],
         );
       }
       for (const f of files) {
@@ -193,16 +200,31 @@ export class FingerprintIndex {
     return num(r.getRows()[0][0]);
   }
 
-  /** Rows and fingerprints of the given models, in the order asked for (unknown hashes left out). */
-  async rowsWithFingerprints(hashes: string[]): Promise<{ row: IndexedRow; fingerprint: Fingerprint }[]> {
+  /**
+   * Rows and fingerprints of the given models, in the order asked for (unknown hashes left
+   * out); with `probe`, each model's probe where it has one (what a query compares).
+   */
+  async rowsWithFingerprints(hashes: string[], opts: { probe?: boolean } = {}): Promise<{ row: IndexedRow; fingerprint: Fingerprint }[]> {
     const found = new Map<string, { row: IndexedRow; fingerprint: Fingerprint }>();
-    for (const part of chunks(hashes)) {
-      const r = await this.conn.runAndReadAll(`SELECT hash, id, path, arch, tensor_set, params, bytes, bytes_read, fingerprint FROM models WHERE hash IN (${inList(part)})`);
-      for (const row of r.getRows()) {
-        const bytes = (row[8] as { bytes: Uint8Array }).bytes;
-        found.set(String(row[0]), { row: rowOf(row), fingerprint: decodeFingerprint(bytes, `${this.file} (model ${String(row[0])})`) });
+    const read = async (blob: string, want: string[]) => {
+      const missing: string[] = [];
+      for (const part of chunks(want)) {
+        const r = await this.conn.runAndReadAll(`SELECT hash, id, path, arch, tensor_set, params, bytes, bytes_read, ${blob} FROM models WHERE hash IN (${inList(part)})`);
+        for (const row of r.getRows()) {
+          if (row[8] === null) {
+            missing.push(String(row[0]));
+            continue;
+          }
+          const bytes = (row[8] as { bytes: Uint8Array }).bytes;
+          found.set(String(row[0]), { row: rowOf(row), fingerprint: decodeFingerprint(bytes, `${this.file} (model ${String(row[0])})`) });
+        }
       }
-    }
+      return missing;
+    };
+    // Probes first, then the fingerprints of models without one: coalesce(probe, fingerprint)
+    // made DuckDB read both blobs of every row, the whole records a probe is there to avoid.
+    if (opts.probe) await read('fingerprint', await read('probe', hashes));
+    else await read('fingerprint', hashes);
     return hashes.filter((h) => found.has(h)).map((h) => found.get(h)!);
   }
 

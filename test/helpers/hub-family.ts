@@ -12,7 +12,7 @@ export const LAYOUT: RandomTensor[] = [
 ];
 
 /** Small enough that every matrix is sampled, not kept whole. */
-export const TEST_CONFIG: FingerprintConfig = { seed: 0, wholeMax: 64, budget: 1024, keepMin: 128, cols: 16 };
+export const TEST_CONFIG: FingerprintConfig = { seed: 0, wholeMax: 64, wholeParams: 0, budget: 1024, keepMin: 128, cols: 16 };
 
 /**
  * `families` chains root -> a -> b plus root -> c, each child the parent plus small noise.

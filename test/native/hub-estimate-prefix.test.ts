@@ -71,7 +71,7 @@ describe('estimate with a resized vocabulary (row prefix)', () => {
     const set = await openModels(fs.readdirSync(dir).map((f) => path.join(dir, f)));
     const exact = await scanModelSet(set);
     // A budget that keeps 1/8 of each model: rows sampled, columns per row.
-    const config = { ...DEFAULT_FINGERPRINT_CONFIG, seed: exact.seed, budget: 256, keepMin: 64, wholeMax: 16, cols: 8 };
+    const config = { ...DEFAULT_FINGERPRINT_CONFIG, seed: exact.seed, budget: 256, keepMin: 64, wholeMax: 16, wholeParams: 0, cols: 8 };
     const models = await Promise.all(set.models.map(async (m) => ({ id: m.id, path: m.path, fingerprint: await fingerprintModel(m, { config, fakeInit: exact.fakeInit }) })));
     const emb = models[1].fingerprint.tensors.find((t) => t.name === 'model.embed_tokens.weight')!;
     expect(emb.colMode).not.toBe('all');

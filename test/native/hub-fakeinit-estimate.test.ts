@@ -17,7 +17,7 @@ import { rng, tmpDir } from '../helpers/models';
 
 // 67,200 parameters at a budget of 8,192 (kept fraction 1/16): every row is read, 44 of its 700
 // columns are kept (the tensor's share: 128 · 700 / 16 over 128 rows).
-const CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, budget: 8192, keepMin: 1024, cols: 32 };
+const CONFIG: FingerprintConfig = { seed: 0, wholeMax: 1024, wholeParams: 0, budget: 8192, keepMin: 1024, cols: 32 };
 
 it('has Σ(x − r)² exact where every row is sampled, and close where rows are', async () => {
   const dir = tmpDir('np-hub-est-');

@@ -13,11 +13,11 @@ import { referenceFingerprint } from '../../lib/hub/reference';
 import { readTensorValues } from '../../lib/io/tensor-data';
 import { fakeInitValue } from '../../lib/scan/philox';
 import { defaultFakeInit } from '../../lib/scan/default-init';
-import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, rowColumnKey, rowColumns, sampleKeys, sampleTensor, unitHash } from '../../lib/hub/sample';
+import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, probeConfigOf, rowColumnKey, rowColumns, sampleKeys, sampleTensor, unitHash } from '../../lib/hub/sample';
 import { rng, tmpDir, writeRandomModel } from '../helpers/models';
 import type { FloatDtype } from '../../lib/io/dtype';
 
-const SMALL: FingerprintConfig = { seed: 3, wholeMax: 50, budget: 128, keepMin: 20, cols: 5 };
+const SMALL: FingerprintConfig = { seed: 3, wholeMax: 50, wholeParams: 0, budget: 128, keepMin: 20, cols: 5 };
 
 describe('native fingerprint reader', () => {
   const dtypes: FloatDtype[] = ['F32', 'F16', 'BF16', 'F64'];
@@ -61,7 +61,7 @@ describe('native fingerprint reader', () => {
       shape: u.uniform() < 0.3 ? [int(40, 211), int(2, 5), int(3, 9)] : [int(40, 301), int(3, 97)],
     }));
     writeRandomModel(file, specs, fresh);
-    const config: FingerprintConfig = { seed: int(0, 1000), wholeMax: int(10, 60), budget: int(64, 400), keepMin: int(8, 40), cols: int(1, 9) };
+    const config: FingerprintConfig = { seed: int(0, 1000), wholeMax: int(10, 60), wholeParams: int(0, 1) * int(0, 3000), budget: int(64, 400), keepMin: int(8, 40), cols: int(1, 9) };
     const model = (await openModels([file])).models[0];
     const planned = fingerprintPlan(model, config, defaultFakeInit({ models: [model], warnings: [] }).spec);
     expect(planned.plan.tensors.some((t) => t.colsPerRow)).toBe(true);
@@ -87,7 +87,7 @@ describe('native fingerprint reader', () => {
     ], 5);
     const model = (await openModels([file])).models[0];
     const fake = defaultFakeInit({ models: [model], warnings: [] }).spec;
-    const config: FingerprintConfig = { seed: 1, wholeMax: 10, budget: 256, keepMin: 16, cols: 4 };
+    const config: FingerprintConfig = { seed: 1, wholeMax: 10, wholeParams: 0, budget: 256, keepMin: 16, cols: 4 };
     const planned = fingerprintPlan(model, config, fake);
     const got = await nativeReadFingerprint({ ...planned.plan, threads: 2 });
     const want = referenceFingerprint(planned.plan);
@@ -227,9 +227,9 @@ describe('fingerprint sampling', () => {
   });
 
   it('keeps a tensor\'s share of the budget when every row is sampled (more columns per row)', () => {
-    // mnist-fc's fc1 at a budget of 8,192 (the default keeps the model whole): 51k parameters
-    // keep 1/8, all 64 rows are sampled.
-    const c = { ...DEFAULT_FINGERPRINT_CONFIG, budget: 2 ** 13 };
+    // mnist-fc's fc1 in a probe (the default keeps the model whole): 51k parameters keep 1/8,
+    // all 64 rows are sampled.
+    const c = probeConfigOf(DEFAULT_FINGERPRINT_CONFIG);
     const keep = keepRateFor(c, 64 * 784 + 64 + 640 + 10);
     expect(keep).toBe(1 / 8);
     const s = sampleTensor(c, 'fc1.weight', [64, 784], keep);
@@ -240,7 +240,7 @@ describe('fingerprint sampling', () => {
   });
 
   it('samples every row of a tensor that would sample more than half of them, and no more than that', () => {
-    const c = { ...DEFAULT_FINGERPRINT_CONFIG, budget: 2 ** 13 };
+    const c = probeConfigOf(DEFAULT_FINGERPRINT_CONFIG);
     // mnist-cnn's conv2 (16 rows of 72 = 1,152 > wholeMax) in a 9k-parameter model (kept 1/2):
     // keepMin asks for 15 of 16 rows, so all 16 are read and the tensor is kept whole.
     expect(keepRateFor(c, 80 + 1168 + 7850)).toBe(1 / 2);
@@ -259,8 +259,12 @@ describe('fingerprint sampling', () => {
     const c = DEFAULT_FINGERPRINT_CONFIG;
     // mnist-cnn (9,098), mnist-fc and the regimes MLP (50,890), tiny-llama (133,440 parameters).
     for (const params of [9098, 50890, 133440, 2 ** 18]) expect(keepRateFor(c, params)).toBe(1);
-    expect(keepRateFor(c, 2 ** 18 + 1)).toBe(1 / 2);
-    expect(keepRateFor(c, 10 * 2 ** 18)).toBe(1 / 16);
+    // Beyond wholeParams, the budget's fraction: 2^-⌈log2(params / 8192)⌉.
+    expect(keepRateFor(c, 2 ** 18 + 1)).toBe(1 / 64);
+    expect(keepRateFor(c, 10 * 2 ** 18)).toBe(1 / 512);
+    // Their probes sample at the budget.
+    expect(keepRateFor(probeConfigOf(c), 50890)).toBe(1 / 8);
+    expect(keepRateFor(probeConfigOf(c), 8192)).toBe(1);
   });
 
   it('keeps a 7B LLaMA-shaped model under 2 MB and reads under 2% of it', () => {

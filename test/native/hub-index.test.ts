@@ -14,6 +14,7 @@ import { detectIndex } from '../../lib/hub/detect-index';
 import { mergeIndexes } from '../../lib/hub/merge';
 import { queryIndex } from '../../lib/hub/query';
 import { FingerprintIndex, INDEX_FILE } from '../../lib/hub/store';
+import { DEFAULT_FINGERPRINT_CONFIG, probeConfigOf } from '../../lib/hub/sample';
 import { runCli } from '../helpers/cli';
 import { scanModels } from '../../lib/scan/scan';
 import { tmpDir } from '../helpers/models';
@@ -42,8 +43,12 @@ describe('fingerprint index', () => {
   const edges = writeFamilies(models, 3);
   const single = path.join(dir, 'single');
 
+  // The default config: these 11.7k-parameter models are kept whole, with probes.
+  const whole = path.join(dir, 'whole');
+
   beforeAll(async () => {
     await addToIndex(single, [models], { config: TEST_CONFIG });
+    await addToIndex(whole, [models]);
   });
 
   it('adds incrementally: a second run reads nothing', async () => {
@@ -120,8 +125,6 @@ describe('fingerprint index', () => {
     // Fingerprints of these 11k-parameter models are the models, so the estimated statistics
     // are the scan's; detectIndex also lists the models in the scan's order (the index keeps
     // them by content hash), which the k-means methods' seeded restarts depend on.
-    const whole = path.join(dir, 'whole');
-    await addToIndex(whole, [models]);
     const scan = await scanModels([models]);
     for (const method of ALL_METHODS) {
       const est = await detectIndex(whole, { method, threads: 1 });
@@ -129,6 +132,30 @@ describe('fingerprint index', () => {
       const edges = (r: { edges: { parent: string; child: string }[] }) => r.edges.map((e) => `${e.parent}>${e.child}`).sort();
       expect({ method, edges: edges(est), families: est.families }).toEqual({ method, edges: edges(exact), families: exact.families });
     }
+  });
+
+  it('keeps a probe beside each whole fingerprint, and queries compare probes: the answer of an index of probes', async () => {
+    const ix = await FingerprintIndex.open(whole, { readOnly: true });
+    const hashes = (await ix.models()).map((r) => r.hash);
+    const full = await ix.rowsWithFingerprints(hashes);
+    const probes = await ix.rowsWithFingerprints(hashes, { probe: true });
+    ix.close();
+    expect(full.every((f) => f.fingerprint.tensors.every((t) => t.colMode === 'all' && t.rows.length === t.shape[0]))).toBe(true);
+    expect(probes.every((p) => p.fingerprint.tensors.some((t) => t.colMode === 'per-row' || t.rows.length < t.shape[0]))).toBe(true);
+    // The same models indexed with the probe config (sampled, as before models were kept whole).
+    const sampled = path.join(dir, 'probe-config');
+    await addToIndex(sampled, [models], { config: probeConfigOf(DEFAULT_FINGERPRINT_CONFIG) });
+    const probe = path.join(models, 'f1-a.safetensors');
+    const a = await queryIndex(whole, probe);
+    const b = await queryIndex(sampled, probe);
+    const answer = (q: Awaited<ReturnType<typeof queryIndex>>) => ({
+      relatives: q.relatives.map((r) => ({ id: r.id, distance: r.distance, correlation: r.correlation })),
+      parents: q.parents.map((p) => ({ id: p.id, confidence: p.confidence })),
+      children: q.children.map((p) => ({ id: p.id, confidence: p.confidence })),
+      family: q.family,
+    });
+    expect(answer(a)).toEqual(answer(b));
+    expect(a.parents.map((p) => p.id)).toEqual(['f1-root']);
   });
 
   it('merges task shares into an index that answers exactly as one built on one machine', async () => {
@@ -194,7 +221,7 @@ describe('fingerprint index', () => {
     c.closeSync();
     inst.closeSync();
     const before = fs.readFileSync(path.join(old, INDEX_FILE));
-    const named = new RegExp(`${path.join(old, INDEX_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprint index version 1, this library reads 3 \\(its fingerprints keep the same columns`);
+    const named = new RegExp(`${path.join(old, INDEX_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fingerprint index version 1, this library reads 4 \\(its fingerprints keep the same columns`);
     await expect(FingerprintIndex.open(old)).rejects.toThrow(named);
     await expect(addToIndex(old, [models], { config: TEST_CONFIG })).rejects.toThrow(IndexError);
     await expect(queryIndex(old, path.join(models, 'f0-a.safetensors'))).rejects.toThrow(named);
@@ -213,7 +240,14 @@ describe('fingerprint index', () => {
     await c2.run("UPDATE meta SET value = '2' WHERE key = 'version'");
     c2.closeSync();
     inst2.closeSync();
-    await expect(FingerprintIndex.open(old)).rejects.toThrow(/fingerprint index version 2, this library reads 3 \(its fingerprints sample the rows of tensors that this version reads whole/);
+    await expect(FingerprintIndex.open(old)).rejects.toThrow(/fingerprint index version 2, this library reads 4 \(its fingerprints sample the rows of tensors that this version reads whole/);
+    // Version 3 (small models sampled, no probes) too.
+    const inst3 = await duck.DuckDBInstance.create(path.join(old, INDEX_FILE));
+    const c3 = await inst3.connect();
+    await c3.run("UPDATE meta SET value = '3' WHERE key = 'version'");
+    c3.closeSync();
+    inst3.closeSync();
+    await expect(FingerprintIndex.open(old)).rejects.toThrow(/fingerprint index version 3, this library reads 4 \(it samples models that this version keeps whole/);
   });
 
   it('resumes after a run killed midway, with nothing half-written', async () => {
