@@ -1,6 +1,6 @@
 /**
- * `npm run eval:index`: detection on statistics estimated from fingerprints (the index)
- * against the exact scan, on the zoo presets and seeds of eval:paper. For each zoo: one exact
+ * `npm run eval:index`: detection over a fingerprint index (`detect --index`: statistics
+ * estimated from fingerprints, duplicates stored once put back) against the exact scan, on the zoo presets and seeds of eval:paper. For each zoo: one exact
  * scan, one `index add` into a fresh index (default fingerprint config), then every
  * learning-free method on both; prints directed-edge accuracy (%) mean over seeds for each,
  * the difference in points, and what the fingerprints read.
@@ -21,15 +21,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ALL_METHODS, evaluateMethods } from '../lib/eval/compare';
+import { ALL_METHODS, evaluateMethods, evaluateResult, type MethodEval } from '../lib/eval/compare';
+import { detectIndex } from '../lib/hub/detect-index';
+import type { MethodName } from '../lib/detect/options';
 import { addToIndex } from '../lib/hub/add';
-import { estimateScan } from '../lib/hub/estimate';
 import { DEFAULT_FINGERPRINT_CONFIG } from '../lib/hub/sample';
-import { scanOrder, uniqueIds } from '../lib/hub/ids';
-import { FingerprintIndex } from '../lib/hub/store';
 import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
-import type { ScanResult } from '../lib/scan/types';
 import { ensureZoo } from '../lib/zoo';
 import type { ZooPreset } from '../lib/zoo';
 import { machineDescription } from '../bench/machine';
@@ -43,20 +41,6 @@ function arg(name: string, fallback: string): string {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-
-/** The estimated scan of everything in an index. */
-async function indexScan(dir: string): Promise<ScanResult> {
-  const index = await FingerprintIndex.open(dir, { readOnly: true });
-  try {
-    const rows = await index.models();
-    const ids = uniqueIds(rows);
-    const fps = await index.fingerprints(rows.map((r) => r.hash));
-    // In a scan's model order, as detectIndex does: the comparison is then of statistics alone.
-    return estimateScan(scanOrder(ids).map((i) => ({ id: ids[i], path: rows[i].path, fingerprint: fps.get(rows[i].hash)! })));
-  } finally {
-    index.close();
-  }
-}
 
 interface Run {
   preset: string;
@@ -100,9 +84,14 @@ async function main() {
         const exactScan = await scanModelSet(set);
         const dir = path.join(tmp, `${preset}-${seed}`);
         const added = await addToIndex(dir, [outDir], { config });
-        const est = await indexScan(dir);
         const exact = evaluateMethods(exactScan, truth, methods);
-        const estimated = evaluateMethods(est, truth, methods);
+        // What `detect --index` answers (duplicates stored once are put back as duplicates).
+        const estimated: MethodEval[] = [];
+        for (const method of methods) {
+          const t0 = Date.now();
+          const r = await detectIndex(dir, { method: method as MethodName, threads: 1 });
+          estimated.push(evaluateResult(method, r, truth, Date.now() - t0));
+        }
         for (const e of exact) {
           const m = estimated.find((x) => x.method === e.method)!;
           runs.push({ preset, seed, method: e.method, exact: e.metrics.edgeAccuracy, estimated: m.metrics.edgeAccuracy, bytesRead: added.bytesRead, modelBytes: added.modelBytes, edges: truth.edges.length });

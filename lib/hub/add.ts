@@ -6,13 +6,14 @@
  * transaction).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { InvalidArgumentError } from '../errors';
 import { listModelPaths, openModels } from '../io/discover';
 import type { ModelSource } from '../io/types';
 import { fingerprintModel, keepRateOfModel } from './fingerprint';
 import { DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, probeConfigOf } from './sample';
 import { archSignature, contentHash, sketchOf, tensorSetSignature } from './signature';
-import { FileStamp, FingerprintIndex, NewModel } from './store';
+import { FileStamp, FingerprintIndex, ModelPath, NewModel } from './store';
 
 export interface Task {
   /** 0-based. */
@@ -74,8 +75,9 @@ async function stampsOf(model: ModelSource): Promise<{ path: string; size: numbe
 }
 
 /** Builds the index row of one opened model. */
-export async function indexRecord(model: ModelSource, config: FingerprintConfig, fakeInit?: string): Promise<NewModel> {
+export async function indexRecord(model: ModelSource, config: FingerprintConfig, fakeInit?: string, adapterBase?: string): Promise<NewModel> {
   const fingerprint = await fingerprintModel(model, { config, fakeInit });
+  if (model.adapter && adapterBase) fingerprint.adapter = { basePath: adapterBase, rank: model.adapter.rank };
   // A model kept whole only because of wholeParams also gets its probe (sample.ts): a second
   // read, of a model of at most wholeParams parameters.
   const pc = probeConfigOf(config);
@@ -98,6 +100,8 @@ export async function indexRecord(model: ModelSource, config: FingerprintConfig,
 /** The first model of a new index, opened and fingerprinted while the index is created. */
 async function firstRecord(entry: { path: string; id: string }, config: FingerprintConfig, opts: AddOptions) {
   const set = await openModels([entry.path], { signal: opts.signal });
+  // Not a model on its own (an adapter needs its base): left to the ordinary path.
+  if (set.models.length !== 1 || set.models[0].path !== entry.path) throw new InvalidArgumentError('E_INVALID_ARG', `${entry.path}: not one model on its own`);
   const rec = await indexRecord({ ...set.models[0], id: entry.id }, config, opts.fakeInit);
   return { set, rec };
 }
@@ -112,6 +116,8 @@ export async function addToIndex(indexDir: string, paths: string[], opts: AddOpt
   // was read for nothing; every later model is checked before it is read.
   const opening = FingerprintIndex.open(indexDir, { create: true, config, oneThread: true });
   const early = mine.selected.length && !opts.signal?.aborted ? firstRecord(mine.selected[0], config, opts) : undefined;
+  // Its failure is handled where it is awaited; until then it must not count as unhandled.
+  early?.catch(() => undefined);
   let index: FingerprintIndex;
   try {
     index = await opening;
@@ -141,15 +147,37 @@ export async function addToOpenIndex(index: FingerprintIndex, paths: string[], o
 
 type Listed = Awaited<ReturnType<typeof listModelPaths>>;
 
-async function selectModels(paths: string[], opts: AddOptions): Promise<{ listed: number; selected: Listed }> {
+async function selectModels(paths: string[], opts: AddOptions): Promise<{ listed: number; selected: Listed; all: Listed }> {
   const task = typeof opts.task === 'string' ? parseTask(opts.task) : opts.task;
   const listed = await listModelPaths(paths);
-  return { listed: listed.length, selected: task ? listed.filter((_, i) => i % task.count === task.index) : listed };
+  return { listed: listed.length, selected: task ? listed.filter((_, i) => i % task.count === task.index) : listed, all: listed };
+}
+
+/**
+ * The path of a PEFT adapter's base among the models of this add (all tasks' shares: a job
+ * array's task may hold an adapter whose base another task indexes), matched as the scan
+ * matches it by folder name or id: the last segment of the adapter's base_model_name_or_path.
+ * Undefined for a model that is no adapter, or whose base is not there (or not unique); the
+ * adapter is then opened alone and left out with the scan's reason.
+ */
+function adapterBaseAmong(entry: { path: string }, all: Listed): string | undefined {
+  const file = path.join(entry.path, 'adapter_config.json');
+  let wants: unknown;
+  try {
+    if (!fs.statSync(file).isFile() || fs.statSync(file).size > 1 << 20) return undefined;
+    wants = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>).base_model_name_or_path;
+  } catch {
+    return undefined;
+  }
+  if (typeof wants !== 'string' || !wants) return undefined;
+  const last = wants.replace(/\/+$/, '').split('/').pop();
+  const found = all.filter((e) => e.path !== entry.path && (e.id === last || path.basename(e.path) === last));
+  return found.length === 1 ? found[0].path : undefined;
 }
 
 async function addSelected(
   index: FingerprintIndex,
-  models: { listed: number; selected: Listed },
+  models: { listed: number; selected: Listed; all: Listed },
   opts: AddOptions,
   started: number,
   early?: ReturnType<typeof firstRecord>,
@@ -159,10 +187,12 @@ async function addSelected(
   const summary: AddSummary = { index: index.dir, listed: models.listed, selected: mine.length, added: 0, skipped: 0, bytesRead: 0, modelBytes: 0, seconds: 0, warnings: [] };
   let pending: NewModel[] = [];
   let stamps: FileStamp[] = [];
+  let paths: ModelPath[] = [];
   const flush = async () => {
-    if (pending.length || stamps.length) await index.addBatch(pending, stamps);
+    if (pending.length || stamps.length || paths.length) await index.addBatch(pending, stamps, paths);
     pending = [];
     stamps = [];
+    paths = [];
   };
   const seen = new Set<string>();
   for (let i = 0; i < mine.length; i++) {
@@ -171,9 +201,18 @@ async function addSelected(
     // A first model the early read could not handle goes the ordinary way: skipped if the index
     // knows it, else read again and its error reported from there.
     const first = i === 0 && early ? await early.catch(() => undefined) : undefined;
-    const set = first?.set ?? (await openModels([entry.path], { signal: opts.signal }));
+    // An adapter is opened with its base (its rows are formed over the base's).
+    const base = first ? undefined : adapterBaseAmong(entry, models.all);
+    const set = first?.set ?? (await openModels(base ? [entry.path, base] : [entry.path], { signal: opts.signal }));
     summary.warnings.push(...set.warnings);
-    const model = { ...set.models[0], id: entry.id };
+    const opened = set.models.find((m) => m.path === entry.path);
+    if (!opened) {
+      // The set's warning says why (an adapter whose base is not among the paths of this add).
+      summary.warnings.push(`${entry.path}: not indexed`);
+      opts.onProgress?.({ done: i + 1, total: mine.length, added: summary.added, skipped: summary.skipped, path: entry.path, bytesRead: summary.bytesRead });
+      continue;
+    }
+    const model = { ...opened, id: entry.id };
     const fileStamps = await stampsOf(model);
     const known = await Promise.all(fileStamps.map((s) => index.knownFile(s.path, s.size, s.mtimeMs)));
     let handled = false;
@@ -182,7 +221,8 @@ async function addSelected(
       handled = true;
     }
     if (!handled) {
-      const rec = first?.rec ?? (await indexRecord(model, index.config, opts.fakeInit));
+      const baseOf = opened.adapter?.baseId === undefined ? undefined : set.models.find((m) => m.id === opened.adapter!.baseId)?.path;
+      const rec = first?.rec ?? (await indexRecord(model, index.config, opts.fakeInit, baseOf));
       summary.bytesRead += rec.bytesRead;
       summary.modelBytes += rec.bytes;
       if (seen.has(rec.hash) || (await index.hasModel(rec.hash))) summary.skipped++;
@@ -192,6 +232,8 @@ async function addSelected(
         summary.added++;
       }
       stamps.push(...fileStamps.map((s) => ({ ...s, hash: rec.hash })));
+      // Every path, so that a model found twice is reported as a duplicate (detectIndex).
+      paths.push({ path: entry.path, id: entry.id, hash: rec.hash });
     }
     opts.onProgress?.({ done: i + 1, total: mine.length, added: summary.added, skipped: summary.skipped, path: entry.path, bytesRead: summary.bytesRead });
     if (pending.length >= batchSize) await flush();

@@ -51,6 +51,7 @@ interface FingerprintJson {
   reads: number;
   skipped: { tensor: string; reason: string }[];
   tensors: TensorJson[];
+  adapter?: { basePath: string; rank: number };
 }
 
 export function encodeFingerprint(fp: Fingerprint): Buffer {
@@ -62,6 +63,7 @@ export function encodeFingerprint(fp: Fingerprint): Buffer {
     bytesRead: fp.bytesRead,
     reads: fp.reads,
     skipped: fp.skipped,
+    ...(fp.adapter ? { adapter: fp.adapter } : {}),
     tensors: fp.tensors.map((t) => ({
       name: t.name, dtype: t.dtype, shape: t.shape, rowRate: t.rowRate, colMode: t.colMode, nRows: t.rows.length, nCols: t.nCols,
       moments: [...t.moments], fakeInitSq: t.fakeInitSq,
@@ -125,6 +127,12 @@ function checkTensor(t: unknown, fail: (why: string) => never): TensorJson {
   }
   if (o.valueBits !== 16 && o.valueBits !== 32) fail(`tensor '${o.name}': bad valueBits`);
   return o as TensorJson;
+}
+
+function checkAdapter(a: unknown, fail: (why: string) => never): { basePath: string; rank: number } {
+  const o = a as { basePath?: unknown; rank?: unknown };
+  if (!o || typeof o !== 'object' || typeof o.basePath !== 'string' || o.basePath.length === 0 || o.basePath.length > 4096 || !isInt(o.rank) || (o.rank as number) < 1) fail('bad adapter');
+  return { basePath: o.basePath as string, rank: o.rank as number };
 }
 
 function ascendingBelow(a: Uint32Array, limit: number): boolean {
@@ -192,6 +200,7 @@ export function decodeFingerprint(buf: Uint8Array, source: string): Fingerprint 
   return {
     config, fakeInit: json.fakeInit, tensors: out,
     skipped: json.skipped.map((s) => ({ tensor: String(s?.tensor), reason: String(s?.reason) })),
+    ...(json.adapter === undefined ? {} : { adapter: checkAdapter(json.adapter, fail) }),
     params: json.params, bytes: json.bytes, bytesRead: json.bytesRead, reads: json.reads,
   };
 }

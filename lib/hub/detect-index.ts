@@ -86,6 +86,37 @@ function combine(parts: DetectionResult[], method: string): DetectionResult {
   };
 }
 
+/**
+ * Models added from more than one path with identical content are stored once; each other path
+ * is put back as a duplicate of the stored model, as a scan reports identical models: an edge
+ * of type 'duplicate' with confidence 0.5 (nothing says which came first), the group in
+ * `duplicates`, the copy in the stored model's family.
+ */
+function addDuplicates(result: DetectionResult, rows: IndexedRow[], idOf: Map<string, string>, aliases: Map<string, { path: string; id: string }[]>): void {
+  if (aliases.size === 0) return;
+  const used = new Set(result.models.map((m) => m.id));
+  const notes: string[] = [];
+  for (const r of rows) {
+    const more = aliases.get(r.hash);
+    const id = idOf.get(r.hash)!;
+    const model = result.models.find((m) => m.id === id);
+    if (!more || !model) continue;
+    const group = [id];
+    for (const a of more) {
+      const aliasId = used.has(a.id) ? `${a.id}#${r.hash.slice(0, 8)}` : a.id;
+      used.add(aliasId);
+      group.push(aliasId);
+      result.models.push({ ...model, id: aliasId, path: a.path });
+      result.edges.push({ parent: id, child: aliasId, confidence: 0.5, distance: 0, confidenceParts: { direction: 0.5, pairing: 1 }, type: 'duplicate' });
+    }
+    result.duplicates.push(group);
+    const family = result.families.find((f) => f.includes(id));
+    if (family) family.push(...group.slice(1));
+    notes.push(group.join(' = '));
+  }
+  if (notes.length) result.warnings.push(`identical models (stored once in the index; the others attached to it with confidence 0.5): ${notes.join('; ')}`);
+}
+
 export async function detectIndex(indexDir: string, opts: IndexDetectOptions = {}): Promise<DetectionResult> {
   const started = Date.now();
   const { jointMax = 2000, linkCorrelation = 0.5, onProgress, threads, workerPreload, ...detectOpts } = opts;
@@ -146,6 +177,7 @@ export async function detectIndex(indexDir: string, opts: IndexDetectOptions = {
       return { models: [], edges: [], roots: [], families: [], duplicates: [], method, options: {}, timings: {}, warnings: ['the index is empty'] };
     }
     const result = combine(parts, method);
+    addDuplicates(result, rows, idOf, await index.aliases());
     result.warnings.unshift('statistics estimated from fingerprints (phylogeny index), not an exact scan', ...notes);
     result.timings.index = Date.now() - started;
     return result;

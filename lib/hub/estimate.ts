@@ -12,6 +12,7 @@
  * from Σx² over the whole sampled rows (fakeInitEstimate below says why).
  */
 import { alignModels } from '../scan/align';
+import { isFloatDtype } from '../io/dtype';
 import { parseFakeInitSpec, resolveFakeInit } from '../scan/fake-init';
 import type { ModelSource } from '../io/types';
 import type { ScanResult, ScanTensor, SkippedTensor } from '../scan/types';
@@ -256,7 +257,10 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
     path: m.path,
     format: 'file',
     files: [],
-    tensors: m.fingerprint.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, file: m.path, offset: 0, byteLength: 0 })),
+    // Every fingerprinted tensor was read as floats (GGUF blocks dequantized, packed weights
+    // unpacked: lib/hub/formed-rows.ts), so alignment must not leave a block dtype out; the
+    // statistics keep the stored dtype (t.dtypes below), which quantized-copy typing reads.
+    tensors: m.fingerprint.tensors.map((t) => ({ name: t.name, dtype: isFloatDtype(t.dtype) ? t.dtype : 'F32', shape: t.shape, file: m.path, offset: 0, byteLength: 0 })),
     bytes: m.fingerprint.bytes,
     params: m.fingerprint.params,
   }));
@@ -306,7 +310,11 @@ export function estimateScan(models: IndexedModel[], opts: EstimateOptions = {})
   return {
     format: 'neural-phylogeny/scan',
     version: 1,
-    models: models.map((m) => ({ id: m.id, path: m.path, params: m.fingerprint.params, bytes: m.fingerprint.bytes })),
+    // An adapter's edge to its base is read from its files, as in a scan, when the base is here.
+    models: models.map((m) => {
+      const base = m.fingerprint.adapter && models.find((b) => b.path === m.fingerprint.adapter!.basePath);
+      return { id: m.id, path: m.path, params: m.fingerprint.params, bytes: m.fingerprint.bytes, ...(base ? { adapter: { base: base.id, rank: m.fingerprint.adapter!.rank } } : {}) };
+    }),
     seed: models[0]?.fingerprint.config.seed ?? 0,
     fakeInit: specs.length === 1 ? specs[0] : specs.join(' | '),
     tensors,

@@ -12,6 +12,7 @@ import { philoxKey } from '../scan/philox';
 import type { ModelSource, TensorEntry } from '../io/types';
 import { native } from '../native';
 import { checkConfig, ColMode, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
+import { readFormedTensor } from './formed-rows';
 import { rowLayoutOf } from './row-layout';
 
 export interface FingerprintTensor {
@@ -49,6 +50,8 @@ export interface Fingerprint {
   /** What reading it cost. */
   bytesRead: number;
   reads: number;
+  /** A PEFT adapter's base (its path when indexed) and rank: the edge detection reads from the file, as for a scan. */
+  adapter?: { basePath: string; rank: number };
 }
 
 export interface FingerprintOptions {
@@ -138,9 +141,14 @@ export function keepRateOfModel(model: ModelSource, config: FingerprintConfig): 
  * fake-init spec the reader also sums Σ(x − r)² over the kept values.
  */
 export function fingerprintPlan(model: ModelSource, config: FingerprintConfig, fakeInit?: string): {
+  /** The dense tensors, for the native reader. */
   plan: NativeFingerprintPlan;
+  /** Every fingerprinted tensor, in name order; `dense[i]` is its index in plan.tensors, or −1 when it is formed. */
   entries: TensorEntry[];
   samples: ReturnType<typeof sampleTensor>[];
+  dense: number[];
+  /** r of each formed tensor's Σ(x − r)², by entry index. */
+  formedFake: Map<number, NativeFakeInitParams | undefined>;
   skipped: { tensor: string; reason: string }[];
 } {
   const files: string[] = [];
@@ -149,6 +157,8 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig, f
   const samples: ReturnType<typeof sampleTensor>[] = [];
   const skipped: { tensor: string; reason: string }[] = [];
   const tensors: NativeFingerprintPlan['tensors'] = [];
+  const dense: number[] = [];
+  const formedFake = new Map<number, NativeFakeInitParams | undefined>();
   const spec = fakeInit === undefined ? undefined : parseFakeInitSpec(fakeInit);
   const sorted = [...model.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const keepRate = keepRateOfModel(model, config);
@@ -158,16 +168,22 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig, f
       skipped.push({ tensor: t.name, reason: why });
       continue;
     }
+    const s = sampleTensor(config, t.name, t.shape, keepRate);
+    const { rows, rowLen } = shapeView(t.shape);
+    entries.push(t);
+    samples.push(s);
+    if (rowLayoutOf(t) === 'formed') {
+      dense.push(-1);
+      formedFake.set(entries.length - 1, spec ? fakeParams(spec, config.seed, model, t) : undefined);
+      continue;
+    }
     let fi = fileIndex.get(t.file);
     if (fi === undefined) {
       fi = files.length;
       files.push(t.file);
       fileIndex.set(t.file, fi);
     }
-    const s = sampleTensor(config, t.name, t.shape, keepRate);
-    const { rows, rowLen } = shapeView(t.shape);
-    entries.push(t);
-    samples.push(s);
+    dense.push(tensors.length);
     tensors.push({
       file: fi, offset: t.offset, dtype: t.dtype, totalRows: rows, rowLen, rows: s.rows, cols: s.cols, colsPerRow: s.colMode === 'per-row',
       ...(spec ? { fake: fakeParams(spec, config.seed, model, t) } : {}),
@@ -175,7 +191,52 @@ export function fingerprintPlan(model: ModelSource, config: FingerprintConfig, f
   }
   // Rows closer than 8 KiB are read in one call: a read costs about as much as 8 KiB of data,
   // and reading longer gaps would spend the read budget on rows nobody keeps.
-  return { plan: { files, tensors, coalesceBytes: 8192 }, entries, samples, skipped };
+  return { plan: { files, tensors, coalesceBytes: 8192 }, entries, samples, dense, formedFake, skipped };
+}
+
+type ReaderOutput = Pick<NativeFingerprintOutput, 'values' | 'moments' | 'fakeSq' | 'fakeWholeSq' | 'bytesRead' | 'reads'>;
+
+/**
+ * The native reader's output for the dense tensors, with the formed tensors' rows read
+ * (lib/hub/formed-rows.ts) and everything put in entry order; the output itself when no tensor
+ * is formed.
+ */
+export function withFormed(planned: ReturnType<typeof fingerprintPlan>, out: ReaderOutput): ReaderOutput {
+  if (planned.formedFake.size === 0) return out;
+  const n = planned.entries.length;
+  const denseAt: number[] = [];
+  let acc = 0;
+  planned.plan.tensors.forEach((t) => {
+    denseAt.push(acc);
+    acc += t.rows.length * (t.colsPerRow ? (t.rows.length ? t.cols.length / t.rows.length : 0) : t.cols.length);
+  });
+  const parts: Float32Array[] = [];
+  const merged: ReaderOutput = { values: new Float32Array(0), moments: new Float64Array(4 * n), fakeSq: new Float64Array(n), fakeWholeSq: new Float64Array(n), bytesRead: out.bytesRead, reads: out.reads };
+  planned.entries.forEach((e, i) => {
+    const d = planned.dense[i];
+    const s = planned.samples[i];
+    if (d >= 0) {
+      parts.push(out.values.subarray(denseAt[d], denseAt[d] + s.rows.length * s.nCols));
+      merged.moments.set(out.moments.subarray(4 * d, 4 * d + 4), 4 * i);
+      merged.fakeSq[i] = out.fakeSq[d];
+      merged.fakeWholeSq[i] = out.fakeWholeSq[d];
+      return;
+    }
+    const f = readFormedTensor(e, s, planned.formedFake.get(i));
+    parts.push(f.values);
+    merged.moments.set(f.moments, 4 * i);
+    merged.fakeSq[i] = f.fakeSq;
+    merged.fakeWholeSq[i] = f.fakeWholeSq;
+    merged.bytesRead += f.bytesRead;
+    merged.reads += s.rows.length;
+  });
+  merged.values = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    merged.values.set(p, at);
+    at += p.length;
+  }
+  return merged;
 }
 
 /** Assembles a fingerprint from a plan's native (or reference) output. */
@@ -184,7 +245,7 @@ export function assembleFingerprint(
   config: FingerprintConfig,
   fakeInit: string,
   planned: ReturnType<typeof fingerprintPlan>,
-  out: { values: Float32Array; moments: Float64Array; fakeSq: Float64Array; fakeWholeSq: Float64Array; bytesRead: number; reads: number },
+  out: ReaderOutput,
 ): Fingerprint {
   let at = 0;
   const tensors = planned.entries.map((e, i) => {
@@ -225,6 +286,7 @@ export async function fingerprintModel(model: ModelSource, opts: FingerprintOpti
   const fakeInit = opts.fakeInit ?? defaultFakeInit({ models: [model], warnings: [] }).spec;
   parseFakeInitSpec(fakeInit);
   const planned = fingerprintPlan(model, config, fakeInit);
-  const out = await nativeReadFingerprint(planned.plan);
-  return assembleFingerprint(model, config, fakeInit, planned, out);
+  const none: ReaderOutput = { values: new Float32Array(0), moments: new Float64Array(0), fakeSq: new Float64Array(0), fakeWholeSq: new Float64Array(0), bytesRead: 0, reads: 0 };
+  const out = planned.plan.tensors.length ? await nativeReadFingerprint(planned.plan) : none;
+  return assembleFingerprint(model, config, fakeInit, planned, withFormed(planned, out));
 }

@@ -83,7 +83,8 @@ export async function queryIndex(indexDir: string, modelPath: string, opts: Quer
   // while DuckDB loads and opens the index: each is about a third of a query here.
   const reading = (async () => {
     const set = await openModels([modelPath]);
-    if (set.models.length !== 1) throw new InvalidArgumentError('E_INVALID_ARG', `${modelPath}: give one model to query, found ${set.models.length}`);
+    if (set.models.length !== 1)
+      throw new InvalidArgumentError('E_INVALID_ARG', `${modelPath}: give one model to query, found ${set.models.length}${set.warnings.length ? ` (${set.warnings.join('; ')})` : ''}`);
     return { model: set.models[0], rec: await indexRecord(set.models[0], DEFAULT_FINGERPRINT_CONFIG) };
   })();
   let index: FingerprintIndex;

@@ -60,6 +60,13 @@ export interface NewModel extends IndexedRow {
   sketch: Float32Array;
 }
 
+/** A path a model was added from (its content hash may be stored under another path). */
+export interface ModelPath {
+  path: string;
+  id: string;
+  hash: string;
+}
+
 export interface FileStamp {
   path: string;
   size: number;
@@ -74,6 +81,7 @@ const SCHEMA = [
      tensor_set VARCHAR NOT NULL, params BIGINT NOT NULL, bytes BIGINT NOT NULL, bytes_read BIGINT NOT NULL,
      fingerprint BLOB NOT NULL, sketch FLOAT[] NOT NULL, probe BLOB)`,
   `CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT NOT NULL, mtime_ms DOUBLE NOT NULL, hash VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS paths (path VARCHAR PRIMARY KEY, id VARCHAR NOT NULL, hash VARCHAR NOT NULL)`,
 ];
 
 type Conn = Awaited<ReturnType<Awaited<ReturnType<Duck['DuckDBInstance']['create']>>['connect']>>;
@@ -157,7 +165,7 @@ export class FingerprintIndex {
   }
 
   /** Adds models and file stamps in one transaction (models already present are kept as they are). */
-  async addBatch(models: NewModel[], files: FileStamp[]): Promise<void> {
+  async addBatch(models: NewModel[], files: FileStamp[], paths: ModelPath[] = []): Promise<void> {
     const d = duckdb();
     await this.conn.run('BEGIN TRANSACTION');
     try {
@@ -182,6 +190,7 @@ export class FingerprintIndex {
       for (const f of files) {
         await this.conn.run('INSERT OR REPLACE INTO files VALUES ($1, $2, $3, $4)', [f.path, f.size, f.mtimeMs, f.hash], [d.VARCHAR, d.BIGINT, d.DOUBLE, d.VARCHAR]);
       }
+      for (const p of paths) await this.conn.run('INSERT OR REPLACE INTO paths VALUES ($1, $2, $3)', [p.path, p.id, p.hash], [d.VARCHAR, d.VARCHAR, d.VARCHAR]);
       await this.conn.run('COMMIT');
     } catch (e) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
@@ -246,6 +255,20 @@ export class FingerprintIndex {
     return ordered;
   }
 
+  /**
+   * Models found at more than one path (identical content, stored once): per content hash,
+   * the paths other than the stored row's, with their discovery ids, in path order.
+   */
+  async aliases(): Promise<Map<string, { path: string; id: string }[]>> {
+    const r = await this.conn.runAndReadAll('SELECT p.hash, p.path, p.id FROM paths p JOIN models m ON m.hash = p.hash WHERE p.path <> m.path ORDER BY p.hash, p.path');
+    const out = new Map<string, { path: string; id: string }[]>();
+    for (const [h, p, id] of r.getRows()) {
+      if (!out.has(String(h))) out.set(String(h), []);
+      out.get(String(h))!.push({ path: String(p), id: String(id) });
+    }
+    return out;
+  }
+
   /** Sketches of every model of an architecture, in hash order. */
   async sketches(arch: string): Promise<{ hashes: string[]; sketches: Float32Array[] }> {
     const r = await this.conn.runAndReadAll('SELECT hash, sketch FROM models WHERE arch = $1 ORDER BY hash', [arch]);
@@ -290,6 +313,7 @@ export class FingerprintIndex {
       await this.conn.run('BEGIN TRANSACTION');
       await this.conn.run('INSERT INTO models SELECT * FROM src.models ON CONFLICT DO NOTHING');
       await this.conn.run('INSERT OR REPLACE INTO files SELECT * FROM src.files');
+      await this.conn.run('INSERT OR REPLACE INTO paths SELECT * FROM src.paths');
       await this.conn.run('COMMIT');
     } catch (e) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
