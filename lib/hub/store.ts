@@ -187,14 +187,26 @@ export class FingerprintIndex {
           [d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.VARCHAR, d.BIGINT, d.BIGINT, d.BIGINT, d.BLOB, d.LIST(d.FLOAT), d.BLOB],
         );
       }
-      for (const f of files) {
-        await this.conn.run('INSERT OR REPLACE INTO files VALUES ($1, $2, $3, $4)', [f.path, f.size, f.mtimeMs, f.hash], [d.VARCHAR, d.BIGINT, d.DOUBLE, d.VARCHAR]);
-      }
-      for (const p of paths) await this.conn.run('INSERT OR REPLACE INTO paths VALUES ($1, $2, $3)', [p.path, p.id, p.hash], [d.VARCHAR, d.VARCHAR, d.VARCHAR]);
+      // Replaced as one DELETE and one multi-row INSERT per table: a row at a time through
+      // INSERT OR REPLACE took DuckDB ~9 ms a row here (90 s of adding 10,000 models).
+      await this.replaceRows('files', files.map((f) => [f.path, f.size, f.mtimeMs, f.hash]), [d.VARCHAR, d.BIGINT, d.DOUBLE, d.VARCHAR]);
+      await this.replaceRows('paths', paths.map((p) => [p.path, p.id, p.hash]), [d.VARCHAR, d.VARCHAR, d.VARCHAR]);
       await this.conn.run('COMMIT');
     } catch (e) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       throw new IndexError('E_INDEX', `${this.file}: writing the index failed (nothing of this batch was kept): ${(e as Error).message}`, { file: this.file, cause: e });
+    }
+  }
+
+  /** Rows keyed by their first column (a path), replacing any already there; in parts of 256 rows. */
+  private async replaceRows(table: 'files' | 'paths', rows: (string | number)[][], types: unknown[]): Promise<void> {
+    const unique = [...new Map(rows.map((r) => [r[0], r])).values()];
+    for (let i = 0; i < unique.length; i += 256) {
+      const part = unique.slice(i, i + 256);
+      const w = types.length;
+      await this.conn.run(`DELETE FROM ${table} WHERE path IN (${part.map((_, j) => `$${j + 1}`).join(', ')})`, part.map((r) => r[0]), part.map(() => types[0]) as never);
+      const values = part.map((_, j) => `(${types.map((__, k) => `$${j * w + k + 1}`).join(', ')})`).join(', ');
+      await this.conn.run(`INSERT INTO ${table} VALUES ${values}`, part.flat(), part.flatMap(() => types) as never);
     }
   }
 

@@ -22,24 +22,9 @@ import { readTensorValues } from '../../lib/io/tensor-data';
 import type { ModelSource } from '../../lib/io/types';
 import { scanModelSet } from '../../lib/scan/scan';
 import { rng, tmpDir } from '../helpers/models';
+import { CFG, SHAPES } from './llama-gguf-shapes';
 import { writePackedDir } from './packed-helpers';
 
-const CFG = { hidden_size: 256, intermediate_size: 512, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 37, rms_norm_eps: 1e-5, max_position_embeddings: 64, initializer_range: 0.02, model_type: 'llama' };
-const HD = CFG.hidden_size / CFG.num_attention_heads;
-const SHAPES: [string, number[]][] = [
-  ['model.embed_tokens.weight', [37, 256]],
-  ['model.layers.0.self_attn.q_proj.weight', [256, 256]],
-  ['model.layers.0.self_attn.k_proj.weight', [2 * HD, 256]],
-  ['model.layers.0.self_attn.v_proj.weight', [2 * HD, 256]],
-  ['model.layers.0.self_attn.o_proj.weight', [256, 256]],
-  ['model.layers.0.mlp.gate_proj.weight', [512, 256]],
-  ['model.layers.0.mlp.up_proj.weight', [512, 256]],
-  ['model.layers.0.mlp.down_proj.weight', [256, 512]],
-  ['model.layers.0.input_layernorm.weight', [256]],
-  ['model.layers.0.post_attention_layernorm.weight', [256]],
-  ['model.norm.weight', [256]],
-  ['lm_head.weight', [37, 256]],
-];
 // Samples rows and columns of every matrix (the default would keep these models whole).
 const SAMPLED = { ...DEFAULT_FINGERPRINT_CONFIG, wholeParams: 0, budget: 4096, keepMin: 256, cols: 8 };
 
