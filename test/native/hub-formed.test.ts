@@ -123,4 +123,12 @@ describe('fingerprints of formed tensors (GGUF, GPTQ, PEFT)', () => {
     const est = await detectIndex(idx);
     expect(est.edges.find((e) => e.child === 'adapter')).toMatchObject({ parent: 'base', type: 'peft' });
   });
+
+  test('an adapter added without its base is left out with the reason, and nothing else is lost', async () => {
+    const idx = path.join(dir, 'alone');
+    const added = await addToIndex(idx, [path.join(set, 'adapter'), path.join(set, 'gptq')]);
+    expect(added.added).toBe(1);
+    expect(added.warnings.join('\n')).toMatch(/PEFT adapter of base 'base', which is not in the set/);
+    expect(added.warnings.join('\n')).toMatch(/adapter: not indexed/);
+  });
 });
