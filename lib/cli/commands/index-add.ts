@@ -11,7 +11,8 @@ export const indexAddCommand: Command = {
   name: 'index add',
   summary: 'fingerprint models into an index (incremental; one small read per model)',
   description:
-    'Reads a fixed sample of rows of every tensor (about 1% of a large model\'s bytes) and stores the fingerprint in the index (created if missing; docs/index.md). ' +
+    'Reads a fixed sample of rows of every tensor (about 1% of a large model\'s bytes; a model of at most 262,144 parameters is kept whole) and stores the fingerprint in the index (created if missing; docs/index.md). ' +
+    'Every format the scan reads is indexed (safetensors, PyTorch .bin, GGUF, GPTQ/AWQ); a PEFT adapter is indexed when its base is among the paths of the same add (all tasks\' shares), else left out with a warning. ' +
     'Files whose path, size and modification time the index knows are not read again, and a model whose content hash is already indexed is not added twice. ' +
     'Models are committed in batches, each one transaction: a killed run keeps its committed batches and the next run resumes after them. ' +
     '--task i/n takes every n-th model found (in path order) starting at the i-th, so each task of a job array (Slurm --array, Kubernetes indexed jobs) indexes its own share into its own directory; `phylogeny index merge` joins them.',
