@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError } from '../errors';
+import { matchesBaseName } from '../io/adapters';
 import { listModelPaths, openModels } from '../io/discover';
 import type { ModelSource } from '../io/types';
 import { fingerprintModel, keepRateOfModel } from './fingerprint';
@@ -155,23 +156,15 @@ async function selectModels(paths: string[], opts: AddOptions): Promise<{ listed
 
 /**
  * The path of a PEFT adapter's base among the models of this add (all tasks' shares: a job
- * array's task may hold an adapter whose base another task indexes), matched as the scan
- * matches it by folder name or id: the last segment of the adapter's base_model_name_or_path.
- * Undefined for a model that is no adapter, or whose base is not there (or not unique); the
- * adapter is then opened alone and left out with the scan's reason.
+ * array's task may hold an adapter whose base another task indexes), for an adapter that
+ * discovery opened alone and so could not resolve: the base it names (discovery's `wants`:
+ * base_model_name_or_path, or its README's base_model) matched as the scan matches it, against
+ * a listed model's id or folder name. Undefined when there is none, or more than one.
  */
-function adapterBaseAmong(entry: { path: string }, all: Listed): string | undefined {
-  const file = path.join(entry.path, 'adapter_config.json');
-  let wants: unknown;
-  try {
-    if (!fs.statSync(file).isFile() || fs.statSync(file).size > 1 << 20) return undefined;
-    wants = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>).base_model_name_or_path;
-  } catch {
-    return undefined;
-  }
-  if (typeof wants !== 'string' || !wants) return undefined;
-  const last = wants.replace(/\/+$/, '').split('/').pop();
-  const found = all.filter((e) => e.path !== entry.path && (e.id === last || path.basename(e.path) === last));
+function adapterBaseAmong(adapter: ModelSource, all: Listed): string | undefined {
+  const wants = adapter.adapter?.wants;
+  if (!wants) return undefined;
+  const found = all.filter((e) => e.path !== adapter.path && (matchesBaseName(wants, e.id) || matchesBaseName(wants, path.basename(e.path))));
   return found.length === 1 ? found[0].path : undefined;
 }
 
@@ -201,9 +194,14 @@ async function addSelected(
     // A first model the early read could not handle goes the ordinary way: skipped if the index
     // knows it, else read again and its error reported from there.
     const first = i === 0 && early ? await early.catch(() => undefined) : undefined;
-    // An adapter is opened with its base (its rows are formed over the base's).
-    const base = first ? undefined : adapterBaseAmong(entry, models.all);
-    const set = first?.set ?? (await openModels(base ? [entry.path, base] : [entry.path], { signal: opts.signal }));
+    let set = first?.set ?? (await openModels([entry.path], { signal: opts.signal, keepUnresolvedAdapters: true }));
+    // An adapter alone keeps only its own tensors: it is opened again with its base (its rows
+    // are formed over the base's), or left out with discovery's reason.
+    const alone = set.models.find((m) => m.path === entry.path && m.adapter && m.adapter.baseId === undefined);
+    if (alone) {
+      const base = adapterBaseAmong(alone, models.all);
+      set = await openModels(base ? [entry.path, base] : [entry.path], { signal: opts.signal });
+    }
     summary.warnings.push(...set.warnings);
     const opened = set.models.find((m) => m.path === entry.path);
     if (!opened) {

@@ -95,12 +95,14 @@ function combine(parts: DetectionResult[], method: string): DetectionResult {
 function addDuplicates(result: DetectionResult, rows: IndexedRow[], idOf: Map<string, string>, aliases: Map<string, { path: string; id: string }[]>): void {
   if (aliases.size === 0) return;
   const used = new Set(result.models.map((m) => m.id));
+  const byId = new Map(result.models.map((m) => [m.id, m]));
   const notes: string[] = [];
   for (const r of rows) {
     const more = aliases.get(r.hash);
+    if (!more) continue;
     const id = idOf.get(r.hash)!;
-    const model = result.models.find((m) => m.id === id);
-    if (!more || !model) continue;
+    const model = byId.get(id);
+    if (!model) continue;
     const group = [id];
     for (const a of more) {
       const aliasId = used.has(a.id) ? `${a.id}#${r.hash.slice(0, 8)}` : a.id;

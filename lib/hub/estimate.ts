@@ -13,14 +13,13 @@
  */
 import { alignModels } from '../scan/align';
 import { isFloatDtype } from '../io/dtype';
-import { parseFakeInitSpec, resolveFakeInit } from '../scan/fake-init';
+import { fakeInitParams, parseFakeInitSpec, resolveFakeInit } from '../scan/fake-init';
 import type { ModelSource } from '../io/types';
 import type { ScanResult, ScanTensor, SkippedTensor } from '../scan/types';
 import type { Fingerprint, FingerprintTensor } from './fingerprint';
 import { colsOfRow, shapeView } from './sample';
 import { initSecondMoment } from '../detect/scores';
-import { FAKE_INIT_KIND_CODE } from '../scan/fake-init';
-import { fakeInitValue, philoxKey } from '../scan/philox';
+import { fakeInitValue } from '../scan/philox';
 
 export interface IndexedModel {
   id: string;
@@ -221,7 +220,7 @@ function prefixStats(
   const m: [number, number, number, number] = [0, 0, 0, 0];
   let kept = 0;
   let fakeSq = 0;
-  const p = whole ? { kind: FAKE_INIT_KIND_CODE[fake.kind], a: fake.a, b: fake.b, ...philoxKey(seed, name) } : undefined;
+  const p = whole ? fakeInitParams(fake, seed, name) : undefined;
   for (let i = 0; i < f.rows.length && f.rows[i] < rowsCompared; i++) {
     const cols = colsOfRow(f, i);
     for (let k = 0; k < cols.length; k++) {
@@ -231,7 +230,10 @@ function prefixStats(
       m[1] += x2;
       m[2] += x2 * x;
       m[3] += x2 * x2;
-      if (p) fakeSq += (x - fakeInitValue(p, f.rows[i] * rowLen + cols[k])) ** 2;
+      if (p) {
+        const d = x - fakeInitValue(p, f.rows[i] * rowLen + cols[k]);
+        fakeSq += d * d;
+      }
     }
     kept += cols.length;
   }

@@ -7,9 +7,9 @@
  */
 import { fromNative, InvalidArgumentError } from '../errors';
 import { defaultFakeInit } from '../scan/default-init';
-import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit, siblingWeightName } from '../scan/fake-init';
-import { philoxKey } from '../scan/philox';
+import { fakeInitParams, parseFakeInitSpec, resolveFakeInit, siblingWeightName } from '../scan/fake-init';
 import type { ModelSource, TensorEntry } from '../io/types';
+import type { FakeInitParams } from '../scan/philox';
 import { native } from '../native';
 import { checkConfig, ColMode, DEFAULT_FINGERPRINT_CONFIG, FingerprintConfig, keepRateFor, sampleTensor, shapeView } from './sample';
 import { readFormedTensor } from './formed-rows';
@@ -83,13 +83,7 @@ export interface NativeFingerprintOutput {
 }
 
 /** A tensor's fake initialization as the addon takes it (lib/scan/philox.ts). */
-export interface NativeFakeInitParams {
-  kind: number;
-  a: number;
-  b: number;
-  key0: number;
-  key1: number;
-}
+export type NativeFakeInitParams = FakeInitParams;
 
 export interface NativeFingerprintPlan {
   files: string[];
@@ -128,7 +122,7 @@ function fakeParams(spec: ReturnType<typeof parseFakeInitSpec>, seed: number, mo
   const sibling = siblingWeightName(t.name);
   const siblingShape = sibling === undefined ? undefined : model.tensors.find((x) => x.name === sibling)?.shape;
   const fi = resolveFakeInit(spec, t.name, { shape: t.shape, siblingWeightShape: siblingShape });
-  return { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, ...philoxKey(seed, t.name) };
+  return fakeInitParams(fi, seed, t.name);
 }
 
 /** The kept fraction of a model: by the parameters of the tensors a fingerprint can read. */

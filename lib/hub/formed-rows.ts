@@ -4,8 +4,8 @@
  * weights (base + scale · B·A), GPTQ/AWQ packed weights. Each sampled row is made as the
  * reference scan makes it (lib/io/tensor-data.ts: the reference dequantizers are bit for bit the
  * native ones, formLora is the scan's arithmetic), then summed exactly as the native reader sums
- * a dense row (lib/hub/reference.ts: moments in eight fixed float64 lanes, Σ(x − r)² over the
- * kept values and, when every row is sampled, over every element), so a model's fingerprint and
+ * a dense row (RowSums of lib/hub/reference.ts: moments in eight fixed float64 lanes, Σ(x − r)²
+ * over the kept values and, when every row is sampled, over every element), so a model's fingerprint and
  * content hash do not depend on which reader made its rows.
  *
  * What is read: for GGUF, only the sampled rows (a row of blocks is contiguous); for a LoRA
@@ -18,8 +18,8 @@ import { DTYPE_SIZES } from '../io/dtype';
 import { ggmlBytes, ggmlType } from '../io/gguf-types';
 import { formLora, readTensorValues, readValuesFd } from '../io/tensor-data';
 import type { TensorEntry } from '../io/types';
-import { fakeInitValue, type FakeInitParams } from '../scan/philox';
-import { referenceRowMoments } from './reference';
+import type { FakeInitParams } from '../scan/philox';
+import { RowSums } from './reference';
 import { colsOfRow, shapeView, type ColMode } from './sample';
 
 export interface FormedSample {
@@ -81,33 +81,13 @@ function rowSource(t: TensorEntry, rowLen: number, fds: Map<string, number>): { 
 export function readFormedTensor(t: TensorEntry, s: FormedSample, fake: FakeInitParams | undefined): FormedOutput {
   const { rows: totalRows, rowLen } = shapeView(t.shape);
   const values = new Float32Array(s.rows.length * s.nCols);
-  const sums: [number, number, number, number] = [0, 0, 0, 0];
-  let fakeSq = 0;
-  let fakeAll = 0;
-  const allRows = s.rows.length === totalRows;
+  const sums = new RowSums(fake, rowLen, s.rows.length === totalRows);
   const fds = new Map<string, number>();
   try {
     const src = rowSource(t, rowLen, fds);
     let at = 0;
-    for (let i = 0; i < s.rows.length; i++) {
-      const r = s.rows[i];
-      const x = src.row(r);
-      referenceRowMoments(x).forEach((m, j) => (sums[j] += m));
-      for (const c of colsOfRow(s, i)) {
-        values[at++] = x[c];
-        if (fake) {
-          const d = x[c] - fakeInitValue(fake, r * rowLen + c);
-          fakeSq += d * d;
-        }
-      }
-      if (fake && allRows) {
-        for (let e = 0; e < rowLen; e++) {
-          const d = x[e] - fakeInitValue(fake, r * rowLen + e);
-          fakeAll += d * d;
-        }
-      }
-    }
-    return { values, moments: sums, fakeSq, fakeWholeSq: fake && allRows ? fakeAll : NaN, bytesRead: src.bytes };
+    for (let i = 0; i < s.rows.length; i++) at = sums.add(src.row(s.rows[i]), s.rows[i], colsOfRow(s, i), values, at);
+    return { values, moments: sums.moments, fakeSq: sums.fakeSq, fakeWholeSq: sums.fakeWholeSq, bytesRead: src.bytes };
   } finally {
     for (const fd of fds.values()) fs.closeSync(fd);
   }

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import { IoError } from '../errors';
 import { decodeToFloat32, DTYPE_SIZES, FloatDtype } from '../io/dtype';
-import { fakeInitValue } from '../scan/philox';
+import { fakeInitValue, type FakeInitParams } from '../scan/philox';
 import type { NativeFingerprintOutput, NativeFingerprintPlan } from './fingerprint';
 
 /** Σx, Σx², Σx³, Σx⁴ of one row in the readers' lane order (see above). */
@@ -29,6 +29,49 @@ export function referenceRowMoments(x: Float32Array): [number, number, number, n
   return [combine(lanes[0]), combine(lanes[1]), combine(lanes[2]), combine(lanes[3])];
 }
 
+/**
+ * What every reader sums over one tensor's sampled rows, in the readers' order: the moments of
+ * each row (referenceRowMoments) added row by row, the kept values written out in output order,
+ * Σ(x − r)² over the kept values and, when every row is sampled, over every element in row
+ * order. Used by this reference and by the reader of formed rows (lib/hub/formed-rows.ts).
+ */
+export class RowSums {
+  readonly moments: [number, number, number, number] = [0, 0, 0, 0];
+  fakeSq = 0;
+  private fakeAll = 0;
+
+  constructor(
+    private readonly fake: FakeInitParams | undefined,
+    private readonly rowLen: number,
+    private readonly allRows: boolean,
+  ) {}
+
+  /** Adds row r (its values x), writing the values at `cols` into `values` from `at`; returns the next position. */
+  add(x: Float32Array, r: number, cols: ArrayLike<number>, values: Float32Array, at: number): number {
+    referenceRowMoments(x).forEach((m, j) => (this.moments[j] += m));
+    for (let k = 0; k < cols.length; k++) {
+      const c = cols[k];
+      values[at++] = x[c];
+      if (this.fake) {
+        const d = x[c] - fakeInitValue(this.fake, r * this.rowLen + c);
+        this.fakeSq += d * d;
+      }
+    }
+    if (this.fake && this.allRows) {
+      for (let e = 0; e < this.rowLen; e++) {
+        const d = x[e] - fakeInitValue(this.fake, r * this.rowLen + e);
+        this.fakeAll += d * d;
+      }
+    }
+    return at;
+  }
+
+  /** Σ(x − r)² over every element, or NaN unless every row was sampled with a fake init. */
+  get fakeWholeSq(): number {
+    return this.fake && this.allRows ? this.fakeAll : NaN;
+  }
+}
+
 export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerprintOutput {
   const perRow = (t: NativeFingerprintPlan['tensors'][number]) => (t.colsPerRow ? (t.rows.length ? t.cols.length / t.rows.length : 0) : t.cols.length);
   const total = plan.tensors.reduce((s, t) => s + t.rows.length * perRow(t), 0);
@@ -43,36 +86,18 @@ export function referenceFingerprint(plan: NativeFingerprintPlan): NativeFingerp
     plan.tensors.forEach((t, ti) => {
       const size = DTYPE_SIZES[t.dtype];
       const rowBytes = t.rowLen * size;
-      const sums = [0, 0, 0, 0];
-      let fake = 0;
-      let fakeAll = 0;
-      const allRows = t.rows.length === t.totalRows;
+      const sums = new RowSums(t.fake, t.rowLen, t.rows.length === t.totalRows);
       const buf = Buffer.alloc(rowBytes);
       const k = perRow(t);
       for (const [i, r] of t.rows.entries()) {
         const n = fs.readSync(fds[t.file], buf, 0, rowBytes, t.offset + r * rowBytes);
         if (n !== rowBytes) throw new IoError('E_IO', `${plan.files[t.file]}: short read (the file changed or was truncated)`, { file: plan.files[t.file] });
         bytesRead += rowBytes;
-        const x = decodeToFloat32(buf, t.dtype as FloatDtype);
-        referenceRowMoments(x).forEach((m, j) => (sums[j] += m));
-        const cols = t.colsPerRow ? t.cols.subarray(i * k, (i + 1) * k) : t.cols;
-        for (const c of cols) {
-          values[at++] = x[c];
-          if (t.fake) {
-            const d = x[c] - fakeInitValue(t.fake, r * t.rowLen + c);
-            fake += d * d;
-          }
-        }
-        if (t.fake && allRows) {
-          for (let e = 0; e < t.rowLen; e++) {
-            const d = x[e] - fakeInitValue(t.fake, r * t.rowLen + e);
-            fakeAll += d * d;
-          }
-        }
+        at = sums.add(decodeToFloat32(buf, t.dtype as FloatDtype), r, t.colsPerRow ? t.cols.subarray(i * k, (i + 1) * k) : t.cols, values, at);
       }
-      moments.set(sums, ti * 4);
-      fakeSq[ti] = fake;
-      if (t.fake && allRows) fakeWholeSq[ti] = fakeAll;
+      moments.set(sums.moments, ti * 4);
+      fakeSq[ti] = sums.fakeSq;
+      fakeWholeSq[ti] = sums.fakeWholeSq;
     });
   } finally {
     for (const fd of fds) fs.closeSync(fd);

@@ -67,7 +67,8 @@ function namesOf(m: ModelSource): string[] {
   return names;
 }
 
-function matches(wanted: string, name: string): boolean {
+/** Whether a model named `name` answers an adapter's request for base `wanted` (whole, or by last path segment). */
+export function matchesBaseName(wanted: string, name: string): boolean {
   return wanted === name || lastSegment(wanted) === lastSegment(name);
 }
 
@@ -129,7 +130,7 @@ export function resolveAdapters(models: ModelSource[], opts: ResolveOptions, war
       if (!base)
         throw new InvalidArgumentError('E_INVALID_ARG', `--adapter-base ${a.id}=${asked}: no model of that id or path in the set (give the base's path among the inputs too)`);
     } else if (info.wants) {
-      const found = bases.filter((m) => namesOf(m).some((n) => matches(info.wants!, n)));
+      const found = bases.filter((m) => namesOf(m).some((n) => matchesBaseName(info.wants!, n)));
       if (found.length > 1)
         throw new InvalidArgumentError('E_INVALID_ARG', `${info.configFile}: base '${info.wants}' matches ${found.map((m) => m.id).join(', ')}; pick one with --adapter-base ${a.id}=ID`);
       base = found[0];

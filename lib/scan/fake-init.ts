@@ -20,6 +20,7 @@
  */
 import type { TensorFakeInit } from './types';
 import { InvalidArgumentError } from '../errors';
+import { philoxKey, type FakeInitParams } from './philox';
 
 export interface FakeInitContext {
   /** Shape of the tensor (full, not row-prefixed: fan-in does not depend on rows). */
@@ -216,3 +217,8 @@ export function siblingWeightName(name: string): string | undefined {
 }
 
 export const FAKE_INIT_KIND_CODE: Record<TensorFakeInit['kind'], number> = { constant: 0, uniform: 1, normal: 2 };
+
+/** The draw of a tensor's fake initialization as the native readers and fakeInitValue take it: its law, keyed by seed and tensor name. */
+export function fakeInitParams(fi: TensorFakeInit, seed: number, name: string): FakeInitParams {
+  return { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, ...philoxKey(seed, name) };
+}

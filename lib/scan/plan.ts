@@ -9,8 +9,7 @@ import { needsDequantization } from '../io/tensor-data';
 import type { TensorEntry } from '../io/types';
 import type { NativeScanGroup, NativeScanMember, NativeScanPlan } from '../native';
 import type { AlignedGroup } from './align';
-import { FAKE_INIT_KIND_CODE, parseFakeInitSpec, resolveFakeInit } from './fake-init';
-import { philoxKey } from './philox';
+import { fakeInitParams, parseFakeInitSpec, resolveFakeInit } from './fake-init';
 import type { TensorFakeInit } from './types';
 
 export interface Shard {
@@ -96,11 +95,10 @@ export function buildPlan(all: AlignedGroup[], opts: PlanOptions): PlannedScan {
   const nativeGroups: NativeScanGroup[] = groups.map((g) => {
     const fi = resolveFakeInit(rules, g.name, { shape: g.fullShape, siblingWeightShape: g.siblingWeightShape });
     fakeInits.push(fi);
-    const key = philoxKey(opts.seed, g.name);
     return {
       name: g.name,
       count: g.count,
-      fake: { kind: FAKE_INIT_KIND_CODE[fi.kind], a: fi.a, b: fi.b, key0: key.key0, key1: key.key1 },
+      fake: fakeInitParams(fi, opts.seed, g.name),
       members: g.members.map((m) => {
         const member: NativeScanMember = { file: fileOf(m.tensor.file), offset: m.tensor.offset, dtype: m.tensor.dtype };
         // GGUF block types (and llama q/k rows to reorder) go through the scan's dequantizer;
