@@ -6,7 +6,7 @@
  * callers that need a few tensors in memory (never the scan's hot path).
  */
 import * as fs from 'fs';
-import { DtypeError } from '../errors';
+import { DtypeError, IoError } from '../errors';
 import { decodeToFloat32, DTYPE_SIZES, FloatDtype, isFloatDtype } from './dtype';
 import { dequantizeRef } from './gguf-quant-ref';
 import { DequantType, ggmlType } from './gguf-types';
@@ -35,6 +35,12 @@ function ggufRowOf(r: number, g: GgufLayout): number {
   return h * 2 * half + 2 * (q % half) + Math.floor(q / half);
 }
 
+/** Fills `buf` from `offset`; a file shorter than its header said (truncated or changed since) is an IoError naming it, never zeros read as weights. */
+function readFully(fd: number, buf: Buffer, offset: number, file: string | undefined): void {
+  const n = fs.readSync(fd, buf, 0, buf.length, offset);
+  if (n !== buf.length) throw new IoError('E_IO', `${file ?? 'tensor file'}: short read of ${buf.length} bytes at ${offset} (the file is truncated or changed since it was opened)`, { file });
+}
+
 /** An open file descriptor's elements [start, start + count) of a tensor stored as `dtype` at `offset`. */
 export function readValuesFd(fd: number, t: { dtype: string; offset: number; gguf?: GgufLayout; name?: string; file?: string }, start: number, count: number): Float32Array {
   if (!needsDequantization(t)) {
@@ -42,7 +48,7 @@ export function readValuesFd(fd: number, t: { dtype: string; offset: number; ggu
       throw new DtypeError('E_DTYPE', `${t.file ?? 'tensor'}: '${t.name ?? ''}' has dtype ${t.dtype}, which cannot be read as floats`, { file: t.file, tensor: t.name });
     const size = DTYPE_SIZES[t.dtype];
     const buf = Buffer.alloc(count * size);
-    fs.readSync(fd, buf, 0, count * size, t.offset + start * size);
+    readFully(fd, buf, t.offset + start * size, t.file);
     return decodeToFloat32(buf, t.dtype as FloatDtype);
   }
   const g = t.gguf!;
@@ -54,7 +60,7 @@ export function readValuesFd(fd: number, t: { dtype: string; offset: number; ggu
   const raw = Buffer.alloc(rowBytes);
   let done = 0;
   for (let r = Math.floor(start / g.rowElems); done < count; r++) {
-    fs.readSync(fd, raw, 0, rowBytes, t.offset + ggufRowOf(r, g) * rowBytes);
+    readFully(fd, raw, t.offset + ggufRowOf(r, g) * rowBytes, t.file);
     const row = dequantizeRef(t.dtype as DequantType, raw, g.rowElems);
     const from = done === 0 ? start - r * g.rowElems : 0;
     const n = Math.min(g.rowElems - from, count - done);

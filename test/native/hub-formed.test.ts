@@ -10,9 +10,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { detect } from '../../lib/detect/detect';
+import { IoError, PhylogenyError } from '../../lib/errors';
 import { addToIndex } from '../../lib/hub/add';
 import { detectIndex } from '../../lib/hub/detect-index';
 import { fingerprintModel } from '../../lib/hub/fingerprint';
+import { readFormedTensor } from '../../lib/hub/formed-rows';
 import { referenceRowMoments } from '../../lib/hub/reference';
 import { colsOfRow, DEFAULT_FINGERPRINT_CONFIG, shapeView } from '../../lib/hub/sample';
 import { openModels } from '../../lib/io/discover';
@@ -122,6 +124,21 @@ describe('fingerprints of formed tensors (GGUF, GPTQ, PEFT)', () => {
     }
     const est = await detectIndex(idx);
     expect(est.edges.find((e) => e.child === 'adapter')).toMatchObject({ parent: 'base', type: 'peft' });
+  });
+
+  test('a GGUF file truncated after it was opened is an IoError naming it, not zeros read as weights', async () => {
+    const copy = path.join(dir, 'truncated');
+    fs.mkdirSync(copy, { recursive: true });
+    fs.copyFileSync(path.join(set, 'child-q8', 'model.gguf'), path.join(copy, 'model.gguf'));
+    const m = (await openModels([copy])).models[0];
+    fs.truncateSync(path.join(copy, 'model.gguf'), Math.floor(fs.statSync(path.join(copy, 'model.gguf')).size / 2));
+    await expect(fingerprintModel(m, { config: SAMPLED })).rejects.toThrow(PhylogenyError);
+    await expect(fingerprintModel(m, { config: SAMPLED })).rejects.toThrow(/truncated\/model\.gguf: /);
+    // The formed-row reader on its own (the native reader of the dense tensors found it first above).
+    const t = m.tensors.filter((x) => x.dtype === 'Q8_0').sort((a, b) => b.offset - a.offset)[0];
+    const rows = Uint32Array.from({ length: t.shape[0] }, (_, i) => i);
+    expect(() => readFormedTensor(t, { rows, colMode: 'all', nCols: 1, cols: Uint32Array.of(0) }, undefined)).toThrow(IoError);
+    expect(() => readFormedTensor(t, { rows, colMode: 'all', nCols: 1, cols: Uint32Array.of(0) }, undefined)).toThrow(/truncated\/model\.gguf: short read/);
   });
 
   test('an adapter added without its base is left out with the reason, and nothing else is lost', async () => {
