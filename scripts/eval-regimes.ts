@@ -71,38 +71,54 @@ interface Zoo {
 
 const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
 
-/** Fixed settings, evaluated as they are. */
-const FIXED: Record<string, DetectOptions> = {
-  default: {},
-  'family flips off': { familyFlip: null },
-  'family flips 0.2 (the previous default)': { familyFlip: 0.2, familyNoise: null },
-  'norm score': { score: 'norm', directionEvidence: 'score', familyFlip: null },
-  'fake-init score': { directionEvidence: 'score', familyFlip: null },
-  'kurtosis votes': { directionEvidence: 'kurtosis-votes', familyFlip: null },
-  mother: { method: 'mother' },
-  // Without the shared-drift refit, which a wrong root leads astray.
-  'additive fit': { treeModel: 'additive', familyFlip: null },
-  'additive fit, fake-init score': { treeModel: 'additive', directionEvidence: 'score', familyFlip: null },
-  // Per-family error rates (a Beta prior of strength 4 around the scan-wide ones).
-  'family rates 4': { familyRateStrength: 4, familyFlip: null },
-  // Per family, a kind of evidence may be reversed (prior probability π).
-  'family flips 0.05': { familyFlip: 0.05, familyNoise: null },
-  'fake-init score, family flips 0.05': { directionEvidence: 'score', familyFlip: 0.05, familyNoise: null },
-  'fake-init score, family flips 0.2': { directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
-  'kurtosis votes, family flips 0.05': { directionEvidence: 'kurtosis-votes', familyFlip: 0.05, familyNoise: null },
-  'kurtosis votes, family flips 0.2': { directionEvidence: 'kurtosis-votes', familyFlip: 0.2, familyNoise: null },
-  // ... and, with prior ν, leave a kind without direction in a family (its votes coin tosses).
-  'family flips 0.2, noise 0.05': { familyFlip: 0.2, familyNoise: 0.05 },
-  'family flips 0.2, noise 0.2': { familyFlip: 0.2, familyNoise: 0.2 },
-  'family flips 0.2, noise 0.4': { familyFlip: 0.2, familyNoise: 0.4 },
-  'family flips 0.05, noise 0.2': { familyFlip: 0.05, familyNoise: 0.2 },
-  'family flips 0.2, noise 0.6': { familyFlip: 0.2, familyNoise: 0.6 },
-  'family flips 0.1, noise 0.75': { familyFlip: 0.1, familyNoise: 0.75 },
-  'family flips 0.1, noise 0.4': { familyFlip: 0.1, familyNoise: 0.4 },
-  'family flips 0.3, noise 0.4': { familyFlip: 0.3, familyNoise: 0.4 },
-  'fake-init score, family flips 0.1, noise 0.4': { directionEvidence: 'score', familyFlip: 0.1, familyNoise: 0.4 },
-  'additive fit, fake-init score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
-};
+/** Fixed settings, evaluated as they are; every one but the default and those named "temper"
+ * counts its votes untempered (evidenceTemper 1), as all settings did before tempering. */
+const FIXED: Record<string, DetectOptions> = Object.fromEntries(
+  Object.entries(settings()).map(([name, o]) => [name, name === 'default' || o.method === 'mother' || o.evidenceTemper !== undefined ? o : { ...o, evidenceTemper: 1 }]),
+);
+
+function settings(): Record<string, DetectOptions> {
+  return {
+    default: {},
+    'family flips off': { familyFlip: null },
+    'family flips 0.2 (the previous default)': { familyFlip: 0.2, familyNoise: null },
+    'norm score': { score: 'norm', directionEvidence: 'score', familyFlip: null },
+    'fake-init score': { directionEvidence: 'score', familyFlip: null },
+    'kurtosis votes': { directionEvidence: 'kurtosis-votes', familyFlip: null },
+    mother: { method: 'mother' },
+    // Without the shared-drift refit, which a wrong root leads astray.
+    'additive fit': { treeModel: 'additive', familyFlip: null },
+    'additive fit, fake-init score': { treeModel: 'additive', directionEvidence: 'score', familyFlip: null },
+    // Per-family error rates (a Beta prior of strength 4 around the scan-wide ones).
+    'family rates 4': { familyRateStrength: 4, familyFlip: null },
+    // Per family, a kind of evidence may be reversed (prior probability π).
+    'family flips 0.05': { familyFlip: 0.05, familyNoise: null },
+    'fake-init score, family flips 0.05': { directionEvidence: 'score', familyFlip: 0.05, familyNoise: null },
+    'fake-init score, family flips 0.2': { directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
+    'kurtosis votes, family flips 0.05': { directionEvidence: 'kurtosis-votes', familyFlip: 0.05, familyNoise: null },
+    'kurtosis votes, family flips 0.2': { directionEvidence: 'kurtosis-votes', familyFlip: 0.2, familyNoise: null },
+    // ... and, with prior ν, leave a kind without direction in a family (its votes coin tosses).
+    'family flips 0.2, noise 0.05': { familyFlip: 0.2, familyNoise: 0.05 },
+    'family flips 0.2, noise 0.2': { familyFlip: 0.2, familyNoise: 0.2 },
+    'family flips 0.2, noise 0.4': { familyFlip: 0.2, familyNoise: 0.4 },
+    'family flips 0.05, noise 0.2': { familyFlip: 0.05, familyNoise: 0.2 },
+    'family flips 0.2, noise 0.6': { familyFlip: 0.2, familyNoise: 0.6 },
+    'family flips 0.1, noise 0.75': { familyFlip: 0.1, familyNoise: 0.75 },
+    'family flips 0.1, noise 0.4': { familyFlip: 0.1, familyNoise: 0.4 },
+    'family flips 0.3, noise 0.4': { familyFlip: 0.3, familyNoise: 0.4 },
+    'fake-init score, family flips 0.1, noise 0.4': { directionEvidence: 'score', familyFlip: 0.1, familyNoise: 0.4 },
+    'additive fit, fake-init score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
+    // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
+    ...Object.fromEntries(
+      [0.7, 0.5, 0.4, 0.3, 0.2].flatMap((t) => [
+        [`temper ${t}, family flips 0.1, noise 0.4`, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: t }],
+        [`temper ${t}, family flips 0.2, noise 0.4`, { familyFlip: 0.2, familyNoise: 0.4, evidenceTemper: t }],
+        [`temper ${t}, family flips 0.2`, { familyFlip: 0.2, familyNoise: null, evidenceTemper: t }],
+        [`temper ${t}, family flips off`, { familyFlip: null, evidenceTemper: t }],
+      ]),
+    ),
+  };
+}
 
 /**
  * Settings that keep the per-tensor votes (directionEvidence 'tensor-votes'). The fake-init
@@ -201,7 +217,13 @@ function fittedRates(zoos: Zoo[], regimes: Set<string>): Record<string, number> 
   return out;
 }
 
+/** Untempered, as they were measured before tempering (their fitted signals are of known
+ * error rate, which tempering leaves alone anyway). */
 function fittedOptions(kind: (typeof FITTED)[number], rates: Record<string, number>): DetectOptions {
+  return { ...fittedBase(kind, rates), evidenceTemper: 1 };
+}
+
+function fittedBase(kind: (typeof FITTED)[number], rates: Record<string, number>): DetectOptions {
   const strength = (n: string) => Math.abs(Math.log((1 - rates[n]) / rates[n]));
   const ranked = Object.keys(rates).sort((a, b) => strength(b) - strength(a));
   const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, rates[n]]));

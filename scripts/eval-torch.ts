@@ -33,7 +33,8 @@ function arg(name: string, fallback: string): string {
 /** The settings compared (the learned detector is added separately). */
 const SETTINGS: Record<string, DetectOptions> = {
   default: {},
-  'family flips 0.2, no family noise (the previous default)': { familyFlip: 0.2, familyNoise: null },
+  'votes untempered (the previous default)': { evidenceTemper: 1 },
+  'family flips 0.2, no family noise, untempered (the default before that)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1 },
   'family flips off': { familyFlip: null },
   'fake-init score': { directionEvidence: 'score', familyFlip: null },
   mother: { method: 'mother' },

@@ -33,6 +33,7 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 /** The variants compared: every method at its defaults, then additive-tree ablations. */
 export const VARIANTS: { name: string; opts: DetectOptions }[] = [
   { name: 'additive-tree', opts: { method: 'additive-tree' } },
+  { name: 'additive-tree, votes untempered (the previous default)', opts: { method: 'additive-tree', evidenceTemper: 1 } },
   { name: 'additive-tree, family flips off', opts: { method: 'additive-tree', familyFlip: null } },
   { name: 'additive-tree, family noise off', opts: { method: 'additive-tree', familyNoise: null } },
   { name: 'additive-tree, family flips 0.2, noise off (the previous default)', opts: { method: 'additive-tree', familyFlip: 0.2, familyNoise: null } },

@@ -1,5 +1,5 @@
 /** Options of the learning-free methods as CLI flags (detect, eval, demo). */
-import type { DetectOptions } from '../detect/options';
+import { DEFAULTS, type DetectOptions } from '../detect/options';
 import { METHOD_CHOICES } from '../detect/methods/registry';
 import { resolveOptions } from '../detect/resolve-options';
 import {
@@ -35,6 +35,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'direction-signal', type: 'list', arg: 'NAME=EPS', description: `additive-tree: a model-level signal that votes on direction with fixed error rate EPS (< 0.5: grows from parent to child; > 0.5: falls); repeatable; signals: ${MODEL_SIGNAL_NAMES.join(', ')} (docs/detect.md)` },
   { name: 'family-flip', type: 'string', arg: 'P|off', description: "additive-tree: prior probability that a family's training regime reverses a whole kind of direction evidence (fake-init distances with the score; kurtosis) against the rest of the scan (docs/detect.md; default 0.1), or 'off'" },
   { name: 'family-noise', type: 'string', arg: 'P|off', description: "additive-tree, with --family-flip: prior probability that a family's training regime leaves a whole kind of direction evidence without direction (its votes coin tosses), so it does not move the family's root (docs/detect.md; default 0.4), or 'off'" },
+  { name: 'evidence-temper', type: 'number', arg: 'T', description: `additive-tree: weight in (0, 1] of each weight-statistic vote on a family's root (one model's tensors move together, so their votes are not independent; 1 counts them as if they were; docs/detect.md; default ${DEFAULTS.evidenceTemper})` },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (1 − the expected number of their reversed edges, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
   { name: 'cluster-seed', type: 'number', arg: 'S', description: 'seed of the clustering methods' },
@@ -98,6 +99,11 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (familyFlip !== undefined) opts.familyFlip = familyFlip;
   const familyNoise = numberOrOff(o, 'family-noise', (n) => n > 0 && n < 1, '(0, 1)');
   if (familyNoise !== undefined) opts.familyNoise = familyNoise;
+  if (o['evidence-temper'] !== undefined) {
+    const x = o['evidence-temper'] as number;
+    if (!(x > 0 && x <= 1)) throw new UsageError(`--evidence-temper must be in (0, 1]; got ${x}`);
+    opts.evidenceTemper = x;
+  }
   if (o['min-direction-confidence'] !== undefined) {
     const x = o['min-direction-confidence'] as number;
     if (!(x >= 0 && x <= 1)) throw new UsageError(`--min-direction-confidence must be in [0, 1]; got ${x}`);

@@ -41,6 +41,7 @@ export function additiveTreeMethod(
   evidence: DirectionEvidence,
   model: TreeModel = 'shared-drift',
   voting: FamilyVoting = null,
+  temper = 1,
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -52,7 +53,7 @@ export function additiveTreeMethod(
     trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
     locals.push(local);
   }
-  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting);
+  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting, temper);
   const used = usedSignals(score, signals, evidence).map((s) => s.name);
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
   const parent = Int32Array.from(rooted.parent);
@@ -81,6 +82,6 @@ export function additiveTreeMethod(
     });
   }
   if (model === 'additive' && !repaired) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
-  const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting);
+  const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting, temper);
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

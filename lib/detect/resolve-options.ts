@@ -127,6 +127,11 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (x !== null && (typeof x !== 'number' || !(x > 0 && x + (flip ?? 0) < 1))) throw new InvalidArgumentError('E_INVALID_ARG', `familyNoise must be in (0, 1 − familyFlip) or null (got ${String(x)})`);
       return x;
     })(),
+    evidenceTemper: (() => {
+      const x = opts.evidenceTemper ?? d.evidenceTemper;
+      if (typeof x !== 'number' || !(x > 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `evidenceTemper must be in (0, 1] (got ${String(x)})`);
+      return x;
+    })(),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

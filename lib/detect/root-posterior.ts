@@ -237,6 +237,12 @@ const logBeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a
  *   (kurtosis under a tiny fine-tune) stops pulling its root to wherever the split falls.
  * Signals of known error rate (step counters, fixed signals) always vote as they are, and a
  * family in which one of them is informative takes no flips.
+ *
+ * `temper` (τ in (0, 1]) multiplies the log-likelihood of every scan-estimated vote: the
+ * tensors of one model move together (a fine-tune that shrinks one matrix shrinks the
+ * others), so their votes are not independent, and counted as if they were they outweigh the
+ * prior and make the posterior surer than the evidence is (a composite likelihood tempered
+ * by the votes' redundancy). Signals of known error rate are one vote per model: untempered.
  */
 export type FamilyVoting = null | { strength: number } | { flip: number; noise?: number };
 
@@ -248,7 +254,7 @@ function evidenceKind(s: DirectionSignal): string | null {
   return null;
 }
 
-function familyLogLik(agree: number[], total: number[], rates: number[], used: DirectionSignal[], voting: FamilyVoting): number {
+function familyLogLik(agree: number[], total: number[], rates: number[], used: DirectionSignal[], voting: FamilyVoting, temper: number): number {
   let out = 0;
   // A family whose models carry step counters that differ is ordered by them (a counter only
   // grows along fine-tuning): a reversed reading of its weight statistics would only let many
@@ -256,14 +262,15 @@ function familyLogLik(agree: number[], total: number[], rates: number[], used: D
   if (voting !== null && 'flip' in voting && used.some((s, k) => s.errorRate !== undefined && total[k] > 0)) voting = null;
   const kinds = new Map<string, { keep: number; flip: number; noise: number }>();
   rates.forEach((eps, k) => {
-    const w = logOdds(eps);
     const fixed = used[k].errorRate !== undefined;
+    // A signal of known error rate is one vote per model; the scan's signals are tempered.
+    const w = logOdds(eps) * (fixed ? 1 : temper);
     if (voting === null || fixed) {
       out += agree[k] * w;
     } else if ('strength' in voting) {
       const a0 = voting.strength * (1 - eps);
       const b0 = voting.strength * eps;
-      out += logBeta(agree[k] + a0, total[k] - agree[k] + b0) - logBeta(a0, b0) - total[k] * Math.log(eps);
+      out += temper * (logBeta(agree[k] + a0, total[k] - agree[k] + b0) - logBeta(a0, b0) - total[k] * Math.log(eps));
     } else {
       const kind = evidenceKind(used[k]);
       if (kind === null) {
@@ -276,7 +283,7 @@ function familyLogLik(agree: number[], total: number[], rates: number[], used: D
       // readings drop the same constant total·log ε: as coin tosses, total·log ½ − that.
       acc.keep += agree[k] * w;
       acc.flip += (total[k] - agree[k]) * w;
-      acc.noise += total[k] * (Math.log(0.5) - Math.log(eps));
+      acc.noise += temper * total[k] * (Math.log(0.5) - Math.log(eps));
     }
   });
   if (voting !== null && 'flip' in voting) {
@@ -315,6 +322,7 @@ export function rootFamilies(
   prior: RootPrior,
   evidence: DirectionEvidence,
   voting: FamilyVoting = null,
+  temper = 1,
 ): RootedFamilies {
   const trav = trees.map(traverse);
   const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
@@ -334,7 +342,7 @@ export function rootFamilies(
       for (const v of t.order) {
         const agree = rates.map((_, k) => agreeUsed[k][i].get(v)!);
         const total = rates.map((_, k) => totals[k][i]);
-        post.set(v, logPrior[i].get(v)! + familyLogLik(agree, total, rates, used, voting));
+        post.set(v, logPrior[i].get(v)! + familyLogLik(agree, total, rates, used, voting, temper));
       }
       return post;
     });
@@ -349,7 +357,8 @@ export function rootFamilies(
     });
 
   // EM from two starts, keeping the fixed point of higher joint likelihood (prior × votes
-  // × Beta(2,2) on each error rate; both steps raise it): the prior's roots, which suit
+  // × Beta(2,2) on each error rate, the last two tempered alike, since the rates are learnt
+  // from those same votes; both steps raise it): the prior's roots, which suit
   // branching families, and the score's own best roots, which suit chains (where the prior's
   // middle would make every signal look like noise and stay there).
   const scoreRoots = trav.map((t, i) => {
@@ -383,7 +392,8 @@ export function rootFamilies(
       logLik = roots.reduce((a, r, i) => a + logPrior[i].get(r)!, 0);
       for (const [k, c] of counts.entries()) {
         const e = rate(c, k);
-        logLik += (c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e);
+        const t = used[k].errorRate !== undefined ? 1 : temper;
+        logLik += t * ((c.total - c.wrong + 1) * Math.log(1 - e) + (c.wrong + 1) * Math.log(e));
       }
     } else {
       // The posterior at the chosen roots holds prior × votes; add the votes' constant
@@ -391,7 +401,7 @@ export function rootFamilies(
       logLik = roots.reduce((a, r, i) => a + post[i].get(r)!, 0);
       for (const [k, c] of counts.entries()) {
         const e = rate(c, k);
-        logLik += c.total * Math.log(e) + Math.log(e) + Math.log(1 - e);
+        logLik += (used[k].errorRate !== undefined ? 1 : temper) * (c.total * Math.log(e) + Math.log(e) + Math.log(1 - e));
       }
     }
     if (best === null || logLik > best.logLik + 1e-9) best = { roots, rates, post, rounds, logLik };
@@ -437,6 +447,7 @@ export function directionOfRooted(
   prior: RootPrior,
   evidence: DirectionEvidence,
   voting: FamilyVoting = null,
+  temper = 1,
 ): Float64Array {
   const trav = trees.map(traverse);
   const used = usedSignals(primary, signals, evidence);
@@ -444,7 +455,7 @@ export function directionOfRooted(
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s.values));
     const total = used.map((s) => voteTotal(t, s.values));
-    return new Map(t.order.map((v) => [v, logPrior.get(v)! + familyLogLik(agree.map((a) => a.get(v)!), total, rates, used, voting)]));
+    return new Map(t.order.map((v) => [v, logPrior.get(v)! + familyLogLik(agree.map((a) => a.get(v)!), total, rates, used, voting, temper)]));
   });
   return directionMasses(trav, roots, post, nNodes).direction;
 }

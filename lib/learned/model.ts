@@ -52,6 +52,8 @@ export interface DetectorConfig {
 export interface TreeRootOptions {
   familyFlip: number | null;
   familyNoise: number | null;
+  /** Absent in detectors trained before it existed: 1, what they were trained with. */
+  evidenceTemper?: number;
 }
 
 /** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
@@ -72,7 +74,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   useEncoder: true,
   treePrior: 3,
   treeInput: true,
-  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise },
+  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper },
 };
 
 export interface DetectorVars {

@@ -30,7 +30,8 @@ export interface TreeView {
 }
 
 export function additiveTreeView(scan: ScanResult, result?: DetectionResult, rootOptions?: TreeRootOptions): TreeView {
-  const r = result ?? detect(scan, { method: 'additive-tree', ...rootOptions });
+  // A detector recorded without evidenceTemper was trained untempered.
+  const r = result ?? detect(scan, { method: 'additive-tree', ...(rootOptions ? { ...rootOptions, evidenceTemper: rootOptions.evidenceTemper ?? 1 } : {}) });
   const M = scan.models.length;
   const index = new Map(scan.models.map((m, i) => [m.id, i]));
   const parent = new Int32Array(M).fill(-1);

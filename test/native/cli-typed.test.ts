@@ -16,6 +16,10 @@ const LAYOUT: RandomTensor[] = [
   { name: 'fc2.weight', shape: [10, 32], dtype: 'F32' },
 ];
 
+/** Four tensors: a chain of three models is rooted at its end only when the votes outweigh the
+ * root prior's factor 2 for its middle, and two tensors' tempered votes do not. */
+const CHAIN_LAYOUT: RandomTensor[] = [...LAYOUT, { name: 'fc3.weight', shape: [12, 32], dtype: 'F32' }, { name: 'fc4.weight', shape: [12, 32], dtype: 'F32' }];
+
 describe('typed lineage in the CLI', () => {
   const dir = tmpDir('np-cli-typed-');
   const set = path.join(dir, 'set');
@@ -56,10 +60,10 @@ describe('typed lineage in the CLI', () => {
     // '0copy' sorts before 'orig', so model order draws the re-upload on top of its source.
     const copies = path.join(dir, 'copies');
     const at = (id: string) => (fs.mkdirSync(path.join(copies, id), { recursive: true }), path.join(copies, id, 'model.safetensors'));
-    const root = writeRandomModel(at('root'), LAYOUT, 4);
-    const orig = writeRandomModel(at('orig'), LAYOUT.map((t) => ({ ...t, scale: 0.02 })), 5, root);
+    const root = writeRandomModel(at('root'), CHAIN_LAYOUT, 4);
+    const orig = writeRandomModel(at('orig'), CHAIN_LAYOUT.map((t) => ({ ...t, scale: 0.02 })), 5, root);
     fs.copyFileSync(path.join(copies, 'orig', 'model.safetensors'), at('0copy'));
-    writeRandomModel(at('kid'), LAYOUT.map((t) => ({ ...t, scale: 0.02 })), 6, orig);
+    writeRandomModel(at('kid'), CHAIN_LAYOUT.map((t) => ({ ...t, scale: 0.02 })), 6, orig);
     fs.writeFileSync(path.join(copies, '0copy', 'README.md'), '---\nbase_model: orig\n---\n');
     const edges = async (...flags: string[]) => {
       const r = await run(['detect', copies, '--format', 'json', '-q', ...flags]);

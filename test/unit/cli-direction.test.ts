@@ -1,6 +1,6 @@
 /**
  * The CLI options of this area: --strict-dtypes (and its contradiction with
- * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off, --family-noise P|off and
+ * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off, --family-noise P|off, --evidence-temper T and
  * --min-direction-confidence X, on real
  * safetensors files; bad values exit 2 naming the option.
  */
@@ -35,6 +35,11 @@ describe('direction options on the command line', () => {
     const f = await run(['detect', dir, '--family-noise', '1.2', '-q']);
     expect(f.code).toBe(2);
     expect(f.err).toContain("--family-noise must be in (0, 1) or 'off'; got '1.2'");
+    for (const bad of ['0', '1.5']) {
+      const t = await run(['detect', dir, '--evidence-temper', bad, '-q']);
+      expect(t.code).toBe(2);
+      expect(t.err).toContain(`--evidence-temper must be in (0, 1]; got ${Number(bad)}`);
+    }
     // The three readings' priors must leave the kept one some probability.
     const g = await run(['detect', dir, '--family-flip', '0.4', '--family-noise', '0.7', '-q']);
     expect(g.code).not.toBe(0);
@@ -55,6 +60,13 @@ describe('direction options on the command line', () => {
     expect(on.options.familyNoise).toBe(0.2);
     const off = JSON.parse((await run(['detect', dir, '--family-noise', 'off', '--format', 'json', '-q'])).out);
     expect(off.options.familyNoise).toBeNull();
+  });
+
+  it('--evidence-temper reaches the options (default 0.5); 1 counts every vote whole', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options.evidenceTemper).toBe(0.5);
+    const whole = JSON.parse((await run(['detect', dir, '--evidence-temper', '1', '--format', 'json', '-q'])).out);
+    expect(whole.options.evidenceTemper).toBe(1);
   });
 
   it('a family below --min-direction-confidence is shown undecided; a signal with a fixed rate votes', async () => {

@@ -266,6 +266,31 @@ describe('rooting by prior and evidence', () => {
     expect(rootFamilies([star5], 5, score, [counter], 'uniform', 'score', { flip: 0.2 }).roots).toEqual([0]);
   });
 
+  test('tempered votes: redundant tensors count less against the prior, and the confidences say so', () => {
+    // Three tensors that move together (one the others scaled) all put child 1 first. Counted
+    // as three independent votes they outweigh the prior's factor 4 for the centre; tempered
+    // (τ = ½) they do not, and the edge they dispute gets a confidence near a coin toss.
+    const flat = [0, 0, 0, 0, 0];
+    const v = [1, 0, 2, 3, 4];
+    const signals = [1, 2, 3].map((k) => ({ name: `t${k}:fake-init`, values: v.map((x) => k * x) }));
+    const full = rootFamilies([star], 5, flat, signals, 'attachment', 'tensor-votes', null, 1);
+    expect(full.roots).toEqual([1]);
+    const half = rootFamilies([star], 5, flat, signals, 'attachment', 'tensor-votes', null, 0.5);
+    expect(half.roots).toEqual([0]);
+    expect(half.direction[1]).toBeGreaterThan(0.5);
+    expect(half.direction[1]).toBeLessThan(0.75);
+    // The undisputed edges stay surer than the disputed one, less sure than untempered.
+    for (const c of [2, 3, 4]) {
+      expect(half.direction[c]).toBeGreaterThan(half.direction[1]);
+      expect(half.direction[c]).toBeLessThan(full.direction[c]);
+    }
+    // A signal of known error rate is one vote per model: tempering leaves it as it is.
+    const counter = { name: 'step-counter', values: [100, 120, 130, 140, 150], errorRate: 1e-3 };
+    const a = rootFamilies([star], 5, flat, [counter], 'uniform', 'score', null, 1);
+    const b = rootFamilies([star], 5, flat, [counter], 'uniform', 'score', null, 0.5);
+    expect(Array.from(b.direction)).toEqual(Array.from(a.direction));
+  });
+
   test('logGamma, on which the per-family rates rest: factorials, Γ(½), and a beta-binomial that sums to one', () => {
     // Σ over agree = 0..T of C(T, agree)·B(agree + α(1−ε), T − agree + αε)/B(α(1−ε), αε) = 1.
     const lbeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a + b);

@@ -203,14 +203,19 @@ describe('detector directory', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are.
-    expect(JSON.parse(good).config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4 });
+    expect(JSON.parse(good).config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 });
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 });
+    // Recorded before evidenceTemper existed: still a valid file (its features untempered).
+    const untempered = JSON.parse(good);
+    delete untempered.config.treeOptions.evidenceTemper;
+    fs.writeFileSync(file, JSON.stringify(untempered));
     expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4 });
     // A detector file from before the options were recorded: the options of that time.
     const old = JSON.parse(good);
     delete old.config.treeOptions;
     fs.writeFileSync(file, JSON.stringify(old));
     expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
-    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, 'x']) {
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
     }
