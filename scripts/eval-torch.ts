@@ -35,8 +35,8 @@ const SETTINGS: Record<string, DetectOptions> = {
   default: {},
   'votes untempered (the previous default)': { evidenceTemper: 1 },
   'family flips 0.2, no family noise, untempered (the default before that)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1 },
-  'family flips off': { familyFlip: null },
-  'fake-init score': { directionEvidence: 'score', familyFlip: null },
+  'family flips off, untempered': { familyFlip: null, evidenceTemper: 1 },
+  'fake-init score, untempered': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1 },
   mother: { method: 'mother' },
 };
 
