@@ -23,6 +23,11 @@
  *   npm run eval:regimes -- --presets mnist-fc,mnist-cnn,tiny-llama --torch-seeds 0,1
  *       # also the PyTorch-trained families (scripts/torch_families.py; --python to name the
  *       # interpreter, default /usr/bin/python3), one group per architecture and regime
+ *   npm run eval:regimes -- ... --synthetic
+ *       # also the synthetic family shapes of scripts/study-detect.ts (stars, three
+ *       # generations, chains, correlated drifts; seeds 1-5), one group per shape: every trained
+ *       # zoo here is a star with one grandchild, so chains enter the leave-one-out only
+ *       # through these
  *
  * With --presets, each named preset's zoos join as one more group ("regime") in every table
  * and in the leave-one-out, so a setting is also judged on a zoo family it was not fitted on.
@@ -44,9 +49,11 @@ import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
 import { ensureTorchFamilies, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
+import { SYNTHETIC } from './synthetic-sets';
+import { simulateZoo } from '../test/helpers/synthetic-scan';
 import { InvalidArgumentError } from '../lib/errors';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'torch-seeds', 'python', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'torch-seeds', 'python', 'synthetic', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -108,6 +115,8 @@ function settings(): Record<string, DetectOptions> {
     'family flips 0.3, noise 0.4': { familyFlip: 0.3, familyNoise: 0.4 },
     'fake-init score, family flips 0.1, noise 0.4': { directionEvidence: 'score', familyFlip: 0.1, familyNoise: 0.4 },
     'additive fit, fake-init score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
+    // BatchNorm running statistics compared as weights, votes untempered: the previous default.
+    'running statistics compared, untempered (the previous default)': { runningStats: 'compare' },
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(
       [0.7, 0.5, 0.4, 0.3, 0.2].flatMap((t) => [
@@ -163,6 +172,18 @@ async function loadSet(seed: number, dir: string, groupOf: Map<string, string>):
     }
     signals.set(key === 'stableRank' ? 'stable-rank (2nd pass)' : 'spectral-entropy (2nd pass)', out);
   }
+  return { seed, scan, ids, edges, signals };
+}
+
+/** A simulated family set (no files: its spectral signals are NaN, left out of the tables). */
+function syntheticZoo(group: string, sim: ReturnType<typeof simulateZoo>, seed: number): Zoo {
+  const scan = sim.scan;
+  const ids = scan.models.map((m) => m.id);
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const edges = sim.lineage.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: group, seed }));
+  const signals = new Map<string, Float64Array>();
+  for (const name of MODEL_SIGNAL_NAMES) signals.set(name, modelSignal(name, scan.tensors, ids.length));
+  for (const name of ['stable-rank (2nd pass)', 'spectral-entropy (2nd pass)']) signals.set(name, new Float64Array(ids.length).fill(NaN));
   return { seed, scan, ids, edges, signals };
 }
 
@@ -269,14 +290,21 @@ async function main() {
     zoos.push(await loadSet(seed, dir, groups));
     process.stderr.write(`torch seed ${seed}: ${zoos[zoos.length - 1].ids.length} models\n`);
   }
-  const regimes = [...REGIMES, ...presets, ...[...torchNames].sort()].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
+  const syntheticNames: string[] = [];
+  if (process.argv.includes('--synthetic')) {
+    for (const { name, spec } of SYNTHETIC) {
+      syntheticNames.push(name);
+      for (const seed of [1, 2, 3, 4, 5]) zoos.push(syntheticZoo(name, simulateZoo({ ...spec, seed }), seed));
+    }
+  }
+  const regimes = [...REGIMES, ...presets, ...[...torchNames].sort(), ...syntheticNames].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
   const edgesOf = (z: Zoo, rs: Set<string>) => z.edges.filter((e) => rs.has(e.regime));
   const lines: string[] = [];
   const header = (first: string) => [`| ${first} | ${regimes.join(' | ')} | all |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`];
   const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
   const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
   lines.push(
-    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime), seeds ${torchSeeds.join(', ')}` : ''} ` +
+    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime), seeds ${torchSeeds.join(', ')}` : ''}${syntheticNames.length ? '; synthetic family shapes (scripts/synthetic-sets.ts, simulated scans), seeds 1-5' : ''} ` +
       `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
     '',
   );
@@ -286,7 +314,10 @@ async function main() {
   const signalNames = [...zoos[0].signals.keys()];
   for (const name of signalNames) {
     const cell = (rs: Set<string>) => {
-      const g = zoos.flatMap((z) => edgesOf(z, rs).map((e) => grows(z.signals.get(name)!, e)));
+      const g = zoos.flatMap((z) => {
+        const v = z.signals.get(name);
+        return v ? edgesOf(z, rs).filter((e) => !Number.isNaN(v[e.parent]) && !Number.isNaN(v[e.child])).map((e) => grows(v, e)) : [];
+      });
       return g.reduce((a, b) => a + b, 0) / g.length;
     };
     lines.push(`| ${name} | ${regimes.map((r) => pct(cell(new Set([r])))).join(' | ')} | ${pct(cell(new Set(regimes)))} |`);
@@ -389,27 +420,34 @@ async function main() {
   lines.push(`| **chosen by LOO** | ${regimes.map((r) => `${pct(held[r].acc)} (${held[r].chosen})`).join(' | ')} | ${pct(meanOf(regimes.map((r) => held[r].acc)))} |`);
   lines.push(`| **chosen by LOO among settings with per-tensor votes** | ${regimes.map((r) => `${pct(held[r].accVotes)} (${held[r].chosenVotes})`).join(' | ')} | ${pct(meanOf(regimes.map((r) => held[r].accVotes)))} |`, '');
 
-  // 4. Accuracy per family direction-confidence bin (the LOO-chosen settings, held-out regimes).
+  // 4. Accuracy per family direction-confidence bin: the LOO-chosen settings on held-out
+  // regimes, then the default on every group (a setting chosen in one fold may differ).
   const bins = [0, 0.6, 0.8, 0.95, 1.0001];
-  const binRight = bins.slice(1).map(() => 0);
-  const binTotal = bins.slice(1).map(() => 0);
-  // Reversed: the pair found with parent and child swapped (a direction error, not a tree one).
-  const binReversed = bins.slice(1).map(() => 0);
-  for (const { regime, zoo, result } of heldResults) {
-    const z = zoos[zoo];
-    const conf = familyConfidenceOf(result);
-    const parentOf = new Map(result.edges.map((e) => [e.child, e.parent]));
-    for (const e of z.edges.filter((x) => x.regime === regime)) {
-      const c = conf.get(z.ids[e.child]);
-      if (c === undefined || Number.isNaN(c)) continue;
-      const b = bins.findIndex((lo, i) => i + 1 < bins.length && c >= lo && c < bins[i + 1]);
-      binTotal[b]++;
-      if (parentOf.get(z.ids[e.child]) === z.ids[e.parent]) binRight[b]++;
-      if (parentOf.get(z.ids[e.parent]) === z.ids[e.child]) binReversed[b]++;
+  const binTable = (runs: { regime: string; zoo: number; result: DetectionResult }[]) => {
+    const right = bins.slice(1).map(() => 0);
+    const total = bins.slice(1).map(() => 0);
+    // Reversed: the pair found with parent and child swapped (a direction error, not a tree one).
+    const reversed = bins.slice(1).map(() => 0);
+    for (const { regime, zoo, result } of runs) {
+      const z = zoos[zoo];
+      const conf = familyConfidenceOf(result);
+      const parentOf = new Map(result.edges.map((e) => [e.child, e.parent]));
+      for (const e of z.edges.filter((x) => x.regime === regime)) {
+        const c = conf.get(z.ids[e.child]);
+        if (c === undefined || Number.isNaN(c)) continue;
+        const b = bins.findIndex((lo, i) => i + 1 < bins.length && c >= lo && c < bins[i + 1]);
+        total[b]++;
+        if (parentOf.get(z.ids[e.child]) === z.ids[e.parent]) right[b]++;
+        if (parentOf.get(z.ids[e.parent]) === z.ids[e.child]) reversed[b]++;
+      }
     }
-  }
-  lines.push('Directed accuracy by family direction confidence (settings chosen by LOO among those with per-tensor votes, on held-out regimes):', '', '| family direction confidence | true edges | directed accuracy (%) | found reversed |', '|---|---:|---:|---:|');
-  bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${binTotal[i]} | ${pct(binRight[i] / binTotal[i])} | ${binReversed[i]} |`));
+    lines.push('| family direction confidence | true edges | directed accuracy (%) | found reversed |', '|---|---:|---:|---:|');
+    bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${total[i]} | ${pct(right[i] / total[i])} | ${reversed[i]} |`));
+  };
+  lines.push('Directed accuracy by family direction confidence (settings chosen by LOO among those with per-tensor votes, on held-out regimes):', '');
+  binTable(heldResults);
+  lines.push('', 'The same for the default, every group:', '');
+  binTable(regimes.flatMap((regime) => def.map((result, zoo) => ({ regime, zoo, result }))));
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = arg('json', '');
   if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, held }, null, 2));

@@ -33,11 +33,14 @@ function arg(name: string, fallback: string): string {
 /** The settings compared (the learned detector is added separately). */
 const SETTINGS: Record<string, DetectOptions> = {
   default: {},
-  'votes untempered (the previous default)': { evidenceTemper: 1 },
-  'family flips 0.2, no family noise, untempered (the default before that)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1 },
-  'family flips off, untempered': { familyFlip: null, evidenceTemper: 1 },
-  'fake-init score, untempered': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1 },
+  // The earlier defaults, each as it was: with BatchNorm running statistics among the weights.
+  'running statistics compared': { runningStats: 'compare' },
+  'running statistics compared, votes untempered (the previous default)': { runningStats: 'compare', evidenceTemper: 1 },
+  'family flips 0.2, no family noise, untempered, running statistics compared (the default before those)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1, runningStats: 'compare' },
+  'family flips off, untempered, running statistics compared': { familyFlip: null, evidenceTemper: 1, runningStats: 'compare' },
+  'fake-init score, untempered, running statistics compared': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1, runningStats: 'compare' },
   mother: { method: 'mother' },
+  'mother, running statistics ignored': { method: 'mother', runningStats: 'ignore' },
 };
 
 interface Zoo {

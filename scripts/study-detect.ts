@@ -19,7 +19,8 @@ import { evaluate } from '../lib/eval/metrics';
 import { confidenceAuc } from '../lib/eval/auc';
 import type { Lineage } from '../lib/io/types';
 import type { ScanResult } from '../lib/scan/types';
-import { simulateZoo, type ZooSpec } from '../test/helpers/synthetic-scan';
+import { simulateZoo } from '../test/helpers/synthetic-scan';
+import { SYNTHETIC } from './synthetic-sets';
 import { handleUsage } from './usage';
 
 handleUsage(__filename, ['zoos', 'build', 'synthetic', 'synthetic-seeds', 'json']);
@@ -50,18 +51,6 @@ export const VARIANTS: { name: string; opts: DetectOptions }[] = [
   { name: 'spectral', opts: { method: 'spectral' } },
   { name: 'dbscan', opts: { method: 'dbscan' } },
   { name: 'mother', opts: { method: 'mother' } },
-];
-
-/** Synthetic sets: families grown by perturbation (test/helpers/synthetic-scan.ts), with the
- * score left noisy (monotone 'none'), several shapes, and correlated sibling drifts. */
-export const SYNTHETIC: { name: string; spec: Omit<ZooSpec, 'seed'> }[] = [
-  { name: 'synthetic stars', spec: { families: 5, depth: 1, branching: 4, monotone: 'none', fineTuneScale: 0.3 } },
-  { name: 'synthetic 3 generations', spec: { families: 4, depth: 2, branching: [2, 2], monotone: 'none', fineTuneScale: 0.3 } },
-  { name: 'synthetic chains', spec: { families: 5, depth: 4, branching: 1, monotone: 'none', fineTuneScale: 0.3, decay: 1 } },
-  {
-    name: 'synthetic correlated, spread',
-    spec: { families: 5, depth: 2, branching: [4, 1], monotone: 'none', fineTuneScale: 0.3, decay: 1, siblingCorrelation: 0.15, scaleSpread: 3 },
-  },
 ];
 
 interface Run {

@@ -55,7 +55,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
   const ids = scan.models.map((m) => m.id);
 
   let mark = now();
-  const selected = selectTensors(scan, o.include, o.exclude);
+  const selected = selectTensors(scan, o.include, o.exclude, o.runningStats);
   const compared = comparedTensors(selected);
   const params = comparedParams(selected, M);
   const scoreSettings = { kind: o.score, normalize: o.scoreNormalize, combine: o.scoreCombine, tensors: o.scoreTensors };

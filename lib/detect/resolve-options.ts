@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from '../errors';
 import { validateDirectionSignals } from './direction-signals';
 import { methodSpec, METHOD_CHOICES, type MethodName } from './methods/registry';
+import { RUNNING_STATS } from './running-stats';
 import {
   AUTO_K_RULES, COMBINES, DEFAULT_METHOD, DEFAULTS, DIRECTION_EVIDENCES, DISTANCE_METRICS, DISTANCE_NORMALIZES, LINKAGES,
   ROOT_PRIORS, SCORE_KINDS, SCORE_NORMALIZES, SCORE_TENSORS, TAU_RULES, TREE_MODELS, WITHINS,
@@ -132,6 +133,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (typeof x !== 'number' || !(x > 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `evidenceTemper must be in (0, 1] (got ${String(x)})`);
       return x;
     })(),
+    runningStats: oneOf('runningStats', opts.runningStats ?? d.runningStats, RUNNING_STATS),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

@@ -1,14 +1,19 @@
 /**
  * Which scanned tensors enter detection. Include/exclude patterns let users drop tensors that
- * mislead (in LLMs, vocabulary-sized embed_tokens/lm_head can outweigh every other tensor).
+ * mislead (in LLMs, vocabulary-sized embed_tokens/lm_head can outweigh every other tensor);
+ * normalisation layers' running statistics are left out unless asked for (running-stats.ts).
  */
 import type { ScanResult, ScanTensor } from '../scan/types';
+import { isRunningStat, type RunningStats } from './running-stats';
 
-export function selectTensors(scan: ScanResult, include: string[], exclude: string[]): ScanTensor[] {
+export function selectTensors(scan: ScanResult, include: string[], exclude: string[], runningStats: RunningStats = 'compare'): ScanTensor[] {
   const inc = include.map((p) => new RegExp(p));
   const exc = exclude.map((p) => new RegExp(p));
   return scan.tensors.filter(
-    (t) => (inc.length === 0 || inc.some((r) => r.test(t.name))) && !exc.some((r) => r.test(t.name)),
+    (t) =>
+      (inc.length === 0 || inc.some((r) => r.test(t.name))) &&
+      !exc.some((r) => r.test(t.name)) &&
+      (runningStats === 'compare' || !isRunningStat(t.name)),
   );
 }
 

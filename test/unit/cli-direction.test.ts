@@ -1,6 +1,6 @@
 /**
  * The CLI options of this area: --strict-dtypes (and its contradiction with
- * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off, --family-noise P|off, --evidence-temper T and
+ * --skip-non-float), --direction-signal NAME=EPS, --family-flip P|off, --family-noise P|off, --evidence-temper T, --running-stats R and
  * --min-direction-confidence X, on real
  * safetensors files; bad values exit 2 naming the option.
  */
@@ -67,6 +67,18 @@ describe('direction options on the command line', () => {
     expect(def.options.evidenceTemper).toBe(0.5);
     const whole = JSON.parse((await run(['detect', dir, '--evidence-temper', '1', '--format', 'json', '-q'])).out);
     expect(whole.options.evidenceTemper).toBe(1);
+  });
+
+  it('--running-stats reaches the options (default ignore; mother compare); other values exit 2', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options.runningStats).toBe('ignore');
+    const cmp = JSON.parse((await run(['detect', dir, '--running-stats', 'compare', '--format', 'json', '-q'])).out);
+    expect(cmp.options.runningStats).toBe('compare');
+    const mother = JSON.parse((await run(['detect', dir, '--method', 'mother', '--format', 'json', '-q'])).out);
+    expect(mother.options.runningStats).toBe('compare');
+    const bad = await run(['detect', dir, '--running-stats', 'drop', '-q']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/running-stats/);
   });
 
   it('a family below --min-direction-confidence is shown undecided; a signal with a fixed rate votes', async () => {
