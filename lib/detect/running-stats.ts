@@ -4,11 +4,11 @@
  * averages of the activations on the last batches seen (PyTorch's momentum 0.1 keeps 0.9^n of
  * the parent's after n batches), so a fine-tune on other data largely overwrites them: they
  * do not add along the tree as trained weights do, and on a CNN fine-tuned on inverted images
- * they made one child look ten times farther from its siblings than they are from each other.
+ * they put one child 30-60 times farther (squared distance) from its siblings than the
+ * siblings are from each other.
  * Detection leaves them out by default (`runningStats: 'ignore'`); the step counters that sit
  * beside them (num_batches_tracked) are read separately and still vote on direction.
  */
-import type { ScanTensor } from '../scan/types';
 
 /** Last name components of running statistics. */
 export const RUNNING_STAT_NAMES: readonly string[] = ['running_mean', 'running_var', 'moving_mean', 'moving_variance'];
@@ -19,7 +19,3 @@ export function isRunningStat(name: string): boolean {
 
 export type RunningStats = 'ignore' | 'compare';
 export const RUNNING_STATS: readonly RunningStats[] = ['ignore', 'compare'];
-
-export function withoutRunningStats(tensors: ScanTensor[]): ScanTensor[] {
-  return tensors.filter((t) => !isRunningStat(t.name));
-}
