@@ -1,5 +1,6 @@
 /**
- * regimes: MLP families (784-64-10, as mnist-fc small) trained under the regimes of
+ * regimes: MLP families (784-64-10, as mnist-fc small; or, with regimeNet, a CNN with BatchNorm
+ * or a small ViT in transformers' layout) trained under the regimes of
  * lib/zoo/regimes.ts: SGD with and without momentum, Adam, Adam with L2, AdamW with weak and
  * strong decoupled decay, constant / cosine / warm-up schedules, five initialisations,
  * children trained under a regime other than their parent's, partial fine-tunes (last layer
@@ -25,21 +26,33 @@ import { ZooModelRecord, ZooOptions } from '../types';
 import { initWeights, paramCount, toTorchTensors, VisionNet, Weights } from '../vision-net';
 import { PresetBuilder, PresetContext, PresetResult } from './context';
 import { BnBuffers, cloneBuffers, createBnCnn, isBnNet } from '../bn-cnn';
+import { createVit } from '../vit';
 import { InvalidArgumentError } from '../../errors';
 
 const SIZES = { mnistTest: 2000, childTrain: 3000, childTest: 1000 };
+
+/** Each network as the notes of models.json name it. */
+const NET_NOTES: Record<NonNullable<ZooOptions['regimeNet']>, string> = {
+  mlp: 'MLP 784-64-10',
+  'cnn-bn': 'CNN c8-c16 with BatchNorm (running statistics and int64 num_batches_tracked saved)',
+  vit: 'ViT (patch 7, hidden 32, 2 pre-LayerNorm layers of 2 heads, MLP 64; transformers ViTForImageClassification names and shapes)',
+};
 
 export const regimesPreset: PresetBuilder = {
   normalize(o: ZooOptions) {
     // The network joins the cache key only when it is not the MLP, so MLP zoos keep their key.
     const net = o.regimeNet ?? 'mlp';
-    if (net !== 'mlp' && net !== 'cnn-bn') throw new InvalidArgumentError('E_INVALID_ARG', `regimeNet must be 'mlp' or 'cnn-bn' (got '${String(net)}')`);
+    if (net !== 'mlp' && net !== 'cnn-bn' && net !== 'vit') throw new InvalidArgumentError('E_INVALID_ARG', `regimeNet must be 'mlp', 'cnn-bn' or 'vit' (got '${String(net)}')`);
     return { preset: 'regimes', scale: 'small', seed: o.seed ?? 0, families: o.families ?? 1, regimes: parseRegimes(o.regimes), ...(net === 'mlp' ? {} : { net }) };
   },
   build: buildRegimesZoo,
 };
 
-/** The tensors a recipe trains. */
+/**
+ * The tensors a recipe trains. 'lora' trains the weight matrices the regime's scheme drew
+ * (Linear and conv/patch-embedding weights), as LoRA adapters target them; tensors with a fixed
+ * start (norm gains and shifts, a ViT's CLS token and position embeddings) stay frozen.
+ */
 function trainableOf(net: VisionNet, recipe: TrainRecipe): Set<string> | undefined {
   if (recipe.update === 'full') return undefined;
   if (recipe.update === 'last-layer') return new Set(net.params.slice(-2).map((p) => p.name));
@@ -83,7 +96,7 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
   ctx.log(`tfjs backend: ${describeBackend(backend)}`);
   const plan: RegimePlanEntry[] = regimePlan(parseRegimes(ctx.options.regimes), ctx.options.families ?? 1, seed);
   const netName = ctx.options.regimeNet ?? 'mlp';
-  const net = netName === 'cnn-bn' ? createBnCnn(8, 16) : createMlp([64]);
+  const net = netName === 'cnn-bn' ? createBnCnn(8, 16) : netName === 'vit' ? createVit() : createMlp([64]);
   const bnNet = isBnNet(net) ? net : null;
   const buffersByKey = new Map<string, BnBuffers>();
   ctx.progress({ phase: 'data', model: 0, models: plan.length, message: 'loading datasets' });
@@ -189,7 +202,7 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
     backend,
     datasets: { ...tasks.report },
     notes: [
-      `regimes: ${netName === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm (running statistics and int64 num_batches_tracked saved)'} families, one family shape per training regime (lib/zoo/regimes.ts); hyperparameters.regime names it.`,
+      `regimes: ${NET_NOTES[netName]} families, one family shape per training regime (lib/zoo/regimes.ts); hyperparameters.regime names it.`,
       'Partial fine-tunes leave the untrained tensors bit-identical; LoRA-style children merge the rank-4 truncation of their update.',
       ...tasks.report.substitutions,
     ],
