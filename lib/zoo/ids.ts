@@ -4,7 +4,7 @@
  */
 import { createHash } from 'crypto';
 
-const PREFIX: Record<string, string> = { 'mnist-fc': 'fc', 'mnist-cnn': 'cnn', 'tiny-llama': 'llama', 'synthetic-large': 'syn', regimes: 'rg', hub: 'hub' };
+const PREFIX: Record<string, string> = { 'mnist-fc': 'fc', 'mnist-cnn': 'cnn', 'tiny-llama': 'llama', 'synthetic-large': 'syn', regimes: 'rg', hub: 'hub', 'tiny-unet': 'unet' };
 
 export function modelId(preset: string, seed: number, planKey: string): string {
   const h = createHash('sha256').update(`${preset}|${seed}|${planKey}`).digest('hex');

@@ -2,8 +2,8 @@
 import type { BackendPreference, BackendReport } from './backend';
 import type { EdgeType } from '../io/edge-types';
 
-export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large' | 'regimes' | 'hub';
-export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large', 'regimes', 'hub'];
+export type ZooPreset = 'mnist-fc' | 'mnist-cnn' | 'tiny-llama' | 'synthetic-large' | 'regimes' | 'hub' | 'tiny-unet';
+export const ZOO_PRESETS: readonly ZooPreset[] = ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'synthetic-large', 'regimes', 'hub', 'tiny-unet'];
 
 /** 'small': minutes on 2 CPU cores (CI, demo). 'paper': the paper's grid (hours to days on CPU). */
 export type ZooScale = 'small' | 'paper';
@@ -63,9 +63,14 @@ export interface ZooOptions {
   gptq?: boolean;
   /** regimes: which training regimes (lib/zoo/regimes.ts; default all); `families` is then per regime. */
   regimes?: string[];
-  /** regimes: the network, 'mlp' (784-64-10, default) or 'cnn-bn' (a CNN with BatchNorm whose
-   * checkpoints carry running statistics and int64 num_batches_tracked, as PyTorch's do). */
-  regimeNet?: 'mlp' | 'cnn-bn';
+  /** regimes: the network, 'mlp' (784-64-10, default), 'cnn-bn' (a CNN with BatchNorm whose
+   * checkpoints carry running statistics and int64 num_batches_tracked, as PyTorch's do) or
+   * 'vit' (a small pre-LayerNorm Vision Transformer written with the tensor names and shapes of
+   * transformers' ViTForImageClassification; lib/zoo/vit.ts). */
+  regimeNet?: 'mlp' | 'cnn-bn' | 'vit';
+  /** tiny-unet: optimizer steps of the parents and of the fine-tunes (default 250 and 60);
+   * fewer make a quick zoo for tests. */
+  unetSteps?: { parent?: number; child?: number };
   /** tfjs backend; default 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu). */
   backend?: BackendPreference;
   onProgress?: (p: ZooProgress) => void;

@@ -21,8 +21,10 @@ export interface ParamSpec {
   torchShape: number[];
   fanIn: number;
   kind: 'weight' | 'bias';
-  /** A fixed start instead of the scheme's draw (BatchNorm: weight ones, bias zeros). */
-  init?: 'ones' | 'zeros';
+  /** A fixed start instead of the regime's draw (BatchNorm: weight ones, bias zeros), or a
+   * scheme of its own for tensors that are not fan-in-scaled matrices (a ViT's position
+   * embeddings and CLS token, which transformers draws with std 0.02 whatever the layers use). */
+  init?: 'ones' | 'zeros' | InitScheme;
 }
 
 /** Parameters in tfjs layout, by PyTorch name. */
@@ -49,20 +51,23 @@ export function paramCount(net: VisionNet): number {
 }
 
 /** Draws initial weights in PyTorch element order (as torch would), stored in tfjs layout. */
-export function initWeights(net: VisionNet, scheme: InitScheme, rng: Rng): Weights {
+export function initWeights(net: Pick<VisionNet, 'params'>, scheme: InitScheme, rng: Rng): Weights {
   const w: Weights = new Map();
   for (const p of net.params) {
     const count = p.torchShape.reduce((a, b) => a * b, 1);
-    const torch = p.init
-      ? new Float32Array(count).fill(p.init === 'ones' ? 1 : 0)
-      : p.kind === 'weight' ? initWeight(scheme, count, p.fanIn, rng) : initBiasFor(scheme, count, p.fanIn, rng);
+    const torch =
+      p.init === 'ones' || p.init === 'zeros'
+        ? new Float32Array(count).fill(p.init === 'ones' ? 1 : 0)
+        : p.init
+          ? initWeight(p.init, count, p.fanIn, rng)
+          : p.kind === 'weight' ? initWeight(scheme, count, p.fanIn, rng) : initBiasFor(scheme, count, p.fanIn, rng);
     w.set(p.name, permuteAxes(torch, p.perm.map((i) => p.view[i]), inversePermutation(p.perm)));
   }
   return w;
 }
 
 /** The weights as PyTorch-layout F32 tensors, in parameter order. */
-export function toTorchTensors(net: VisionNet, weights: Weights): TensorData[] {
+export function toTorchTensors(net: Pick<VisionNet, 'params'>, weights: Weights): TensorData[] {
   return net.params.map((p) => {
     const data = weights.get(p.name);
     if (!data) throw new PhylogenyError('E_INTERNAL', `missing weight ${p.name}`);

@@ -14,6 +14,7 @@ import { syntheticLargePreset } from './presets/synthetic-large';
 import { tinyLlamaPreset } from './presets/tiny-llama';
 import { regimesPreset } from './presets/regimes';
 import { hubPreset } from './presets/hub';
+import { tinyUnetPreset } from './presets/tiny-unet';
 import { ZOO_PRESETS, ZooManifest, ZooOptions, ZooPreset, ZooSummary } from './types';
 import { InvalidArgumentError } from '../errors';
 
@@ -24,6 +25,7 @@ const PRESETS: Record<ZooPreset, PresetBuilder> = {
   'synthetic-large': syntheticLargePreset,
   regimes: regimesPreset,
   hub: hubPreset,
+  'tiny-unet': tinyUnetPreset,
 };
 
 function presetOf(opts: ZooOptions): PresetBuilder {
