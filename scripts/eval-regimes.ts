@@ -20,9 +20,11 @@
  *   npm run eval:regimes -- --seeds 0,1 --families 1 --json out.json
  *   npm run eval:regimes -- --presets mnist-fc     # also hold out the mnist-fc zoos (same seeds)
  *   npm run eval:regimes -- --net cnn-bn --families 1 --seeds 0,1,2   # CNNs with BatchNorm step counters
+ *   npm run eval:regimes -- --net vit --families 1 --seeds 0          # small ViTs (LayerNorm, attention)
  *   npm run eval:regimes -- --presets mnist-fc,mnist-cnn,tiny-llama --torch-seeds 0,1
  *       # also the PyTorch-trained families (scripts/torch_families.py; --python to name the
- *       # interpreter, default /usr/bin/python3), one group per architecture and regime
+ *       # interpreter, default /usr/bin/python3), one group per architecture and regime;
+ *       # --torch-archs mlp,cnn-bn,vit adds the PyTorch ViT families
  *   npm run eval:regimes -- ... --synthetic
  *       # also the synthetic family shapes of scripts/study-detect.ts (stars, three
  *       # generations, chains, correlated drifts; seeds 1-5), one group per shape: every trained
@@ -44,16 +46,16 @@ import { scanModelSet } from '../lib/scan/scan';
 import type { ScanResult } from '../lib/scan/types';
 import { ensureZoo } from '../lib/zoo';
 import { counterSignal } from '../lib/scan/counters';
-import type { ZooPreset } from '../lib/zoo';
+import type { ZooOptions, ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
-import { ensureTorchFamilies, torchGroups } from './torch-families';
+import { CLASSIC_ARCHS, ensureTorchFamilies, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
 import { SYNTHETIC } from './synthetic-sets';
 import { simulateZoo } from '../test/helpers/synthetic-scan';
 import { InvalidArgumentError } from '../lib/errors';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'torch-seeds', 'python', 'synthetic', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -143,10 +145,17 @@ const FITTED = ['fitted signals', 'fitted signals + tensor votes', 'fitted top-1
 /** Which model-level signals enter the fitted settings (the scan-only ones). */
 const FIT_SIGNALS = MODEL_SIGNAL_NAMES;
 
-async function loadZoo(seed: number, families: number, preset: ZooPreset, net: 'mlp' | 'cnn-bn'): Promise<Zoo> {
+type RegimeNet = NonNullable<ZooOptions['regimeNet']>;
+const NETS: readonly RegimeNet[] = ['mlp', 'cnn-bn', 'vit'];
+/** Each network as the report's first line names it. */
+const NET_LABEL: Record<RegimeNet, string> = { mlp: 'MLP 784-64-10', 'cnn-bn': 'CNN c8-c16 with BatchNorm', vit: 'ViT p7-d32, 2 layers, 2 heads' };
+
+async function loadZoo(seed: number, families: number, preset: ZooPreset, net: RegimeNet): Promise<Zoo> {
   const opts = preset === 'regimes' ? { preset, seed, families, ...(net === 'mlp' ? {} : { regimeNet: net }) } : { preset, seed };
   const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
-  return loadSet(seed, zoo.outDir, new Map(zoo.models.map((m) => [m.id, String(m.hyperparameters.regime ?? preset)])));
+  // Only the regimes zoo is split by regime: another preset is one group, even when its records
+  // name a regime per family (tiny-unet's), so its names cannot merge with the regimes zoo's.
+  return loadSet(seed, zoo.outDir, new Map(zoo.models.map((m) => [m.id, preset === 'regimes' ? String(m.hyperparameters.regime) : preset])));
 }
 
 /** A model set with its lineage, each true edge in the group of its child (`groupOf`). */
@@ -271,8 +280,8 @@ async function main() {
   const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
   const families = Number(arg('families', '2'));
   const presets = arg('presets', '').split(',').filter(Boolean) as ZooPreset[];
-  const net = arg('net', 'mlp') as 'mlp' | 'cnn-bn';
-  if (net !== 'mlp' && net !== 'cnn-bn') throw new InvalidArgumentError('E_INVALID_ARG', `--net must be mlp or cnn-bn (got ${net})`);
+  const net = arg('net', 'mlp') as RegimeNet;
+  if (!NETS.includes(net)) throw new InvalidArgumentError('E_INVALID_ARG', `--net must be ${NETS.join(', ')} (got ${net})`);
   const zoos: Zoo[] = [];
   for (const preset of ['regimes' as ZooPreset, ...presets]) {
     for (const seed of seeds) {
@@ -283,8 +292,12 @@ async function main() {
   }
   const torchSeeds = arg('torch-seeds', '').split(',').filter(Boolean).map(Number);
   const torchNames = new Set<string>();
-  for (const seed of torchSeeds) {
-    const dir = ensureTorchFamilies(seed, 2, arg('python', '/usr/bin/python3'));
+  // --torch-archs: the PyTorch architecture sets to add (default the MLPs and CNNs; 'vit' adds
+  // the ViT families, a model set of their own).
+  const torchArchs = arg('torch-archs', CLASSIC_ARCHS.join(',')).split(',');
+  const torchSets = [CLASSIC_ARCHS.filter((a) => torchArchs.includes(a)), torchArchs.includes('vit') ? ['vit'] : []].filter((s) => s.length);
+  for (const [seed, setArchs] of torchSeeds.flatMap((s) => torchSets.map((a) => [s, a] as const))) {
+    const dir = ensureTorchFamilies(seed, 2, arg('python', '/usr/bin/python3'), setArchs.length === CLASSIC_ARCHS.length ? CLASSIC_ARCHS : setArchs);
     const groups = new Map([...torchGroups(dir)].map(([id, g]) => [id, `torch ${g}`]));
     groups.forEach((g) => torchNames.add(g));
     zoos.push(await loadSet(seed, dir, groups));
@@ -304,7 +317,7 @@ async function main() {
   const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
   const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
   lines.push(
-    `Zoos: regimes (${net === 'mlp' ? 'MLP 784-64-10' : 'CNN c8-c16 with BatchNorm'}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime), seeds ${torchSeeds.join(', ')}` : ''}${syntheticNames.length ? '; synthetic family shapes (scripts/synthetic-sets.ts, simulated scans), seeds 1-5' : ''} ` +
+    `Zoos: regimes (${NET_LABEL[net]}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime), seeds ${torchSeeds.join(', ')}` : ''}${syntheticNames.length ? '; synthetic family shapes (scripts/synthetic-sets.ts, simulated scans), seeds 1-5' : ''} ` +
       `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
     '',
   );

@@ -1,13 +1,16 @@
 /**
  * `npm run eval:torch`: the detection defaults on models trained by other code. Families of
- * small MLPs and BatchNorm CNNs trained with PyTorch (scripts/torch_families.py: PyTorch's own
- * initialisation, Fashion-MNIST, Adam / SGD with weight decay / AdamW with a cosine schedule /
+ * small MLPs, BatchNorm CNNs and ViTs trained with PyTorch (scripts/torch_families.py: PyTorch's
+ * own initialisation (the ViT: Hugging Face's), Fashion-MNIST, Adam / SGD with weight decay / AdamW with a cosine schedule /
  * tiny fine-tunes; a root, three children and a grandchild per family) are built once per seed
  * into the cache, scanned, and detected with the default and the settings it replaced; the
  * tables give directed-edge accuracy per architecture and regime, pooled over the seeds. None
  * of these models, nor their training code, was used to choose any default.
  *
- *   npm run eval:torch [-- --seeds 0,1,2 --families 2 --python /usr/bin/python3 --json FILE]
+ *   npm run eval:torch [-- --seeds 0,1,2 --families 2 --archs mlp,cnn-bn,vit --python /usr/bin/python3 --json FILE]
+ *
+ * The MLP and CNN families of a seed are one model set, the ViT families another (each built
+ * and scanned on its own; they share no tensor names, so detection would keep them apart anyway).
  *
  * Needs numpy and torch for that python (Debian: python3-torch) and Fashion-MNIST (Debian:
  * dataset-fashion-mnist); says which is missing otherwise.
@@ -20,10 +23,10 @@ import { openModels } from '../lib/io/discover';
 import { detectLearned } from '../lib/learned';
 import { scanModelSet } from '../lib/scan/scan';
 import { machineDescription } from '../bench/machine';
-import { ensureTorchFamilies, torchGroups } from './torch-families';
+import { CLASSIC_ARCHS, ensureTorchFamilies, TORCH_ARCHS, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'families', 'python', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'archs', 'python', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,9 +74,13 @@ async function main() {
   const seeds = arg('seeds', '0,1,2').split(',').map(Number);
   const families = Number(arg('families', '2'));
   const python = arg('python', '/usr/bin/python3');
+  const archs = arg('archs', TORCH_ARCHS.join(',')).split(',');
+  const unknown = archs.filter((a) => !TORCH_ARCHS.includes(a));
+  if (unknown.length) throw new Error(`--archs: unknown architecture ${unknown.join(', ')} (known: ${TORCH_ARCHS.join(', ')})`);
+  const sets = [CLASSIC_ARCHS.filter((a) => archs.includes(a)), archs.includes('vit') ? ['vit'] : []].filter((s) => s.length);
   const zoos: Zoo[] = [];
-  for (const seed of seeds) {
-    const out = ensureTorchFamilies(seed, families, python);
+  for (const [seed, setArchs] of seeds.flatMap((s) => sets.map((a) => [s, a] as const))) {
+    const out = ensureTorchFamilies(seed, families, python, setArchs.length === CLASSIC_ARCHS.length ? CLASSIC_ARCHS : setArchs);
     const set = await openModels([out]);
     const scan = await scanModelSet(set, { device: 'cpu' });
     const group = torchGroups(out);
@@ -82,7 +89,7 @@ async function main() {
     for (const [name, o] of Object.entries(SETTINGS)) results.set(name, detect(scan, o));
     results.set('learned (shipped detector)', await detectLearned(scan, set));
     zoos.push({ seed, ids: scan.models.map((m) => m.id), truth, group, results });
-    process.stderr.write(`seed ${seed}: ${scan.models.length} models, ${truth.size} true edges\n`);
+    process.stderr.write(`seed ${seed} (${setArchs.join(', ')}): ${scan.models.length} models, ${truth.size} true edges\n`);
   }
   const groups = [...new Set(zoos.flatMap((z) => [...z.group.values()]))].sort();
   const all = new Set(groups);

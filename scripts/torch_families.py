@@ -12,15 +12,18 @@ Regimes (the optimizer of the root and of its fine-tunes):
   sgd-wd        SGD lr 0.05, momentum 0.9, weight decay 5e-4
   adamw-cosine  AdamW lr 1e-3, weight decay 0.05, cosine schedule
   tiny          root as adam; fine-tunes Adam lr 1e-5 for 20 steps
-Architectures: mlp (784-128-64-10, ReLU) and cnn-bn (two 3x3 conv layers of 8 and 16 channels
-with BatchNorm, then a linear layer: its state dict holds running_mean, running_var and the
-int64 num_batches_tracked, as every PyTorch BatchNorm checkpoint does).
+Architectures (--archs, default mlp,cnn-bn): mlp (784-128-64-10, ReLU); cnn-bn (two 3x3 conv
+layers of 8 and 16 channels with BatchNorm, then a linear layer: its state dict holds
+running_mean, running_var and the int64 num_batches_tracked, as every PyTorch BatchNorm
+checkpoint does); vit (a Vision Transformer named and initialised as Hugging Face
+transformers' ViTForImageClassification: 7x7 patches, hidden 48, 2 pre-LayerNorm layers of 3
+heads, MLP 96, exact GELU, classifier on the CLS token; trunc-normal(0.02) weights).
 
 Writes OUT/<id>.safetensors (state-dict names, F32 and I64), OUT/lineage.json
 ({"edges": [{"parent", "child"}]}) and OUT/groups.json (id -> "arch/regime"); OUT/done last.
 
   /usr/bin/python3 scripts/torch_families.py --out DIR [--seed 0] [--families 2]
-      [--samples 10000] [--data /usr/share/datasets/fashion-mnist]
+      [--samples 10000] [--data /usr/share/datasets/fashion-mnist] [--archs mlp,cnn-bn,vit]
 
 Exit status 3 when the data set or torch is missing (the message says which).
 """
@@ -105,7 +108,73 @@ class CnnBn(nn.Module):
         return self.fc(x.flatten(1))
 
 
-ARCHS = {"mlp": Mlp, "cnn-bn": CnnBn}
+class VitLayer(nn.Module):
+    """One pre-LayerNorm encoder layer; attribute names give HF ViT's state-dict names."""
+
+    def __init__(self, d, heads, mlp):
+        super().__init__()
+        self.heads = heads
+        self.layernorm_before = nn.LayerNorm(d, eps=1e-12)
+        self.attention = nn.Module()
+        self.attention.attention = nn.Module()
+        self.attention.attention.query = nn.Linear(d, d)
+        self.attention.attention.key = nn.Linear(d, d)
+        self.attention.attention.value = nn.Linear(d, d)
+        self.attention.output = nn.Module()
+        self.attention.output.dense = nn.Linear(d, d)
+        self.layernorm_after = nn.LayerNorm(d, eps=1e-12)
+        self.intermediate = nn.Module()
+        self.intermediate.dense = nn.Linear(d, mlp)
+        self.output = nn.Module()
+        self.output.dense = nn.Linear(mlp, d)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = self.layernorm_before(x)
+        a = self.attention.attention
+        split = lambda y: y.view(b, t, self.heads, d // self.heads).transpose(1, 2)
+        q, k, v = split(a.query(h)), split(a.key(h)), split(a.value(h))
+        w = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // self.heads), dim=-1)
+        x = x + self.attention.output.dense((w @ v).transpose(1, 2).reshape(b, t, d))
+        return x + self.output.dense(nn.functional.gelu(self.intermediate.dense(self.layernorm_after(x))))
+
+
+class Vit(nn.Module):
+    """ViTForImageClassification's layout at toy size: vit.embeddings.{cls_token,
+    position_embeddings, patch_embeddings.projection}, vit.encoder.layer.N.*, vit.layernorm,
+    classifier; initialised as transformers initialises ViTs (another init law than the other
+    architectures here, which keep PyTorch's defaults)."""
+
+    def __init__(self, d=48, layers=2, heads=3, mlp=96, patch=7, classes=10):
+        super().__init__()
+        tokens = (28 // patch) ** 2 + 1
+        self.vit = nn.Module()
+        self.vit.embeddings = nn.Module()
+        self.vit.embeddings.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        self.vit.embeddings.position_embeddings = nn.Parameter(torch.zeros(1, tokens, d))
+        self.vit.embeddings.patch_embeddings = nn.Module()
+        self.vit.embeddings.patch_embeddings.projection = nn.Conv2d(1, d, patch, stride=patch)
+        self.vit.encoder = nn.Module()
+        self.vit.encoder.layer = nn.ModuleList([VitLayer(d, heads, mlp) for _ in range(layers)])
+        self.vit.layernorm = nn.LayerNorm(d, eps=1e-12)
+        self.classifier = nn.Linear(d, classes)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                nn.init.zeros_(m.bias)
+        nn.init.trunc_normal_(self.vit.embeddings.cls_token, std=0.02)
+        nn.init.trunc_normal_(self.vit.embeddings.position_embeddings, std=0.02)
+
+    def forward(self, x):
+        e = self.vit.embeddings
+        p = e.patch_embeddings.projection(x).flatten(2).transpose(1, 2)
+        h = torch.cat([e.cls_token.expand(len(x), -1, -1), p], dim=1) + e.position_embeddings
+        for layer in self.vit.encoder.layer:
+            h = layer(h)
+        return self.classifier(self.vit.layernorm(h)[:, 0])
+
+
+ARCHS = {"mlp": Mlp, "cnn-bn": CnnBn, "vit": Vit}
 REGIMES = ["adam", "sgd-wd", "adamw-cosine", "tiny"]
 
 
@@ -189,12 +258,20 @@ def main():
     ap.add_argument("--families", type=int, default=2)
     ap.add_argument("--samples", type=int, default=10000)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--archs", default="mlp,cnn-bn")
     a = ap.parse_args()
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    archs = a.archs.split(",")
+    for arch in archs:
+        if arch not in ARCHS:
+            fail(f"--archs: unknown architecture {arch!r} (known: {', '.join(ARCHS)})", 2)
     os.makedirs(a.out, exist_ok=True)
     xs, ys = load_data(a.data, a.samples, a.seed)
     edges, groups = [], {}
-    for arch in ARCHS:
+    for arch in archs:
+        # The ViT's many small ops lose to threading overhead: 63 ms per step on one thread,
+        # 830 ms on two of this shared 2-core machine. The other architectures keep every core,
+        # as their families were built.
+        torch.set_num_threads(1 if arch == "vit" else max(1, os.cpu_count() or 1))
         for regime in REGIMES:
             for fam in range(a.families):
                 s = 1000 * a.seed + 100 * REGIMES.index(regime) + 10 * list(ARCHS).index(arch) + fam
