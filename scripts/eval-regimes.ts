@@ -21,6 +21,9 @@
  *   npm run eval:regimes -- --presets mnist-fc     # also hold out the mnist-fc zoos (same seeds)
  *   npm run eval:regimes -- --net cnn-bn --families 1 --seeds 0,1,2   # CNNs with BatchNorm step counters
  *   npm run eval:regimes -- --net vit --families 1 --seeds 0          # small ViTs (LayerNorm, attention)
+ *   npm run eval:regimes -- ... --also-nets vit,cnn-bn [--also-seeds 0,1,2]
+ *       # also the regimes zoos of those networks (1 family per regime), one group per network
+ *       # and regime ("vit/tiny"), in every table and in the leave-one-out
  *   npm run eval:regimes -- --presets mnist-fc,mnist-cnn,tiny-llama --torch-seeds 0,1
  *       # also the PyTorch-trained families (scripts/torch_families.py; --python to name the
  *       # interpreter, default /usr/bin/python3), one group per architecture and regime;
@@ -55,7 +58,7 @@ import { SYNTHETIC } from './synthetic-sets';
 import { simulateZoo } from '../test/helpers/synthetic-scan';
 import { InvalidArgumentError } from '../lib/errors';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'also-nets', 'also-seeds', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -119,6 +122,10 @@ function settings(): Record<string, DetectOptions> {
     'additive fit, fake-init score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
     // BatchNorm running statistics compared as weights, votes untempered: the previous default.
     'running statistics compared, untempered (the previous default)': { runningStats: 'compare' },
+    // Fake-init votes abstaining where the linear term of the change dominates (root-posterior.ts
+    // tensorSignals), at the default's other settings.
+    ...Object.fromEntries([3, 2, 1.5, 1.25].map((r) => [`fake-init abstain ${r}, temper 0.5, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }])),
+    ...Object.fromEntries([2, 1.5].flatMap((r) => [0.7, 0.3].map((t) => [`fake-init abstain ${r}, temper ${t}, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: t }]))),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(
       [0.7, 0.5, 0.4, 0.3, 0.2].flatMap((t) => [
@@ -150,12 +157,12 @@ const NETS: readonly RegimeNet[] = ['mlp', 'cnn-bn', 'vit'];
 /** Each network as the report's first line names it. */
 const NET_LABEL: Record<RegimeNet, string> = { mlp: 'MLP 784-64-10', 'cnn-bn': 'CNN c8-c16 with BatchNorm', vit: 'ViT p7-d32, 2 layers, 2 heads' };
 
-async function loadZoo(seed: number, families: number, preset: ZooPreset, net: RegimeNet): Promise<Zoo> {
+async function loadZoo(seed: number, families: number, preset: ZooPreset, net: RegimeNet, prefix = ''): Promise<Zoo> {
   const opts = preset === 'regimes' ? { preset, seed, families, ...(net === 'mlp' ? {} : { regimeNet: net }) } : { preset, seed };
   const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
   // Only the regimes zoo is split by regime: another preset is one group, even when its records
   // name a regime per family (tiny-unet's), so its names cannot merge with the regimes zoo's.
-  return loadSet(seed, zoo.outDir, new Map(zoo.models.map((m) => [m.id, preset === 'regimes' ? String(m.hyperparameters.regime) : preset])));
+  return loadSet(seed, zoo.outDir, new Map(zoo.models.map((m) => [m.id, preset === 'regimes' ? `${prefix}${String(m.hyperparameters.regime)}` : preset])));
 }
 
 /** A model set with its lineage, each true edge in the group of its child (`groupOf`). */
@@ -290,6 +297,19 @@ async function main() {
       process.stderr.write(`${preset} seed ${seed}: ${zoos[zoos.length - 1].ids.length} models, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
   }
+  // --also-nets: the regimes zoos of other networks as groups of their own ("vit/adam", one
+  // family per regime, seeds --also-seeds), so the leave-one-out also holds out architectures.
+  const alsoNets = arg('also-nets', '').split(',').filter(Boolean) as RegimeNet[];
+  const alsoSeeds = arg('also-seeds', '0,1,2').split(',').map(Number);
+  const alsoNames: string[] = [];
+  for (const n of alsoNets) {
+    if (!NETS.includes(n) || n === net) throw new InvalidArgumentError('E_INVALID_ARG', `--also-nets: each of ${NETS.join(', ')} other than --net (got ${n})`);
+    alsoNames.push(...REGIMES.map((r) => `${n}/${r}`));
+    for (const seed of alsoSeeds) {
+      zoos.push(await loadZoo(seed, 1, 'regimes', n, `${n}/`));
+      process.stderr.write(`regimes (${n}) seed ${seed}: ${zoos[zoos.length - 1].ids.length} models\n`);
+    }
+  }
   const torchSeeds = arg('torch-seeds', '').split(',').filter(Boolean).map(Number);
   const torchNames = new Set<string>();
   // --torch-archs: the PyTorch architecture sets to add (default the MLPs and CNNs; 'vit' adds
@@ -310,14 +330,14 @@ async function main() {
       for (const seed of [1, 2, 3, 4, 5]) zoos.push(syntheticZoo(name, simulateZoo({ ...spec, seed }), seed));
     }
   }
-  const regimes = [...REGIMES, ...presets, ...[...torchNames].sort(), ...syntheticNames].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
+  const regimes = [...REGIMES, ...presets, ...alsoNames, ...[...torchNames].sort(), ...syntheticNames].filter((r) => zoos.some((z) => z.edges.some((e) => e.regime === r)));
   const edgesOf = (z: Zoo, rs: Set<string>) => z.edges.filter((e) => rs.has(e.regime));
   const lines: string[] = [];
   const header = (first: string) => [`| ${first} | ${regimes.join(' | ')} | all |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`];
   const edgeCount = zoos.reduce((a, z) => a + z.edges.length, 0);
   const perGroup = regimes.map((r) => zoos.reduce((a, z) => a + z.edges.filter((e) => e.regime === r).length, 0));
   lines.push(
-    `Zoos: regimes (${NET_LABEL[net]}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime), seeds ${torchSeeds.join(', ')}` : ''}${syntheticNames.length ? '; synthetic family shapes (scripts/synthetic-sets.ts, simulated scans), seeds 1-5' : ''} ` +
+    `Zoos: regimes (${NET_LABEL[net]}), seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}${alsoNets.length ? `; regimes of ${alsoNets.map((n) => NET_LABEL[n]).join(', ')}, seeds ${alsoSeeds.join(', ')}, 1 family per regime` : ''}${torchSeeds.length ? `; PyTorch families (scripts/torch_families.py: 2 per architecture and regime; ${torchArchs.join(', ')}), seeds ${torchSeeds.join(', ')}` : ''}${syntheticNames.length ? '; synthetic family shapes (scripts/synthetic-sets.ts, simulated scans), seeds 1-5' : ''} ` +
       `(${edgeCount} true edges: ${regimes.map((r, i) => `${r} ${perGroup[i]}`).join(', ')}). Machine: ${machineDescription()}.`,
     '',
   );

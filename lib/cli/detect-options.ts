@@ -37,6 +37,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'family-flip', type: 'string', arg: 'P|off', description: "additive-tree: prior probability that a family's training regime reverses a whole kind of direction evidence (fake-init distances with the score; kurtosis) against the rest of the scan (docs/detect.md; default 0.1), or 'off'" },
   { name: 'family-noise', type: 'string', arg: 'P|off', description: "additive-tree, with --family-flip: prior probability that a family's training regime leaves a whole kind of direction evidence without direction (its votes coin tosses), so it does not move the family's root (docs/detect.md; default 0.4), or 'off'" },
   { name: 'evidence-temper', type: 'number', arg: 'T', description: `additive-tree: weight in (0, 1] of each weight-statistic vote on a family's root (one model's tensors move together, so their votes are not independent; 1 counts them as if they were; docs/detect.md; default ${DEFAULTS.evidenceTemper})` },
+  { name: 'fake-init-abstain', type: 'string', arg: 'R|off', description: `additive-tree: a tensor's fake-init vote on a pair abstains when the change of its fake-init distance exceeds R times the pair's squared distance (the update then follows the new task's gradient along the weights, as tiny fine-tunes do, not the order of training; docs/detect.md; default ${DEFAULTS.fakeInitAbstain ?? 'off'}), or 'off'` },
   { name: 'running-stats', type: 'string', arg: 'R', description: "BatchNorm running_mean / running_var (moving averages each fine-tune largely overwrites): 'ignore' leaves them out of detection, 'compare' treats them as weights (docs/detect.md; default ignore, for mother compare)", choices: [...RUNNING_STATS] },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (1 − the expected number of their reversed edges, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
@@ -101,6 +102,8 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (familyFlip !== undefined) opts.familyFlip = familyFlip;
   const familyNoise = numberOrOff(o, 'family-noise', (n) => n > 0 && n < 1, '(0, 1)');
   if (familyNoise !== undefined) opts.familyNoise = familyNoise;
+  const fakeInitAbstain = numberOrOff(o, 'fake-init-abstain', (n) => n > 0, '(0, ∞)');
+  if (fakeInitAbstain !== undefined) opts.fakeInitAbstain = fakeInitAbstain;
   if (o['running-stats']) opts.runningStats = o['running-stats'] as DetectOptions['runningStats'];
   if (o['evidence-temper'] !== undefined) {
     const x = o['evidence-temper'] as number;

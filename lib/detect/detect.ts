@@ -131,7 +131,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
-    signals: () => (signals ??= [...tensorSignals(compared, reps), ...fixedSignals(), ...counterVotes]),
+    signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain), ...fixedSignals(), ...counterVotes]),
   });
   warnings.push(...run.warnings);
   timings.method = round(now() - mark);

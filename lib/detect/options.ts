@@ -114,6 +114,12 @@ export interface DetectOptions {
    * log-likelihood in the root posterior (root-posterior.ts): the tensors of one model move
    * together, so their votes are not independent; 1 counts them as if they were. */
   evidenceTemper?: number;
+  /** additive-tree: a tensor's fake-init vote on a pair abstains when the change of its
+   * fake-init distance exceeds this many times the pair's squared distance (the update then
+   * points along or against the weights, as a few tiny steps do, and the sign follows the
+   * task's gradient, not the order of training; root-posterior.ts tensorSignals); null: every
+   * vote counts. */
+  fakeInitAbstain?: number | null;
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
   minDirectionConfidence?: number;
@@ -156,6 +162,7 @@ export interface ResolvedOptions {
   familyFlip: number | null;
   familyNoise: number | null;
   evidenceTemper: number;
+  fakeInitAbstain: number | null;
   runningStats: RunningStats;
   minDirectionConfidence: number;
   mergeRatio: number | null;
@@ -209,6 +216,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // --presets mnist-fc,mnist-cnn,tiny-llama --torch-seeds 0,1 --synthetic): in the chosen set
   // of 20 of 24 folds (docs/detect.md).
   evidenceTemper: 0.5,
+  fakeInitAbstain: null,
   // Left out: on BatchNorm CNNs trained by PyTorch they cost 15 of 64 edges (npm run
   // eval:torch; docs/detect.md, "On models trained by PyTorch"); no other zoo has them.
   runningStats: 'ignore',

@@ -133,6 +133,11 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (typeof x !== 'number' || !(x > 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `evidenceTemper must be in (0, 1] (got ${String(x)})`);
       return x;
     })(),
+    fakeInitAbstain: (() => {
+      const x = opts.fakeInitAbstain === undefined ? d.fakeInitAbstain : opts.fakeInitAbstain;
+      if (x !== null && (typeof x !== 'number' || !(x > 0))) throw new InvalidArgumentError('E_INVALID_ARG', `fakeInitAbstain must be a positive number or null (got ${String(x)})`);
+      return x;
+    })(),
     runningStats: oneOf('runningStats', opts.runningStats ?? d.runningStats, RUNNING_STATS),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;

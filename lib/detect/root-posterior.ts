@@ -44,6 +44,8 @@ export interface DirectionSignal {
    * direction is known by construction (step counters only grow along fine-tuning).
    */
   errorRate?: number;
+  /** Pairs (node indices, either order) on which the signal casts no vote. */
+  abstains?: (u: number, v: number) => boolean;
 }
 
 /** One undirected tree over global node indices. */
@@ -70,21 +72,42 @@ export interface RootedFamilies {
 /**
  * Per tensor with ≥ 2 models: its fake-init distance Σ(θ − r)² and its kurtosis. Only
  * comparisons within one tensor are ever made, so no normalisation is needed.
+ *
+ * With `fakeInitAbstain` (a ratio R), a tensor's fake-init vote on a pair abstains when the
+ * change of its fake-init distance exceeds R times the pair's squared distance ‖a − b‖². Why:
+ * for b = a + δ the change is 2⟨a − r, δ⟩ + ‖δ‖². Accumulated training makes it grow through
+ * the ‖δ‖² term (an update nearly orthogonal to the weights it starts from); when the linear
+ * term is many times larger, the update points along or against the weights themselves, as a
+ * few steps at a tiny learning rate do, and the sign of the change says which way the new
+ * task's gradient leans, not which model came first (docs/detect.md measures both).
  */
-export function tensorSignals(tensors: ScanTensor[], models: number[]): DirectionSignal[] {
+export function tensorSignals(tensors: ScanTensor[], models: number[], fakeInitAbstain: number | null = null): DirectionSignal[] {
   const index = new Map(models.map((m, i) => [m, i]));
   const out: DirectionSignal[] = [];
   for (const t of tensors) {
     if (t.models.length < 2) continue;
     const fi = new Float64Array(models.length).fill(NaN);
     const ku = new Float64Array(models.length).fill(NaN);
+    const slotOf = new Int32Array(models.length).fill(-1);
     t.models.forEach((m, slot) => {
       const i = index.get(m);
       if (i === undefined) return;
+      slotOf[i] = slot;
       fi[i] = t.fakeInitSq[slot];
       ku[i] = tensorKurtosis(t, slot) ?? NaN;
     });
-    out.push({ name: `${t.name}:fake-init`, values: fi });
+    const g = t.gram;
+    const abstains =
+      fakeInitAbstain === null
+        ? undefined
+        : (u: number, v: number): boolean => {
+            const a = slotOf[u];
+            const b = slotOf[v];
+            if (a < 0 || b < 0) return false;
+            const d2 = Math.max(0, g[a][a] + g[b][b] - 2 * g[a][b]);
+            return Math.abs(fi[v] - fi[u]) > fakeInitAbstain * d2;
+          };
+    out.push({ name: `${t.name}:fake-init`, values: fi, ...(abstains ? { abstains } : {}) });
     if (Array.from(ku).some((v) => !Number.isNaN(v))) out.push({ name: `${t.name}:kurtosis`, values: ku });
   }
   return out;
@@ -141,16 +164,16 @@ function attachmentLogPrior(t: Traversal): Map<number, number> {
   });
 }
 
-/** +1 when the signal rises from u to v, −1 when it falls, 0 when equal or unknown. */
-function vote(values: ArrayLike<number>, u: number, v: number): number {
-  const a = values[u];
-  const b = values[v];
-  if (Number.isNaN(a) || Number.isNaN(b) || a === b) return 0;
+/** +1 when the signal rises from u to v, −1 when it falls, 0 when equal, unknown or abstained. */
+function vote(s: Pick<DirectionSignal, 'values' | 'abstains'>, u: number, v: number): number {
+  const a = s.values[u];
+  const b = s.values[v];
+  if (Number.isNaN(a) || Number.isNaN(b) || a === b || s.abstains?.(u, v)) return 0;
   return b > a ? 1 : -1;
 }
 
 /** Edges agreeing with the signal under each root. */
-function agreement(t: Traversal, values: ArrayLike<number>): Map<number, number> {
+function agreement(t: Traversal, values: Pick<DirectionSignal, 'values' | 'abstains'>): Map<number, number> {
   let atStart = 0;
   for (const v of t.order.slice(1)) atStart += vote(values, t.up.get(v)!, v) > 0 ? 1 : 0;
   // Crossing edge p–c flips it: it was p→c, it becomes c→p.
@@ -158,14 +181,14 @@ function agreement(t: Traversal, values: ArrayLike<number>): Map<number, number>
 }
 
 /** Non-tied votes of a signal on a tree's edges (the same under every root). */
-function voteTotal(t: Traversal, values: ArrayLike<number>): number {
+function voteTotal(t: Traversal, values: Pick<DirectionSignal, 'values' | 'abstains'>): number {
   let total = 0;
   for (const v of t.order.slice(1)) if (vote(values, t.up.get(v)!, v) !== 0) total++;
   return total;
 }
 
 /** Votes of a signal on the edges of trees rooted as given: how many, and how many wrong. */
-function voteCounts(traversals: Traversal[], roots: number[], values: ArrayLike<number>, rootedUp: Map<number, number>[]): { wrong: number; total: number } {
+function voteCounts(traversals: Traversal[], roots: number[], values: Pick<DirectionSignal, 'values' | 'abstains'>, rootedUp: Map<number, number>[]): { wrong: number; total: number } {
   let wrong = 0;
   let total = 0;
   traversals.forEach((t, i) => {
@@ -327,9 +350,9 @@ export function rootFamilies(
   const trav = trees.map(traverse);
   const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
   const used = usedSignals(primary, signals, evidence);
-  const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s.values)));
-  const totals = used.map((s) => trav.map((t) => voteTotal(t, s.values)));
-  const agreePrimary = trav.map((t) => agreement(t, primary));
+  const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s)));
+  const totals = used.map((s) => trav.map((t) => voteTotal(t, s)));
+  const agreePrimary = trav.map((t) => agreement(t, { values: primary }));
   // The score's sign is known (it grows with training), so its error rate is at most 1/2:
   // without that, reversing every chain and every signal would fit exactly as well.
   const bounded = used.map((s) => s === used[used.length - 1]);
@@ -380,7 +403,7 @@ export function rootFamilies(
     while (rounds < 50) {
       rounds++;
       const ups = trav.map((t, i) => rootedParents(t, roots[i]));
-      counts = used.map((s) => voteCounts(trav, roots, s.values, ups));
+      counts = used.map((s) => voteCounts(trav, roots, s, ups));
       rates = counts.map((c, k) => rate(c, k));
       post = posterior(rates);
       const next = argmax(post);
@@ -453,8 +476,8 @@ export function directionOfRooted(
   const used = usedSignals(primary, signals, evidence);
   const post = trav.map((t) => {
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
-    const agree = used.map((s) => agreement(t, s.values));
-    const total = used.map((s) => voteTotal(t, s.values));
+    const agree = used.map((s) => agreement(t, s));
+    const total = used.map((s) => voteTotal(t, s));
     return new Map(t.order.map((v) => [v, logPrior.get(v)! + familyLogLik(agree.map((a) => a.get(v)!), total, rates, used, voting, temper)]));
   });
   return directionMasses(trav, roots, post, nNodes).direction;

@@ -316,6 +316,46 @@ describe('rooting by prior and evidence', () => {
     expect(Number.isNaN(s[2].values[1])).toBe(true);
     expect(s[0].values[2]).toBeGreaterThan(s[0].values[0]);
   });
+
+  test('fake-init votes abstain where the change is mostly the update along the weights', () => {
+    // a; b = a plus a step orthogonal to a (accumulated training: the change of Σ(θ − r)² is
+    // about ‖δ‖²); c = a shrunk by half (a step along the weights: the change is −¾‖a‖², three
+    // times ‖δ‖²).
+    let x = 12345;
+    const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    const n = 300;
+    const a = Array.from({ length: n }, () => 5 * rand());
+    const e = Array.from({ length: n }, () => 5 * rand());
+    const dot = (u: number[], v: number[]) => u.reduce((t, ui, i) => t + ui * v[i], 0);
+    const k = dot(a, e) / dot(a, a);
+    const orth = e.map((ei, i) => ei - k * a[i]);
+    const b = a.map((ai, i) => ai + orth[i]);
+    const c = a.map((ai) => ai / 2);
+    const scan = buildScan([
+      { id: 'a', tensors: { w: a } },
+      { id: 'b', tensors: { w: b } },
+      { id: 'c', tensors: { w: c } },
+    ], { float32: false });
+    const [fi] = tensorSignals(scan.tensors, [0, 1, 2], 2);
+    expect(fi.abstains!(0, 1)).toBe(false);
+    expect(fi.abstains!(1, 0)).toBe(false);
+    expect(fi.abstains!(0, 2)).toBe(true);
+    expect(fi.abstains!(2, 0)).toBe(true);
+    // Every pair against the rule computed from the raw values in float64.
+    const raw = [a, b, c];
+    for (let u = 0; u < 3; u++) {
+      for (let v = 0; v < 3; v++) {
+        if (u === v) continue;
+        const d2 = raw[u].reduce((t, ui, i) => t + (ui - raw[v][i]) ** 2, 0);
+        for (const R of [1.5, 2, 4]) {
+          const [s] = tensorSignals(scan.tensors, [0, 1, 2], R);
+          expect(s.abstains!(u, v)).toBe(Math.abs(fi.values[v] - fi.values[u]) > R * d2);
+        }
+      }
+    }
+    // Without the option every pair votes.
+    expect(tensorSignals(scan.tensors, [0, 1, 2])[0].abstains).toBeUndefined();
+  });
 });
 
 describe('additive-tree through detect', () => {
