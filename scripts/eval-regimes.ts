@@ -83,10 +83,16 @@ interface Zoo {
 
 const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
 
-/** Fixed settings, evaluated as they are; every one but the default and those named "temper"
- * counts its votes untempered (evidenceTemper 1), as all settings did before tempering. */
+/** Fixed settings, evaluated as they were measured: every one but the default and those named
+ * "temper" counts its votes untempered (evidenceTemper 1), as all settings did before
+ * tempering; every one but the default and those named "abstain" counts every fake-init vote
+ * (fakeInitAbstain null), as all did before abstention. So "temper 0.5, family flips 0.1,
+ * noise 0.4" is the previous default. */
 const FIXED: Record<string, DetectOptions> = Object.fromEntries(
-  Object.entries(settings()).map(([name, o]) => [name, name === 'default' || o.method === 'mother' || o.evidenceTemper !== undefined ? o : { ...o, evidenceTemper: 1 }]),
+  Object.entries(settings()).map(([name, o]) => {
+    if (name === 'default' || o.method === 'mother') return [name, o];
+    return [name, { ...o, ...(o.evidenceTemper === undefined ? { evidenceTemper: 1 } : {}), ...(o.fakeInitAbstain === undefined ? { fakeInitAbstain: null } : {}) }];
+  }),
 );
 
 function settings(): Record<string, DetectOptions> {
@@ -121,10 +127,10 @@ function settings(): Record<string, DetectOptions> {
     'fake-init score, family flips 0.1, noise 0.4': { directionEvidence: 'score', familyFlip: 0.1, familyNoise: 0.4 },
     'additive fit, fake-init score, family flips 0.2': { treeModel: 'additive', directionEvidence: 'score', familyFlip: 0.2, familyNoise: null },
     // BatchNorm running statistics compared as weights, votes untempered: the previous default.
-    'running statistics compared, untempered (the previous default)': { runningStats: 'compare' },
+    'running statistics compared, untempered (the default before the previous)': { runningStats: 'compare' },
     // Fake-init votes abstaining where the linear term of the change dominates (root-posterior.ts
     // tensorSignals), at the default's other settings.
-    ...Object.fromEntries([3, 2, 1.5, 1.25].map((r) => [`fake-init abstain ${r}, temper 0.5, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }])),
+    ...Object.fromEntries([3, 2, 1.5, 1.25, 1.1].map((r) => [`fake-init abstain ${r}, temper 0.5, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }])),
     ...Object.fromEntries([2, 1.5].flatMap((r) => [0.7, 0.3].map((t) => [`fake-init abstain ${r}, temper ${t}, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: t }]))),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(

@@ -36,12 +36,14 @@ function arg(name: string, fallback: string): string {
 /** The settings compared (the learned detector is added separately). */
 const SETTINGS: Record<string, DetectOptions> = {
   default: {},
-  // The earlier defaults, each as it was: with BatchNorm running statistics among the weights.
-  'running statistics compared': { runningStats: 'compare' },
-  'running statistics compared, votes untempered (the previous default)': { runningStats: 'compare', evidenceTemper: 1 },
-  'family flips 0.2, no family noise, untempered, running statistics compared (the default before those)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1, runningStats: 'compare' },
-  'family flips off, untempered, running statistics compared': { familyFlip: null, evidenceTemper: 1, runningStats: 'compare' },
-  'fake-init score, untempered, running statistics compared': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1, runningStats: 'compare' },
+  // The earlier defaults, each as it was: every fake-init vote counted; before that, with
+  // BatchNorm running statistics among the weights.
+  'every fake-init vote counted (the previous default)': { fakeInitAbstain: null },
+  'running statistics compared': { runningStats: 'compare', fakeInitAbstain: null },
+  'running statistics compared, votes untempered (the default before)': { runningStats: 'compare', evidenceTemper: 1, fakeInitAbstain: null },
+  'family flips 0.2, no family noise, untempered, running statistics compared (the default before those)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
+  'family flips off, untempered, running statistics compared': { familyFlip: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
+  'fake-init score, untempered, running statistics compared': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
   mother: { method: 'mother' },
   'mother, running statistics ignored': { method: 'mother', runningStats: 'ignore' },
 };

@@ -54,6 +54,8 @@ export interface TreeRootOptions {
   familyNoise: number | null;
   /** Absent in detectors trained before it existed: 1, what they were trained with. */
   evidenceTemper?: number;
+  /** Absent in detectors trained before it existed: null (every fake-init vote counts). */
+  fakeInitAbstain?: number | null;
 }
 
 /** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
@@ -74,7 +76,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   useEncoder: true,
   treePrior: 3,
   treeInput: true,
-  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper },
+  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper, fakeInitAbstain: DEFAULTS.fakeInitAbstain },
 };
 
 export interface DetectorVars {

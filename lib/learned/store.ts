@@ -68,9 +68,9 @@ export function saveDetector(dir: string, model: DetectorVars, training: Record<
  * (resolveOptions holds the rules, so they are written once). */
 function treeOptionsProblem(x: unknown): string | null {
   if (typeof x !== 'object' || x === null || !('familyFlip' in x) || !('familyNoise' in x)) return 'not an object with familyFlip and familyNoise';
-  const { familyFlip, familyNoise, evidenceTemper } = x as TreeRootOptions;
+  const { familyFlip, familyNoise, evidenceTemper, fakeInitAbstain } = x as TreeRootOptions;
   try {
-    resolveOptions({ method: 'additive-tree', familyFlip, familyNoise, evidenceTemper: evidenceTemper ?? 1 });
+    resolveOptions({ method: 'additive-tree', familyFlip, familyNoise, evidenceTemper: evidenceTemper ?? 1, fakeInitAbstain: fakeInitAbstain ?? null });
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -96,7 +96,7 @@ export function readDetectorManifest(dir: string): DetectorManifest {
   }
   const to = (m.config as Partial<DetectorConfig> | undefined)?.treeOptions as unknown;
   const problem = to === undefined ? null : treeOptionsProblem(to);
-  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper] }, got ${JSON.stringify(to)} (${problem})`);
+  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain] }, got ${JSON.stringify(to)} (${problem})`);
   return m;
 }
 

@@ -30,8 +30,9 @@ export interface TreeView {
 }
 
 export function additiveTreeView(scan: ScanResult, result?: DetectionResult, rootOptions?: TreeRootOptions): TreeView {
-  // A detector recorded without evidenceTemper was trained untempered.
-  const r = result ?? detect(scan, { method: 'additive-tree', ...(rootOptions ? { ...rootOptions, evidenceTemper: rootOptions.evidenceTemper ?? 1 } : {}) });
+  // A detector recorded without evidenceTemper was trained untempered, one without
+  // fakeInitAbstain with every fake-init vote counted.
+  const r = result ?? detect(scan, { method: 'additive-tree', ...(rootOptions ? { ...rootOptions, evidenceTemper: rootOptions.evidenceTemper ?? 1, fakeInitAbstain: rootOptions.fakeInitAbstain ?? null } : {}) });
   const M = scan.models.length;
   const index = new Map(scan.models.map((m, i) => [m.id, i]));
   const parent = new Int32Array(M).fill(-1);

@@ -69,6 +69,16 @@ describe('direction options on the command line', () => {
     expect(whole.options.evidenceTemper).toBe(1);
   });
 
+  it('--fake-init-abstain reaches the options (default 1.25); off counts every vote; 0 exits 2', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options.fakeInitAbstain).toBe(1.25);
+    const two = JSON.parse((await run(['detect', dir, '--fake-init-abstain', '2', '--format', 'json', '-q'])).out);
+    expect(two.options.fakeInitAbstain).toBe(2);
+    const off = JSON.parse((await run(['detect', dir, '--fake-init-abstain', 'off', '--format', 'json', '-q'])).out);
+    expect(off.options.fakeInitAbstain).toBeNull();
+    expect((await run(['detect', dir, '--fake-init-abstain', '0', '-q'])).code).toBe(2);
+  });
+
   it('--running-stats reaches the options (default ignore; mother compare); other values exit 2', async () => {
     const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
     expect(def.options.runningStats).toBe('ignore');

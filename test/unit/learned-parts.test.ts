@@ -203,11 +203,17 @@ describe('detector directory', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are.
-    expect(JSON.parse(good).config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 });
+    expect(JSON.parse(good).config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25 });
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25 });
+    // Recorded before fakeInitAbstain existed: still a valid file (every fake-init vote counted).
+    const allVotes = JSON.parse(good);
+    delete allVotes.config.treeOptions.fakeInitAbstain;
+    fs.writeFileSync(file, JSON.stringify(allVotes));
     expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 });
     // Recorded before evidenceTemper existed: still a valid file (its features untempered).
     const untempered = JSON.parse(good);
     delete untempered.config.treeOptions.evidenceTemper;
+    delete untempered.config.treeOptions.fakeInitAbstain;
     fs.writeFileSync(file, JSON.stringify(untempered));
     expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4 });
     // A detector file from before the options were recorded: the options of that time.
