@@ -32,6 +32,20 @@ export interface OptimizerSpec {
 }
 
 export const ADAM_BETAS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+/** An optimizer as models.json records it: kind, rate, decay (and which kind of decay),
+ * schedule, momentum or Adam's betas. */
+export function optimizerRecord(o: OptimizerSpec): Record<string, unknown> {
+  return {
+    optimizer: o.kind,
+    learningRate: o.learningRate,
+    weightDecay: o.weightDecay,
+    weightDecayKind: o.kind === 'adamw' ? 'decoupled' : 'L2 in the gradient',
+    schedule: o.schedule,
+    ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+    ...(o.kind === 'adam' || o.kind === 'adamw' ? ADAM_BETAS : {}),
+  };
+}
 const WARMUP_FRACTION = 0.1;
 
 /** The learning rate of step `t` (0-based) of `total`. */

@@ -16,7 +16,7 @@ import { describeBackend, selectBackend } from '../backend';
 import { INIT_DESCRIPTIONS } from '../init';
 import { modelId } from '../ids';
 import { createMlp } from '../mlp';
-import { ADAM_BETAS } from '../optim';
+import { optimizerRecord } from '../optim';
 import { LORA_RANK, parseRegimes, RegimePlanEntry, regimePlan, TrainRecipe } from '../regimes';
 import { deriveSeed, Rng } from '../rng';
 import { VisionTaskSet } from '../tasks';
@@ -175,13 +175,7 @@ async function buildRegimesZoo(ctx: PresetContext): Promise<PresetResult> {
       task: { name: task.name, description: task.description, ...(task.name !== e.task ? { planned: e.task } : {}), trainSamples: task.train.count, testSamples: task.test.count },
       hyperparameters: {
         regime: e.regime,
-        optimizer: o.kind,
-        learningRate: o.learningRate,
-        weightDecay: o.weightDecay,
-        weightDecayKind: o.kind === 'adamw' ? 'decoupled' : 'L2 in the gradient',
-        schedule: o.schedule,
-        ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
-        ...(o.kind === 'adam' || o.kind === 'adamw' ? ADAM_BETAS : {}),
+        ...optimizerRecord(o),
         batchSize: e.recipe.batchSize,
         steps: out.steps,
         update: e.recipe.update,

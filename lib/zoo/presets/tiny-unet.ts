@@ -28,7 +28,7 @@ import { describeBackend, selectBackend } from '../backend';
 import { IMAGE_PIXELS, IMAGE_SIDE, ImageSet, splitMnist } from '../data';
 import { modelId } from '../ids';
 import { INIT_DESCRIPTIONS, INIT_SCHEMES, InitScheme } from '../init';
-import { ADAM_BETAS, OptimizerSpec } from '../optim';
+import { OptimizerSpec, optimizerRecord } from '../optim';
 import { deriveSeed, Rng } from '../rng';
 import { denoisingLoss, linearAlphasCumprod, SampleSet, trainDdpm } from '../train-ddpm';
 import { createUNet, UNetConfig, unetConfigJson } from '../unet';
@@ -155,18 +155,6 @@ function indicesOfDigit(set: ImageSet, digit: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < set.count; i++) if (set.labels[i] === digit) out.push(i);
   return out;
-}
-
-function optimizerRecord(o: OptimizerSpec): Record<string, unknown> {
-  return {
-    optimizer: o.kind,
-    learningRate: o.learningRate,
-    weightDecay: o.weightDecay,
-    weightDecayKind: o.kind === 'adamw' ? 'decoupled' : 'L2 in the gradient',
-    schedule: o.schedule,
-    ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
-    ...(o.kind === 'adam' || o.kind === 'adamw' ? ADAM_BETAS : {}),
-  };
 }
 
 /** A DDPMPipeline folder: model_index.json, scheduler/scheduler_config.json, unet/. */
