@@ -44,14 +44,15 @@ export function gatherBatch(set: ImageSet, order: number[], start: number, end: 
   return { images, labels };
 }
 
-function toVariables(net: VisionNet, weights: Weights): Map<string, tf.Variable> {
+/** The weights as tfjs variables, by name; only those in `trainable` (default: all) train. */
+export function toVariables(net: Pick<VisionNet, 'params'>, weights: Weights, trainable?: ReadonlySet<string>): Map<string, tf.Variable> {
   const vars = new Map<string, tf.Variable>();
   for (const p of net.params) {
     const data = weights.get(p.name);
     if (!data) throw new PhylogenyError('E_INTERNAL', `missing weight ${p.name}`);
     // tf.variable keeps its initial tensor alive as a separate tensor: dispose it.
     const init = tf.tensor(data, p.tfShape);
-    vars.set(p.name, tf.variable(init, true));
+    vars.set(p.name, tf.variable(init, !trainable || trainable.has(p.name)));
     init.dispose();
   }
   return vars;

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ManualOptimizer, OptimizerSpec } from './optim';
 import { Rng } from './rng';
-import { yieldToEventLoop } from './train-classifier';
+import { toVariables, yieldToEventLoop } from './train-classifier';
 import { timestepEmbedding, UNet } from './unet';
 import { Weights } from './vision-net';
 import { PhylogenyError } from '../errors';
@@ -88,14 +88,7 @@ export async function trainDdpm(net: UNet, start: Weights, data: SampleSet, s: D
   const t0 = Date.now();
   const rng = new Rng(s.seed);
   const logEvery = s.logEvery ?? 50;
-  const vars = new Map<string, tf.Variable>();
-  for (const p of net.params) {
-    const w = start.get(p.name);
-    if (!w) throw new PhylogenyError('E_INTERNAL', `missing weight ${p.name}`);
-    const init = tf.tensor(w, p.tfShape);
-    vars.set(p.name, tf.variable(init, true));
-    init.dispose();
-  }
+  const vars = toVariables(net, start);
   const trainable = [...vars.values()];
   const opt = new ManualOptimizer(s.optimizer, trainable, s.steps);
   const lossHistory: number[] = [];

@@ -10,7 +10,7 @@ import { ImageSet } from './data';
 import { ManualOptimizer, OptimizerSpec } from './optim';
 import { crossEntropy } from './ops';
 import { Rng } from './rng';
-import { gatherBatch, TrainOutcome, yieldToEventLoop } from './train-classifier';
+import { gatherBatch, toVariables, TrainOutcome, yieldToEventLoop } from './train-classifier';
 import { VisionNet, Weights } from './vision-net';
 import { PhylogenyError } from '../errors';
 
@@ -26,14 +26,7 @@ export interface RegimeTrainSettings {
 export async function trainRegime(net: VisionNet, start: Weights, data: ImageSet, s: RegimeTrainSettings): Promise<TrainOutcome> {
   const t0 = Date.now();
   const rng = new Rng(s.seed);
-  const vars = new Map<string, tf.Variable>();
-  for (const p of net.params) {
-    const w = start.get(p.name);
-    if (!w) throw new PhylogenyError('E_INTERNAL', `missing weight ${p.name}`);
-    const init = tf.tensor(w, p.tfShape);
-    vars.set(p.name, tf.variable(init, !s.trainable || s.trainable.has(p.name)));
-    init.dispose();
-  }
+  const vars = toVariables(net, start, s.trainable);
   const trainable = [...vars].filter(([name]) => !s.trainable || s.trainable.has(name)).map(([, v]) => v);
   const opt = new ManualOptimizer(s.optimizer, trainable, s.steps);
   const lossHistory: number[] = [];
