@@ -12,11 +12,20 @@
  * The learning-free methods are scored on the same edges of the same whole-zoo scans, so their
  * columns equal eval:regimes' "default" and "mother" rows.
  *
+ * The tree gate (lib/learned/decode.ts gateLogits) is chosen here, by the same leave-one-out:
+ * each run's held-out logits are decoded at every β of TREE_GATES; the column "learned, gated"
+ * scores each held-out group at the β that was best pooled over the other groups' held-out
+ * edges (ties: the smaller β), so no group's score picks its own β. The β best over all
+ * groups is the one the shipped detector records (SHIPPED_TRAINING.treeGate).
+ *
  *   npm run build:ts && node dist/scripts/eval-learned-regimes.js \
  *     [--seeds 0,1,2,3,4] [--families 2] [--presets mnist-fc] [--runs 1] [--epochs 40]
  *     [--patience 10] [--groups sgd,tiny] [--json FILE]
+ *   node dist/scripts/eval-learned-regimes.js --combine A.json,B.json
  *
- * --groups holds out only the named groups (default: all). Zoos come from ensureZoo (cached).
+ * --groups holds out only the named groups (default: all); --combine reports over the --json
+ * files of several such processes, as one run over all their groups would. Zoos come from
+ * ensureZoo (cached).
  */
 import * as fs from 'fs';
 import { detect } from '../lib/detect/detect';
@@ -28,7 +37,9 @@ import { prepareSet, PreparedSet, Role, splitChildren } from '../lib/learned/dat
 import { fitDetector } from '../lib/learned/fit';
 import { DEFAULT_CONFIG } from '../lib/learned/model';
 import { disposeDetector } from '../lib/learned/store';
-import { testAccuracy } from '../lib/learned/train';
+import { decodeForest } from '../lib/learned/decode';
+import { gateLogits } from '../lib/learned/tree-gate';
+import { runDetector } from '../lib/learned/infer';
 import { scanModelSet } from '../lib/scan/scan';
 import { selectBackend } from '../lib/zoo/backend';
 import { ensureZoo, type ZooPreset } from '../lib/zoo';
@@ -37,7 +48,7 @@ import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 import { SHIPPED_TRAINING } from '../lib/learned/shipped';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'runs', 'epochs', 'patience', 'groups', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'runs', 'epochs', 'patience', 'groups', 'json', 'combine']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,6 +95,9 @@ function freeParents(ps: PreparedSet, method?: 'mother'): Int32Array {
   return parent;
 }
 
+/** β values of the tree gate tried (0: the network alone). */
+const TREE_GATES = [0, 0.25, 0.5, 1, 2, 4];
+
 const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
 
 async function main(): Promise<void> {
@@ -111,7 +125,9 @@ async function main(): Promise<void> {
   const groups = arg('groups', all.join(',')).split(',');
   for (const g of groups) if (!all.includes(g)) throw new InvalidArgumentError('E_INVALID_ARG', `--groups: ${g} is not one of ${all.join(', ')}`);
 
-  const rows: { group: string; learned: number[]; free: { default: number; mother: number }; edges: number; chance: number; bestEpochs: number[]; seconds: number[] }[] = [];
+  // learned[run][gate]: held-out directed-edge accuracy of that run's detector decoded at TREE_GATES[gate].
+  const json = arg('json', '');
+  const rows: { group: string; learned: number[][]; free: { default: number; mother: number }; edges: number; chance: number; bestEpochs: number[]; seconds: number[] }[] = [];
   for (const out of groups) {
     // Training sets: every zoo without the held-out group's models (zoos with nothing else left drop out).
     const train: PreparedSet[] = [];
@@ -133,47 +149,103 @@ async function main(): Promise<void> {
       const p = freeParents(z.whole, 'mother');
       return scoreGroup(z, out, (m) => p[m]);
     });
-    const row = { group: out, learned: [] as number[], free: { default: def.acc, mother: mother.acc }, edges: def.total, chance: NaN, bestEpochs: [] as number[], seconds: [] as number[] };
+    const row = { group: out, learned: [] as number[][], free: { default: def.acc, mother: mother.acc }, edges: def.total, chance: NaN, bestEpochs: [] as number[], seconds: [] as number[] };
     for (let run = 0; run < runs; run++) {
       const t0 = Date.now();
       const rng = createRng(run);
       const sets = train.map((ps) => ({ ps, roles: splitChildren(ps.parent!, rng) }));
       const fit = fitDetector(sets, config, { epochs, learningRate: SHIPPED_TRAINING.learningRate, seed: run, patience, valCrops: 4 });
-      // Test: every whole zoo holding the group, its children of that group as 'test'.
-      const test = await testAccuracy(
-        fit.model,
-        held.map((z) => ({ ps: z.whole, roles: Array.from(z.whole.parent!, (p, m): Role => (p >= 0 && z.group[m] === out ? 'test' : 'root')) })),
-        'native',
-      );
+      // Test: every whole zoo holding the group, its children of that group; the network runs
+      // once per zoo and its logits are decoded at every β.
+      const right = TREE_GATES.map(() => 0);
+      let total = 0;
+      let chance = 0;
+      for (const z of held) {
+        const ps = z.whole;
+        const { logits } = await runDetector(fit.model, ps, { engine: 'native', treeGate: 0 });
+        const models = [...ps.parent!.keys()].filter((m) => ps.parent![m] >= 0 && z.group[m] === out);
+        total += models.length;
+        for (const m of models) chance += 1 / ps.graph.choices[m].length;
+        TREE_GATES.forEach((beta, g) => {
+          const parent = decodeForest(gateLogits(logits, ps.features.edge, ps.features.node, ps.features.pairs.length, ps.scan.models.length, beta), ps.graph, ps.features.pairs, ps.scan.models.length).parent;
+          right[g] += models.filter((m) => parent[m] === ps.parent![m]).length;
+        });
+      }
       disposeDetector(fit.model);
-      row.learned.push(test.accuracy);
+      const test = { accuracy: right[0] / total, children: total, chance: chance / total };
+      row.learned.push(right.map((r) => r / total));
       row.chance = test.chance;
       row.bestEpochs.push(fit.bestEpoch);
       row.seconds.push((Date.now() - t0) / 1000);
-      process.stderr.write(`held out ${out} run ${run}: learned ${pct(test.accuracy)} over ${test.children} children, default ${pct(def.acc)}, mother ${pct(mother.acc)} (best epoch ${fit.bestEpoch}/${fit.history.length}, ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+      process.stderr.write(`held out ${out} run ${run}: learned ${pct(test.accuracy)} (gated ${TREE_GATES.map((b, g) => `${b}: ${pct(row.learned[run][g])}`).join(', ')}) over ${test.children} children, default ${pct(def.acc)}, mother ${pct(mother.acc)} (best epoch ${fit.bestEpoch}/${fit.history.length}, ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
     rows.push(row);
+    // Written after each group, so a long run interrupted keeps what it measured.
+    if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, presets, runs, epochs, patience, machine: machineDescription(), rows }, null, 2) + '\n');
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)));
-  const lines = [
-    `Zoos: regimes seeds ${seeds.join(', ')}, ${families} families per regime${presets.length ? `; ${presets.join(', ')} (small), the same seeds` : ''}. ${runs} run(s), epochs ≤ ${epochs}, patience ${patience}. Machine: ${machineDescription()}.`,
-    '',
-    `Leave-one-group-out: held-out directed accuracy (%)${runs > 1 ? ', learned as mean ± sd over runs' : ''}:`,
-    '',
-    `| held out | true edges | learned | default (additive-tree) | mother | chance | best epochs |`,
-    '|---|---:|---:|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.group} | ${r.edges} | ${pct(mean(r.learned))}${runs > 1 ? ` ± ${(100 * sd(r.learned)).toFixed(1)}` : ''} | ${pct(r.free.default)} | ${pct(r.free.mother)} | ${pct(r.chance)} | ${r.bestEpochs.join(', ')} |`),
-  ];
-  // Pooled over edges (groups weigh by their edge counts, as eval:regimes' "all" column).
-  const pooled = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r) * r.edges, 0) / rows.reduce((a, r) => a + r.edges, 0);
-  lines.push(`| **all (pooled)** | ${rows.reduce((a, r) => a + r.edges, 0)} | ${pct(pooled((r) => mean(r.learned)))} | ${pct(pooled((r) => r.free.default))} | ${pct(pooled((r) => r.free.mother))} | | |`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-  const json = arg('json', '');
-  if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, presets, runs, epochs, patience, rows }, null, 2) + '\n');
+  process.stdout.write(report({ seeds, families, presets, runs, epochs, patience, machine: machineDescription(), rows }));
 }
 
-main().catch((e) => {
-  process.stderr.write(`eval-learned-regimes failed: ${String(e?.stack ?? e)}\n`);
-  process.exitCode = 1;
-});
+type Row = { group: string; learned: number[][]; free: { default: number; mother: number }; edges: number; chance: number; bestEpochs: number[] };
+interface Results { seeds: number[]; families: number; presets: string[]; runs: number; epochs: number; patience: number; machine: string; rows: Row[] }
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)));
+
+/** Index into TREE_GATES of the β with the most held-out edges right over `rows` (all runs), ties to the smaller β. */
+function bestGate(rows: Row[]): number {
+  const right = TREE_GATES.map((_, g) => rows.reduce((a, r) => a + r.edges * mean(r.learned.map((run) => run[g])), 0));
+  let best = 0;
+  right.forEach((v, g) => { if (v > right[best] + 1e-9) best = g; });
+  return best;
+}
+
+/** The tables: per group, the network alone, gated at the β the other groups chose, the learning-free methods. */
+function report(res: Results): string {
+  const { rows, runs } = res;
+  const pm = (xs: number[]) => `${pct(mean(xs))}${runs > 1 ? ` ± ${(100 * sd(xs)).toFixed(1)}` : ''}`;
+  const chosen = rows.map((r) => bestGate(rows.filter((o) => o !== r)));
+  const lines = [
+    `Zoos: regimes seeds ${res.seeds.join(', ')}, ${res.families} families per regime${res.presets.length ? `; ${res.presets.join(', ')} (small), the same seeds` : ''}. ${runs} run(s), epochs ≤ ${res.epochs}, patience ${res.patience}. Machine: ${res.machine}.`,
+    '',
+    `Leave-one-group-out: held-out directed accuracy (%)${runs > 1 ? ', learned as mean ± sd over runs' : ''}. "gated": the tree gate at the β chosen on the other groups' held-out edges:`,
+    '',
+    `| held out | true edges | learned, gated | β | learned, no gate | default (additive-tree) | mother | chance | best epochs |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r, i) => `| ${r.group} | ${r.edges} | ${pm(r.learned.map((run) => run[chosen[i]]))} | ${TREE_GATES[chosen[i]]} | ${pm(r.learned.map((run) => run[0]))} | ${pct(r.free.default)} | ${pct(r.free.mother)} | ${pct(r.chance)} | ${r.bestEpochs.join(', ')} |`),
+  ];
+  // Pooled over edges (groups weigh by their edge counts, as eval:regimes' "all" column).
+  const edges = rows.reduce((a, r) => a + r.edges, 0);
+  const pooled = (f: (r: Row, i: number) => number) => rows.reduce((a, r, i) => a + f(r, i) * r.edges, 0) / edges;
+  lines.push(`| **all (pooled)** | ${edges} | ${pct(pooled((r, i) => mean(r.learned.map((run) => run[chosen[i]]))))} | | ${pct(pooled((r) => mean(r.learned.map((run) => run[0]))))} | ${pct(pooled((r) => r.free.default))} | ${pct(pooled((r) => r.free.mother))} | | |`);
+  lines.push('', 'Every β over every group (pooled held-out accuracy, %, mean over runs):', '', `| β | ${TREE_GATES.join(' | ')} |`, `|---|${TREE_GATES.map(() => '---:').join('|')}|`);
+  lines.push(`| all groups | ${TREE_GATES.map((_, g) => pct(pooled((r) => mean(r.learned.map((run) => run[g]))))).join(' | ')} |`);
+  lines.push('', `β best over all groups (what the shipped detector records): ${TREE_GATES[bestGate(rows)]}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** --combine A.json,B.json: one report over the groups of several runs of this script (e.g. two processes split by --groups). */
+function combine(files: string[]): void {
+  const parts = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Results);
+  const first = parts[0];
+  for (const p of parts) {
+    if (p.runs !== first.runs || p.seeds.join() !== first.seeds.join() || p.families !== first.families || p.epochs !== first.epochs || p.patience !== first.patience) {
+      throw new InvalidArgumentError('E_INVALID_ARG', `--combine: ${files[parts.indexOf(p)]} was run with other settings than ${files[0]}`);
+    }
+  }
+  process.stdout.write(report({ ...first, rows: parts.flatMap((p) => p.rows) }));
+}
+
+if (process.argv.includes('--combine')) {
+  try {
+    combine(arg('combine', '').split(',').filter(Boolean));
+  } catch (e) {
+    process.stderr.write(`eval-learned-regimes failed: ${String((e as Error)?.message ?? e)}\n`);
+    process.exitCode = 1;
+  }
+} else {
+  main().catch((e) => {
+    process.stderr.write(`eval-learned-regimes failed: ${String(e?.stack ?? e)}\n`);
+    process.exitCode = 1;
+  });
+}

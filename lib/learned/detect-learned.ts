@@ -21,6 +21,8 @@ export interface DetectLearnedOptions extends NativeEncodeOptions {
   detector?: string;
   /** Encoder engine (default 'native'; 'tfjs' for small models without the addon). */
   engine?: EncoderEngine;
+  /** The tree gate's β (docs/learned.md) instead of the one the detector records. */
+  treeGate?: number;
 }
 
 export async function detectLearned(scan: ScanResult, set: ModelSet, opts: DetectLearnedOptions = {}): Promise<DetectionResult> {
@@ -33,6 +35,10 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
   await selectBackend('auto');
   const detector = opts.detector ?? shippedDetectorDir();
   const { model, manifest } = loadDetector(detector);
+  if (opts.treeGate !== undefined && !(Number.isFinite(opts.treeGate) && opts.treeGate >= 0)) {
+    disposeDetector(model);
+    throw new InvalidArgumentError('E_INVALID_ARG', `detectLearned: treeGate must be a number >= 0, got ${opts.treeGate}`);
+  }
   try {
     const t1 = Date.now();
     const ps = prepareSet('input', set, scan, model.config);
@@ -45,7 +51,7 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
       duplicates: [],
       distances: { ids, matrix: ps.features.distances },
       method: 'learned',
-      options: { detector, shipped: opts.detector === undefined, engine: opts.engine ?? 'native', config: model.config, trainedWith: manifest.packageVersion, candidatePairs: ps.features.pairs.length, encoderTensors: ps.tensors.map((t) => t.name), encoding },
+      options: { detector, shipped: opts.detector === undefined, engine: opts.engine ?? 'native', config: model.config, treeGate: opts.treeGate ?? model.config.treeGate ?? 0, trainedWith: manifest.packageVersion, candidatePairs: ps.features.pairs.length, encoderTensors: ps.tensors.map((t) => t.name), encoding },
       timings: { load: t1 - t0, features: t2 - t1, detector: t3 - t2, detect: Date.now() - t0 },
       warnings: tf.getBackend() === 'cpu' ? ['tfjs ran on its pure-JS cpu backend (slow)'] : [],
     };

@@ -8,6 +8,7 @@ export { fitDetector } from './fit';
 export { loadDetector, saveDetector, disposeDetector, readDetectorManifest, DetectorLoadError, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION } from './store';
 export type { DetectorManifest } from './store';
 export { DEFAULT_CONFIG } from './model';
+export { DEFAULT_TREE_GATE, gateLogits } from './tree-gate';
 export { shippedDetectorDir, SHIPPED_TRAINING } from './shipped';
 export type { DetectorConfig } from './model';
 export { encodeEdgesNative, buildEdgePlan } from './native-encoder';

@@ -7,6 +7,7 @@ import type { NativeEdgeWeights } from '../native';
 import { encodeMatrixTf, foldEncoder, LATENT } from './encoder';
 import { poolTokens, PreparedSet, presentSlots, setTensors, WeightCache } from './data';
 import { decodeForest, DecodedForest } from './decode';
+import { gateLogits } from './tree-gate';
 import { tensorInfo } from './features';
 import { detectorLogits, DetectorVars } from './model';
 import { encodeEdgesNative, EdgeEncodeRequest, NativeEncodeOptions } from './native-encoder';
@@ -56,9 +57,11 @@ export async function encodeWholeMatrices(ps: PreparedSet, weights: NativeEdgeWe
 
 export interface InferOptions extends NativeEncodeOptions {
   engine?: EncoderEngine;
+  /** The tree gate's β (decode.ts gateLogits) instead of the detector's own (config.treeGate, default 0). */
+  treeGate?: number;
 }
 
-export async function runDetector(m: DetectorVars, ps: PreparedSet, opts: InferOptions = {}): Promise<{ forest: DecodedForest; logits: Float32Array; encoding: EncodingRun | null }> {
+export async function runDetector(m: DetectorVars, ps: PreparedSet, opts: InferOptions = {}): Promise<{ forest: DecodedForest; /** The network's logits, before the tree gate. */ logits: Float32Array; encoding: EncodingRun | null }> {
   const P = ps.features.pairs.length;
   const T = ps.tensors.length;
   let enc: Awaited<ReturnType<typeof encodeWholeMatrices>> | null = null;
@@ -68,5 +71,6 @@ export async function runDetector(m: DetectorVars, ps: PreparedSet, opts: InferO
     const encoded = poolTokens(ps, perTensor, presentSlots(ps), m.typeEmb as tf.Tensor2D, m.tensorIn as tf.Tensor2D);
     return Float32Array.from(detectorLogits(m, setTensors(ps, encoded)).dataSync());
   });
-  return { forest: decodeForest(logits, ps.graph, ps.features.pairs, ps.scan.models.length), logits, encoding: enc?.run ?? null };
+  const gated = gateLogits(logits, ps.features.edge, ps.features.node, P, ps.scan.models.length, opts.treeGate ?? m.config.treeGate ?? 0);
+  return { forest: decodeForest(gated, ps.graph, ps.features.pairs, ps.scan.models.length), logits, encoding: enc?.run ?? null };
 }

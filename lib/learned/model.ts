@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
 import { TENSOR_TYPES } from './matrix';
+import { DEFAULT_TREE_GATE } from './tree-gate';
 
 const TREE_PARENT = EDGE_FEATURES.indexOf('at-parent');
 const TREE_ROOT = NODE_FEATURES.indexOf('at-root');
@@ -39,6 +40,13 @@ export interface DetectorConfig {
   treePrior: number;
   /** false: the additive-tree features are zeroed (an ablation; treePrior should then be 0). */
   treeInput: boolean;
+  /**
+   * β of the tree gate at decoding (decode.ts gateLogits): the additive tree's choices gain β ×
+   * its direction log-odds. Not trained; set after training from a leave-one-regime-out
+   * choice (scripts/eval-learned-regimes.ts). Absent in a saved detector: 0 (no gate, what
+   * detectors saved before it decoded with).
+   */
+  treeGate?: number;
   /**
    * The additive tree's root options its tree-input features are computed with: a detector
    * must see the features it was trained on, whatever the package's defaults have since
@@ -76,6 +84,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   useEncoder: true,
   treePrior: 3,
   treeInput: true,
+  treeGate: DEFAULT_TREE_GATE,
   treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper, fakeInitAbstain: DEFAULTS.fakeInitAbstain },
 };
 

@@ -97,6 +97,10 @@ export function readDetectorManifest(dir: string): DetectorManifest {
   const to = (m.config as Partial<DetectorConfig> | undefined)?.treeOptions as unknown;
   const problem = to === undefined ? null : treeOptionsProblem(to);
   if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain] }, got ${JSON.stringify(to)} (${problem})`);
+  const gate = (m.config as Partial<DetectorConfig> | undefined)?.treeGate as unknown;
+  if (gate !== undefined && !(typeof gate === 'number' && Number.isFinite(gate) && gate >= 0)) {
+    throw new DetectorLoadError(dir, `config.treeGate must be a finite number >= 0, got ${JSON.stringify(gate)}`);
+  }
   return m;
 }
 
@@ -107,8 +111,8 @@ export function loadDetector(dir: string): { model: DetectorVars; manifest: Dete
   const header = readHeaderSync(file);
   const fd = fs.openSync(file, 'r');
   // A detector saved without its tree options was trained with the legacy ones, not with
-  // whatever the defaults are now.
-  const config: DetectorConfig = { ...DEFAULT_CONFIG, ...manifest.config, treeOptions: manifest.config.treeOptions ?? LEGACY_TREE_OPTIONS };
+  // whatever the defaults are now; one saved without a tree gate decoded without one.
+  const config: DetectorConfig = { ...DEFAULT_CONFIG, ...manifest.config, treeOptions: manifest.config.treeOptions ?? LEGACY_TREE_OPTIONS, treeGate: manifest.config.treeGate ?? 0 };
   const model = createDetector(config, createRng(0).next);
   try {
     const byName = new Map(header.tensors.map((t) => [t.name, t]));

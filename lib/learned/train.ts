@@ -13,6 +13,7 @@ import { EpochReport, fitDetector } from './fit';
 import { EncoderEngine, runDetector } from './infer';
 import { DEFAULT_CONFIG, DetectorConfig, DetectorVars } from './model';
 import { saveDetector } from './store';
+import { DEFAULT_TREE_GATE } from './tree-gate';
 
 export interface TrainOptions {
   /** Zoo directories (each with lineage.json). */
@@ -57,6 +58,7 @@ export const TRAIN_OPTIONS = [
   { name: 'seed', type: 'number', default: 0, description: 'seed of the split, initialization and crops' },
   { name: 'lr', type: 'number', default: 0.01, description: 'Adam learning rate' },
   { name: 'patience', type: 'number', default: 30, description: 'epochs without a better validation result before stopping' },
+  { name: 'tree-gate', type: 'number', default: DEFAULT_TREE_GATE, description: "β of the tree gate: the additive tree's choices gain β × its direction log-odds at decoding (0: the network alone)" },
 ] as const;
 
 export interface TestResult {

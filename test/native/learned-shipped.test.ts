@@ -11,7 +11,9 @@ import * as path from 'path';
 import { runCli } from '../helpers/cli';
 import { tmpDir } from '../helpers/models';
 import { parseDetectionJson } from '../../lib/report';
-import { DETECTOR_FORMAT, loadDetector, readDetectorManifest, disposeDetector, shippedDetectorDir } from '../../lib/learned';
+import { DEFAULT_TREE_GATE, DETECTOR_FORMAT, detectLearned, loadDetector, readDetectorManifest, disposeDetector, shippedDetectorDir } from '../../lib/learned';
+import { openModels } from '../../lib/io/discover';
+import { scanModelSet } from '../../lib/scan/scan';
 import { ensureZoo } from '../../lib/zoo';
 
 jest.setTimeout(5 * 60 * 1000);
@@ -46,12 +48,24 @@ describe('the shipped learned detector', () => {
     const result = parseDetectionJson(fs.readFileSync(out, 'utf8'));
     expect(result.method).toBe('learned');
     expect(result.options.shipped).toBe(true);
+    // It decodes with the tree gate it records: the leave-one-regime-out choice.
+    expect(readDetectorManifest(dir).config.treeGate).toBe(DEFAULT_TREE_GATE);
+    expect(result.options.treeGate).toBe(DEFAULT_TREE_GATE);
     expect(result.roots.length + result.edges.length).toBe(18);
     // 15 children with ~6 candidate choices each: chance is about 17%.
     const truth = JSON.parse(fs.readFileSync(path.join(zooDir, 'lineage.json'), 'utf8')) as { edges: { parent: string; child: string }[] };
     const found = new Set(result.edges.map((e) => `${e.parent}>${e.child}`));
     const right = truth.edges.filter((e) => found.has(`${e.parent}>${e.child}`)).length;
     expect(right / truth.edges.length).toBeGreaterThan(0.6);
+  });
+
+  it('the library takes another tree gate, records it, and refuses a negative one', async () => {
+    const set = await openModels([zooDir]);
+    const scan = await scanModelSet(set);
+    const r = await detectLearned(scan, set, { treeGate: 0 });
+    expect(r.options.treeGate).toBe(0);
+    expect(r.roots.length + r.edges.length).toBe(18);
+    await expect(detectLearned(scan, set, { treeGate: -1 })).rejects.toThrow(/treeGate must be a number >= 0, got -1/);
   });
 
   it('eval scores the learned entry beside a learning-free method', async () => {

@@ -36,6 +36,13 @@ describe('CLI exit codes', () => {
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 
+  it('train --tree-gate below 0 exits 2 before anything is read or written', async () => {
+    const r = await run(['train', '--zoo', path.join(dir, 'no-zoo'), '--out', path.join(dir, 'never-detector'), '--tree-gate', '-0.5', '-q']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--tree-gate must be a number >= 0, got -0.5');
+    expect(fs.existsSync(path.join(dir, 'never-detector'))).toBe(false);
+  });
+
   it('a bad --fake-init exits 2 like a bad --threads', async () => {
     const r = await run(['scan', model, '--fake-init', 'w=bogus(1)', '--out', out, '-q']);
     expect(r.code).toBe(2);

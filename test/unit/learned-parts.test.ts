@@ -12,6 +12,7 @@ import { createEncoder, encodeWindows, foldEncoder, encodeMatrixTf, paddedPair, 
 import { candidatePairs, EDGE_FEATURES, NODE_FEATURES, setFeatures } from '../../lib/learned/features';
 import { tokenGraph } from '../../lib/learned/graph';
 import { choiceLoss, decodeForest } from '../../lib/learned/decode';
+import { DEFAULT_TREE_GATE, gateLogits } from '../../lib/learned/tree-gate';
 import { splitChildren, parentsOf } from '../../lib/learned/data';
 import { matrixShape, tensorType, TENSOR_TYPES } from '../../lib/learned/matrix';
 import { createDetector, DEFAULT_CONFIG, detectorLogits } from '../../lib/learned/model';
@@ -148,6 +149,37 @@ describe('token graph and decoding', () => {
     for (let m = 0; m < 3; m++) expect(f.confidence[m]).toBeGreaterThan(0);
   });
 
+  it('the tree gate adds β × the tree\'s direction log-odds to its own choices only', () => {
+    const F = EDGE_FEATURES.length;
+    const G = NODE_FEATURES.length;
+    const edge = new Float32Array(pairs.length * F);
+    const node = new Float32Array(3 * G);
+    const set = (row: Float32Array, width: number, i: number, names: readonly string[], name: string, v: number) => (row[i * width + names.indexOf(name)] = v);
+    // The additive tree: 0 → 1 (direction 0.9), 1 → 2 (direction 0.4: below even odds), 0 its root (0.8).
+    set(edge, F, 0, EDGE_FEATURES, 'at-parent', 1);
+    set(edge, F, 0, EDGE_FEATURES, 'at-direction', 0.9);
+    set(edge, F, 2, EDGE_FEATURES, 'at-parent', 1);
+    set(edge, F, 2, EDGE_FEATURES, 'at-direction', 0.4);
+    set(node, G, 0, NODE_FEATURES, 'at-root', 1);
+    set(node, G, 0, NODE_FEATURES, 'at-root-direction', 0.8);
+    const rng = createRng(5);
+    const logits = Float32Array.from({ length: 8 }, () => rng.next() * 4 - 2);
+    expect(gateLogits(logits, edge, node, pairs.length, 3, 0)).toBe(logits);
+    const beta = 0.75;
+    const gated = gateLogits(logits, edge, node, pairs.length, 3, beta);
+    const want = Float64Array.from(logits);
+    want[0] += beta * Math.log(0.9 / 0.1);
+    want[5 + 0] += beta * Math.log(0.8 / 0.2);
+    for (let i = 0; i < 8; i++) expect(gated[i]).toBeCloseTo(want[i], 5);
+    expect(Array.from(logits)).toEqual(Array.from(Float32Array.from(logits))); // input untouched
+    // A large β decodes to the tree's confident choices whatever the network said, and only those.
+    const against = new Float32Array(8);
+    against[1] = 6; // the network: 1→0
+    against[5 + 1] = 6; // and 1 a root
+    against[5 + 2] = 3; // 2 a root: the tree's 1→2 (direction 0.4) gains nothing to overturn it
+    expect(Array.from(decodeForest(gateLogits(against, edge, node, pairs.length, 3, 20), g, pairs, 3).parent)).toEqual([-1, 0, -1]);
+  });
+
   it('the loss is a softmax cross-entropy over each child\'s choices', () => {
     const logits = tf.tensor1d([0, 0, 0, 0, 0, 0, 0, 0]);
     const loss = choiceLoss(logits, g, pairs, Int32Array.from([-1, 0, 1]), [0, 1, 2])!;
@@ -224,6 +256,27 @@ describe('detector directory', () => {
     for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
+    }
+    fs.writeFileSync(file, good);
+  });
+
+  it('reads the tree gate it records (absent: 0) and refuses a bad one', () => {
+    const file = path.join(dir, DETECTOR_JSON);
+    const good = fs.readFileSync(file, 'utf8');
+    // Saved now: the package's default gate, read back as it is.
+    expect(JSON.parse(good).config.treeGate).toBe(DEFAULT_TREE_GATE);
+    expect(loadDetector(dir).model.config.treeGate).toBe(DEFAULT_TREE_GATE);
+    const m = JSON.parse(good);
+    fs.writeFileSync(file, JSON.stringify({ ...m, config: { ...m.config, treeGate: 0.5 } }));
+    expect(loadDetector(dir).model.config.treeGate).toBe(0.5);
+    // Saved before the gate existed: it decoded ungated, and still does.
+    const before = JSON.parse(good);
+    delete before.config.treeGate;
+    fs.writeFileSync(file, JSON.stringify(before));
+    expect(loadDetector(dir).model.config.treeGate).toBe(0);
+    for (const bad of [-1, '1', null, 1e400]) {
+      fs.writeFileSync(file, JSON.stringify({ ...m, config: { ...m.config, treeGate: bad } }));
+      expect(() => loadDetector(dir)).toThrow(/config\.treeGate must be a finite number >= 0/);
     }
     fs.writeFileSync(file, good);
   });

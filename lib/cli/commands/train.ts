@@ -1,6 +1,7 @@
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { ProgressBar } from '../progress';
+import { DEFAULT_TREE_GATE } from '../../learned/tree-gate';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 
@@ -17,6 +18,7 @@ export const trainCommand: Command = {
     { name: 'seed', type: 'number', arg: 'S', description: 'seed of the split, initialization and crops', default: 0 },
     { name: 'lr', type: 'number', arg: 'LR', description: 'Adam learning rate', default: 0.01 },
     { name: 'patience', type: 'number', arg: 'N', description: 'epochs without a better validation result before stopping', default: 30 },
+    { name: 'tree-gate', type: 'number', arg: 'B', description: "β of the tree gate the detector decodes with: the additive tree's choices gain β × its direction log-odds, so the network overrides the tree's sure edges only on strong evidence (0: the network alone; the default was chosen by leave-one-regime-out, docs/learned.md)", default: DEFAULT_TREE_GATE },
     QUIET_OPTION,
   ],
   examples: ['phylogeny zoo --preset mnist-fc --out zoos/fc0 && phylogeny train --zoo zoos/fc0 --out detector'],
@@ -25,6 +27,8 @@ export const trainCommand: Command = {
     const out = args.opts.out as string | undefined;
     if (!zoos?.length) throw new UsageError('train needs --zoo DIR (one or more)');
     if (!out) throw new UsageError('train needs --out DIR');
+    const treeGate = args.opts['tree-gate'] as number;
+    if (!(Number.isFinite(treeGate) && treeGate >= 0)) throw new UsageError(`--tree-gate must be a number >= 0, got ${treeGate}`);
     const bar = new ProgressBar('train', { enabled: !io.quiet });
     // tfjs and the learned detector load only when a detector is trained.
     const { trainDetector } = await import('../../learned');
@@ -35,6 +39,7 @@ export const trainCommand: Command = {
       seed: args.opts.seed as number,
       learningRate: args.opts.lr as number,
       patience: args.opts.patience as number,
+      config: { treeGate },
       onProgress: (e) => bar.update(e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(3)} val ${pct(e.valAccuracy)}${e.best ? ' *' : ''}`),
       log: io.quiet ? undefined : (line) => io.err(`${line}\n`),
     });
