@@ -181,13 +181,13 @@ async function main(): Promise<void> {
     }
     rows.push(row);
     // Written after each group, so a long run interrupted keeps what it measured.
-    if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, presets, runs, epochs, patience, machine: machineDescription(), rows }, null, 2) + '\n');
+    if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, presets, runs, epochs, patience, gates: TREE_GATES, machine: machineDescription(), rows }, null, 2) + '\n');
   }
   process.stdout.write(report({ seeds, families, presets, runs, epochs, patience, machine: machineDescription(), rows }));
 }
 
 type Row = { group: string; learned: number[][]; free: { default: number; mother: number }; edges: number; chance: number; bestEpochs: number[] };
-interface Results { seeds: number[]; families: number; presets: string[]; runs: number; epochs: number; patience: number; machine: string; rows: Row[] }
+interface Results { seeds: number[]; families: number; presets: string[]; runs: number; epochs: number; patience: number; gates?: number[]; machine: string; rows: Row[] }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)));
@@ -229,6 +229,8 @@ function combine(files: string[]): void {
   const parts = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Results);
   const first = parts[0];
   for (const p of parts) {
+    // Files written before the grid was recorded used today's grid.
+    if ((p.gates ?? TREE_GATES).join() !== TREE_GATES.join()) throw new InvalidArgumentError('E_INVALID_ARG', `--combine: ${files[parts.indexOf(p)]} was decoded at β ${p.gates!.join(', ')}, this script tries ${TREE_GATES.join(', ')}`);
     if (p.runs !== first.runs || p.seeds.join() !== first.seeds.join() || p.families !== first.families || p.epochs !== first.epochs || p.patience !== first.patience) {
       throw new InvalidArgumentError('E_INVALID_ARG', `--combine: ${files[parts.indexOf(p)]} was run with other settings than ${files[0]}`);
     }

@@ -9,8 +9,12 @@
  *
  *   npm run build:ts && node dist/scripts/eval-learned.js \
  *     --presets mnist-fc,mnist-cnn,tiny-llama --seeds 0,1,2,3,4 [--runs 5] [--epochs 100]
- *     [--patience 30] [--no-encoder] [--tree-prior 0] [--no-tree-input] [--out FILE.json]
- *     [--fc-runs N]   (runs for mnist-fc only; default --runs)
+ *     [--patience 30] [--no-encoder] [--tree-prior 0] [--no-tree-input] [--tree-gate B]
+ *     [--out FILE.json] [--fc-runs N]   (runs for mnist-fc only; default --runs)
+ *
+ * --tree-gate: the β the detectors decode with (default DEFAULT_TREE_GATE, chosen across
+ * training regimes; the tables in docs/learned.md "Results" were measured before the gate
+ * existed, i.e. with --tree-gate 0).
  *
  * --presets/--seeds take the small zoos from ensureZoo (cached; built when missing); or name
  * zoo directories directly: --fc DIR[,DIR] --cnn DIR[,DIR] --llama DIR[,DIR].
@@ -32,7 +36,7 @@ import { selectBackend } from '../lib/zoo/backend';
 import { ensureZoo, type ZooPreset } from '../lib/zoo';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['presets', 'seeds', 'runs', 'fc-runs', 'epochs', 'patience', 'no-encoder', 'tree-prior', 'no-tree-input', 'out', 'fc', 'cnn', 'llama']);
+handleUsage(__filename, ['presets', 'seeds', 'runs', 'fc-runs', 'epochs', 'patience', 'no-encoder', 'tree-prior', 'no-tree-input', 'tree-gate', 'out', 'fc', 'cnn', 'llama']);
 
 interface Args {
   fc: string[];
@@ -45,6 +49,7 @@ interface Args {
   useEncoder: boolean;
   treePrior: number;
   treeInput: boolean;
+  treeGate: number;
   presets: string[];
   seeds: number[];
   /** Runs of the mnist-fc preset (default: --runs); 1 when only its transfer detector is wanted. */
@@ -52,7 +57,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior, treeInput: true, presets: [], seeds: [0, 1, 2, 3, 4] };
+  const a: Args = { fc: [], cnn: [], llama: [], runs: 5, epochs: 100, patience: 30, useEncoder: true, treePrior: DEFAULT_CONFIG.treePrior, treeInput: true, treeGate: DEFAULT_CONFIG.treeGate ?? 0, presets: [], seeds: [0, 1, 2, 3, 4] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -61,6 +66,7 @@ function parseArgs(argv: string[]): Args {
       case '--llama': a.llama = v.split(','); i++; break;
       case '--tree-prior': a.treePrior = Number(v); i++; break;
       case '--no-tree-input': a.treeInput = false; a.treePrior = 0; break;
+      case '--tree-gate': a.treeGate = Number(v); i++; break;
       case '--presets': a.presets = v.split(','); i++; break;
       case '--seeds': a.seeds = v.split(',').map(Number); i++; break;
       case '--runs': a.runs = Number(v); i++; break;
@@ -118,7 +124,8 @@ async function main(): Promise<void> {
       args[key].push((await ensureZoo({ preset: preset as ZooPreset, scale: 'small', seed, log: (l) => console.error(l) })).outDir);
     }
   }
-  const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior, treeInput: args.treeInput };
+  if (!(Number.isFinite(args.treeGate) && args.treeGate >= 0)) throw new InvalidArgumentError('E_INVALID_ARG', `--tree-gate must be a number >= 0, got ${args.treeGate}`);
+  const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior, treeInput: args.treeInput, treeGate: args.treeGate };
   const presets: [string, string[]][] = [['mnist-fc', args.fc], ['mnist-cnn', args.cnn], ['tiny-llama', args.llama]].filter(([, d]) => (d as string[]).length > 0) as [string, string[]][];
   const loaded = new Map<string, PreparedSet>();
   for (const [, dirs] of presets) for (const d of dirs) if (!loaded.has(d)) loaded.set(d, await loadZoo(d, config));
