@@ -12,11 +12,11 @@
  * The learning-free methods are scored on the same edges of the same whole-zoo scans, so their
  * columns equal eval:regimes' "default" and "mother" rows.
  *
- * The tree gate (lib/learned/decode.ts gateLogits) is chosen here, by the same leave-one-out:
+ * The tree gate (lib/learned/tree-gate.ts gateLogits) is chosen here, by the same leave-one-out:
  * each run's held-out logits are decoded at every β of TREE_GATES; the column "learned, gated"
  * scores each held-out group at the β that was best pooled over the other groups' held-out
  * edges (ties: the smaller β), so no group's score picks its own β. The β best over all
- * groups is the one the shipped detector records (SHIPPED_TRAINING.treeGate).
+ * groups is what DEFAULT_TREE_GATE (lib/learned/tree-gate.ts) records, and with it the shipped detector.
  *
  *   npm run build:ts && node dist/scripts/eval-learned-regimes.js \
  *     [--seeds 0,1,2,3,4] [--families 2] [--presets mnist-fc] [--runs 1] [--epochs 40]
@@ -33,7 +33,7 @@ import { InvalidArgumentError } from '../lib/errors';
 import { createRng } from '../lib/graph/rng';
 import { openModels } from '../lib/io/discover';
 import type { ModelSet } from '../lib/io/types';
-import { prepareSet, PreparedSet, Role, splitChildren } from '../lib/learned/data';
+import { prepareSet, PreparedSet, splitChildren } from '../lib/learned/data';
 import { fitDetector } from '../lib/learned/fit';
 import { DEFAULT_CONFIG } from '../lib/learned/model';
 import { disposeDetector } from '../lib/learned/store';

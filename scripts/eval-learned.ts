@@ -30,6 +30,7 @@ import { createRng } from '../lib/graph/rng';
 import { loadZoo, PreparedSet, Role, splitChildren } from '../lib/learned/data';
 import { EpochReport, fitDetector } from '../lib/learned/fit';
 import { DEFAULT_CONFIG, DetectorConfig } from '../lib/learned/model';
+import { isTreeGate } from '../lib/learned/tree-gate';
 import { disposeDetector } from '../lib/learned/store';
 import { testAccuracy } from '../lib/learned/train';
 import { selectBackend } from '../lib/zoo/backend';
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
       args[key].push((await ensureZoo({ preset: preset as ZooPreset, scale: 'small', seed, log: (l) => console.error(l) })).outDir);
     }
   }
-  if (!(Number.isFinite(args.treeGate) && args.treeGate >= 0)) throw new InvalidArgumentError('E_INVALID_ARG', `--tree-gate must be a number >= 0, got ${args.treeGate}`);
+  if (!isTreeGate(args.treeGate)) throw new InvalidArgumentError('E_INVALID_ARG', `--tree-gate must be a number >= 0, got ${args.treeGate}`);
   const config: DetectorConfig = { ...DEFAULT_CONFIG, useEncoder: args.useEncoder, treePrior: args.treePrior, treeInput: args.treeInput, treeGate: args.treeGate };
   const presets: [string, string[]][] = [['mnist-fc', args.fc], ['mnist-cnn', args.cnn], ['tiny-llama', args.llama]].filter(([, d]) => (d as string[]).length > 0) as [string, string[]][];
   const loaded = new Map<string, PreparedSet>();

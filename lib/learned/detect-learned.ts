@@ -15,6 +15,7 @@ import { EncoderEngine, runDetector } from './infer';
 import { NativeEncodeOptions } from './native-encoder';
 import { shippedDetectorDir } from './shipped';
 import { disposeDetector, loadDetector } from './store';
+import { isTreeGate } from './tree-gate';
 
 export interface DetectLearnedOptions extends NativeEncodeOptions {
   /** Detector directory (from trainDetector / `phylogeny train`); default: the shipped one (detectors/default). */
@@ -34,11 +35,8 @@ export async function detectLearned(scan: ScanResult, set: ModelSet, opts: Detec
   }
   await selectBackend('auto');
   const detector = opts.detector ?? shippedDetectorDir();
+  if (opts.treeGate !== undefined && !isTreeGate(opts.treeGate)) throw new InvalidArgumentError('E_INVALID_ARG', `detectLearned: treeGate must be a number >= 0, got ${opts.treeGate}`);
   const { model, manifest } = loadDetector(detector);
-  if (opts.treeGate !== undefined && !(Number.isFinite(opts.treeGate) && opts.treeGate >= 0)) {
-    disposeDetector(model);
-    throw new InvalidArgumentError('E_INVALID_ARG', `detectLearned: treeGate must be a number >= 0, got ${opts.treeGate}`);
-  }
   try {
     const t1 = Date.now();
     const ps = prepareSet('input', set, scan, model.config);

@@ -57,7 +57,7 @@ export async function encodeWholeMatrices(ps: PreparedSet, weights: NativeEdgeWe
 
 export interface InferOptions extends NativeEncodeOptions {
   engine?: EncoderEngine;
-  /** The tree gate's β (decode.ts gateLogits) instead of the detector's own (config.treeGate, default 0). */
+  /** The tree gate's β (tree-gate.ts gateLogits) instead of the detector's own (config.treeGate, default 0). */
   treeGate?: number;
 }
 

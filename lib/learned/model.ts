@@ -41,7 +41,7 @@ export interface DetectorConfig {
   /** false: the additive-tree features are zeroed (an ablation; treePrior should then be 0). */
   treeInput: boolean;
   /**
-   * β of the tree gate at decoding (decode.ts gateLogits): the additive tree's choices gain β ×
+   * β of the tree gate at decoding (tree-gate.ts gateLogits): the additive tree's choices gain β ×
    * its direction log-odds. Not trained; set after training from a leave-one-regime-out
    * choice (scripts/eval-learned-regimes.ts). Absent in a saved detector: 0 (no gate, what
    * detectors saved before it decoded with).

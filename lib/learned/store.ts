@@ -15,6 +15,7 @@ import { createRng } from '../graph';
 import { foldEncoder } from './encoder';
 import { resolveOptions } from '../detect/resolve-options';
 import { EDGE_FEATURES, NODE_FEATURES } from './features';
+import { isTreeGate } from './tree-gate';
 import { createDetector, DEFAULT_CONFIG, DetectorConfig, DetectorVars, LEGACY_TREE_OPTIONS, namedVars, type TreeRootOptions } from './model';
 
 export const DETECTOR_FORMAT = 'neural-phylogeny/detector';
@@ -98,7 +99,7 @@ export function readDetectorManifest(dir: string): DetectorManifest {
   const problem = to === undefined ? null : treeOptionsProblem(to);
   if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain] }, got ${JSON.stringify(to)} (${problem})`);
   const gate = (m.config as Partial<DetectorConfig> | undefined)?.treeGate as unknown;
-  if (gate !== undefined && !(typeof gate === 'number' && Number.isFinite(gate) && gate >= 0)) {
+  if (gate !== undefined && !isTreeGate(gate)) {
     throw new DetectorLoadError(dir, `config.treeGate must be a finite number >= 0, got ${JSON.stringify(gate)}`);
   }
   return m;

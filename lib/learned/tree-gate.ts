@@ -16,6 +16,15 @@ function logOdds(p: number): number {
   return Math.log(q / (1 - q));
 }
 
+/** What new detectors record (DEFAULT_CONFIG.treeGate, `phylogeny train --tree-gate`): chosen by
+ * leave-one-regime-out over held-out accuracy (npm run eval:learned-regimes; docs/learned.md). */
+export const DEFAULT_TREE_GATE = 4;
+
+/** Whether `x` is a usable β (a finite number ≥ 0): one rule for the CLI, the library and detector files. */
+export function isTreeGate(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
 /**
  * The tree gate: β × the additive tree's own direction log-odds added to the logit of each
  * choice the additive tree made (its edge into a child; a root's "no parent", by how sure its
@@ -29,10 +38,6 @@ function logOdds(p: number): number {
  * makes an override cost in proportion to the tree's certainty, and it is chosen by leave-one-
  * regime-out over held-out accuracy (scripts/eval-learned-regimes.ts), never on validation.
  */
-/** What new detectors record (DEFAULT_CONFIG.treeGate, `phylogeny train --tree-gate`): chosen by
- * leave-one-regime-out over held-out accuracy (npm run eval:learned-regimes; docs/learned.md). */
-export const DEFAULT_TREE_GATE = 4;
-
 export function gateLogits(logits: Float32Array, edge: Float32Array, node: Float32Array, pairs: number, models: number, beta: number): Float32Array {
   if (!beta) return logits;
   const F = EDGE_FEATURES.length;

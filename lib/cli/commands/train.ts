@@ -1,7 +1,7 @@
 import { UsageError } from '../args';
 import { Command, QUIET_OPTION } from '../command';
 import { ProgressBar } from '../progress';
-import { DEFAULT_TREE_GATE } from '../../learned/tree-gate';
+import { DEFAULT_TREE_GATE, isTreeGate } from '../../learned/tree-gate';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 
@@ -28,7 +28,7 @@ export const trainCommand: Command = {
     if (!zoos?.length) throw new UsageError('train needs --zoo DIR (one or more)');
     if (!out) throw new UsageError('train needs --out DIR');
     const treeGate = args.opts['tree-gate'] as number;
-    if (!(Number.isFinite(treeGate) && treeGate >= 0)) throw new UsageError(`--tree-gate must be a number >= 0, got ${treeGate}`);
+    if (!isTreeGate(treeGate)) throw new UsageError(`--tree-gate must be a number >= 0, got ${treeGate}`);
     const bar = new ProgressBar('train', { enabled: !io.quiet });
     // tfjs and the learned detector load only when a detector is trained.
     const { trainDetector } = await import('../../learned');
