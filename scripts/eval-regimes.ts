@@ -171,6 +171,13 @@ async function loadZoo(seed: number, families: number, preset: ZooPreset, net: R
   return loadSet(seed, zoo.outDir, new Map(zoo.models.map((m) => [m.id, preset === 'regimes' ? `${prefix}${String(m.hyperparameters.regime)}` : preset])));
 }
 
+/** The second pass's statistics (lib/eval/spectral.ts), as the tables name them. */
+const SPECTRAL_SIGNALS = [
+  ['stableRank', 'stable-rank (2nd pass)'],
+  ['entropy', 'spectral-entropy (2nd pass)'],
+  ['tailAlpha', 'tail-alpha (2nd pass)'],
+] as const;
+
 /** A model set with its lineage, each true edge in the group of its child (`groupOf`). */
 async function loadSet(seed: number, dir: string, groupOf: Map<string, string>): Promise<Zoo> {
   const set = await openModels([dir]);
@@ -184,15 +191,16 @@ async function loadSet(seed: number, dir: string, groupOf: Map<string, string>):
   // Bounded second pass: spectral statistics of each model's matrices, averaged over matrices
   // after dividing by their mean over models (as the scan-based signals are).
   const spectra = set.models.map((m) => modelSpectra(m));
-  for (const key of ['stableRank', 'entropy'] as const) {
-    const names = [...spectra[0].keys()];
-    const out = new Float64Array(ids.length);
+  for (const [key, label] of SPECTRAL_SIGNALS) {
+    // Matrices too small for a statistic (NaN in some model) are left out for every model.
+    const names = [...spectra[0].keys()].filter((name) => spectra.every((s) => Number.isFinite(s.get(name)?.[key] ?? NaN)));
+    const out = new Float64Array(ids.length).fill(names.length > 0 ? 0 : NaN);
     for (const name of names) {
-      const vals = spectra.map((s) => s.get(name)?.[key] ?? NaN);
+      const vals = spectra.map((s) => s.get(name)![key]);
       const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
       vals.forEach((v, m) => (out[m] += v / mean / names.length));
     }
-    signals.set(key === 'stableRank' ? 'stable-rank (2nd pass)' : 'spectral-entropy (2nd pass)', out);
+    signals.set(label, out);
   }
   return { seed, scan, ids, edges, signals };
 }
@@ -205,7 +213,7 @@ function syntheticZoo(group: string, sim: ReturnType<typeof simulateZoo>, seed: 
   const edges = sim.lineage.edges.map((e) => ({ parent: index.get(e.parent)!, child: index.get(e.child)!, regime: group, seed }));
   const signals = new Map<string, Float64Array>();
   for (const name of MODEL_SIGNAL_NAMES) signals.set(name, modelSignal(name, scan.tensors, ids.length));
-  for (const name of ['stable-rank (2nd pass)', 'spectral-entropy (2nd pass)']) signals.set(name, new Float64Array(ids.length).fill(NaN));
+  for (const [, name] of SPECTRAL_SIGNALS) signals.set(name, new Float64Array(ids.length).fill(NaN));
   return { seed, scan, ids, edges, signals };
 }
 

@@ -41,6 +41,15 @@ export const MODEL_SIGNALS: Record<string, SignalSpec> = {
   'bias-norm': { description: 'squared norm of the vectors (biases, norm gains)', tensors: 'vectors', value: (t, s) => t.sumSq[s] },
   'bias-mean': { description: '|mean| of the vectors (biases, norm gains)', tensors: 'vectors', value: (t, s) => Math.abs(t.sum[s] / t.count) },
   'fake-init': { description: 'distance to the seeded fake initialization Σ(θ − r)²', tensors: 'all', value: (t, s) => t.fakeInitSq[s] },
+  // A constant init is known exactly, so for these tensors the fake-init distance is the true
+  // distance from init: how far norm gains (LayerNorm, BatchNorm, RMSNorm weights, init 1)
+  // have drifted. NaN for a model without them (an MLP).
+  'gain-drift': {
+    description: 'distance of the norm gains (vectors with a constant non-zero init) from their init Σ(γ − c)²',
+    tensors: 'vectors',
+    // BatchNorm's running_var also starts at 1 but is a data statistic, not a trained gain.
+    value: (t, s) => (t.fakeInit.kind === 'constant' && t.fakeInit.a !== 0 && !/running_(mean|var)$/.test(t.name) ? t.fakeInitSq[s] : null),
+  },
   'init-law': {
     description: 'distance of the variance from the init law |var(θ)/var_init − 1| (tensors with a random init)',
     tensors: 'all',
