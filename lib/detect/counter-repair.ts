@@ -12,8 +12,28 @@
  * the family's least counter under its nearest model (squared distance) among those with a
  * counter no larger than its own and outside its own subtree; repeat until nothing moves.
  * Edges the counters allow are never touched, so where they say nothing (equal counters) the
- * weights still decide. A family that would end with more than one root is left as it was.
+ * weights still decide, with one exception: near twins (below). A family that would end with
+ * more than one root is left as it was.
+ *
+ * Near twins. A fine-tune of a few steps (lr 1e-5 for 20 steps) barely moves its model u away
+ * from its parent w, and what it moves is the start of what every longer fine-tune of w moves
+ * too, so a sibling v of u sits beyond u: measured on the regimes zoo's BatchNorm CNNs,
+ * d²(w, v) ≈ d²(u, v) + 0.7·d²(w, u), and the tree hangs v under u. Their equal counters are
+ * then the only evidence against it (a fine-tune in eval mode keeps its parent's counter, so
+ * equality is allowed, but a fine-tune in train mode adds its steps). So a model whose parent
+ * holds the same counter moves under the nearest model w of smaller counter (outside its own
+ * subtree) of which its parent is a near twin: d²(w, u) ≤ NEAR_TWIN · d²(w, v).
  */
+
+/**
+ * How near a twin must be for the weights to lose the choice between it and its parent. The
+ * additive criterion hangs v under u when v's increment projects onto u's by more than half of
+ * u's own (c = ρ·‖v − w‖/‖u − w‖ > ½ for an increment correlation ρ), i.e. when
+ * d²(w, u) < 4ρ²·d²(w, v); fine-tuning increments correlate by ρ ≈ 0.05–0.2 (shared-drift.ts),
+ * so 4·0.2² = 0.16. Derived from that measured range, not fitted: the two such edges of the
+ * regimes zoos have d²(w, u) / d²(w, v) ≈ 0.013.
+ */
+export const NEAR_TWIN = 0.16;
 
 /**
  * @param nodes the family (global indices)
@@ -55,6 +75,18 @@ export function repairByCounters(nodes: number[], parent: Int32Array, counter: A
       }
     }
     if (!changed) break;
+  }
+  // Near twins (above): equal counters along an edge whose parent the weights cannot tell from
+  // a model of smaller counter.
+  for (const v of [...Array(m).keys()].sort((a, b) => k[a] - k[b] || a - b)) {
+    const u = up[v];
+    if (u < 0 || k[u] !== k[v]) continue;
+    let best = -1;
+    for (let w = 0; w < m; w++) {
+      if (w === u || k[w] >= k[v] || inSubtree(w, v) || d2[w * m + u] > NEAR_TWIN * d2[w * m + v]) continue;
+      if (best < 0 || d2[w * m + v] < d2[best * m + v]) best = w;
+    }
+    if (best >= 0) up[v] = best;
   }
   if (up.filter((x) => x < 0).length !== 1 || up.every((x, i) => x === before[i])) return false;
   nodes.forEach((v, i) => (parent[v] = up[i] >= 0 ? nodes[up[i]] : -1));

@@ -43,6 +43,26 @@ describe('repairByCounters', () => {
     expect(parent).toEqual(copy);
   });
 
+  it('a sibling hung under a near twin of its parent moves back to the parent', () => {
+    // w (100) → u (120, a few tiny steps) and w → v (120): u lies on v's way from w (2-D:
+    // u = (0.1, 0), v = (1, 1)), so d²(w, v) = 2 ≥ d²(u, v) = 1.81 and the tree hung v under
+    // u. Equal counters along u → v, and u is a near twin of w: d²(w, u) = 0.01 ≤ 0.16·2.
+    const pts = [[0, 0], [0.1, 0], [1, 1], [1.2, 1.5]];
+    const d = new Float64Array(16);
+    pts.forEach((a, i) => pts.forEach((b, j) => (d[i * 4 + j] = (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2)));
+    const parent = Int32Array.from([-1, 0, 1, 2]); // g (140) under v: allowed, stays
+    expect(repairByCounters(nodes, parent, [100, 120, 120, 140], d)).toBe(true);
+    expect(Array.from(parent)).toEqual([-1, 0, 0, 2]);
+    // A parent that is no near twin keeps an equal-counter child (a fine-tune in eval mode):
+    // u = (1, 0) is as far from w as v is from u.
+    const far = [[0, 0], [1, 0], [2, 0.5], [2.2, 1]];
+    const d3 = new Float64Array(16);
+    far.forEach((a, i) => far.forEach((b, j) => (d3[i * 4 + j] = (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2)));
+    const chain = Int32Array.from([-1, 0, 1, 2]);
+    expect(repairByCounters(nodes, chain, [100, 120, 120, 140], d3)).toBe(false);
+    expect(Array.from(chain)).toEqual([-1, 0, 1, 2]);
+  });
+
   it('leaves families without counters, with equal counters, or that would split', () => {
     const parent = Int32Array.from([3, -1, 0, 1]);
     const copy = Int32Array.from(parent);
