@@ -49,6 +49,8 @@ import { scanModelSet } from '../lib/scan/scan';
 import type { ScanResult } from '../lib/scan/types';
 import { ensureZoo } from '../lib/zoo';
 import { counterSignal } from '../lib/scan/counters';
+import { relativeStep } from '../lib/detect/tiny-step';
+import { isRunningStat } from '../lib/detect/running-stats';
 import type { ZooOptions, ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
@@ -86,12 +88,21 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
 /** Fixed settings, evaluated as they were measured: every one but the default and those named
  * "temper" counts its votes untempered (evidenceTemper 1), as all settings did before
  * tempering; every one but the default and those named "abstain" counts every fake-init vote
- * (fakeInitAbstain null), as all did before abstention. So "temper 0.5, family flips 0.1,
- * noise 0.4" is the previous default. */
+ * (fakeInitAbstain null), as all did before abstention; every one but the default and those
+ * named "tiny steps" counts the score's votes as they fall (tinyStep null). So "temper 0.5,
+ * family flips 0.1, noise 0.4" is the default before abstention. */
 const FIXED: Record<string, DetectOptions> = Object.fromEntries(
   Object.entries(settings()).map(([name, o]) => {
     if (name === 'default' || o.method === 'mother') return [name, o];
-    return [name, { ...o, ...(o.evidenceTemper === undefined ? { evidenceTemper: 1 } : {}), ...(o.fakeInitAbstain === undefined ? { fakeInitAbstain: null } : {}) }];
+    return [
+      name,
+      {
+        ...o,
+        ...(o.evidenceTemper === undefined ? { evidenceTemper: 1 } : {}),
+        ...(o.fakeInitAbstain === undefined ? { fakeInitAbstain: null } : {}),
+        ...(o.tinyStep === undefined ? { tinyStep: null } : {}),
+      },
+    ];
   }),
 );
 
@@ -132,6 +143,11 @@ function settings(): Record<string, DetectOptions> {
     // tensorSignals), at the default's other settings.
     ...Object.fromEntries([3, 2, 1.5, 1.25, 1.1].map((r) => [`fake-init abstain ${r}, temper 0.5, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }])),
     ...Object.fromEntries([2, 1.5].flatMap((r) => [0.7, 0.3].map((t) => [`fake-init abstain ${r}, temper ${t}, family flips 0.1, noise 0.4`, { fakeInitAbstain: r, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: t }]))),
+    // The score's votes reversed on pairs whose relative step is below r (tiny-step.ts), at the
+    // default's other settings.
+    ...Object.fromEntries(
+      [3e-5, 1e-4, 3e-4, 1e-3].map((r) => [`tiny steps reverse the score below ${r}, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4`, { tinyStep: r, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
+    ),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(
       [0.7, 0.5, 0.4, 0.3, 0.2].flatMap((t) => [
@@ -388,6 +404,37 @@ async function main() {
     lines.push(`| ${name} | ${regimes.map((r) => pct(cell(new Set([r])))).join(' | ')} | ${pct(cell(new Set(regimes)))} |`);
   }
   lines.push('');
+
+  // 1b. The same by the edge's relative step (tiny-step.ts): do tiny steps reverse the signals?
+  // Over the tensors detection compares: BatchNorm running statistics left out (running-stats.ts).
+  const trained = zoos.flatMap((z) => {
+    const weights = z.scan.tensors.filter((t) => !isRunningStat(t.name));
+    return z.edges.filter((e) => !syntheticNames.includes(e.regime)).map((e) => ({ z, e, step: relativeStep(weights, e.parent, e.child) }));
+  });
+  const stepBins: [string, (s: number) => boolean][] = [
+    ['< 1e-5', (s) => s < 1e-5],
+    ['1e-5 to 1e-4', (s) => s >= 1e-5 && s < 1e-4],
+    ['1e-4 to 1e-3', (s) => s >= 1e-4 && s < 1e-3],
+    ['≥ 1e-3', (s) => s >= 1e-3],
+  ];
+  lines.push(
+    'Signal reliability by the edge\'s relative step ‖parent − child‖² / ½(‖parent‖² + ‖child‖²) over the compared tensors (running statistics left out), trained groups (% of edges along which the signal grows; edges with a value in parentheses):',
+    '',
+    `| signal | ${stepBins.map(([b]) => b).join(' | ')} |`,
+    `|---|${stepBins.map(() => '---:').join('|')}|`,
+  );
+  for (const name of ['norm', 'fake-init', 'gain-drift', 'kurtosis']) {
+    const cells = stepBins.map(([, inBin]) => {
+      const g = trained.filter((x) => inBin(x.step)).flatMap(({ z, e }) => {
+        const v = z.signals.get(name)!;
+        return Number.isNaN(v[e.parent]) || Number.isNaN(v[e.child]) ? [] : [grows(v, e)];
+      });
+      return `${pct(g.reduce((a, b) => a + b, 0) / g.length)} (${g.length})`;
+    });
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  const tinyGroups = (inBin: (s: number) => boolean) => [...new Set(trained.filter((x) => inBin(x.step)).map((x) => x.e.regime))].sort().join(', ');
+  lines.push('', `Groups with edges below 1e-4: ${tinyGroups((s) => s < 1e-4)}.`, '');
 
   // 2. Fixed settings per regime (one detection per zoo, all regimes together).
   const results = new Map<string, DetectionResult[]>();

@@ -42,6 +42,7 @@ export function additiveTreeMethod(
   model: TreeModel = 'shared-drift',
   voting: FamilyVoting = null,
   temper = 1,
+  scoreReverses?: (u: number, v: number) => boolean,
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -53,7 +54,7 @@ export function additiveTreeMethod(
     trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
     locals.push(local);
   }
-  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting, temper);
+  const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting, temper, scoreReverses);
   const used = usedSignals(score, signals, evidence).map((s) => s.name);
   const weights = Object.fromEntries(used.map((name, k) => [name, Math.round(rooted.weights[k] * 1000) / 1000]));
   const parent = Int32Array.from(rooted.parent);
@@ -82,6 +83,6 @@ export function additiveTreeMethod(
     });
   }
   if (model === 'additive' && !repaired) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
-  const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting, temper);
+  const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

@@ -14,6 +14,7 @@ import { InvalidArgumentError } from '../errors';
 import { comparedParams, comparedTensors, selectTensors } from './select';
 import { computeScores } from './scores';
 import { computeDistances, squaredDistancesOver } from './distances';
+import { tinyStepTest } from './tiny-step';
 import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
 import { chooseTau } from './tau';
@@ -132,6 +133,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
     signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain), ...fixedSignals(), ...counterVotes]),
+    ...(o.tinyStep !== null ? { tinyStep: tinyStepTest(compared, reps, o.tinyStep) } : {}),
   });
   warnings.push(...run.warnings);
   timings.method = round(now() - mark);

@@ -120,6 +120,10 @@ export interface DetectOptions {
    * task's gradient, not the order of training; root-posterior.ts tensorSignals); null: every
    * vote counts. Default 1.25. */
   fakeInitAbstain?: number | null;
+  /** additive-tree: the direction score's vote on a pair counts reversed when the pair's
+   * relative step ‖a − b‖² / ½(‖a‖² + ‖b‖²) is below this (a few tiny steps make the weight
+   * statistics fall; tiny-step.ts); null: never. */
+  tinyStep?: number | null;
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
   minDirectionConfidence?: number;
@@ -163,6 +167,7 @@ export interface ResolvedOptions {
   familyNoise: number | null;
   evidenceTemper: number;
   fakeInitAbstain: number | null;
+  tinyStep: number | null;
   runningStats: RunningStats;
   minDirectionConfidence: number;
   mergeRatio: number | null;
@@ -220,6 +225,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // small zoos, tiny-unet, PyTorch MLP/CNN/ViT families, simulated shapes): 46 of 47 folds pick
   // 1.25 among off, 3, 2, 1.5, 1.25 and 1.1 (docs/detect.md).
   fakeInitAbstain: 1.25,
+  tinyStep: null,
   // Left out: on BatchNorm CNNs trained by PyTorch they cost 15 of 64 edges (npm run
   // eval:torch; docs/detect.md, "On models trained by PyTorch"); no other zoo has them.
   runningStats: 'ignore',

@@ -138,6 +138,11 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (x !== null && (typeof x !== 'number' || !(x > 0))) throw new InvalidArgumentError('E_INVALID_ARG', `fakeInitAbstain must be a positive number or null (got ${String(x)})`);
       return x;
     })(),
+    tinyStep: (() => {
+      const x = opts.tinyStep === undefined ? d.tinyStep : opts.tinyStep;
+      if (x !== null && (typeof x !== 'number' || !(x > 0 && x < 1))) throw new InvalidArgumentError('E_INVALID_ARG', `tinyStep must be in (0, 1) or null (got ${String(x)})`);
+      return x;
+    })(),
     runningStats: oneOf('runningStats', opts.runningStats ?? d.runningStats, RUNNING_STATS),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;

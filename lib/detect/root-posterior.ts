@@ -46,6 +46,8 @@ export interface DirectionSignal {
   errorRate?: number;
   /** Pairs (node indices, either order) on which the signal casts no vote. */
   abstains?: (u: number, v: number) => boolean;
+  /** Pairs (either order) on which the signal's vote counts reversed (tiny-step.ts). */
+  reverses?: (u: number, v: number) => boolean;
 }
 
 /** One undirected tree over global node indices. */
@@ -164,16 +166,20 @@ function attachmentLogPrior(t: Traversal): Map<number, number> {
   });
 }
 
-/** +1 when the signal rises from u to v, −1 when it falls, 0 when equal, unknown or abstained. */
-function vote(s: Pick<DirectionSignal, 'values' | 'abstains'>, u: number, v: number): number {
+type Votes = Pick<DirectionSignal, 'values' | 'abstains' | 'reverses'>;
+
+/** +1 when the signal rises from u to v, −1 when it falls (each the other way on a pair it
+ * reverses), 0 when equal, unknown or abstained. */
+function vote(s: Votes, u: number, v: number): number {
   const a = s.values[u];
   const b = s.values[v];
   if (Number.isNaN(a) || Number.isNaN(b) || a === b || s.abstains?.(u, v)) return 0;
-  return b > a ? 1 : -1;
+  const up = b > a ? 1 : -1;
+  return s.reverses?.(u, v) ? -up : up;
 }
 
 /** Edges agreeing with the signal under each root. */
-function agreement(t: Traversal, values: Pick<DirectionSignal, 'values' | 'abstains'>): Map<number, number> {
+function agreement(t: Traversal, values: Votes): Map<number, number> {
   let atStart = 0;
   for (const v of t.order.slice(1)) atStart += vote(values, t.up.get(v)!, v) > 0 ? 1 : 0;
   // Crossing edge p–c flips it: it was p→c, it becomes c→p.
@@ -181,14 +187,14 @@ function agreement(t: Traversal, values: Pick<DirectionSignal, 'values' | 'absta
 }
 
 /** Non-tied votes of a signal on a tree's edges (the same under every root). */
-function voteTotal(t: Traversal, values: Pick<DirectionSignal, 'values' | 'abstains'>): number {
+function voteTotal(t: Traversal, values: Votes): number {
   let total = 0;
   for (const v of t.order.slice(1)) if (vote(values, t.up.get(v)!, v) !== 0) total++;
   return total;
 }
 
 /** Votes of a signal on the edges of trees rooted as given: how many, and how many wrong. */
-function voteCounts(traversals: Traversal[], roots: number[], values: Pick<DirectionSignal, 'values' | 'abstains'>, rootedUp: Map<number, number>[]): { wrong: number; total: number } {
+function voteCounts(traversals: Traversal[], roots: number[], values: Votes, rootedUp: Map<number, number>[]): { wrong: number; total: number } {
   let wrong = 0;
   let total = 0;
   traversals.forEach((t, i) => {
@@ -324,8 +330,8 @@ function familyLogLik(agree: number[], total: number[], rates: number[], used: D
 
 /** The signals that vote: the tensors' (for 'tensor-votes'; signals of known error rate
  * always), then the direction score, last. */
-export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence): DirectionSignal[] {
-  const score = { name: 'score', values: primary };
+export function usedSignals(primary: ArrayLike<number>, signals: DirectionSignal[], evidence: DirectionEvidence, scoreReverses?: (u: number, v: number) => boolean): DirectionSignal[] {
+  const score: DirectionSignal = { name: 'score', values: primary, ...(scoreReverses ? { reverses: scoreReverses } : {}) };
   if (evidence === 'score') return [...signals.filter((s) => s.errorRate !== undefined), score];
   if (evidence === 'kurtosis-votes') return [...signals.filter((s) => s.errorRate !== undefined || s.name.endsWith(':kurtosis')), score];
   return [...signals, score];
@@ -346,13 +352,14 @@ export function rootFamilies(
   evidence: DirectionEvidence,
   voting: FamilyVoting = null,
   temper = 1,
+  scoreReverses?: (u: number, v: number) => boolean,
 ): RootedFamilies {
   const trav = trees.map(traverse);
   const logPrior = trav.map((t) => (prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]))));
-  const used = usedSignals(primary, signals, evidence);
+  const used = usedSignals(primary, signals, evidence, scoreReverses);
   const agreeUsed = used.map((s) => trav.map((t) => agreement(t, s)));
   const totals = used.map((s) => trav.map((t) => voteTotal(t, s)));
-  const agreePrimary = trav.map((t) => agreement(t, { values: primary }));
+  const agreePrimary = trav.map((t) => agreement(t, { values: primary, reverses: scoreReverses }));
   // The score's sign is known (it grows with training), so its error rate is at most 1/2:
   // without that, reversing every chain and every signal would fit exactly as well.
   const bounded = used.map((s) => s === used[used.length - 1]);
@@ -471,9 +478,10 @@ export function directionOfRooted(
   evidence: DirectionEvidence,
   voting: FamilyVoting = null,
   temper = 1,
+  scoreReverses?: (u: number, v: number) => boolean,
 ): Float64Array {
   const trav = trees.map(traverse);
-  const used = usedSignals(primary, signals, evidence);
+  const used = usedSignals(primary, signals, evidence, scoreReverses);
   const post = trav.map((t) => {
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s));

@@ -5,6 +5,7 @@ import { logGamma, rootFamilies, tensorSignals, type FamilyTree } from '../../li
 import { minimumSpanningForest } from '../../lib/graph/components';
 import { refitSharedDrift, sharedDriftCost } from '../../lib/detect/shared-drift';
 import { detect } from '../../lib/detect';
+import { tinyStepTest } from '../../lib/detect/tiny-step';
 import { resolveOptions } from '../../lib/detect/resolve-options';
 import { evaluate } from '../../lib/eval/metrics';
 import { isForest } from '../../lib/graph/components';
@@ -159,6 +160,38 @@ describe('rooting by prior and evidence', () => {
     // (ε = 1/6, but a prior four times smaller); without it, child 1 wins.
     expect(rootFamilies([star], 5, score, [], 'attachment', 'score').roots).toEqual([0]);
     expect(rootFamilies([star], 5, score, [], 'uniform', 'score').roots).toEqual([1]);
+  });
+
+  test('a pair the score reverses counts its vote the other way (tinyStep)', () => {
+    // Uniform prior: the score falls from child 1 to the centre and rises to the others, so it
+    // roots the star at child 1. Declaring the pair {0, 1} a tiny step reverses that one vote,
+    // and every edge then agrees with the centre as root.
+    const score = [0.5, 0.4, 0.6, 0.7, 0.8];
+    expect(rootFamilies([star], 5, score, [], 'uniform', 'score').roots).toEqual([1]);
+    const tiny = (u: number, v: number) => (u === 0 && v === 1) || (u === 1 && v === 0);
+    const r = rootFamilies([star], 5, score, [], 'uniform', 'score', null, 1, tiny);
+    expect(r.roots).toEqual([0]);
+    // No edge disagrees any more: the score's error rate is its Laplace floor.
+    expect(r.rates[0]).toBeCloseTo(1 / 6, 12);
+    // The relative step against a direct computation from the models' values, just above and
+    // below the threshold; and detect validates the option.
+    const zoo = simulateZoo({ families: 1, depth: 1, branching: [2], seed: 1 });
+    const ids = zoo.scan.models.map((m) => m.id);
+    const [a, b] = [zoo.models[0], zoo.models[1]];
+    let d2 = 0;
+    let sq = 0;
+    for (const name of Object.keys(a.tensors)) {
+      const x = a.tensors[name];
+      const y = b.tensors[name];
+      for (let i = 0; i < x.length; i++) {
+        d2 += (Math.fround(x[i]) - Math.fround(y[i])) ** 2;
+        sq += (Math.fround(x[i]) ** 2 + Math.fround(y[i]) ** 2) / 2;
+      }
+    }
+    const pair = [ids.indexOf(a.id), ids.indexOf(b.id)];
+    expect(tinyStepTest(zoo.scan.tensors, pair, (d2 / sq) * 1.001)(0, 1)).toBe(true);
+    expect(tinyStepTest(zoo.scan.tensors, pair, (d2 / sq) * 0.999)(1, 0)).toBe(false);
+    expect(() => detect(zoo.scan, { tinyStep: 2 })).toThrow(/tinyStep must be in \(0, 1\)/);
   });
 
   test('a score without evidence: the prior takes the centre of a star', () => {

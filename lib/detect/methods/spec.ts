@@ -26,6 +26,8 @@ export interface MethodContext {
   squaredOf(models: number[]): Float64Array;
   /** Per-tensor direction signals; computed on first call, so methods that never ask pay nothing. */
   signals(): DirectionSignal[];
+  /** With `tinyStep`: pairs (indices as in D) whose relative step is below it (tiny-step.ts). */
+  tinyStep?: (u: number, v: number) => boolean;
 }
 
 export interface MethodRun {

@@ -1,0 +1,46 @@
+/**
+ * Do tiny steps reverse the weight statistics? Along a fine-tune whose whole change is tiny
+ * next to the model (relative step ‖a − b‖² / ½(‖a‖² + ‖b‖²) below about 1e-4: a few steps at
+ * lr 1e-5), the norm, the fake-init distance and the norm gains' drift mostly *fall* instead
+ * of growing. Over the trained groups of the regimes study (`npm run eval:regimes`, its table
+ * by relative step), the 104 edges below 1e-4 grow their norm along 33–39%, their fake-init
+ * distance along 11–42% and their gains' drift along 0–6.5%, against 71–81% and 77–90% above
+ * 1e-4. But not everywhere: the fake-init distance grows along the tiny fine-tunes of the
+ * PyTorch-trained CNNs and ViTs (81% and 62.5%).
+ *
+ * With `tinyStep` (a ratio r), the direction score's vote on a pair whose relative step is
+ * below r counts reversed (root-posterior.ts `reverses`). Measured, not the default: the
+ * leave-one-group-out over 47 groups rejects it (it takes the tfjs ViT's tiny families from 41.7%
+ * to 66.7% and costs an edge of the PyTorch ViTs'; docs/detect.md, "Tiny steps").
+ */
+import type { ScanTensor } from '../scan/types';
+
+/** The relative step ‖a − b‖² / ½(‖a‖² + ‖b‖²) between models a and b (scan indices) over
+ * the tensors both have; NaN when they share none or both are zero. */
+export function relativeStep(tensors: ScanTensor[], a: number, b: number): number {
+  let d2 = 0;
+  let sq = 0;
+  for (const t of tensors) {
+    const i = t.models.indexOf(a);
+    const j = t.models.indexOf(b);
+    if (i < 0 || j < 0) continue;
+    d2 += Math.max(0, t.gram[i][i] + t.gram[j][j] - 2 * t.gram[i][j]);
+    sq += (t.gram[i][i] + t.gram[j][j]) / 2;
+  }
+  return sq > 0 ? d2 / sq : NaN;
+}
+
+/**
+ * Whether the relative step between models u and v (indices into `models`) is below `ratio`.
+ * Memoised per pair: the root posterior asks for every tree edge under every root.
+ */
+export function tinyStepTest(tensors: ScanTensor[], models: number[], ratio: number): (u: number, v: number) => boolean {
+  const cache = new Map<number, boolean>();
+  const n = models.length;
+  return (u: number, v: number): boolean => {
+    const key = u < v ? u * n + v : v * n + u;
+    let tiny = cache.get(key);
+    if (tiny === undefined) cache.set(key, (tiny = relativeStep(tensors, models[u], models[v]) < ratio));
+    return tiny;
+  };
+}
