@@ -89,7 +89,8 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
  * "temper" counts its votes untempered (evidenceTemper 1), as all settings did before
  * tempering; every one but the default and those named "abstain" counts every fake-init vote
  * (fakeInitAbstain null), as all did before abstention; every one but the default and those
- * named "tiny steps" counts the score's votes as they fall (tinyStep null). So "temper 0.5,
+ * named "tiny steps" counts the score's and the gains' votes as they fall (tinyStep and
+ * tinyStepGains null). So "temper 0.5,
  * family flips 0.1, noise 0.4" is the default before abstention. */
 const FIXED: Record<string, DetectOptions> = Object.fromEntries(
   Object.entries(settings()).map(([name, o]) => {
@@ -101,6 +102,7 @@ const FIXED: Record<string, DetectOptions> = Object.fromEntries(
         ...(o.evidenceTemper === undefined ? { evidenceTemper: 1 } : {}),
         ...(o.fakeInitAbstain === undefined ? { fakeInitAbstain: null } : {}),
         ...(o.tinyStep === undefined ? { tinyStep: null } : {}),
+        ...(o.tinyStepGains === undefined ? { tinyStepGains: null } : {}),
       },
     ];
   }),
@@ -147,6 +149,10 @@ function settings(): Record<string, DetectOptions> {
     // default's other settings.
     ...Object.fromEntries(
       [3e-5, 1e-4, 3e-4, 1e-3].map((r) => [`tiny steps reverse the score below ${r}, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4`, { tinyStep: r, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
+    ),
+    // The norm gains' votes reversed on those pairs instead of abstaining.
+    ...Object.fromEntries(
+      [3e-5, 1e-4, 3e-4, 1e-3].map((r) => [`tiny steps reverse the gains' votes below ${r}, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4`, { tinyStepGains: r, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
     ),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(

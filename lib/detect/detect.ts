@@ -132,7 +132,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
-    signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain), ...fixedSignals(), ...counterVotes]),
+    signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain, o.tinyStepGains !== null ? tinyStepTest(compared, reps, o.tinyStepGains) : undefined), ...fixedSignals(), ...counterVotes]),
     ...(o.tinyStep !== null ? { tinyStep: tinyStepTest(compared, reps, o.tinyStep) } : {}),
   });
   warnings.push(...run.warnings);

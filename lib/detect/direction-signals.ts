@@ -13,6 +13,7 @@
 import { InvalidArgumentError } from '../errors';
 import type { ScanTensor } from '../scan/types';
 import { initSecondMoment, tensorKurtosis } from './scores';
+import { isRunningStat } from './running-stats';
 
 type Which = 'all' | 'matrices' | 'vectors';
 
@@ -47,8 +48,7 @@ export const MODEL_SIGNALS: Record<string, SignalSpec> = {
   'gain-drift': {
     description: 'distance of the norm gains (vectors with a constant non-zero init) from their init Σ(γ − c)²',
     tensors: 'vectors',
-    // BatchNorm's running_var also starts at 1 but is a data statistic, not a trained gain.
-    value: (t, s) => (t.fakeInit.kind === 'constant' && t.fakeInit.a !== 0 && !/running_(mean|var)$/.test(t.name) ? t.fakeInitSq[s] : null),
+    value: (t, s) => (isNormGain(t) ? t.fakeInitSq[s] : null),
   },
   'init-law': {
     description: 'distance of the variance from the init law |var(θ)/var_init − 1| (tensors with a random init)',
@@ -74,6 +74,12 @@ export const MODEL_SIGNALS: Record<string, SignalSpec> = {
 };
 
 export const MODEL_SIGNAL_NAMES = Object.keys(MODEL_SIGNALS);
+
+/** A norm gain: a tensor with a constant non-zero init (LayerNorm, BatchNorm, RMSNorm weights).
+ * BatchNorm's running_var also starts at 1 but is a data statistic, not a trained gain. */
+export function isNormGain(t: ScanTensor): boolean {
+  return t.fakeInit.kind === 'constant' && t.fakeInit.a !== 0 && !isRunningStat(t.name);
+}
 
 function selected(t: ScanTensor, which: Which): boolean {
   if (which === 'all') return true;

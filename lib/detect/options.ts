@@ -124,6 +124,10 @@ export interface DetectOptions {
    * relative step ‖a − b‖² / ½(‖a‖² + ‖b‖²) is below this (a few tiny steps make the weight
    * statistics fall; tiny-step.ts); null: never. */
   tinyStep?: number | null;
+  /** additive-tree: a norm gain's fake-init vote (tensors with a constant non-zero init) on a
+   * pair whose relative step is below this counts reversed instead of abstaining: along a few
+   * tiny steps gains drift back towards their init (tiny-step.ts); null: as any tensor's. */
+  tinyStepGains?: number | null;
   /** Families whose direction confidence (family-direction.ts) is below this are left
    * undirected: edges kept, marked `undirected`. 0 (default) directs every family. */
   minDirectionConfidence?: number;
@@ -168,6 +172,7 @@ export interface ResolvedOptions {
   evidenceTemper: number;
   fakeInitAbstain: number | null;
   tinyStep: number | null;
+  tinyStepGains: number | null;
   runningStats: RunningStats;
   minDirectionConfidence: number;
   mergeRatio: number | null;
@@ -226,6 +231,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // 1.25 among off, 3, 2, 1.5, 1.25 and 1.1 (docs/detect.md).
   fakeInitAbstain: 1.25,
   tinyStep: null,
+  tinyStepGains: null,
   // Left out: on BatchNorm CNNs trained by PyTorch they cost 15 of 64 edges (npm run
   // eval:torch; docs/detect.md, "On models trained by PyTorch"); no other zoo has them.
   runningStats: 'ignore',

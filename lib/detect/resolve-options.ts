@@ -26,6 +26,12 @@ function positive(name: string, value: unknown, integer: boolean): number {
   return value;
 }
 
+/** A relative-step threshold (tiny-step.ts): in (0, 1), or null for off. */
+function ratioOrNull(name: string, x: unknown): number | null {
+  if (x !== null && (typeof x !== 'number' || !(x > 0 && x < 1))) throw new InvalidArgumentError('E_INVALID_ARG', `${name} must be in (0, 1) or null (got ${String(x)})`);
+  return x;
+}
+
 function patterns(name: string, value: TensorPattern | TensorPattern[] | undefined): string[] {
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
@@ -138,11 +144,8 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
       if (x !== null && (typeof x !== 'number' || !(x > 0))) throw new InvalidArgumentError('E_INVALID_ARG', `fakeInitAbstain must be a positive number or null (got ${String(x)})`);
       return x;
     })(),
-    tinyStep: (() => {
-      const x = opts.tinyStep === undefined ? d.tinyStep : opts.tinyStep;
-      if (x !== null && (typeof x !== 'number' || !(x > 0 && x < 1))) throw new InvalidArgumentError('E_INVALID_ARG', `tinyStep must be in (0, 1) or null (got ${String(x)})`);
-      return x;
-    })(),
+    tinyStep: ratioOrNull('tinyStep', opts.tinyStep === undefined ? d.tinyStep : opts.tinyStep),
+    tinyStepGains: ratioOrNull('tinyStepGains', opts.tinyStepGains === undefined ? d.tinyStepGains : opts.tinyStepGains),
     runningStats: oneOf('runningStats', opts.runningStats ?? d.runningStats, RUNNING_STATS),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;

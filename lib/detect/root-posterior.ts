@@ -29,6 +29,7 @@
 import type { ScanTensor } from '../scan/types';
 import type { TreeEdge } from './additive-fit';
 import { tensorKurtosis } from './scores';
+import { isNormGain } from './direction-signals';
 
 import type { DirectionEvidence, RootPrior } from './options';
 export type { DirectionEvidence, RootPrior };
@@ -83,7 +84,10 @@ export interface RootedFamilies {
  * few steps at a tiny learning rate do, and the sign of the change says which way the new
  * task's gradient leans, not which model came first (docs/detect.md measures both).
  */
-export function tensorSignals(tensors: ScanTensor[], models: number[], fakeInitAbstain: number | null = null): DirectionSignal[] {
+export function tensorSignals(tensors: ScanTensor[], models: number[], fakeInitAbstain: number | null = null, tinyGains?: (u: number, v: number) => boolean): DirectionSignal[] {
+  // With `tinyGains` (tiny-step.ts): a norm gain's vote on a pair of tiny relative step counts
+  // reversed instead of abstaining, since gains drift back towards their init along a few
+  // tiny steps.
   const index = new Map(models.map((m, i) => [m, i]));
   const out: DirectionSignal[] = [];
   for (const t of tensors) {
@@ -109,7 +113,8 @@ export function tensorSignals(tensors: ScanTensor[], models: number[], fakeInitA
             const d2 = Math.max(0, g[a][a] + g[b][b] - 2 * g[a][b]);
             return Math.abs(fi[v] - fi[u]) > fakeInitAbstain * d2;
           };
-    out.push({ name: `${t.name}:fake-init`, values: fi, ...(abstains ? { abstains } : {}) });
+    if (tinyGains !== undefined && isNormGain(t)) out.push({ name: `${t.name}:fake-init`, values: fi, reverses: tinyGains, abstains: (u, v) => !tinyGains(u, v) && (abstains?.(u, v) ?? false) });
+    else out.push({ name: `${t.name}:fake-init`, values: fi, ...(abstains ? { abstains } : {}) });
     if (Array.from(ku).some((v) => !Number.isNaN(v))) out.push({ name: `${t.name}:kurtosis`, values: ku });
   }
   return out;

@@ -9,9 +9,11 @@
  * PyTorch-trained CNNs and ViTs (81% and 62.5%).
  *
  * With `tinyStep` (a ratio r), the direction score's vote on a pair whose relative step is
- * below r counts reversed (root-posterior.ts `reverses`). Measured, not the default: the
- * leave-one-group-out over 47 groups rejects it (it takes the tfjs ViT's tiny families from 41.7%
- * to 66.7% and costs an edge of the PyTorch ViTs'; docs/detect.md, "Tiny steps").
+ * below r counts reversed (root-posterior.ts `reverses`); with `tinyStepGains`, a norm gain's
+ * fake-init vote on such a pair counts reversed instead of abstaining. Measured, neither the
+ * default: over 47 groups the first takes the tfjs ViT's tiny families from 41.7% to 66.7% but
+ * costs an edge of the PyTorch ViTs', so the leave-one-group-out rejects it; the second costs
+ * nothing and gains one family's edge (docs/detect.md, "Tiny steps").
  */
 import type { ScanTensor } from '../scan/types';
 

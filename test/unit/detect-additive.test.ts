@@ -388,6 +388,24 @@ describe('rooting by prior and evidence', () => {
     }
     // Without the option every pair votes.
     expect(tensorSignals(scan.tensors, [0, 1, 2])[0].abstains).toBeUndefined();
+
+    // tinyStepGains: on a tiny pair a norm gain's vote counts reversed and never abstains;
+    // elsewhere it abstains as any tensor's; other tensors are untouched.
+    const gains = buildScan([
+      { id: 'a', tensors: { 'ln.weight': a, w: a } },
+      { id: 'b', tensors: { 'ln.weight': b, w: b } },
+      { id: 'c', tensors: { 'ln.weight': c, w: c } },
+    ], { float32: false });
+    const ln = gains.tensors.find((t) => t.name === 'ln.weight')!;
+    ln.fakeInit = { scheme: 'constant(1)', kind: 'constant', a: 1, b: 0 };
+    const tiny = (u: number, v: number) => u + v === 2; // the pair {0, 2} only
+    const [lnFi, , wFi] = tensorSignals(gains.tensors, [0, 1, 2], 2, tiny);
+    expect(lnFi.reverses).toBe(tiny);
+    expect(lnFi.abstains!(0, 2)).toBe(false); // tiny: votes, reversed
+    expect(lnFi.abstains!(0, 1)).toBe(false);
+    expect(wFi.name).toBe('w:fake-init');
+    expect(wFi.reverses).toBeUndefined();
+    expect(wFi.abstains!(0, 2)).toBe(true);
   });
 });
 
