@@ -18,7 +18,7 @@
  * Near twins. A fine-tune of a few steps (lr 1e-5 for 20 steps) barely moves its model u away
  * from its parent w, and what it moves is the start of what every longer fine-tune of w moves
  * too, so a sibling v of u sits beyond u: measured on the regimes zoo's BatchNorm CNNs,
- * d²(w, v) ≈ d²(u, v) + 0.7·d²(w, u), and the tree hangs v under u. Their equal counters are
+ * d²(w, v) ≈ d²(u, v) + 0.6–0.75·d²(w, u), and the tree hangs v under u. Their equal counters are
  * then the only evidence against it (a fine-tune in eval mode keeps its parent's counter, so
  * equality is allowed, but a fine-tune in train mode adds its steps). So a model whose parent
  * holds the same counter moves under the nearest model w of smaller counter (outside its own
