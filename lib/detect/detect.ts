@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../errors';
 import { comparedParams, comparedTensors, selectTensors } from './select';
 import { computeScores } from './scores';
 import { computeDistances, squaredDistancesOver } from './distances';
-import { tinyStepTest } from './tiny-step';
+import { relativeSteps, tinyStepTest } from './tiny-step';
 import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
 import { chooseTau } from './tau';
@@ -122,6 +122,8 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
       const all = modelSignal(name, compared, M);
       return { name: `model:${name}`, values: Float64Array.from(reps, (m) => all[m]), errorRate };
     });
+  // One memo of the pairs' relative steps for both tiny-step options (tiny-step.ts; off by default).
+  const steps = o.tinyStep !== null || o.tinyStepGains !== null ? relativeSteps(compared, reps) : null;
   const counterVotes: DirectionSignal[] =
     repCounts && repCounts.filter((v) => !Number.isNaN(v)).length >= 2 ? [{ name: 'step-counter', values: repCounts, errorRate: STEP_COUNTER_ERROR_RATE }] : [];
   const run = spec.run({
@@ -132,8 +134,8 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
-    signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain, o.tinyStepGains !== null ? tinyStepTest(compared, reps, o.tinyStepGains) : undefined), ...fixedSignals(), ...counterVotes]),
-    ...(o.tinyStep !== null ? { tinyStep: tinyStepTest(compared, reps, o.tinyStep) } : {}),
+    signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain, o.tinyStepGains !== null ? tinyStepTest(compared, reps, o.tinyStepGains, steps!) : undefined), ...fixedSignals(), ...counterVotes]),
+    ...(o.tinyStep !== null ? { tinyStep: tinyStepTest(compared, reps, o.tinyStep, steps!) } : {}),
   });
   warnings.push(...run.warnings);
   timings.method = round(now() - mark);

@@ -16,6 +16,7 @@
  * nothing and gains one family's edge (docs/detect.md, "Tiny steps").
  */
 import type { ScanTensor } from '../scan/types';
+import { squaredDifference } from './distances';
 
 /** The relative step ‖a − b‖² / ½(‖a‖² + ‖b‖²) between models a and b (scan indices) over
  * the tensors both have; NaN when they share none or both are zero. */
@@ -26,23 +27,27 @@ export function relativeStep(tensors: ScanTensor[], a: number, b: number): numbe
     const i = t.models.indexOf(a);
     const j = t.models.indexOf(b);
     if (i < 0 || j < 0) continue;
-    d2 += Math.max(0, t.gram[i][i] + t.gram[j][j] - 2 * t.gram[i][j]);
+    d2 += squaredDifference(t, i, j);
     sq += (t.gram[i][i] + t.gram[j][j]) / 2;
   }
   return sq > 0 ? d2 / sq : NaN;
 }
 
-/**
- * Whether the relative step between models u and v (indices into `models`) is below `ratio`.
- * Memoised per pair: the root posterior asks for every tree edge under every root.
- */
-export function tinyStepTest(tensors: ScanTensor[], models: number[], ratio: number): (u: number, v: number) => boolean {
-  const cache = new Map<number, boolean>();
+/** The relative step between models u and v (indices into `models`), memoised per pair: the
+ * root posterior asks for every tree edge under every root. */
+export function relativeSteps(tensors: ScanTensor[], models: number[]): (u: number, v: number) => number {
+  const cache = new Map<number, number>();
   const n = models.length;
-  return (u: number, v: number): boolean => {
+  return (u: number, v: number): number => {
     const key = u < v ? u * n + v : v * n + u;
-    let tiny = cache.get(key);
-    if (tiny === undefined) cache.set(key, (tiny = relativeStep(tensors, models[u], models[v]) < ratio));
-    return tiny;
+    let step = cache.get(key);
+    if (step === undefined) cache.set(key, (step = relativeStep(tensors, models[u], models[v])));
+    return step;
   };
+}
+
+/** Whether the relative step between models u and v is below `ratio`; `steps` lets the score's
+ * and the gains' tests share one memo. */
+export function tinyStepTest(tensors: ScanTensor[], models: number[], ratio: number, steps = relativeSteps(tensors, models)): (u: number, v: number) => boolean {
+  return (u: number, v: number): boolean => steps(u, v) < ratio;
 }
