@@ -63,7 +63,8 @@ export function sharedDriftCost(d2: Float64Array, n: number, parent: Int32Array)
   return { cost, rho };
 }
 
-function inSubtree(parent: Int32Array, v: number, x: number): boolean {
+/** Whether x lies in the subtree of v (v itself included). */
+export function inSubtree(parent: Int32Array, v: number, x: number): boolean {
   for (let y = x; y >= 0; y = parent[y]) if (y === v) return true;
   return false;
 }
