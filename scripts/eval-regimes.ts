@@ -90,8 +90,11 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
  * tempering; every one but the default and those named "abstain" counts every fake-init vote
  * (fakeInitAbstain null), as all did before abstention; every one but the default and those
  * named "tiny steps" counts the score's and the gains' votes as they fall (tinyStep and
- * tinyStepGains null). So "temper 0.5,
- * family flips 0.1, noise 0.4" is the default before abstention. */
+ * tinyStepGains null); every one but the default and those named "drift-correlations" or
+ * "additive fit" refits its trees by shared drift alone (treeModel 'shared-drift'). So "temper
+ * 0.5, family flips 0.1, noise 0.4" is the default before abstention, and "fake-init abstain
+ * 1.25, temper 0.5, family flips 0.1, noise 0.4" the default before the drift-correlations tree
+ * and tiny steps. */
 const FIXED: Record<string, DetectOptions> = Object.fromEntries(
   Object.entries(settings()).map(([name, o]) => {
     if (name === 'default' || o.method === 'mother') return [name, o];
@@ -103,6 +106,7 @@ const FIXED: Record<string, DetectOptions> = Object.fromEntries(
         ...(o.fakeInitAbstain === undefined ? { fakeInitAbstain: null } : {}),
         ...(o.tinyStep === undefined ? { tinyStep: null } : {}),
         ...(o.tinyStepGains === undefined ? { tinyStepGains: null } : {}),
+        ...(o.treeModel === undefined ? { treeModel: 'shared-drift' as const } : {}),
       },
     ];
   }),
@@ -153,6 +157,13 @@ function settings(): Record<string, DetectOptions> {
     // The norm gains' votes reversed on those pairs instead of abstaining.
     ...Object.fromEntries(
       [3e-5, 1e-4, 3e-4, 1e-3].map((r) => [`tiny steps reverse the gains' votes below ${r}, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4`, { tinyStepGains: r, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
+    ),
+    // The rooted tree refitted by shared drift and the spread of its increment correlations
+    // together (drift-correlations.ts), at the default's and at the tiny-step settings.
+    'drift-correlations tree': { treeModel: 'drift-correlations' },
+    'drift-correlations tree, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4': { treeModel: 'drift-correlations', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 },
+    ...Object.fromEntries(
+      [1e-4, 3e-4].map((r) => [`drift-correlations tree, tiny steps reverse the score below ${r}`, { treeModel: 'drift-correlations', tinyStep: r, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
     ),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(
@@ -528,6 +539,8 @@ async function main() {
     const total = bins.slice(1).map(() => 0);
     // Reversed: the pair found with parent and child swapped (a direction error, not a tree one).
     const reversed = bins.slice(1).map(() => 0);
+    // Which groups the reversals in the top bin come from (the target says none there).
+    const topReversed: string[] = [];
     for (const { regime, zoo, result } of runs) {
       const z = zoos[zoo];
       const conf = familyConfidenceOf(result);
@@ -538,11 +551,15 @@ async function main() {
         const b = bins.findIndex((lo, i) => i + 1 < bins.length && c >= lo && c < bins[i + 1]);
         total[b]++;
         if (parentOf.get(z.ids[e.child]) === z.ids[e.parent]) right[b]++;
-        if (parentOf.get(z.ids[e.parent]) === z.ids[e.child]) reversed[b]++;
+        if (parentOf.get(z.ids[e.parent]) === z.ids[e.child]) {
+          reversed[b]++;
+          if (b === bins.length - 2) topReversed.push(`${regime} (${c.toFixed(3)})`);
+        }
       }
     }
     lines.push('| family direction confidence | true edges | directed accuracy (%) | found reversed |', '|---|---:|---:|---:|');
     bins.slice(1).forEach((hi, i) => lines.push(`| [${bins[i]}, ${Math.min(1, hi)}${hi > 1 ? ']' : ')'} | ${total[i]} | ${pct(right[i] / total[i])} | ${reversed[i]} |`));
+    lines.push('', `Reversed at family direction confidence ≥ ${bins[bins.length - 2]}: ${topReversed.length ? topReversed.join(', ') : 'none'}.`);
   };
   lines.push('Directed accuracy by family direction confidence (settings chosen by LOO among those with per-tensor votes, on held-out regimes):', '');
   binTable(heldResults);

@@ -32,11 +32,12 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'min-correlation', type: 'string', arg: 'R', description: "never link models whose weights correlate less than R (pooled Pearson), or 'off'" },
   { name: 'root-prior', type: 'string', arg: 'P', description: 'additive-tree: prior over each family root', choices: [...ROOT_PRIORS] },
   { name: 'direction-evidence', type: 'string', arg: 'E', description: 'additive-tree: what votes on direction', choices: [...DIRECTION_EVIDENCES] },
-  { name: 'tree-model', type: 'string', arg: 'T', description: 'additive-tree: refit rooted trees allowing correlated increments, or keep the additive fit', choices: [...TREE_MODELS] },
+  { name: 'tree-model', type: 'string', arg: 'T', description: `additive-tree: refit rooted trees allowing correlated increments (shared-drift), scored also by how evenly the increments correlate (drift-correlations), or keep the additive fit; default ${DEFAULTS.treeModel}`, choices: [...TREE_MODELS] },
   { name: 'direction-signal', type: 'list', arg: 'NAME=EPS', description: `additive-tree: a model-level signal that votes on direction with fixed error rate EPS (< 0.5: grows from parent to child; > 0.5: falls); repeatable; signals: ${MODEL_SIGNAL_NAMES.join(', ')} (docs/detect.md)` },
   { name: 'family-flip', type: 'string', arg: 'P|off', description: "additive-tree: prior probability that a family's training regime reverses a whole kind of direction evidence (fake-init distances with the score; kurtosis) against the rest of the scan (docs/detect.md; default 0.1), or 'off'" },
   { name: 'family-noise', type: 'string', arg: 'P|off', description: "additive-tree, with --family-flip: prior probability that a family's training regime leaves a whole kind of direction evidence without direction (its votes coin tosses), so it does not move the family's root (docs/detect.md; default 0.4), or 'off'" },
   { name: 'evidence-temper', type: 'number', arg: 'T', description: `additive-tree: weight in (0, 1] of each weight-statistic vote on a family's root (one model's tensors move together, so their votes are not independent; 1 counts them as if they were; docs/detect.md; default ${DEFAULTS.evidenceTemper})` },
+  { name: 'tiny-step', type: 'string', arg: 'R|off', description: `additive-tree: the direction score's vote on a pair counts reversed when the pair's relative step ‖a − b‖² / ½(‖a‖² + ‖b‖²) is below R (a few tiny steps make the weight statistics fall; docs/detect.md; default ${DEFAULTS.tinyStep ?? 'off'}), or 'off'` },
   { name: 'fake-init-abstain', type: 'string', arg: 'R|off', description: `additive-tree: a tensor's fake-init vote on a pair abstains when the change of its fake-init distance exceeds R times the pair's squared distance (the update then follows the new task's gradient along the weights, as tiny fine-tunes do, not the order of training; docs/detect.md; default ${DEFAULTS.fakeInitAbstain ?? 'off'}), or 'off'` },
   { name: 'running-stats', type: 'string', arg: 'R', description: "BatchNorm running_mean / running_var (moving averages each fine-tune largely overwrites): 'ignore' leaves them out of detection, 'compare' treats them as weights (docs/detect.md; default ignore, for mother compare)", choices: [...RUNNING_STATS] },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (1 − the expected number of their reversed edges, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
@@ -104,6 +105,8 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (familyNoise !== undefined) opts.familyNoise = familyNoise;
   const fakeInitAbstain = numberOrOff(o, 'fake-init-abstain', (n) => n > 0, '(0, ∞)');
   if (fakeInitAbstain !== undefined) opts.fakeInitAbstain = fakeInitAbstain;
+  const tinyStep = numberOrOff(o, 'tiny-step', (n) => n > 0 && n < 1, '(0, 1)');
+  if (tinyStep !== undefined) opts.tinyStep = tinyStep;
   if (o['running-stats']) opts.runningStats = o['running-stats'] as DetectOptions['runningStats'];
   if (o['evidence-temper'] !== undefined) {
     const x = o['evidence-temper'] as number;

@@ -3,7 +3,9 @@
  * linked; each family's undirected tree is the one whose path sums best explain its squared
  * distances (additive-fit.ts); each tree is rooted by the posterior of root-posterior.ts;
  * with the root known, the tree is refitted under shared drift (shared-drift.ts), which
- * accounts for the correlation of fine-tuning increments that the additive fit ignores.
+ * accounts for the correlation of fine-tuning increments that the additive fit ignores
+ * ('drift-correlations' scores that refit also by how evenly the increments correlate:
+ * drift-correlations.ts).
  */
 import { fitAdditiveTree, type TreeEdge } from './additive-fit';
 import { thresholdComponents } from '../graph/components';
@@ -11,6 +13,7 @@ import { fillMissing } from '../graph/shortest-paths';
 import { directionOfRooted, rootFamilies, usedSignals, type FamilyVoting, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 import { repairByCounters } from './counter-repair';
+import { MAX_CORRELATION_REFIT_SIZE, refitDriftCorrelations } from './drift-correlations';
 
 import type { TreeModel } from './options';
 export type { TreeModel };
@@ -64,7 +67,7 @@ export function additiveTreeMethod(
     if (model === 'additive' || m < 3 || m > MAX_REFIT_SIZE) return t;
     const index = new Map(t.nodes.map((v, j) => [v, j]));
     const start = Int32Array.from(t.nodes, (v) => (rooted.parent[v] >= 0 ? index.get(rooted.parent[v])! : -1));
-    const fit = refitSharedDrift(locals[i], m, start);
+    const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start) : refitSharedDrift(locals[i], m, start);
     t.nodes.forEach((v, j) => (parent[v] = fit.parent[j] >= 0 ? t.nodes[fit.parent[j]] : -1));
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };

@@ -79,6 +79,20 @@ describe('direction options on the command line', () => {
     expect((await run(['detect', dir, '--fake-init-abstain', '0', '-q'])).code).toBe(2);
   });
 
+  it('--tiny-step and --tree-model reach the options (defaults 1e-4, drift-correlations); off never reverses; 1 exits 2', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options.tinyStep).toBe(1e-4);
+    expect(def.options.treeModel).toBe('drift-correlations');
+    const set = JSON.parse((await run(['detect', dir, '--tiny-step', '0.001', '--tree-model', 'shared-drift', '--format', 'json', '-q'])).out);
+    expect(set.options.tinyStep).toBe(0.001);
+    expect(set.options.treeModel).toBe('shared-drift');
+    const off = JSON.parse((await run(['detect', dir, '--tiny-step', 'off', '--format', 'json', '-q'])).out);
+    expect(off.options.tinyStep).toBeNull();
+    const bad = await run(['detect', dir, '--tiny-step', '1', '-q']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/tiny-step/);
+  });
+
   it('--running-stats reaches the options (default ignore; mother compare); other values exit 2', async () => {
     const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
     expect(def.options.runningStats).toBe('ignore');

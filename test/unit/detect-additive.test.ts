@@ -412,7 +412,7 @@ describe('rooting by prior and evidence', () => {
 describe('additive-tree through detect', () => {
   test('options: its own distance and τ defaults; rms rejected', () => {
     const o = resolveOptions({ method: 'additive-tree' });
-    expect(o).toMatchObject({ distanceNormalize: 'none', distanceCombine: 'sum', tau: 'none', rootPrior: 'attachment', directionEvidence: 'tensor-votes', treeModel: 'shared-drift' });
+    expect(o).toMatchObject({ distanceNormalize: 'none', distanceCombine: 'sum', tau: 'none', rootPrior: 'attachment', directionEvidence: 'tensor-votes', treeModel: 'drift-correlations', tinyStep: 1e-4 });
     expect(() => resolveOptions({ method: 'additive-tree', distanceNormalize: 'rms' })).toThrow(InvalidArgumentError);
     expect(() => resolveOptions({ method: 'additive-tree', rootPrior: 'x' as never })).toThrow(InvalidArgumentError);
   });
