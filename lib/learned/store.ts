@@ -69,9 +69,9 @@ export function saveDetector(dir: string, model: DetectorVars, training: Record<
  * (resolveOptions holds the rules, so they are written once). */
 function treeOptionsProblem(x: unknown): string | null {
   if (typeof x !== 'object' || x === null || !('familyFlip' in x) || !('familyNoise' in x)) return 'not an object with familyFlip and familyNoise';
-  const { familyFlip, familyNoise, evidenceTemper, fakeInitAbstain } = x as TreeRootOptions;
+  const { familyFlip, familyNoise, evidenceTemper, fakeInitAbstain, treeModel, tinyStep } = x as TreeRootOptions;
   try {
-    resolveOptions({ method: 'additive-tree', familyFlip, familyNoise, evidenceTemper: evidenceTemper ?? 1, fakeInitAbstain: fakeInitAbstain ?? null });
+    resolveOptions({ method: 'additive-tree', familyFlip, familyNoise, evidenceTemper: evidenceTemper ?? 1, fakeInitAbstain: fakeInitAbstain ?? null, treeModel: treeModel ?? 'shared-drift', tinyStep: tinyStep ?? null });
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -97,7 +97,7 @@ export function readDetectorManifest(dir: string): DetectorManifest {
   }
   const to = (m.config as Partial<DetectorConfig> | undefined)?.treeOptions as unknown;
   const problem = to === undefined ? null : treeOptionsProblem(to);
-  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain] }, got ${JSON.stringify(to)} (${problem})`);
+  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain, treeModel, tinyStep] }, got ${JSON.stringify(to)} (${problem})`);
   const gate = (m.config as Partial<DetectorConfig> | undefined)?.treeGate as unknown;
   if (gate !== undefined && !isTreeGate(gate)) {
     throw new DetectorLoadError(dir, `config.treeGate must be a finite number >= 0, got ${JSON.stringify(gate)}`);

@@ -31,8 +31,22 @@ export interface TreeView {
 
 export function additiveTreeView(scan: ScanResult, result?: DetectionResult, rootOptions?: TreeRootOptions): TreeView {
   // A detector recorded without evidenceTemper was trained untempered, one without
-  // fakeInitAbstain with every fake-init vote counted.
-  const r = result ?? detect(scan, { method: 'additive-tree', ...(rootOptions ? { ...rootOptions, evidenceTemper: rootOptions.evidenceTemper ?? 1, fakeInitAbstain: rootOptions.fakeInitAbstain ?? null } : {}) });
+  // fakeInitAbstain with every fake-init vote counted, one without treeModel on shared-drift
+  // trees, one without tinyStep with the score's votes as they fall.
+  const r =
+    result ??
+    detect(scan, {
+      method: 'additive-tree',
+      ...(rootOptions
+        ? {
+            ...rootOptions,
+            evidenceTemper: rootOptions.evidenceTemper ?? 1,
+            fakeInitAbstain: rootOptions.fakeInitAbstain ?? null,
+            treeModel: rootOptions.treeModel ?? 'shared-drift',
+            tinyStep: rootOptions.tinyStep ?? null,
+          }
+        : {}),
+    });
   const M = scan.models.length;
   const index = new Map(scan.models.map((m, i) => [m.id, i]));
   const parent = new Int32Array(M).fill(-1);

@@ -17,6 +17,8 @@ import { splitChildren, parentsOf } from '../../lib/learned/data';
 import { matrixShape, tensorType, TENSOR_TYPES } from '../../lib/learned/matrix';
 import { createDetector, DEFAULT_CONFIG, detectorLogits } from '../../lib/learned/model';
 import { additiveTreeView } from '../../lib/learned/tree-features';
+import * as detectModule from '../../lib/detect/detect';
+import { detect } from '../../lib/detect';
 import { DetectorLoadError, loadDetector, saveDetector, DETECTOR_JSON } from '../../lib/learned/store';
 import { LEGACY_TREE_OPTIONS } from '../../lib/learned/model';
 import { simulateZoo } from '../helpers/synthetic-scan';
@@ -57,6 +59,21 @@ describe('features', () => {
       checked++;
     });
     expect(checked).toBeGreaterThan(10);
+  });
+
+  it('a detector recorded without treeModel and tinyStep sees shared-drift trees without tiny steps', () => {
+    const recorded = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25 };
+    const spy = jest.spyOn(detectModule, 'detect');
+    const view = additiveTreeView(zoo.scan, undefined, recorded);
+    expect(spy).toHaveBeenCalledWith(zoo.scan, expect.objectContaining({ treeModel: 'shared-drift', tinyStep: null }));
+    additiveTreeView(zoo.scan, undefined, { ...recorded, treeModel: 'drift-correlations', tinyStep: 1e-4 });
+    expect(spy).toHaveBeenLastCalledWith(zoo.scan, expect.objectContaining({ treeModel: 'drift-correlations', tinyStep: 1e-4 }));
+    spy.mockRestore();
+    const r = detect(zoo.scan, { method: 'additive-tree', ...recorded, treeModel: 'shared-drift', tinyStep: null });
+    const index = new Map(zoo.scan.models.map((m, i) => [m.id, i]));
+    const parent = new Int32Array(zoo.scan.models.length).fill(-1);
+    for (const e of r.edges) parent[index.get(e.child)!] = index.get(e.parent)!;
+    expect(Array.from(view.parent)).toEqual(Array.from(parent));
   });
 
   it('additive-tree features flag exactly the additive tree\'s edges and roots', () => {
@@ -235,15 +252,23 @@ describe('detector directory', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are.
-    expect(JSON.parse(good).config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25 });
+    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4 };
+    expect(JSON.parse(good).config.treeOptions).toEqual(now);
+    expect(loadDetector(dir).model.config.treeOptions).toEqual(now);
+    // Recorded before treeModel and tinyStep existed: still a valid file (shared-drift trees,
+    // the score's votes as they fall).
+    const sharedDrift = JSON.parse(good);
+    delete sharedDrift.config.treeOptions.treeModel;
+    delete sharedDrift.config.treeOptions.tinyStep;
+    fs.writeFileSync(file, JSON.stringify(sharedDrift));
     expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25 });
     // Recorded before fakeInitAbstain existed: still a valid file (every fake-init vote counted).
-    const allVotes = JSON.parse(good);
+    const allVotes = JSON.parse(JSON.stringify(sharedDrift));
     delete allVotes.config.treeOptions.fakeInitAbstain;
     fs.writeFileSync(file, JSON.stringify(allVotes));
     expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 });
     // Recorded before evidenceTemper existed: still a valid file (its features untempered).
-    const untempered = JSON.parse(good);
+    const untempered = JSON.parse(JSON.stringify(sharedDrift));
     delete untempered.config.treeOptions.evidenceTemper;
     delete untempered.config.treeOptions.fakeInitAbstain;
     fs.writeFileSync(file, JSON.stringify(untempered));
@@ -253,7 +278,7 @@ describe('detector directory', () => {
     delete old.config.treeOptions;
     fs.writeFileSync(file, JSON.stringify(old));
     expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
-    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, 'x']) {
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
     }
