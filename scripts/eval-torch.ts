@@ -33,20 +33,26 @@ function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
+/** The earlier defaults' tree: refitted by shared drift alone, the score's votes as they fall. */
+const OLD_TREE: DetectOptions = { treeModel: 'shared-drift', tinyStep: null };
+
 /** The settings compared (the learned detector is added separately). */
 const SETTINGS: Record<string, DetectOptions> = {
   default: {},
-  // The earlier defaults, each as it was: every fake-init vote counted; before that, with
-  // BatchNorm running statistics among the weights.
-  'every fake-init vote counted (the previous default)': { fakeInitAbstain: null },
+  // The earlier defaults, each as it was (OLD_TREE for every one of them, spread in below):
+  // shared-drift trees without tiny steps; before that, every fake-init vote counted; before
+  // that, with BatchNorm running statistics among the weights.
+  'shared-drift tree, no tiny steps (the previous default)': {},
+  'every fake-init vote counted (the default before)': { fakeInitAbstain: null },
   'running statistics compared': { runningStats: 'compare', fakeInitAbstain: null },
-  'running statistics compared, votes untempered (the default before)': { runningStats: 'compare', evidenceTemper: 1, fakeInitAbstain: null },
+  'running statistics compared, votes untempered (the default before that)': { runningStats: 'compare', evidenceTemper: 1, fakeInitAbstain: null },
   'family flips 0.2, no family noise, untempered, running statistics compared (the default before those)': { familyFlip: 0.2, familyNoise: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
   'family flips off, untempered, running statistics compared': { familyFlip: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
   'fake-init score, untempered, running statistics compared': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
   mother: { method: 'mother' },
   'mother, running statistics ignored': { method: 'mother', runningStats: 'ignore' },
 };
+for (const [name, o] of Object.entries(SETTINGS)) if (name !== 'default' && o.method === undefined) SETTINGS[name] = { ...OLD_TREE, ...o };
 
 interface Zoo {
   seed: number;

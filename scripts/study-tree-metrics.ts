@@ -12,9 +12,13 @@
  * part Σ_t 2(‖a_t‖‖b_t‖ − a_t·b_t) (the squared distance less the norm change (‖a_t‖ − ‖b_t‖)²,
  * which weight decay makes large and shared along a family), and −log cos of the whole models
  * (additive along a tree when every child is a scaled parent plus an orthogonal increment).
+ * Rooted criteria on the squared distance: shared drift, with a reversion parameter, and the
+ * default tree model's product of shared drift and the spread of the increment correlations
+ * (and that spread alone).
  */
 import type { ScanTensor } from '../lib/scan/types';
 import { additiveCost } from '../lib/graph/tree-paths';
+import { correlationSpread, driftCorrelationCost } from '../lib/detect/drift-correlations';
 import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import { ensureZoo } from '../lib/zoo';
@@ -204,8 +208,20 @@ async function main() {
         const local = new Map(members.map((m, i) => [m.id, i]));
         const truth = new Set(members.slice(1).map((m) => key(local.get(m.parent!)!, local.get(m.id)!)));
         const metrics = familyMetrics(scan.tensors, members.map((m) => index.get(m.id)!));
-        for (const [withKappa, trueRoot] of [[false, false], [true, false], [false, true], [true, true]]) {
-          const d = metrics['squared distance'];
+        const d = metrics['squared distance'];
+        const rooted: { name: string; trueRoot: boolean; cost: (par: Int32Array) => number }[] = [
+          ...[false, true].flatMap((trueRoot) =>
+            [false, true].map((withKappa) => ({
+              name: `${trueRoot ? 'true root' : 'any root'}: shared drift${withKappa ? ' + reversion' : ''}`,
+              trueRoot,
+              cost: (par: Int32Array) => driftReversionCost(d, n, par, withKappa),
+            })),
+          ),
+          // The default tree model's criterion (lib/detect/drift-correlations.ts).
+          { name: 'true root: shared drift × correlation spread', trueRoot: true, cost: (par: Int32Array) => driftCorrelationCost(d, n, par).cost },
+          { name: 'true root: correlation spread alone', trueRoot: true, cost: (par: Int32Array) => correlationSpread(d, n, par) },
+        ];
+        for (const { name, trueRoot, cost: costOf } of rooted) {
           let best: { edges: { a: number; b: number }[]; cost: number } | null = null;
           for (const edges of allTrees(n)) {
             for (let r = 0; r < n; r++) {
@@ -219,11 +235,10 @@ async function main() {
               const q = [r];
               const seen = new Set([r]);
               for (let i = 0; i < q.length; i++) for (const v of adj[q[i]]) if (!seen.has(v)) { seen.add(v); par[v] = q[i]; q.push(v); }
-              const cost = driftReversionCost(d, n, par, withKappa);
+              const cost = costOf(par);
               if (best === null || cost < best.cost) best = { edges, cost };
             }
           }
-          const name = `${trueRoot ? 'true root' : 'any root'}: shared drift${withKappa ? ' + reversion' : ''}`;
           const right = best!.edges.filter((e) => truth.has(key(e.a, e.b))).length;
           const byGroup = tally.get(name) ?? new Map();
           tally.set(name, byGroup);
