@@ -17,6 +17,7 @@ import { resolveOptions } from '../detect/resolve-options';
 import { EDGE_FEATURES, NODE_FEATURES } from './features';
 import { isTreeGate } from './tree-gate';
 import { createDetector, DEFAULT_CONFIG, DetectorConfig, DetectorVars, LEGACY_TREE_OPTIONS, namedVars, type TreeRootOptions } from './model';
+import { treeDetectOptions } from './tree-features';
 
 export const DETECTOR_FORMAT = 'neural-phylogeny/detector';
 export const DETECTOR_FORMAT_VERSION = 1;
@@ -69,9 +70,8 @@ export function saveDetector(dir: string, model: DetectorVars, training: Record<
  * (resolveOptions holds the rules, so they are written once). */
 function treeOptionsProblem(x: unknown): string | null {
   if (typeof x !== 'object' || x === null || !('familyFlip' in x) || !('familyNoise' in x)) return 'not an object with familyFlip and familyNoise';
-  const { familyFlip, familyNoise, evidenceTemper, fakeInitAbstain, treeModel, tinyStep } = x as TreeRootOptions;
   try {
-    resolveOptions({ method: 'additive-tree', familyFlip, familyNoise, evidenceTemper: evidenceTemper ?? 1, fakeInitAbstain: fakeInitAbstain ?? null, treeModel: treeModel ?? 'shared-drift', tinyStep: tinyStep ?? null });
+    resolveOptions(treeDetectOptions(x as TreeRootOptions));
     return null;
   } catch (e) {
     return (e as Error).message;

@@ -10,6 +10,7 @@ import { detect } from '../detect/detect';
 import { squaredDistancesOver } from '../detect/distances';
 import type { TreeRootOptions } from './model';
 import type { DetectionResult } from '../detect/types';
+import type { DetectOptions } from '../detect/options';
 import type { ScanResult, ScanTensor } from '../scan/types';
 import type { Pair } from './features';
 
@@ -29,24 +30,28 @@ export interface TreeView {
   direction: Float64Array;
 }
 
+/**
+ * The additive-tree options a detector's recorded tree options stand for: each option absent
+ * from an older file reads as what detectors were trained with before it existed (so their
+ * features are computed as in training), never as today's default. The one place these
+ * legacy readings are written: inference and the loader's validation (store.ts) both use it.
+ */
+export function treeDetectOptions(o: TreeRootOptions): DetectOptions {
+  return {
+    method: 'additive-tree',
+    familyFlip: o.familyFlip,
+    familyNoise: o.familyNoise,
+    evidenceTemper: o.evidenceTemper ?? 1,
+    fakeInitAbstain: o.fakeInitAbstain ?? null,
+    treeModel: o.treeModel ?? 'shared-drift',
+    tinyStep: o.tinyStep ?? null,
+  };
+}
+
 export function additiveTreeView(scan: ScanResult, result?: DetectionResult, rootOptions?: TreeRootOptions): TreeView {
-  // A detector recorded without evidenceTemper was trained untempered, one without
-  // fakeInitAbstain with every fake-init vote counted, one without treeModel on shared-drift
-  // trees, one without tinyStep with the score's votes as they fall.
-  const r =
-    result ??
-    detect(scan, {
-      method: 'additive-tree',
-      ...(rootOptions
-        ? {
-            ...rootOptions,
-            evidenceTemper: rootOptions.evidenceTemper ?? 1,
-            fakeInitAbstain: rootOptions.fakeInitAbstain ?? null,
-            treeModel: rootOptions.treeModel ?? 'shared-drift',
-            tinyStep: rootOptions.tinyStep ?? null,
-          }
-        : {}),
-    });
+  // Recorded options as the detector was trained with them (treeDetectOptions: legacy
+  // readings of options an older file lacks); none: today's defaults.
+  const r = result ?? detect(scan, rootOptions ? treeDetectOptions(rootOptions) : { method: 'additive-tree' });
   const M = scan.models.length;
   const index = new Map(scan.models.map((m, i) => [m.id, i]));
   const parent = new Int32Array(M).fill(-1);
