@@ -91,7 +91,9 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
  * (fakeInitAbstain null), as all did before abstention; every one but the default and those
  * named "tiny steps" counts the score's and the gains' votes as they fall (tinyStep and
  * tinyStepGains null); every one but the default and those named "drift-correlations" or
- * "additive fit" refits its trees by shared drift alone (treeModel 'shared-drift'). So "temper
+ * "additive fit" refits its trees by shared drift alone (treeModel 'shared-drift'); every one
+ * but the default and those named "unchanged tensors" lets bit-identical tensors constrain
+ * nothing (unchangedTensors 'ignore'). So "temper
  * 0.5, family flips 0.1, noise 0.4" is the default before abstention, and "fake-init abstain
  * 1.25, temper 0.5, family flips 0.1, noise 0.4" the default before the drift-correlations tree
  * and tiny steps. */
@@ -107,6 +109,7 @@ const FIXED: Record<string, DetectOptions> = Object.fromEntries(
         ...(o.tinyStep === undefined ? { tinyStep: null } : {}),
         ...(o.tinyStepGains === undefined ? { tinyStepGains: null } : {}),
         ...(o.treeModel === undefined ? { treeModel: 'shared-drift' as const } : {}),
+        ...(o.unchangedTensors === undefined ? { unchangedTensors: 'ignore' as const } : {}),
       },
     ];
   }),
@@ -164,6 +167,12 @@ function settings(): Record<string, DetectOptions> {
     'drift-correlations tree, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4': { treeModel: 'drift-correlations', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 },
     ...Object.fromEntries(
       [1e-4, 3e-4].map((r) => [`drift-correlations tree, tiny steps reverse the score below ${r}`, { treeModel: 'drift-correlations', tinyStep: r, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
+    ),
+    // Trees kept to those in which bit-identical copies of a tensor are connected
+    // (unchanged-tensors.ts), at those settings.
+    'drift-correlations tree, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4, unchanged tensors connected': { treeModel: 'drift-correlations', unchangedTensors: 'connect', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 },
+    ...Object.fromEntries(
+      [1e-4, 3e-4].map((r) => [`drift-correlations tree, tiny steps reverse the score below ${r}, unchanged tensors connected`, { treeModel: 'drift-correlations', tinyStep: r, unchangedTensors: 'connect', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
     ),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(

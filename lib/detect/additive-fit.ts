@@ -164,7 +164,7 @@ function rerootSums(d2: Float64Array, n: number, s: CutScratch, from: number, le
  * (by rerooting, O(n) a cut), then each candidate reconnection is priced in O(1).
  * Exported for the test that holds it to a direct search on the criterion.
  */
-export function bestMove(d2: Float64Array, n: number, edges: TreeEdge[], s: CutScratch = new CutScratch(n)): Move | null {
+export function bestMove(d2: Float64Array, n: number, edges: TreeEdge[], s: CutScratch = new CutScratch(n), changes: Float64Array | null = null, repair = false): Move | null {
   const adj = adjacency(n, edges);
   let best: Move | null = null;
   const { side, rowT, Sa, Sa2, SaT, A, B } = s;
@@ -208,27 +208,46 @@ export function bestMove(d2: Float64Array, n: number, edges: TreeEdge[], s: CutS
       );
     };
     const current = cross(a, b);
+    const held = changes ? changes[a * n + b] : 0;
     for (let i = 0; i < nA; i++) {
       const x = A[i];
       for (let j = 0; j < nB; j++) {
         const y = B[j];
         if (x === a && y === b) continue;
+        // With tensor changes: a repair takes only swaps that imply fewer of them, a search
+        // only swaps that imply no more (unchanged-tensors.ts).
+        if (changes) {
+          const more = changes[x * n + y] - held;
+          if (repair ? more >= 0 : more > 0) continue;
+        }
         const gain = current - cross(x, y);
-        if (gain > 0 && (best === null || gain > best.gain)) best = { cut, x, y, gain };
+        if ((repair || gain > 0) && (best === null || gain > best.gain)) best = { cut, x, y, gain };
       }
     }
   }
   return best;
 }
 
-/** Local search from one tree; each accepted swap is checked on the exact criterion. */
-export function improveTree(d2: Float64Array, n: number, start: TreeEdge[]): { edges: TreeEdge[]; cost: number } {
+/**
+ * Local search from one tree; each accepted swap is checked on the exact criterion. With
+ * tensor changes (unchanged-tensors.ts) the start is first repaired into a tree with the
+ * fewest of them (each swap lowers their count, the best for the criterion among those;
+ * single swaps reach a minimum spanning tree from any tree), and the search keeps their count.
+ */
+export function improveTree(d2: Float64Array, n: number, start: TreeEdge[], changes: Float64Array | null = null): { edges: TreeEdge[]; cost: number } {
   let edges = start.slice();
-  let cost = additiveCost(d2, n, edges);
   const scratch = new CutScratch(n);
+  if (changes) {
+    // Each repair lowers an integer count, so the loop ends.
+    for (let move = bestMove(d2, n, edges, scratch, changes, true); move !== null; move = bestMove(d2, n, edges, scratch, changes, true)) {
+      edges = edges.slice();
+      edges[move.cut] = { a: move.x, b: move.y };
+    }
+  }
+  let cost = additiveCost(d2, n, edges);
   // Each swap lowers the criterion strictly, so the loop ends; the bound only guards rounding.
   for (let iter = 0; iter < 10 * n * n; iter++) {
-    const move = bestMove(d2, n, edges, scratch);
+    const move = bestMove(d2, n, edges, scratch, changes);
     if (move === null) break;
     const next = edges.slice();
     next[move.cut] = { a: move.x, b: move.y };
@@ -265,9 +284,10 @@ function spanningTree(d2: Float64Array, n: number): TreeEdge[] {
 
 /**
  * Fits the additive tree of one family from its n×n squared distances (row-major; finite,
- * symmetric, zero diagonal). Deterministic: fixed starts, ties to the earlier start.
+ * symmetric, zero diagonal). Deterministic: fixed starts, ties to the earlier start. With
+ * `changes` (unchanged-tensors.ts) only trees that imply the fewest tensor changes are fitted.
  */
-export function fitAdditiveTree(d2: Float64Array, n: number): AdditiveTreeFit {
+export function fitAdditiveTree(d2: Float64Array, n: number, changes: Float64Array | null = null): AdditiveTreeFit {
   if (n <= 1) return { edges: [], cost: 0, startCosts: [] };
   if (n === 2) return { edges: [{ a: 0, b: 1 }], cost: 0, startCosts: [0] };
   const centrality = Array.from({ length: n }, (_, v) => {
@@ -282,7 +302,7 @@ export function fitAdditiveTree(d2: Float64Array, n: number): AdditiveTreeFit {
   let best: { edges: TreeEdge[]; cost: number } | null = null;
   const startCosts: number[] = [];
   for (const s of starts) {
-    const fit = improveTree(d2, n, s);
+    const fit = improveTree(d2, n, s, changes);
     startCosts.push(fit.cost);
     if (best === null || fit.cost < best.cost) best = fit;
   }

@@ -46,16 +46,20 @@ export function additiveTreeMethod(
   voting: FamilyVoting = null,
   temper = 1,
   scoreReverses?: (u: number, v: number) => boolean,
+  changesOf?: (family: number[]) => Float64Array | null,
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
   const locals: Float64Array[] = [];
+  const changes: (Float64Array | null)[] = [];
   for (const family of thresholdComponents(link, tau)) {
     if (family.length < 2) continue;
     const local = fillMissing(squaredOf(family), family.length);
-    const fit = fitAdditiveTree(local, family.length);
+    const changed = family.length > 2 && changesOf ? changesOf(family) : null;
+    const fit = fitAdditiveTree(local, family.length, changed);
     trees.push({ nodes: family, edges: fit.edges.map((e: TreeEdge) => ({ a: family[e.a], b: family[e.b] })) });
     locals.push(local);
+    changes.push(changed);
   }
   const rooted = rootFamilies(trees, n, score, signals, prior, evidence, voting, temper, scoreReverses);
   const used = usedSignals(score, signals, evidence).map((s) => s.name);
@@ -67,7 +71,7 @@ export function additiveTreeMethod(
     if (model === 'additive' || m < 3 || m > MAX_REFIT_SIZE) return t;
     const index = new Map(t.nodes.map((v, j) => [v, j]));
     const start = Int32Array.from(t.nodes, (v) => (rooted.parent[v] >= 0 ? index.get(rooted.parent[v])! : -1));
-    const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start) : refitSharedDrift(locals[i], m, start);
+    const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start, changes[i]) : refitSharedDrift(locals[i], m, start, changes[i]);
     t.nodes.forEach((v, j) => (parent[v] = fit.parent[j] >= 0 ? t.nodes[fit.parent[j]] : -1));
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };

@@ -17,6 +17,7 @@ import { computeDistances, squaredDistancesOver } from './distances';
 import { relativeSteps, tinyStepTest } from './tiny-step';
 import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
+import { tensorChanges } from './unchanged-tensors';
 import { chooseTau } from './tau';
 import { chooseSign } from './orient';
 import { minimumSpanningForest, thresholdComponents } from '../graph/components';
@@ -134,6 +135,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     tauComponents: thresholdComponents(D, tau).length,
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
+    tensorChangesOf: (f) => tensorChanges(compared, f.map((i) => reps[i])),
     signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain, o.tinyStepGains !== null ? tinyStepTest(compared, reps, o.tinyStepGains, steps!) : undefined), ...fixedSignals(), ...counterVotes]),
     ...(o.tinyStep !== null ? { tinyStep: tinyStepTest(compared, reps, o.tinyStep, steps!) } : {}),
   });

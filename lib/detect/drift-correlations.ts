@@ -28,7 +28,7 @@
  * star around the root, as the shared-drift refit is, it found the same trees on the regime
  * zoos but one mnist-fc edge fewer, at several times the cost.
  */
-import { refitSharedDrift, sharedDriftCost, inSubtree, type SharedDriftFit } from './shared-drift';
+import { addsChanges, refitSharedDrift, sharedDriftCost, inSubtree, type SharedDriftFit } from './shared-drift';
 
 /** Keeps log V finite for families whose increments all correlate alike (V = 0: one pair). */
 const SPREAD_FLOOR = 1e-6;
@@ -83,7 +83,7 @@ export function driftCorrelationCost(d2: Float64Array, n: number, parent: Int32A
   return { cost: Math.log(sd.cost) + Math.log(correlationSpread(d2, n, parent) + SPREAD_FLOOR), rho: sd.rho };
 }
 
-function improve(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit {
+function improve(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null): SharedDriftFit {
   let parent = Int32Array.from(start);
   let { cost, rho } = driftCorrelationCost(d2, n, parent);
   const next = new Int32Array(n);
@@ -93,7 +93,7 @@ function improve(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit
     for (let v = 0; v < n; v++) {
       if (parent[v] < 0) continue;
       for (let x = 0; x < n; x++) {
-        if (x === parent[v] || inSubtree(parent, v, x)) continue;
+        if (x === parent[v] || inSubtree(parent, v, x) || addsChanges(changes, n, parent, v, x)) continue;
         next.set(parent);
         next[v] = x;
         const e = driftCorrelationCost(d2, n, next);
@@ -112,8 +112,9 @@ function improve(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit
 /**
  * The shared-drift refit of `start` (rooted at its −1 entry; shared-drift.ts, whose priced
  * moves are cheap), then best-improvement moves on this criterion from there. The returned
- * cost is the criterion's (a log).
+ * cost is the criterion's (a log). With `changes`, no move implies more tensor changes
+ * (unchanged-tensors.ts).
  */
-export function refitDriftCorrelations(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit {
-  return improve(d2, n, refitSharedDrift(d2, n, start).parent);
+export function refitDriftCorrelations(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null = null): SharedDriftFit {
+  return improve(d2, n, refitSharedDrift(d2, n, start, changes).parent, changes);
 }

@@ -4,17 +4,11 @@
  * the copies under it (docs/confidence.md).
  */
 import type { ScanTensor } from '../scan/types';
-import { squaredDifference } from './distances';
-
-function close(x: number, y: number): boolean {
-  return x === y || Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y));
-}
+import { sameTensor } from './unchanged-tensors';
 
 /**
  * Groups (model indices, ascending; each of size ≥ 2) of identical models. Identical means: the
- * same compared tensors, equal moments, the same full row counts where only a row prefix was
- * compared, and a Gram distance at rounding level (a GPU Gram may round G_ab differently
- * from G_aa; equal moments rule out coincidences such as permuted weights only together with it).
+ * same compared tensors, each identical by sameTensor (unchanged-tensors.ts).
  */
 export function findDuplicates(tensors: ScanTensor[], nModels: number): number[][] {
   const same: boolean[][] = Array.from({ length: nModels }, (_, a) => Array.from({ length: nModels }, (_, b) => a !== b));
@@ -27,16 +21,7 @@ export function findDuplicates(tensors: ScanTensor[], nModels: number): number[]
         const a = t.models[i];
         const b = t.models[j];
         if (!same[a][b]) continue;
-        const scale = Math.max(t.gram[i][i], t.gram[j][j]);
-        const equal =
-          close(t.sum[i], t.sum[j]) &&
-          close(t.sumSq[i], t.sumSq[j]) &&
-          close(t.sumCube[i], t.sumCube[j]) &&
-          close(t.sumQuad[i], t.sumQuad[j]) &&
-          close(t.fakeInitSq[i], t.fakeInitSq[j]) &&
-          squaredDifference(t, i, j) <= 1e-9 * scale &&
-          (!t.rowPrefix || t.rowPrefix.fullRows[i] === t.rowPrefix.fullRows[j]);
-        if (!equal) same[a][b] = same[b][a] = false;
+        if (!sameTensor(t, i, j)) same[a][b] = same[b][a] = false;
       }
     }
   });

@@ -6,8 +6,9 @@
  */
 import type { MethodName } from './methods/registry';
 import type { RunningStats } from './running-stats';
+import type { UnchangedTensors } from './unchanged-tensors';
 
-export type { MethodName, RunningStats };
+export type { MethodName, RunningStats, UnchangedTensors };
 
 /* Every choice list once: the type, the validation and the CLI's `choices` all read these. */
 export const SCORE_KINDS = ['fake-init', 'norm', 'kurtosis'] as const;
@@ -90,6 +91,11 @@ export interface DetectOptions {
    * the longest increments do not decide the tree alone (drift-correlations.ts);
    * 'additive' keeps the additive fit. */
   treeModel?: TreeModel;
+  /** additive-tree: 'connect' (default) fits only trees in which the models that hold a
+   * tensor bit-identical (a frozen tensor: last-layer or LoRA-style fine-tunes) are
+   * connected, since no fine-tune restores a tensor it changed (unchanged-tensors.ts);
+   * 'ignore': identical tensors constrain nothing. */
+  unchangedTensors?: UnchangedTensors;
   /** additive-tree: model-level signals (direction-signals.ts) that vote with a fixed error
    * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
    * rates measured on other zoos; they vote under both directionEvidence settings. */
@@ -167,6 +173,7 @@ export interface ResolvedOptions {
   rootPrior: RootPrior;
   directionEvidence: DirectionEvidence;
   treeModel: TreeModel;
+  unchangedTensors: UnchangedTensors;
   directionSignals: Record<string, number>;
   familyRateStrength: number | null;
   familyFlip: number | null;
@@ -218,6 +225,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // the pair (tied with tinyStep 3e-4) over the shared-drift refit (docs/detect.md, "Trees
   // scored by their increment correlations").
   treeModel: 'drift-correlations',
+  unchangedTensors: 'connect',
   directionSignals: {},
   familyRateStrength: null,
   // Both chosen by leave-one-group-out over the nine regimes and the mnist-fc, mnist-cnn and

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../errors';
 import { validateDirectionSignals } from './direction-signals';
 import { methodSpec, METHOD_CHOICES, type MethodName } from './methods/registry';
 import { RUNNING_STATS } from './running-stats';
+import { UNCHANGED_TENSORS } from './unchanged-tensors';
 import {
   AUTO_K_RULES, COMBINES, DEFAULT_METHOD, DEFAULTS, DIRECTION_EVIDENCES, DISTANCE_METRICS, DISTANCE_NORMALIZES, LINKAGES,
   ROOT_PRIORS, SCORE_KINDS, SCORE_NORMALIZES, SCORE_TENSORS, TAU_RULES, TREE_MODELS, WITHINS,
@@ -147,6 +148,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     tinyStep: ratioOrNull('tinyStep', opts.tinyStep === undefined ? d.tinyStep : opts.tinyStep),
     tinyStepGains: ratioOrNull('tinyStepGains', opts.tinyStepGains === undefined ? d.tinyStepGains : opts.tinyStepGains),
     runningStats: oneOf('runningStats', opts.runningStats ?? d.runningStats, RUNNING_STATS),
+    unchangedTensors: oneOf('unchangedTensors', opts.unchangedTensors ?? d.unchangedTensors, UNCHANGED_TENSORS),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

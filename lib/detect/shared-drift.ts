@@ -17,6 +17,7 @@
  * edge above a subtree, hang the subtree on any model outside it), each move checked on the
  * exact criterion with ρ refitted.
  */
+import { changesOfTree } from './unchanged-tensors';
 
 export interface SharedDriftFit {
   /** Parent pointers over local indices (−1 at the root). */
@@ -73,12 +74,26 @@ export function inSubtree(parent: Int32Array, v: number, x: number): boolean {
  * The best of the local searches from `start` (rooted at its −1 entry) and from the star
  * around that root (a base model with its fine-tunes), the earlier on ties.
  */
-export function refitSharedDrift(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit {
+export function refitSharedDrift(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null = null): SharedDriftFit {
   const root = start.indexOf(-1);
   const star = Int32Array.from(start, (_, v) => (v === root ? -1 : root));
-  const a = improveRooted(d2, n, start);
-  const b = improveRooted(d2, n, star);
+  const a = improveRooted(d2, n, start, changes);
+  const b = improveRooted(d2, n, star, changes);
+  // Fewer implied tensor changes first (unchanged-tensors.ts), then the criterion.
+  if (changes) {
+    const ca = changesOfTree(changes, n, a.parent);
+    const cb = changesOfTree(changes, n, b.parent);
+    if (ca !== cb) return cb < ca ? b : a;
+  }
   return b.cost < a.cost ? b : a;
+}
+
+/**
+ * Whether hanging v under x would imply more tensor changes than its edge to its parent does
+ * (unchanged-tensors.ts); the tree searches leave such moves out.
+ */
+export function addsChanges(changes: Float64Array | null, n: number, parent: Int32Array, v: number, x: number): boolean {
+  return changes !== null && changes[v * n + x] > changes[v * n + parent[v]];
 }
 
 /** Path sums S (n×n) and root distances h of a rooted tree. */
@@ -127,7 +142,7 @@ function geometry(d2: Float64Array, n: number, parent: Int32Array): { S: Float64
  * candidate is priced from the current S and h with ρ held; the best move is then checked on
  * the exact criterion with ρ refitted (alternating least squares).
  */
-function improveRooted(d2: Float64Array, n: number, start: Int32Array): SharedDriftFit {
+function improveRooted(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null): SharedDriftFit {
   let parent = Int32Array.from(start);
   let { cost, rho } = sharedDriftCost(d2, n, parent);
   const inB = new Uint8Array(n);
@@ -161,7 +176,7 @@ function improveRooted(d2: Float64Array, n: number, start: Int32Array): SharedDr
       };
       const current = cross(parent[v]);
       for (const x of A) {
-        if (x === parent[v]) continue;
+        if (x === parent[v] || addsChanges(changes, n, parent, v, x)) continue;
         const gain = current - cross(x);
         if (gain > 1e-12 * cost && (best === null || gain > best.gain)) best = { v, x, gain };
       }

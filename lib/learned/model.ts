@@ -4,7 +4,7 @@
  * from the node features; a masked transformer over all tokens; a logit per edge token and a
  * "no parent" logit per node token.
  */
-import { DEFAULTS, type TreeModel } from '../detect/options';
+import { DEFAULTS, type TreeModel, type UnchangedTensors } from '../detect/options';
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
@@ -68,6 +68,8 @@ export interface TreeRootOptions {
   treeModel?: TreeModel;
   /** Absent in detectors trained before it existed: null (the score's votes as they fall). */
   tinyStep?: number | null;
+  /** Absent in detectors trained before it existed: 'ignore'. */
+  unchangedTensors?: UnchangedTensors;
 }
 
 /** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
@@ -89,7 +91,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   treePrior: 3,
   treeInput: true,
   treeGate: DEFAULT_TREE_GATE,
-  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper, fakeInitAbstain: DEFAULTS.fakeInitAbstain, treeModel: DEFAULTS.treeModel, tinyStep: DEFAULTS.tinyStep },
+  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper, fakeInitAbstain: DEFAULTS.fakeInitAbstain, treeModel: DEFAULTS.treeModel, tinyStep: DEFAULTS.tinyStep, unchangedTensors: DEFAULTS.unchangedTensors },
 };
 
 export interface DetectorVars {

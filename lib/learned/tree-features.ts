@@ -45,6 +45,7 @@ export function treeDetectOptions(o: TreeRootOptions): DetectOptions {
     fakeInitAbstain: o.fakeInitAbstain ?? null,
     treeModel: o.treeModel ?? 'shared-drift',
     tinyStep: o.tinyStep ?? null,
+    unchangedTensors: o.unchangedTensors ?? 'ignore',
   };
 }
 

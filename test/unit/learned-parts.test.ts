@@ -61,15 +61,15 @@ describe('features', () => {
     expect(checked).toBeGreaterThan(10);
   });
 
-  it('a detector recorded without treeModel and tinyStep sees shared-drift trees without tiny steps', () => {
+  it('a detector recorded without treeModel, tinyStep and unchangedTensors sees shared-drift trees without tiny steps, identical tensors ignored', () => {
     const recorded = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25 };
     const spy = jest.spyOn(detectModule, 'detect');
     const view = additiveTreeView(zoo.scan, undefined, recorded);
-    expect(spy).toHaveBeenCalledWith(zoo.scan, expect.objectContaining({ treeModel: 'shared-drift', tinyStep: null }));
-    additiveTreeView(zoo.scan, undefined, { ...recorded, treeModel: 'drift-correlations', tinyStep: 1e-4 });
-    expect(spy).toHaveBeenLastCalledWith(zoo.scan, expect.objectContaining({ treeModel: 'drift-correlations', tinyStep: 1e-4 }));
+    expect(spy).toHaveBeenCalledWith(zoo.scan, expect.objectContaining({ treeModel: 'shared-drift', tinyStep: null, unchangedTensors: 'ignore' }));
+    additiveTreeView(zoo.scan, undefined, { ...recorded, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'connect' });
+    expect(spy).toHaveBeenLastCalledWith(zoo.scan, expect.objectContaining({ treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'connect' }));
     spy.mockRestore();
-    const r = detect(zoo.scan, { method: 'additive-tree', ...recorded, treeModel: 'shared-drift', tinyStep: null });
+    const r = detect(zoo.scan, { method: 'additive-tree', ...recorded, treeModel: 'shared-drift', tinyStep: null, unchangedTensors: 'ignore' });
     const index = new Map(zoo.scan.models.map((m, i) => [m.id, i]));
     const parent = new Int32Array(zoo.scan.models.length).fill(-1);
     for (const e of r.edges) parent[index.get(e.child)!] = index.get(e.parent)!;
@@ -252,12 +252,18 @@ describe('detector directory', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are.
-    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4 };
+    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'connect' };
     expect(JSON.parse(good).config.treeOptions).toEqual(now);
     expect(loadDetector(dir).model.config.treeOptions).toEqual(now);
+    // Recorded before unchangedTensors existed: still a valid file (identical tensors ignored).
+    const unconstrained = JSON.parse(good);
+    delete unconstrained.config.treeOptions.unchangedTensors;
+    fs.writeFileSync(file, JSON.stringify(unconstrained));
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4 });
     // Recorded before treeModel and tinyStep existed: still a valid file (shared-drift trees,
     // the score's votes as they fall).
     const sharedDrift = JSON.parse(good);
+    delete sharedDrift.config.treeOptions.unchangedTensors;
     delete sharedDrift.config.treeOptions.treeModel;
     delete sharedDrift.config.treeOptions.tinyStep;
     fs.writeFileSync(file, JSON.stringify(sharedDrift));
@@ -278,7 +284,7 @@ describe('detector directory', () => {
     delete old.config.treeOptions;
     fs.writeFileSync(file, JSON.stringify(old));
     expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
-    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, 'x']) {
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
     }

@@ -24,6 +24,9 @@ export interface MethodContext {
   relatedComponents: number;
   /** Squared distances among a group of models (indices as in D), row-major. */
   squaredOf(models: number[]): Float64Array;
+  /** Per pair of a group of models (indices as in D, row-major): how many tensors that some
+   * of them hold bit-identical differ (unchanged-tensors.ts); null when none is. */
+  tensorChangesOf(models: number[]): Float64Array | null;
   /** Per-tensor direction signals; computed on first call, so methods that never ask pay nothing. */
   signals(): DirectionSignal[];
   /** With `tinyStep`: pairs (indices as in D) whose relative step is below it (tiny-step.ts). */
