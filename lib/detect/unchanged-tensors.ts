@@ -17,7 +17,10 @@
  * Only informative tensors count: float tensors that every model of the family has and that
  * at least two of them hold identically. A tensor every model changed adds the same n − 1 to
  * every tree. Step counters (integers) are left out: siblings trained for the same number of
- * steps share a count that their parent does not.
+ * steps share a count that their parent does not. So is a tensor that two models hold as
+ * multiples of each other but not identically: weight decay shrinks a tensor that gets no
+ * gradient (an unused pooler, a head the task never reads) by the same factor in every
+ * fine-tune of one recipe, and siblings trained alike then share values their parent lacks.
  */
 import type { ScanTensor } from '../scan/types';
 
@@ -80,7 +83,7 @@ export function tensorChanges(tensors: ScanTensor[], family: number[]): Float64A
         }
       }
     }
-    if (!shared) continue;
+    if (!shared || decayedOnly(t, slot, n)) continue;
     informative++;
     for (let a = 0; a < n; a++) {
       for (let b = a + 1; b < n; b++) {
@@ -92,6 +95,27 @@ export function tensorChanges(tensors: ScanTensor[], family: number[]): Float64A
     }
   }
   return informative > 0 ? out : null;
+}
+
+/**
+ * Whether two of the models hold the tensor as different multiples of one another (cosine 1
+ * to rounding, norms apart): a change by decay alone. Its copies may coincide without being
+ * frozen, so the tensor constrains nothing. A trained change that is this close to a scaling
+ * (a relative step below ~3e-5 of the tensor) is left out with it: a constraint lost, never a
+ * wrong one.
+ */
+function decayedOnly(t: ScanTensor, slot: Int32Array, n: number): boolean {
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      const i = slot[a];
+      const j = slot[b];
+      const gii = t.gram[i][i];
+      const gjj = t.gram[j][j];
+      const gij = t.gram[i][j];
+      if (gii > 0 && gjj > 0 && gij > 0 && gij * gij >= (1 - 1e-9) * gii * gjj && !sameTensor(t, i, j)) return true;
+    }
+  }
+  return false;
 }
 
 /** Σ over the edges (parent pointers, −1 at the root) of the tensor changes D. */

@@ -84,6 +84,29 @@ test('the scan sees which tensors each pair holds identically', () => {
   expect(tensorChanges(scan.tensors, [at(ids.B), at(ids.G)])).toBeNull();
 });
 
+test('siblings that decayed an unused tensor alike constrain nothing', async () => {
+  // P with two full fine-tunes C1, C2 and a grandchild G under C1; 'pooler.weight' gets no
+  // gradient, so weight decay leaves C1 and C2 (one recipe) the same multiple of P's, and G a
+  // further multiple of C1's. Identical in C1 and C2 but not in P, between them in the tree.
+  const r = rng(9);
+  const dir = tmpDir('np-decayed-');
+  const shapes: Record<string, number[]> = { 'body.weight': [41, 23], 'pooler.weight': [23, 23] };
+  const P: Weights = { 'body.weight': randomLike(shapes['body.weight'], 0.2, r), 'pooler.weight': randomLike(shapes['pooler.weight'], 0.2, r) };
+  const decay = (w: Float32Array, f: number) => Float32Array.from(w, (x) => Math.fround(x * f));
+  const C1: Weights = { 'body.weight': plus(P['body.weight'], randomLike(shapes['body.weight'], 0.1, r)), 'pooler.weight': decay(P['pooler.weight'], 0.99) };
+  const C2: Weights = { 'body.weight': plus(P['body.weight'], randomLike(shapes['body.weight'], 0.1, r)), 'pooler.weight': decay(P['pooler.weight'], 0.99) };
+  const G: Weights = { 'body.weight': plus(C1['body.weight'], randomLike(shapes['body.weight'], 0.1, r)), 'pooler.weight': decay(C1['pooler.weight'], 0.99) };
+  for (const [id, w] of Object.entries({ P, C1, C2, G })) {
+    writeSafetensors(
+      path.join(dir, `${id}.safetensors`),
+      Object.entries(w).map(([name, data]) => ({ name, dtype: 'F32' as const, shape: shapes[name], data })),
+    );
+  }
+  const decayed = await scanModelSet(await openModels([dir]), { device: 'cpu' });
+  expect(tensorChanges(decayed.tensors, [0, 1, 2, 3])).toBeNull();
+  expect(undirected(detect(decayed))).toEqual(['C1-G', 'C1-P', 'C2-P']);
+});
+
 test('distances alone hang G under S; its unchanged head puts it under A', () => {
   const ignored = detect(scan, { unchangedTensors: 'ignore' });
   expect(undirected(ignored)).toContain('G-S');
