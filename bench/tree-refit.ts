@@ -5,16 +5,21 @@
  * n models whose points are sums of random increments (every third 5× longer), started from
  * the star around the true root. Times are medians of repeated runs in one process, quoted
  * as the ratio to shared drift alone; "edges right" counts recovered parents (of n − 1).
+ * A second table: the additive fit (additive-fit.ts) of families whose tensors some models
+ * hold unchanged (unchanged-tensors.ts: 8 tensors, each trained by half the fine-tunes and
+ * frozen by the rest), with and without the tensor changes, as the ratio to the fit without.
  *
- *   npm run bench:tree [-- --sizes 5,10,20,40] [-- --dim 200]
+ *   npm run bench:tree [-- --sizes 5,10,20,40] [-- --fit-sizes 10,40,100,200] [-- --dim 200]
  */
 import { refitSharedDrift } from '../lib/detect/shared-drift';
 import { refitDriftCorrelations } from '../lib/detect/drift-correlations';
+import { fitAdditiveTree } from '../lib/detect/additive-fit';
+import { changesOfEdges } from '../lib/detect/unchanged-tensors';
 import { createRng } from '../lib/graph/rng';
 import { machineDescription } from './machine';
 import { handleUsage } from '../scripts/usage';
 
-handleUsage(__filename, ['sizes', 'dim']);
+handleUsage(__filename, ['sizes', 'fit-sizes', 'dim']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +38,24 @@ function family(n: number, dim: number, seed: number): { parent: Int32Array; d2:
   const d2 = new Float64Array(n * n);
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) d2[a * n + b] = x[a].reduce((s, v, k) => s + (v - x[b][k]) ** 2, 0);
   return { parent, d2 };
+}
+
+/** Per pair, how many of `tensors` tensors differ, each trained by a random half of the fine-tunes. */
+function tensorChangeCounts(parent: Int32Array, tensors: number, seed: number): Float64Array {
+  const n = parent.length;
+  const rng = createRng(seed + 1000);
+  const out = new Float64Array(n * n);
+  for (let t = 0; t < tensors; t++) {
+    const label = new Int32Array(n);
+    for (let v = 1; v < n; v++) label[v] = rng.next() < 0.5 ? label[parent[v]] : v;
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (label[a] !== label[b]) out[a * n + b]++;
+  }
+  return out;
+}
+
+/** Undirected edges of a parent array that appear in `edges`. */
+function edgesRight(parent: Int32Array, edges: { a: number; b: number }[]): number {
+  return edges.filter((e) => parent[e.a] === e.b || parent[e.b] === e.a).length;
 }
 
 function median(xs: number[]): number {
@@ -72,4 +95,36 @@ for (const n of sizes) {
   const ma = median(a);
   const mb = median(b);
   console.log(`| ${n} | ${ma.toFixed(2)} | ${mb.toFixed(2)} | ${(mb / ma).toFixed(1)}× | ${rightA}/${5 * (n - 1)} | ${rightB}/${5 * (n - 1)} |`);
+}
+
+const fitSizes = arg('fit-sizes', '10,40,100,200').split(',').map(Number);
+console.log(`\nAdditive fit with unchanged tensors (8 tensors, each trained by half the fine-tunes; seeds 1-3 per size).\n`);
+console.log('| models | fit (ms, median) | with tensor changes (ms, median) | ratio | edges right: fit | edges right: with changes | tree changes above the least: fit | with changes |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const n of fitSizes) {
+  const a: number[] = [];
+  const b: number[] = [];
+  let rightA = 0;
+  let rightB = 0;
+  let excessA = 0;
+  let excessB = 0;
+  for (let seed = 1; seed <= 3; seed++) {
+    const { parent, d2 } = family(n, dim, seed);
+    const changes = tensorChangeCounts(parent, 8, seed);
+    let fa = fitAdditiveTree(d2, n);
+    let fb = fitAdditiveTree(d2, n, changes);
+    const reps = n <= 40 ? 3 : 1;
+    for (let r = 0; r < reps; r++) {
+      a.push(time(() => (fa = fitAdditiveTree(d2, n))));
+      b.push(time(() => (fb = fitAdditiveTree(d2, n, changes))));
+    }
+    const least = parent.reduce((s, p, v) => s + (p >= 0 ? changes[v * n + p] : 0), 0);
+    rightA += edgesRight(parent, fa.edges);
+    rightB += edgesRight(parent, fb.edges);
+    excessA += changesOfEdges(changes, n, fa.edges) - least;
+    excessB += changesOfEdges(changes, n, fb.edges) - least;
+  }
+  const ma = median(a);
+  const mb = median(b);
+  console.log(`| ${n} | ${ma.toFixed(1)} | ${mb.toFixed(1)} | ${(mb / ma).toFixed(2)}× | ${rightA}/${3 * (n - 1)} | ${rightB}/${3 * (n - 1)} | ${excessA} | ${excessB} |`);
 }

@@ -260,21 +260,29 @@ export function improveTree(d2: Float64Array, n: number, start: TreeEdge[], chan
   return { edges, cost };
 }
 
-/** Prim's minimum spanning tree on d² (the same tree as on d). */
-function spanningTree(d2: Float64Array, n: number): TreeEdge[] {
+/**
+ * Prim's minimum spanning tree on d² (the same tree as on d); with tensor changes, on the
+ * changes first and d² among equal changes, so that it already implies the fewest of them.
+ */
+function spanningTree(d2: Float64Array, n: number, changes: Float64Array | null = null): TreeEdge[] {
+  const below = (u: number, v: number, w: number, bestChange: number): boolean =>
+    changes === null ? d2[u * n + v] < w : changes[u * n + v] < bestChange || (changes[u * n + v] === bestChange && d2[u * n + v] < w);
   const inTree = new Uint8Array(n);
   const best = new Float64Array(n).fill(Infinity);
+  const bestChange = new Float64Array(n).fill(Infinity);
   const from = new Int32Array(n).fill(-1);
   const edges: TreeEdge[] = [];
   best[0] = 0;
+  bestChange[0] = 0;
   for (let k = 0; k < n; k++) {
     let u = -1;
-    for (let v = 0; v < n; v++) if (!inTree[v] && (u < 0 || best[v] < best[u])) u = v;
+    for (let v = 0; v < n; v++) if (!inTree[v] && (u < 0 || bestChange[v] < bestChange[u] || (bestChange[v] === bestChange[u] && best[v] < best[u]))) u = v;
     inTree[u] = 1;
     if (from[u] >= 0) edges.push({ a: from[u], b: u });
     for (let v = 0; v < n; v++) {
-      if (!inTree[v] && d2[u * n + v] < best[v]) {
+      if (!inTree[v] && below(u, v, best[v], bestChange[v])) {
         best[v] = d2[u * n + v];
+        bestChange[v] = changes === null ? 0 : changes[u * n + v];
         from[v] = u;
       }
     }
@@ -295,7 +303,7 @@ export function fitAdditiveTree(d2: Float64Array, n: number, changes: Float64Arr
     for (let u = 0; u < n; u++) s += d2[v * n + u];
     return { v, s };
   }).sort((p, q) => p.s - q.s || p.v - q.v);
-  const starts: TreeEdge[][] = [spanningTree(d2, n)];
+  const starts: TreeEdge[][] = [spanningTree(d2, n, changes)];
   for (const { v } of centrality.slice(0, starStarts(n))) {
     starts.push([...Array(n).keys()].filter((u) => u !== v).map((u) => ({ a: v, b: u })));
   }
