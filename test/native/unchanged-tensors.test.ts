@@ -1,5 +1,6 @@
 /**
- * Unchanged tensors end to end, on real safetensors files scanned by the addon: a parent P, a
+ * Unchanged tensors end to end (unchangedTensors 'connect', an option, not the default), on
+ * real safetensors files scanned by the addon: a parent P, a
  * last-layer fine-tune A (only the head changed), a LoRA-style fine-tune S of P (only the
  * body changed) and a LoRA-style grandchild G under A whose body update nearly repeats S's
  * (the same task). By distance alone G is nearest S; but G holds A's head bit-identical,
@@ -104,13 +105,40 @@ test('siblings that decayed an unused tensor alike constrain nothing', async () 
   }
   const decayed = await scanModelSet(await openModels([dir]), { device: 'cpu' });
   expect(tensorChanges(decayed.tensors, [0, 1, 2, 3])).toBeNull();
-  expect(undirected(detect(decayed))).toEqual(['C1-G', 'C1-P', 'C2-P']);
+  expect(undirected(detect(decayed, { unchangedTensors: 'connect' }))).toEqual(['C1-G', 'C1-P', 'C2-P']);
 });
 
 test('distances alone hang G under S; its unchanged head puts it under A', () => {
-  const ignored = detect(scan, { unchangedTensors: 'ignore' });
+  const ignored = detect(scan);
+  expect(ignored.options.unchangedTensors).toBe('ignore');
   expect(undirected(ignored)).toContain('G-S');
-  const connected = detect(scan);
-  expect(connected.options.unchangedTensors).toBe('connect');
+  const connected = detect(scan, { unchangedTensors: 'connect' });
   expect(undirected(connected)).toEqual(['A-G', 'A-P', 'B-P', 'P-S']);
+});
+
+test('why connect is not the default: a layer-wise merge becomes the hub of its sources', async () => {
+  // Siblings A, B, C of P (full fine-tunes) and M, the first two layers of A and the last two
+  // of B. Identity cannot tell M from a parent whose two partial fine-tunes are A and B.
+  const r = rng(13);
+  const dir = tmpDir('np-layer-merge-');
+  const shapes: Record<string, number[]> = { 'l0.weight': [40, 30], 'l1.weight': [30, 30], 'l2.weight': [30, 30], 'l3.weight': [10, 30] };
+  const P: Weights = Object.fromEntries(Object.entries(shapes).map(([k, sh]) => [k, randomLike(sh, 0.2, r)]));
+  const tune = (w: Weights): Weights => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, plus(v, randomLike(shapes[k], 0.05, r))]));
+  const A = tune(P);
+  const B = tune(P);
+  const C = tune(P);
+  const M: Weights = { 'l0.weight': A['l0.weight'], 'l1.weight': A['l1.weight'], 'l2.weight': B['l2.weight'], 'l3.weight': B['l3.weight'] };
+  for (const [id, w] of Object.entries({ P, A, B, C, M })) {
+    writeSafetensors(
+      path.join(dir, `${id}.safetensors`),
+      Object.entries(w).map(([name, data]) => ({ name, dtype: 'F32' as const, shape: shapes[name], data })),
+    );
+  }
+  const merged = await scanModelSet(await openModels([dir]), { device: 'cpu' });
+  // By distance M is one more child of P, its sources stay P's children.
+  expect(undirected(detect(merged))).toEqual(['A-P', 'B-P', 'C-P', 'M-P']);
+  // Kept connected to both sources, M takes them from P.
+  const connected = undirected(detect(merged, { unchangedTensors: 'connect' }));
+  expect(connected).toContain('A-M');
+  expect(connected).toContain('B-M');
 });

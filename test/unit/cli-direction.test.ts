@@ -93,11 +93,11 @@ describe('direction options on the command line', () => {
     expect(bad.err).toMatch(/tiny-step/);
   });
 
-  it('--unchanged-tensors reaches the options (default connect); an unknown value exits 2', async () => {
+  it('--unchanged-tensors reaches the options (default ignore); an unknown value exits 2', async () => {
     const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
-    expect(def.options.unchangedTensors).toBe('connect');
-    const ignore = JSON.parse((await run(['detect', dir, '--unchanged-tensors', 'ignore', '--format', 'json', '-q'])).out);
-    expect(ignore.options.unchangedTensors).toBe('ignore');
+    expect(def.options.unchangedTensors).toBe('ignore');
+    const connect = JSON.parse((await run(['detect', dir, '--unchanged-tensors', 'connect', '--format', 'json', '-q'])).out);
+    expect(connect.options.unchangedTensors).toBe('connect');
     const bad = await run(['detect', dir, '--unchanged-tensors', 'nope', '-q']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unchanged-tensors must be one of connect, ignore/);
