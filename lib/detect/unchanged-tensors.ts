@@ -10,9 +10,14 @@
  * tensor changes the tree implies. Every tensor whose identical copies are connected changes
  * the least possible number of times, so the true tree has the fewest changes of all trees:
  * Σ over edges of D(a, b), D the number of tensors that differ between a and b, is least, and
- * the trees with the least sum are the minimum spanning trees of D. The tree searches
- * (additive-fit.ts, shared-drift.ts, drift-correlations.ts) keep to those trees; among them
- * their own criteria decide as before.
+ * the trees with the least sum are the minimum spanning trees of D. With `unchangedTensors:
+ * 'connect'` the tree searches (additive-fit.ts, shared-drift.ts, drift-correlations.ts) keep
+ * to those trees; among them their own criteria decide as before.
+ *
+ * Not the default: a layer-wise merge (each tensor copied from one of two relatives) shows the
+ * same identities as a parent with two partial fine-tunes, so kept connected it becomes the
+ * parent of its sources; and the leave-one-group-out cannot tell the two settings apart
+ * (docs/detect.md, "Unchanged tensors").
  *
  * Only informative tensors count: float tensors that every model of the family has and that
  * at least two of them hold identically. A tensor every model changed adds the same n − 1 to
@@ -23,12 +28,12 @@
  * fine-tune of one recipe, and siblings trained alike then share values their parent lacks.
  */
 import type { ScanTensor } from '../scan/types';
+import { isFloatDtype } from '../io/dtype';
+import { squaredDifference } from './distances';
 
 /** 'connect': trees keep each tensor's identical copies connected; 'ignore': they are not read. */
 export const UNCHANGED_TENSORS = ['connect', 'ignore'] as const;
 export type UnchangedTensors = (typeof UNCHANGED_TENSORS)[number];
-import { isFloatDtype } from '../io/dtype';
-import { squaredDifference } from './distances';
 
 function close(x: number, y: number): boolean {
   return x === y || Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y));
