@@ -265,8 +265,7 @@ export function improveTree(d2: Float64Array, n: number, start: TreeEdge[], chan
  * changes first and d² among equal changes, so that it already implies the fewest of them.
  */
 function spanningTree(d2: Float64Array, n: number, changes: Float64Array | null = null): TreeEdge[] {
-  const below = (u: number, v: number, w: number, bestChange: number): boolean =>
-    changes === null ? d2[u * n + v] < w : changes[u * n + v] < bestChange || (changes[u * n + v] === bestChange && d2[u * n + v] < w);
+  const change = (u: number, v: number): number => (changes === null ? 0 : changes[u * n + v]);
   const inTree = new Uint8Array(n);
   const best = new Float64Array(n).fill(Infinity);
   const bestChange = new Float64Array(n).fill(Infinity);
@@ -280,9 +279,10 @@ function spanningTree(d2: Float64Array, n: number, changes: Float64Array | null 
     inTree[u] = 1;
     if (from[u] >= 0) edges.push({ a: from[u], b: u });
     for (let v = 0; v < n; v++) {
-      if (!inTree[v] && below(u, v, best[v], bestChange[v])) {
+      const c = change(u, v);
+      if (!inTree[v] && (c < bestChange[v] || (c === bestChange[v] && d2[u * n + v] < best[v]))) {
         best[v] = d2[u * n + v];
-        bestChange[v] = changes === null ? 0 : changes[u * n + v];
+        bestChange[v] = c;
         from[v] = u;
       }
     }

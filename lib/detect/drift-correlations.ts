@@ -28,7 +28,8 @@
  * star around the root, as the shared-drift refit is, it found the same trees on the regime
  * zoos but one mnist-fc edge fewer, at several times the cost.
  */
-import { addsChanges, refitSharedDrift, sharedDriftCost, inSubtree, type SharedDriftFit } from './shared-drift';
+import { refitSharedDrift, sharedDriftCost, inSubtree, type SharedDriftFit } from './shared-drift';
+import { addsChanges } from './unchanged-tensors';
 
 /** Keeps log V finite for families whose increments all correlate alike (V = 0: one pair). */
 const SPREAD_FLOOR = 1e-6;

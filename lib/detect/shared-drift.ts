@@ -17,7 +17,7 @@
  * edge above a subtree, hang the subtree on any model outside it), each move checked on the
  * exact criterion with ρ refitted.
  */
-import { changesOfTree } from './unchanged-tensors';
+import { addsChanges, changesOfTree } from './unchanged-tensors';
 
 export interface SharedDriftFit {
   /** Parent pointers over local indices (−1 at the root). */
@@ -86,14 +86,6 @@ export function refitSharedDrift(d2: Float64Array, n: number, start: Int32Array,
     if (ca !== cb) return cb < ca ? b : a;
   }
   return b.cost < a.cost ? b : a;
-}
-
-/**
- * Whether hanging v under x would imply more tensor changes than its edge to its parent does
- * (unchanged-tensors.ts); the tree searches leave such moves out.
- */
-export function addsChanges(changes: Float64Array | null, n: number, parent: Int32Array, v: number, x: number): boolean {
-  return changes !== null && changes[v * n + x] > changes[v * n + parent[v]];
 }
 
 /** Path sums S (n×n) and root distances h of a rooted tree. */

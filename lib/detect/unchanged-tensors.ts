@@ -130,6 +130,14 @@ export function changesOfTree(D: Float64Array, n: number, parent: ArrayLike<numb
   return s;
 }
 
+/**
+ * Whether hanging v under x (parent pointers) would imply more tensor changes than v's edge to
+ * its parent does; the rooted tree searches leave such moves out.
+ */
+export function addsChanges(changes: Float64Array | null, n: number, parent: Int32Array, v: number, x: number): boolean {
+  return changes !== null && changes[v * n + x] > changes[v * n + parent[v]];
+}
+
 /** Σ of D over edges given as pairs. */
 export function changesOfEdges(D: Float64Array, n: number, edges: { a: number; b: number }[]): number {
   let s = 0;
