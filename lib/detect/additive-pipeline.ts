@@ -10,10 +10,11 @@
 import { fitAdditiveTree, type TreeEdge } from './additive-fit';
 import { thresholdComponents } from '../graph/components';
 import { fillMissing } from '../graph/shortest-paths';
-import { directionOfRooted, rootFamilies, usedSignals, type FamilyVoting, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
+import { directionOfRooted, rootFamilies, rootLogPosteriors, usedSignals, type FamilyVoting, type DirectionEvidence, type DirectionSignal, type FamilyTree, type RootPrior } from './root-posterior';
 import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 import { repairByCounters } from './counter-repair';
 import { MAX_CORRELATION_REFIT_SIZE, refitDriftCorrelations } from './drift-correlations';
+import { chooseAmongTwins, type NearTwins } from './near-twins';
 
 import type { TreeModel } from './options';
 export type { TreeModel };
@@ -47,6 +48,7 @@ export function additiveTreeMethod(
   temper = 1,
   scoreReverses?: (u: number, v: number) => boolean,
   changesOf?: (family: number[]) => Float64Array | null,
+  nearTwins: NearTwins = 'ignore',
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -76,20 +78,38 @@ export function additiveTreeMethod(
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
   });
+  const roots = [...rooted.roots];
+  let changed = false;
+  // Near twins (near-twins.ts): the fitted tree is weighed against the readings the distances
+  // cannot tell from it; their direction confidences are over all of them.
+  const twinDirection = new Map<number, number>();
+  if (nearTwins !== 'ignore') {
+    const posteriors = (candidates: FamilyTree[]) => rootLogPosteriors(candidates, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
+    refitted.forEach((t, i) => {
+      if (t.nodes.length < 3 || t.nodes.length > MAX_REFIT_SIZE) return;
+      const choice = chooseAmongTwins(t, roots[i], locals[i], posteriors, changes[i], nearTwins === 'weigh');
+      if (choice === null) return;
+      for (const [v, q] of choice.direction) twinDirection.set(v, q);
+      refitted[i] = { nodes: t.nodes, edges: choice.edges };
+      roots[i] = choice.root;
+      for (const [v, p] of choice.parent) parent[v] = p;
+      changed = true;
+    });
+  }
   // Step counters rule out some trees (counter-repair.ts); a repaired family gets its new
   // tree, root and direction confidences.
   const counter = signals.find((s) => s.name === 'step-counter');
-  const roots = [...rooted.roots];
-  let repaired = false;
   if (counter) {
     refitted.forEach((t, i) => {
       if (!repairByCounters(t.nodes, parent, counter.values, locals[i])) return;
-      repaired = true;
+      changed = true;
+      for (const v of t.nodes) twinDirection.delete(v);
       roots[i] = t.nodes.find((v) => parent[v] < 0)!;
       refitted[i] = { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
     });
   }
-  if (model === 'additive' && !repaired) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
+  if (model === 'additive' && !changed) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
   const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
+  for (const [v, q] of twinDirection) direction[v] = q;
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

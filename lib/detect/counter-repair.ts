@@ -22,18 +22,9 @@
  * then the only evidence against it (a fine-tune in eval mode keeps its parent's counter, so
  * equality is allowed, but a fine-tune in train mode adds its steps). So a model whose parent
  * holds the same counter moves under the nearest model w of smaller counter (outside its own
- * subtree) of which its parent is a near twin: d²(w, u) ≤ NEAR_TWIN · d²(w, v).
+ * subtree) of which its parent is a near twin: d²(w, u) ≤ NEAR_TWIN · d²(w, v) (near-twins.ts).
  */
-
-/**
- * How near a twin must be for the weights to lose the choice between it and its parent. The
- * additive criterion hangs v under u when v's increment projects onto u's by more than half of
- * u's own (c = ρ·‖v − w‖/‖u − w‖ > ½ for an increment correlation ρ), i.e. when
- * d²(w, u) < 4ρ²·d²(w, v); fine-tuning increments correlate by ρ ≈ 0.05–0.2 (shared-drift.ts),
- * so 4·0.2² = 0.16. Derived from that measured range, not fitted: the two such edges of the
- * regimes zoos have d²(w, u) / d²(w, v) ≈ 0.013.
- */
-export const NEAR_TWIN = 0.16;
+import { NEAR_TWIN } from './near-twins';
 
 /**
  * @param nodes the family (global indices)

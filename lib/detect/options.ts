@@ -7,8 +7,9 @@
 import type { MethodName } from './methods/registry';
 import type { RunningStats } from './running-stats';
 import type { UnchangedTensors } from './unchanged-tensors';
+import type { NearTwins } from './near-twins';
 
-export type { MethodName, RunningStats, UnchangedTensors };
+export type { MethodName, RunningStats, UnchangedTensors, NearTwins };
 
 /* Every choice list once: the type, the validation and the CLI's `choices` all read these. */
 export const SCORE_KINDS = ['fake-init', 'norm', 'kurtosis'] as const;
@@ -96,6 +97,12 @@ export interface DetectOptions {
    * no fine-tune restores a tensor it changed (unchanged-tensors.ts); 'ignore' (default):
    * identical tensors constrain nothing. */
   unchangedTensors?: UnchangedTensors;
+  /** additive-tree: near twins (a model and a fine-tune that barely moved from it) leave the
+   * distances unable to tell which of the two holds the other's neighbours (near-twins.ts).
+   * 'doubt' (default) keeps the fitted tree and root but gives direction confidences over
+   * every such reading; 'weigh' also takes the reading and root of highest posterior;
+   * 'ignore' keeps the fitted tree's confidences. */
+  nearTwins?: NearTwins;
   /** additive-tree: model-level signals (direction-signals.ts) that vote with a fixed error
    * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
    * rates measured on other zoos; they vote under both directionEvidence settings. */
@@ -174,6 +181,7 @@ export interface ResolvedOptions {
   directionEvidence: DirectionEvidence;
   treeModel: TreeModel;
   unchangedTensors: UnchangedTensors;
+  nearTwins: NearTwins;
   directionSignals: Record<string, number>;
   familyRateStrength: number | null;
   familyFlip: number | null;
@@ -230,6 +238,12 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // model whose two partial fine-tunes are its sources, which then hang under it
   // (docs/detect.md, "Unchanged tensors").
   unchangedTensors: 'ignore',
+  // It changes no edge, only confidences (trees and roots stay the fit's), so the leave-one-out
+  // ties it with 'ignore' on accuracy; over the 47 groups it leaves no reversed edge at family
+  // confidence ≥ 0.95 where 'ignore' has one (a hub taken by a near twin), and the bins below
+  // sharpen (docs/detect.md, "Near twins"). 'weigh' also lets a reading replace the tree, and
+  // loses more edges than it wins there.
+  nearTwins: 'doubt',
   directionSignals: {},
   familyRateStrength: null,
   // Both chosen by leave-one-group-out over the nine regimes and the mnist-fc, mnist-cnn and

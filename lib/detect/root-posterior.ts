@@ -495,3 +495,34 @@ export function directionOfRooted(
   });
   return directionMasses(trav, roots, post, nNodes).direction;
 }
+
+/**
+ * Each root's log posterior on each of several candidate trees over the same models (global
+ * indices), under fixed error rates: the attachment prior log n!/Π|T_v^r| (whose dropped
+ * constant is the same for every tree over n models) plus the votes' log-likelihood relative
+ * to coin tosses. familyLogLik leaves out the term total·log ε, equal under every root of one
+ * tree but not across trees whose edges draw different numbers of votes (abstentions, ties);
+ * here it is added back against total·log ½, so a vote counts for a tree only by how much
+ * better than a coin it fits (near-twins.ts compares trees with it).
+ */
+export function rootLogPosteriors(
+  trees: FamilyTree[],
+  primary: ArrayLike<number>,
+  signals: DirectionSignal[],
+  rates: number[],
+  prior: RootPrior,
+  evidence: DirectionEvidence,
+  voting: FamilyVoting = null,
+  temper = 1,
+  scoreReverses?: (u: number, v: number) => boolean,
+): Map<number, number>[] {
+  const used = usedSignals(primary, signals, evidence, scoreReverses);
+  return trees.map(traverse).map((t) => {
+    const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
+    const agree = used.map((s) => agreement(t, s));
+    const total = used.map((s) => voteTotal(t, s));
+    let constant = 0;
+    rates.forEach((eps, k) => (constant += (used[k].errorRate !== undefined ? 1 : temper) * total[k] * (Math.log(eps) - Math.log(0.5))));
+    return new Map(t.order.map((v) => [v, logPrior.get(v)! + constant + familyLogLik(agree.map((a) => a.get(v)!), total, rates, used, voting, temper)]));
+  });
+}

@@ -103,6 +103,18 @@ describe('direction options on the command line', () => {
     expect(bad.err).toMatch(/unchanged-tensors must be one of connect, ignore/);
   });
 
+  it('--near-twins reaches the options (default doubt); an unknown value exits 2', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options.nearTwins).toBe('doubt');
+    for (const v of ['ignore', 'weigh']) {
+      const o = JSON.parse((await run(['detect', dir, '--near-twins', v, '--format', 'json', '-q'])).out);
+      expect(o.options.nearTwins).toBe(v);
+    }
+    const bad = await run(['detect', dir, '--near-twins', 'maybe', '-q']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/near-twins must be one of ignore, doubt, weigh/);
+  });
+
   it('--running-stats reaches the options (default ignore; mother compare); other values exit 2', async () => {
     const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
     expect(def.options.runningStats).toBe('ignore');
