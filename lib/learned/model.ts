@@ -4,7 +4,7 @@
  * from the node features; a masked transformer over all tokens; a logit per edge token and a
  * "no parent" logit per node token.
  */
-import { DEFAULTS, type TreeModel, type UnchangedTensors } from '../detect/options';
+import { DEFAULTS, type TreeModel, type UnchangedTensors, type NearTwins } from '../detect/options';
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
@@ -70,6 +70,8 @@ export interface TreeRootOptions {
   tinyStep?: number | null;
   /** Absent in detectors trained before it existed: 'ignore'. */
   unchangedTensors?: UnchangedTensors;
+  /** Absent in detectors trained before it existed: 'ignore' (the fitted tree's confidences). */
+  nearTwins?: NearTwins;
 }
 
 /** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
@@ -91,7 +93,12 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   treePrior: 3,
   treeInput: true,
   treeGate: DEFAULT_TREE_GATE,
-  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper, fakeInitAbstain: DEFAULTS.fakeInitAbstain, treeModel: DEFAULTS.treeModel, tinyStep: DEFAULTS.tinyStep, unchangedTensors: DEFAULTS.unchangedTensors },
+  treeOptions: { familyFlip: DEFAULTS.familyFlip, familyNoise: DEFAULTS.familyNoise, evidenceTemper: DEFAULTS.evidenceTemper, fakeInitAbstain: DEFAULTS.fakeInitAbstain, treeModel: DEFAULTS.treeModel, tinyStep: DEFAULTS.tinyStep, unchangedTensors: DEFAULTS.unchangedTensors,
+    // The detector reads the tree's direction confidences as features; those it was measured
+    // with are the fitted tree's, so near-twin doubt ('doubt', the additive-tree default) is
+    // not passed on to it (not measured for the detector).
+    nearTwins: 'ignore',
+  },
 };
 
 export interface DetectorVars {

@@ -46,6 +46,7 @@ export function treeDetectOptions(o: TreeRootOptions): DetectOptions {
     treeModel: o.treeModel ?? 'shared-drift',
     tinyStep: o.tinyStep ?? null,
     unchangedTensors: o.unchangedTensors ?? 'ignore',
+    nearTwins: o.nearTwins ?? 'ignore',
   };
 }
 

@@ -16,7 +16,7 @@ import { DEFAULT_TREE_GATE, gateLogits } from '../../lib/learned/tree-gate';
 import { splitChildren, parentsOf } from '../../lib/learned/data';
 import { matrixShape, tensorType, TENSOR_TYPES } from '../../lib/learned/matrix';
 import { createDetector, DEFAULT_CONFIG, detectorLogits } from '../../lib/learned/model';
-import { additiveTreeView } from '../../lib/learned/tree-features';
+import { additiveTreeView, treeDetectOptions } from '../../lib/learned/tree-features';
 import * as detectModule from '../../lib/detect/detect';
 import { detect } from '../../lib/detect';
 import { DetectorLoadError, loadDetector, saveDetector, DETECTOR_JSON } from '../../lib/learned/store';
@@ -251,18 +251,28 @@ describe('detector directory', () => {
   it('keeps the tree options it was trained with: recorded, legacy when absent, checked', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
-    // Saved now: the package's additive-tree defaults, read back as they are.
-    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore' };
+    // Saved now: the package's additive-tree defaults, read back as they are, but for the
+    // near-twin doubt, which the detector's tree features do not take (model.ts).
+    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore' };
     expect(JSON.parse(good).config.treeOptions).toEqual(now);
     expect(loadDetector(dir).model.config.treeOptions).toEqual(now);
+    // Recorded before nearTwins existed: still a valid file, read as the fitted tree's
+    // confidences, whatever the additive-tree default.
+    const undoubted = JSON.parse(good);
+    delete undoubted.config.treeOptions.nearTwins;
+    fs.writeFileSync(file, JSON.stringify(undoubted));
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, nearTwins: undefined });
+    expect(treeDetectOptions(loadDetector(dir).model.config.treeOptions!).nearTwins).toBe('ignore');
     // Recorded before unchangedTensors existed: still a valid file (identical tensors ignored).
     const unconstrained = JSON.parse(good);
+    delete unconstrained.config.treeOptions.nearTwins;
     delete unconstrained.config.treeOptions.unchangedTensors;
     fs.writeFileSync(file, JSON.stringify(unconstrained));
     expect(loadDetector(dir).model.config.treeOptions).toEqual({ familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4 });
     // Recorded before treeModel and tinyStep existed: still a valid file (shared-drift trees,
     // the score's votes as they fall).
     const sharedDrift = JSON.parse(good);
+    delete sharedDrift.config.treeOptions.nearTwins;
     delete sharedDrift.config.treeOptions.unchangedTensors;
     delete sharedDrift.config.treeOptions.treeModel;
     delete sharedDrift.config.treeOptions.tinyStep;
@@ -284,7 +294,7 @@ describe('detector directory', () => {
     delete old.config.treeOptions;
     fs.writeFileSync(file, JSON.stringify(old));
     expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
-    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, 'x']) {
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, { familyFlip: 0.1, familyNoise: 0.4, nearTwins: 'maybe' }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
     }
