@@ -8,6 +8,10 @@
  * A second table: the additive fit (additive-fit.ts) of families whose tensors some models
  * hold unchanged (unchanged-tensors.ts: 8 tensors, each trained by half the fine-tunes and
  * frozen by the rest), with and without the tensor changes, as the ratio to the fit without.
+ * A third: whole detections (additive-tree) of simulated families with correlated sibling
+ * drifts and spread step sizes (test/helpers/synthetic-scan.ts, as eval:regimes' "synthetic
+ * correlated, spread"), with near-twin readings weighed (near-twins.ts: 'doubt', the default,
+ * and 'weigh') against none ('ignore').
  *
  *   npm run bench:tree [-- --sizes 5,10,20,40] [-- --fit-sizes 10,40,100,200] [-- --dim 200]
  */
@@ -16,6 +20,8 @@ import { refitDriftCorrelations } from '../lib/detect/drift-correlations';
 import { fitAdditiveTree } from '../lib/detect/additive-fit';
 import { changesOfEdges } from '../lib/detect/unchanged-tensors';
 import { createRng } from '../lib/graph/rng';
+import { detect } from '../lib/detect';
+import { simulateZoo } from '../test/helpers/synthetic-scan';
 import { machineDescription } from './machine';
 import { handleUsage } from '../scripts/usage';
 
@@ -127,4 +133,36 @@ for (const n of fitSizes) {
   const ma = median(a);
   const mb = median(b);
   console.log(`| ${n} | ${ma.toFixed(1)} | ${mb.toFixed(1)} | ${(mb / ma).toFixed(2)}× | ${rightA}/${3 * (n - 1)} | ${rightB}/${3 * (n - 1)} | ${excessA} | ${excessB} |`);
+}
+
+// Third table: detection with and without near-twin readings.
+console.log(`\nDetection with near-twin readings (simulated families with correlated drifts, ρ 0.15, step sizes spread 3×; 2 families per scan, seeds 1-3 per shape).\n`);
+console.log("| models per family | 'ignore' (ms, median) | 'doubt' (ms, median) | ratio | 'weigh' (ms, median) | ratio | edges right: ignore / doubt / weigh | reversed at family confidence ≥ 0.95: ignore / doubt / weigh |");
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const branching of [[4, 1], [3, 3], [6, 3], [3, 3, 2]]) {
+  const per: Record<string, number[]> = { ignore: [], doubt: [], weigh: [] };
+  const right: Record<string, number> = { ignore: 0, doubt: 0, weigh: 0 };
+  const reversedHigh: Record<string, number> = { ignore: 0, doubt: 0, weigh: 0 };
+  let edges = 0;
+  let models = 0;
+  for (const seed of [1, 2, 3]) {
+    const zoo = simulateZoo({ families: 2, depth: branching.length, branching, monotone: 'none', fineTuneScale: 0.3, decay: 1, siblingCorrelation: 0.15, scaleSpread: 3, seed });
+    models = zoo.scan.models.length / 2;
+    edges += zoo.lineage.edges.length;
+    for (const nearTwins of ['ignore', 'doubt', 'weigh'] as const) {
+      let r = detect(zoo.scan, { nearTwins });
+      per[nearTwins].push(median([0, 1, 2].map(() => time(() => (r = detect(zoo.scan, { nearTwins }))))));
+      const parentOf = new Map(r.edges.map((e) => [e.child, e.parent]));
+      const conf = new Map<string, number>();
+      r.families.forEach((f, i) => f.forEach((id) => conf.set(id, r.familyDirections?.[i]?.confidence ?? 0)));
+      for (const e of zoo.lineage.edges) {
+        if (parentOf.get(e.child) === e.parent) right[nearTwins]++;
+        if (parentOf.get(e.parent) === e.child && (conf.get(e.child) ?? 0) >= 0.95) reversedHigh[nearTwins]++;
+      }
+    }
+  }
+  const m = (k: string) => median(per[k]);
+  console.log(
+    `| ${models} | ${m('ignore').toFixed(1)} | ${m('doubt').toFixed(1)} | ${(m('doubt') / m('ignore')).toFixed(2)}× | ${m('weigh').toFixed(1)} | ${(m('weigh') / m('ignore')).toFixed(2)}× | ${right.ignore} / ${right.doubt} / ${right.weigh} of ${edges} | ${reversedHigh.ignore} / ${reversedHigh.doubt} / ${reversedHigh.weigh} |`,
+  );
 }

@@ -14,7 +14,10 @@
  *    the held-out regime;
  *    A second choice is made among the settings that keep the per-tensor votes, which the
  *    zoos outside this study need (keepsTensorVotes);
- * 4. accuracy of that second choice's edges per family direction-confidence bin.
+ * 4. accuracy of that second choice's edges per family direction-confidence bin (of settings
+ *    tied on accuracy, the one with the fewest wrong edges at family confidence ≥ 0.95 on the
+ *    other regimes), then the default's on every group, and each setting's that weighs
+ *    near-twin readings.
  *
  *   npm run eval:regimes                                    # seeds 0-4, 2 families per regime
  *   npm run eval:regimes -- --seeds 0,1 --families 1 --json out.json
@@ -93,7 +96,8 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
  * tinyStepGains null); every one but the default and those named "drift-correlations" or
  * "additive fit" refits its trees by shared drift alone (treeModel 'shared-drift'); every one
  * but the default and those named "unchanged tensors" lets bit-identical tensors constrain
- * nothing (unchangedTensors 'ignore'). So "temper
+ * nothing (unchangedTensors 'ignore'); every one but the default and those named "near twins"
+ * keeps its fitted tree and its confidences (nearTwins 'ignore'). So "temper
  * 0.5, family flips 0.1, noise 0.4" is the default before abstention, and "fake-init abstain
  * 1.25, temper 0.5, family flips 0.1, noise 0.4" the default before the drift-correlations tree
  * and tiny steps. */
@@ -110,6 +114,7 @@ const FIXED: Record<string, DetectOptions> = Object.fromEntries(
         ...(o.tinyStepGains === undefined ? { tinyStepGains: null } : {}),
         ...(o.treeModel === undefined ? { treeModel: 'shared-drift' as const } : {}),
         ...(o.unchangedTensors === undefined ? { unchangedTensors: 'ignore' as const } : {}),
+        ...(o.nearTwins === undefined ? { nearTwins: 'ignore' as const } : {}),
       },
     ];
   }),
@@ -173,6 +178,11 @@ function settings(): Record<string, DetectOptions> {
     'drift-correlations tree, fake-init abstain 1.25, temper 0.5, family flips 0.1, noise 0.4, unchanged tensors connected': { treeModel: 'drift-correlations', unchangedTensors: 'connect', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 },
     ...Object.fromEntries(
       [1e-4, 3e-4].map((r) => [`drift-correlations tree, tiny steps reverse the score below ${r}, unchanged tensors connected`, { treeModel: 'drift-correlations', tinyStep: r, unchangedTensors: 'connect', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
+    ),
+    // The fitted tree weighed against its near-twin readings (near-twins.ts): confidences over
+    // all of them ('doubt'), or also the best reading and root chosen ('weigh').
+    ...Object.fromEntries(
+      (['doubt', 'weigh'] as const).map((t) => [`drift-correlations tree, tiny steps reverse the score below 0.0001, near twins ${t === 'doubt' ? 'doubted' : 'weighed'}`, { treeModel: 'drift-correlations', tinyStep: 1e-4, nearTwins: t, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
     ),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(
@@ -330,6 +340,22 @@ function fittedBase(kind: (typeof FITTED)[number], rates: Record<string, number>
     case 'fitted top-3':
       return { directionEvidence: 'score', directionSignals: pick(ranked.slice(0, 3)), familyFlip: null };
   }
+}
+
+/** True edges of the given groups whose child is not found under its parent, in families of
+ * direction confidence ≥ 0.95. */
+function highConfidenceWrong(zoos: Zoo[], results: DetectionResult[], groups: Set<string>): number {
+  let wrong = 0;
+  results.forEach((r, zoo) => {
+    const z = zoos[zoo];
+    const conf = familyConfidenceOf(r);
+    const parentOf = new Map(r.edges.map((e) => [e.child, e.parent]));
+    for (const e of z.edges) {
+      if (!groups.has(e.regime) || !((conf.get(z.ids[e.child]) ?? 0) >= 0.95)) continue;
+      if (parentOf.get(z.ids[e.child]) !== z.ids[e.parent]) wrong++;
+    }
+  });
+  return wrong;
 }
 
 /** The family direction confidence of each true edge's family under a detection (by child id). */
@@ -530,8 +556,12 @@ async function main() {
     const chosen = pick(pool);
     const chosenVotes = pick(pool.filter(keepsTensorVotes));
     held[out] = { chosen: chosen.names.join(' / '), acc: chosen.acc, chosenVotes: chosenVotes.names.join(' / '), accVotes: chosenVotes.acc, perCandidate: perHeld, rates };
-    // The confidence bins take the first of tied settings.
-    runs.get(chosenVotes.names[0])!.forEach((result, zoo) => heldResults.push({ regime: out, zoo, result }));
+    // The confidence bins take, of the tied settings, the one with the fewest edges wrong in
+    // families of confidence ≥ 0.95 on the training groups (what high confidence should mean;
+    // settings that change only confidences tie on accuracy), then the first listed.
+    const wrongWhenSure = (c: string) => highConfidenceWrong(zoos, runs.get(c)!, train);
+    const forBins = chosenVotes.names.reduce((best, c) => (wrongWhenSure(c) < wrongWhenSure(best) ? c : best));
+    runs.get(forBins)!.forEach((result, zoo) => heldResults.push({ regime: out, zoo, result }));
     process.stderr.write(`LOO ${out}: chose ${held[out].chosen} (train ${pct(perTrain[chosen.names[0]])}), held-out ${pct(chosen.acc)}; with tensor votes ${held[out].chosenVotes}, held-out ${pct(chosenVotes.acc)}\n`);
   }
   lines.push('Leave-one-regime-out: held-out directed accuracy (%) of each candidate (signal error rates fitted on the other regimes), and of the candidate chosen by its accuracy on the other regimes:', '', `| candidate | ${regimes.join(' | ')} | mean |`, `|---|${regimes.map(() => '---:').join('|')}|---:|`);
@@ -574,6 +604,12 @@ async function main() {
   binTable(heldResults);
   lines.push('', 'The same for the default, every group:', '');
   binTable(regimes.flatMap((regime) => def.map((result, zoo) => ({ regime, zoo, result }))));
+  // Settings that weigh near-twin readings change the confidences themselves (near-twins.ts).
+  for (const [name, o] of Object.entries(FIXED)) {
+    if (name === 'default' || o.nearTwins === undefined || o.nearTwins === 'ignore') continue;
+    lines.push('', `The same for "${name}", every group:`, '');
+    binTable(regimes.flatMap((regime) => results.get(name)!.map((result, zoo) => ({ regime, zoo, result }))));
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   const json = arg('json', '');
   if (json) fs.writeFileSync(json, JSON.stringify({ seeds, families, held }, null, 2));
