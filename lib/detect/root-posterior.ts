@@ -487,13 +487,7 @@ export function directionOfRooted(
 ): Float64Array {
   const trav = trees.map(traverse);
   const used = usedSignals(primary, signals, evidence, scoreReverses);
-  const post = trav.map((t) => {
-    const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
-    const agree = used.map((s) => agreement(t, s));
-    const total = used.map((s) => voteTotal(t, s));
-    return new Map(t.order.map((v) => [v, logPrior.get(v)! + familyLogLik(agree.map((a) => a.get(v)!), total, rates, used, voting, temper)]));
-  });
-  return directionMasses(trav, roots, post, nNodes).direction;
+  return directionMasses(trav, roots, logPosteriorsOf(trav, used, rates, prior, voting, temper), nNodes).direction;
 }
 
 /**
@@ -516,8 +510,13 @@ export function rootLogPosteriors(
   temper = 1,
   scoreReverses?: (u: number, v: number) => boolean,
 ): Map<number, number>[] {
-  const used = usedSignals(primary, signals, evidence, scoreReverses);
-  return trees.map(traverse).map((t) => {
+  return logPosteriorsOf(trees.map(traverse), usedSignals(primary, signals, evidence, scoreReverses), rates, prior, voting, temper);
+}
+
+/** rootLogPosteriors over traversals (its per-tree constant cancels within one tree, so
+ * directionOfRooted's masses are the same with it). */
+function logPosteriorsOf(trav: Traversal[], used: DirectionSignal[], rates: number[], prior: RootPrior, voting: FamilyVoting, temper: number): Map<number, number>[] {
+  return trav.map((t) => {
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s));
     const total = used.map((s) => voteTotal(t, s));
