@@ -16,9 +16,13 @@
  * which u's other neighbours that might as well hang on w (d²(w, u) ≤ NEAR_TWIN·d²(w, x)) do
  * is an equally good reading of the distances. `chooseAmongTwins` weighs the fitted tree and
  * those alternatives, each under every root, by the root posterior (attachment prior × votes,
- * root-posterior.ts rootLogPosteriors) and keeps the best (tree, root); each edge's direction
- * confidence becomes the posterior probability, over all the readings, that its parent is an
- * ancestor of its child. Where no edge is that short nothing changes.
+ * root-posterior.ts rootLogPosteriors); each edge's direction confidence becomes the posterior
+ * probability, over all the readings and roots, that its parent is an ancestor of its child.
+ * 'doubt' (the default) keeps the fitted tree and root; 'weigh' takes the (reading, root) of
+ * highest posterior, which measured worse: weighted alike, the readings favour the bigger hub,
+ * right for a twin's siblings and wrong for its own fine-tunes, which nothing in the weights
+ * tells apart at these lengths (docs/detect.md, section 7). Where no edge is that short
+ * nothing changes.
  */
 import type { TreeEdge } from './additive-fit';
 import type { FamilyTree } from './root-posterior';
