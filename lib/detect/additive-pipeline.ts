@@ -80,11 +80,12 @@ export function additiveTreeMethod(
   });
   const roots = [...rooted.roots];
   let changed = false;
+  // Each root's log posterior on given trees, under the error rates and voting that rooted them.
+  const posteriors = (candidates: FamilyTree[]) => rootLogPosteriors(candidates, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
   // Near twins (near-twins.ts): the fitted tree is weighed against the readings the distances
   // cannot tell from it; their direction confidences are over all of them.
   const twinDirection = new Map<number, number>();
   if (nearTwins !== 'ignore') {
-    const posteriors = (candidates: FamilyTree[]) => rootLogPosteriors(candidates, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
     refitted.forEach((t, i) => {
       if (t.nodes.length < 3 || t.nodes.length > MAX_REFIT_SIZE) return;
       const choice = chooseAmongTwins(t, roots[i], locals[i], posteriors, changes[i], nearTwins === 'weigh');
@@ -109,7 +110,7 @@ export function additiveTreeMethod(
     });
   }
   if (model === 'additive' && !changed) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
-  const direction = directionOfRooted(refitted, roots, n, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
+  const direction = directionOfRooted(refitted, roots, n, posteriors(refitted));
   for (const [v, q] of twinDirection) direction[v] = q;
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

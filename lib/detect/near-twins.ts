@@ -25,7 +25,7 @@
  * nothing changes.
  */
 import type { TreeEdge } from './additive-fit';
-import type { FamilyTree } from './root-posterior';
+import { rootedAt, type FamilyTree } from './root-posterior';
 import { changesOfTree } from './unchanged-tensors';
 
 /**
@@ -87,26 +87,6 @@ export interface TwinChoice {
   parent: Map<number, number>;
   /** Per model other than the root: P(its parent in the chosen tree is its ancestor), over every reading and root. */
   direction: Map<number, number>;
-}
-
-/** Parent pointers (global → global) of a tree rooted at r. */
-function rootedAt(tree: FamilyTree, r: number): Map<number, number> {
-  const adj = new Map<number, number[]>(tree.nodes.map((v) => [v, []]));
-  for (const e of tree.edges) {
-    adj.get(e.a)!.push(e.b);
-    adj.get(e.b)!.push(e.a);
-  }
-  const up = new Map<number, number>([[r, -1]]);
-  const queue = [r];
-  for (let i = 0; i < queue.length; i++) {
-    for (const v of adj.get(queue[i])!) {
-      if (!up.has(v)) {
-        up.set(v, queue[i]);
-        queue.push(v);
-      }
-    }
-  }
-  return up;
 }
 
 /**

@@ -238,6 +238,11 @@ function rootedParents(t: Traversal, root: number): Map<number, number> {
   return up;
 }
 
+/** Parent pointers (global → global, −1 at r) of a tree rooted at r. */
+export function rootedAt(tree: FamilyTree, r: number): Map<number, number> {
+  return rootedParents(traverse(tree), r);
+}
+
 const logOdds = (eps: number) => Math.log((1 - eps) / eps);
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7; relative error below 1e-13). */
@@ -469,25 +474,12 @@ function directionMasses(trav: Traversal[], roots: number[], post: Map<number, n
 }
 
 /**
- * Direction confidences of trees already rooted (e.g. refitted after rooting), under the
- * signal error rates and family voting that rooted them: the posterior mass of the roots on each parent's side.
+ * Direction confidences of trees already rooted (e.g. refitted after rooting): the posterior
+ * mass of the roots on each parent's side, from each tree's root log posteriors
+ * (rootLogPosteriors, under the error rates and family voting that rooted them).
  */
-export function directionOfRooted(
-  trees: FamilyTree[],
-  roots: number[],
-  nNodes: number,
-  primary: ArrayLike<number>,
-  signals: DirectionSignal[],
-  rates: number[],
-  prior: RootPrior,
-  evidence: DirectionEvidence,
-  voting: FamilyVoting = null,
-  temper = 1,
-  scoreReverses?: (u: number, v: number) => boolean,
-): Float64Array {
-  const trav = trees.map(traverse);
-  const used = usedSignals(primary, signals, evidence, scoreReverses);
-  return directionMasses(trav, roots, logPosteriorsOf(trav, used, rates, prior, voting, temper), nNodes).direction;
+export function directionOfRooted(trees: FamilyTree[], roots: number[], nNodes: number, post: Map<number, number>[]): Float64Array {
+  return directionMasses(trees.map(traverse), roots, post, nNodes).direction;
 }
 
 /**
@@ -510,13 +502,10 @@ export function rootLogPosteriors(
   temper = 1,
   scoreReverses?: (u: number, v: number) => boolean,
 ): Map<number, number>[] {
-  return logPosteriorsOf(trees.map(traverse), usedSignals(primary, signals, evidence, scoreReverses), rates, prior, voting, temper);
-}
-
-/** rootLogPosteriors over traversals (its per-tree constant cancels within one tree, so
- * directionOfRooted's masses are the same with it). */
-function logPosteriorsOf(trav: Traversal[], used: DirectionSignal[], rates: number[], prior: RootPrior, voting: FamilyVoting, temper: number): Map<number, number>[] {
-  return trav.map((t) => {
+  const used = usedSignals(primary, signals, evidence, scoreReverses);
+  // The coin-toss constant is the same under every root of one tree, so directionOfRooted's
+  // masses are the same with it as without.
+  return trees.map(traverse).map((t) => {
     const logPrior = prior === 'attachment' ? attachmentLogPrior(t) : new Map(t.order.map((v) => [v, 0]));
     const agree = used.map((s) => agreement(t, s));
     const total = used.map((s) => voteTotal(t, s));
