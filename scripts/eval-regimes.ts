@@ -97,7 +97,8 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
  * "additive fit" refits its trees by shared drift alone (treeModel 'shared-drift'); every one
  * but the default and those named "unchanged tensors" lets bit-identical tensors constrain
  * nothing (unchangedTensors 'ignore'); every one but the default and those named "near twins"
- * keeps its fitted tree and its confidences (nearTwins 'ignore'). So "temper
+ * keeps its fitted tree and its confidences (nearTwins 'ignore'); every one but the default
+ * and those named "forgetting" keeps one increment correlation (forgetting 'ignore'). So "temper
  * 0.5, family flips 0.1, noise 0.4" is the default before abstention, and "fake-init abstain
  * 1.25, temper 0.5, family flips 0.1, noise 0.4" the default before the drift-correlations tree
  * and tiny steps. */
@@ -115,6 +116,7 @@ const FIXED: Record<string, DetectOptions> = Object.fromEntries(
         ...(o.treeModel === undefined ? { treeModel: 'shared-drift' as const } : {}),
         ...(o.unchangedTensors === undefined ? { unchangedTensors: 'ignore' as const } : {}),
         ...(o.nearTwins === undefined ? { nearTwins: 'ignore' as const } : {}),
+        ...(o.forgetting === undefined ? { forgetting: 'ignore' as const } : {}),
       },
     ];
   }),
@@ -183,6 +185,12 @@ function settings(): Record<string, DetectOptions> {
     // all of them ('doubt'), or also the best reading and root chosen ('weigh').
     ...Object.fromEntries(
       (['doubt', 'weigh'] as const).map((t) => [`drift-correlations tree, tiny steps reverse the score below 0.0001, near twins ${t === 'doubt' ? 'doubted' : 'weighed'}`, { treeModel: 'drift-correlations', tinyStep: 1e-4, nearTwins: t, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
+    ),
+    // Increments on one root path correlating by their own κ (forgetting.ts), where the
+    // distances support the move, at the near-twin settings.
+    // 'unchecked' takes every refit, supported by the nearest models or not.
+    ...Object.fromEntries(
+      (['refit', 'unchecked'] as const).map((f) => [`drift-correlations tree, tiny steps reverse the score below 0.0001, near twins doubted, forgetting ${f}`, { treeModel: 'drift-correlations', tinyStep: 1e-4, nearTwins: 'doubt', forgetting: f, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
     ),
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(

@@ -5,7 +5,9 @@
  * with the root known, the tree is refitted under shared drift (shared-drift.ts), which
  * accounts for the correlation of fine-tuning increments that the additive fit ignores
  * ('drift-correlations' scores that refit also by how evenly the increments correlate:
- * drift-correlations.ts).
+ * drift-correlations.ts); a fine-tune that forgot part of its parent's increment under
+ * weight decay is then moved back under its parent where the distances support it
+ * (forgetting.ts).
  */
 import { fitAdditiveTree, type TreeEdge } from './additive-fit';
 import { thresholdComponents } from '../graph/components';
@@ -15,6 +17,7 @@ import { MAX_REFIT_SIZE, refitSharedDrift } from './shared-drift';
 import { repairByCounters } from './counter-repair';
 import { MAX_CORRELATION_REFIT_SIZE, refitDriftCorrelations } from './drift-correlations';
 import { chooseAmongTwins, type NearTwins } from './near-twins';
+import { refitForgetting, type Forgetting } from './forgetting';
 
 import type { TreeModel } from './options';
 export type { TreeModel };
@@ -49,6 +52,7 @@ export function additiveTreeMethod(
   scoreReverses?: (u: number, v: number) => boolean,
   changesOf?: (family: number[]) => Float64Array | null,
   nearTwins: NearTwins = 'ignore',
+  forgetting: Forgetting = 'ignore',
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -74,7 +78,10 @@ export function additiveTreeMethod(
     const index = new Map(t.nodes.map((v, j) => [v, j]));
     const start = Int32Array.from(t.nodes, (v) => (rooted.parent[v] >= 0 ? index.get(rooted.parent[v])! : -1));
     const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start, changes[i]) : refitSharedDrift(locals[i], m, start, changes[i]);
-    t.nodes.forEach((v, j) => (parent[v] = fit.parent[j] >= 0 ? t.nodes[fit.parent[j]] : -1));
+    // A fine-tune that forgot part of its parent's increment (forgetting.ts), where the
+    // distances support the move.
+    const local = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit') : null) ?? fit.parent;
+    t.nodes.forEach((v, j) => (parent[v] = local[j] >= 0 ? t.nodes[local[j]] : -1));
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
   });

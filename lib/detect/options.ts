@@ -8,8 +8,9 @@ import type { MethodName } from './methods/registry';
 import type { RunningStats } from './running-stats';
 import type { UnchangedTensors } from './unchanged-tensors';
 import type { NearTwins } from './near-twins';
+import type { Forgetting } from './forgetting';
 
-export type { MethodName, RunningStats, UnchangedTensors, NearTwins };
+export type { MethodName, RunningStats, UnchangedTensors, NearTwins, Forgetting };
 
 /* Every choice list once: the type, the validation and the CLI's `choices` all read these. */
 export const SCORE_KINDS = ['fake-init', 'norm', 'kurtosis'] as const;
@@ -103,6 +104,11 @@ export interface DetectOptions {
    * every such reading; 'weigh' also takes the reading and root of highest posterior;
    * 'ignore' keeps the fitted tree's confidences. */
   nearTwins?: NearTwins;
+  /** additive-tree: 'refit' (default) lets a fine-tune's increment anti-correlate with its
+   * parent's, as under weight decay, and moves a model back under its parent where that fits
+   * better and the parent is its nearest model (forgetting.ts); 'unchecked' takes every such
+   * refit (measured, not the default); 'ignore' keeps one increment correlation for all pairs. */
+  forgetting?: Forgetting;
   /** additive-tree: model-level signals (direction-signals.ts) that vote with a fixed error
    * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
    * rates measured on other zoos; they vote under both directionEvidence settings. */
@@ -182,6 +188,7 @@ export interface ResolvedOptions {
   treeModel: TreeModel;
   unchangedTensors: UnchangedTensors;
   nearTwins: NearTwins;
+  forgetting: Forgetting;
   directionSignals: Record<string, number>;
   familyRateStrength: number | null;
   familyFlip: number | null;
@@ -244,6 +251,7 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // sharpen (docs/detect.md, "Near twins"). 'weigh' also lets a reading replace the tree, and
   // loses more edges than it wins there.
   nearTwins: 'doubt',
+  forgetting: 'refit',
   directionSignals: {},
   familyRateStrength: null,
   // Both chosen by leave-one-group-out over the nine regimes and the mnist-fc, mnist-cnn and

@@ -4,7 +4,7 @@
  * from the node features; a masked transformer over all tokens; a logit per edge token and a
  * "no parent" logit per node token.
  */
-import { DEFAULTS, type TreeModel, type UnchangedTensors, type NearTwins } from '../detect/options';
+import { DEFAULTS, type TreeModel, type UnchangedTensors, type NearTwins, type Forgetting } from '../detect/options';
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
@@ -72,6 +72,8 @@ export interface TreeRootOptions {
   unchangedTensors?: UnchangedTensors;
   /** Absent in detectors trained before it existed: 'ignore' (the fitted tree's confidences). */
   nearTwins?: NearTwins;
+  /** Absent in detectors trained before it existed: 'ignore' (one increment correlation). */
+  forgetting?: Forgetting;
 }
 
 /** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
@@ -98,6 +100,9 @@ export const DEFAULT_CONFIG: DetectorConfig = {
     // with are the fitted tree's, so near-twin doubt ('doubt', the additive-tree default) is
     // not passed on to it (not measured for the detector).
     nearTwins: 'ignore',
+    // Likewise its trees were fitted with one increment correlation: the forgetting refit
+    // (forgetting.ts, the additive-tree default) moves edges the detector was not measured on.
+    forgetting: 'ignore',
   },
 };
 

@@ -47,6 +47,7 @@ export function treeDetectOptions(o: TreeRootOptions): DetectOptions {
     tinyStep: o.tinyStep ?? null,
     unchangedTensors: o.unchangedTensors ?? 'ignore',
     nearTwins: o.nearTwins ?? 'ignore',
+    forgetting: o.forgetting ?? 'ignore',
   };
 }
 

@@ -126,6 +126,9 @@ export interface ZooSpec {
   /** Each perturbation's scale is multiplied by spread^u, u uniform in [−1, 1], as fine-tunes at
    * different learning rates move different distances. Default 1 (no spread). */
   scaleSpread?: number;
+  /** Each fine-tune starts from (1 − shrink)·parent, as weight decay pulls every weight
+   * towards zero while it trains, so it keeps only part of what its parent learnt. Default 0. */
+  shrink?: number;
 }
 
 export interface Zoo {
@@ -152,6 +155,7 @@ export function simulateZoo(spec: ZooSpec): Zoo {
   const monotone = spec.monotone ?? 'fake-init';
   const rho = spec.siblingCorrelation ?? 0;
   const spread = spec.scaleSpread ?? 1;
+  const keep = 1 - (spec.shrink ?? 0);
   // A second stream for the optional draws keeps the main stream (and older zoos) unchanged.
   const extra = createRng(((spec.seed ?? 1) * 7919 + 17) >>> 0);
   const names = Object.keys(shapes);
@@ -176,7 +180,7 @@ export function simulateZoo(spec: ZooSpec): Zoo {
       for (let i = 0; i < p.length; i++) dot += (ref ? p[i] - ref[i] : p[i]) * e[i];
       const flip = monotone !== 'none' && dot < 0 ? -1 : 1;
       // Stored rounded to float32 so that the scan's rounding cannot undo the guarantee.
-      out[n] = Float64Array.from(p, (x, i) => Math.fround(x + flip * e[i]));
+      out[n] = Float64Array.from(p, (x, i) => Math.fround(keep * x + flip * e[i]));
     }
     return out;
   };

@@ -115,6 +115,18 @@ describe('direction options on the command line', () => {
     expect(bad.err).toMatch(/near-twins must be one of ignore, doubt, weigh/);
   });
 
+  it('--forgetting reaches the options (default refit); an unknown value exits 2', async () => {
+    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(def.options.forgetting).toBe('refit');
+    for (const v of ['unchecked', 'ignore']) {
+      const o = JSON.parse((await run(['detect', dir, '--forgetting', v, '--format', 'json', '-q'])).out);
+      expect(o.options.forgetting).toBe(v);
+    }
+    const bad = await run(['detect', dir, '--forgetting', 'always', '-q']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/forgetting must be one of refit, unchecked, ignore/);
+  });
+
   it('--running-stats reaches the options (default ignore; mother compare); other values exit 2', async () => {
     const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
     expect(def.options.runningStats).toBe('ignore');

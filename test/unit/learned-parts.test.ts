@@ -252,19 +252,29 @@ describe('detector directory', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are, but for the
-    // near-twin doubt, which the detector's tree features do not take (model.ts).
-    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore' };
+    // near-twin doubt and the forgetting refit, which the detector's tree features do not take
+    // (model.ts).
+    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore', forgetting: 'ignore' };
     expect(JSON.parse(good).config.treeOptions).toEqual(now);
     expect(loadDetector(dir).model.config.treeOptions).toEqual(now);
+    // Recorded before forgetting existed: still a valid file, read as one increment
+    // correlation, whatever the additive-tree default.
+    const unforgetting = JSON.parse(good);
+    delete unforgetting.config.treeOptions.forgetting;
+    fs.writeFileSync(file, JSON.stringify(unforgetting));
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, forgetting: undefined });
+    expect(treeDetectOptions(loadDetector(dir).model.config.treeOptions!).forgetting).toBe('ignore');
     // Recorded before nearTwins existed: still a valid file, read as the fitted tree's
     // confidences, whatever the additive-tree default.
     const undoubted = JSON.parse(good);
+    delete undoubted.config.treeOptions.forgetting;
     delete undoubted.config.treeOptions.nearTwins;
     fs.writeFileSync(file, JSON.stringify(undoubted));
-    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, nearTwins: undefined });
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, forgetting: undefined, nearTwins: undefined });
     expect(treeDetectOptions(loadDetector(dir).model.config.treeOptions!).nearTwins).toBe('ignore');
     // Recorded before unchangedTensors existed: still a valid file (identical tensors ignored).
     const unconstrained = JSON.parse(good);
+    delete unconstrained.config.treeOptions.forgetting;
     delete unconstrained.config.treeOptions.nearTwins;
     delete unconstrained.config.treeOptions.unchangedTensors;
     fs.writeFileSync(file, JSON.stringify(unconstrained));
@@ -272,6 +282,7 @@ describe('detector directory', () => {
     // Recorded before treeModel and tinyStep existed: still a valid file (shared-drift trees,
     // the score's votes as they fall).
     const sharedDrift = JSON.parse(good);
+    delete sharedDrift.config.treeOptions.forgetting;
     delete sharedDrift.config.treeOptions.nearTwins;
     delete sharedDrift.config.treeOptions.unchangedTensors;
     delete sharedDrift.config.treeOptions.treeModel;
@@ -294,7 +305,7 @@ describe('detector directory', () => {
     delete old.config.treeOptions;
     fs.writeFileSync(file, JSON.stringify(old));
     expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
-    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, { familyFlip: 0.1, familyNoise: 0.4, nearTwins: 'maybe' }, 'x']) {
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, { familyFlip: 0.1, familyNoise: 0.4, nearTwins: 'maybe' }, { familyFlip: 0.1, familyNoise: 0.4, forgetting: 'always' }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
     }
