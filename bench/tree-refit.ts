@@ -11,7 +11,9 @@
  * A third: whole detections (additive-tree) of simulated families with correlated sibling
  * drifts and spread step sizes (test/helpers/synthetic-scan.ts, as eval:regimes' "synthetic
  * correlated, spread"), with near-twin readings weighed (near-twins.ts: 'doubt', the default,
- * and 'weigh') against none ('ignore').
+ * and 'weigh') against none ('ignore'). A fourth: whole detections with the forgetting refit
+ * (forgetting.ts, the default) against none, on simulated families whose fine-tunes start from
+ * a shrunk copy of their parent and on the correlated ones.
  *
  *   npm run bench:tree [-- --sizes 5,10,20,40] [-- --fit-sizes 10,40,100,200] [-- --dim 200]
  */
@@ -165,4 +167,37 @@ for (const branching of [[4, 1], [3, 3], [6, 3], [3, 3, 2]]) {
   console.log(
     `| ${models} | ${m('ignore').toFixed(1)} | ${m('doubt').toFixed(1)} | ${(m('doubt') / m('ignore')).toFixed(2)}× | ${m('weigh').toFixed(1)} | ${(m('weigh') / m('ignore')).toFixed(2)}× | ${right.ignore} / ${right.doubt} / ${right.weigh} of ${edges} | ${reversedHigh.ignore} / ${reversedHigh.doubt} / ${reversedHigh.weigh} |`,
   );
+}
+
+// Fourth table: detection with and without the forgetting refit (forgetting.ts), on families
+// whose fine-tunes start from 0.7 × their parent (weight decay) and on the correlated ones
+// above, which forget nothing.
+console.log(`\nDetection with the forgetting refit (simulated families; 2 families per scan, seeds 1-3 per shape).\n`);
+console.log("| families | models per family | 'ignore' (ms, median) | 'refit' (ms, median) | ratio | edges right: ignore / refit |");
+console.log('|---|---:|---:|---:|---:|---:|');
+// With shrink, families of three grandchildren per child come apart for both settings
+// (docs/detect.md, "Where it fails"), so the shrunk shapes keep one or two per child.
+for (const [label, shape, shapes] of [
+  ['shrink 0.3, steps 0.7', { fineTuneScale: 0.7, siblingCorrelation: 0.12, shrink: 0.3 }, [[4, 1], [3, 2], [8, 1], [12, 1]]],
+  ['correlated, spread 3×', { fineTuneScale: 0.3, siblingCorrelation: 0.15, scaleSpread: 3 }, [[4, 1], [3, 3], [6, 3], [3, 3, 2]]],
+] as const) {
+  for (const branching of shapes) {
+    const per: Record<string, number[]> = { ignore: [], refit: [] };
+    const right: Record<string, number> = { ignore: 0, refit: 0 };
+    let edges = 0;
+    let models = 0;
+    for (const seed of [1, 2, 3]) {
+      const zoo = simulateZoo({ families: 2, depth: branching.length, branching: [...branching], monotone: 'none', decay: 1, ...shape, seed });
+      models = zoo.scan.models.length / 2;
+      edges += zoo.lineage.edges.length;
+      for (const forgetting of ['ignore', 'refit'] as const) {
+        let r = detect(zoo.scan, { forgetting });
+        per[forgetting].push(median([0, 1, 2].map(() => time(() => (r = detect(zoo.scan, { forgetting }))))));
+        const parentOf = new Map(r.edges.map((e) => [e.child, e.parent]));
+        for (const e of zoo.lineage.edges) if (parentOf.get(e.child) === e.parent) right[forgetting]++;
+      }
+    }
+    const m = (k: string) => median(per[k]);
+    console.log(`| ${label} | ${models} | ${m('ignore').toFixed(1)} | ${m('refit').toFixed(1)} | ${(m('refit') / m('ignore')).toFixed(2)}× | ${right.ignore} / ${right.refit} of ${edges} |`);
+  }
 }
