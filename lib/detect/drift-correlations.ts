@@ -84,30 +84,35 @@ export function driftCorrelationCost(d2: Float64Array, n: number, parent: Int32A
   return { cost: Math.log(sd.cost) + Math.log(correlationSpread(d2, n, parent) + SPREAD_FLOOR), rho: sd.rho };
 }
 
-function improve(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null): SharedDriftFit {
+/**
+ * Best-improvement subtree moves from a rooted tree (cut the edge above a subtree, hang it on
+ * any model outside it), each priced exactly by `costOf` (lower is better), until none
+ * improves. With `changes`, no move implies more tensor changes (unchanged-tensors.ts).
+ * Shared by this criterion and the nested-drift one (forgetting.ts).
+ */
+export function improveByMoves(n: number, start: Int32Array, changes: Float64Array | null, costOf: (parent: Int32Array) => number): Int32Array {
   let parent = Int32Array.from(start);
-  let { cost, rho } = driftCorrelationCost(d2, n, parent);
+  let cost = costOf(parent);
   const next = new Int32Array(n);
   // Each accepted move lowers the cost strictly, so the search ends; the bound is a guard.
   for (let iter = 0; iter < 10 * n * n && cost > -Infinity; iter++) {
-    let best: { v: number; x: number; cost: number; rho: number } | null = null;
+    let best: { v: number; x: number; cost: number } | null = null;
     for (let v = 0; v < n; v++) {
       if (parent[v] < 0) continue;
       for (let x = 0; x < n; x++) {
         if (x === parent[v] || inSubtree(parent, v, x) || addsChanges(changes, n, parent, v, x)) continue;
         next.set(parent);
         next[v] = x;
-        const e = driftCorrelationCost(d2, n, next);
-        if (e.cost < cost - 1e-9 * Math.abs(cost) && (best === null || e.cost < best.cost)) best = { v, x, ...e };
+        const e = costOf(next);
+        if (e < cost - 1e-9 * Math.abs(cost) && (best === null || e < best.cost)) best = { v, x, cost: e };
       }
     }
     if (best === null) break;
     parent = Int32Array.from(parent);
     parent[best.v] = best.x;
     cost = best.cost;
-    rho = best.rho;
   }
-  return { parent, rho, cost };
+  return parent;
 }
 
 /**
@@ -117,5 +122,6 @@ function improve(d2: Float64Array, n: number, start: Int32Array, changes: Float6
  * (unchanged-tensors.ts).
  */
 export function refitDriftCorrelations(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null = null): SharedDriftFit {
-  return improve(d2, n, refitSharedDrift(d2, n, start, changes).parent, changes);
+  const parent = improveByMoves(n, refitSharedDrift(d2, n, start, changes).parent, changes, (p) => driftCorrelationCost(d2, n, p).cost);
+  return { parent, ...driftCorrelationCost(d2, n, parent) };
 }

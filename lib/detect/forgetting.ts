@@ -33,9 +33,8 @@
  * the regime zoos, the rule takes the refit in the ten adam-l2 families and one DDPM family
  * trained with AdamW, all right, and nowhere else (docs/detect.md, section 8).
  */
-import { incrementCorrelations, MAX_CORRELATION_REFIT_SIZE } from './drift-correlations';
+import { improveByMoves, incrementCorrelations, MAX_CORRELATION_REFIT_SIZE } from './drift-correlations';
 import { inSubtree } from './shared-drift';
-import { addsChanges } from './unchanged-tensors';
 import { NEAR_TWIN } from './near-twins';
 
 /** 'refit': the supported refit (the default); 'unchecked': every refit, measured to show
@@ -166,32 +165,6 @@ export function nestedSpread(d2: Float64Array, n: number, parent: Int32Array): n
   return spread;
 }
 
-/** Best-improvement subtree moves on the nested-drift criterion (as drift-correlations.ts). */
-function improve(d2: Float64Array, n: number, start: Int32Array, changes: Float64Array | null): Int32Array {
-  let parent = Int32Array.from(start);
-  let cost = nestedDriftCost(d2, n, parent).cost;
-  const next = new Int32Array(n);
-  // Each accepted move lowers the cost strictly, so the search ends; the bound is a guard.
-  for (let iter = 0; iter < 10 * n * n && cost > -Infinity; iter++) {
-    let best: { v: number; x: number; cost: number } | null = null;
-    for (let v = 0; v < n; v++) {
-      if (parent[v] < 0) continue;
-      for (let x = 0; x < n; x++) {
-        if (x === parent[v] || inSubtree(parent, v, x) || addsChanges(changes, n, parent, v, x)) continue;
-        next.set(parent);
-        next[v] = x;
-        const e = nestedDriftCost(d2, n, next).cost;
-        if (e < cost - 1e-9 * Math.abs(cost) && (best === null || e < best.cost)) best = { v, x, cost: e };
-      }
-    }
-    if (best === null) break;
-    parent = Int32Array.from(parent);
-    parent[best.v] = best.x;
-    cost = best.cost;
-  }
-  return parent;
-}
-
 /** Whether v's nearest model outside its subtree is neither its parent nor a near twin of it. */
 function outOfPlace(d2: Float64Array, n: number, parent: Int32Array, v: number): boolean {
   let nearest = -1;
@@ -226,7 +199,7 @@ export function refitForgetting(d2: Float64Array, n: number, start: Int32Array, 
   // nearest model outside its subtree is its parent (or its parent's near twin) has no model
   // out of place to move, so it is not searched.
   if (check && !start.some((p, v) => p >= 0 && outOfPlace(d2, n, start, v))) return null;
-  const refit = improve(d2, n, start, changes);
+  const refit = improveByMoves(n, start, changes, (p) => nestedDriftCost(d2, n, p).cost);
   const moved: number[] = [];
   refit.forEach((p, v) => p !== start[v] && moved.push(v));
   if (moved.length === 0) return null;
