@@ -100,9 +100,9 @@ export const DEFAULT_CONFIG: DetectorConfig = {
     // with are the fitted tree's, so near-twin doubt ('doubt', the additive-tree default) is
     // not passed on to it (not measured for the detector).
     nearTwins: 'ignore',
-    // Likewise its trees were fitted with one increment correlation: the forgetting refit
-    // (forgetting.ts, the additive-tree default) moves edges the detector was not measured on.
-    forgetting: 'ignore',
+    // The forgetting refit (forgetting.ts) changes the tree itself, which the detector takes as
+    // input and trains on; detectors trained now record the default.
+    forgetting: DEFAULTS.forgetting,
   },
 };
 

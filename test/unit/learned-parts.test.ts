@@ -252,9 +252,8 @@ describe('detector directory', () => {
     const file = path.join(dir, DETECTOR_JSON);
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are, but for the
-    // near-twin doubt and the forgetting refit, which the detector's tree features do not take
-    // (model.ts).
-    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore', forgetting: 'ignore' };
+    // near-twin doubt, which the detector's tree features do not take (model.ts).
+    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore', forgetting: 'refit' };
     expect(JSON.parse(good).config.treeOptions).toEqual(now);
     expect(loadDetector(dir).model.config.treeOptions).toEqual(now);
     // Recorded before forgetting existed: still a valid file, read as one increment
