@@ -33,16 +33,19 @@ function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-/** The earlier defaults' tree: refitted by shared drift alone, the score's votes as they fall. */
-const OLD_TREE: DetectOptions = { treeModel: 'shared-drift', tinyStep: null };
+/** The earlier defaults' tree: refitted by shared drift alone, the score's votes as they
+ * fall, one increment correlation (no forgetting refit). */
+const OLD_TREE: DetectOptions = { treeModel: 'shared-drift', tinyStep: null, forgetting: 'ignore' };
 
 /** The settings compared (the learned detector is added separately). */
 const SETTINGS: Record<string, DetectOptions> = {
   default: {},
+  // The default before the forgetting refit (lib/detect/forgetting.ts).
+  'forgetting ignored (the previous default)': { forgetting: 'ignore' },
   // The earlier defaults, each as it was (OLD_TREE for every one of them, spread in below):
   // shared-drift trees without tiny steps; before that, every fake-init vote counted; before
   // that, with BatchNorm running statistics among the weights.
-  'shared-drift tree, no tiny steps (the previous default)': {},
+  'shared-drift tree, no tiny steps (the default before it)': {},
   'every fake-init vote counted (the default before)': { fakeInitAbstain: null },
   'running statistics compared': { runningStats: 'compare', fakeInitAbstain: null },
   'running statistics compared, votes untempered (the default before that)': { runningStats: 'compare', evidenceTemper: 1, fakeInitAbstain: null },
@@ -52,7 +55,7 @@ const SETTINGS: Record<string, DetectOptions> = {
   mother: { method: 'mother' },
   'mother, running statistics ignored': { method: 'mother', runningStats: 'ignore' },
 };
-for (const [name, o] of Object.entries(SETTINGS)) if (name !== 'default' && o.method === undefined) SETTINGS[name] = { ...OLD_TREE, ...o };
+for (const [name, o] of Object.entries(SETTINGS)) if (name !== 'default' && !name.startsWith('forgetting ignored') && o.method === undefined) SETTINGS[name] = { ...OLD_TREE, ...o };
 
 interface Zoo {
   seed: number;
