@@ -32,7 +32,7 @@
  * distances cannot choose. Forgetting leaves the parent nearest; the wrong κ-fits measured do
  * not. Neither condition has a fitted constant. On the 43 trained groups of eval:regimes the
  * rule takes the refit in the ten adam-l2 families, one DDPM family trained with AdamW and two
- * PyTorch families trained by SGD with decay: eleven moves right, one wrong (a far child 3%
+ * PyTorch families trained by SGD with decay: twelve moves right, one wrong (a far child 3%
  * nearer a sibling than its parent; docs/detect.md, section 8).
  */
 import { improveByMoves, incrementCorrelations, MAX_CORRELATION_REFIT_SIZE } from './drift-correlations';
