@@ -53,6 +53,7 @@ export function additiveTreeMethod(
   changesOf?: (family: number[]) => Float64Array | null,
   nearTwins: NearTwins = 'ignore',
   forgetting: Forgetting = 'ignore',
+  tensorDistancesOf?: (family: number[]) => Float64Array[],
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -80,7 +81,8 @@ export function additiveTreeMethod(
     const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start, changes[i]) : refitSharedDrift(locals[i], m, start, changes[i]);
     // A fine-tune that forgot part of its parent's increment (forgetting.ts), where the
     // distances support the move.
-    const local = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit') : null) ?? fit.parent;
+    const perTensor = tensorDistancesOf ? () => tensorDistancesOf(t.nodes) : undefined;
+    const local = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit', perTensor) : null) ?? fit.parent;
     t.nodes.forEach((v, j) => (parent[v] = local[j] >= 0 ? t.nodes[local[j]] : -1));
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };

@@ -13,7 +13,7 @@ import { resolveOptions } from './resolve-options';
 import { InvalidArgumentError } from '../errors';
 import { comparedParams, comparedTensors, selectTensors } from './select';
 import { computeScores } from './scores';
-import { computeDistances, squaredDistancesOver } from './distances';
+import { computeDistances, perTensorSquaredDistances, squaredDistancesOver } from './distances';
 import { relativeSteps, tinyStepTest } from './tiny-step';
 import { gateDistances, weightCorrelation } from './relatedness';
 import { findDuplicates } from './duplicates';
@@ -136,6 +136,7 @@ export function detect(scan: ScanResult, opts: DetectOptions = {}): DetectionRes
     relatedComponents: thresholdComponents(D).length,
     squaredOf: (f) => squaredDistancesOver(compared, f.map((i) => reps[i]), distanceSettings).d2,
     tensorChangesOf: (f) => tensorChanges(compared, f.map((i) => reps[i])),
+    tensorDistancesOf: (f) => perTensorSquaredDistances(compared, f.map((i) => reps[i])),
     signals: () => (signals ??= [...tensorSignals(compared, reps, o.fakeInitAbstain, o.tinyStepGains !== null ? tinyStepTest(compared, reps, o.tinyStepGains, steps!) : undefined), ...fixedSignals(), ...counterVotes]),
     ...(o.tinyStep !== null ? { tinyStep: tinyStepTest(compared, reps, o.tinyStep, steps!) } : {}),
   });

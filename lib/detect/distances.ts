@@ -133,3 +133,26 @@ export function squaredDistancesOver(tensors: ScanTensor[], models: number[], s:
   }
   return { d2, common };
 }
+
+/**
+ * Per tensor that every one of `models` has: their squared distances on it alone (row-major,
+ * |models|² each). What a tensor-by-tensor vote needs (forgetting.ts).
+ */
+export function perTensorSquaredDistances(tensors: ScanTensor[], models: number[]): Float64Array[] {
+  const k = models.length;
+  const out: Float64Array[] = [];
+  for (const t of tensors) {
+    const slots = models.map((m) => t.models.indexOf(m));
+    if (slots.some((x) => x < 0)) continue;
+    const d2 = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++) {
+        const v = squaredDifference(t, slots[i], slots[j]);
+        d2[i * k + j] = v;
+        d2[j * k + i] = v;
+      }
+    }
+    out.push(d2);
+  }
+  return out;
+}

@@ -136,8 +136,9 @@ test('why connect is not the default: a layer-wise merge becomes the hub of its 
   }
   const merged = await scanModelSet(await openModels([dir]), { device: 'cpu' });
   // By distance under one increment correlation M is one more child of P, its sources stay
-  // P's children. The forgetting refit (the default) moves M under A, its nearest model:
-  // half of M is A's, and the other half reads as A's increment partly undone.
+  // P's children. The forgetting refit (the default) moves M under A, its nearest model: half
+  // of M is A's, the other half reads as A's increment partly undone, and its tensors tie two
+  // to two between A and P.
   expect(undirected(detect(merged, { forgetting: 'ignore' }))).toEqual(['A-P', 'B-P', 'C-P', 'M-P']);
   expect(undirected(detect(merged))).toEqual(['A-M', 'A-P', 'B-P', 'C-P']);
   // Kept connected to both sources, M takes them from P.

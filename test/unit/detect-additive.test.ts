@@ -1,6 +1,6 @@
 import { fitAdditiveTree } from '../../lib/detect/additive-fit';
 import { additiveCost, fillMissing, pathSums, type TreeEdge } from '../../lib/graph';
-import { squaredDistancesOver } from '../../lib/detect/distances';
+import { perTensorSquaredDistances, squaredDistancesOver } from '../../lib/detect/distances';
 import { logGamma, rootFamilies, tensorSignals, type FamilyTree } from '../../lib/detect/root-posterior';
 import { minimumSpanningForest } from '../../lib/graph/components';
 import { refitSharedDrift, sharedDriftCost } from '../../lib/detect/shared-drift';
@@ -75,6 +75,12 @@ describe('additive tree: exact tree metrics', () => {
     expect(all.common).toBe(true);
     expect(Array.from(all.d2)).toEqual([0, 1, 4, 1, 0, 5, 4, 5, 0]);
     expect(Array.from(squaredDistancesOver(scan.tensors, [0, 1], s).d2)).toEqual([0, 10, 10, 0]);
+    // Per tensor: only the tensors every member has, each on its own.
+    expect(perTensorSquaredDistances(scan.tensors, [0, 1, 2]).map((t) => Array.from(t))).toEqual([[0, 1, 4, 1, 0, 5, 4, 5, 0]]);
+    expect(perTensorSquaredDistances(scan.tensors, [0, 1]).map((t) => Array.from(t))).toEqual([
+      [0, 1, 1, 0],
+      [0, 9, 9, 0],
+    ]);
   });
 });
 

@@ -189,6 +189,20 @@ describe('supportedMove', () => {
     expect(supportedMove(t2, 4, parent, 3, 0, 1)).toBe(false);
   });
 
+  it('with per-tensor distances, refuses a new parent that most tensors put farther; a tie does not refuse', () => {
+    // Three tensors: overall 3 is nearest 1 (as above), but on two of three tensors 0 is nearer.
+    const tensor = (near1: boolean) => {
+      const t = new Float64Array(16);
+      t[3 * 4 + 1] = t[1 * 4 + 3] = near1 ? 0.1 : 1.1;
+      t[3 * 4 + 0] = t[0 * 4 + 3] = near1 ? 5 : 1;
+      return t;
+    };
+    expect(supportedMove(d2, 4, parent, 3, 0, 1, [tensor(true), tensor(false), tensor(false)])).toBe(false);
+    expect(supportedMove(d2, 4, parent, 3, 0, 1, [tensor(true), tensor(true), tensor(false)])).toBe(true);
+    expect(supportedMove(d2, 4, parent, 3, 0, 1, [tensor(true), tensor(false)])).toBe(true);
+    expect(supportedMove(d2, 4, parent, 3, 0, 1, [])).toBe(true);
+  });
+
   it('refuses moves from or to the root position', () => {
     expect(supportedMove(d2, 4, parent, 3, -1, 1)).toBe(false);
     expect(supportedMove(d2, 4, parent, 3, 0, -1)).toBe(false);

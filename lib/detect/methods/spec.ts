@@ -27,6 +27,9 @@ export interface MethodContext {
   /** Per pair of a group of models (indices as in D, row-major): how many tensors that some
    * of them hold bit-identical differ (unchanged-tensors.ts); null when none is. */
   tensorChangesOf(models: number[]): Float64Array | null;
+  /** Per tensor all of a group of models have: their squared distances on it (distances.ts
+   * perTensorSquaredDistances). */
+  tensorDistancesOf(models: number[]): Float64Array[];
   /** Per-tensor direction signals; computed on first call, so methods that never ask pay nothing. */
   signals(): DirectionSignal[];
   /** With `tinyStep`: pairs (indices as in D) whose relative step is below it (tiny-step.ts). */
