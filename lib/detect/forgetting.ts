@@ -169,13 +169,25 @@ export function nestedSpread(d2: Float64Array, n: number, parent: Int32Array): n
   return spread;
 }
 
-/** Whether v's nearest model outside its subtree is neither its parent nor a near twin of it. */
-function outOfPlace(d2: Float64Array, n: number, parent: Int32Array, v: number): boolean {
+/** The model nearest v outside v's subtree (the first on ties), or −1. */
+function nearestOutside(d2: Float64Array, n: number, parent: Int32Array, v: number): number {
   let nearest = -1;
   for (let x = 0; x < n; x++) {
     if (x !== v && !inSubtree(parent, v, x) && (nearest < 0 || d2[v * n + x] < d2[v * n + nearest])) nearest = x;
   }
-  return nearest >= 0 && nearest !== parent[v] && d2[parent[v] * n + nearest] > NEAR_TWIN * d2[v * n + nearest];
+  return nearest;
+}
+
+/** Whether the distances can choose between a and b as v's parent: b is not a near twin of a
+ * relative to v (near-twins.ts). */
+function distinct(d2: Float64Array, n: number, v: number, a: number, b: number): boolean {
+  return d2[a * n + b] > NEAR_TWIN * d2[v * n + b];
+}
+
+/** Whether v's nearest model outside its subtree is neither its parent nor a near twin of it. */
+function outOfPlace(d2: Float64Array, n: number, parent: Int32Array, v: number): boolean {
+  const nearest = nearestOutside(d2, n, parent, v);
+  return nearest >= 0 && nearest !== parent[v] && distinct(d2, n, v, parent[v], nearest);
 }
 
 /**
@@ -190,11 +202,7 @@ function outOfPlace(d2: Float64Array, n: number, parent: Int32Array, v: number):
  */
 export function supportedMove(d2: Float64Array, n: number, parent: Int32Array, v: number, from: number, to: number, perTensor?: Float64Array[]): boolean {
   if (from < 0 || to < 0) return false;
-  const dvt = d2[v * n + to];
-  for (let x = 0; x < n; x++) {
-    if (x !== v && x !== to && !inSubtree(parent, v, x) && d2[v * n + x] < dvt) return false;
-  }
-  if (!(d2[from * n + to] > NEAR_TWIN * dvt)) return false;
+  if (d2[v * n + nearestOutside(d2, n, parent, v)] < d2[v * n + to] || !distinct(d2, n, v, from, to)) return false;
   if (perTensor === undefined) return true;
   let nearer = 0;
   let farther = 0;
