@@ -31,7 +31,7 @@ import { writePackedDir } from './packed-helpers';
 const SAMPLED = { ...DEFAULT_FINGERPRINT_CONFIG, wholeParams: 0, budget: 4096, keepMin: 256, cols: 8 };
 
 describe('fingerprints of formed tensors (GGUF, GPTQ, PEFT)', () => {
-  const seed = (Date.now() ^ (process.pid << 9)) >>> 0;
+  const seed = Number(process.env.NP_TEST_SEED ?? (Date.now() ^ (process.pid << 9)) >>> 0); // NP_TEST_SEED=N repeats a run
   const dir = tmpDir('np-hub-formed-');
   const set = path.join(dir, 'set');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
