@@ -26,10 +26,16 @@ export const frontMatterTarget: FuzzTarget = {
       throw new Error(`front matter: not a clean refusal: ${String((e as Error)?.stack ?? e)}`);
     }
     if (fm === null) return;
+    const text = bytes.toString('utf8');
     for (const [k, v] of Object.entries(fm)) {
       const ok = typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
       if (!ok) throw new Error(`front matter: key ${k} has a value that is neither a string nor a list of strings`);
-      if (/^[&*!]/.test(typeof v === 'string' ? v : '') && !/^["']/.test(v as string)) throw new Error(`front matter: key ${k} kept an anchor, alias or tag`);
+      // The parsed value has lost its quotes, so a value that starts with an anchor, alias or
+      // tag character is sound only where the text has that character right after a quote
+      // ("&x" is a string); otherwise a plain scalar kept it.
+      for (const x of typeof v === 'string' ? [v] : (v as string[])) {
+        if (/^[&*!]/.test(x) && !text.includes(`"${x[0]}`) && !text.includes(`'${x[0]}`)) throw new Error(`front matter: key ${k} kept an anchor, alias or tag`);
+      }
     }
   },
 };

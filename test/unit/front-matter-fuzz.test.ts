@@ -25,3 +25,13 @@ test('2,000 mutations of model cards: each is a clean refusal or a valid parse',
   expect(counts.ok).toBeGreaterThan(100);
   expect(counts.refused).toBeGreaterThan(100);
 });
+
+test('the checker accepts a quoted value that starts with an anchor character and flags a kept plain one', () => {
+  // Found by `npm run fuzz` (front-matter, seed 20261207, case 79921): "&rg/..." in double
+  // quotes is a string, and the reader was right to keep it.
+  const quoted = Buffer.from('---\nbase_model: "&rg/model"\ntags: [\'*x\', y]\n---\n', 'utf8');
+  expect(() => frontMatterTarget.check(path.join(dir, 'q.md'), quoted)).not.toThrow();
+  // The reader refuses a plain anchor with a clean error naming the file.
+  const plain = Buffer.from('---\nbase_model: &rg/model\n---\n', 'utf8');
+  expect(() => frontMatterTarget.check(path.join(dir, 'p.md'), plain)).toThrow(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*anchor`));
+});
