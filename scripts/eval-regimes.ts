@@ -98,7 +98,9 @@ const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
  * but the default and those named "unchanged tensors" lets bit-identical tensors constrain
  * nothing (unchangedTensors 'ignore'); every one but the default and those named "near twins"
  * keeps its fitted tree and its confidences (nearTwins 'ignore'); every one but the default
- * and those named "forgetting" keeps one increment correlation (forgetting 'ignore'). So "temper
+ * and those named "forgetting" keeps one increment correlation (forgetting 'ignore'); every one
+ * but the default and those named "tensor majorities" lets the summed distances decide
+ * (tensorMajority 'ignore'). So "temper
  * 0.5, family flips 0.1, noise 0.4" is the default before abstention, and "fake-init abstain
  * 1.25, temper 0.5, family flips 0.1, noise 0.4" the default before the drift-correlations tree
  * and tiny steps. */
@@ -117,6 +119,7 @@ const FIXED: Record<string, DetectOptions> = Object.fromEntries(
         ...(o.unchangedTensors === undefined ? { unchangedTensors: 'ignore' as const } : {}),
         ...(o.nearTwins === undefined ? { nearTwins: 'ignore' as const } : {}),
         ...(o.forgetting === undefined ? { forgetting: 'ignore' as const } : {}),
+        ...(o.tensorMajority === undefined ? { tensorMajority: 'ignore' as const } : {}),
       },
     ];
   }),
@@ -192,6 +195,9 @@ function settings(): Record<string, DetectOptions> {
     ...Object.fromEntries(
       (['refit', 'unchecked'] as const).map((f) => [`drift-correlations tree, tiny steps reverse the score below 0.0001, near twins doubted, forgetting ${f}`, { treeModel: 'drift-correlations', tinyStep: 1e-4, nearTwins: 'doubt', forgetting: f, fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 }]),
     ),
+    // Tensors counted one vote each (tensor-majority.ts): a model moves where a sign test over
+    // its tensors puts another model significantly nearer than its fitted parent.
+    'drift-correlations tree, tiny steps reverse the score below 0.0001, near twins doubted, forgetting refit, tensor majorities moved': { treeModel: 'drift-correlations', tinyStep: 1e-4, nearTwins: 'doubt', forgetting: 'refit', tensorMajority: 'move', fakeInitAbstain: 1.25, familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5 },
     // Votes tempered by τ (one model's tensors move together: root-posterior.ts).
     ...Object.fromEntries(
       [0.7, 0.5, 0.4, 0.3, 0.2].flatMap((t) => [

@@ -12,6 +12,7 @@ import { RUNNING_STATS } from '../detect/running-stats';
 import { UNCHANGED_TENSORS } from '../detect/unchanged-tensors';
 import { NEAR_TWINS } from '../detect/near-twins';
 import { FORGETTING } from '../detect/forgetting';
+import { TENSOR_MAJORITY } from '../detect/tensor-majority';
 import type { OptionSpec, ParsedArgs } from './args';
 import { UsageError } from './args';
 
@@ -45,6 +46,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'unchanged-tensors', type: 'string', arg: 'U', description: `additive-tree: 'connect' fits only trees in which the models that hold a tensor bit-identical (frozen by a last-layer or LoRA-style fine-tune) are connected, since no fine-tune restores a tensor it changed; 'ignore' lets identical tensors constrain nothing (docs/detect.md; default ${DEFAULTS.unchangedTensors})`, choices: [...UNCHANGED_TENSORS] },
   { name: 'near-twins', type: 'string', arg: 'N', description: `additive-tree: where a model barely moved from its parent the distances cannot tell which of the two holds the other's fine-tunes; 'doubt' keeps the fitted tree but gives direction confidences over every such reading, 'weigh' also takes the reading of highest posterior, 'ignore' keeps the fitted tree's confidences (docs/detect.md; default ${DEFAULTS.nearTwins})`, choices: [...NEAR_TWINS] },
   { name: 'forgetting', type: 'string', arg: 'F', description: `additive-tree: 'refit' lets a fine-tune's increment anti-correlate with its parent's (weight decay makes a fine-tune forget part of what its parent learnt) and moves a model back under its parent where that fits better and the parent is its nearest model; 'unchecked' takes every such move; 'ignore' gives all increments one correlation (docs/detect.md; default ${DEFAULTS.forgetting})`, choices: [...FORGETTING] },
+  { name: 'tensor-majority', type: 'string', arg: 'T', description: `additive-tree: 'move' hangs a model under another model where its tensors, one vote each, put that model significantly nearer than its fitted parent (one-sided sign test, family-wise level 0.05), since a few large tensors trained towards one task can outweigh the rest in the summed distance; 'ignore' lets the summed distances decide (docs/detect.md; default ${DEFAULTS.tensorMajority})`, choices: [...TENSOR_MAJORITY] },
   { name: 'running-stats', type: 'string', arg: 'R', description: "BatchNorm running_mean / running_var (moving averages each fine-tune largely overwrites): 'ignore' leaves them out of detection, 'compare' treats them as weights (docs/detect.md; default ignore, for mother compare)", choices: [...RUNNING_STATS] },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (1 − the expected number of their reversed edges, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
@@ -117,6 +119,7 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (o['unchanged-tensors']) opts.unchangedTensors = o['unchanged-tensors'] as DetectOptions['unchangedTensors'];
   if (o['near-twins']) opts.nearTwins = o['near-twins'] as DetectOptions['nearTwins'];
   if (o.forgetting) opts.forgetting = o.forgetting as DetectOptions['forgetting'];
+  if (o['tensor-majority']) opts.tensorMajority = o['tensor-majority'] as DetectOptions['tensorMajority'];
   if (o['evidence-temper'] !== undefined) {
     const x = o['evidence-temper'] as number;
     if (!(x > 0 && x <= 1)) throw new UsageError(`--evidence-temper must be in (0, 1]; got ${x}`);

@@ -7,7 +7,8 @@
  * ('drift-correlations' scores that refit also by how evenly the increments correlate:
  * drift-correlations.ts); a fine-tune that forgot part of its parent's increment under
  * weight decay is then moved back under its parent where the distances support it
- * (forgetting.ts).
+ * (forgetting.ts), and a model whose tensors, one vote each, significantly prefer another
+ * parent is moved there (tensor-majority.ts).
  */
 import { fitAdditiveTree, type TreeEdge } from './additive-fit';
 import { thresholdComponents } from '../graph/components';
@@ -18,6 +19,7 @@ import { repairByCounters } from './counter-repair';
 import { MAX_CORRELATION_REFIT_SIZE, refitDriftCorrelations } from './drift-correlations';
 import { chooseAmongTwins, type NearTwins } from './near-twins';
 import { refitForgetting, type Forgetting } from './forgetting';
+import { tensorMajorityMoves, type TensorMajority } from './tensor-majority';
 
 import type { TreeModel } from './options';
 export type { TreeModel };
@@ -54,6 +56,7 @@ export function additiveTreeMethod(
   nearTwins: NearTwins = 'ignore',
   forgetting: Forgetting = 'ignore',
   tensorDistancesOf?: (family: number[]) => Float64Array[],
+  tensorMajority: TensorMajority = 'ignore',
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -82,7 +85,10 @@ export function additiveTreeMethod(
     // A fine-tune that forgot part of its parent's increment (forgetting.ts), where the
     // distances support the move.
     const perTensor = tensorDistancesOf ? () => tensorDistancesOf(t.nodes) : undefined;
-    const local = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit', perTensor) : null) ?? fit.parent;
+    const refit = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit', perTensor) : null) ?? fit.parent;
+    // A model that most of its tensors put significantly nearer another model than its parent
+    // (tensor-majority.ts).
+    const local = (tensorMajority === 'move' && perTensor ? tensorMajorityMoves(locals[i], m, refit, perTensor(), changes[i]) : null) ?? refit;
     t.nodes.forEach((v, j) => (parent[v] = local[j] >= 0 ? t.nodes[local[j]] : -1));
     rho[rooted.roots[i]] = Math.round(fit.rho * 1000) / 1000;
     return { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };

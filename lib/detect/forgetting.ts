@@ -39,7 +39,8 @@
  */
 import { improveByMoves, incrementCorrelations, MAX_CORRELATION_REFIT_SIZE } from './drift-correlations';
 import { inSubtree } from './shared-drift';
-import { NEAR_TWIN } from './near-twins';
+import { notNearTwins } from './near-twins';
+import { tensorVotes } from './tensor-majority';
 
 /** 'refit': the supported refit (the default); 'unchecked': every refit, measured to show
  * what the support check saves; 'ignore': none. */
@@ -178,16 +179,10 @@ function nearestOutside(d2: Float64Array, n: number, parent: Int32Array, v: numb
   return nearest;
 }
 
-/** Whether the distances can choose between a and b as v's parent: b is not a near twin of a
- * relative to v (near-twins.ts). */
-function distinct(d2: Float64Array, n: number, v: number, a: number, b: number): boolean {
-  return d2[a * n + b] > NEAR_TWIN * d2[v * n + b];
-}
-
 /** Whether v's nearest model outside its subtree is neither its parent nor a near twin of it. */
 function outOfPlace(d2: Float64Array, n: number, parent: Int32Array, v: number): boolean {
   const nearest = nearestOutside(d2, n, parent, v);
-  return nearest >= 0 && nearest !== parent[v] && distinct(d2, n, v, parent[v], nearest);
+  return nearest >= 0 && nearest !== parent[v] && notNearTwins(d2, n, v, parent[v], nearest);
 }
 
 /**
@@ -202,16 +197,9 @@ function outOfPlace(d2: Float64Array, n: number, parent: Int32Array, v: number):
  */
 export function supportedMove(d2: Float64Array, n: number, parent: Int32Array, v: number, from: number, to: number, perTensor?: Float64Array[]): boolean {
   if (from < 0 || to < 0) return false;
-  if (d2[v * n + nearestOutside(d2, n, parent, v)] < d2[v * n + to] || !distinct(d2, n, v, from, to)) return false;
+  if (d2[v * n + nearestOutside(d2, n, parent, v)] < d2[v * n + to] || !notNearTwins(d2, n, v, from, to)) return false;
   if (perTensor === undefined) return true;
-  let nearer = 0;
-  let farther = 0;
-  for (const t of perTensor) {
-    const a = t[v * n + to];
-    const b = t[v * n + from];
-    if (a < b) nearer++;
-    else if (a > b) farther++;
-  }
+  const { nearer, farther } = tensorVotes(perTensor, n, v, from, to);
   return nearer >= farther;
 }
 

@@ -36,6 +36,12 @@ import { changesOfTree } from './unchanged-tensors';
  */
 export const NEAR_TWIN = 0.16;
 
+/** Whether the distances can choose between a and b as v's parent: b is not a near twin of a
+ * relative to v, d²(a, b) > NEAR_TWIN·d²(v, b). */
+export function notNearTwins(d2: Float64Array, n: number, v: number, a: number, b: number): boolean {
+  return d2[a * n + b] > NEAR_TWIN * d2[v * n + b];
+}
+
 export const NEAR_TWINS = ['ignore', 'doubt', 'weigh'] as const;
 export type NearTwins = (typeof NEAR_TWINS)[number];
 

@@ -9,6 +9,7 @@ import { RUNNING_STATS } from './running-stats';
 import { UNCHANGED_TENSORS } from './unchanged-tensors';
 import { NEAR_TWINS } from './near-twins';
 import { FORGETTING } from './forgetting';
+import { TENSOR_MAJORITY } from './tensor-majority';
 import {
   AUTO_K_RULES, COMBINES, DEFAULT_METHOD, DEFAULTS, DIRECTION_EVIDENCES, DISTANCE_METRICS, DISTANCE_NORMALIZES, LINKAGES,
   ROOT_PRIORS, SCORE_KINDS, SCORE_NORMALIZES, SCORE_TENSORS, TAU_RULES, TREE_MODELS, WITHINS,
@@ -153,6 +154,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     unchangedTensors: oneOf('unchangedTensors', opts.unchangedTensors ?? d.unchangedTensors, UNCHANGED_TENSORS),
     nearTwins: oneOf('nearTwins', opts.nearTwins ?? d.nearTwins, NEAR_TWINS),
     forgetting: oneOf('forgetting', opts.forgetting ?? d.forgetting, FORGETTING),
+    tensorMajority: oneOf('tensorMajority', opts.tensorMajority ?? d.tensorMajority, TENSOR_MAJORITY),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

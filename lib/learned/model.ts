@@ -4,7 +4,7 @@
  * from the node features; a masked transformer over all tokens; a logit per edge token and a
  * "no parent" logit per node token.
  */
-import { DEFAULTS, type TreeModel, type UnchangedTensors, type NearTwins, type Forgetting } from '../detect/options';
+import { DEFAULTS, type TreeModel, type UnchangedTensors, type NearTwins, type Forgetting, type TensorMajority } from '../detect/options';
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, EncoderVars, LATENT, trainableEncoderVars } from './encoder';
 import { EDGE_FEATURES, NODE_FEATURES, TENSOR_FEATURES } from './features';
@@ -74,6 +74,8 @@ export interface TreeRootOptions {
   nearTwins?: NearTwins;
   /** Absent in detectors trained before it existed: 'ignore' (one increment correlation). */
   forgetting?: Forgetting;
+  /** Absent in detectors trained before it existed: 'ignore' (the summed distances decide). */
+  tensorMajority?: TensorMajority;
 }
 
 /** What detectors saved without `treeOptions` were trained with: family flips 0.2, no family
@@ -103,6 +105,8 @@ export const DEFAULT_CONFIG: DetectorConfig = {
     // The forgetting refit (forgetting.ts) changes the tree itself, which the detector takes as
     // input and trains on; detectors trained now record the default.
     forgetting: DEFAULTS.forgetting,
+    // Tensor-majority moves (tensor-majority.ts) change the tree too: recorded like forgetting.
+    tensorMajority: DEFAULTS.tensorMajority,
   },
 };
 

@@ -97,7 +97,7 @@ export function readDetectorManifest(dir: string): DetectorManifest {
   }
   const to = (m.config as Partial<DetectorConfig> | undefined)?.treeOptions as unknown;
   const problem = to === undefined ? null : treeOptionsProblem(to);
-  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain, treeModel, tinyStep, unchangedTensors, nearTwins, forgetting] }, got ${JSON.stringify(to)} (${problem})`);
+  if (problem !== null) throw new DetectorLoadError(dir, `config.treeOptions must be additive-tree options { familyFlip, familyNoise[, evidenceTemper, fakeInitAbstain, treeModel, tinyStep, unchangedTensors, nearTwins, forgetting, tensorMajority] }, got ${JSON.stringify(to)} (${problem})`);
   const gate = (m.config as Partial<DetectorConfig> | undefined)?.treeGate as unknown;
   if (gate !== undefined && !isTreeGate(gate)) {
     throw new DetectorLoadError(dir, `config.treeGate must be a finite number >= 0, got ${JSON.stringify(gate)}`);

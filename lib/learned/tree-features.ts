@@ -48,6 +48,7 @@ export function treeDetectOptions(o: TreeRootOptions): DetectOptions {
     unchangedTensors: o.unchangedTensors ?? 'ignore',
     nearTwins: o.nearTwins ?? 'ignore',
     forgetting: o.forgetting ?? 'ignore',
+    tensorMajority: o.tensorMajority ?? 'ignore',
   };
 }
 

@@ -93,38 +93,23 @@ describe('direction options on the command line', () => {
     expect(bad.err).toMatch(/tiny-step/);
   });
 
-  it('--unchanged-tensors reaches the options (default ignore); an unknown value exits 2', async () => {
-    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
-    expect(def.options.unchangedTensors).toBe('ignore');
-    const connect = JSON.parse((await run(['detect', dir, '--unchanged-tensors', 'connect', '--format', 'json', '-q'])).out);
-    expect(connect.options.unchangedTensors).toBe('connect');
-    const bad = await run(['detect', dir, '--unchanged-tensors', 'nope', '-q']);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/unchanged-tensors must be one of connect, ignore/);
-  });
-
-  it('--near-twins reaches the options (default doubt); an unknown value exits 2', async () => {
-    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
-    expect(def.options.nearTwins).toBe('doubt');
-    for (const v of ['ignore', 'weigh']) {
-      const o = JSON.parse((await run(['detect', dir, '--near-twins', v, '--format', 'json', '-q'])).out);
-      expect(o.options.nearTwins).toBe(v);
+  // Choice options of the tree: each reaches the options under its default and every other
+  // value; an unknown value exits 2 with the choices named.
+  it.each([
+    ['unchanged-tensors', 'unchangedTensors', 'ignore', ['connect'], 'nope', 'connect, ignore'],
+    ['near-twins', 'nearTwins', 'doubt', ['ignore', 'weigh'], 'maybe', 'ignore, doubt, weigh'],
+    ['forgetting', 'forgetting', 'refit', ['unchecked', 'ignore'], 'always', 'refit, unchecked, ignore'],
+    ['tensor-majority', 'tensorMajority', 'move', ['ignore'], 'sometimes', 'move, ignore'],
+  ])('--%s reaches the options as %s (default %s); an unknown value exits 2', async (flag, key, def, others, bad, choices) => {
+    const d = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
+    expect(d.options[key]).toBe(def);
+    for (const v of others) {
+      const o = JSON.parse((await run(['detect', dir, `--${flag}`, v, '--format', 'json', '-q'])).out);
+      expect(o.options[key]).toBe(v);
     }
-    const bad = await run(['detect', dir, '--near-twins', 'maybe', '-q']);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/near-twins must be one of ignore, doubt, weigh/);
-  });
-
-  it('--forgetting reaches the options (default refit); an unknown value exits 2', async () => {
-    const def = JSON.parse((await run(['detect', dir, '--format', 'json', '-q'])).out);
-    expect(def.options.forgetting).toBe('refit');
-    for (const v of ['unchecked', 'ignore']) {
-      const o = JSON.parse((await run(['detect', dir, '--forgetting', v, '--format', 'json', '-q'])).out);
-      expect(o.options.forgetting).toBe(v);
-    }
-    const bad = await run(['detect', dir, '--forgetting', 'always', '-q']);
-    expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/forgetting must be one of refit, unchecked, ignore/);
+    const r = await run(['detect', dir, `--${flag}`, bad, '-q']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`${flag} must be one of ${choices}`));
   });
 
   it('--running-stats reaches the options (default ignore; mother compare); other values exit 2', async () => {

@@ -253,26 +253,36 @@ describe('detector directory', () => {
     const good = fs.readFileSync(file, 'utf8');
     // Saved now: the package's additive-tree defaults, read back as they are, but for the
     // near-twin doubt, which the detector's tree features do not take (model.ts).
-    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore', forgetting: 'refit' };
+    const now = { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 0.5, fakeInitAbstain: 1.25, treeModel: 'drift-correlations', tinyStep: 1e-4, unchangedTensors: 'ignore', nearTwins: 'ignore', forgetting: 'refit', tensorMajority: 'move' };
     expect(JSON.parse(good).config.treeOptions).toEqual(now);
     expect(loadDetector(dir).model.config.treeOptions).toEqual(now);
+    // Recorded before tensor majorities existed: still a valid file, read as the summed
+    // distances deciding, whatever the additive-tree default.
+    const summedOnly = JSON.parse(good);
+    delete summedOnly.config.treeOptions.tensorMajority;
+    fs.writeFileSync(file, JSON.stringify(summedOnly));
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, tensorMajority: undefined });
+    expect(treeDetectOptions(loadDetector(dir).model.config.treeOptions!).tensorMajority).toBe('ignore');
     // Recorded before forgetting existed: still a valid file, read as one increment
     // correlation, whatever the additive-tree default.
     const unforgetting = JSON.parse(good);
+    delete unforgetting.config.treeOptions.tensorMajority;
     delete unforgetting.config.treeOptions.forgetting;
     fs.writeFileSync(file, JSON.stringify(unforgetting));
-    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, forgetting: undefined });
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, tensorMajority: undefined, forgetting: undefined });
     expect(treeDetectOptions(loadDetector(dir).model.config.treeOptions!).forgetting).toBe('ignore');
     // Recorded before nearTwins existed: still a valid file, read as the fitted tree's
     // confidences, whatever the additive-tree default.
     const undoubted = JSON.parse(good);
+    delete undoubted.config.treeOptions.tensorMajority;
     delete undoubted.config.treeOptions.forgetting;
     delete undoubted.config.treeOptions.nearTwins;
     fs.writeFileSync(file, JSON.stringify(undoubted));
-    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, forgetting: undefined, nearTwins: undefined });
+    expect(loadDetector(dir).model.config.treeOptions).toEqual({ ...now, tensorMajority: undefined, forgetting: undefined, nearTwins: undefined });
     expect(treeDetectOptions(loadDetector(dir).model.config.treeOptions!).nearTwins).toBe('ignore');
     // Recorded before unchangedTensors existed: still a valid file (identical tensors ignored).
     const unconstrained = JSON.parse(good);
+    delete unconstrained.config.treeOptions.tensorMajority;
     delete unconstrained.config.treeOptions.forgetting;
     delete unconstrained.config.treeOptions.nearTwins;
     delete unconstrained.config.treeOptions.unchangedTensors;
@@ -281,6 +291,7 @@ describe('detector directory', () => {
     // Recorded before treeModel and tinyStep existed: still a valid file (shared-drift trees,
     // the score's votes as they fall).
     const sharedDrift = JSON.parse(good);
+    delete sharedDrift.config.treeOptions.tensorMajority;
     delete sharedDrift.config.treeOptions.forgetting;
     delete sharedDrift.config.treeOptions.nearTwins;
     delete sharedDrift.config.treeOptions.unchangedTensors;
@@ -304,7 +315,7 @@ describe('detector directory', () => {
     delete old.config.treeOptions;
     fs.writeFileSync(file, JSON.stringify(old));
     expect(loadDetector(dir).model.config.treeOptions).toEqual(LEGACY_TREE_OPTIONS);
-    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, { familyFlip: 0.1, familyNoise: 0.4, nearTwins: 'maybe' }, { familyFlip: 0.1, familyNoise: 0.4, forgetting: 'always' }, 'x']) {
+    for (const bad of [{ familyFlip: 0.7, familyNoise: null }, { familyFlip: 0.3, familyNoise: 0.8 }, { familyFlip: '0.1', familyNoise: null }, { familyFlip: 0.1, familyNoise: 0.4, evidenceTemper: 2 }, { familyFlip: 0.1, familyNoise: 0.4, treeModel: 'nope' }, { familyFlip: 0.1, familyNoise: 0.4, tinyStep: 2 }, { familyFlip: 0.1, familyNoise: 0.4, unchangedTensors: 'yes' }, { familyFlip: 0.1, familyNoise: 0.4, nearTwins: 'maybe' }, { familyFlip: 0.1, familyNoise: 0.4, forgetting: 'always' }, { familyFlip: 0.1, familyNoise: 0.4, tensorMajority: 'sometimes' }, 'x']) {
       fs.writeFileSync(file, JSON.stringify({ ...old, config: { ...old.config, treeOptions: bad } }));
       expect(() => loadDetector(dir)).toThrow(/config\.treeOptions must be/);
     }
