@@ -34,14 +34,17 @@ function arg(name: string, fallback: string): string {
 }
 
 /** The earlier defaults' tree: refitted by shared drift alone, the score's votes as they
- * fall, one increment correlation (no forgetting refit). */
-const OLD_TREE: DetectOptions = { treeModel: 'shared-drift', tinyStep: null, forgetting: 'ignore' };
+ * fall, one increment correlation (no forgetting refit), summed distances alone (no
+ * tensor-majority moves). */
+const OLD_TREE: DetectOptions = { treeModel: 'shared-drift', tinyStep: null, forgetting: 'ignore', tensorMajority: 'ignore' };
 
 /** The settings compared (the learned detector is added separately). */
 const SETTINGS: Record<string, DetectOptions> = {
   default: {},
-  // The default before the forgetting refit (lib/detect/forgetting.ts).
-  'forgetting ignored (the previous default)': { forgetting: 'ignore' },
+  // The default before tensor-majority moves (lib/detect/tensor-majority.ts), and the one
+  // before the forgetting refit (lib/detect/forgetting.ts).
+  'tensor majorities ignored (the previous default)': { tensorMajority: 'ignore' },
+  'forgetting ignored (the default before)': { forgetting: 'ignore', tensorMajority: 'ignore' },
   // The earlier defaults, each as it was (OLD_TREE for every one of them, spread in below):
   // shared-drift trees without tiny steps; before that, every fake-init vote counted; before
   // that, with BatchNorm running statistics among the weights.
@@ -55,7 +58,7 @@ const SETTINGS: Record<string, DetectOptions> = {
   mother: { method: 'mother' },
   'mother, running statistics ignored': { method: 'mother', runningStats: 'ignore' },
 };
-for (const [name, o] of Object.entries(SETTINGS)) if (name !== 'default' && !name.startsWith('forgetting ignored') && o.method === undefined) SETTINGS[name] = { ...OLD_TREE, ...o };
+for (const [name, o] of Object.entries(SETTINGS)) if (name !== 'default' && !name.endsWith('ignored (the previous default)') && !name.startsWith('forgetting ignored') && o.method === undefined) SETTINGS[name] = { ...OLD_TREE, ...o };
 
 interface Zoo {
   seed: number;
