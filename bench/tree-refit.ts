@@ -13,7 +13,9 @@
  * correlated, spread"), with near-twin readings weighed (near-twins.ts: 'doubt', the default,
  * and 'weigh') against none ('ignore'). A fourth: whole detections with the forgetting refit
  * (forgetting.ts, the default) against none, on simulated families whose fine-tunes start from
- * a shrunk copy of their parent and on the correlated ones.
+ * a shrunk copy of their parent and on the correlated ones. A fifth: whole detections with
+ * tensor-majority moves (tensor-majority.ts, the default) against none, on the correlated
+ * families with the small MLP's 4 tensors and with 48 tensors of a layered model.
  *
  *   npm run bench:tree [-- --sizes 5,10,20,40] [-- --fit-sizes 10,40,100,200] [-- --dim 200]
  */
@@ -23,7 +25,8 @@ import { fitAdditiveTree } from '../lib/detect/additive-fit';
 import { changesOfEdges } from '../lib/detect/unchanged-tensors';
 import { createRng } from '../lib/graph/rng';
 import { detect } from '../lib/detect';
-import { simulateZoo } from '../test/helpers/synthetic-scan';
+import { simulateZoo, type ZooSpec } from '../test/helpers/synthetic-scan';
+import type { DetectOptions } from '../lib/detect/options';
 import { machineDescription } from './machine';
 import { handleUsage } from '../scripts/usage';
 
@@ -169,6 +172,34 @@ for (const branching of [[4, 1], [3, 3], [6, 3], [3, 3, 2]]) {
   );
 }
 
+/**
+ * One row per branching shape: whole detections under `off` and `on` (options differing in one
+ * setting) of seeds 1-3, 2 families per scan; the median time of three runs each, and the
+ * parents found right.
+ */
+function detectionRows(label: string, spec: Partial<ZooSpec>, shapes: number[][], off: DetectOptions, on: DetectOptions): void {
+  for (const branching of shapes) {
+    const per = { off: [] as number[], on: [] as number[] };
+    const right = { off: 0, on: 0 };
+    let edges = 0;
+    let models = 0;
+    for (const seed of [1, 2, 3]) {
+      const zoo = simulateZoo({ families: 2, depth: branching.length, branching: [...branching], monotone: 'none', decay: 1, ...spec, seed });
+      models = zoo.scan.models.length / 2;
+      edges += zoo.lineage.edges.length;
+      for (const [k, o] of [['off', off], ['on', on]] as const) {
+        let r = detect(zoo.scan, o);
+        per[k].push(median([0, 1, 2].map(() => time(() => (r = detect(zoo.scan, o))))));
+        const parentOf = new Map(r.edges.map((e) => [e.child, e.parent]));
+        for (const e of zoo.lineage.edges) if (parentOf.get(e.child) === e.parent) right[k]++;
+      }
+    }
+    const a = median(per.off);
+    const b = median(per.on);
+    console.log(`| ${label} | ${models} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}× | ${right.off} / ${right.on} of ${edges} |`);
+  }
+}
+
 // Fourth table: detection with and without the forgetting refit (forgetting.ts), on families
 // whose fine-tunes start from 0.7 × their parent (weight decay) and on the correlated ones
 // above, which forget nothing.
@@ -177,27 +208,24 @@ console.log("| families | models per family | 'ignore' (ms, median) | 'refit' (m
 console.log('|---|---:|---:|---:|---:|---:|');
 // With shrink, families of three grandchildren per child come apart for both settings
 // (docs/detect.md, "Where it fails"), so the shrunk shapes keep one or two per child.
-for (const [label, shape, shapes] of [
-  ['shrink 0.3, steps 0.7', { fineTuneScale: 0.7, siblingCorrelation: 0.12, shrink: 0.3 }, [[4, 1], [3, 2], [8, 1], [12, 1]]],
-  ['correlated, spread 3×', { fineTuneScale: 0.3, siblingCorrelation: 0.15, scaleSpread: 3 }, [[4, 1], [3, 3], [6, 3], [3, 3, 2]]],
-] as const) {
-  for (const branching of shapes) {
-    const per: Record<string, number[]> = { ignore: [], refit: [] };
-    const right: Record<string, number> = { ignore: 0, refit: 0 };
-    let edges = 0;
-    let models = 0;
-    for (const seed of [1, 2, 3]) {
-      const zoo = simulateZoo({ families: 2, depth: branching.length, branching: [...branching], monotone: 'none', decay: 1, ...shape, seed });
-      models = zoo.scan.models.length / 2;
-      edges += zoo.lineage.edges.length;
-      for (const forgetting of ['ignore', 'refit'] as const) {
-        let r = detect(zoo.scan, { forgetting });
-        per[forgetting].push(median([0, 1, 2].map(() => time(() => (r = detect(zoo.scan, { forgetting }))))));
-        const parentOf = new Map(r.edges.map((e) => [e.child, e.parent]));
-        for (const e of zoo.lineage.edges) if (parentOf.get(e.child) === e.parent) right[forgetting]++;
-      }
-    }
-    const m = (k: string) => median(per[k]);
-    console.log(`| ${label} | ${models} | ${m('ignore').toFixed(1)} | ${m('refit').toFixed(1)} | ${(m('refit') / m('ignore')).toFixed(2)}× | ${right.ignore} / ${right.refit} of ${edges} |`);
-  }
+detectionRows('shrink 0.3, steps 0.7', { fineTuneScale: 0.7, siblingCorrelation: 0.12, shrink: 0.3 }, [[4, 1], [3, 2], [8, 1], [12, 1]], { forgetting: 'ignore' }, { forgetting: 'refit' });
+detectionRows('correlated, spread 3×', { fineTuneScale: 0.3, siblingCorrelation: 0.15, scaleSpread: 3 }, [[4, 1], [3, 3], [6, 3], [3, 3, 2]], { forgetting: 'ignore' }, { forgetting: 'refit' });
+
+// Fifth table: detection with and without tensor-majority moves (tensor-majority.ts). With 4
+// tensors no move can reach the test's level and the step ends after computing the per-tensor
+// distances; with 48 every family is weighed.
+const LAYERED: Record<string, number[]> = Object.fromEntries(
+  Array.from({ length: 12 }, (_, l) => [
+    [`layers.${l}.attn.weight`, [24, 24]],
+    [`layers.${l}.mlp.weight`, [48, 24]],
+    [`layers.${l}.mlp.bias`, [48]],
+    [`layers.${l}.norm.weight`, [24]],
+  ]).flat() as Array<[string, number[]]>,
+);
+console.log(`\nDetection with tensor-majority moves (simulated correlated families, spread 3×; 2 families per scan, seeds 1-3 per shape).\n`);
+console.log("| tensors | models per family | 'ignore' (ms, median) | 'move' (ms, median) | ratio | edges right: ignore / move |");
+console.log('|---:|---:|---:|---:|---:|---:|');
+const correlated = { fineTuneScale: 0.3, siblingCorrelation: 0.15, scaleSpread: 3 };
+for (const [label, shapes] of [['4 (MLP)', undefined], ['48 (layered)', LAYERED]] as const) {
+  detectionRows(label, { ...correlated, ...(shapes ? { shapes } : {}) }, [[4, 1], [3, 3], [6, 3], [3, 3, 2]], { tensorMajority: 'ignore' }, { tensorMajority: 'move' });
 }
