@@ -84,7 +84,9 @@ export function additiveTreeMethod(
     const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start, changes[i]) : refitSharedDrift(locals[i], m, start, changes[i]);
     // A fine-tune that forgot part of its parent's increment (forgetting.ts), where the
     // distances support the move.
-    const perTensor = tensorDistancesOf ? () => tensorDistancesOf(t.nodes) : undefined;
+    // Computed once per family, when the first step asks (the forgetting check or the majorities).
+    let perTensorCache: Float64Array[] | undefined;
+    const perTensor = tensorDistancesOf ? () => (perTensorCache ??= tensorDistancesOf(t.nodes)) : undefined;
     const refit = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit', perTensor) : null) ?? fit.parent;
     // A model that most of its tensors put significantly nearer another model than its parent
     // (tensor-majority.ts).
