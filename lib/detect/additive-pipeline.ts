@@ -82,11 +82,11 @@ export function additiveTreeMethod(
     const index = new Map(t.nodes.map((v, j) => [v, j]));
     const start = Int32Array.from(t.nodes, (v) => (rooted.parent[v] >= 0 ? index.get(rooted.parent[v])! : -1));
     const fit = model === 'drift-correlations' && m <= MAX_CORRELATION_REFIT_SIZE ? refitDriftCorrelations(locals[i], m, start, changes[i]) : refitSharedDrift(locals[i], m, start, changes[i]);
-    // A fine-tune that forgot part of its parent's increment (forgetting.ts), where the
-    // distances support the move.
-    // Computed once per family, when the first step asks (the forgetting check or the majorities).
+    // Per-tensor distances: computed once per family, when the first step asks.
     let perTensorCache: Float64Array[] | undefined;
     const perTensor = tensorDistancesOf ? () => (perTensorCache ??= tensorDistancesOf(t.nodes)) : undefined;
+    // A fine-tune that forgot part of its parent's increment (forgetting.ts), where the
+    // distances support the move.
     const refit = (forgetting !== 'ignore' ? refitForgetting(locals[i], m, fit.parent, changes[i], forgetting === 'refit', perTensor) : null) ?? fit.parent;
     // A model that most of its tensors put significantly nearer another model than its parent
     // (tensor-majority.ts).

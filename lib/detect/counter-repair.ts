@@ -24,7 +24,7 @@
  * holds the same counter moves under the nearest model w of smaller counter (outside its own
  * subtree) of which its parent is a near twin: d²(w, u) ≤ NEAR_TWIN · d²(w, v) (near-twins.ts).
  */
-import { NEAR_TWIN } from './near-twins';
+import { notNearTwins } from './near-twins';
 
 /**
  * @param nodes the family (global indices)
@@ -74,7 +74,7 @@ export function repairByCounters(nodes: number[], parent: Int32Array, counter: A
     if (u < 0 || k[u] !== k[v]) continue;
     let best = -1;
     for (let w = 0; w < m; w++) {
-      if (w === u || k[w] >= k[v] || inSubtree(w, v) || d2[w * m + u] > NEAR_TWIN * d2[w * m + v]) continue;
+      if (w === u || k[w] >= k[v] || inSubtree(w, v) || notNearTwins(d2, m, v, u, w)) continue;
       if (best < 0 || d2[w * m + v] < d2[best * m + v]) best = w;
     }
     if (best >= 0) up[v] = best;

@@ -136,7 +136,7 @@ export function squaredDistancesOver(tensors: ScanTensor[], models: number[], s:
 
 /**
  * Per tensor that every one of `models` has: their squared distances on it alone (row-major,
- * |models|² each). What a tensor-by-tensor vote needs (forgetting.ts).
+ * |models|² each). What a tensor-by-tensor vote needs (forgetting.ts, tensor-majority.ts).
  */
 export function perTensorSquaredDistances(tensors: ScanTensor[], models: number[]): Float64Array[] {
   const k = models.length;

@@ -70,8 +70,7 @@ export function twinAlternatives(edges: TreeEdge[], n: number, d2: Float64Array)
       [e.a, e.b],
       [e.b, e.a],
     ]) {
-      const near = d2[w * n + u];
-      const moved = new Set(adj[u].filter((x) => x !== w && near <= NEAR_TWIN * d2[w * n + x]));
+      const moved = new Set(adj[u].filter((x) => x !== w && !notNearTwins(d2, n, x, u, w)));
       if (moved.size === 0) continue;
       const alt = edges.map((f) => {
         const other = f.a === u ? f.b : f.b === u ? f.a : -1;
