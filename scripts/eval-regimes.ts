@@ -57,7 +57,7 @@ import { isRunningStat } from '../lib/detect/running-stats';
 import type { ZooOptions, ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
 import { machineDescription } from '../bench/machine';
-import { CLASSIC_ARCHS, ensureTorchFamilies, torchGroups } from './torch-families';
+import { CLASSIC_ARCHS, ensureTorchFamilies, torchArchSets, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
 import { SYNTHETIC } from './synthetic-sets';
 import { simulateZoo } from '../test/helpers/synthetic-scan';
@@ -409,11 +409,11 @@ async function main() {
   const torchSeeds = arg('torch-seeds', '').split(',').filter(Boolean).map(Number);
   const torchNames = new Set<string>();
   // --torch-archs: the PyTorch architecture sets to add (default the MLPs and CNNs; 'vit' adds
-  // the ViT families, a model set of their own).
+  // the ViT families, a model set of their own, as does each other architecture).
   const torchArchs = arg('torch-archs', CLASSIC_ARCHS.join(',')).split(',');
-  const torchSets = [CLASSIC_ARCHS.filter((a) => torchArchs.includes(a)), torchArchs.includes('vit') ? ['vit'] : []].filter((s) => s.length);
+  const torchSets = torchArchSets(torchArchs);
   for (const [seed, setArchs] of torchSeeds.flatMap((s) => torchSets.map((a) => [s, a] as const))) {
-    const dir = ensureTorchFamilies(seed, 2, arg('python', '/usr/bin/python3'), setArchs.length === CLASSIC_ARCHS.length ? CLASSIC_ARCHS : setArchs);
+    const dir = ensureTorchFamilies(seed, 2, arg('python', '/usr/bin/python3'), setArchs);
     const groups = new Map([...torchGroups(dir)].map(([id, g]) => [id, `torch ${g}`]));
     groups.forEach((g) => torchNames.add(g));
     zoos.push(await loadSet(seed, dir, groups));

@@ -7,10 +7,13 @@
  * tables give directed-edge accuracy per architecture and regime, pooled over the seeds. None
  * of these models, nor their training code, was used to choose any default.
  *
- *   npm run eval:torch [-- --seeds 0,1,2 --families 2 --archs mlp,cnn-bn,vit --python /usr/bin/python3 --json FILE]
+ *   npm run eval:torch [-- --seeds 0,1,2 --families 2 --archs mlp,cnn-bn,vit
+ *       --regimes adam,sgd-wd,adamw-cosine,tiny --python /usr/bin/python3 --json FILE]
  *
- * The MLP and CNN families of a seed are one model set, the ViT families another (each built
- * and scanned on its own; they share no tensor names, so detection would keep them apart anyway).
+ * The MLP and CNN families of a seed are one model set, every other architecture's families
+ * another (each built and scanned on its own; they share no tensor names, so detection would
+ * keep them apart anyway). `--archs gru,resnet --regimes adam,sgd-wd,adamw-cosine,tiny,rmsprop`
+ * builds the architectures and the regime that no design step saw (torch-families.ts).
  *
  * Needs numpy and torch for that python (Debian: python3-torch) and Fashion-MNIST (Debian:
  * dataset-fashion-mnist); says which is missing otherwise.
@@ -23,10 +26,10 @@ import { openModels } from '../lib/io/discover';
 import { detectLearned } from '../lib/learned';
 import { scanModelSet } from '../lib/scan/scan';
 import { machineDescription } from '../bench/machine';
-import { CLASSIC_ARCHS, ensureTorchFamilies, TORCH_ARCHS, torchGroups } from './torch-families';
+import { checkTorchRegimes, ensureTorchFamilies, TORCH_ARCHS, TORCH_REGIMES, torchArchSets, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'families', 'archs', 'python', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'archs', 'regimes', 'python', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -89,12 +92,11 @@ async function main() {
   const families = Number(arg('families', '2'));
   const python = arg('python', '/usr/bin/python3');
   const archs = arg('archs', TORCH_ARCHS.join(',')).split(',');
-  const unknown = archs.filter((a) => !TORCH_ARCHS.includes(a));
-  if (unknown.length) throw new Error(`--archs: unknown architecture ${unknown.join(', ')} (known: ${TORCH_ARCHS.join(', ')})`);
-  const sets = [CLASSIC_ARCHS.filter((a) => archs.includes(a)), archs.includes('vit') ? ['vit'] : []].filter((s) => s.length);
+  const sets = torchArchSets(archs);
+  const regimes = checkTorchRegimes(arg('regimes', TORCH_REGIMES.join(',')).split(','));
   const zoos: Zoo[] = [];
   for (const [seed, setArchs] of seeds.flatMap((s) => sets.map((a) => [s, a] as const))) {
-    const out = ensureTorchFamilies(seed, families, python, setArchs.length === CLASSIC_ARCHS.length ? CLASSIC_ARCHS : setArchs);
+    const out = ensureTorchFamilies(seed, families, python, setArchs, regimes);
     const set = await openModels([out]);
     const scan = await scanModelSet(set, { device: 'cpu' });
     const group = torchGroups(out);
@@ -109,7 +111,7 @@ async function main() {
   const all = new Set(groups);
   const pct = (a: { right: number; total: number }) => (a.total ? ((100 * a.right) / a.total).toFixed(1) : '–');
   const lines: string[] = [
-    `PyTorch families (scripts/torch_families.py), seeds ${seeds.join(', ')}, ${families} families per architecture and regime, 4 true edges each (${zoos.reduce((a, z) => a + z.truth.size, 0)} in all). Machine: ${machineDescription()}.`,
+    `PyTorch families (scripts/torch_families.py), seeds ${seeds.join(', ')}, architectures ${archs.join(', ')}, regimes ${regimes.join(', ')}, ${families} families per architecture and regime, 4 true edges each (${zoos.reduce((a, z) => a + z.truth.size, 0)} in all). Machine: ${machineDescription()}.`,
     '',
     'Directed-edge accuracy (%), pooled over the seeds:',
     '',
@@ -147,7 +149,7 @@ async function main() {
   const json = arg('json', '');
   if (json) {
     const per = Object.fromEntries(settings.map((s) => [s, Object.fromEntries(groups.map((g) => [g, accuracy(zoos, s, new Set([g]))]))]));
-    fs.writeFileSync(json, JSON.stringify({ seeds, families, per }, null, 2));
+    fs.writeFileSync(json, JSON.stringify({ seeds, families, archs, regimes, per }, null, 2));
   }
 }
 

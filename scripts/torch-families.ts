@@ -11,20 +11,51 @@ import { zooCacheRoot } from '../lib/zoo/zoo';
 /** The architectures scripts/torch_families.py builds by default (its first families). */
 export const CLASSIC_ARCHS = ['mlp', 'cnn-bn'];
 export const TORCH_ARCHS = [...CLASSIC_ARCHS, 'vit'];
+/**
+ * Architectures and a regime that no design step saw (no default was chosen or checked on
+ * them before their table was measured): built only when named.
+ */
+export const UNSEEN_ARCHS = ['gru', 'resnet'];
+export const TORCH_REGIMES = ['adam', 'sgd-wd', 'adamw-cosine', 'tiny'];
+export const UNSEEN_REGIMES = ['rmsprop'];
 
 /**
- * The directory holding the families of this seed and architecture set, built first when
- * missing (minutes). The classic set keeps its first directory name, so families built before
- * the ViT existed are reused as they are.
+ * The model sets to build for these architectures: the MLPs and CNNs together (the classic
+ * set), every other architecture on its own. Throws on a name the builder does not know,
+ * listing those it does, so that a typo is not silently dropped.
  */
-export function ensureTorchFamilies(seed: number, families: number, python: string, archs: string[] = CLASSIC_ARCHS): string {
+export function torchArchSets(archs: string[]): string[][] {
+  const known = [...TORCH_ARCHS, ...UNSEEN_ARCHS];
+  const unknown = archs.filter((a) => !known.includes(a));
+  if (unknown.length) throw new Error(`unknown PyTorch architecture ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const classic = CLASSIC_ARCHS.filter((a) => archs.includes(a));
+  const sets = [classic.length === CLASSIC_ARCHS.length ? CLASSIC_ARCHS : classic, ...[...new Set(archs)].filter((a) => !CLASSIC_ARCHS.includes(a)).map((a) => [a])];
+  return sets.filter((x) => x.length);
+}
+
+/** Checks regime names against the builder's; throws listing the known ones. */
+export function checkTorchRegimes(regimes: string[]): string[] {
+  const known = [...TORCH_REGIMES, ...UNSEEN_REGIMES];
+  const unknown = regimes.filter((r) => !known.includes(r));
+  if (unknown.length) throw new Error(`unknown PyTorch training regime ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return regimes;
+}
+
+/**
+ * The directory holding the families of this seed, architecture set and regime set, built
+ * first when missing (minutes). The classic set with the first four regimes keeps its first
+ * directory name, so families built before the ViT existed are reused as they are.
+ */
+export function ensureTorchFamilies(seed: number, families: number, python: string, archs: string[] = CLASSIC_ARCHS, regimes: string[] = TORCH_REGIMES): string {
   const classic = archs.join(',') === CLASSIC_ARCHS.join(',');
-  const out = path.join(path.dirname(zooCacheRoot()), 'torch-families', `seed${seed}-f${families}${classic ? '' : `-${archs.join('+')}`}`);
+  const usual = regimes.join(',') === TORCH_REGIMES.join(',');
+  const name = `seed${seed}-f${families}${classic ? '' : `-${archs.join('+')}`}${usual ? '' : `-r${regimes.join('+')}`}`;
+  const out = path.join(path.dirname(zooCacheRoot()), 'torch-families', name);
   if (fs.existsSync(path.join(out, 'done'))) return out;
   process.stderr.write(`building PyTorch families, seed ${seed}, into ${out} (minutes)\n`);
   const script = path.join(__dirname, '..', '..', 'scripts', 'torch_families.py');
   try {
-    execFileSync(python, [script, '--out', out, '--seed', String(seed), '--families', String(families), '--archs', archs.join(',')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(python, [script, '--out', out, '--seed', String(seed), '--families', String(families), '--archs', archs.join(','), '--regimes', regimes.join(',')], { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (e) {
     const status = (e as { status?: number }).status;
     throw new Error(status === 3 ? 'scripts/torch_families.py could not run here (its message above says what is missing)' : `scripts/torch_families.py failed (${(e as Error).message})`);

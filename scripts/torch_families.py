@@ -18,12 +18,21 @@ running_mean, running_var and the int64 num_batches_tracked, as every PyTorch Ba
 checkpoint does); vit (a Vision Transformer named and initialised as Hugging Face
 transformers' ViTForImageClassification: 7x7 patches, hidden 48, 2 pre-LayerNorm layers of 3
 heads, MLP 96, exact GELU, classifier on the CLS token; trunc-normal(0.02) weights).
+Two more architectures exist only to check the defaults on kinds no design step saw (pass them
+with --archs): gru (two stacked nn.GRU layers of 64 units reading the image row by row, then a
+linear layer: PyTorch's uniform(+-1/sqrt(64)) init and its gate-stacked weight_ih_l0 /
+weight_hh_l0 names) and resnet (torchvision's BasicBlock ResNet at toy size: a stride-2 stem
+of 16 channels, one block of 16 and one of 32 with a 1x1 downsample, bias-free convolutions
+with BatchNorm, global average pooling; kaiming_normal(fan_out) as torchvision initialises).
+One more regime, rmsprop (RMSprop lr 1e-3 for the root and its fine-tunes), is opt-in through
+--regimes for the same reason.
 
 Writes OUT/<id>.safetensors (state-dict names, F32 and I64), OUT/lineage.json
 ({"edges": [{"parent", "child"}]}) and OUT/groups.json (id -> "arch/regime"); OUT/done last.
 
   /usr/bin/python3 scripts/torch_families.py --out DIR [--seed 0] [--families 2]
       [--samples 10000] [--data /usr/share/datasets/fashion-mnist] [--archs mlp,cnn-bn,vit]
+      [--regimes adam,sgd-wd,adamw-cosine,tiny]
 
 Exit status 3 when the data set or torch is missing (the message says which).
 """
@@ -174,8 +183,66 @@ class Vit(nn.Module):
         return self.classifier(self.vit.layernorm(h)[:, 0])
 
 
-ARCHS = {"mlp": Mlp, "cnn-bn": CnnBn, "vit": Vit}
-REGIMES = ["adam", "sgd-wd", "adamw-cosine", "tiny"]
+class Gru(nn.Module):
+    """Two stacked GRU layers over the 28 image rows; the last hidden state of the top layer
+    classifies. State dict: rnn.{weight,bias}_{ih,hh}_l{0,1} (the three gates stacked), fc.*."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(28, 64, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        _, h = self.rnn(x.squeeze(1))
+        return self.fc(h[-1])
+
+
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock: two 3x3 bias-free convolutions with BatchNorm, a residual."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet(nn.Module):
+    """torchvision's ResNet layout at toy size (conv1, bn1, layer1.0.*, layer2.0.*, fc)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.layer1 = nn.Sequential(BasicBlock(16, 16, 1))
+        self.layer2 = nn.Sequential(BasicBlock(16, 32, 2))
+        self.fc = nn.Linear(32, 10)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = self.layer2(self.layer1(x))
+        return self.fc(x.mean((2, 3)))
+
+
+# New entries go at the end: an entry's index seeds its families.
+ARCHS = {"mlp": Mlp, "cnn-bn": CnnBn, "vit": Vit, "gru": Gru, "resnet": ResNet}
+REGIMES = ["adam", "sgd-wd", "adamw-cosine", "tiny", "rmsprop"]
+DEFAULT_REGIMES = REGIMES[:4]
 
 
 def optimizer(regime, params, fine_tune):
@@ -185,6 +252,8 @@ def optimizer(regime, params, fine_tune):
         return torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
     if regime == "tiny" and fine_tune:
         return torch.optim.Adam(params, lr=1e-5)
+    if regime == "rmsprop":
+        return torch.optim.RMSprop(params, lr=1e-3)
     return torch.optim.Adam(params, lr=1e-3)
 
 
@@ -225,6 +294,16 @@ def train(model, regime, xs, ys, epochs, fine_tune, gen):
     return model
 
 
+def accuracy(model, xs, ys):
+    """Accuracy on (the first 2000 of) the samples a model was trained on: a check that every
+    model of a family really learnt its task, printed with the family."""
+    model.eval()
+    with torch.no_grad():
+        acc = (model(xs[:2000]).argmax(1) == ys[:2000]).float().mean().item()
+    model.train()
+    return acc
+
+
 def write_safetensors(path, state):
     """state: name -> tensor. F32 for floating tensors, I64 for integer ones."""
     header = {}
@@ -259,11 +338,18 @@ def main():
     ap.add_argument("--samples", type=int, default=10000)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--archs", default="mlp,cnn-bn")
+    ap.add_argument("--regimes", default=",".join(DEFAULT_REGIMES))
     a = ap.parse_args()
     archs = a.archs.split(",")
     for arch in archs:
         if arch not in ARCHS:
             fail(f"--archs: unknown architecture {arch!r} (known: {', '.join(ARCHS)})", 2)
+    regimes = a.regimes.split(",")
+    for regime in regimes:
+        if regime not in REGIMES:
+            fail(f"--regimes: unknown regime {regime!r} (known: {', '.join(REGIMES)})", 2)
+    if a.samples < 64 or a.families < 1:
+        fail("--samples must be at least 64 and --families at least 1", 2)
     os.makedirs(a.out, exist_ok=True)
     xs, ys = load_data(a.data, a.samples, a.seed)
     edges, groups = [], {}
@@ -272,7 +358,7 @@ def main():
         # 830 ms on two of this shared 2-core machine. The other architectures keep every core,
         # as their families were built.
         torch.set_num_threads(1 if arch == "vit" else max(1, os.cpu_count() or 1))
-        for regime in REGIMES:
+        for regime in regimes:
             for fam in range(a.families):
                 s = 1000 * a.seed + 100 * REGIMES.index(regime) + 10 * list(ARCHS).index(arch) + fam
                 torch.manual_seed(s)
@@ -281,15 +367,17 @@ def main():
                 tag = f"pt-{arch}-{regime}-s{a.seed}f{fam}"
                 root = train(ARCHS[arch](), regime, *task("base", xs, ys, perm), 2, False, gen)
                 models = {"root": root}
+                accs = {"root": accuracy(root, *task("base", xs, ys, perm))}
                 for role, parent, name in [("c1", "root", "permuted"), ("c2", "root", "rot90"), ("c3", "root", "inverted"), ("g1", "c1", "rot180")]:
                     child = ARCHS[arch]()
                     child.load_state_dict(models[parent].state_dict())
                     models[role] = train(child, regime, *task(name, xs, ys, perm), 1, True, gen)
+                    accs[role] = accuracy(models[role], *task(name, xs, ys, perm))
                     edges.append({"parent": f"{tag}-{parent}", "child": f"{tag}-{role}"})
                 for role, m in models.items():
                     write_safetensors(os.path.join(a.out, f"{tag}-{role}.safetensors"), m.state_dict())
                     groups[f"{tag}-{role}"] = f"{arch}/{regime}"
-                sys.stderr.write(f"{tag}: 5 models\n")
+                sys.stderr.write(f"{tag}: 5 models, training accuracy {' '.join(f'{r} {v:.2f}' for r, v in accs.items())}\n")
     with open(os.path.join(a.out, "lineage.json"), "w") as f:
         json.dump({"edges": edges}, f, indent=1)
     with open(os.path.join(a.out, "groups.json"), "w") as f:
