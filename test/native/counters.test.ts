@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { alignmentReport } from '../../lib/cli/commands/scan';
 import { detect } from '../../lib/detect';
 import { DtypeError, FormatError, InvalidArgumentError } from '../../lib/errors';
 import { openModels } from '../../lib/io/discover';
@@ -102,6 +103,10 @@ describe('non-float tensors', () => {
     );
     const r = detect(scan);
     expect(r.warnings.join('\n')).toMatch(/left out of the statistics: 4 tensor\(s\), dtype I64 is not a float type \(bn\.num_batches_tracked\); step counters/);
+    // The CLI's scan notes say the same: left out, and read as counters.
+    expect(alignmentReport(scan)).toEqual(['left out 4 tensor(s): dtype I64 is not a float type', 'read 1 step counter(s) as direction evidence: bn.num_batches_tracked']);
+    const without = await scanModelSet(await openModels([path.join(root, 'without')]), { device: 'cpu' });
+    expect(alignmentReport(without).some((l) => l.startsWith('read '))).toBe(false);
   });
 
   test('are refused under strictDtypes, naming file and tensor; strictDtypes with skipNonFloat is an argument error', async () => {

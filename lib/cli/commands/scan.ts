@@ -14,6 +14,13 @@ export function alignmentReport(scan: ScanResult): string[] {
   const byReason = new Map<string, number>();
   for (const s of scan.skipped) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
   for (const [reason, n] of byReason) lines.push(`left out ${n} tensor(s): ${reason}`);
+  // Integer step counters are among those left out of the statistics, but they are read: say
+  // so here, or a reader of the line above would think the counters were ignored.
+  const counters = scan.counters ?? [];
+  if (counters.length) {
+    const shown = counters.slice(0, 3).map((c) => c.name).join(', ') + (counters.length > 3 ? `, … (${counters.length} names)` : '');
+    lines.push(`read ${counters.length} step counter(s) as direction evidence: ${shown}`);
+  }
   const prefixed = scan.tensors.filter((t) => t.rowPrefix);
   for (const t of prefixed) {
     lines.push(`${t.name}: rows ${[...new Set(t.rowPrefix!.fullRows)].join('/')} compared over the first ${t.rowPrefix!.rows}`);
