@@ -60,6 +60,10 @@ const SETTINGS: Record<string, DetectOptions> = {
   'fake-init score, untempered, running statistics compared': { directionEvidence: 'score', familyFlip: null, evidenceTemper: 1, runningStats: 'compare', fakeInitAbstain: null },
   mother: { method: 'mother' },
   'mother, running statistics ignored': { method: 'mother', runningStats: 'ignore' },
+  // Its families from the correlation gate alone: the gap rule for τ cuts at the largest jump
+  // of the sorted distances, which in a set with tiny fine-tunes is the one between those and
+  // every other fine-tune, and then splits the other families into single models.
+  'mother, τ off (families from the correlation gate alone)': { method: 'mother', tau: 'none' },
 };
 for (const [name, o] of Object.entries(SETTINGS)) if (name !== 'default' && !name.endsWith('ignored (the previous default)') && !name.startsWith('forgetting ignored') && o.method === undefined) SETTINGS[name] = { ...OLD_TREE, ...o };
 
