@@ -19,26 +19,26 @@ export const UNSEEN_ARCHS = ['gru', 'resnet'];
 export const TORCH_REGIMES = ['adam', 'sgd-wd', 'adamw-cosine', 'tiny'];
 export const UNSEEN_REGIMES = ['rmsprop'];
 
+/** Throws on a name not in `known`, listing the known ones, so a typo is not silently dropped. */
+function checkNames(what: string, names: string[], known: string[]): string[] {
+  const unknown = names.filter((a) => !known.includes(a));
+  if (unknown.length) throw new Error(`unknown PyTorch ${what} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return names;
+}
+
 /**
  * The model sets to build for these architectures: the MLPs and CNNs together (the classic
- * set), every other architecture on its own. Throws on a name the builder does not know,
- * listing those it does, so that a typo is not silently dropped.
+ * set), every other architecture on its own. Throws on a name the builder does not know.
  */
 export function torchArchSets(archs: string[]): string[][] {
-  const known = [...TORCH_ARCHS, ...UNSEEN_ARCHS];
-  const unknown = archs.filter((a) => !known.includes(a));
-  if (unknown.length) throw new Error(`unknown PyTorch architecture ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  const classic = CLASSIC_ARCHS.filter((a) => archs.includes(a));
-  const sets = [classic.length === CLASSIC_ARCHS.length ? CLASSIC_ARCHS : classic, ...[...new Set(archs)].filter((a) => !CLASSIC_ARCHS.includes(a)).map((a) => [a])];
-  return sets.filter((x) => x.length);
+  checkNames('architecture', archs, [...TORCH_ARCHS, ...UNSEEN_ARCHS]);
+  const others = [...new Set(archs)].filter((a) => !CLASSIC_ARCHS.includes(a)).map((a) => [a]);
+  return [CLASSIC_ARCHS.filter((a) => archs.includes(a)), ...others].filter((x) => x.length);
 }
 
 /** Checks regime names against the builder's; throws listing the known ones. */
 export function checkTorchRegimes(regimes: string[]): string[] {
-  const known = [...TORCH_REGIMES, ...UNSEEN_REGIMES];
-  const unknown = regimes.filter((r) => !known.includes(r));
-  if (unknown.length) throw new Error(`unknown PyTorch training regime ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return regimes;
+  return checkNames('training regime', regimes, [...TORCH_REGIMES, ...UNSEEN_REGIMES]);
 }
 
 /**
