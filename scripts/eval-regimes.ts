@@ -56,6 +56,7 @@ import { relativeStep } from '../lib/detect/tiny-step';
 import { isRunningStat } from '../lib/detect/running-stats';
 import type { ZooOptions, ZooPreset } from '../lib/zoo';
 import { REGIMES } from '../lib/zoo/regimes';
+import { REGIME_NETS } from '../lib/zoo/presets/regimes';
 import { machineDescription } from '../bench/machine';
 import { CLASSIC_ARCHS, ensureTorchFamilies, torchArchSets, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
@@ -225,9 +226,9 @@ const FITTED = ['fitted signals', 'fitted signals + tensor votes', 'fitted top-1
 const FIT_SIGNALS = MODEL_SIGNAL_NAMES;
 
 type RegimeNet = NonNullable<ZooOptions['regimeNet']>;
-const NETS: readonly RegimeNet[] = ['mlp', 'cnn-bn', 'vit'];
+const NETS: readonly RegimeNet[] = REGIME_NETS;
 /** Each network as the report's first line names it. */
-const NET_LABEL: Record<RegimeNet, string> = { mlp: 'MLP 784-64-10', 'cnn-bn': 'CNN c8-c16 with BatchNorm', vit: 'ViT p7-d32, 2 layers, 2 heads' };
+const NET_LABEL: Record<RegimeNet, string> = { mlp: 'MLP 784-64-10', 'cnn-bn': 'CNN c8-c16 with BatchNorm', vit: 'ViT p7-d32, 2 layers, 2 heads', llama: 'tiny LLaMA h64, 2 layers' };
 
 async function loadZoo(seed: number, families: number, preset: ZooPreset, net: RegimeNet, prefix = ''): Promise<Zoo> {
   const opts = preset === 'regimes' ? { preset, seed, families, ...(net === 'mlp' ? {} : { regimeNet: net }) } : { preset, seed };

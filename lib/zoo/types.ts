@@ -66,8 +66,9 @@ export interface ZooOptions {
   /** regimes: the network, 'mlp' (784-64-10, default), 'cnn-bn' (a CNN with BatchNorm whose
    * checkpoints carry running statistics and int64 num_batches_tracked, as PyTorch's do) or
    * 'vit' (a small pre-LayerNorm Vision Transformer written with the tensor names and shapes of
-   * transformers' ViTForImageClassification; lib/zoo/vit.ts). */
-  regimeNet?: 'mlp' | 'cnn-bn' | 'vit';
+   * transformers' ViTForImageClassification; lib/zoo/vit.ts) or 'llama' (tiny-llama small's
+   * decoder on generated text, Hugging Face checkpoint directories; lib/zoo/presets/regimes-llama.ts). */
+  regimeNet?: 'mlp' | 'cnn-bn' | 'vit' | 'llama';
   /** tiny-unet: optimizer steps of the parents and of the fine-tunes (default 250 and 60);
    * fewer make a quick zoo for tests. */
   unetSteps?: { parent?: number; child?: number };

@@ -29,7 +29,7 @@ export const zooCommand: Command = {
     { name: 'gptq', type: 'boolean', description: 'tiny-llama: write the children as 4-bit GPTQ checkpoints (round-to-nearest per group of 128, not the GPTQ algorithm) instead of BF16 safetensors' },
     { name: 'peft-rank', type: 'number', arg: 'R', description: 'tiny-llama: write each leaf child as a PEFT LoRA adapter of rank R over its parent (SVD of its fine-tune) instead of safetensors' },
     { name: 'regime', type: 'list', arg: 'R', description: `regimes: which training regimes (repeatable, comma-separated; ${REGIMES.join(', ')}) [default: all]; --families is then per regime` },
-    { name: 'regime-net', type: 'string', arg: 'NET', description: "regimes: the network ('cnn-bn' saves BatchNorm running statistics and int64 num_batches_tracked, as PyTorch does; 'vit' is a small Vision Transformer with transformers' ViTForImageClassification tensor names)", default: 'mlp', choices: ['mlp', 'cnn-bn', 'vit'] },
+    { name: 'regime-net', type: 'string', arg: 'NET', description: "regimes: the network ('cnn-bn' saves BatchNorm running statistics and int64 num_batches_tracked, as PyTorch does; 'vit' is a small Vision Transformer with transformers' ViTForImageClassification tensor names; 'llama' is the tiny LLaMA trained on generated text, written as Hugging Face checkpoint directories)", default: 'mlp', choices: ['mlp', 'cnn-bn', 'vit', 'llama'] },
     { name: 'backend', type: 'string', arg: 'B', description: 'tfjs backend', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] },
     QUIET_OPTION,
   ],

@@ -1,10 +1,14 @@
 /**
  * Next-token training of the tiny LLaMA: Adam on random windows of a token stream (seeded),
  * for a fixed number of steps; held-out loss and next-token accuracy on consecutive windows of
- * a separate stream.
+ * a separate stream. With `optimizer` set, a regime's optimizer written out as PyTorch defines
+ * it (lib/zoo/optim.ts) takes Adam's place and only the `trainable` tensors are handed to it,
+ * so the rest come back bit-identical; without it the run is tfjs's Adam as the tiny-llama
+ * preset has always trained (its cached zoos keep their weights).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ADAM, yieldToEventLoop } from '../train-classifier';
+import { ManualOptimizer, OptimizerSpec } from '../optim';
 import { Rng } from '../rng';
 import { LlamaConfig, llamaTensorSpecs } from './config';
 import { llamaConstants, llamaForward, llamaLoss, LlamaWeights, tfShape } from './model';
@@ -19,6 +23,10 @@ export interface LmSettings {
   /** Steps per loss-history entry. */
   logEvery: number;
   onLog?: (step: number, loss: number) => void;
+  /** A regime's optimizer and schedule instead of tfjs Adam at `learningRate`. */
+  optimizer?: OptimizerSpec;
+  /** Tensors the optimizer updates (default: all); needs `optimizer`. */
+  trainable?: ReadonlySet<string>;
 }
 
 export interface LmOutcome {
@@ -54,11 +62,16 @@ function windows(tokens: Int32Array, starts: number[], seqLen: number): { ids: I
 export async function trainLm(c: LlamaConfig, start: LlamaWeights, tokens: Int32Array, s: LmSettings): Promise<LmOutcome> {
   const t0 = Date.now();
   if (tokens.length < s.seqLen + 2) throw new InvalidArgumentError('E_INVALID_ARG', 'training text is shorter than one window');
+  // Checked before any tensor exists, so a refusal leaks nothing.
+  if (s.trainable && !s.optimizer) throw new InvalidArgumentError('E_INVALID_ARG', 'trainable tensors need an explicit optimizer');
+  for (const name of s.trainable ?? []) if (!start.has(name)) throw new InvalidArgumentError('E_INVALID_ARG', `trainable tensor '${name}' is not in the model`);
   const rng = new Rng(s.seed);
   const vars = variables(c, start);
   const varList = [...vars.values()];
+  const trainable = s.trainable ? [...vars].filter(([name]) => s.trainable!.has(name)).map(([, v]) => v) : varList;
   const k = llamaConstants(c, s.seqLen);
-  const optimizer = tf.train.adam(s.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
+  const optimizer = s.optimizer ? null : tf.train.adam(s.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
+  const manual = s.optimizer ? new ManualOptimizer(s.optimizer, trainable, s.steps) : null;
   const lossHistory: number[] = [];
   try {
     let sum = 0;
@@ -68,7 +81,16 @@ export async function trainLm(c: LlamaConfig, start: LlamaWeights, tokens: Int32
       const w = windows(tokens, starts, s.seqLen);
       const ids = tf.tensor1d(w.ids, 'int32');
       const targets = tf.tensor1d(w.targets, 'int32');
-      const loss = optimizer.minimize(() => llamaLoss(c, vars, ids, targets, s.batchSize, s.seqLen, k), true, varList) as tf.Scalar;
+      const f = () => llamaLoss(c, vars, ids, targets, s.batchSize, s.seqLen, k);
+      let loss: tf.Scalar;
+      if (manual) {
+        const { value, grads } = tf.variableGrads(f, trainable);
+        manual.step(trainable.map((v) => grads[v.name]));
+        tf.dispose(Object.values(grads));
+        loss = value;
+      } else {
+        loss = optimizer!.minimize(f, true, varList) as tf.Scalar;
+      }
       const l = loss.dataSync()[0];
       tf.dispose([loss, ids, targets]);
       if (!Number.isFinite(l)) throw new PhylogenyError('E_TRAIN', `language-model training diverged at step ${step}`);
@@ -86,7 +108,8 @@ export async function trainLm(c: LlamaConfig, start: LlamaWeights, tokens: Int32
     for (const [name, v] of vars) weights.set(name, v.dataSync().slice() as Float32Array);
     return { weights, lossHistory, seconds: (Date.now() - t0) / 1000 };
   } finally {
-    optimizer.dispose();
+    optimizer?.dispose();
+    manual?.dispose();
     tf.dispose([...varList, k.cos, k.sin, k.mask]);
   }
 }
