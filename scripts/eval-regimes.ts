@@ -31,6 +31,9 @@
  *       # also the PyTorch-trained families (scripts/torch_families.py; --python to name the
  *       # interpreter, default /usr/bin/python3), one group per architecture and regime;
  *       # --torch-archs mlp,cnn-bn,vit adds the PyTorch ViT families
+ *   npm run eval:regimes -- ... --learned
+ *       # also a row for the shipped learned detector in the fixed-settings table (zoos with
+ *       # files only; it was trained on the MLP regimes zoos, so only other groups are unseen)
  *   npm run eval:regimes -- ... --synthetic
  *       # also the synthetic family shapes of scripts/study-detect.ts (stars, three
  *       # generations, chains, correlated drifts; seeds 1-5), one group per shape: every trained
@@ -48,6 +51,8 @@ import { MODEL_SIGNAL_NAMES, modelSignal } from '../lib/detect/direction-signals
 import { tensorKurtosis } from '../lib/detect/scores';
 import { modelSpectra } from '../lib/eval/spectral';
 import { openModels } from '../lib/io/discover';
+import type { ModelSet } from '../lib/io/types';
+import { detectLearned } from '../lib/learned';
 import { scanModelSet } from '../lib/scan/scan';
 import type { ScanResult } from '../lib/scan/types';
 import { ensureZoo } from '../lib/zoo';
@@ -64,7 +69,7 @@ import { SYNTHETIC } from './synthetic-sets';
 import { simulateZoo } from '../test/helpers/synthetic-scan';
 import { InvalidArgumentError } from '../lib/errors';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'also-nets', 'also-seeds', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'also-nets', 'also-seeds', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'learned', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,6 +90,8 @@ interface Zoo {
   edges: Edge[];
   /** Per model: signal name → value. */
   signals: Map<string, Float64Array>;
+  /** The files (absent for simulated scans): what the learned detector's encoder reads. */
+  set?: ModelSet;
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? '–' : (100 * x).toFixed(1));
@@ -269,7 +276,7 @@ async function loadSet(seed: number, dir: string, groupOf: Map<string, string>):
     }
     signals.set(label, out);
   }
-  return { seed, scan, ids, edges, signals };
+  return { seed, scan, ids, edges, signals, set };
 }
 
 /** A simulated family set (no files: its spectral signals are NaN, left out of the tables). */
@@ -420,6 +427,7 @@ async function main() {
     zoos.push(await loadSet(seed, dir, groups));
     process.stderr.write(`torch seed ${seed}: ${zoos[zoos.length - 1].ids.length} models\n`);
   }
+  const withLearned = process.argv.includes('--learned');
   const syntheticNames: string[] = [];
   if (process.argv.includes('--synthetic')) {
     for (const { name, spec } of SYNTHETIC) {
@@ -534,6 +542,24 @@ async function main() {
   if (zoos.some((z) => z.scan.counters)) {
     const blind = zoos.map((z) => detect({ ...z.scan, counters: undefined }));
     lines.push(`| default, step counters ignored | ${regimes.map((r) => pct(accuracy(blind, new Set([r])))).join(' | ')} | ${pct(accuracy(blind, new Set(regimes)))} |`);
+  }
+  if (withLearned) {
+    // The shipped detector (docs/learned.md) needs the files, so simulated groups show '–'.
+    // It was trained on the MLP regimes zoos: held out only for the groups it never saw.
+    const filed = zoos.map((z, i) => [z, i] as const).filter(([z]) => z.set);
+    const learned = new Map<number, DetectionResult>();
+    for (const [z, i] of filed) learned.set(i, await detectLearned(z.scan, z.set!));
+    const cell = (set: Set<string>) => {
+      let right = 0;
+      let total = 0;
+      for (const [z, i] of filed) {
+        const a = directedAccuracy(learned.get(i)!, z, edgesOf(z, set));
+        right += a.right;
+        total += a.total;
+      }
+      return total ? pct(right / total) : '–';
+    };
+    lines.push(`| learned (shipped detector) | ${regimes.map((r) => cell(new Set([r]))).join(' | ')} | ${cell(new Set(regimes))} |`);
   }
   const def = results.get('default')!;
   lines.push(`| default, pair found (either direction) | ${regimes.map((r) => pct(pairs(def, new Set([r])))).join(' | ')} | ${pct(pairs(def, new Set(regimes)))} |`);
