@@ -10,7 +10,8 @@
  * RMSprop were built only to be scored, after every default was fixed.
  *
  *   npm run eval:torch [-- --seeds 0,1,2 --families 2 --archs mlp,cnn-bn,vit
- *       --regimes adam,sgd-wd,adamw-cosine,tiny --python /usr/bin/python3 --json FILE]
+ *       --regimes adam,sgd-wd,adamw-cosine,tiny --python /usr/bin/python3 --json FILE
+ *       --detector DIR]   # the learned row's detector (default: the shipped one)
  *
  * The MLP and CNN families of a seed are one model set, every other architecture's families
  * another (each built and scanned on its own; they share no tensor names, so detection would
@@ -31,7 +32,7 @@ import { machineDescription } from '../bench/machine';
 import { checkTorchRegimes, ensureTorchFamilies, TORCH_ARCHS, TORCH_REGIMES, torchArchSets, torchGroups } from './torch-families';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'families', 'archs', 'regimes', 'python', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'archs', 'regimes', 'python', 'json', 'detector']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -102,6 +103,8 @@ async function main() {
   const archs = arg('archs', TORCH_ARCHS.join(',')).split(',');
   const sets = torchArchSets(archs);
   const regimes = checkTorchRegimes(arg('regimes', TORCH_REGIMES.join(',')).split(','));
+  const detector = arg('detector', '');
+  const LEARNED_ROW = detector ? `learned (${detector})` : 'learned (shipped detector)';
   const zoos: Zoo[] = [];
   for (const [seed, setArchs] of seeds.flatMap((s) => sets.map((a) => [s, a] as const))) {
     const out = ensureTorchFamilies(seed, families, python, setArchs, regimes);
@@ -111,7 +114,7 @@ async function main() {
     const truth = new Map(set.lineage!.edges.map((e) => [e.child, e.parent]));
     const results = new Map<string, DetectionResult>();
     for (const [name, o] of Object.entries(SETTINGS)) results.set(name, detect(scan, o));
-    results.set('learned (shipped detector)', await detectLearned(scan, set));
+    results.set(LEARNED_ROW, await detectLearned(scan, set, detector ? { detector } : {}));
     zoos.push({ seed, ids: scan.models.map((m) => m.id), truth, group, results });
     process.stderr.write(`seed ${seed} (${setArchs.join(', ')}): ${scan.models.length} models, ${truth.size} true edges\n`);
   }
