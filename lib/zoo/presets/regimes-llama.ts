@@ -26,6 +26,7 @@ import { modelId } from '../ids';
 import { optimizerRecord } from '../optim';
 import { LORA_RANK, RegimePlanEntry, TrainRecipe } from '../regimes';
 import { deriveSeed, Rng } from '../rng';
+import { classifierOutcome } from '../train-classifier';
 import { ZooModelRecord } from '../types';
 import { hfConfigJson, LlamaConfig, llamaParamCount, llamaTensorSpecs } from '../llama/config';
 import { LlamaWeights, toHfTensors } from '../llama/model';
@@ -161,15 +162,8 @@ export async function buildLlamaRegimes(ctx: PresetContext, plan: RegimePlanEntr
       initialization,
       epochs: null,
       steps: e.recipe.steps,
-      finalLoss: out.lossHistory[out.lossHistory.length - 1] ?? null,
-      lossHistory: out.lossHistory,
-      accuracy: ev.accuracy,
-      heldOutLoss: ev.loss,
-      parentAccuracyOnTask: parentEval ? parentEval.accuracy : null,
-      parentHeldOutLossOnTask: parentEval ? parentEval.loss : null,
-      backend: backendName,
-      trainSeconds: out.seconds,
-      synthetic: false,
+      // The same outcome fields as every trained preset (accuracy: next-token accuracy here).
+      ...classifierOutcome(out, ev, parentEval, backendName),
       parent: e.parentKey ? idByKey.get(e.parentKey)! : null,
       generation: e.generation,
     });
