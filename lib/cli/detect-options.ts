@@ -1,5 +1,5 @@
 /** Options of the learning-free methods as CLI flags (detect, eval, demo). */
-import { DEFAULTS, type DetectOptions } from '../detect/options';
+import { CONFIDENCE_RATES, DEFAULTS, type DetectOptions } from '../detect/options';
 import { METHOD_CHOICES } from '../detect/methods/registry';
 import { resolveOptions } from '../detect/resolve-options';
 import {
@@ -47,6 +47,7 @@ export const DETECT_OPTIONS: OptionSpec[] = [
   { name: 'near-twins', type: 'string', arg: 'N', description: `additive-tree: where a model barely moved from its parent the distances cannot tell which of the two holds the other's fine-tunes; 'doubt' keeps the fitted tree but gives direction confidences over every such reading, 'weigh' also takes the reading of highest posterior, 'ignore' keeps the fitted tree's confidences (docs/detect.md; default ${DEFAULTS.nearTwins})`, choices: [...NEAR_TWINS] },
   { name: 'forgetting', type: 'string', arg: 'F', description: `additive-tree: 'refit' lets a fine-tune's increment anti-correlate with its parent's (weight decay makes a fine-tune forget part of what its parent learnt) and moves a model back under its parent where that fits better and the parent is its nearest model; 'unchecked' takes every such move; 'ignore' gives all increments one correlation (docs/detect.md; default ${DEFAULTS.forgetting})`, choices: [...FORGETTING] },
   { name: 'tensor-majority', type: 'string', arg: 'T', description: `additive-tree: 'move' hangs a model under another model where its tensors, one vote each, put that model significantly nearer than its fitted parent (one-sided sign test, family-wise level 0.05), since a few large tensors trained towards one task can outweigh the rest in the summed distance; 'ignore' lets the summed distances decide (docs/detect.md; default ${DEFAULTS.tensorMajority})`, choices: [...TENSOR_MAJORITY] },
+  { name: 'confidence-rates', type: 'string', arg: 'C', description: `additive-tree: the signal error rates each family's direction confidences are taken with: 'held-out' (the other families' votes alone, so a family's own votes do not vouch for the rates they are weighed by; a family alone in the scan is then vouched for only by the attachment prior and step counters), or 'scan' (every family's); roots and trees are the same either way (docs/confidence.md; default ${DEFAULTS.confidenceRates})`, choices: [...CONFIDENCE_RATES] },
   { name: 'running-stats', type: 'string', arg: 'R', description: "BatchNorm running_mean / running_var (moving averages each fine-tune largely overwrites): 'ignore' leaves them out of detection, 'compare' treats them as weights (docs/detect.md; default ignore, for mother compare)", choices: [...RUNNING_STATS] },
   { name: 'min-direction-confidence', type: 'number', arg: 'X', description: 'leave families whose direction confidence (1 − the expected number of their reversed edges, docs/confidence.md) is below X undirected: edges kept, marked undirected, not counted as directed by eval', default: 0 },
   { name: 'merge-ratio', type: 'string', arg: 'R|off', description: "call a model a merge of 2-4 family members when their best weighted average leaves at most R of its nearest distance² (default 0.125), or 'off'" },
@@ -120,6 +121,7 @@ export function detectOptionsFrom(args: ParsedArgs, method?: string): DetectOpti
   if (o['near-twins']) opts.nearTwins = o['near-twins'] as DetectOptions['nearTwins'];
   if (o.forgetting) opts.forgetting = o.forgetting as DetectOptions['forgetting'];
   if (o['tensor-majority']) opts.tensorMajority = o['tensor-majority'] as DetectOptions['tensorMajority'];
+  if (o['confidence-rates']) opts.confidenceRates = o['confidence-rates'] as DetectOptions['confidenceRates'];
   if (o['evidence-temper'] !== undefined) {
     const x = o['evidence-temper'] as number;
     if (!(x > 0 && x <= 1)) throw new UsageError(`--evidence-temper must be in (0, 1]; got ${x}`);

@@ -21,7 +21,7 @@ import { chooseAmongTwins, type NearTwins } from './near-twins';
 import { refitForgetting, type Forgetting } from './forgetting';
 import { tensorMajorityMoves, type TensorMajority } from './tensor-majority';
 
-import type { TreeModel } from './options';
+import type { ConfidenceRates, TreeModel } from './options';
 export type { TreeModel };
 
 export interface AdditiveTreeRun {
@@ -57,6 +57,7 @@ export function additiveTreeMethod(
   forgetting: Forgetting = 'ignore',
   tensorDistancesOf?: (family: number[]) => Float64Array[],
   tensorMajority: TensorMajority = 'ignore',
+  confidenceRates: ConfidenceRates = 'scan',
 ): AdditiveTreeRun {
   const n = link.length;
   const trees: FamilyTree[] = [];
@@ -97,15 +98,18 @@ export function additiveTreeMethod(
   });
   const roots = [...rooted.roots];
   let changed = false;
-  // Each root's log posterior on given trees, under the error rates and voting that rooted them.
-  const posteriors = (candidates: FamilyTree[]) => rootLogPosteriors(candidates, score, signals, rooted.rates, prior, evidence, voting, temper, scoreReverses);
+  // Each root's log posterior on family i's candidate trees, under the voting that rooted them
+  // and the error rates its confidences are taken with: the scan's, or (held out) the other
+  // families' alone (root-posterior.ts heldOut).
+  const ratesOf = (i: number) => (confidenceRates === 'held-out' ? rooted.heldOutRates[i] : rooted.rates);
+  const posteriors = (i: number) => (candidates: FamilyTree[]) => rootLogPosteriors(candidates, score, signals, ratesOf(i), prior, evidence, voting, temper, scoreReverses);
   // Near twins (near-twins.ts): the fitted tree is weighed against the readings the distances
   // cannot tell from it; their direction confidences are over all of them.
   const twinDirection = new Map<number, number>();
   if (nearTwins !== 'ignore') {
     refitted.forEach((t, i) => {
       if (t.nodes.length < 3 || t.nodes.length > MAX_REFIT_SIZE) return;
-      const choice = chooseAmongTwins(t, roots[i], locals[i], posteriors, changes[i], nearTwins === 'weigh');
+      const choice = chooseAmongTwins(t, roots[i], locals[i], posteriors(i), changes[i], nearTwins === 'weigh');
       if (choice === null) return;
       for (const [v, q] of choice.direction) twinDirection.set(v, q);
       refitted[i] = { nodes: t.nodes, edges: choice.edges };
@@ -126,8 +130,8 @@ export function additiveTreeMethod(
       refitted[i] = { nodes: t.nodes, edges: t.nodes.flatMap((v) => (parent[v] >= 0 ? [{ a: parent[v], b: v }] : [])) };
     });
   }
-  if (model === 'additive' && !changed) return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
-  const direction = directionOfRooted(refitted, roots, n, posteriors(refitted));
+  if (model === 'additive' && !changed && confidenceRates === 'scan') return { parent: rooted.parent, direction: rooted.direction, weights, rounds: rooted.rounds, rho: {} };
+  const direction = directionOfRooted(refitted, roots, n, refitted.map((t, i) => posteriors(i)([t])[0]));
   for (const [v, q] of twinDirection) direction[v] = q;
   return { parent, direction, weights, rounds: rooted.rounds, rho };
 }

@@ -12,7 +12,7 @@ import { FORGETTING } from './forgetting';
 import { TENSOR_MAJORITY } from './tensor-majority';
 import {
   AUTO_K_RULES, COMBINES, DEFAULT_METHOD, DEFAULTS, DIRECTION_EVIDENCES, DISTANCE_METRICS, DISTANCE_NORMALIZES, LINKAGES,
-  ROOT_PRIORS, SCORE_KINDS, SCORE_NORMALIZES, SCORE_TENSORS, TAU_RULES, TREE_MODELS, WITHINS,
+  CONFIDENCE_RATES, ROOT_PRIORS, SCORE_KINDS, SCORE_NORMALIZES, SCORE_TENSORS, TAU_RULES, TREE_MODELS, WITHINS,
   type DetectOptions, type ResolvedOptions, type ScoreSign, type TauRule, type TensorPattern,
 } from './options';
 
@@ -155,6 +155,7 @@ export function resolveOptions(opts: DetectOptions = {}): ResolvedOptions {
     nearTwins: oneOf('nearTwins', opts.nearTwins ?? d.nearTwins, NEAR_TWINS),
     forgetting: oneOf('forgetting', opts.forgetting ?? d.forgetting, FORGETTING),
     tensorMajority: oneOf('tensorMajority', opts.tensorMajority ?? d.tensorMajority, TENSOR_MAJORITY),
+    confidenceRates: oneOf('confidenceRates', opts.confidenceRates ?? d.confidenceRates, CONFIDENCE_RATES),
     minDirectionConfidence: (() => {
       const x = opts.minDirectionConfidence ?? d.minDirectionConfidence;
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new InvalidArgumentError('E_INVALID_ARG', `minDirectionConfidence must be in [0, 1] (got ${String(x)})`);

@@ -68,6 +68,12 @@ export interface RootedFamilies {
   weights: number[];
   /** The signals' final scan-wide error rates ε, in the order given. */
   rates: number[];
+  /**
+   * Per tree: each signal's error rate from the other trees' votes alone, under the roots
+   * chosen (heldOutRates). A tree alone in the scan gets the rates of no votes, ½, unless a
+   * signal's rate is known.
+   */
+  heldOutRates: number[][];
   /** EM rounds run from the start kept (1 = its first rooting already stood). */
   rounds: number;
 }
@@ -449,7 +455,28 @@ export function rootFamilies(
   const { roots, rates, post, rounds } = best!;
 
   const { parent, direction } = directionMasses(trav, roots, post, nNodes);
-  return { roots, parent, direction, weights: rates.map(logOdds), rates, rounds };
+  const ups = trav.map((t, i) => rootedParents(t, roots[i]));
+  const heldOutRates = heldOut(trav, roots, ups, used, rate);
+  return { roots, parent, direction, weights: rates.map(logOdds), rates, heldOutRates, rounds };
+}
+
+/**
+ * Per tree, each signal's error rate estimated from every other tree's votes under the chosen
+ * roots: cross-fitting. The EM fits the rates to the roots it chooses, so a family's own votes
+ * confirm its root through the rates they set; alone in a scan, a family's error rates are
+ * its own agreement with its root, and its posterior is as sure as its votes are many. Held
+ * out, a family's confidence rests on what the other families say its signals are worth.
+ */
+function heldOut(
+  trav: Traversal[],
+  roots: number[],
+  ups: Map<number, number>[],
+  used: DirectionSignal[],
+  rate: (c: { wrong: number; total: number }, k: number) => number,
+): number[][] {
+  const perTree = used.map((s) => trav.map((t, i) => voteCounts([t], [roots[i]], s, [ups[i]])));
+  const pooled = perTree.map((c) => c.reduce((a, x) => ({ wrong: a.wrong + x.wrong, total: a.total + x.total }), { wrong: 0, total: 0 }));
+  return trav.map((_, i) => used.map((_, k) => rate({ wrong: pooled[k].wrong - perTree[k][i].wrong, total: pooled[k].total - perTree[k][i].total }, k)));
 }
 
 /** Parent pointers under the given roots and each edge's posterior direction confidence. */

@@ -49,6 +49,9 @@ export function treeDetectOptions(o: TreeRootOptions): DetectOptions {
     nearTwins: o.nearTwins ?? 'ignore',
     forgetting: o.forgetting ?? 'ignore',
     tensorMajority: o.tensorMajority ?? 'ignore',
+    // Every detector was trained on confidences taken with the scan's error rates, so its
+    // features keep them (held-out rates change confidences only, never the tree).
+    confidenceRates: 'scan',
   };
 }
 

@@ -17,7 +17,7 @@ export const additiveTree: MethodSpec = {
   },
   run(ctx) {
     const { D, tau, score, options: o } = ctx;
-    const run = additiveTreeMethod(D, ctx.squaredOf, tau, score, ctx.signals(), o.rootPrior, o.directionEvidence, o.treeModel, o.familyFlip !== null ? { flip: o.familyFlip, ...(o.familyNoise !== null ? { noise: o.familyNoise } : {}) } : o.familyRateStrength !== null ? { strength: o.familyRateStrength } : null, o.evidenceTemper, ctx.tinyStep, o.unchangedTensors === 'connect' ? ctx.tensorChangesOf : undefined, o.nearTwins, o.forgetting, ctx.tensorDistancesOf, o.tensorMajority);
+    const run = additiveTreeMethod(D, ctx.squaredOf, tau, score, ctx.signals(), o.rootPrior, o.directionEvidence, o.treeModel, o.familyFlip !== null ? { flip: o.familyFlip, ...(o.familyNoise !== null ? { noise: o.familyNoise } : {}) } : o.familyRateStrength !== null ? { strength: o.familyRateStrength } : null, o.evidenceTemper, ctx.tinyStep, o.unchangedTensors === 'connect' ? ctx.tensorChangesOf : undefined, o.nearTwins, o.forgetting, ctx.tensorDistancesOf, o.tensorMajority, o.confidenceRates);
     return {
       parent: run.parent,
       rivalTau: tau,
