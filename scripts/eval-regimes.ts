@@ -33,7 +33,8 @@
  *       # --torch-archs mlp,cnn-bn,vit adds the PyTorch ViT families
  *   npm run eval:regimes -- ... --learned
  *       # also a row for the shipped learned detector in the fixed-settings table (zoos with
- *       # files only; it was trained on the MLP regimes zoos, so only other groups are unseen)
+ *       # files only; it was trained on the MLP regimes zoos, so only other groups are unseen);
+ *       # --detector DIR scores that detector instead
  *   npm run eval:regimes -- ... --synthetic
  *       # also the synthetic family shapes of scripts/study-detect.ts (stars, three
  *       # generations, chains, correlated drifts; seeds 1-5), one group per shape: every trained
@@ -69,7 +70,7 @@ import { SYNTHETIC } from './synthetic-sets';
 import { simulateZoo } from '../test/helpers/synthetic-scan';
 import { InvalidArgumentError } from '../lib/errors';
 
-handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'also-nets', 'also-seeds', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'learned', 'json']);
+handleUsage(__filename, ['seeds', 'families', 'presets', 'net', 'also-nets', 'also-seeds', 'torch-seeds', 'torch-archs', 'python', 'synthetic', 'learned', 'detector', 'json']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -548,7 +549,8 @@ async function main() {
     // It was trained on the MLP regimes zoos: held out only for the groups it never saw.
     const filed = zoos.map((z, i) => [z, i] as const).filter(([z]) => z.set);
     const learned = new Map<number, DetectionResult>();
-    for (const [z, i] of filed) learned.set(i, await detectLearned(z.scan, z.set!));
+    const detector = arg('detector', '');
+    for (const [z, i] of filed) learned.set(i, await detectLearned(z.scan, z.set!, detector ? { detector } : {}));
     const cell = (set: Set<string>) => {
       let right = 0;
       let total = 0;
@@ -559,7 +561,7 @@ async function main() {
       }
       return total ? pct(right / total) : '–';
     };
-    lines.push(`| learned (shipped detector) | ${regimes.map((r) => cell(new Set([r]))).join(' | ')} | ${cell(new Set(regimes))} |`);
+    lines.push(`| learned (${detector || 'shipped detector'}) | ${regimes.map((r) => cell(new Set([r]))).join(' | ')} | ${cell(new Set(regimes))} |`);
   }
   const def = results.get('default')!;
   lines.push(`| default, pair found (either direction) | ${regimes.map((r) => pct(pairs(def, new Set([r])))).join(' | ')} | ${pct(pairs(def, new Set(regimes)))} |`);
