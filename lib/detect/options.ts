@@ -123,7 +123,7 @@ export interface DetectOptions {
    * so a family's own votes do not vouch for the rates they are weighed by; alone in a scan,
    * a family's confidence then rests on the attachment prior and signals of known error rate
    * (step counters). 'scan': every family's, its own included. Roots and trees are the same
-   * either way. */
+   * either way, except under nearTwins 'weigh', which picks a reading by the posterior. */
   confidenceRates?: ConfidenceRates;
   /** additive-tree: model-level signals (direction-signals.ts) that vote with a fixed error
    * rate ε each (below ½: the signal grows from parent to child; above: it falls), e.g.
