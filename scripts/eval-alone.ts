@@ -10,9 +10,12 @@
  * directed-edge accuracy (the same under both: only confidences differ) and, per setting,
  * accuracy by family direction-confidence bin with the reversed edges at ≥ 0.95.
  *
- *   npm run eval:alone [-- --seeds 0,1,2,3,4 --net-seeds 0,1,2]
+ *   npm run eval:alone [-- --seeds 0,1,2,3,4 --net-seeds 0,1,2 --torch-seeds 0,1
+ *       --unseen-seeds 0,1,2 --python /usr/bin/python3]
  *       # regimes zoos (MLP, 2 families per regime) and mnist-fc, mnist-cnn, tiny-llama,
- *       # tiny-unet of --seeds; the BatchNorm CNN, ViT and LLaMA regimes zoos of --net-seeds
+ *       # tiny-unet of --seeds; the BatchNorm CNN, ViT and LLaMA regimes zoos of --net-seeds;
+ *       # the PyTorch MLP/CNN/ViT families of --torch-seeds and the GRU/ResNet families with
+ *       # RMSprop of --unseen-seeds (scripts/torch_families.py; none by default)
  */
 import * as path from 'path';
 import { detect } from '../lib/detect';
@@ -21,10 +24,11 @@ import type { DetectionResult } from '../lib/detect/types';
 import { openModels } from '../lib/io/discover';
 import { scanModelSet } from '../lib/scan/scan';
 import { ensureZoo, type ZooOptions } from '../lib/zoo';
+import { CLASSIC_ARCHS, ensureTorchFamilies, torchGroups, TORCH_REGIMES, UNSEEN_ARCHS, UNSEEN_REGIMES } from './torch-families';
 import { machineDescription } from '../bench/machine';
 import { handleUsage } from './usage';
 
-handleUsage(__filename, ['seeds', 'net-seeds']);
+handleUsage(__filename, ['seeds', 'net-seeds', 'torch-seeds', 'unseen-seeds', 'python']);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -89,40 +93,94 @@ function table(title: string, t: Tally): string[] {
   return [...out, ''];
 }
 
+/** A directory of models with its true lineage, as one scan sees it. */
+interface ModelDir {
+  dir: string;
+  seed: number;
+  families: string[][];
+  parentOf: Map<string, string | null>;
+  pathOf: (id: string) => string;
+  label: (family: string[]) => string;
+}
+
+/** Families of a lineage that lists only edges: its connected components. */
+function componentsOf(ids: string[], edges: { parent: string; child: string }[]): string[][] {
+  const up = new Map(ids.map((id) => [id, id]));
+  const find = (x: string): string => (up.get(x) === x ? x : find(up.get(x)!));
+  for (const e of edges) up.set(find(e.child), find(e.parent));
+  const out = new Map<string, string[]>();
+  for (const id of ids) out.set(find(id), [...(out.get(find(id)) ?? []), id]);
+  return [...out.values()].filter((f) => f.length > 1);
+}
+
+async function zooSet(opts: Omit<ZooOptions, 'outDir'>, group: (regime: unknown) => string): Promise<ModelDir> {
+  const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
+  const byId = new Map(zoo.models.map((m) => [m.id, m]));
+  return {
+    dir: zoo.outDir,
+    seed: opts.seed ?? 0,
+    families: zoo.lineage.families,
+    parentOf: new Map(zoo.models.map((m) => [m.id, m.parent])),
+    pathOf: (id) => path.join(zoo.outDir, byId.get(id)!.path),
+    label: (f) => group(byId.get(f[0])!.hyperparameters.regime),
+  };
+}
+
+async function torchSet(seed: number, python: string, archs: string[], regimes: string[]): Promise<ModelDir> {
+  const dir = ensureTorchFamilies(seed, 2, python, archs, regimes);
+  const set = await openModels([dir]);
+  const ids = set.models.map((m) => m.id);
+  const groups = torchGroups(dir);
+  return {
+    dir,
+    seed,
+    families: componentsOf(ids, set.lineage!.edges),
+    parentOf: new Map(ids.map((id) => [id, set.lineage!.edges.find((e) => e.child === id)?.parent ?? null])),
+    pathOf: (id) => path.join(dir, `${id}.safetensors`),
+    label: (f) => `torch ${groups.get(f[0])}`,
+  };
+}
+
 async function main(): Promise<void> {
-  const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
-  const netSeeds = arg('net-seeds', '0,1,2').split(',').map(Number);
-  const specs: { opts: Omit<ZooOptions, 'outDir'>; group: (regime: unknown) => string }[] = [];
+  const list = (name: string, fallback: string) => arg(name, fallback).split(',').filter(Boolean).map(Number);
+  const seeds = list('seeds', '0,1,2,3,4');
+  const netSeeds = list('net-seeds', '0,1,2');
+  const torchSeeds = list('torch-seeds', '');
+  const unseenSeeds = list('unseen-seeds', '');
+  const python = arg('python', '/usr/bin/python3');
+  const sets: (() => Promise<ModelDir>)[] = [];
   for (const seed of seeds) {
-    specs.push({ opts: { preset: 'regimes', seed, families: 2 }, group: (r) => String(r) });
-    for (const preset of ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'tiny-unet'] as const) specs.push({ opts: { preset, seed }, group: () => preset });
+    sets.push(() => zooSet({ preset: 'regimes', seed, families: 2 }, (r) => String(r)));
+    for (const preset of ['mnist-fc', 'mnist-cnn', 'tiny-llama', 'tiny-unet'] as const) sets.push(() => zooSet({ preset, seed }, () => preset));
   }
-  for (const net of ['cnn-bn', 'vit', 'llama'] as const) for (const seed of netSeeds) specs.push({ opts: { preset: 'regimes', seed, families: 1, regimeNet: net }, group: (r) => `${net}/${String(r)}` });
+  for (const net of ['cnn-bn', 'vit', 'llama'] as const) for (const seed of netSeeds) sets.push(() => zooSet({ preset: 'regimes', seed, families: 1, regimeNet: net }, (r) => `${net}/${String(r)}`));
+  for (const seed of torchSeeds) {
+    sets.push(() => torchSet(seed, python, CLASSIC_ARCHS, TORCH_REGIMES));
+    sets.push(() => torchSet(seed, python, ['vit'], TORCH_REGIMES));
+  }
+  for (const seed of unseenSeeds) for (const a of UNSEEN_ARCHS) sets.push(() => torchSet(seed, python, [a], [...TORCH_REGIMES, ...UNSEEN_REGIMES]));
   const among = tally();
   const alone = tally();
   const t0 = Date.now();
-  for (const { opts, group } of specs) {
-    const zoo = await ensureZoo({ ...opts, log: (l) => process.stderr.write(`${l}\n`) });
-    const byId = new Map(zoo.models.map((m) => [m.id, m]));
-    const parentOf = new Map(zoo.models.map((m) => [m.id, m.parent]));
-    const whole = await scanModelSet(await openModels([zoo.outDir]), { device: 'cpu' });
+  for (const make of sets) {
+    const z = await make();
+    const whole = await scanModelSet(await openModels([z.dir]), { device: 'cpu' });
     for (const [k, s] of SETTINGS.entries()) {
       const r = detect(whole, { confidenceRates: s });
-      for (const family of zoo.lineage.families) score(among, r, s, family, parentOf, `${group(byId.get(family[0])!.hyperparameters.regime)} seed ${opts.seed}`, k === 0);
+      for (const family of z.families) score(among, r, s, family, z.parentOf, `${z.label(family)} seed ${z.seed}`, k === 0);
     }
-    for (const family of zoo.lineage.families) {
-      const set = await openModels(family.map((id) => path.join(zoo.outDir, byId.get(id)!.path)));
-      const scan = await scanModelSet(set, { device: 'cpu' });
-      const label = `${group(byId.get(family[0])!.hyperparameters.regime)} seed ${opts.seed}`;
-      for (const [k, s] of SETTINGS.entries()) score(alone, detect(scan, { confidenceRates: s }), s, family, parentOf, label, k === 0);
+    for (const family of z.families) {
+      const scan = await scanModelSet(await openModels(family.map(z.pathOf)), { device: 'cpu' });
+      for (const [k, s] of SETTINGS.entries()) score(alone, detect(scan, { confidenceRates: s }), s, family, z.parentOf, `${z.label(family)} seed ${z.seed}`, k === 0);
     }
-    process.stderr.write(`${zoo.outDir}: ${zoo.lineage.families.length} families\n`);
+    process.stderr.write(`${z.dir}: ${z.families.length} families\n`);
   }
+  const torch = [torchSeeds.length ? `PyTorch MLP/CNN/ViT families of seeds ${torchSeeds.join(', ')}` : '', unseenSeeds.length ? `PyTorch GRU/ResNet families (with RMSprop) of seeds ${unseenSeeds.join(', ')}` : ''].filter(Boolean);
   const lines = [
-    `Direction confidence with each family alone in its scan and among the others; zoos: regimes (MLP) and mnist-fc, mnist-cnn, tiny-llama, tiny-unet of seeds ${seeds.join(', ')}; regimes of the BatchNorm CNN, ViT and LLaMA of seeds ${netSeeds.join(', ')}. ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+    `Direction confidence with each family alone in its scan and among the others; zoos: regimes (MLP) and mnist-fc, mnist-cnn, tiny-llama, tiny-unet of seeds ${seeds.join(', ')}; regimes of the BatchNorm CNN, ViT and LLaMA of seeds ${netSeeds.join(', ')}${torch.length ? `; ${torch.join('; ')}` : ''}. ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
     `Machine: ${machineDescription()}.`,
     '',
-    ...table('Each zoo scanned whole (its families together)', among),
+    ...table('Each model set scanned whole (its families together)', among),
     ...table('Each family scanned alone', alone),
   ];
   process.stdout.write(lines.join('\n') + '\n');

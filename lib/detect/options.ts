@@ -274,9 +274,9 @@ export const DEFAULTS: Omit<ResolvedOptions, 'method' | 'scoreSign' | 'scoreTens
   // tiny-llama and one tiny-unet edge to the right parent and changes nothing else (models
   // with few tensors cannot reach the test's level; docs/detect.md, "Tensor majorities").
   tensorMajority: 'move',
-  // Changes no edge, only confidences. Scanned alone, families had 6 of 401 edges reversed at
+  // Changes no edge, only confidences. Scanned alone, families had 6 of 781 edges reversed at
   // family confidence ≥ 0.95 with the scan's rates (their own votes vouching for themselves),
-  // 0 of 108 held out; over the 56 groups of eval:regimes 1 of 640 against 0 of 480
+  // 0 of 292 held out; over the 56 groups of eval:regimes 1 of 640 against 0 of 480
   // (docs/confidence.md, "Which error rates").
   confidenceRates: 'held-out',
   directionSignals: {},
