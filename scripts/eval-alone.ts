@@ -6,9 +6,11 @@
  * For each trained zoo (the regimes zoos of every network, the small preset zoos, the same
  * caches as eval:regimes), every true family is detected in the whole zoo's scan and in a scan
  * of its models alone, with the signal error rates of the confidences held out
- * (`confidenceRates: 'held-out'`, the default) and taken from the whole scan ('scan'). Prints
+ * (`confidenceRates: 'held-out'`) and taken from the whole scan ('scan', the default). Prints
  * directed-edge accuracy (the same under both: only confidences differ) and, per setting,
- * accuracy by family direction-confidence bin with the reversed edges at ≥ 0.95.
+ * accuracy by family direction-confidence bin with the reversed edges at ≥ 0.95, and proper
+ * scores of the confidences (Brier and log loss), which weigh the whole range, not only the
+ * top bin.
  *
  *   npm run eval:alone [-- --seeds 0,1,2,3,4 --net-seeds 0,1,2 --torch-seeds 0,1
  *       --unseen-seeds 0,1,2 --python /usr/bin/python3]
@@ -35,7 +37,7 @@ function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-const SETTINGS: ConfidenceRates[] = ['held-out', 'scan'];
+const SETTINGS: ConfidenceRates[] = ['scan', 'held-out'];
 const BINS: [number, number][] = [[0, 0.6], [0.6, 0.8], [0.8, 0.95], [0.95, 1]];
 
 interface Tally {
@@ -45,6 +47,10 @@ interface Tally {
   bins: Map<ConfidenceRates, { n: number; right: number; reversed: number }[]>;
   /** Per setting: "group seed confidence" of each edge reversed at ≥ 0.95. */
   sure: Map<ConfidenceRates, string[]>;
+  /** Per setting, proper scores over the true pairs found either way: Σ (q − right)² and
+   * Σ −log(q or 1 − q) of each edge's direction confidence q, and the pairs counted; and
+   * Σ (c − all right)² of each family's confidence c against its edges all directed right. */
+  scores: Map<ConfidenceRates, { brier: number; logLoss: number; pairs: number; familyBrier: number; families: number }>;
 }
 
 const tally = (): Tally => ({
@@ -52,7 +58,33 @@ const tally = (): Tally => ({
   right: 0,
   bins: new Map(SETTINGS.map((s) => [s, BINS.map(() => ({ n: 0, right: 0, reversed: 0 }))])),
   sure: new Map(SETTINGS.map((s) => [s, []])),
+  scores: new Map(SETTINGS.map((s) => [s, { brier: 0, logLoss: 0, pairs: 0, familyBrier: 0, families: 0 }])),
 });
+
+/** Proper scores of the direction confidences of one family's true pairs (found either way). */
+function scoreConfidences(t: Tally, r: DetectionResult, setting: ConfidenceRates, family: string[], parentOf: Map<string, string | null>): void {
+  const sc = t.scores.get(setting)!;
+  const byPair = new Map(r.edges.map((e) => [`${e.parent}>${e.child}`, e]));
+  let allRight = true;
+  for (const id of family) {
+    const p = parentOf.get(id);
+    if (!p) continue;
+    const e = byPair.get(`${p}>${id}`) ?? byPair.get(`${id}>${p}`);
+    if (!e || e.parent !== p) allRight = false;
+    if (!e) continue;
+    const right = e.parent === p ? 1 : 0;
+    // Clamped so that a sure wrong answer costs a finite log loss (−log 1e-6 ≈ 13.8).
+    const q = Math.min(1 - 1e-6, Math.max(1e-6, e.confidenceParts?.direction ?? 0.5));
+    sc.brier += (q - right) ** 2;
+    sc.logLoss -= Math.log(right ? q : 1 - q);
+    sc.pairs++;
+  }
+  const f = r.families.findIndex((ids) => ids.includes(family[0]));
+  const c = f >= 0 ? r.familyDirections?.[f]?.confidence ?? null : null;
+  if (c === null) return;
+  sc.familyBrier += (c - (allRight ? 1 : 0)) ** 2;
+  sc.families++;
+}
 
 /** Scores the true edges of `family` in `r` (detected with `setting`) into `t`. */
 function score(t: Tally, r: DetectionResult, setting: ConfidenceRates, family: string[], parentOf: Map<string, string | null>, label: string, countEdges: boolean): void {
@@ -90,6 +122,11 @@ function table(title: string, t: Tally): string[] {
     out.push(`| [${lo}, ${hi}${hi === 1 ? ']' : ')'} | ${cells.join(' | ')} |`);
   });
   for (const s of SETTINGS) out.push('', `Reversed at ≥ 0.95 (${s}): ${t.sure.get(s)!.join('; ') || 'none'}.`);
+  out.push('', 'Proper scores (lower is better; a constant ½ scores Brier 0.25, log loss 0.693):', '', '| rates | edge Brier | edge log loss | true pairs found | family Brier | families |', '|---|---:|---:|---:|---:|---:|');
+  for (const s of SETTINGS) {
+    const c = t.scores.get(s)!;
+    out.push(`| ${s} | ${(c.brier / c.pairs).toFixed(4)} | ${(c.logLoss / c.pairs).toFixed(4)} | ${c.pairs} | ${(c.familyBrier / c.families).toFixed(4)} | ${c.families} |`);
+  }
   return [...out, ''];
 }
 
@@ -167,11 +204,18 @@ async function main(): Promise<void> {
     const whole = await scanModelSet(await openModels([z.dir]), { device: 'cpu' });
     for (const [k, s] of SETTINGS.entries()) {
       const r = detect(whole, { confidenceRates: s });
-      for (const family of z.families) score(among, r, s, family, z.parentOf, `${z.label(family)} seed ${z.seed}`, k === 0);
+      for (const family of z.families) {
+        score(among, r, s, family, z.parentOf, `${z.label(family)} seed ${z.seed}`, k === 0);
+        scoreConfidences(among, r, s, family, z.parentOf);
+      }
     }
     for (const family of z.families) {
       const scan = await scanModelSet(await openModels(family.map(z.pathOf)), { device: 'cpu' });
-      for (const [k, s] of SETTINGS.entries()) score(alone, detect(scan, { confidenceRates: s }), s, family, z.parentOf, `${z.label(family)} seed ${z.seed}`, k === 0);
+      for (const [k, s] of SETTINGS.entries()) {
+        const r = detect(scan, { confidenceRates: s });
+        score(alone, r, s, family, z.parentOf, `${z.label(family)} seed ${z.seed}`, k === 0);
+        scoreConfidences(alone, r, s, family, z.parentOf);
+      }
     }
     process.stderr.write(`${z.dir}: ${z.families.length} families\n`);
   }
