@@ -101,7 +101,7 @@ export function additiveTreeMethod(
   // Each root's log posterior on family i's candidate trees, under the voting that rooted them
   // and the error rates its confidences are taken with: the scan's, or (held out) the other
   // families' alone (root-posterior.ts heldOut).
-  const ratesOf = (i: number) => (confidenceRates === 'held-out' ? rooted.heldOutRates[i] : rooted.rates);
+  const ratesOf = (i: number) => (confidenceRates === 'held-out' ? rooted.heldOutRates()[i] : rooted.rates);
   const posteriors = (i: number) => (candidates: FamilyTree[]) => rootLogPosteriors(candidates, score, signals, ratesOf(i), prior, evidence, voting, temper, scoreReverses);
   // Near twins (near-twins.ts): the fitted tree is weighed against the readings the distances
   // cannot tell from it; their direction confidences are over all of them.

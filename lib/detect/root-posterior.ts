@@ -70,10 +70,10 @@ export interface RootedFamilies {
   rates: number[];
   /**
    * Per tree: each signal's error rate from the other trees' votes alone, under the roots
-   * chosen (heldOutRates). A tree alone in the scan gets the rates of no votes, ½, unless a
-   * signal's rate is known.
+   * chosen (heldOut). A tree alone in the scan gets the rates of no votes, ½, unless a
+   * signal's rate is known. Counted on first call: only `confidenceRates: 'held-out'` asks.
    */
-  heldOutRates: number[][];
+  heldOutRates: () => number[][];
   /** EM rounds run from the start kept (1 = its first rooting already stood). */
   rounds: number;
 }
@@ -455,8 +455,8 @@ export function rootFamilies(
   const { roots, rates, post, rounds } = best!;
 
   const { parent, direction } = directionMasses(trav, roots, post, nNodes);
-  const ups = trav.map((t, i) => rootedParents(t, roots[i]));
-  const heldOutRates = heldOut(trav, roots, ups, used, rate);
+  let held: number[][] | undefined;
+  const heldOutRates = () => (held ??= heldOut(trav, roots, trav.map((t, i) => rootedParents(t, roots[i])), used, rate));
   return { roots, parent, direction, weights: rates.map(logOdds), rates, heldOutRates, rounds };
 }
 

@@ -22,9 +22,9 @@ test("each family's held-out rates are counted from the other families' votes un
   expect(r.rates[0]).toBeCloseTo(laplace(2, 8), 12);
   expect(r.rates[1]).toBeCloseTo(laplace(0, 8), 12);
   // Held out: A sees only B's votes (t wrong on 2 of 4), B only A's (t wrong on 0 of 4).
-  expect(r.heldOutRates[0][0]).toBeCloseTo(laplace(2, 4), 12);
-  expect(r.heldOutRates[1][0]).toBeCloseTo(laplace(0, 4), 12);
-  expect(r.heldOutRates[0][1]).toBeCloseTo(laplace(0, 4), 12);
+  expect(r.heldOutRates()[0][0]).toBeCloseTo(laplace(2, 4), 12);
+  expect(r.heldOutRates()[1][0]).toBeCloseTo(laplace(0, 4), 12);
+  expect(r.heldOutRates()[0][1]).toBeCloseTo(laplace(0, 4), 12);
 });
 
 test('a family alone: its held-out rates are those of no votes, except a rate that is known', () => {
@@ -34,7 +34,7 @@ test('a family alone: its held-out rates are those of no votes, except a rate th
   expect(r.roots).toEqual([0]);
   // Own votes all agree: the scan's rates say the signals are good; held out, nothing does.
   expect(r.rates[0]).toBeCloseTo(laplace(0, 4), 12);
-  expect(r.heldOutRates[0]).toEqual([0.5, 0.01, 0.5]); // t, the counter, the score
+  expect(r.heldOutRates()[0]).toEqual([0.5, 0.01, 0.5]); // t, the counter, the score
 });
 
 describe('through detect', () => {

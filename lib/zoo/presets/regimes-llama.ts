@@ -15,10 +15,8 @@
  * - Written as F32, as a float32 model's `save_pretrained` writes it, so that a tiny fine-tune's
  *   steps are not rounded away by BF16 (the tiny-llama preset covers BF16 checkpoints).
  */
-import * as path from 'path';
 import { PresetContext } from './context';
-import { LM_SCALES } from './tiny-llama';
-import { writeHfCheckpoint } from '../hf-writer';
+import { LM_SCALES, writeLm } from './tiny-llama';
 import { INIT_DESCRIPTIONS, initWeight, InitScheme } from '../init';
 import { transpose2d } from '../layout';
 import { lowRankMerge } from '../low-rank';
@@ -29,7 +27,7 @@ import { deriveSeed, Rng } from '../rng';
 import { classifierOutcome } from '../train-classifier';
 import { ZooModelRecord } from '../types';
 import { hfConfigJson, LlamaConfig, llamaParamCount, llamaTensorSpecs } from '../llama/config';
-import { LlamaWeights, toHfTensors } from '../llama/model';
+import type { LlamaWeights } from '../llama/model';
 import { generateText, TEXT_DOMAINS, TextDomain } from '../llama/text';
 import { byteTokenizer } from '../llama/tokenizer';
 import { evaluateLm, trainLm } from '../llama/train';
@@ -131,11 +129,7 @@ export async function buildLlamaRegimes(ctx: PresetContext, plan: RegimePlanEntr
       if (left === 0) weightsByKey.delete(e.parentKey);
     }
     ctx.progress({ ...base, phase: 'write' });
-    const data = new Map(toHfTensors(config, weights).map((t) => [t.spec.name, t.data]));
-    writeHfCheckpoint(
-      { dir: path.join(ctx.outDir, id), config: hfConfigJson(config), tensors: llamaTensorSpecs(config).map((s) => ({ name: s.name, shape: s.shape })), dtype: 'F32', minShards: 2 },
-      (name, _shape, write) => write(data.get(name)!),
-    );
+    writeLm(ctx, id, config, weights, 'F32');
     ctx.log(
       `${id} ${e.regime} gen ${e.generation} ${domain} ${o.kind} lr ${o.learningRate} wd ${o.weightDecay} ${o.schedule} ${e.recipe.update} ${e.recipe.steps} steps: ` +
         `held-out acc ${(ev.accuracy * 100).toFixed(1)}%` + (parentEval ? ` (parent ${(parentEval.accuracy * 100).toFixed(1)}%)` : '') + `, ${out.seconds.toFixed(1)} s`,

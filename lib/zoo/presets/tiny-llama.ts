@@ -169,12 +169,13 @@ function lmStart(ctx: PresetContext, sc: LmScale, e: LmPlanEntry, parent: Traine
   };
 }
 
-/** Phase 4: the trained weights as a Hugging Face checkpoint directory named by the id. */
-export function writeLm(ctx: PresetContext, id: string, config: LlamaConfig, weights: LlamaWeights): void {
+/** Phase 4: the trained weights as a Hugging Face checkpoint directory named by the id
+ * (BF16 as this preset's models are saved; the regimes zoo's LLaMAs are F32). */
+export function writeLm(ctx: PresetContext, id: string, config: LlamaConfig, weights: LlamaWeights, dtype: 'BF16' | 'F32' = 'BF16'): void {
   const tensors = toHfTensors(config, weights);
   const data = new Map(tensors.map((t) => [t.spec.name, t.data]));
   writeHfCheckpoint(
-    { dir: path.join(ctx.outDir, id), config: hfConfigJson(config), tensors: llamaTensorSpecs(config).map((s) => ({ name: s.name, shape: s.shape })), dtype: 'BF16', minShards: 2 },
+    { dir: path.join(ctx.outDir, id), config: hfConfigJson(config), tensors: llamaTensorSpecs(config).map((s) => ({ name: s.name, shape: s.shape })), dtype, minShards: 2 },
     (name, _shape, write) => write(data.get(name) as Float32Array),
   );
 }
